@@ -1,0 +1,64 @@
+# CarrierHub: `make run` serves the platform, `make test` runs the suite (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PYTEST_ARGS ?=
+
+.PHONY: help install install-dev run test lint format bench stop messages worker beat clean
+
+help:
+	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
+	@echo "make test   - install test tools and run the whole suite"
+	@echo "make lint   - ruff, ruff format --check, mypy, makemigrations --check"
+	@echo "make bench  - run the benchmarks in loadtests/ (see docs/performance.md)"
+	@echo "make stop   - stop the embedded PostgreSQL if it is still running"
+
+$(VENV)/.base: requirements/base.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements/base.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.base requirements/dev.txt
+	$(PY) -m pip install -q -r requirements/dev.txt
+	@touch $@
+
+install: $(VENV)/.base
+install-dev: $(VENV)/.dev
+
+run: install
+	$(PY) -m scripts.run
+
+test: install-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
+	DJANGO_SETTINGS_MODULE=config.settings.sandbox $(PY) manage.py makemigrations sandbox --check --dry-run
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install-dev
+	$(PY) -m loadtests.run
+
+worker: install
+	$(BIN)/celery -A config worker -l info --concurrency $${WORKER_CONCURRENCY:-4}
+
+beat: install
+	$(BIN)/celery -A config beat -l info
+
+messages: install-dev
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv
+
+stop:
+	@$(PY) -c "from config.embedded import stop_embedded; print('stopped' if stop_embedded() else 'not running')"
+
+clean:
+	rm -rf $(VENV) var/static

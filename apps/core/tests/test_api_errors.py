@@ -1,0 +1,57 @@
+"""Every API refusal has the body {status, code, message}; bad input never gives a 500."""
+
+import pytest
+
+
+@pytest.mark.django_db
+def test_validation_error_body(api_client):
+    response = api_client.post("/api/v1/auth/otp/", {}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == 400
+    assert body["code"] == "INVALID_ARGUMENT"
+    assert body["message"]
+    assert "phone" in body["details"]
+
+
+@pytest.mark.django_db
+def test_unknown_fields_are_refused(api_client):
+    response = api_client.post(
+        "/api/v1/auth/otp/", {"phone": "13800138000", "admin": True}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["details"] == {"admin": ["Unknown field."]}
+
+
+@pytest.mark.django_db
+def test_unauthenticated_body(api_client):
+    response = api_client.get("/api/v1/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.django_db
+def test_malformed_json_is_a_400(api_client):
+    response = api_client.post(
+        "/api/v1/auth/otp/", data="{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "INVALID_ARGUMENT"
+
+
+@pytest.mark.django_db
+def test_wrong_method_body(api_client):
+    response = api_client.get("/api/v1/auth/otp/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.django_db
+def test_schema_and_docs_are_served_offline(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200
+    assert b"/api/v1/auth/otp/" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"//cdn" not in docs.content and b"unpkg" not in docs.content
+    assert b"/static/drf_spectacular_sidecar/" in docs.content

