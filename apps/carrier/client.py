@@ -1,0 +1,166 @@
+"""HTTP adapter to the carrier network: timeouts, bounded retries and idempotency keys.
+
+Every POST carries an ``Idempotency-Key``, so retrying after a timeout or a lost response
+never applies an operation twice: the carrier answers a repeat with the first result.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from django.conf import settings
+
+from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SmsAccepted:
+    message_id: str
+    segments: int
+
+
+@dataclass(frozen=True)
+class SmsState:
+    message_id: str
+    status: str
+    segments: int
+    reference: str
+
+
+@dataclass(frozen=True)
+class SubscriberInfo:
+    msisdn: str
+    operator: str
+    is_own_network: bool
+    status: str
+    province: str | None
+    city: str | None
+    balance_fen: int | None
+    real_name_verified: bool | None
+
+
+class CarrierClient:
+    """One per process and configuration; thread-safe (httpx pools connections)."""
+
+    def __init__(self, *, base_url: str, api_key: str, timeout: float, max_attempts: int):
+        self.max_attempts = max(1, max_attempts)
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+            headers={"X-Api-Key": api_key, "Accept": "application/json"},
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        attempts: int | None = None,
+    ) -> dict[str, Any]:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        tries = attempts or self.max_attempts
+        last_error = ""
+        for attempt in range(tries):
+            if attempt:
+                # Exponential backoff with jitter: 0.1 s, 0.2 s, 0.4 s ... capped at 2 s.
+                time.sleep(min(2.0, 0.1 * 2 ** (attempt - 1)) * (0.5 + random.random()))  # noqa: S311
+            try:
+                response = self._http.request(method, path, json=json, headers=headers)
+            except httpx.TransportError as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                logger.warning(
+                    "carrier %s %s failed (%s), attempt %d", method, path, last_error, attempt + 1
+                )
+                continue
+            if response.status_code >= 500:
+                last_error = f"HTTP {response.status_code}"
+                continue
+            body = _json(response)
+            if response.status_code >= 400:
+                code = str(body.get("code", ""))
+                message = str(body.get("message", "")) or f"HTTP {response.status_code}"
+                if code == "SUBSCRIBER_NOT_FOUND":
+                    raise SubscriberNotFound()
+                raise CarrierRejected(message, carrier_code=code, http_status=response.status_code)
+            return body
+        raise CarrierUnavailable(details={"last_error": last_error, "attempts": tries})
+
+    def send_sms(
+        self, *, to: str, text: str, idempotency_key: str, reference: str, callback_url: str
+    ) -> SmsAccepted:
+        request: dict[str, Any] = {"to": to, "text": text, "reference": reference}
+        if callback_url:
+            request["callback_url"] = callback_url
+        body = self._request(
+            "POST", "/carrier/v1/sms", json=request, idempotency_key=idempotency_key
+        )
+        return SmsAccepted(message_id=str(body["message_id"]), segments=int(body["segments"]))
+
+    def sms_by_key(self, *, idempotency_key: str) -> SmsState | None:
+        """Ask whether a request under this key was applied (after a lost response)."""
+        try:
+            body = self._request("GET", f"/carrier/v1/sms/by-key/{quote(idempotency_key)}")
+        except CarrierRejected as exc:
+            if exc.carrier_http_status == 404:
+                return None
+            raise
+        return SmsState(
+            message_id=str(body["message_id"]),
+            status=str(body["status"]),
+            segments=int(body["segments"]),
+            reference=str(body.get("reference") or ""),
+        )
+
+    def lookup_subscriber(self, *, msisdn: str) -> SubscriberInfo:
+        body = self._request("GET", f"/carrier/v1/subscribers/{quote(msisdn)}")
+        return SubscriberInfo(
+            msisdn=str(body["msisdn"]),
+            operator=str(body["operator"]),
+            is_own_network=bool(body["is_own_network"]),
+            status=str(body["status"]),
+            province=body.get("province"),
+            city=body.get("city"),
+            balance_fen=body.get("balance_fen"),
+            real_name_verified=body.get("real_name_verified"),
+        )
+
+    def ping(self) -> None:
+        """One quick try, no retries: used by /healthz."""
+        self._request("GET", "/health", attempts=1)
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@functools.cache
+def _client_for(base_url: str, api_key: str, timeout: float, max_attempts: int) -> CarrierClient:
+    return CarrierClient(
+        base_url=base_url, api_key=api_key, timeout=timeout, max_attempts=max_attempts
+    )
+
+
+def get_carrier_client() -> CarrierClient:
+    """The adapter for the current settings (tests point it at their own sandbox)."""
+    return _client_for(
+        settings.CARRIER_BASE_URL,
+        settings.CARRIER_API_KEY,
+        settings.CARRIER_TIMEOUT_SECONDS,
+        settings.CARRIER_MAX_ATTEMPTS,
+    )

@@ -1,0 +1,31 @@
+"""What can go wrong talking to the carrier, each with its machine-readable code."""
+
+from __future__ import annotations
+
+from apps.core.errors import DomainError
+
+
+class CarrierUnavailable(DomainError):
+    """Transient: timeout, connection refused or a 5xx after the adapter's retries."""
+
+    code = "CARRIER_UNAVAILABLE"
+    http_status = 503
+    default_message = "The carrier network is not answering; try again shortly."
+
+
+class CarrierRejected(DomainError):
+    """The carrier answered and refused; ``carrier_code`` is its reason."""
+
+    code = "CARRIER_REJECTED"
+    http_status = 422
+
+    def __init__(self, message: str | None = None, *, carrier_code: str = "", http_status: int = 0):
+        super().__init__(message, details={"carrier_code": carrier_code} if carrier_code else None)
+        self.carrier_code = carrier_code
+        self.carrier_http_status = http_status
+
+
+class SubscriberNotFound(DomainError):
+    code = "SUBSCRIBER_NOT_FOUND"
+    http_status = 404
+    default_message = "This number is not a subscriber of the carrier."

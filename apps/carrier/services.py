@@ -1,0 +1,169 @@
+"""Carrier writes: send an SMS, apply its delivery report; reads that go over the network.
+
+No service here holds a transaction or a row lock across a network call: intent is recorded
+and committed first, the carrier is called, then the result is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.carrier.client import SubscriberInfo, get_carrier_client
+from apps.carrier.errors import CarrierRejected
+from apps.carrier.models import SmsMessage
+from apps.core.audit import audit_record
+from apps.core.tasks import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+Status = SmsMessage.Status
+
+
+def sms_queue(*, msisdn: str, text: str, purpose: str, preview: str | None = None) -> uuid.UUID:
+    """Record an outbound SMS and enqueue its sending once the caller's transaction commits.
+
+    ``preview`` is what is stored (OTP texts pass one with the code masked); ``text`` travels
+    only in the task. Returns the message id.
+    """
+    from apps.carrier.tasks import sms_submit_task
+
+    message = SmsMessage.objects.create(
+        msisdn=msisdn, purpose=purpose, preview=(preview if preview is not None else text)[:500]
+    )
+    enqueue_on_commit(sms_submit_task, str(message.id), text)
+    return message.id
+
+
+def _callback_url() -> str:
+    return settings.CARRIER_CALLBACK_BASE_URL.rstrip("/") + reverse("carrier:sms-dlr")
+
+
+def sms_submit(*, message_id: uuid.UUID, text: str) -> None:
+    """Hand a queued SMS to the carrier. Safe to repeat: the message id is the idempotency key.
+
+    Raises ``CarrierUnavailable`` (after the adapter's own retries) for the task to retry later.
+    Takes no lock while calling the carrier; the result is applied under a row lock afterwards.
+    """
+    message = SmsMessage.objects.filter(pk=message_id).first()
+    if message is None or message.status != Status.QUEUED:
+        return
+    try:
+        accepted = get_carrier_client().send_sms(
+            to=message.msisdn,
+            text=text,
+            idempotency_key=str(message.id),
+            reference=str(message.id),
+            callback_url=_callback_url(),
+        )
+    except CarrierRejected as exc:
+        _sms_move(
+            message_id=message_id, status=Status.FAILED, error_code=exc.carrier_code or exc.code
+        )
+        return
+    with transaction.atomic():
+        locked = SmsMessage.objects.select_for_update().get(pk=message_id)
+        locked.carrier_message_id = accepted.message_id
+        locked.segments = accepted.segments
+        fields = ["carrier_message_id", "segments", "updated_at"]
+        if locked.status == Status.QUEUED:
+            before = locked.status
+            locked.status = Status.SUBMITTED
+            locked.submitted_at = timezone.now()
+            fields += ["status", "submitted_at"]
+            audit_record(
+                action="sms.submitted",
+                object_type="sms",
+                object_id=locked.pk,
+                before={"status": before},
+                after={"status": locked.status, "carrier_message_id": accepted.message_id},
+            )
+        locked.save(update_fields=fields)
+
+
+def sms_mark_failed(*, message_id: uuid.UUID, error_code: str) -> None:
+    """The task gave up: the message was never accepted by the carrier."""
+    _sms_move(message_id=message_id, status=Status.FAILED, error_code=error_code)
+
+
+def _sms_move(*, message_id: uuid.UUID, status: str, error_code: str = "") -> bool:
+    with transaction.atomic():
+        message = SmsMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or not message.can_move_to(status):
+            return False
+        before = message.status
+        message.status = status
+        message.error_code = error_code
+        message.save(update_fields=["status", "error_code", "updated_at"])
+        audit_record(
+            action=f"sms.{status}",
+            object_type="sms",
+            object_id=message.pk,
+            before={"status": before},
+            after={"status": status, "error_code": error_code},
+        )
+    return True
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    reference: str
+    carrier_message_id: str
+    status: str
+    error_code: str
+    delivered_at: datetime | None
+
+
+def sms_delivery_report_apply(*, report: DeliveryReport) -> bool:
+    """Apply a delivery report; return whether it changed anything.
+
+    Idempotent: a repeated or stale report finds the message already final and changes
+    nothing. Locks the message row.
+    """
+    if report.status not in (Status.DELIVERED, Status.UNDELIVERED):
+        return False
+    try:
+        message_id = uuid.UUID(report.reference)
+    except ValueError:
+        return False
+    with transaction.atomic():
+        message = SmsMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or not message.can_move_to(report.status):
+            return False
+        before = message.status
+        message.status = report.status
+        message.error_code = report.error_code
+        message.delivered_at = report.delivered_at or timezone.now()
+        message.carrier_message_id = message.carrier_message_id or report.carrier_message_id
+        message.save(
+            update_fields=[
+                "status",
+                "error_code",
+                "delivered_at",
+                "carrier_message_id",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            action=f"sms.{report.status}",
+            object_type="sms",
+            object_id=message.pk,
+            before={"status": before},
+            after={"status": report.status, "error_code": report.error_code},
+        )
+    return True
+
+
+def subscriber_lookup(*, msisdn: str) -> SubscriberInfo:
+    """The carrier's view of a number: operator, province, status, balance.
+
+    Raises ``SubscriberNotFound`` for an unknown number of this carrier and
+    ``CarrierUnavailable`` when the network does not answer.
+    """
+    return get_carrier_client().lookup_subscriber(msisdn=msisdn)

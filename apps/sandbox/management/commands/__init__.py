@@ -1,0 +1,1 @@
+"""``sandbox_serve``: prepare the sandbox database and serve it."""

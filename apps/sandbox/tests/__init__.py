@@ -1,0 +1,1 @@
+"""Tests of the sandbox, run against a real sandbox process over HTTP."""

@@ -1,0 +1,25 @@
+"""Routes of the sandbox process (its ROOT_URLCONF): carrier API, sandbox controls, pages."""
+
+from django.urls import path
+
+from apps.sandbox.views import api, pages
+
+urlpatterns = [
+    path("health", api.health, name="health"),
+    path("carrier/v1/sms", api.sms_send, name="sms-send"),
+    # ``path:`` so that a key containing "/" can still be looked up.
+    path("carrier/v1/sms/by-key/<path:idempotency_key>", api.sms_by_key, name="sms-by-key"),
+    path("carrier/v1/sms/<str:message_id>", api.sms_detail, name="sms-detail"),
+    path("carrier/v1/subscribers/<str:msisdn>", api.subscriber_detail, name="subscriber-detail"),
+    path("sandbox/knobs", api.knobs_detail, name="knobs-api"),
+    path("sandbox/knobs/reset", api.knobs_reset, name="knobs-reset"),
+    path("sandbox/sms", api.sms_list, name="sms-list"),
+    path("sandbox/subscribers/<str:msisdn>", api.subscriber_put, name="subscriber-put"),
+    path("", pages.index, name="index"),
+    path("sms/inbox/", pages.inbox, name="inbox"),
+    path("knobs/", pages.knobs, name="knobs"),
+    path("subscribers/", pages.subscriber_list, name="subscribers"),
+]
+
+handler404 = "apps.sandbox.views.api.not_found"
+handler500 = "apps.sandbox.views.api.server_error"

@@ -1,0 +1,1 @@
+"""Views of the sandbox: the carrier's JSON API (``api``) and the operator's pages (``pages``)."""

@@ -1,0 +1,102 @@
+"""The carrier's JSON API (``/carrier/v1``) and the sandbox's own controls (``/sandbox``)."""
+
+from __future__ import annotations
+
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse
+
+from apps.sandbox import faults, sms, subscribers
+from apps.sandbox.errors import error_response, invalid_argument
+from apps.sandbox.faults import carrier_endpoint
+from apps.sandbox.jsonapi import json_endpoint, json_response, read_json_object, require_api_key
+from apps.sandbox.models import Knobs
+
+MAX_LIST_LIMIT = 200
+
+
+@json_endpoint("GET")
+def health(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return error_response(503, "UNAVAILABLE", "The sandbox database is unreachable.")
+    return json_response({"status": "ok"})
+
+
+@json_endpoint("POST")
+@carrier_endpoint
+def sms_send(request: HttpRequest, knobs: Knobs) -> HttpResponse:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        raise invalid_argument("The Idempotency-Key header is required.")
+    status, body = sms.sms_accept(
+        idempotency_key=key, payload=read_json_object(request), knobs=knobs
+    )
+    return json_response(body, status=status)
+
+
+@json_endpoint("GET")
+@carrier_endpoint
+def sms_detail(request: HttpRequest, knobs: Knobs, message_id: str) -> HttpResponse:
+    return json_response(sms.sms_get(message_id=message_id))
+
+
+@json_endpoint("GET")
+@carrier_endpoint
+def sms_by_key(request: HttpRequest, knobs: Knobs, idempotency_key: str) -> HttpResponse:
+    return json_response(sms.sms_get_by_key(idempotency_key=idempotency_key))
+
+
+@json_endpoint("GET")
+@carrier_endpoint
+def subscriber_detail(request: HttpRequest, knobs: Knobs, msisdn: str) -> HttpResponse:
+    return json_response(subscribers.subscriber_lookup(raw_msisdn=msisdn))
+
+
+@json_endpoint("GET", "PUT")
+def knobs_detail(request: HttpRequest) -> HttpResponse:
+    if request.method == "PUT":
+        require_api_key(request)
+        knobs = faults.knobs_update(changes=read_json_object(request))
+    else:
+        knobs = faults.knobs_get()
+    return json_response(faults.knobs_as_dict(knobs))
+
+
+@json_endpoint("POST")
+def knobs_reset(request: HttpRequest) -> HttpResponse:
+    require_api_key(request)
+    return json_response(faults.knobs_as_dict(faults.knobs_reset()))
+
+
+@json_endpoint("GET")
+def sms_list(request: HttpRequest) -> HttpResponse:
+    """Messages newest first, for tests that read the code a user would see on the phone."""
+    raw_to = request.GET.get("to")
+    to = subscribers.msisdn_normalize(raw_to) if raw_to else None
+    raw_limit = request.GET.get("limit", "20")
+    if (
+        not (raw_limit.isascii() and raw_limit.isdigit())
+        or not 0 < int(raw_limit) <= MAX_LIST_LIMIT
+    ):
+        raise invalid_argument(f"limit must be 1..{MAX_LIST_LIMIT}.")
+    messages = sms.sms_recent(to=to, limit=int(raw_limit))
+    return json_response({"results": [sms.sms_body(message) for message in messages]})
+
+
+@json_endpoint("PUT")
+def subscriber_put(request: HttpRequest, msisdn: str) -> HttpResponse:
+    require_api_key(request)
+    body, created = subscribers.subscriber_upsert(
+        raw_msisdn=msisdn, fields=read_json_object(request)
+    )
+    return json_response(body, status=201 if created else 200)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(404, "NOT_FOUND", "No such path.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return error_response(500, "INTERNAL", "The sandbox failed; see its log.")
