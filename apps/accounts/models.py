@@ -1,0 +1,147 @@
+"""Users keyed by mobile number, their real-name identity, SMS one-time codes and API tokens."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.errors import InvalidPhoneNumber
+from apps.accounts.validators import display_phone, normalize_phone
+
+
+class Role(models.TextChoices):
+    """Roles are auth groups with these names (created by migration 0002)."""
+
+    CONSUMER = "consumer", _("Consumer")
+    CONTENT_PROVIDER = "content_provider", _("Content provider")
+    PARTNER = "partner", _("Partner")
+    CHANNEL = "channel", _("Channel partner")
+    OPERATOR = "operator", _("Operator")
+    FINANCE = "finance", _("Finance")
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        # The admin's login form passes whatever was typed: 13800138000 or +86 138 0013 8000.
+        try:
+            phone = normalize_phone(username or "")
+        except InvalidPhoneNumber:
+            phone = username or ""
+        return self.get(phone=phone)
+
+    def create_user(self, phone: str, password: str | None = None, **extra: Any) -> User:
+        user = self.model(phone=normalize_phone(phone), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(phone, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person known by a mobile number; consumers sign in by SMS code, staff also by password."""
+
+    phone = models.CharField(_("mobile number"), max_length=20, unique=True, help_text="E.164")
+    nickname = models.CharField(_("nickname"), max_length=40, blank=True)
+    is_staff = models.BooleanField(_("staff"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "phone"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return display_phone(self.phone)
+
+    @property
+    def phone_display(self) -> str:
+        return display_phone(self.phone)
+
+
+class RealNameIdentity(models.Model):
+    """A user's real-name registration. The ID number is encrypted; pages show it masked."""
+
+    class Method(models.TextChoices):
+        CHECKSUM = "checksum", _("ID number checksum")
+        CARRIER = "carrier", _("Verified by the carrier")
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="real_name")
+    name = models.CharField(_("name"), max_length=30)
+    id_number_encrypted = models.TextField()
+    # Keyed hash: one identity number belongs to one account, found without decrypting.
+    id_number_hash = models.CharField(max_length=64, unique=True)
+    id_number_masked = models.CharField(_("ID number"), max_length=18)
+    method = models.CharField(max_length=16, choices=Method.choices)
+    verified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("real-name identity")
+        verbose_name_plural = _("real-name identities")
+
+    def __str__(self) -> str:
+        return f"{self.name[0]}* {self.id_number_masked}"
+
+    @property
+    def masked_name(self) -> str:
+        return self.name[0] + "*" * (len(self.name) - 1)
+
+
+class OtpChallenge(models.Model):
+    """One SMS code sent to a number. The code is stored only as a keyed hash."""
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", _("Sign in or register")
+
+    phone = models.CharField(max_length=20)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.LOGIN)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    superseded = models.BooleanField(default=False)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    sms_id = models.UUIDField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "purpose", "-created_at"])]
+        verbose_name = _("SMS code")
+        verbose_name_plural = _("SMS codes")
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for apps. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=64, blank=True)
+    prefix = models.CharField(max_length=8, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"

@@ -1,0 +1,49 @@
+"""Account reads, returned as plain data for pages, the API and other apps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from apps.accounts.models import RealNameIdentity, User
+from apps.accounts.validators import display_phone
+
+
+@dataclass(frozen=True)
+class RealNameView:
+    masked_name: str
+    id_number_masked: str
+    method: str
+    verified_at: str
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    id: int
+    phone: str
+    phone_display: str
+    nickname: str
+    roles: list[str]
+    is_staff: bool
+    real_name: RealNameView | None
+
+
+def user_profile(*, user_id: int) -> UserProfile:
+    """The user's profile with roles and masked real-name identity, in two queries."""
+    user = User.objects.prefetch_related("groups").select_related("real_name").get(pk=user_id)
+    identity: RealNameIdentity | None = getattr(user, "real_name", None)
+    return UserProfile(
+        id=user.pk,
+        phone=user.phone,
+        phone_display=display_phone(user.phone),
+        nickname=user.nickname,
+        roles=sorted(group.name for group in user.groups.all()),
+        is_staff=user.is_staff,
+        real_name=RealNameView(
+            masked_name=identity.masked_name,
+            id_number_masked=identity.id_number_masked,
+            method=identity.method,
+            verified_at=identity.verified_at.isoformat(),
+        )
+        if identity
+        else None,
+    )

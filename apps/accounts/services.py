@@ -1,0 +1,256 @@
+"""Account writes: SMS one-time codes, sign-in and registration, real-name identity, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import redis
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.errors import (
+    AccountDisabled,
+    IdNumberInUse,
+    OtpAttemptsExceeded,
+    OtpCooldown,
+    OtpExpired,
+    OtpInvalid,
+    OtpIpLimit,
+    OtpNotRequested,
+    OtpNumberLimit,
+    RealNameAlreadyVerified,
+)
+from apps.accounts.models import ApiToken, OtpChallenge, RealNameIdentity, Role, User
+from apps.accounts.validators import (
+    mask_id_number,
+    normalize_id_number,
+    normalize_phone,
+    normalize_real_name,
+)
+from apps.carrier.services import sms_queue
+from apps.core.audit import audit_record
+from apps.core.crypto import encrypt_text, keyed_hash
+from apps.core.errors import DomainError, ServiceUnavailable
+from apps.core.locks import advisory_xact_lock
+from apps.core.ratelimit import rate_hit
+
+TOKEN_PREFIX = "chk_"  # noqa: S105 - a public prefix, not a secret
+
+
+@dataclass(frozen=True)
+class OtpIssued:
+    """What the caller may tell the user; ``code`` is for the SMS and tests, never a response."""
+
+    phone: str
+    code: str
+    expires_at: datetime
+    resend_after_seconds: int
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user_id: int
+    phone: str
+    created: bool
+
+
+def _otp_hash(phone: str, code: str) -> str:
+    return keyed_hash(f"{phone}:{code}", purpose="otp")
+
+
+def _rate_limit(key: str, limit: int, error: type[DomainError]) -> None:
+    try:
+        decision = rate_hit(key=key, limit=limit, window_seconds=3600)
+    except redis.RedisError as exc:
+        # Sending codes costs money and invites abuse: without the counters, refuse.
+        raise ServiceUnavailable() from exc
+    if not decision.allowed:
+        raise error(retry_after=decision.retry_after_seconds)  # type: ignore[call-arg]
+
+
+def otp_request(
+    *, phone: str, ip: str | None, purpose: str = OtpChallenge.Purpose.LOGIN
+) -> OtpIssued:
+    """Send a fresh six-digit code to ``phone`` by SMS.
+
+    Refuses, in this order: a malformed number; a resend inside the cooldown; more than the
+    hourly sends for the number or for the IP. A new code supersedes earlier ones. Takes an
+    advisory lock on the number so that two concurrent requests cannot both pass the cooldown.
+    """
+    phone = normalize_phone(phone)
+    now = timezone.now()
+    with transaction.atomic():
+        advisory_xact_lock("otp", f"{purpose}:{phone}")
+        last = (
+            OtpChallenge.objects.filter(phone=phone, purpose=purpose)
+            .order_by("-created_at")
+            .first()
+        )
+        cooldown = timedelta(seconds=settings.OTP_RESEND_COOLDOWN_SECONDS)
+        if last is not None and now < last.created_at + cooldown:
+            wait = int((last.created_at + cooldown - now).total_seconds()) + 1
+            raise OtpCooldown(retry_after=wait)
+        _rate_limit(
+            f"otp:phone:{phone}", settings.OTP_MAX_SENDS_PER_NUMBER_PER_HOUR, OtpNumberLimit
+        )
+        if ip:
+            _rate_limit(f"otp:ip:{ip}", settings.OTP_MAX_SENDS_PER_IP_PER_HOUR, OtpIpLimit)
+        OtpChallenge.objects.filter(
+            phone=phone, purpose=purpose, consumed_at__isnull=True, superseded=False
+        ).update(superseded=True)
+        code = f"{secrets.randbelow(1_000_000):06d}"
+        minutes = settings.OTP_TTL_SECONDS // 60
+        text = _("[CarrierHub] Your verification code is %(code)s, valid for %(minutes)d minutes. "
+                 "Do not share it with anyone.") % {"code": code, "minutes": minutes}  # fmt: skip
+        challenge = OtpChallenge.objects.create(
+            phone=phone,
+            purpose=purpose,
+            code_hash=_otp_hash(phone, code),
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+            ip=ip,
+        )
+        challenge.sms_id = sms_queue(
+            msisdn=phone, text=text, purpose="otp", preview=text.replace(code, "******")
+        )
+        challenge.save(update_fields=["sms_id"])
+    return OtpIssued(
+        phone=phone,
+        code=code,
+        expires_at=challenge.expires_at,
+        resend_after_seconds=settings.OTP_RESEND_COOLDOWN_SECONDS,
+    )
+
+
+def otp_sign_in(*, phone: str, code: str, purpose: str = OtpChallenge.Purpose.LOGIN) -> SignedIn:
+    """Check ``code`` against the latest code sent to ``phone``; register the number on first use.
+
+    A wrong code counts against the code's tries and that count is committed even though the
+    call fails. Locks the challenge row, so one code signs in once.
+    """
+    phone = normalize_phone(phone)
+    code = (code or "").strip()
+    now = timezone.now()
+    failure: DomainError | None = None
+    with transaction.atomic():
+        challenge = (
+            OtpChallenge.objects.select_for_update()
+            .filter(phone=phone, purpose=purpose, consumed_at__isnull=True, superseded=False)
+            .order_by("-created_at")
+            .first()
+        )
+        if challenge is None:
+            raise OtpNotRequested()
+        if challenge.attempts >= settings.OTP_MAX_ATTEMPTS:
+            raise OtpAttemptsExceeded()
+        if now >= challenge.expires_at:
+            raise OtpExpired()
+        if not hmac.compare_digest(challenge.code_hash, _otp_hash(phone, code)):
+            challenge.attempts += 1
+            challenge.save(update_fields=["attempts"])
+            left = settings.OTP_MAX_ATTEMPTS - challenge.attempts
+            failure = (
+                OtpAttemptsExceeded() if left <= 0 else OtpInvalid(details={"attempts_left": left})
+            )
+        else:
+            challenge.consumed_at = now
+            challenge.save(update_fields=["consumed_at"])
+            user, created = User.objects.get_or_create(phone=phone)
+            if not user.is_active:
+                raise AccountDisabled()
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+                user.groups.add(Group.objects.get(name=Role.CONSUMER))
+                audit_record(
+                    action="user.registered", object_type="user", object_id=user.pk,
+                    actor_id=user.pk, after={"phone": phone},
+                )  # fmt: skip
+            user.last_login = now
+            user.save(update_fields=["last_login"])
+    if failure is not None:
+        raise failure
+    return SignedIn(user_id=user.pk, phone=phone, created=created)
+
+
+def real_name_submit(*, user_id: int, name: str, id_number: str) -> RealNameIdentity:
+    """Record the user's real-name identity once the ID's region, birth date and checksum hold.
+
+    Locks the user row; an identity number can belong to one account only.
+    """
+    name = normalize_real_name(name)
+    id_number = normalize_id_number(id_number)
+    id_hash = keyed_hash(id_number, purpose="id-number")
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        if RealNameIdentity.objects.filter(user=user).exists():
+            raise RealNameAlreadyVerified()
+        if RealNameIdentity.objects.filter(id_number_hash=id_hash).exists():
+            raise IdNumberInUse()
+        identity = RealNameIdentity.objects.create(
+            user=user,
+            name=name,
+            id_number_encrypted=encrypt_text(id_number),
+            id_number_hash=id_hash,
+            id_number_masked=mask_id_number(id_number),
+            method=RealNameIdentity.Method.CHECKSUM,
+        )
+        audit_record(
+            action="user.real_name_verified",
+            object_type="user",
+            object_id=user.pk,
+            actor_id=user.pk,
+            after={"id_number": identity.id_number_masked, "method": identity.method},
+        )
+    return identity
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_token_issue(*, user_id: int, name: str = "") -> tuple[str, ApiToken]:
+    """Create a bearer token; returns the token itself (shown once) and its record."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken.objects.create(
+        user_id=user_id,
+        name=name[:64],
+        prefix=token[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 8],
+        key_hash=_token_hash(token),
+        expires_at=timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS),
+    )
+    return token, record
+
+
+def api_token_authenticate(*, token: str) -> User | None:
+    """The active user holding an unexpired, unrevoked ``token``, or ``None``."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    record = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_token_hash(token), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if record is None or not record.user.is_active:
+        return None
+    now = timezone.now()
+    if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=5):
+        # Throttled so that a busy token does not write on every request.
+        ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+    return record.user
+
+
+def api_token_revoke(*, token: str) -> bool:
+    """Revoke ``token`` at once; return whether an active token was revoked."""
+    return bool(
+        ApiToken.objects.filter(key_hash=_token_hash(token), revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )

@@ -1,0 +1,54 @@
+"""Idempotent demo data: staff logins for the workbench and a few consumers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from apps.accounts.models import Role, User
+
+# Demo staff sign in at /admin/ with a password; consumers sign in with an SMS code.
+DEMO_PASSWORD = "carrierhub-demo"  # noqa: S105 - a published demo login, never used in production
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    phone: str
+    nickname: str
+    roles: tuple[str, ...]
+    staff: bool = False
+    superuser: bool = False
+
+
+DEMO_USERS = (
+    DemoUser("+8613800000000", "运营管理员", (Role.OPERATOR,), staff=True, superuser=True),
+    DemoUser("+8613800000001", "财务", (Role.FINANCE,), staff=True),
+    DemoUser("+8613800138000", "演示用户", (Role.CONSUMER,)),
+    DemoUser("+8613900139000", "内容提供商演示", (Role.CONTENT_PROVIDER, Role.CONSUMER)),
+)
+
+
+@transaction.atomic
+def seed_users() -> int:
+    """Create the demo users that do not exist yet; return how many were created."""
+    created = 0
+    for demo in DEMO_USERS:
+        user, was_created = User.objects.get_or_create(
+            phone=demo.phone,
+            defaults={
+                "nickname": demo.nickname,
+                "is_staff": demo.staff,
+                "is_superuser": demo.superuser,
+            },
+        )
+        if was_created:
+            created += 1
+            if demo.staff:
+                user.set_password(DEMO_PASSWORD)
+            else:
+                user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user.groups.add(*Group.objects.filter(name__in=demo.roles))
+    return created
