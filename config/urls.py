@@ -1,10 +1,9 @@
 """Top-level URLs: pages, the REST API and its docs, the workbench, health and callbacks."""
 
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
-from django.views.generic import TemplateView
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core.views import healthz
@@ -15,10 +14,13 @@ admin.site.index_title = "工作台"
 
 api_v1 = [
     path("", include("apps.accounts.api.urls")),
+    path("", include("apps.catalog.api.urls")),
+    path("", include("apps.orders.api.urls")),
 ]
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", include("apps.catalog.urls")),
+    path("cart/", include("apps.orders.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("api/v1/", include(api_v1)),
@@ -29,5 +31,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    urlpatterns += [
+        re_path(
+            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]

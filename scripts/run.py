@@ -68,6 +68,7 @@ def main() -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     env.setdefault("CARRIER_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     env.setdefault("CARRIER_CALLBACK_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
+    env.setdefault("SERVE_MEDIA", "1")
     for port in (WEB_PORT, SANDBOX_PORT):
         if _port_taken(port):
             print(
@@ -104,7 +105,7 @@ def main() -> int:
                     sys.executable, "-m", "gunicorn", "config.wsgi:application",
                     "--bind", f"{HOST}:{WEB_PORT}", "--worker-class", "gthread",
                     "--workers", env.get("WEB_WORKERS", "2"), "--threads", "8",
-                    "--timeout", "60", "--access-logfile", "-",
+                    "--timeout", "60", "--no-control-socket",
                 ],
                 cwd=ROOT, env=env,
             )

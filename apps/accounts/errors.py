@@ -5,11 +5,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import Conflict, DomainError, InvalidArgument, TooManyRequests
+from apps.core.phone import InvalidPhoneNumber
 
-
-class InvalidPhoneNumber(InvalidArgument):
-    code = "INVALID_PHONE_NUMBER"
-    default_message = _("Enter a valid mobile number.")
+__all__ = ["InvalidPhoneNumber"]
 
 
 class InvalidIdNumber(InvalidArgument):

@@ -1,15 +1,24 @@
-"""Mobile numbers (E.164, China by default) and resident identity numbers (GB 11643-1999)."""
+"""Resident identity numbers (GB 11643-1999) and real names; phone numbers live in core."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
-import phonenumbers
-from django.conf import settings
 from django.utils import timezone
 
-from apps.accounts.errors import InvalidIdNumber, InvalidPhoneNumber, InvalidRealName
+from apps.accounts.errors import InvalidIdNumber, InvalidRealName
+from apps.core.phone import display_phone, mask_phone, normalize_phone
+
+__all__ = [
+    "display_phone",
+    "id_check_char",
+    "mask_id_number",
+    "mask_phone",
+    "normalize_id_number",
+    "normalize_phone",
+    "normalize_real_name",
+]
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
@@ -20,46 +29,6 @@ _ID_PROVINCES = {
     "65", "71", "81", "82",
 }  # fmt: skip
 _ID_RE = re.compile(r"^\d{17}[\dX]$")
-_MOBILE_TYPES = {
-    phonenumbers.PhoneNumberType.MOBILE,
-    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-}
-
-
-def normalize_phone(raw: str, *, region: str | None = None) -> str:
-    """Return a mobile number in E.164 (``+8613800138000``) or raise ``InvalidPhoneNumber``."""
-    text = (raw or "").strip()
-    if not text or len(text) > 32:
-        raise InvalidPhoneNumber()
-    try:
-        number = phonenumbers.parse(text, region or settings.PHONE_DEFAULT_REGION)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhoneNumber() from exc
-    if (
-        not phonenumbers.is_valid_number(number)
-        or phonenumbers.number_type(number) not in _MOBILE_TYPES
-    ):
-        raise InvalidPhoneNumber()
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def display_phone(e164: str) -> str:
-    """``+8613800138000`` -> ``138 0013 8000``; other countries in international format."""
-    if e164.startswith("+86") and len(e164) == 14:
-        n = e164[3:]
-        return f"{n[:3]} {n[3:7]} {n[7:]}"
-    try:
-        return phonenumbers.format_number(
-            phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-    except phonenumbers.NumberParseException:
-        return e164
-
-
-def mask_phone(e164: str) -> str:
-    """``+8613800138000`` -> ``138****8000``."""
-    national = e164[3:] if e164.startswith("+86") else e164
-    return f"{national[:3]}****{national[-4:]}" if len(national) >= 8 else "****"
 
 
 def normalize_id_number(raw: str) -> str:

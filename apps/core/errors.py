@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class DomainError(Exception):
@@ -15,7 +16,7 @@ class DomainError(Exception):
 
     code: ClassVar[str] = "INVALID_ARGUMENT"
     http_status: ClassVar[int] = 400
-    default_message: ClassVar[str | Promise] = "The request was refused."
+    default_message: ClassVar[str | Promise] = _("The request was refused.")
 
     def __init__(
         self, message: str | Promise | None = None, *, details: dict[str, Any] | None = None
@@ -43,7 +44,7 @@ class InvalidArgument(DomainError):
 class NotFound(DomainError):
     code = "NOT_FOUND"
     http_status = 404
-    default_message = "Not found."
+    default_message = _("Not found.")
 
 
 class Conflict(DomainError):
@@ -63,9 +64,9 @@ class TooManyRequests(DomainError):
 class ServiceUnavailable(DomainError):
     code = "UNAVAILABLE"
     http_status = 503
-    default_message = "A service this request needs is unavailable; try again later."
+    default_message = _("A service this request needs is unavailable; try again later.")
 
 
 class IdempotencyConflict(Conflict):
     code = "IDEMPOTENCY_CONFLICT"
-    default_message = "This idempotency key was already used with a different request."
+    default_message = _("This idempotency key was already used with a different request.")

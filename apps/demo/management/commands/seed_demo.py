@@ -3,11 +3,15 @@
 from django.core.management.base import BaseCommand
 
 from apps.demo import seed
+from apps.demo.catalog_seed import seed_catalog
 
 
 class Command(BaseCommand):
-    help = "Seed demo users (idempotent)."
+    help = "Seed demo users and the demo catalog (idempotent)."
 
     def handle(self, *args: object, **options: object) -> None:
         users = seed.seed_users()
-        self.stdout.write(self.style.SUCCESS(f"demo data ready: {users} new users"))
+        products = seed_catalog()
+        self.stdout.write(
+            self.style.SUCCESS(f"demo data ready: {users} new users, {products} new products")
+        )

@@ -1,0 +1,74 @@
+"""Catalog API shapes."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class CategorySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+    kind = serializers.CharField()
+    children = serializers.ListField(
+        child=serializers.DictField(), help_text="Subcategories, same shape"
+    )
+
+
+class ProductCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+    subtitle = serializers.CharField()
+    kind = serializers.CharField()
+    min_price_fen = serializers.IntegerField()
+    thumbnail_url = serializers.CharField()
+    in_stock = serializers.BooleanField()
+    highlighted_name = serializers.CharField(
+        help_text="HTML-escaped name with <mark> around matched words"
+    )
+
+
+class FacetSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the metaclass pops declared fields
+    count = serializers.IntegerField()
+
+
+class SearchResultSerializer(serializers.Serializer):
+    items = ProductCardSerializer(many=True)
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    fuzzy = serializers.BooleanField(
+        help_text="True when no exact match: results by name similarity"
+    )
+    facets = serializers.DictField(child=FacetSerializer(many=True))
+
+
+class SkuSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    price_fen = serializers.IntegerField()
+    list_price_fen = serializers.IntegerField()
+    attributes = serializers.DictField()
+    stock_available = serializers.IntegerField(allow_null=True)
+    low_stock = serializers.BooleanField()
+
+
+class ProductDetailSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    name_en = serializers.CharField()
+    subtitle = serializers.CharField()
+    description = serializers.CharField(help_text="Sanitised HTML")
+    kind = serializers.CharField()
+    type_code = serializers.CharField()
+    needs_recipient_number = serializers.BooleanField()
+    attributes = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    image_url = serializers.CharField()
+    skus = SkuSerializer(many=True)
+    per_user_limit = serializers.IntegerField(allow_null=True)
+    min_price_fen = serializers.IntegerField()

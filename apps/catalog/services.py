@@ -1,0 +1,364 @@
+"""Catalog writes: products and their derived fields, the search index, stock reservations.
+
+Every write that changes what a page shows ends by ``catalog_changed()``, which bumps the
+catalog version on commit; cached pages are keyed by that version, so they go stale at once.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+import nh3
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Min, Q
+from PIL import Image
+
+from apps.catalog import search
+from apps.catalog.errors import InvalidAttributes, OutOfStock, SkuNotFound
+from apps.catalog.models import Category, Product, ProductType, Sku, StockReservation
+from apps.core.audit import audit_record
+from apps.core.tasks import enqueue_on_commit
+
+CATALOG_VERSION_KEY = "catalog:version"
+THUMBNAIL_SIZE = (400, 400)
+_ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "ul",
+    "ol",
+    "li",
+    "h3",
+    "h4",
+    "img",
+    "a",
+    "span",
+}
+_ALLOWED_ATTRIBUTES = {"img": {"src", "alt", "width", "height"}, "a": {"href", "title"}}
+
+
+def catalog_changed() -> None:
+    """Invalidate every cached catalog page once the current transaction commits."""
+
+    def bump() -> None:
+        try:
+            cache.incr(CATALOG_VERSION_KEY)
+        except ValueError:
+            cache.set(CATALOG_VERSION_KEY, 2, timeout=None)
+
+    transaction.on_commit(bump)
+
+
+def sanitize_description(html: str) -> str:
+    """Keep formatting and images, drop scripts, styles and event handlers."""
+    return nh3.clean(html or "", tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES)
+
+
+def validate_attributes(schema: list[dict[str, Any]], attributes: dict[str, Any]) -> dict[str, Any]:
+    """Check ``attributes`` against a product type's schema; return them cleaned."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
+    known = {item["key"] for item in schema}
+    for key in attributes:
+        if key not in known:
+            errors[key] = "unknown attribute"
+    for item in schema:
+        key, value = item["key"], attributes.get(item["key"])
+        if value in (None, ""):
+            if item.get("required"):
+                errors[key] = "required"
+            continue
+        kind = item.get("type", "str")
+        if kind == "int":
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                errors[key] = "must be a whole number"
+                continue
+        elif kind == "choice" and value not in item.get("choices", []):
+            errors[key] = f"must be one of {', '.join(map(str, item.get('choices', [])))}"
+            continue
+        else:
+            value = str(value)
+        cleaned[key] = value
+    if errors:
+        raise InvalidAttributes(details=errors)
+    return cleaned
+
+
+@dataclass(frozen=True)
+class SkuSpec:
+    code: str
+    name: str
+    price_fen: int
+    list_price_fen: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+    stock: int | None = None  # None: not stock-tracked (digital and electronic goods)
+
+
+def product_create(
+    *,
+    category_id: int,
+    product_type_id: int,
+    name: str,
+    skus: list[SkuSpec],
+    name_en: str = "",
+    subtitle: str = "",
+    description: str = "",
+    attributes: dict[str, Any] | None = None,
+    status: str = Product.Status.PUBLISHED,
+    owner_id: int | None = None,
+    per_user_limit: int | None = None,
+    sales_count: int = 0,
+) -> Product:
+    """Create a product with its SKUs; the search index follows on commit."""
+    product_type = ProductType.objects.get(pk=product_type_id)
+    with transaction.atomic():
+        product = Product.objects.create(
+            category_id=category_id,
+            product_type=product_type,
+            kind=product_type.kind,
+            name=name,
+            name_en=name_en,
+            subtitle=subtitle,
+            description=sanitize_description(description),
+            attributes=validate_attributes(product_type.attribute_schema, attributes or {}),
+            status=status,
+            owner_id=owner_id,
+            per_user_limit=per_user_limit,
+            sales_count=sales_count,
+        )
+        Sku.objects.bulk_create(
+            Sku(
+                product=product,
+                code=spec.code,
+                name=spec.name,
+                attributes=spec.attributes,
+                price_fen=spec.price_fen,
+                list_price_fen=spec.list_price_fen
+                if spec.list_price_fen is not None
+                else spec.price_fen,
+                tracks_stock=spec.stock is not None,
+                stock_on_hand=spec.stock or 0,
+                sort=index,
+            )
+            for index, spec in enumerate(skus)
+        )
+        product_refresh(product_id=product.pk)
+    return product
+
+
+def product_refresh(*, product_id: int) -> None:
+    """Recompute a product's derived fields after it or its SKUs changed; reindex on commit.
+
+    Called by every writer, the workbench included. Idempotent.
+    """
+    with transaction.atomic():
+        product = (
+            Product.objects.select_related("product_type")
+            .select_for_update(of=("self",))
+            .get(pk=product_id)
+        )
+        skus = Sku.objects.filter(product_id=product_id, is_active=True)
+        summary = skus.aggregate(low=Min("price_fen"))
+        product.kind = product.product_type.kind
+        product.min_price_fen = summary["low"] or 0
+        product.in_stock = _in_stock(product_id)
+        product.description = sanitize_description(product.description)
+        product.save(
+            update_fields=["kind", "min_price_fen", "in_stock", "description", "updated_at"]
+        )
+        _enqueue_reindex(product_id)
+        catalog_changed()
+
+
+def _in_stock(product_id: int) -> bool:
+    return (
+        Sku.objects.filter(product_id=product_id, is_active=True)
+        .filter(Q(tracks_stock=False) | Q(stock_on_hand__gt=F("stock_reserved")))
+        .exists()
+    )
+
+
+def _enqueue_reindex(product_id: int) -> None:
+    from apps.catalog.tasks import product_reindex_task  # the task module imports this one
+
+    enqueue_on_commit(product_reindex_task, product_id)
+
+
+def product_reindex(*, product_id: int) -> None:
+    """Write a product's search terms (the database derives the tsvector) and its thumbnail."""
+    product = (
+        Product.objects.select_related("category", "category__parent").filter(pk=product_id).first()
+    )
+    if product is None:
+        return
+    categories = [product.category.name, product.category.name_en]
+    if product.category.parent:
+        categories += [product.category.parent.name, product.category.parent.name_en]
+    attribute_text = " ".join(str(v) for v in product.attributes.values())
+    Product.objects.filter(pk=product_id).update(
+        search_terms_a=search.terms(product.name, product.name_en),
+        search_terms_b=search.terms(product.subtitle, attribute_text, *categories),
+        search_text=f"{product.name} {product.name_en}".lower(),
+    )
+    if product.image and not product.thumbnail:
+        _make_thumbnail(product)
+
+
+def _make_thumbnail(product: Product) -> None:
+    with product.image.open("rb") as source, Image.open(source) as original:
+        picture = original.convert("RGB")
+        picture.thumbnail(THUMBNAIL_SIZE)
+        buffer = io.BytesIO()
+        picture.save(buffer, format="JPEG", quality=82, optimize=True)
+    product.thumbnail.save(f"{product.pk}.jpg", ContentFile(buffer.getvalue()), save=False)
+    Product.objects.filter(pk=product.pk).update(thumbnail=product.thumbnail.name)
+
+
+# --- Stock ----------------------------------------------------------------------------------
+
+
+def stock_reserve(*, lines: list[tuple[int, int]], reference: str) -> None:
+    """Hold stock for ``lines`` of (sku id, quantity) under ``reference``, all or nothing.
+
+    Locks the SKU rows in primary-key order (the global order: stock after user and order).
+    Idempotent per (sku, reference): a repeat holds nothing more. SKUs that do not track
+    stock are not locked. Raises ``OutOfStock`` with the short SKUs in ``details``.
+    """
+    wanted: dict[int, int] = {}
+    for sku_id, quantity in lines:
+        if quantity <= 0:
+            raise OutOfStock(details={"sku_id": sku_id, "quantity": quantity})
+        wanted[sku_id] = wanted.get(sku_id, 0) + quantity
+    with transaction.atomic():
+        skus = list(
+            Sku.objects.select_for_update().filter(pk__in=wanted, tracks_stock=True).order_by("pk")
+        )
+        if Sku.objects.filter(pk__in=wanted).count() != len(wanted):
+            raise SkuNotFound()
+        held = set(
+            StockReservation.objects.filter(sku__in=skus, reference=reference).values_list(
+                "sku_id", flat=True
+            )
+        )
+        short = {
+            sku.pk: sku.stock_available
+            for sku in skus
+            if sku.pk not in held and sku.stock_available < wanted[sku.pk]
+        }
+        if short:
+            raise OutOfStock(details={"available": short})
+        for sku in skus:
+            if sku.pk in held:
+                continue
+            sku.stock_reserved += wanted[sku.pk]
+            sku.save(update_fields=["stock_reserved"])
+            StockReservation.objects.create(sku=sku, quantity=wanted[sku.pk], reference=reference)
+        if skus:
+            _stock_changed({sku.product_id for sku in skus})
+
+
+def stock_release(*, reference: str) -> int:
+    """Give back the stock held under ``reference``; returns the number of units released."""
+    return _stock_settle(reference=reference, to=StockReservation.Status.RELEASED)
+
+
+def stock_commit(*, reference: str) -> int:
+    """Turn held stock into sold stock (on payment); returns the number of units."""
+    return _stock_settle(reference=reference, to=StockReservation.Status.COMMITTED)
+
+
+def _stock_settle(*, reference: str, to: str) -> int:
+    with transaction.atomic():
+        reservations = list(
+            StockReservation.objects.select_for_update()
+            .filter(reference=reference, status=StockReservation.Status.HELD)
+            .order_by("sku_id")
+        )
+        if not reservations:
+            return 0
+        skus = {
+            sku.pk: sku
+            for sku in Sku.objects.select_for_update()
+            .filter(pk__in=[r.sku_id for r in reservations])
+            .order_by("pk")
+        }
+        units = 0
+        for reservation in reservations:
+            sku = skus[reservation.sku_id]
+            sku.stock_reserved -= reservation.quantity
+            if to == StockReservation.Status.COMMITTED:
+                sku.stock_on_hand -= reservation.quantity
+            sku.save(update_fields=["stock_reserved", "stock_on_hand"])
+            reservation.status = to
+            reservation.save(update_fields=["status", "updated_at"])
+            units += reservation.quantity
+            audit_record(
+                action=f"stock.{to}",
+                object_type="sku",
+                object_id=sku.pk,
+                after={"reference": reference, "quantity": reservation.quantity},
+            )
+        _stock_changed({sku.product_id for sku in skus.values()})
+    return units
+
+
+def _stock_changed(product_ids: set[int]) -> None:
+    for product_id in product_ids:
+        in_stock = _in_stock(product_id)
+        if (
+            Product.objects.filter(pk=product_id)
+            .exclude(in_stock=in_stock)
+            .update(in_stock=in_stock)
+        ):
+            catalog_changed()
+
+
+def category_create(
+    *,
+    slug: str,
+    name: str,
+    kind: str,
+    parent_id: int | None = None,
+    name_en: str = "",
+    sort: int = 0,
+) -> Category:
+    category = Category(
+        slug=slug, name=name, name_en=name_en, kind=kind, parent_id=parent_id, sort=sort
+    )
+    with transaction.atomic():
+        category.path = category_path_for(category)
+        category.save()
+        catalog_changed()
+    return category
+
+
+def category_path_for(category: Category) -> str:
+    parent_path = (
+        Category.objects.filter(pk=category.parent_id).values_list("path", flat=True).first()
+        if category.parent_id
+        else None
+    )
+    return f"{parent_path}/{category.slug}" if parent_path else category.slug
+
+
+def category_refresh_paths(*, category_id: int) -> None:
+    """Recompute ``path`` for a category and its subtree after a move or a new slug."""
+    with transaction.atomic():
+        pending = [category_id]
+        while pending:
+            category = Category.objects.select_for_update().get(pk=pending.pop())
+            category.path = category_path_for(category)
+            category.save(update_fields=["path"])
+            pending.extend(
+                Category.objects.filter(parent_id=category.pk).values_list("pk", flat=True)
+            )
+        catalog_changed()

@@ -1,0 +1,13 @@
+"""Catalog background work: keeping the search index and thumbnails in step with products."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.catalog import services
+
+
+@shared_task(acks_late=True, max_retries=3, default_retry_delay=10)
+def product_reindex_task(product_id: int) -> None:
+    """Recompute one product's search terms and thumbnail; safe to run any number of times."""
+    services.product_reindex(product_id=product_id)

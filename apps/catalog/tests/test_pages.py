@@ -1,0 +1,151 @@
+"""Mall pages: content, bounded queries, whole-page cache and its invalidation, scheduling."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from apps.catalog import services
+from apps.catalog.models import Banner, Shelf, ShelfItem, Sku
+from apps.catalog.tests.factories import small_catalog
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog():
+    cache.clear()
+    items = small_catalog()
+    shelf = Shelf.objects.create(title="热门流量包", placement="home")
+    for i, key in enumerate(["pack", "local", "vip"]):
+        ShelfItem.objects.create(shelf=shelf, product=items[key], sort=i)
+    Banner.objects.create(title="流量节", link="/c/data/")
+    return items
+
+
+def test_home_shows_banners_shelves_and_categories(client, catalog):
+    text = client.get("/").content.decode()
+    assert "流量节" in text
+    assert "热门流量包" in text
+    assert "全国通用流量包 10GB" in text
+    assert "¥30.00" in text
+    assert 'href="/c/data/"' in text
+
+
+@pytest.mark.parametrize(
+    ("url", "max_queries"),
+    [("/", 5), ("/c/data/", 7), ("/search/?q=流量", 8), ("/p/{iphone}/", 4)],
+)
+def test_hot_pages_have_bounded_queries(
+    client, catalog, django_assert_max_num_queries, url, max_queries
+):
+    url = url.format(iphone=catalog["iphone"].pk)
+    with django_assert_max_num_queries(max_queries):
+        assert client.get(url).status_code == 200
+
+
+def test_query_count_does_not_grow_with_products(client, catalog):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.catalog.tests.factories import product, product_type
+
+    with CaptureQueriesContext(connection) as few:
+        client.get("/c/data/?sort=price")
+    ptype = product_type("more")
+    for i in range(15):
+        product(catalog["data"], ptype, f"更多流量包 {i}")
+    cache.clear()
+    with CaptureQueriesContext(connection) as many:
+        client.get("/c/data/?sort=price")
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_anonymous_pages_are_cached_and_a_price_change_shows_at_once(
+    client, catalog, django_capture_on_commit_callbacks
+):
+    url = f"/p/{catalog['pack'].pk}/"
+    first = client.get(url)
+    second = client.get(url)
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
+    assert "¥30.00" in second.content.decode()
+    sku = Sku.objects.get(product=catalog["pack"])
+    sku.price_fen = 2500
+    sku.list_price_fen = 3000
+    sku.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.product_refresh(product_id=catalog["pack"].pk)
+    third = client.get(url)
+    assert third["X-Cache"] == "miss"
+    assert "¥25.00" in third.content.decode()
+
+
+def test_cached_pages_carry_no_csrf_token_but_set_the_cookie(client, catalog):
+    url = f"/p/{catalog['pack'].pk}/"
+    client.get(url)
+    fresh = client.__class__()
+    hit = fresh.get(url)
+    assert hit["X-Cache"] == "hit"
+    assert "csrftoken" in hit.cookies
+    assert 'name="csrfmiddlewaretoken" value="" data-csrf' in hit.content.decode()
+
+
+def test_signed_in_users_are_not_served_from_cache(client, catalog):
+    from apps.accounts.models import User
+
+    client.force_login(User.objects.create_user("13800138000"))
+    assert "X-Cache" not in client.get("/")
+
+
+def test_scheduled_shelves_and_banners(client, catalog):
+    now = timezone.now()
+    Shelf.objects.update(starts_at=now + timedelta(hours=1))
+    Banner.objects.update(ends_at=now - timedelta(minutes=1))
+    cache.clear()
+    text = client.get("/").content.decode()
+    assert "热门流量包" not in text
+    assert "流量节" not in text
+    Shelf.objects.update(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1))
+    cache.clear()
+    assert "热门流量包" in client.get("/").content.decode()
+
+
+def test_unknown_things_are_404_not_500(client, catalog):
+    assert client.get("/c/nope/").status_code == 404
+    assert client.get("/p/999999/").status_code == 404
+    assert client.get("/pages/nope/").status_code == 404
+    bad = client.get("/search/?q=流量&price_min=abc&sort=zzz&page=-3")
+    assert bad.status_code == 200
+    assert (
+        "Some filters were not understood" in bad.content.decode()
+        or "部分筛选条件" in bad.content.decode()
+    )
+
+
+def test_english_names_when_english_is_chosen(client, catalog):
+    cache.clear()
+    text = client.get(f"/p/{catalog['vip'].pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Video VIP monthly" in text
+
+
+def test_portal_page_is_sanitised(client, catalog):
+    from apps.catalog.models import PortalPage
+
+    PortalPage.objects.create(
+        slug="help", title="帮助", body="<p>好</p><script>alert(1)</script>", is_published=True
+    )
+    text = client.get("/pages/help/").content.decode()
+    assert "<p>好</p>" in text
+    assert "alert(1)" not in text
+
+
+def test_number_check_against_the_carrier(client, catalog, carrier_sandbox):
+    ok = client.get("/p/check-number/?recipient=13800138000").content.decode()
+    assert 'class="ok"' in ok
+    other = client.get("/p/check-number/?recipient=13012345678").content.decode()
+    assert "CUCC" in other and 'class="error"' in other
+    unknown = client.get("/p/check-number/?recipient=13512345678").content.decode()
+    assert 'class="error"' in unknown
+    invalid = client.get("/p/check-number/?recipient=123").content.decode()
+    assert 'class="error"' in invalid

@@ -1,0 +1,162 @@
+"""Catalog writes: attributes, sanitising, thumbnails, stock reservations under concurrency."""
+
+import io
+import threading
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from PIL import Image
+
+from apps.catalog import services
+from apps.catalog.errors import InvalidAttributes, OutOfStock, SkuNotFound
+from apps.catalog.models import Product, Sku, StockReservation
+from apps.catalog.tests.factories import category, product, product_type
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA = [
+    {"key": "volume", "label": "流量", "type": "str", "required": True},
+    {"key": "days", "label": "有效期", "type": "int", "required": True},
+    {
+        "key": "scope",
+        "label": "范围",
+        "type": "choice",
+        "choices": ["全国", "省内"],
+        "required": False,
+    },
+]
+
+
+def test_attributes_are_checked_against_the_type():
+    assert services.validate_attributes(SCHEMA, {"volume": "10GB", "days": "30"}) == {
+        "volume": "10GB",
+        "days": 30,
+    }
+    with pytest.raises(InvalidAttributes) as info:
+        services.validate_attributes(SCHEMA, {"days": "x", "scope": "火星", "colour": "red"})
+    assert info.value.details == {
+        "colour": "unknown attribute",
+        "volume": "required",
+        "days": "must be a whole number",
+        "scope": "must be one of 全国, 省内",
+    }
+
+
+def test_create_rejects_bad_attributes_and_writes_nothing():
+    cat = category("data")
+    ptype = product_type("data_pack", schema=SCHEMA)
+    with pytest.raises(InvalidAttributes):
+        product(cat, ptype, "坏的流量包", attributes={"volume": "1GB"})
+    assert not Product.objects.exists()
+    assert not Sku.objects.exists()
+
+
+def test_description_is_sanitised():
+    html = '<p onclick="x()">好<script>alert(1)</script><img src="/a.png" onerror="y()"></p>'
+    assert services.sanitize_description(html) == '<p>好<img src="/a.png"></p>'
+
+
+def test_derived_fields_and_search_terms():
+    cat = category("phones", kind="physical")
+    created = product(
+        cat,
+        product_type("phone", kind="physical"),
+        "华为 Mate 70",
+        name_en="Huawei Mate 70",
+        price=699900,
+        stock=0,
+    )
+    assert created.kind == "physical"
+    assert created.min_price_fen == 699900
+    assert created.in_stock is False
+    assert created.search_terms_a == "华为 mate 70 huawei mate 70"
+    assert created.search_text == "华为 mate 70 huawei mate 70"
+
+
+def test_thumbnail_is_generated(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    cat = category("merch", kind="physical")
+    created = product(cat, product_type("merch", kind="physical"), "保温杯")
+    buffer = io.BytesIO()
+    Image.new("RGB", (1200, 900), "red").save(buffer, format="PNG")
+    created.image = SimpleUploadedFile("cup.png", buffer.getvalue(), content_type="image/png")
+    created.save()
+    services.product_reindex(product_id=created.pk)
+    created.refresh_from_db()
+    with Image.open(created.thumbnail.path) as thumb:
+        assert thumb.size == (400, 300)
+
+
+def _stocked(quantity: int) -> Sku:
+    cat = category("cards", kind="physical")
+    return product(
+        cat, product_type("card", kind="physical"), "充值卡 100元", stock=quantity
+    ).skus.get()
+
+
+def test_reserve_release_commit():
+    sku = _stocked(5)
+    services.stock_reserve(lines=[(sku.pk, 3)], reference="order:1")
+    services.stock_reserve(lines=[(sku.pk, 3)], reference="order:1")  # a repeat holds nothing more
+    sku.refresh_from_db()
+    assert (sku.stock_on_hand, sku.stock_reserved) == (5, 3)
+    with pytest.raises(OutOfStock) as info:
+        services.stock_reserve(lines=[(sku.pk, 3)], reference="order:2")
+    assert info.value.details == {"available": {sku.pk: 2}}
+    assert services.stock_release(reference="order:1") == 3
+    assert services.stock_release(reference="order:1") == 0
+    services.stock_reserve(lines=[(sku.pk, 5)], reference="order:3")
+    assert services.stock_commit(reference="order:3") == 5
+    sku.refresh_from_db()
+    assert (sku.stock_on_hand, sku.stock_reserved) == (0, 0)
+    assert Product.objects.get(pk=sku.product_id).in_stock is False
+    assert list(StockReservation.objects.order_by("id").values_list("status", flat=True)) == [
+        "released",
+        "committed",
+    ]
+
+
+def test_reserve_unknown_sku_or_bad_quantity():
+    sku = _stocked(5)
+    with pytest.raises(SkuNotFound):
+        services.stock_reserve(lines=[(sku.pk, 1), (999999, 1)], reference="o")
+    with pytest.raises(OutOfStock):
+        services.stock_reserve(lines=[(sku.pk, 0)], reference="o")
+    sku.refresh_from_db()
+    assert sku.stock_reserved == 0
+
+
+def test_database_refuses_negative_stock():
+    from django.db import IntegrityError, transaction
+
+    sku = _stocked(1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Sku.objects.filter(pk=sku.pk).update(stock_reserved=2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_buyers_ten_in_stock_exactly_ten_win():
+    sku = _stocked(10)
+    wins, losses = [], []
+    barrier = threading.Barrier(50)
+
+    def buyer(n: int) -> None:
+        barrier.wait()
+        try:
+            services.stock_reserve(lines=[(sku.pk, 1)], reference=f"order:{n}")
+            wins.append(n)
+        except OutOfStock:
+            losses.append(n)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buyer, args=(n,)) for n in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sku.refresh_from_db()
+    assert (len(wins), len(losses)) == (10, 40)
+    assert (sku.stock_on_hand, sku.stock_reserved) == (10, 10)
+    assert StockReservation.objects.filter(status="held").count() == 10

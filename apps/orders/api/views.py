@@ -1,0 +1,117 @@
+"""Cart API: the signed-in user's cart (or a guest's, by session cookie)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.serializers import ErrorSerializer, StrictSerializer
+from apps.orders import selectors, services
+from apps.orders.errors import CartLineNotFound
+
+
+class CartLineOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    sku_id = serializers.IntegerField()
+    product_id = serializers.IntegerField()
+    product_name = serializers.CharField()
+    sku_name = serializers.CharField()
+    thumbnail_url = serializers.CharField()
+    recipient = serializers.CharField()
+    quantity = serializers.IntegerField()
+    price_fen = serializers.IntegerField()
+    subtotal_fen = serializers.IntegerField()
+    on_sale = serializers.BooleanField()
+
+
+class CartOutput(serializers.Serializer):
+    lines = CartLineOutput(many=True)
+    total_fen = serializers.IntegerField()
+    count = serializers.IntegerField()
+
+
+class AddInput(StrictSerializer):
+    sku_id = serializers.IntegerField(min_value=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
+    recipient = serializers.CharField(
+        max_length=32, required=False, default="", help_text="Mobile number, for electronic goods"
+    )
+
+
+class QuantityInput(StrictSerializer):
+    quantity = serializers.IntegerField(min_value=0, max_value=99)
+
+
+_ERRORS = {
+    400: OpenApiResponse(ErrorSerializer),
+    404: OpenApiResponse(ErrorSerializer),
+    409: OpenApiResponse(ErrorSerializer),
+}
+
+
+def _cart(request: Request) -> Response:
+    return Response(
+        CartOutput(asdict(selectors.cart_view(owner=selectors.cart_owner(request)))).data
+    )
+
+
+class CartApi(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(tags=["cart"], summary="The cart at today's prices", responses={200: CartOutput})
+    def get(self, request: Request) -> Response:
+        return _cart(request)
+
+
+class CartLinesApi(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Add a SKU to the cart",
+        request=AddInput,
+        responses={201: CartOutput, **_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = AddInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        owner = selectors.cart_owner(request, create=True)
+        assert owner is not None
+        services.cart_add(owner=owner, **data.validated_data)
+        response = _cart(request)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+
+class CartLineApi(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        tags=["cart"],
+        summary="Change a line's quantity (0 removes it)",
+        request=QuantityInput,
+        responses={200: CartOutput, **_ERRORS},
+    )
+    def patch(self, request: Request, line_id: int) -> Response:
+        data = QuantityInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        owner = selectors.cart_owner(request)
+        if owner is None:
+            raise CartLineNotFound()
+        services.cart_line_set_quantity(
+            owner=owner, line_id=line_id, quantity=data.validated_data["quantity"]
+        )
+        return _cart(request)
+
+    @extend_schema(tags=["cart"], summary="Remove a line", responses={200: CartOutput, **_ERRORS})
+    def delete(self, request: Request, line_id: int) -> Response:
+        owner = selectors.cart_owner(request)
+        if owner is None:
+            raise CartLineNotFound()
+        services.cart_line_remove(owner=owner, line_id=line_id)
+        return _cart(request)

@@ -1,0 +1,15 @@
+"""Buying: the cart now; checkout and orders build on it."""
+
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "apps.orders"
+    verbose_name = "订单与购物车"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from apps.orders.receivers import merge_guest_cart
+
+        user_logged_in.connect(merge_guest_cart, dispatch_uid="orders.merge_guest_cart")

@@ -1,0 +1,82 @@
+"""Cart reads for pages and the API."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+
+from apps.catalog.selectors import skus_for_sale
+from apps.orders.models import CartLine
+from apps.orders.services import CartOwner
+
+
+def cart_owner(request: HttpRequest, *, create: bool = False) -> CartOwner | None:
+    """The cart owner of a request: the user, or a guest key kept in the session."""
+    if request.user.is_authenticated:
+        return CartOwner(user_id=request.user.pk)
+    key = request.session.get("guest_cart_key")
+    if not key and create:
+        key = secrets.token_urlsafe(24)
+        request.session["guest_cart_key"] = key
+    return CartOwner(session_key=key) if key else None
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    id: int
+    sku_id: int
+    product_id: int
+    product_name: str
+    sku_name: str
+    thumbnail_url: str
+    recipient: str
+    quantity: int
+    price_fen: int
+    subtotal_fen: int
+    on_sale: bool
+
+
+@dataclass(frozen=True)
+class CartView:
+    lines: list[CartLineView]
+    total_fen: int
+    count: int
+
+
+def cart_view(*, owner: CartOwner | None) -> CartView:
+    """The cart at today's prices (two queries); lines no longer on sale are flagged."""
+    if owner is None:
+        return CartView(lines=[], total_fen=0, count=0)
+    lookup = (
+        {"cart__user_id": owner.user_id}
+        if owner.user_id
+        else {"cart__session_key": owner.session_key}
+    )
+    rows = list(CartLine.objects.filter(**lookup))
+    skus = skus_for_sale(sku_ids=[row.sku_id for row in rows])
+    lines = []
+    for row in rows:
+        sku = skus.get(row.sku_id)
+        price = sku.price_fen if sku else 0
+        lines.append(
+            CartLineView(
+                id=row.pk,
+                sku_id=row.sku_id,
+                product_id=sku.product_id if sku else 0,
+                product_name=sku.product_name if sku else "",
+                sku_name=sku.sku_name if sku else "",
+                thumbnail_url=sku.thumbnail_url if sku else "",
+                recipient=row.recipient_msisdn,
+                quantity=row.quantity,
+                price_fen=price,
+                subtotal_fen=price * row.quantity,
+                on_sale=sku is not None,
+            )
+        )
+    return CartView(
+        lines=lines,
+        total_fen=sum(line.subtotal_fen for line in lines if line.on_sale),
+        count=sum(line.quantity for line in lines),
+    )

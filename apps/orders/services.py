@@ -1,0 +1,179 @@
+"""Cart writes: add, change, remove, and merge a guest's cart into the user's at sign-in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+
+from apps.carrier.errors import SubscriberNotFound
+from apps.carrier.services import subscriber_lookup
+from apps.catalog.errors import OutOfStock, PurchaseLimitExceeded, SkuNotFound
+from apps.catalog.selectors import SkuForSale, sku_for_sale
+from apps.core.phone import normalize_phone
+from apps.orders.errors import (
+    CartLineNotFound,
+    InvalidQuantity,
+    RecipientNotRechargeable,
+    RecipientRequired,
+)
+from apps.orders.models import Cart, CartLine
+
+MAX_QUANTITY = 99
+
+
+@dataclass(frozen=True)
+class CartOwner:
+    """Whose cart: a signed-in user, or a guest's session."""
+
+    user_id: int | None = None
+    session_key: str | None = None
+
+
+def _cart_for(owner: CartOwner, *, lock: bool = False) -> Cart:
+    """The owner's cart, created on first use. With ``lock``, the row is locked."""
+    lookup = {"user_id": owner.user_id} if owner.user_id else {"session_key": owner.session_key}
+    if not any(lookup.values()):
+        raise ValueError("a cart needs a user or a session")
+    cart, _ = Cart.objects.get_or_create(**lookup)
+    if lock:
+        cart = Cart.objects.select_for_update().get(pk=cart.pk)
+    return cart
+
+
+def recipient_check(*, raw: str) -> str:
+    """A number that can be recharged here (ours and active), in E.164; network call."""
+    msisdn = normalize_phone(raw)
+    try:
+        info = subscriber_lookup(msisdn=msisdn)
+    except SubscriberNotFound as exc:
+        raise RecipientNotRechargeable(
+            _("This number is not a China Mobile number we can find.")
+        ) from exc
+    if not info.is_own_network:
+        raise RecipientNotRechargeable(
+            _(
+                "This number belongs to another operator (%(operator)s) and cannot be recharged here."
+            )
+            % {"operator": info.operator}
+        )
+    if info.status != "active":
+        raise RecipientNotRechargeable(_("This number is suspended or closed."))
+    return msisdn
+
+
+def _check_line(cart: Cart, sku: SkuForSale, quantity: int, *, replacing: int = 0) -> None:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidQuantity()
+    if sku.stock_available is not None and quantity > sku.stock_available:
+        raise OutOfStock(details={"available": {sku.sku_id: sku.stock_available}})
+    if sku.per_user_limit is not None:
+        in_cart = (
+            CartLine.objects.filter(cart=cart, sku__product_id=sku.product_id).aggregate(
+                n=Sum("quantity")
+            )["n"]
+            or 0
+        )
+        if in_cart - replacing + quantity > sku.per_user_limit:
+            raise PurchaseLimitExceeded(details={"limit": sku.per_user_limit})
+
+
+def cart_add(*, owner: CartOwner, sku_id: int, quantity: int = 1, recipient: str = "") -> int:
+    """Add ``quantity`` of a SKU (to the same line if it is there); returns the line id.
+
+    Electronic goods need a recipient number, checked with the carrier before anything is
+    written (no network call inside the transaction). Locks the cart row.
+    """
+    sku = sku_for_sale(sku_id=sku_id)
+    msisdn = ""
+    if sku.needs_recipient_number:
+        if not recipient.strip():
+            raise RecipientRequired()
+        msisdn = recipient_check(raw=recipient)
+    with transaction.atomic():
+        cart = _cart_for(owner, lock=True)
+        line = CartLine.objects.filter(cart=cart, sku_id=sku_id, recipient_msisdn=msisdn).first()
+        current = line.quantity if line else 0
+        _check_line(cart, sku, current + quantity, replacing=current)
+        if line:
+            line.quantity = current + quantity
+            line.save(update_fields=["quantity"])
+        else:
+            line = CartLine.objects.create(
+                cart=cart, sku_id=sku_id, recipient_msisdn=msisdn, quantity=quantity
+            )
+        cart.save(update_fields=["updated_at"])
+    return line.pk
+
+
+def cart_line_set_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> None:
+    """Change a line's quantity (0 removes it). Locks the cart row."""
+    with transaction.atomic():
+        cart = _cart_for(owner, lock=True)
+        line = CartLine.objects.filter(cart=cart, pk=line_id).first()
+        if line is None:
+            raise CartLineNotFound()
+        if quantity == 0:
+            line.delete()
+            return
+        _check_line(cart, sku_for_sale(sku_id=line.sku_id), quantity, replacing=line.quantity)
+        line.quantity = quantity
+        line.save(update_fields=["quantity"])
+
+
+def cart_line_remove(*, owner: CartOwner, line_id: int) -> None:
+    with transaction.atomic():
+        cart = _cart_for(owner, lock=True)
+        deleted, _ = CartLine.objects.filter(cart=cart, pk=line_id).delete()
+        if not deleted:
+            raise CartLineNotFound()
+
+
+def cart_merge(*, session_key: str, user_id: int) -> int:
+    """Move a guest's lines into the user's cart at sign-in; returns how many lines moved.
+
+    Quantities of the same line add up, capped by stock and purchase limits (a line that
+    cannot fit keeps what fits). The guest cart is deleted. Locks both carts (user's first).
+    """
+    guest = Cart.objects.filter(session_key=session_key).first()
+    if guest is None:
+        return 0
+    moved = 0
+    with transaction.atomic():
+        cart = _cart_for(CartOwner(user_id=user_id), lock=True)
+        guest = Cart.objects.select_for_update().filter(pk=guest.pk).first()
+        if guest is None:
+            return 0
+        for line in CartLine.objects.filter(cart=guest).order_by("id"):
+            try:
+                sku = sku_for_sale(sku_id=line.sku_id)
+            except SkuNotFound:  # off sale since it was added: drop the line
+                continue
+            existing = CartLine.objects.filter(
+                cart=cart, sku_id=line.sku_id, recipient_msisdn=line.recipient_msisdn
+            ).first()
+            current = existing.quantity if existing else 0
+            wanted = current + line.quantity
+            while wanted > current:
+                try:
+                    _check_line(cart, sku, wanted, replacing=current)
+                    break
+                except (OutOfStock, PurchaseLimitExceeded, InvalidQuantity):
+                    wanted -= 1
+            if wanted <= current:
+                continue
+            if existing:
+                existing.quantity = wanted
+                existing.save(update_fields=["quantity"])
+            else:
+                CartLine.objects.create(
+                    cart=cart,
+                    sku_id=line.sku_id,
+                    recipient_msisdn=line.recipient_msisdn,
+                    quantity=wanted,
+                )
+            moved += 1
+        guest.delete()
+    return moved

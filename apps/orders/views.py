@@ -1,0 +1,66 @@
+"""Cart pages: view, add, change quantity, remove. Refusals come back as messages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.core.errors import DomainError
+from apps.orders import selectors, services
+from apps.orders.errors import CartLineNotFound
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value or default)
+    except ValueError:
+        return -1
+
+
+@require_GET
+def cart(request: HttpRequest) -> HttpResponse:
+    view = selectors.cart_view(owner=selectors.cart_owner(request))
+    return render(request, "orders/cart.html", {"cart": view})
+
+
+@require_POST
+def cart_add(request: HttpRequest) -> HttpResponse:
+    owner = selectors.cart_owner(request, create=True)
+    assert owner is not None
+    back = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("orders:cart")
+    try:
+        services.cart_add(
+            owner=owner,
+            sku_id=_int(request.POST.get("sku"), 0),
+            quantity=_int(request.POST.get("quantity"), 1),
+            recipient=request.POST.get("recipient", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    messages.success(request, _("Added to your cart."))
+    return redirect("orders:cart")
+
+
+@require_POST
+def cart_line_update(request: HttpRequest, line_id: int) -> HttpResponse:
+    owner = selectors.cart_owner(request)
+    try:
+        if owner is None:
+            raise CartLineNotFound()
+        if request.POST.get("action") == "remove":
+            services.cart_line_remove(owner=owner, line_id=line_id)
+        else:
+            services.cart_line_set_quantity(
+                owner=owner, line_id=line_id, quantity=_int(request.POST.get("quantity"), 1)
+            )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:cart")

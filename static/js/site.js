@@ -1,0 +1,16 @@
+// CarrierHub: small progressive enhancements. Pages work without it, except forms on cached
+// pages, which take their CSRF token from the cookie here.
+(function () {
+  "use strict";
+  function cookie(name) {
+    var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var token = cookie("csrftoken");
+    document.querySelectorAll("input[data-csrf]").forEach(function (input) { input.value = token; });
+    document.body.addEventListener("htmx:configRequest", function (event) {
+      event.detail.headers["X-CSRFToken"] = cookie("csrftoken");
+    });
+  });
+})();
