@@ -39,3 +39,6 @@ if settings.SERVE_MEDIA:
             {"document_root": settings.MEDIA_ROOT},
         )
     ]
+
+handler404 = "apps.core.views.page_not_found"
+handler500 = "apps.core.views.server_error"

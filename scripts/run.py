@@ -63,7 +63,12 @@ def _wait_healthy(url: str, timeout: float = 60.0) -> bool:
     return False
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     env.setdefault("CARRIER_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")

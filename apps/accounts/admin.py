@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts import services
 from apps.accounts.models import ApiToken, OtpChallenge, RealNameIdentity, User
+from apps.core.phone import InvalidPhoneNumber, normalize_phone
 
 
 class RealNameInline(admin.StackedInline):
@@ -19,8 +26,36 @@ class RealNameInline(admin.StackedInline):
         return False
 
 
+class PhoneField(forms.CharField):
+    """The workbench accepts 13800138000 or +86 138 0013 8000 and stores E.164."""
+
+    def clean(self, value: Any) -> str:
+        try:
+            return normalize_phone(super().clean(value))
+        except InvalidPhoneNumber as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+class UserAddForm(AdminUserCreationForm):
+    phone = PhoneField(label=_("Mobile number"))
+
+    class Meta:
+        model = User
+        fields = ["phone"]
+
+
+class UserChangeForm(DjangoUserChangeForm):
+    phone = PhoneField(label=_("Mobile number"))
+
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    add_form = UserAddForm
+    form = UserChangeForm
     ordering = ["-date_joined"]
     list_display = [
         "phone",
@@ -42,8 +77,20 @@ class UserAdmin(DjangoUserAdmin):
         ),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )  # fmt: skip
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("phone", "password1", "password2")}),)
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("phone", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
     readonly_fields = ["last_login", "date_joined"]
+
+    def get_inlines(self, request, obj):
+        # A new user has no identity yet; it is registered by the user, not typed in here.
+        return [RealNameInline] if obj else []
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
@@ -81,7 +128,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
     ]
     search_fields = ["user__phone", "prefix"]
     exclude = ["key_hash"]
-    readonly_fields = ["user", "prefix", "name", "created_at", "expires_at", "last_used_at"]
+    readonly_fields = [
+        "user",
+        "prefix",
+        "name",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
     actions = ["revoke"]
 
     def has_add_permission(self, request):
@@ -89,6 +144,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke selected tokens now"))
     def revoke(self, request, queryset):
-        from django.utils import timezone
-
-        queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        count = services.api_tokens_revoke(
+            token_ids=list(queryset.values_list("pk", flat=True)), actor_id=request.user.pk
+        )
+        self.message_user(request, _("%(n)d tokens revoked.") % {"n": count})

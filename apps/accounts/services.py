@@ -39,7 +39,7 @@ from apps.core.audit import audit_record
 from apps.core.crypto import encrypt_text, keyed_hash
 from apps.core.errors import DomainError, ServiceUnavailable
 from apps.core.locks import advisory_xact_lock
-from apps.core.ratelimit import rate_hit
+from apps.core.ratelimit import RateLimit, rate_hit_all
 
 TOKEN_PREFIX = "chk_"  # noqa: S105 - a public prefix, not a secret
 
@@ -65,14 +65,19 @@ def _otp_hash(phone: str, code: str) -> str:
     return keyed_hash(f"{phone}:{code}", purpose="otp")
 
 
-def _rate_limit(key: str, limit: int, error: type[DomainError]) -> None:
+def _send_limits(phone: str, ip: str | None) -> None:
+    """Count this send against the number's and the IP's hourly limits, both or neither."""
+    limits = [RateLimit(f"otp:phone:{phone}", settings.OTP_MAX_SENDS_PER_NUMBER_PER_HOUR, 3600)]
+    if ip:
+        limits.append(RateLimit(f"otp:ip:{ip}", settings.OTP_MAX_SENDS_PER_IP_PER_HOUR, 3600))
     try:
-        decision = rate_hit(key=key, limit=limit, window_seconds=3600)
+        full, retry_after = rate_hit_all(limits)
     except redis.RedisError as exc:
         # Sending codes costs money and invites abuse: without the counters, refuse.
         raise ServiceUnavailable() from exc
-    if not decision.allowed:
-        raise error(retry_after=decision.retry_after_seconds)  # type: ignore[call-arg]
+    if full is not None:
+        error = OtpNumberLimit if full.key.startswith("otp:phone:") else OtpIpLimit
+        raise error(retry_after=retry_after)
 
 
 def otp_request(
@@ -97,11 +102,7 @@ def otp_request(
         if last is not None and now < last.created_at + cooldown:
             wait = int((last.created_at + cooldown - now).total_seconds()) + 1
             raise OtpCooldown(retry_after=wait)
-        _rate_limit(
-            f"otp:phone:{phone}", settings.OTP_MAX_SENDS_PER_NUMBER_PER_HOUR, OtpNumberLimit
-        )
-        if ip:
-            _rate_limit(f"otp:ip:{ip}", settings.OTP_MAX_SENDS_PER_IP_PER_HOUR, OtpIpLimit)
+        _send_limits(phone, ip)
         OtpChallenge.objects.filter(
             phone=phone, purpose=purpose, consumed_at__isnull=True, superseded=False
         ).update(superseded=True)
@@ -190,6 +191,8 @@ def real_name_submit(*, user_id: int, name: str, id_number: str) -> RealNameIden
     id_hash = keyed_hash(id_number, purpose="id-number")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user_id)
+        # Two accounts registering one ID number at once: the second waits, then sees it.
+        advisory_xact_lock("id-number", id_hash)
         if RealNameIdentity.objects.filter(user=user).exists():
             raise RealNameAlreadyVerified()
         if RealNameIdentity.objects.filter(id_number_hash=id_hash).exists():
@@ -249,8 +252,25 @@ def api_token_authenticate(*, token: str) -> User | None:
 
 def api_token_revoke(*, token: str) -> bool:
     """Revoke ``token`` at once; return whether an active token was revoked."""
-    return bool(
-        ApiToken.objects.filter(key_hash=_token_hash(token), revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+    record = (
+        ApiToken.objects.filter(key_hash=_token_hash(token)).values_list("pk", flat=True).first()
     )
+    return record is not None and api_tokens_revoke(token_ids=[record]) == 1
+
+
+def api_tokens_revoke(*, token_ids: list[int], actor_id: int | None = None) -> int:
+    """Revoke tokens by id (the workbench's action); audited; returns how many were active."""
+    now = timezone.now()
+    with transaction.atomic():
+        active = list(
+            ApiToken.objects.select_for_update()
+            .filter(pk__in=token_ids, revoked_at__isnull=True)
+            .values_list("pk", "user_id")
+        )
+        ApiToken.objects.filter(pk__in=[pk for pk, _ in active]).update(revoked_at=now)
+        for pk, user_id in active:
+            audit_record(
+                action="api_token.revoked", object_type="api_token", object_id=pk,
+                actor_id=actor_id if actor_id is not None else user_id, after={"user_id": user_id},
+            )  # fmt: skip
+    return len(active)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts import selectors, services
 from apps.accounts.forms import RealNameForm, SignInForm
-from apps.accounts.models import User
+from apps.accounts.models import Role, User
 from apps.accounts.validators import mask_phone
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
@@ -101,7 +101,13 @@ def profile(request: HttpRequest) -> HttpResponse:
                 return redirect("accounts:profile")
         else:
             status = 400
-    context = {"profile": selectors.user_profile(user_id=_user_id(request)), "form": form}
+    profile = selectors.user_profile(user_id=_user_id(request))
+    labels = dict(Role.choices)
+    context = {
+        "profile": profile,
+        "role_labels": [str(labels.get(role, role)) for role in profile.roles],
+        "form": form,
+    }
     return render(request, "accounts/profile.html", context, status=status)
 
 

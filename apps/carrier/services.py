@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.carrier.client import SubscriberInfo, get_carrier_client
-from apps.carrier.errors import CarrierRejected
+from apps.carrier.errors import CarrierRejected, SubscriberNotFound
 from apps.carrier.models import SmsMessage
 from apps.core.audit import audit_record
 from apps.core.tasks import enqueue_on_commit
@@ -66,6 +66,9 @@ def sms_submit(*, message_id: uuid.UUID, text: str) -> None:
         _sms_move(
             message_id=message_id, status=Status.FAILED, error_code=exc.carrier_code or exc.code
         )
+        return
+    except SubscriberNotFound as exc:
+        _sms_move(message_id=message_id, status=Status.FAILED, error_code=exc.code)
         return
     with transaction.atomic():
         locked = SmsMessage.objects.select_for_update().get(pk=message_id)

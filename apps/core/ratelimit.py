@@ -26,6 +26,27 @@ return {1, count + 1, 0}
 """
 
 
+# KEYS: one sorted set per limit. ARGV: now (ms), member, then (window ms, limit) per key.
+# Counts the hit under every key only if every key has room; else returns the first full one.
+_ALL_OR_NOTHING = """
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local window = tonumber(ARGV[2 * i + 1])
+  local limit = tonumber(ARGV[2 * i + 2])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if redis.call('ZCARD', key) >= limit then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    return {i, tonumber(oldest[2]) + window - now}
+  end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now, ARGV[2])
+  redis.call('PEXPIRE', key, tonumber(ARGV[2 * i + 1]))
+end
+return {0, 0}
+"""
+
+
 @dataclass(frozen=True)
 class RateDecision:
     allowed: bool
@@ -51,3 +72,31 @@ def rate_hit(*, key: str, limit: int, window_seconds: int) -> RateDecision:
         limit=limit,
         retry_after_seconds=max(1, -(-int(retry_ms) // 1000)) if not allowed else 0,
     )
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    key: str
+    limit: int
+    window_seconds: int
+
+
+def rate_hit_all(limits: list[RateLimit]) -> tuple[RateLimit | None, int]:
+    """Count one hit under every limit, or under none if any is full.
+
+    Returns ``(None, 0)`` when counted, else ``(the first full limit, retry-after seconds)``.
+    A refusal by one limit never uses up another. Raises ``redis.RedisError`` when Redis is
+    unreachable.
+    """
+    if not limits:
+        return None, 0
+    now_ms = int(time.time() * 1000)
+    args: list[int | str] = [now_ms, uuid.uuid4().hex]
+    for item in limits:
+        args += [item.window_seconds * 1000, item.limit]
+    full, retry_ms = get_redis().eval(
+        _ALL_OR_NOTHING, len(limits), *(f"rl:{item.key}" for item in limits), *args
+    )
+    if not full:
+        return None, 0
+    return limits[int(full) - 1], max(1, -(-int(retry_ms) // 1000))

@@ -1,11 +1,14 @@
-"""Kernel pages: the health endpoint."""
+"""Kernel pages: the health endpoint and the error pages."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from apps.core.api import error_body
 from apps.core.health import health_report
 
 
@@ -18,3 +21,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if healthy else "degraded", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404: the API's error body for API paths, the site's page otherwise."""
+    if _wants_json(request):
+        return JsonResponse(error_body(404, "NOT_FOUND", _("Not found.")), status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500: the API's error body for API paths; a page that needs no context otherwise."""
+    if _wants_json(request):
+        body = error_body(500, "INTERNAL", _("Something went wrong on our side; try again later."))
+        return JsonResponse(body, status=500)
+    return render(request, "500.html", status=500)

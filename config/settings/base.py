@@ -29,6 +29,9 @@ def _dev_secret_key() -> str:
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or _dev_secret_key()
+# Encrypts sensitive fields (real-name ID numbers). Set it apart from SECRET_KEY in production
+# so that rotating SECRET_KEY does not make them unreadable; changing it does.
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

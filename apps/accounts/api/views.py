@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.auth import logout
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
@@ -83,11 +84,16 @@ class SignOutApi(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        tags=["auth"], summary="Revoke the bearer token used", request=None, responses={204: None}
+        tags=["auth"],
+        summary="Sign out: revoke the bearer token used, or end the session",
+        request=None,
+        responses={204: None},
     )
     def post(self, request: Request) -> Response:
         if isinstance(request.auth, str):
             services.api_token_revoke(token=request.auth)
+        else:
+            logout(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

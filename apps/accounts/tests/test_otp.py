@@ -159,3 +159,15 @@ def test_disabled_account_cannot_sign_in():
 def test_expiry_clock_uses_now():
     issued = services.otp_request(phone=PHONE, ip=None)
     assert issued.expires_at > timezone.now()
+
+
+def test_refusals_by_ip_do_not_use_up_the_numbers_limit(settings):
+    settings.OTP_MAX_SENDS_PER_IP_PER_HOUR = 1
+    settings.OTP_RESEND_COOLDOWN_SECONDS = 0
+    services.otp_request(phone="13800138001", ip="192.0.2.1")
+    for _ in range(6):
+        with pytest.raises(OtpIpLimit):
+            services.otp_request(phone=PHONE, ip="192.0.2.1")
+    # From another network the number can still get its code.
+    services.otp_request(phone=PHONE, ip="192.0.2.2")
+    assert OtpChallenge.objects.filter(phone=PHONE).count() == 1

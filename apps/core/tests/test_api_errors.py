@@ -55,3 +55,24 @@ def test_schema_and_docs_are_served_offline(client):
     assert docs.status_code == 200
     assert b"//cdn" not in docs.content and b"unpkg" not in docs.content
     assert b"/static/drf_spectacular_sidecar/" in docs.content
+
+
+@pytest.mark.django_db
+def test_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/v1/nothing-here/")
+    assert response.status_code == 404
+    assert response.json() == {"status": 404, "code": "NOT_FOUND", "message": "未找到。"}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404
+    assert "text/html" in page["Content-Type"]
+
+
+@pytest.mark.django_db
+def test_session_sign_out_through_the_api_ends_the_session(client):
+    from apps.accounts.models import User
+
+    client.force_login(User.objects.create_user("13800138000"))
+    assert client.get("/api/v1/me/").status_code == 200
+    csrf_client = client
+    assert csrf_client.post("/api/v1/auth/sign-out/").status_code == 204
+    assert client.get("/api/v1/me/").status_code in (401, 403)

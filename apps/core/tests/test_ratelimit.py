@@ -17,3 +17,17 @@ def test_keys_are_independent():
     assert rate_hit(key="t:b", limit=1, window_seconds=60).allowed
     assert rate_hit(key="t:c", limit=1, window_seconds=60).allowed
     assert not rate_hit(key="t:b", limit=1, window_seconds=60).allowed
+
+
+def test_all_or_nothing_counts_under_every_key_or_none():
+    from apps.core.ratelimit import RateLimit, rate_hit_all
+
+    number = RateLimit("t:number", 5, 60)
+    address = RateLimit("t:ip", 1, 60)
+    assert rate_hit_all([number, address]) == (None, 0)
+    full, retry_after = rate_hit_all([number, address])
+    assert full == address
+    assert 1 <= retry_after <= 60
+    # The refusal by the address did not use up the number's allowance.
+    assert get_redis().zcard("rl:t:number") == 1
+    assert rate_hit_all([]) == (None, 0)

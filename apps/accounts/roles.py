@@ -1,0 +1,50 @@
+"""What each role may do in the workbench, kept in step with the auth groups after migrate."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+from typing import Any
+
+from django.contrib.auth.models import Group, Permission
+
+from apps.accounts.models import Role
+
+# Patterns over "app_label.codename". Staff status (workbench access) is granted per user.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.OPERATOR: [
+        "catalog.*",
+        "orders.view_*",
+        "accounts.view_user",
+        "accounts.change_user",
+        "accounts.view_realnameidentity",
+        "accounts.view_otpchallenge",
+        "accounts.view_apitoken",
+        "accounts.change_apitoken",
+        "carrier.view_*",
+        "core.view_auditevent",
+    ],
+    Role.FINANCE: [
+        "catalog.view_*",
+        "orders.view_*",
+        "carrier.view_*",
+        "core.view_auditevent",
+        "accounts.view_user",
+    ],
+}
+
+
+def roles_sync(**kwargs: Any) -> None:
+    """Create the role groups and give them exactly their permissions (idempotent).
+
+    Connected to ``post_migrate``, which runs once per app; each run sees the permissions
+    created so far, and the last one sees them all.
+    """
+    permissions = list(Permission.objects.select_related("content_type"))
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        patterns = ROLE_PERMISSIONS.get(role, [])
+        wanted = [
+            p for p in permissions
+            if any(fnmatch(f"{p.content_type.app_label}.{p.codename}", pattern) for pattern in patterns)
+        ]  # fmt: skip
+        group.permissions.set(wanted)
