@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.sandbox"]
+pytest_plugins = ["tests.fixtures.sandbox", "apps.ledger.tests.support"]
 
 
 @pytest.fixture(autouse=True)
@@ -33,3 +33,21 @@ def redis_down(settings) -> Iterator[None]:
     get_redis.cache_clear()
     yield
     get_redis.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _ledger_accounts(request: pytest.FixtureRequest) -> None:
+    """The standard ledger accounts come from a migration; a transactional test's flush
+    empties them, so tests that use the database get them back when they are missing."""
+    if request.node.get_closest_marker("django_db") is None and not (
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    ):
+        return
+    from apps.ledger.tests.support import _commits
+
+    request.getfixturevalue("transactional_db" if _commits(request) else "db")
+    from apps.ledger.models import LedgerAccount
+    from apps.ledger.services import ledger_bootstrap
+
+    if not LedgerAccount.objects.filter(code="platform:revenue").exists():
+        ledger_bootstrap()

@@ -1,0 +1,130 @@
+"""Workbench: accounts with their balances and journals with their lines, all read-only."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Min, Q, QuerySet, Sum
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.money import format_fen
+from apps.ledger.models import AccountUnit, Journal, JournalLine, LedgerAccount
+
+
+def _amount(value: int | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    return format_fen(value) if unit == AccountUnit.CNY else f"{value:,}"
+
+
+_ACCOUNT_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "unit",
+    "balance_amount",
+    "balance_updated_at",
+    "created_at",
+)
+
+_LINE_FIELDS = ("account", "debit", "credit", "created_at")
+
+_JOURNAL_FIELDS = (
+    "id",
+    "created_at",
+    "kind",
+    "reference",
+    "description",
+    "total",
+    "idempotency_key",
+    "reversal_of",
+    "reversed_by_link",
+    "content_hash",
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The book is written only by the ledger's services; here it is read."""
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ["code", "name", "kind", "unit", "balance_amount", "balance_updated_at"]
+    list_filter = ["kind", "unit"]
+    search_fields = ["code", "name"]
+    list_select_related = ["balance"]
+    fields = _ACCOUNT_FIELDS
+    readonly_fields = _ACCOUNT_FIELDS
+
+    @admin.display(description=_("balance"), ordering="balance__balance_fen")
+    def balance_amount(self, obj: LedgerAccount) -> str:
+        return _amount(obj.balance.balance_fen, obj.unit)
+
+    @admin.display(description=_("balance updated at"))
+    def balance_updated_at(self, obj: LedgerAccount) -> object:
+        return obj.balance.updated_at
+
+
+class JournalLineInline(admin.TabularInline):
+    model = JournalLine
+    extra = 0
+    fields = _LINE_FIELDS
+    readonly_fields = _LINE_FIELDS
+    can_delete = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[JournalLine]:
+        return super().get_queryset(request).select_related("account")
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description=_("debit"))
+    def debit(self, obj: JournalLine) -> str:
+        return _amount(obj.amount_fen, obj.account.unit) if obj.amount_fen > 0 else ""
+
+    @admin.display(description=_("credit"))
+    def credit(self, obj: JournalLine) -> str:
+        return _amount(-obj.amount_fen, obj.account.unit) if obj.amount_fen < 0 else ""
+
+
+@admin.register(Journal)
+class JournalAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "kind", "reference", "total", "idempotency_key"]
+    list_filter = ["kind"]
+    search_fields = ["=reference", "=idempotency_key"]
+    date_hierarchy = "created_at"
+    fields = _JOURNAL_FIELDS
+    readonly_fields = _JOURNAL_FIELDS
+    inlines = [JournalLineInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Journal]:
+        # Debits only: a balanced journal's credits are the same amount again.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                debits=Sum("lines__amount_fen", filter=Q(lines__amount_fen__gt=0)),
+                unit=Min("lines__account__unit"),
+            )
+        )
+
+    @admin.display(description=_("amount"), ordering="debits")
+    def total(self, obj: Journal) -> str:
+        return _amount(getattr(obj, "debits", None), getattr(obj, "unit", AccountUnit.CNY))
+
+    @admin.display(description=_("reversed by"))
+    def reversed_by_link(self, obj: Journal) -> str:
+        reversal = Journal.objects.filter(reversal_of=obj).first()
+        return str(reversal) if reversal else "-"

@@ -1,0 +1,146 @@
+"""The book's tables: accounts, their running balances, journals and their lines.
+
+Amounts are signed integers: a debit is positive, a credit negative, so every journal sums to
+zero. CNY accounts count fen; POINTS accounts count points (the column keeps its ``_fen`` name
+so that one code path serves both units). Journals and lines are append-only; the database
+enforces that, and that every journal balances, with triggers from migration 0002.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AccountKind(models.TextChoices):
+    ASSET = "asset", _("Asset")
+    LIABILITY = "liability", _("Liability")
+    REVENUE = "revenue", _("Revenue")
+    EXPENSE = "expense", _("Expense")
+    EQUITY = "equity", _("Equity")
+
+
+class AccountUnit(models.TextChoices):
+    CNY = "CNY", _("CNY (fen)")
+    POINTS = "POINTS", _("Points")
+
+
+class LedgerAccount(models.Model):
+    """One account of the book, named by a stable ``code`` such as ``clearing:alipay``."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    kind = models.CharField(_("kind"), max_length=16, choices=AccountKind.choices)
+    unit = models.CharField(
+        _("unit"), max_length=8, choices=AccountUnit.choices, default=AccountUnit.CNY
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AccountKind.values),
+                name="ledger_account_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit__in=AccountUnit.values), name="ledger_account_unit_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class AccountBalance(models.Model):
+    """An account's running balance, moved by the posting service in the journal's transaction.
+
+    The row is the lock that serialises postings to one account; ``ledger_check`` compares it
+    with the sum of the account's lines.
+    """
+
+    account = models.OneToOneField(
+        LedgerAccount, primary_key=True, on_delete=models.PROTECT, related_name="balance"
+    )
+    balance_fen = models.BigIntegerField(_("balance"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account balance")
+        verbose_name_plural = _("account balances")
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.balance_fen}"
+
+
+class Journal(models.Model):
+    """One business event, posted once under its idempotency key; corrections are reversals."""
+
+    idempotency_key = models.CharField(_("idempotency key"), max_length=128, unique=True)
+    kind = models.CharField(_("kind"), max_length=32, db_index=True)
+    reference = models.CharField(_("reference"), max_length=64, db_index=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    # sha256 of kind, reference, reversal_of and the lines merged per account, sorted: a repeat
+    # under the same key is told from a different request by this alone.
+    content_hash = models.CharField(max_length=64)
+    reversal_of = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversed_by",
+        verbose_name=_("reversal of"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("journal")
+        verbose_name_plural = _("journals")
+        constraints = [
+            # A reversal always names what it reverses, and nothing else does.
+            models.CheckConstraint(
+                condition=(Q(kind="reversal") & Q(reversal_of__isnull=False))
+                | (~Q(kind="reversal") & Q(reversal_of__isnull=True)),
+                name="ledger_journal_reversal_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.reference}"
+
+
+class JournalLine(models.Model):
+    """One signed movement on one account (debit > 0, credit < 0; never zero).
+
+    Built to become a RANGE-partitioned table on ``created_at`` (monthly) when it grows:
+    nothing holds a foreign key to a line, every line is written once with its journal's
+    timestamp, and reads by account go through the (account, created_at) index, so they can
+    be bounded by time. Partitioning then only widens the primary key to (id, created_at).
+    """
+
+    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="lines")
+    # The (account, created_at) index below serves lookups by account; a second one is waste.
+    account = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )
+    amount_fen = models.BigIntegerField(_("amount"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("journal line")
+        verbose_name_plural = _("journal lines")
+        indexes = [
+            models.Index(fields=["account", "created_at"], name="ledger_line_account_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_fen=0), name="ledger_line_amount_nonzero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.amount_fen}"

@@ -1,0 +1,181 @@
+"""Ledger reads as plain data: balances, journals, the trial balance and the consistency check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from apps.ledger.errors import JournalNotFound, UnknownAccount
+from apps.ledger.models import AccountBalance, Journal, JournalLine, LedgerAccount
+
+
+@dataclass(frozen=True)
+class LineView:
+    account_code: str
+    amount_fen: int  # debit > 0, credit < 0; points for POINTS accounts
+
+
+@dataclass(frozen=True)
+class JournalView:
+    id: int
+    idempotency_key: str
+    kind: str
+    reference: str
+    description: str
+    unit: str
+    reversal_of_id: int | None
+    created_at: datetime
+    lines: tuple[LineView, ...]  # one per account, sorted by account code
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    code: str
+    name: str
+    kind: str
+    unit: str
+    balance_fen: int | None  # the running balance (AccountBalance); None if the row is missing
+    lines_sum_fen: int  # the sum of the account's lines
+    agrees: bool  # the balance row exists and equals the sum of the lines
+
+
+def account_balance(*, code: str) -> int:
+    """The running balance of ``code`` (debit-positive), from its ``AccountBalance`` row."""
+    balance = (
+        AccountBalance.objects.filter(account__code=code)
+        .values_list("balance_fen", flat=True)
+        .first()
+    )
+    if balance is None:
+        raise UnknownAccount(details={"codes": [code]})
+    return balance
+
+
+def account_balance_from_lines(*, code: str) -> int:
+    """The sum of every line on ``code``: slow (reads all its lines), for reconciliation."""
+    account_id = LedgerAccount.objects.filter(code=code).values_list("pk", flat=True).first()
+    if account_id is None:
+        raise UnknownAccount(details={"codes": [code]})
+    total = JournalLine.objects.filter(account_id=account_id).aggregate(total=Sum("amount_fen"))
+    return total["total"] or 0
+
+
+def _views(journals: list[Journal]) -> list[JournalView]:
+    """Journals with their lines, in two queries."""
+    lines: dict[int, list[tuple[str, str, int]]] = {journal.pk: [] for journal in journals}
+    rows = (
+        JournalLine.objects.filter(journal_id__in=list(lines))
+        .order_by("account__code")
+        .values_list("journal_id", "account__code", "account__unit", "amount_fen")
+    )
+    for journal_id, code, unit, amount in rows:
+        lines[journal_id].append((code, unit, amount))
+    return [
+        JournalView(
+            id=journal.pk,
+            idempotency_key=journal.idempotency_key,
+            kind=journal.kind,
+            reference=journal.reference,
+            description=journal.description,
+            unit=lines[journal.pk][0][1] if lines[journal.pk] else "",
+            reversal_of_id=journal.reversal_of_id,
+            created_at=journal.created_at,
+            lines=tuple(LineView(code, amount) for code, _, amount in lines[journal.pk]),
+        )
+        for journal in journals
+    ]
+
+
+def journal_get(*, journal_id: int) -> JournalView:
+    journal = Journal.objects.filter(pk=journal_id).first()
+    if journal is None:
+        raise JournalNotFound(details={"journal_id": journal_id})
+    return _views([journal])[0]
+
+
+def journals_for_reference(*, reference: str) -> list[JournalView]:
+    """Every journal booked for ``reference`` (``order:123``), oldest first."""
+    return _views(list(Journal.objects.filter(reference=reference).order_by("id")))
+
+
+def trial_balance() -> list[BalanceRow]:
+    """Every account's running balance beside the sum of its lines, by code (one query)."""
+    lines_sum = (
+        JournalLine.objects.filter(account_id=OuterRef("pk"))
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("amount_fen"))
+        .values("total")
+    )
+    accounts = LedgerAccount.objects.annotate(
+        lines_sum=Coalesce(Subquery(lines_sum), Value(0)),
+        balance_value=Subquery(
+            AccountBalance.objects.filter(account_id=OuterRef("pk")).values("balance_fen")
+        ),
+    ).order_by("code")
+    return [
+        BalanceRow(
+            code=account.code,
+            name=account.name,
+            kind=account.kind,
+            unit=account.unit,
+            balance_fen=account.balance_value,
+            lines_sum_fen=account.lines_sum,
+            agrees=account.balance_value == account.lines_sum,
+        )
+        for account in accounts
+    ]
+
+
+# A journal is sound with two or more lines, a zero sum and one unit; a reversal is sound when
+# it and its original cancel out on every account.
+_UNSOUND_JOURNALS = """
+SELECT j.id, COUNT(l.id), COALESCE(SUM(l.amount_fen), 0), COUNT(DISTINCT a.unit)
+FROM ledger_journal j
+LEFT JOIN ledger_journalline l ON l.journal_id = j.id
+LEFT JOIN ledger_ledgeraccount a ON a.id = l.account_id
+GROUP BY j.id
+HAVING COUNT(l.id) < 2 OR COALESCE(SUM(l.amount_fen), 0) <> 0 OR COUNT(DISTINCT a.unit) > 1
+ORDER BY j.id
+"""
+_UNSOUND_REVERSALS = """
+SELECT DISTINCT r.id, r.reversal_of_id
+FROM ledger_journal r
+JOIN ledger_journalline l ON l.journal_id IN (r.id, r.reversal_of_id)
+WHERE r.reversal_of_id IS NOT NULL
+GROUP BY r.id, r.reversal_of_id, l.account_id
+HAVING SUM(l.amount_fen) <> 0
+ORDER BY r.id
+"""
+
+
+def ledger_check() -> list[str]:
+    """Problems found in the whole book, one sentence each; empty when it is healthy.
+
+    Looks for unbalanced, one-line or mixed-unit journals (the database refuses them at commit,
+    so one here means the triggers were bypassed), reversals that do not cancel their
+    original, and balance rows that disagree with their lines. Reads every line: a
+    reconciliation job, not a request-time check.
+    """
+    problems: list[str] = []
+    with connection.cursor() as cursor:
+        cursor.execute(_UNSOUND_JOURNALS)
+        for journal_id, count, total, units in cursor.fetchall():
+            problems.append(
+                f"journal {journal_id} is unsound: {count} line(s), sum {total}, {units} unit(s)"
+            )
+        cursor.execute(_UNSOUND_REVERSALS)
+        for reversal_id, original_id in cursor.fetchall():
+            problems.append(f"journal {reversal_id} does not cancel journal {original_id}")
+    for row in trial_balance():
+        if row.balance_fen is None:
+            problems.append(f"account {row.code} has no balance row")
+        elif not row.agrees:
+            problems.append(
+                f"account {row.code}: balance {row.balance_fen} but lines sum to {row.lines_sum_fen}"
+            )
+    return problems

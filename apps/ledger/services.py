@@ -1,0 +1,407 @@
+"""Ledger writes: accounts, balanced journals posted once per key, and their reversals.
+
+Signs: a debit is positive, a credit negative; every journal sums to zero, so assets and
+expenses carry positive balances and liabilities, revenue and equity negative ones.
+
+Account codes: the standard accounts below (created by migration 0003), and per party
+``points:user:<user_id>`` (liability, POINTS), ``payable:cp:<id>``, ``payable:channel:<id>``
+and ``payable:partner:<id>`` (liability, CNY), created on first use with ``account_ensure``.
+
+Points are their own unit (POINTS, whole points) and never share a journal with CNY:
+
+- a user's ``points:user:<id>`` is a liability: the points we owe them (holding 500 points
+  is a balance of -500);
+- granting points debits ``points:issued`` (expense) and credits the user's account;
+- spending points debits the user's account and credits ``points:redeemed`` (revenue);
+- points that lapse are debited from the user's account to ``points:expired`` (revenue);
+- giving spent points back (a refund) reverses the spending journal.
+
+So points issued always equal points outstanding + redeemed + expired. What redeemed points
+cost in money is booked by the caller in a separate CNY journal at redemption: the part of the
+price paid in points is debited to ``platform:points_expense`` beside the cash received, and
+the full price is credited to ``platform:revenue``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.core.audit import audit_record
+from apps.core.errors import IdempotencyConflict
+from apps.core.idempotency import request_fingerprint
+from apps.ledger.errors import (
+    AccountMismatch,
+    AlreadyReversed,
+    InvalidAccount,
+    InvalidJournal,
+    JournalNotFound,
+    MixedUnits,
+    ReversalNotReversible,
+    UnbalancedJournal,
+    UnknownAccount,
+)
+from apps.ledger.models import (
+    AccountBalance,
+    AccountKind,
+    AccountUnit,
+    Journal,
+    JournalLine,
+    LedgerAccount,
+)
+from apps.ledger.selectors import JournalView, LineView, journal_get
+
+REVERSAL = "reversal"
+_CODE = re.compile(r"[a-z][a-z0-9_]*(:[a-z0-9_]+)+")
+_KEY_MAX, _KIND_MAX, _REFERENCE_MAX, _DESCRIPTION_MAX = 128, 32, 64, 255
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """One line to post: debit > 0, credit < 0, in fen (CNY) or points (POINTS)."""
+
+    account_code: str
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class StandardAccount:
+    code: str
+    name: str
+    kind: str
+    unit: str = AccountUnit.CNY
+
+
+STANDARD_ACCOUNTS: tuple[StandardAccount, ...] = (
+    StandardAccount("platform:revenue", "平台收入", AccountKind.REVENUE),
+    StandardAccount("platform:points_expense", "积分兑付成本", AccountKind.EXPENSE),
+    StandardAccount("clearing:alipay", "支付宝待清算", AccountKind.ASSET),
+    StandardAccount("clearing:wechat", "微信支付待清算", AccountKind.ASSET),
+    StandardAccount("clearing:unionpay", "银联待清算", AccountKind.ASSET),
+    StandardAccount("clearing:carrier_billing", "话费代扣待清算", AccountKind.ASSET),
+    StandardAccount("refunds:payable", "应付退款", AccountKind.LIABILITY),
+    StandardAccount("points:issued", "积分发放", AccountKind.EXPENSE, AccountUnit.POINTS),
+    StandardAccount("points:redeemed", "积分兑换", AccountKind.REVENUE, AccountUnit.POINTS),
+    StandardAccount("points:expired", "积分过期", AccountKind.REVENUE, AccountUnit.POINTS),
+)
+
+
+# --- Accounts -------------------------------------------------------------------------------
+
+
+def account_ensure(*, code: str, name: str, kind: str, unit: str = AccountUnit.CNY) -> int:
+    """Return the id of account ``code``, creating it with its zero balance row if it is new.
+
+    Idempotent and race-safe: the account is claimed with ``INSERT ... ON CONFLICT DO
+    NOTHING`` on its code, so concurrent callers get one account. An existing account keeps
+    its name; one with another kind or unit raises ``AccountMismatch``. Locks nothing beyond
+    the rows it inserts. Writes an audit event when it creates the account.
+    """
+    if not _CODE.fullmatch(code) or len(code) > 64 or not name or len(name) > 128:
+        raise InvalidAccount(details={"code": code, "name": name})
+    if kind not in AccountKind.values or unit not in AccountUnit.values:
+        raise InvalidAccount(details={"kind": kind, "unit": unit})
+    now = timezone.now()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {LedgerAccount._meta.db_table} "  # noqa: S608
+                "(code, name, kind, unit, created_at) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (code) DO NOTHING RETURNING id",
+                [code, name, kind, unit, now],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            account = LedgerAccount.objects.get(code=code)
+            if (account.kind, account.unit) != (kind, unit):
+                raise AccountMismatch(
+                    details={"code": code, "kind": account.kind, "unit": account.unit}
+                )
+            return account.pk
+        account_id = int(row[0])
+        AccountBalance.objects.create(account_id=account_id, balance_fen=0, updated_at=now)
+        audit_record(
+            action="ledger.account_created",
+            object_type="ledger.account",
+            object_id=account_id,
+            after={"code": code, "name": name, "kind": kind, "unit": unit},
+        )
+    return account_id
+
+
+def ledger_bootstrap() -> list[int]:
+    """Ensure every standard account exists; return their ids in ``STANDARD_ACCOUNTS`` order.
+
+    Migration 0003 creates them; this restores them where the tables were emptied (a test
+    database after a flush) and adds any standard account introduced since. Idempotent.
+    """
+    return [
+        account_ensure(code=item.code, name=item.name, kind=item.kind, unit=item.unit)
+        for item in STANDARD_ACCOUNTS
+    ]
+
+
+# --- Journals -------------------------------------------------------------------------------
+
+
+def journal_post(
+    *,
+    idempotency_key: str,
+    kind: str,
+    reference: str,
+    lines: list[LineSpec],
+    description: str = "",
+) -> JournalView:
+    """Post one balanced journal under ``idempotency_key`` and return it.
+
+    Refuses, before writing anything: fewer than two accounts, a zero or non-integer amount,
+    or lines that do not sum to zero (``UnbalancedJournal``); an unknown account
+    (``UnknownAccount``); CNY and POINTS accounts together (``MixedUnits``); an empty or
+    over-long key, kind or reference, or the kind ``reversal`` (``InvalidJournal``). The
+    database checks balance and units again when the transaction commits.
+
+    Lines on the same account are merged into one. Idempotent: the same key with the same
+    content (kind, reference and merged lines) returns the first journal and moves nothing;
+    other content raises ``IdempotencyConflict``. Race-safe: the journal row is claimed with
+    ``INSERT ... ON CONFLICT DO NOTHING``, so a concurrent call with the same key waits for the
+    first to commit and then returns its journal (under READ COMMITTED, Django's default).
+
+    Locks: the key's entry in the unique index, then the accounts' ``AccountBalance`` rows in
+    ascending account id. The ledger is last in the global lock order (user, order, stock,
+    payment, ledger): callers post after taking their own locks. Opens its own atomic block,
+    a savepoint inside a caller's transaction, with which everything commits. Writes one
+    audit event, ``ledger.journal_posted``.
+    """
+    if kind == REVERSAL:
+        raise InvalidJournal(details={"kind": "reserved for journal_reverse"})
+    return _post(
+        idempotency_key=idempotency_key,
+        kind=kind,
+        reference=reference,
+        description=description,
+        lines=lines,
+        reversal_of_id=None,
+    )
+
+
+def journal_reverse(*, journal_id: int, idempotency_key: str, reason: str) -> JournalView:
+    """Post the negation of journal ``journal_id`` (kind ``reversal``) and return it.
+
+    A journal is reversed at most once: another key raises ``AlreadyReversed``; the same key
+    returns the first reversal. A reversal itself cannot be reversed
+    (``ReversalNotReversible``): to book the original effect again, post a new journal, so
+    that every journal has at most one correction and the chain never grows. The reference is
+    the original's; ``reason`` becomes the description.
+
+    Locks as ``journal_post``. Two reversals of one journal under different keys are
+    race-safe: the unique ``reversal_of`` makes the second wait for the first to commit, then
+    it raises ``AlreadyReversed``. Writes one audit event, ``ledger.journal_reversed``.
+    """
+    if not reason.strip():
+        raise InvalidJournal(details={"reason": "required"})
+    original = Journal.objects.filter(pk=journal_id).first()
+    if original is None:
+        raise JournalNotFound(details={"journal_id": journal_id})
+    if original.reversal_of_id is not None:
+        raise ReversalNotReversible(details={"journal_id": journal_id})
+    negated = [
+        LineSpec(account_code=code, amount_fen=-amount)
+        for code, amount in JournalLine.objects.filter(journal_id=journal_id).values_list(
+            "account__code", "amount_fen"
+        )
+    ]
+    return _post(
+        idempotency_key=idempotency_key,
+        kind=REVERSAL,
+        reference=original.reference,
+        description=reason,
+        lines=negated,
+        reversal_of_id=journal_id,
+    )
+
+
+def _check_header(*, idempotency_key: str, kind: str, reference: str, description: str) -> None:
+    problems = {
+        name: f"1 to {limit} characters"
+        for name, value, limit in (
+            ("idempotency_key", idempotency_key, _KEY_MAX),
+            ("kind", kind, _KIND_MAX),
+            ("reference", reference, _REFERENCE_MAX),
+        )
+        if not value.strip() or len(value) > limit
+    }
+    if len(description) > _DESCRIPTION_MAX:
+        problems["description"] = f"at most {_DESCRIPTION_MAX} characters"
+    if problems:
+        raise InvalidJournal(details=problems)
+
+
+def _merge(lines: list[LineSpec]) -> dict[str, int]:
+    """The lines' amounts per account, sorted by code; raises ``UnbalancedJournal``."""
+    merged: dict[str, int] = {}
+    for line in lines:
+        # bool is an int too, but True is not an amount of money.
+        if type(line.amount_fen) is not int:
+            raise UnbalancedJournal(
+                details={"account_code": line.account_code, "amount_fen": "not an integer"}
+            )
+        if line.amount_fen == 0:
+            raise UnbalancedJournal(details={"account_code": line.account_code, "amount_fen": 0})
+        merged[line.account_code] = merged.get(line.account_code, 0) + line.amount_fen
+    total = sum(merged.values())
+    if total != 0:
+        raise UnbalancedJournal(details={"sum_fen": total})
+    merged = {code: amount for code, amount in sorted(merged.items()) if amount != 0}
+    if len(merged) < 2:
+        raise UnbalancedJournal(details={"accounts": len(merged)})
+    return merged
+
+
+def _post(
+    *,
+    idempotency_key: str,
+    kind: str,
+    reference: str,
+    description: str,
+    lines: list[LineSpec],
+    reversal_of_id: int | None,
+) -> JournalView:
+    _check_header(
+        idempotency_key=idempotency_key, kind=kind, reference=reference, description=description
+    )
+    merged = _merge(lines)
+    with transaction.atomic():
+        accounts = {a.code: a for a in LedgerAccount.objects.filter(code__in=list(merged))}
+        missing = sorted(set(merged) - set(accounts))
+        if missing:
+            raise UnknownAccount(details={"codes": missing})
+        units = {account.unit for account in accounts.values()}
+        if len(units) > 1:
+            raise MixedUnits(details={"units": {code: a.unit for code, a in accounts.items()}})
+        content_hash = request_fingerprint(
+            {
+                "kind": kind,
+                "reference": reference,
+                "reversal_of": reversal_of_id,
+                "lines": list(merged.items()),
+            }
+        )
+        now = timezone.now()
+        journal_id = _claim(
+            idempotency_key=idempotency_key,
+            kind=kind,
+            reference=reference,
+            description=description,
+            content_hash=content_hash,
+            reversal_of_id=reversal_of_id,
+            now=now,
+        )
+        if journal_id is None:
+            return _repeat(
+                idempotency_key=idempotency_key,
+                content_hash=content_hash,
+                reversal_of_id=reversal_of_id,
+            )
+        amounts = {accounts[code].pk: amount for code, amount in merged.items()}
+        _lock_balances(sorted(amounts))
+        JournalLine.objects.bulk_create(
+            JournalLine(
+                journal_id=journal_id, account_id=account_id, amount_fen=amount, created_at=now
+            )
+            for account_id, amount in amounts.items()
+        )
+        _move_balances(amounts, now=now)
+        after: dict[str, Any] = {
+            "idempotency_key": idempotency_key,
+            "kind": kind,
+            "reference": reference,
+            "lines": merged,
+        }
+        if reversal_of_id is not None:
+            after |= {"reversal_of": reversal_of_id, "reason": description}
+        audit_record(
+            action="ledger.journal_reversed" if reversal_of_id else "ledger.journal_posted",
+            object_type="ledger.journal",
+            object_id=journal_id,
+            after=after,
+        )
+    return JournalView(
+        id=journal_id,
+        idempotency_key=idempotency_key,
+        kind=kind,
+        reference=reference,
+        description=description,
+        unit=units.pop(),
+        reversal_of_id=reversal_of_id,
+        created_at=now,
+        lines=tuple(LineView(code, amount) for code, amount in merged.items()),
+    )
+
+
+def _claim(
+    *,
+    idempotency_key: str,
+    kind: str,
+    reference: str,
+    description: str,
+    content_hash: str,
+    reversal_of_id: int | None,
+    now: datetime,
+) -> int | None:
+    """Insert the journal row and return its id, or ``None`` if a unique index refused it.
+
+    The refusal comes from the key (a repeat) or from ``reversal_of`` (already reversed); a
+    concurrent insert of either waits here until the other transaction ends.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Journal._meta.db_table} "  # noqa: S608
+            "(idempotency_key, kind, reference, description, content_hash, reversal_of_id, "
+            "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
+            [idempotency_key, kind, reference, description, content_hash, reversal_of_id, now],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+def _repeat(*, idempotency_key: str, content_hash: str, reversal_of_id: int | None) -> JournalView:
+    """The journal already posted under the key, if it has the same content."""
+    existing = Journal.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        # Only reversal_of's unique index refuses a new key: the journal has another reversal.
+        reversal = Journal.objects.get(reversal_of_id=reversal_of_id)
+        raise AlreadyReversed(details={"journal_id": reversal_of_id, "reversal_id": reversal.pk})
+    if existing.content_hash != content_hash:
+        raise IdempotencyConflict(details={"idempotency_key": idempotency_key})
+    return journal_get(journal_id=existing.pk)
+
+
+def _lock_balances(account_ids: list[int]) -> None:
+    """Lock the accounts' balance rows in ascending id, the ledger's one lock order."""
+    locked = list(
+        AccountBalance.objects.select_for_update()
+        .filter(account_id__in=account_ids)
+        .order_by("account_id")
+        .values_list("account_id", flat=True)
+    )
+    if locked != account_ids:
+        # Every account gets its balance row with it (account_ensure, migration 0003).
+        raise RuntimeError(
+            f"ledger accounts without a balance row: {set(account_ids) - set(locked)}"
+        )
+
+
+def _move_balances(amounts: dict[int, int], *, now: datetime) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {AccountBalance._meta.db_table} AS b "  # noqa: S608
+            "SET balance_fen = b.balance_fen + d.amount, updated_at = %s "
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS d(account_id, amount) "
+            "WHERE b.account_id = d.account_id",
+            [now, list(amounts), list(amounts.values())],
+        )
