@@ -150,6 +150,25 @@ class Knobs(models.Model):
     dlr_duplicate = models.BooleanField(
         "重复推送状态报告", default=False, help_text="同一份状态报告推送两次。"
     )
+    pay_notify_delay_ms = models.PositiveIntegerField(
+        "支付通知延迟(毫秒)",
+        default=200,
+        validators=[MaxValueValidator(MAX_DLR_DELAY_MS)],
+        help_text="付款成功后过多久推送异步通知。",
+    )
+    pay_notify_mode = models.CharField(
+        "支付通知方式",
+        max_length=16,
+        choices=[
+            ("normal", "正常推送"),
+            ("duplicate", "重复推送三次"),
+            ("out_of_order", "乱序（先推送旧状态）"),
+            ("lost", "丢失（不推送）"),
+            ("wrong_amount", "金额错误"),
+        ],
+        default="normal",
+        help_text="收银台未单独选择时的默认通知方式。",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects: models.Manager[Knobs] = models.Manager()
@@ -189,4 +208,129 @@ KNOB_FIELDS = (
     "dlr_delay_ms",
     "dlr_status",
     "dlr_duplicate",
+    "pay_notify_delay_ms",
+    "pay_notify_mode",
 )
+
+
+class PayTrade(models.Model):
+    """A payment a merchant opened with one of the providers the sandbox plays."""
+
+    class Provider(models.TextChoices):
+        ALIPAY = "alipay", "支付宝"
+        WECHAT = "wechat", "微信支付"
+        UNIONPAY = "unionpay", "银联"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待支付"
+        SUCCEEDED = "succeeded", "已支付"
+        CLOSED = "closed", "已关闭"
+
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    merchant_id = models.CharField(max_length=64)
+    out_trade_no = models.CharField(max_length=64)
+    trade_no = models.CharField(max_length=64, unique=True)
+    amount_fen = models.BigIntegerField()
+    subject = models.CharField(max_length=256, blank=True)
+    channel = models.CharField(max_length=16, blank=True)
+    notify_url = models.URLField(max_length=500, blank=True)
+    return_url = models.URLField(max_length=500, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # How the notification for this trade goes out; empty means the global knob.
+    notify_mode = models.CharField(max_length=16, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    objects: models.Manager[PayTrade] = models.Manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "merchant_id", "out_trade_no"], name="sandbox_pay_trade_once"
+            ),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="sandbox_pay_trade_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.out_trade_no}"
+
+
+class PayRefund(models.Model):
+    trade = models.ForeignKey(PayTrade, on_delete=models.CASCADE, related_name="refunds")
+    out_request_no = models.CharField(max_length=64)
+    refund_no = models.CharField(max_length=64, unique=True)
+    amount_fen = models.BigIntegerField()
+    status = models.CharField(max_length=16, default="succeeded")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: models.Manager[PayRefund] = models.Manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trade", "out_request_no"], name="sandbox_pay_refund_once"
+            ),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="sandbox_pay_refund_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return f"refund {self.out_request_no}"
+
+
+class PayNotification(models.Model):
+    """Every notification the sandbox sent (or chose to lose), for the pages and the tests."""
+
+    trade = models.ForeignKey(PayTrade, on_delete=models.CASCADE, related_name="notifications")
+    url = models.URLField(max_length=500)
+    body = models.TextField()
+    headers = models.JSONField(default=dict)
+    mode = models.CharField(max_length=16)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: models.Manager[PayNotification] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"notification {self.mode} {self.response_status}"
+
+
+class CarrierPayment(models.Model):
+    """A charge to a subscriber's phone bill (CAMARA carrier billing: prepare, validate, confirm)."""
+
+    class Status(models.TextChoices):
+        PREPARED = "prepared", "待验证"
+        VALIDATED = "validated", "已验证"
+        SUCCEEDED = "succeeded", "已扣费"
+        CANCELLED = "cancelled", "已取消"
+
+    payment_id = models.CharField(max_length=32, unique=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    msisdn = models.CharField(max_length=20)
+    amount_fen = models.BigIntegerField()
+    description = models.CharField(max_length=200, blank=True)
+    merchant_reference = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PREPARED)
+    code = models.CharField(max_length=6)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    refunded_fen = models.BigIntegerField(default=0)
+    refunds = models.JSONField(default=dict, blank=True, help_text="refund reference -> amount")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: models.Manager[CarrierPayment] = models.Manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_fen__gt=0), name="sandbox_carrier_payment_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_fen__gte=0) & Q(refunded_fen__lte=models.F("amount_fen")),
+                name="sandbox_carrier_payment_refund_bounded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} {self.msisdn} {self.status}"

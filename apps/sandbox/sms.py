@@ -9,27 +9,25 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import heapq
 import hmac
-import itertools
 import json
 import logging
 import re
 import secrets
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.sandbox.errors import SandboxError, invalid_argument, not_found
 from apps.sandbox.jsonapi import sandbox_setting
 from apps.sandbox.models import Knobs, SmsMessage, Subscriber
+from apps.sandbox.scheduler import call_later
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +158,7 @@ def sms_accept(
         except IntegrityError:
             existing = SmsMessage.objects.get(idempotency_key=idempotency_key)
         else:
-            _scheduler.call_later(
+            call_later(
                 knobs.dlr_delay_ms / 1000,
                 functools.partial(
                     _settle,
@@ -264,55 +262,7 @@ def _post_report(*, url: str, body: bytes, attempt: int) -> None:
         )
         return
     logger.info("delivery report to %s failed (attempt %d): %s", url, attempt, outcome)
-    _scheduler.call_later(
+    call_later(
         _BACKOFF_S[attempt - 1],
         functools.partial(_post_report, url=url, body=body, attempt=attempt + 1),
     )
-
-
-class _Scheduler:
-    """Run jobs at their due time on a few daemon threads.
-
-    A thread per message would let a burst of messages, or a dead callback that keeps reports
-    retrying, grow the process without bound; a heap and a fixed set of threads do not.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self._workers = workers
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._sequence = itertools.count()
-        self._ready = threading.Condition()
-        self._started = False
-
-    def call_later(self, delay_s: float, job: Callable[[], None]) -> None:
-        with self._ready:
-            if not self._started:
-                # Started on first use, so that threads exist only in the serving process.
-                for number in range(self._workers):
-                    name = f"sandbox-dlr-{number}"
-                    threading.Thread(target=self._run, name=name, daemon=True).start()
-                self._started = True
-            heapq.heappush(self._heap, (time.monotonic() + delay_s, next(self._sequence), job))
-            self._ready.notify()
-
-    def _next_job(self) -> Callable[[], None]:
-        with self._ready:
-            while True:
-                now = time.monotonic()
-                if self._heap and self._heap[0][0] <= now:
-                    return heapq.heappop(self._heap)[2]
-                self._ready.wait(self._heap[0][0] - now if self._heap else None)
-
-    def _run(self) -> None:
-        while True:
-            job = self._next_job()
-            try:
-                job()
-            except Exception:
-                logger.exception("delivery report job failed")
-            finally:
-                # Each job may have opened this thread's own connection; do not leave it idle.
-                connection.close()
-
-
-_scheduler = _Scheduler(workers=8)

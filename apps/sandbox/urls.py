@@ -1,6 +1,6 @@
 """Routes of the sandbox process (its ROOT_URLCONF): carrier API, sandbox controls, pages."""
 
-from django.urls import path
+from django.urls import include, path
 
 from apps.sandbox.views import api, pages
 
@@ -11,10 +11,20 @@ urlpatterns = [
     path("carrier/v1/sms/by-key/<path:idempotency_key>", api.sms_by_key, name="sms-by-key"),
     path("carrier/v1/sms/<str:message_id>", api.sms_detail, name="sms-detail"),
     path("carrier/v1/subscribers/<str:msisdn>", api.subscriber_detail, name="subscriber-detail"),
+    path("carrier/v1/payments", api.billing_prepare, name="billing-prepare"),
+    path("carrier/v1/payments/<str:payment_id>", api.billing_detail, name="billing-detail"),
+    path(
+        "carrier/v1/payments/<str:payment_id>/<str:action>",
+        api.billing_action,
+        name="billing-action",
+    ),
     path("sandbox/knobs", api.knobs_detail, name="knobs-api"),
     path("sandbox/knobs/reset", api.knobs_reset, name="knobs-reset"),
     path("sandbox/sms", api.sms_list, name="sms-list"),
     path("sandbox/subscribers/<str:msisdn>", api.subscriber_put, name="subscriber-put"),
+    path("alipay/", include("apps.sandbox.payments.alipay_urls")),
+    path("wechat/", include("apps.sandbox.payments.wechat_urls")),
+    path("unionpay/", include("apps.sandbox.payments.unionpay_urls")),
     path("", pages.index, name="index"),
     path("sms/inbox/", pages.inbox, name="inbox"),
     path("knobs/", pages.knobs, name="knobs"),

@@ -21,6 +21,8 @@ DEFAULT_KNOBS = {
     "dlr_delay_ms": 300,
     "dlr_status": "delivered",
     "dlr_duplicate": False,
+    "pay_notify_delay_ms": 200,
+    "pay_notify_mode": "normal",
 }
 
 

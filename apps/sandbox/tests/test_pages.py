@@ -58,6 +58,8 @@ def test_the_knobs_form_saves_good_values(carrier_sandbox: SandboxServer):
         "dlr_delay_ms": "300",
         "dlr_status": "undelivered",
         "dlr_duplicate": "on",
+        "pay_notify_delay_ms": "500",
+        "pay_notify_mode": "duplicate",
     }
 
     response = httpx.post(f"{carrier_sandbox.url}/knobs/", data=form)
@@ -73,6 +75,8 @@ def test_the_knobs_form_saves_good_values(carrier_sandbox: SandboxServer):
         "dlr_delay_ms": 300,
         "dlr_status": "undelivered",
         "dlr_duplicate": True,
+        "pay_notify_delay_ms": 500,
+        "pay_notify_mode": "duplicate",
     }
 
 
@@ -85,6 +89,8 @@ def test_the_knobs_form_shows_errors_and_saves_nothing(carrier_sandbox: SandboxS
         "hang_ms": "1000",
         "dlr_delay_ms": "300",
         "dlr_status": "delivered",
+        "pay_notify_delay_ms": "200",
+        "pay_notify_mode": "normal",
     }
 
     response = httpx.post(f"{carrier_sandbox.url}/knobs/", data=form)

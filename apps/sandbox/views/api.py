@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 
-from apps.sandbox import faults, sms, subscribers
+from apps.sandbox import carrier_billing, faults, sms, subscribers
 from apps.sandbox.errors import error_response, invalid_argument
 from apps.sandbox.faults import carrier_endpoint
 from apps.sandbox.jsonapi import json_endpoint, json_response, read_json_object, require_api_key
@@ -100,3 +100,45 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return error_response(500, "INTERNAL", "The sandbox failed; see its log.")
+
+
+# --- Carrier billing (CAMARA-style: prepare, validate, confirm, cancel, refund) ----------------
+
+
+@json_endpoint("POST")
+@carrier_endpoint
+def billing_prepare(request: HttpRequest, knobs: Knobs) -> HttpResponse:
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        raise invalid_argument("The Idempotency-Key header is required.")
+    status, body = carrier_billing.billing_prepare(
+        idempotency_key=key, payload=read_json_object(request), knobs=knobs
+    )
+    return json_response(body, status=status)
+
+
+@json_endpoint("GET")
+@carrier_endpoint
+def billing_detail(request: HttpRequest, knobs: Knobs, payment_id: str) -> HttpResponse:
+    return json_response(carrier_billing.billing_get(payment_id=payment_id))
+
+
+@json_endpoint("POST")
+@carrier_endpoint
+def billing_action(
+    request: HttpRequest, knobs: Knobs, payment_id: str, action: str
+) -> HttpResponse:
+    payload = read_json_object(request)
+    if action == "validate":
+        return json_response(
+            carrier_billing.billing_validate(
+                payment_id=payment_id, code=str(payload.get("code", ""))
+            )
+        )
+    if action == "confirm":
+        return json_response(carrier_billing.billing_confirm(payment_id=payment_id))
+    if action == "cancel":
+        return json_response(carrier_billing.billing_cancel(payment_id=payment_id))
+    if action == "refund":
+        return json_response(carrier_billing.billing_refund(payment_id=payment_id, payload=payload))
+    raise invalid_argument("Unknown action.")

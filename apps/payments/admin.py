@@ -1,0 +1,124 @@
+"""Workbench: payments, their raw events, and refunds that finance approves or rejects."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import DomainError
+from apps.core.money import format_fen
+from apps.payments import services
+from apps.payments.models import PaymentEvent, PaymentIntent, Refund
+from apps.payments.providers.base import ProviderRejected, ProviderUnavailable
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PaymentIntent)
+class PaymentIntentAdmin(ReadOnly):
+    list_display = [
+        "public_id",
+        "method",
+        "channel",
+        "amount",
+        "status",
+        "settles",
+        "purpose",
+        "reference",
+        "created_at",
+        "paid_at",
+    ]
+    list_filter = ["method", "status", "settles", "purpose"]
+    search_fields = ["public_id", "reference", "provider_trade_no"]
+    date_hierarchy = "created_at"
+    actions = ["query_provider"]
+
+    @admin.display(description=_("Amount"), ordering="amount_fen")
+    def amount(self, obj: PaymentIntent) -> str:
+        return format_fen(obj.amount_fen)
+
+    @admin.action(description=_("Ask the provider for the state of selected payments"))
+    def query_provider(self, request: HttpRequest, queryset: QuerySet[PaymentIntent]) -> None:
+        for public_id in queryset.values_list("public_id", flat=True):
+            try:
+                outcome = services.intent_sync(public_id=public_id)
+            except (ProviderUnavailable, ProviderRejected, DomainError) as exc:
+                outcome = exc.code
+            messages.info(request, f"{public_id}: {outcome}")
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(ReadOnly):
+    list_display = ["created_at", "method", "kind", "verified", "outcome", "intent"]
+    list_filter = ["method", "kind", "verified"]
+    search_fields = ["dedupe_key", "intent__public_id"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnly):
+    list_display = [
+        "public_id",
+        "intent",
+        "amount",
+        "status",
+        "automatic",
+        "reason",
+        "created_at",
+        "error_code",
+    ]
+    list_filter = ["status", "automatic"]
+    search_fields = ["public_id", "intent__public_id", "intent__reference"]
+    list_select_related = ["intent"]
+    actions = ["approve", "reject", "retry"]
+
+    @admin.display(description=_("Amount"), ordering="amount_fen")
+    def amount(self, obj: Refund) -> str:
+        return format_fen(obj.amount_fen)
+
+    def _decide(self, request: HttpRequest, queryset: QuerySet[Refund], approve: bool) -> None:
+        for refund in queryset:
+            try:
+                services.refund_decide(
+                    refund_id=refund.pk, approve=approve, actor_id=cast(int, request.user.pk)
+                )
+            except DomainError as exc:
+                messages.warning(request, f"{refund.public_id}: {exc.message}")
+            else:
+                messages.success(
+                    request, f"{refund.public_id}: {_('approved') if approve else _('rejected')}"
+                )
+
+    @admin.action(
+        description=_("Approve selected refunds (they are then paid back)"), permissions=["change"]
+    )
+    def approve(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject selected refunds"), permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
+        self._decide(request, queryset, approve=False)
+
+    @admin.action(description=_("Retry selected failed refunds"), permissions=["change"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
+        for refund in queryset.filter(status=Refund.Status.FAILED):
+            messages.info(
+                request, f"{refund.public_id}: {services.refund_execute(refund_id=refund.pk)}"
+            )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The change permission gates the approve/reject actions; the form stays read-only.
+        return obj is None and request.user.has_perm("payments.change_refund")

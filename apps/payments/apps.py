@@ -1,0 +1,8 @@
+"""Payments: intents, provider notifications, refunds; owners register what success means."""
+
+from django.apps import AppConfig
+
+
+class PaymentsConfig(AppConfig):
+    name = "apps.payments"
+    verbose_name = "支付"

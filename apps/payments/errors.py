@@ -1,0 +1,54 @@
+"""Payment refusals, each with its machine-readable code."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import Conflict, DomainError, InvalidArgument, NotFound
+
+
+class PaymentNotFound(NotFound):
+    code = "PAYMENT_NOT_FOUND"
+    default_message = _("This payment does not exist.")
+
+
+class PaymentNotPayable(Conflict):
+    code = "PAYMENT_NOT_PAYABLE"
+    default_message = _("This payment can no longer be paid.")
+
+
+class MethodUnavailable(InvalidArgument):
+    code = "PAYMENT_METHOD_UNAVAILABLE"
+    default_message = _("This payment method cannot be used here.")
+
+
+class RefundNotAllowed(Conflict):
+    code = "REFUND_NOT_ALLOWED"
+    default_message = _("This payment cannot be refunded by that amount.")
+
+
+class RefundNotFound(NotFound):
+    code = "REFUND_NOT_FOUND"
+    default_message = _("This refund does not exist.")
+
+
+class InsufficientPoints(Conflict):
+    code = "INSUFFICIENT_POINTS"
+    default_message = _("You do not have enough points.")
+
+
+class CarrierBillingDailyLimit(DomainError):
+    code = "CARRIER_BILLING_DAILY_LIMIT"
+    http_status = 403
+    default_message = _("This would exceed your daily phone-bill spending limit.")
+
+
+class CarrierBillingMonthlyLimit(DomainError):
+    code = "CARRIER_BILLING_MONTHLY_LIMIT"
+    http_status = 403
+    default_message = _("This would exceed your monthly phone-bill spending limit.")
+
+
+class CarrierBillingCodeInvalid(InvalidArgument):
+    code = "CARRIER_BILLING_CODE_INVALID"
+    default_message = _("The confirmation code is wrong or has expired.")

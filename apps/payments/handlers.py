@@ -1,0 +1,60 @@
+"""What a payment means is its owner's business: owners register handlers per purpose.
+
+``payments`` imports no owner. Orders (and later content and the gateway) call
+``purpose_register`` in their AppConfig.ready(); the payments services call the handler in
+the same transaction that records the payment, so the owner's state and the payment's
+commit together. Handlers must be idempotent and must not make network calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PaymentFact:
+    """What an owner learns about a payment."""
+
+    intent_id: int
+    public_id: str
+    purpose: str
+    reference: str
+    method: str
+    amount_fen: int
+    user_id: int | None
+
+
+@dataclass(frozen=True)
+class RefundFact:
+    refund_id: int
+    intent_id: int
+    purpose: str
+    reference: str
+    method: str
+    amount_fen: int
+    intent_fully_refunded: bool
+
+
+@dataclass(frozen=True)
+class PurposeHandler:
+    # Returns True if the owner takes the payment; False (e.g. the order was cancelled or is
+    # already paid) makes the payments app refund it automatically.
+    on_succeeded: Callable[[PaymentFact], bool]
+    on_refunded: Callable[[RefundFact], None] | None = None
+    # The owner's label for the payment pages ("Order CH2026…").
+    describe: Callable[[str], str] | None = None
+
+
+_handlers: dict[str, PurposeHandler] = {}
+
+
+def purpose_register(purpose: str, handler: PurposeHandler) -> None:
+    _handlers[purpose] = handler
+
+
+def purpose_handler(purpose: str) -> PurposeHandler:
+    try:
+        return _handlers[purpose]
+    except KeyError as exc:
+        raise LookupError(f"no handler registered for payment purpose {purpose!r}") from exc

@@ -1,0 +1,30 @@
+"""Payment reads for pages, the API, owners and the workbench."""
+
+from __future__ import annotations
+
+from apps.payments.errors import PaymentNotFound
+from apps.payments.models import PaymentIntent, Refund
+from apps.payments.services import IntentView, RefundView, _refund_view, _view
+
+
+def intent_get(*, public_id: str) -> IntentView:
+    intent = PaymentIntent.objects.filter(public_id=public_id).first()
+    if intent is None:
+        raise PaymentNotFound()
+    return _view(intent)
+
+
+def intents_for(*, purpose: str, reference: str) -> list[IntentView]:
+    return [
+        _view(i)
+        for i in PaymentIntent.objects.filter(purpose=purpose, reference=reference).order_by("id")
+    ]
+
+
+def refunds_for(*, purpose: str, reference: str) -> list[RefundView]:
+    rows = (
+        Refund.objects.select_related("intent")
+        .filter(intent__purpose=purpose, intent__reference=reference)
+        .order_by("id")
+    )
+    return [_refund_view(r) for r in rows]

@@ -1,0 +1,75 @@
+"""Payment endpoints: provider notifications, and the page that takes the buyer to the provider."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import segno
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.core.errors import DomainError
+from apps.payments import selectors, services
+from apps.payments.errors import PaymentNotFound
+from apps.payments.handlers import purpose_handler
+
+
+@csrf_exempt
+@require_POST
+def notify(request: HttpRequest, method: str) -> HttpResponse:
+    """Asynchronous notifications: verified with the provider's SDK, applied once, answered as it expects."""
+    try:
+        ack = services.notification_receive(
+            method=method,
+            body=request.body,
+            headers=dict(request.headers),
+            form=request.POST.dict(),
+        )
+    except PaymentNotFound as exc:
+        raise Http404 from exc
+    return HttpResponse(ack.body, status=ack.status, content_type=ack.content_type)
+
+
+@require_POST
+def carrier_confirm(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The buyer types the code the carrier texted them; the phone bill is charged."""
+    if not request.user.is_authenticated:
+        raise Http404
+    try:
+        services.carrier_billing_confirm(
+            public_id=public_id,
+            user_id=cast(int, request.user.pk),
+            code=request.POST.get("code", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("payments:go", args=[public_id]) + "?" + request.GET.urlencode())
+    return redirect(request.GET.get("back") or "/")
+
+
+@require_GET
+def go(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Show or follow the provider's next step: a redirect, an auto-posted form or a QR code."""
+    try:
+        intent = selectors.intent_get(public_id=public_id)
+    except PaymentNotFound as exc:
+        raise Http404 from exc
+    if intent.user_id is not None and intent.user_id != request.user.pk:
+        raise Http404
+    action = intent.action
+    kind = action.get("kind")
+    describe = purpose_handler(intent.purpose).describe
+    context = {
+        "intent": intent,
+        "action": action,
+        "title": describe(intent.reference) if describe else intent.reference,
+    }
+    if kind == "redirect" and intent.status == "pending":
+        return redirect(action["url"])
+    if kind == "qr":
+        context["qr_svg"] = segno.make(action["qr_text"], error="m").svg_inline(scale=6)
+    return render(request, "payments/go.html", context)
