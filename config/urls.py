@@ -16,13 +16,15 @@ api_v1 = [
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.orders.api.urls")),
+    path("", include("apps.payments.api.urls")),
 ]
 
 urlpatterns = [
     path("", include("apps.catalog.urls")),
-    path("cart/", include("apps.orders.urls")),
+    path("", include("apps.orders.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("carrier/", include("apps.carrier.urls")),
+    path("payments/", include("apps.payments.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

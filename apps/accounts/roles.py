@@ -14,6 +14,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OPERATOR: [
         "catalog.*",
         "orders.view_*",
+        "orders.change_order",
+        "payments.view_*",
+        "ledger.view_*",
         "accounts.view_user",
         "accounts.change_user",
         "accounts.view_realnameidentity",
@@ -26,6 +29,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.FINANCE: [
         "catalog.view_*",
         "orders.view_*",
+        "payments.view_*",
+        "payments.change_refund",
+        "ledger.view_*",
         "carrier.view_*",
         "core.view_auditevent",
         "accounts.view_user",

@@ -136,9 +136,62 @@ class CarrierClient:
             real_name_verified=body.get("real_name_verified"),
         )
 
+    # --- Carrier billing (CAMARA-style) -----------------------------------------------------
+
+    def billing_prepare(
+        self,
+        *,
+        msisdn: str,
+        amount_fen: int,
+        description: str,
+        reference: str,
+        idempotency_key: str,
+    ) -> BillingState:
+        body = self._request(
+            "POST",
+            "/carrier/v1/payments",
+            json={"msisdn": msisdn, "amount_fen": amount_fen, "description": description[:200],
+                  "merchant_reference": reference},
+            idempotency_key=idempotency_key,
+        )  # fmt: skip
+        return _billing(body)
+
+    def billing_action(
+        self, *, payment_id: str, action: str, body: dict[str, Any] | None = None
+    ) -> BillingState:
+        """``validate`` (body: code), ``confirm``, ``cancel`` or ``refund`` (amount, reference).
+
+        Each is idempotent at the carrier, so the adapter's retries are safe.
+        """
+        return _billing(
+            self._request(
+                "POST", f"/carrier/v1/payments/{quote(payment_id)}/{action}", json=body or {}
+            )
+        )
+
+    def billing_get(self, *, payment_id: str) -> BillingState:
+        return _billing(self._request("GET", f"/carrier/v1/payments/{quote(payment_id)}"))
+
     def ping(self) -> None:
         """One quick try, no retries: used by /healthz."""
         self._request("GET", "/health", attempts=1)
+
+
+@dataclass(frozen=True)
+class BillingState:
+    payment_id: str
+    status: str  # prepared | validated | succeeded | cancelled
+    amount_fen: int
+    refunded_fen: int
+
+
+def _billing(body: dict[str, Any]) -> BillingState:
+    return BillingState(
+        payment_id=str(body["payment_id"]),
+        status=str(body["status"]),
+        amount_fen=int(body["amount_fen"]),
+        refunded_fen=int(body.get("refunded_fen", 0)),
+    )
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

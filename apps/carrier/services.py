@@ -16,7 +16,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.carrier.client import SubscriberInfo, get_carrier_client
+from apps.carrier.client import BillingState, SubscriberInfo, get_carrier_client
 from apps.carrier.errors import CarrierRejected, SubscriberNotFound
 from apps.carrier.models import SmsMessage
 from apps.core.audit import audit_record
@@ -170,3 +170,41 @@ def subscriber_lookup(*, msisdn: str) -> SubscriberInfo:
     ``CarrierUnavailable`` when the network does not answer.
     """
     return get_carrier_client().lookup_subscriber(msisdn=msisdn)
+
+
+# --- Carrier billing ----------------------------------------------------------------------------
+
+
+def billing_prepare(
+    *, msisdn: str, amount_fen: int, description: str, reference: str, idempotency_key: str
+) -> BillingState:
+    """Open a charge on the subscriber's bill; the carrier texts them a code. Network call."""
+    return get_carrier_client().billing_prepare(
+        msisdn=msisdn, amount_fen=amount_fen, description=description, reference=reference,
+        idempotency_key=idempotency_key,
+    )  # fmt: skip
+
+
+def billing_validate_and_confirm(*, payment_id: str, code: str) -> BillingState:
+    """Pass on the subscriber's code, then charge the bill. Raises ``CarrierRejected``
+    (carrier code ``INVALID_CODE``, ``TOO_MANY_ATTEMPTS``, ``INSUFFICIENT_BALANCE``...)."""
+    client = get_carrier_client()
+    client.billing_action(payment_id=payment_id, action="validate", body={"code": code})
+    return client.billing_action(payment_id=payment_id, action="confirm")
+
+
+def billing_cancel(*, payment_id: str) -> BillingState:
+    return get_carrier_client().billing_action(payment_id=payment_id, action="cancel")
+
+
+def billing_refund(*, payment_id: str, amount_fen: int, refund_reference: str) -> BillingState:
+    """Credit part of a charge back; idempotent per ``refund_reference`` at the carrier."""
+    return get_carrier_client().billing_action(
+        payment_id=payment_id,
+        action="refund",
+        body={"amount_fen": amount_fen, "refund_reference": refund_reference},
+    )
+
+
+def billing_get(*, payment_id: str) -> BillingState:
+    return get_carrier_client().billing_get(payment_id=payment_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from apps.core.models import AuditEvent
@@ -27,3 +29,19 @@ def audit_record(
         before=before,
         after=after,
     )
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    action: str
+    at: datetime
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def audit_trail(*, object_type: str, object_ids: list[str]) -> list[AuditEntry]:
+    """The audit events of some objects, oldest first (for timelines)."""
+    rows = AuditEvent.objects.filter(object_type=object_type, object_id__in=object_ids).order_by(
+        "created_at", "id"
+    )
+    return [AuditEntry(r.action, r.created_at, r.before, r.after) for r in rows]

@@ -8,8 +8,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from apps.accounts.models import Role, User
+from apps.payments.services import points_grant
 
 # Demo staff sign in at /admin/ with a password; consumers sign in with an SMS code.
+DEMO_POINTS = 5000  # ¥50 to spend at checkout
 DEMO_PASSWORD = "carrierhub-demo"  # noqa: S105 - a published demo login, never used in production
 
 
@@ -51,4 +53,9 @@ def seed_users() -> int:
                 user.set_unusable_password()
             user.save(update_fields=["password"])
         user.groups.add(*Group.objects.filter(name__in=demo.roles))
+        if Role.CONSUMER in demo.roles:
+            # Idempotent per key: a second seed grants nothing more.
+            points_grant(
+                user_id=user.pk, points=DEMO_POINTS, key=f"demo:{demo.phone}", reason="演示积分"
+            )
     return created

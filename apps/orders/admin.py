@@ -1,8 +1,18 @@
-"""Workbench view of carts (read-only: customers change them)."""
+"""Workbench: carts and orders (with lines and their fulfilment), read-only but for actions."""
 
-from django.contrib import admin
+from __future__ import annotations
 
-from apps.orders.models import Cart, CartLine
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import DomainError
+from apps.core.money import format_fen
+from apps.orders import services
+from apps.orders.models import Cart, CartLine, Order, OrderLine
 
 
 class CartLineInline(admin.TabularInline):
@@ -21,5 +31,84 @@ class CartAdmin(admin.ModelAdmin):
     readonly_fields = ["user", "session_key", "updated_at"]
     inlines = [CartLineInline]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    fields = [
+        "product_name",
+        "sku_name",
+        "kind",
+        "unit_price_fen",
+        "quantity",
+        "total_fen",
+        "recipient_msisdn",
+        "fulfilment",
+    ]
+    readonly_fields = [
+        "product_name",
+        "sku_name",
+        "kind",
+        "unit_price_fen",
+        "quantity",
+        "total_fen",
+        "recipient_msisdn",
+        "fulfilment",
+    ]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "user",
+        "status",
+        "total",
+        "points",
+        "refunded",
+        "created_at",
+        "paid_at",
+    ]
+    list_filter = ["status", "created_at"]
+    search_fields = ["number", "user__phone"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+    inlines = [OrderLineInline]
+    actions = ["complete"]
+    readonly_fields = [f.name for f in Order._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("Total"), ordering="goods_fen")
+    def total(self, obj: Order) -> str:
+        return format_fen(obj.goods_fen)
+
+    @admin.display(description=_("Points"))
+    def points(self, obj: Order) -> str:
+        return format_fen(obj.points_fen)
+
+    @admin.display(description=_("Refunded"))
+    def refunded(self, obj: Order) -> str:
+        return format_fen(obj.refunded_fen)
+
+    @admin.action(description=_("Mark selected paid orders complete"))
+    def complete(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        done = 0
+        for number in queryset.values_list("number", flat=True):
+            try:
+                services.order_complete(number=number, actor_id=request.user.pk)
+                done += 1
+            except DomainError as exc:
+                messages.warning(request, f"{number}: {exc.message}")
+        messages.success(request, _("%(n)d orders completed.") % {"n": done})

@@ -13,3 +13,15 @@ class OrdersConfig(AppConfig):
         from apps.orders.receivers import merge_guest_cart
 
         user_logged_in.connect(merge_guest_cart, dispatch_uid="orders.merge_guest_cart")
+
+        from apps.orders.services import orders
+        from apps.payments.handlers import PurposeHandler, purpose_register
+
+        purpose_register(
+            orders.PURPOSE,
+            PurposeHandler(
+                on_succeeded=orders.payment_succeeded,
+                on_refunded=orders.payment_refunded,
+                describe=orders.describe,
+            ),
+        )

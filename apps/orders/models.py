@@ -1,10 +1,10 @@
-"""Carts: one per signed-in user, or per browser session for guests."""
+"""Carts, orders and their lines."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -49,3 +49,125 @@ class CartLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku_id}×{self.quantity}"
+
+
+class Order(models.Model):
+    """A checkout of the cart: prices frozen per line, stock held until paid or released."""
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+        REFUNDED = "refunded", _("Refunded")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.PENDING_PAYMENT: frozenset({Status.PAID, Status.CANCELLED, Status.EXPIRED}),
+        Status.PAID: frozenset({Status.COMPLETED, Status.REFUNDED}),
+        Status.COMPLETED: frozenset({Status.REFUNDED}),
+        Status.CANCELLED: frozenset(),
+        Status.EXPIRED: frozenset(),
+        Status.REFUNDED: frozenset(),
+    }
+
+    number = models.CharField(_("order number"), max_length=24, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    checkout_key = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT
+    )
+    goods_fen = models.BigIntegerField(_("goods total (fen)"))
+    points_fen = models.BigIntegerField(_("paid with points (fen)"), default=0)
+    payable_fen = models.BigIntegerField(_("to pay (fen)"))
+    refunded_fen = models.BigIntegerField(_("refunded (fen)"), default=0)
+    shipping = models.JSONField(_("shipping address"), default=dict, blank=True)
+    expires_at = models.DateTimeField(_("pay before"))
+    paid_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [
+            models.Index(fields=["user", "-created_at"]),
+            models.Index(
+                fields=["expires_at"],
+                name="orders_pending_expiry",
+                condition=Q(status="pending_payment"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(goods_fen__gte=0)
+                & Q(points_fen__gte=0)
+                & Q(payable_fen=F("goods_fen") - F("points_fen")),
+                name="orders_order_amounts_add_up",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_fen__gte=0) & Q(refunded_fen__lte=F("goods_fen")),
+                name="orders_order_refund_bounded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+
+class OrderLine(models.Model):
+    """One SKU of an order at the price it was bought for, with its own fulfilment state."""
+
+    class Fulfilment(models.TextChoices):
+        PENDING = "pending", _("Waiting for payment")
+        READY = "ready", _("To deliver")
+        DELIVERING = "delivering", _("Delivering")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Fulfilment.PENDING: frozenset({Fulfilment.READY, Fulfilment.CANCELLED}),
+        Fulfilment.READY: frozenset(
+            {Fulfilment.DELIVERING, Fulfilment.DELIVERED, Fulfilment.REFUNDED}
+        ),
+        Fulfilment.DELIVERING: frozenset({Fulfilment.DELIVERED, Fulfilment.FAILED}),
+        Fulfilment.FAILED: frozenset({Fulfilment.DELIVERING, Fulfilment.REFUNDED}),
+        Fulfilment.DELIVERED: frozenset({Fulfilment.REFUNDED}),
+        Fulfilment.CANCELLED: frozenset(),
+        Fulfilment.REFUNDED: frozenset(),
+    }
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    product_id = models.BigIntegerField()
+    product_name = models.CharField(max_length=120)
+    sku_name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16)
+    unit_price_fen = models.BigIntegerField()
+    quantity = models.PositiveIntegerField()
+    total_fen = models.BigIntegerField()
+    recipient_msisdn = models.CharField(max_length=20, blank=True)
+    fulfilment = models.CharField(
+        max_length=16, choices=Fulfilment.choices, default=Fulfilment.PENDING
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_fen=F("unit_price_fen") * F("quantity")), name="orders_line_total"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_line_quantity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}:{self.product_name}×{self.quantity}"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.fulfilment]

@@ -1,4 +1,4 @@
-"""Cart reads for pages and the API."""
+"""Cart and order reads for pages and the API."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from django.http import HttpRequest
 
 from apps.catalog.selectors import skus_for_sale
-from apps.orders.models import CartLine
-from apps.orders.services import CartOwner
+from apps.core.audit import AuditEntry, audit_trail
+from apps.orders.models import CartLine, Order
+from apps.orders.services import CartOwner, OrderView
+from apps.orders.services.orders import order_view
+from apps.payments.services import RefundView
 
 
 def cart_owner(request: HttpRequest, *, create: bool = False) -> CartOwner | None:
@@ -80,3 +83,43 @@ def cart_view(*, owner: CartOwner | None) -> CartView:
         total_fen=sum(line.subtotal_fen for line in lines if line.on_sale),
         count=sum(line.quantity for line in lines),
     )
+
+
+def cart_needs_shipping(*, cart: CartView) -> bool:
+    from apps.catalog.selectors import skus_for_sale
+
+    skus = skus_for_sale(sku_ids=[line.sku_id for line in cart.lines])
+    return any(sku.kind == "physical" for sku in skus.values())
+
+
+def order_get(*, number: str, user_id: int | None = None) -> OrderView | None:
+    qs = Order.objects.prefetch_related("lines").filter(number=number)
+    if user_id is not None:
+        qs = qs.filter(user_id=user_id)
+    order = qs.first()
+    return order_view(order) if order else None
+
+
+def orders_for_user(*, user_id: int, limit: int = 50) -> list[OrderView]:
+    rows = Order.objects.prefetch_related("lines").filter(user_id=user_id).order_by("-id")[:limit]
+    return [order_view(o) for o in rows]
+
+
+def order_timeline(*, number: str) -> list[AuditEntry]:
+    """The order's and its payments' and refunds' state changes, oldest first."""
+    from apps.payments.selectors import intents_for, refunds_for
+
+    intents = [i.public_id for i in intents_for(purpose="order", reference=number)]
+    refunds = [r.public_id for r in refunds_for(purpose="order", reference=number)]
+    entries = (
+        audit_trail(object_type="order", object_ids=[number])
+        + audit_trail(object_type="payment", object_ids=intents)
+        + audit_trail(object_type="refund", object_ids=refunds)
+    )
+    return sorted(entries, key=lambda e: e.at)
+
+
+def order_refunds(*, number: str) -> list[RefundView]:
+    from apps.payments.selectors import refunds_for
+
+    return refunds_for(purpose="order", reference=number)

@@ -1,13 +1,20 @@
-"""Cart page URLs."""
+"""Cart, checkout and order page URLs."""
 
 from django.urls import path
 
-from apps.orders import views
+from apps.orders.views import cart, orders
 
 app_name = "orders"
 
 urlpatterns = [
-    path("", views.cart, name="cart"),
-    path("add/", views.cart_add, name="cart-add"),
-    path("lines/<int:line_id>/", views.cart_line_update, name="cart-line"),
+    path("cart/", cart.cart, name="cart"),
+    path("cart/add/", cart.cart_add, name="cart-add"),
+    path("cart/lines/<int:line_id>/", cart.cart_line_update, name="cart-line"),
+    path("checkout/", orders.checkout, name="checkout"),
+    path("orders/", orders.order_list, name="list"),
+    path("orders/<str:number>/", orders.detail, name="detail"),
+    path("orders/<str:number>/pay/", orders.pay, name="pay"),
+    path("orders/<str:number>/result/", orders.result, name="result"),
+    path("orders/<str:number>/cancel/", orders.cancel, name="cancel"),
+    path("orders/<str:number>/refund/", orders.refund, name="refund"),
 ]

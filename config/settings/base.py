@@ -55,9 +55,11 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "apps.core",
+    "apps.ledger",
     "apps.carrier",
     "apps.accounts",
     "apps.catalog",
+    "apps.payments",
     "apps.orders",
     "apps.demo",
 ]
@@ -164,6 +166,9 @@ CARRIER_TIMEOUT_SECONDS = env.float("CARRIER_TIMEOUT_SECONDS", default=3.0)
 CARRIER_MAX_ATTEMPTS = env.int("CARRIER_MAX_ATTEMPTS", default=3)
 CARRIER_CALLBACK_BASE_URL = env.str("CARRIER_CALLBACK_BASE_URL", default="http://127.0.0.1:8000")
 
+# --- Payment providers (config/settings/payments.py) ------------------------------------------
+from config.settings.payments import *  # noqa: E402, F403
+
 # --- Internationalisation ----------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -236,3 +241,20 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=30)
 # Uploaded images are served by Django itself only in the zero-config run; production puts
 # MEDIA_ROOT behind the web server or object storage.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
+
+# Orders: how long an unpaid order holds its stock.
+ORDER_PAYMENT_TIMEOUT_SECONDS = env.int("ORDER_PAYMENT_TIMEOUT_SECONDS", default=15 * 60)
+CELERY_BEAT_SCHEDULE = {
+    "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},
+    "payments-sync-pending": {
+        "task": "apps.payments.tasks.intents_sync_pending_task",
+        "schedule": 60.0,
+    },
+    "payments-retry-refunds": {
+        "task": "apps.payments.tasks.refunds_retry_failed_task",
+        "schedule": 600.0,
+    },
+}
+# Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
+CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
+CARRIER_BILLING_MONTHLY_LIMIT_FEN = env.int("CARRIER_BILLING_MONTHLY_LIMIT_FEN", default=50_000)

@@ -1,0 +1,38 @@
+"""Checkout and payment forms."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+PAY_CHOICES = [
+    ("alipay:page", _("Alipay (computer)")),
+    ("alipay:wap", _("Alipay (phone)")),
+    ("wechat:native", _("WeChat Pay (scan a QR code)")),
+    ("wechat:h5", _("WeChat Pay (phone browser)")),
+    ("unionpay:front", _("UnionPay card")),
+    ("carrier_billing:", _("Phone bill (China Mobile)")),
+]
+
+
+class CheckoutForm(forms.Form):
+    checkout_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    points = forms.IntegerField(
+        label=_("Points to use (1 point = ¥0.01)"), min_value=0, required=False
+    )
+    name = forms.CharField(label=_("Recipient"), max_length=30, required=False)
+    phone = forms.CharField(label=_("Contact number"), max_length=20, required=False)
+    province = forms.CharField(label=_("Province"), max_length=20, required=False)
+    city = forms.CharField(label=_("City"), max_length=20, required=False)
+    address = forms.CharField(label=_("Street address"), max_length=120, required=False)
+
+    def __init__(self, *args: object, needs_shipping: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.needs_shipping = needs_shipping
+        for name in ("name", "phone", "province", "city", "address"):
+            self.fields[name].required = needs_shipping
+
+
+class PayForm(forms.Form):
+    choice = forms.ChoiceField(choices=PAY_CHOICES)
+    attempt = forms.CharField(max_length=40)

@@ -1,0 +1,39 @@
+"""Order writes: the cart (cart.py) and checkout, payment and cancellation of orders (orders.py)."""
+
+from apps.orders.services.cart import (
+    MAX_QUANTITY,
+    CartOwner,
+    cart_add,
+    cart_line_remove,
+    cart_line_set_quantity,
+    cart_merge,
+    recipient_check,
+)
+from apps.orders.services.orders import (
+    OrderView,
+    ShippingAddress,
+    checkout_submit,
+    order_cancel,
+    order_complete,
+    order_pay,
+    order_refund_request,
+    orders_expire,
+)
+
+__all__ = [
+    "MAX_QUANTITY",
+    "CartOwner",
+    "OrderView",
+    "ShippingAddress",
+    "cart_add",
+    "cart_line_remove",
+    "cart_line_set_quantity",
+    "cart_merge",
+    "checkout_submit",
+    "order_cancel",
+    "order_complete",
+    "order_pay",
+    "order_refund_request",
+    "orders_expire",
+    "recipient_check",
+]

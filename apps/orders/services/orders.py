@@ -1,0 +1,385 @@
+"""Checkout, paying, cancelling, expiring and refunding orders.
+
+Locks, always in the global order: the user row, then the order row, then stock (catalog
+locks SKUs in pk order), then payments, then the ledger. Payments reach orders only through
+the purpose handler registered in apps.py (``payment_succeeded`` / ``payment_refunded``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.catalog.selectors import skus_for_sale
+from apps.catalog.services import stock_commit, stock_release, stock_reserve
+from apps.core.audit import audit_record
+from apps.core.errors import Conflict, InvalidArgument, NotFound
+from apps.orders.models import Cart, CartLine, Order, OrderLine
+from apps.payments import selectors as payment_selectors
+from apps.payments import services as payments
+from apps.payments.errors import InsufficientPoints
+from apps.payments.handlers import PaymentFact, RefundFact
+
+PURPOSE = "order"
+Status = Order.Status
+Fulfilment = OrderLine.Fulfilment
+
+
+class CartEmpty(InvalidArgument):
+    code = "CART_EMPTY"
+    default_message = gettext_lazy("Your cart is empty.")
+
+
+class CartChanged(Conflict):
+    code = "CART_CHANGED"
+    default_message = gettext_lazy(
+        "Something in your cart is no longer on sale. Check your cart and try again."
+    )
+
+
+class ShippingRequired(InvalidArgument):
+    code = "SHIPPING_REQUIRED"
+    default_message = gettext_lazy("Enter a delivery address for the physical goods.")
+
+
+class OrderNotFound(NotFound):
+    code = "ORDER_NOT_FOUND"
+    default_message = gettext_lazy("This order does not exist.")
+
+
+class OrderStateConflict(Conflict):
+    code = "ORDER_STATE_CONFLICT"
+    default_message = gettext_lazy("The order cannot do that in its current state.")
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    name: str
+    phone: str
+    province: str
+    city: str
+    address: str
+
+
+@dataclass(frozen=True)
+class OrderLineView:
+    id: int
+    product_id: int
+    product_name: str
+    sku_name: str
+    kind: str
+    unit_price_fen: int
+    quantity: int
+    total_fen: int
+    recipient: str
+    fulfilment: str
+    fulfilment_label: str
+
+
+@dataclass(frozen=True)
+class OrderView:
+    id: int
+    number: str
+    user_id: int
+    status: str
+    status_label: str
+    goods_fen: int
+    points_fen: int
+    payable_fen: int
+    refunded_fen: int
+    shipping: dict[str, Any]
+    expires_at: datetime
+    paid_at: datetime | None
+    created_at: datetime
+    lines: list[OrderLineView] = field(default_factory=list)
+
+
+def order_view(order: Order) -> OrderView:
+    return OrderView(
+        id=order.pk, number=order.number, user_id=order.user_id, status=order.status,
+        status_label=str(Order.Status(order.status).label),
+        goods_fen=order.goods_fen, points_fen=order.points_fen, payable_fen=order.payable_fen,
+        refunded_fen=order.refunded_fen, shipping=order.shipping, expires_at=order.expires_at,
+        paid_at=order.paid_at, created_at=order.created_at,
+        lines=[
+            OrderLineView(
+                id=line.pk, product_id=line.product_id, product_name=line.product_name, sku_name=line.sku_name,
+                kind=line.kind, unit_price_fen=line.unit_price_fen, quantity=line.quantity, total_fen=line.total_fen,
+                recipient=line.recipient_msisdn, fulfilment=line.fulfilment,
+                fulfilment_label=str(Fulfilment(line.fulfilment).label),
+            )
+            for line in order.lines.all()
+        ],
+    )  # fmt: skip
+
+
+def _move(order: Order, status: str, *, actor_id: int | None = None, **after: Any) -> None:
+    """One transition of the order's state machine, with its audit event (row locked)."""
+    if not order.can_move_to(status):
+        raise OrderStateConflict(details={"status": order.status, "to": status})
+    before = order.status
+    order.status = status
+    audit_record(
+        action=f"order.{status}", object_type="order", object_id=order.number, actor_id=actor_id,
+        before={"status": before}, after={"status": status, **{k: str(v) for k, v in after.items()}},
+    )  # fmt: skip
+
+
+def _lines_move(order: Order, status: str) -> None:
+    for line in order.lines.all():
+        if line.can_move_to(status):
+            before = line.fulfilment
+            line.fulfilment = status
+            line.save(update_fields=["fulfilment"])
+            audit_record(action=f"order_line.{status}", object_type="order_line", object_id=line.pk,
+                         before={"fulfilment": before}, after={"fulfilment": status, "order": order.number})  # fmt: skip
+
+
+def _locked_order(number: str, *, user_id: int | None = None) -> Order:
+    qs = Order.objects.select_for_update().filter(number=number)
+    if user_id is not None:
+        qs = qs.filter(user_id=user_id)
+    order = qs.first()
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+def _new_number() -> str:
+    return f"CH{timezone.localtime():%y%m%d}{secrets.randbelow(10**10):010d}"
+
+
+# --- Checkout ---------------------------------------------------------------------------------
+
+
+def checkout_submit(
+    *, user_id: int, checkout_key: str, shipping: ShippingAddress | None = None, points: int = 0
+) -> OrderView:
+    """Turn the user's cart into an order: freeze prices, hold stock, spend points.
+
+    Idempotent per ``checkout_key`` (the page's hidden token): submitting twice returns the
+    same order. Locks the user row first, so one user's checkouts run one at a time; stock
+    is reserved under ``order:<number>`` and nothing is written if any SKU is short
+    (``OutOfStock``). Points, if any, are taken at once as a points payment.
+    """
+    with transaction.atomic():
+        existing = Order.objects.filter(checkout_key=checkout_key).first()
+        if existing is not None:
+            if existing.user_id != user_id:
+                raise OrderNotFound()
+            return order_view(existing)
+        get_user_model().objects.select_for_update().filter(pk=user_id).first()
+        existing = Order.objects.filter(checkout_key=checkout_key).first()  # a racing twin
+        if existing is not None:
+            return order_view(existing)
+        cart_lines = list(CartLine.objects.filter(cart__user_id=user_id).order_by("id"))
+        if not cart_lines:
+            raise CartEmpty()
+        skus = skus_for_sale(sku_ids=[line.sku_id for line in cart_lines])
+        if any(line.sku_id not in skus for line in cart_lines):
+            raise CartChanged()
+        needs_shipping = any(skus[line.sku_id].kind == "physical" for line in cart_lines)
+        if needs_shipping and shipping is None:
+            raise ShippingRequired()
+        goods = sum(skus[line.sku_id].price_fen * line.quantity for line in cart_lines)
+        if points < 0 or points > goods:
+            raise InvalidArgument(
+                _("You can pay at most the order total with points."), details={"points": points}
+            )
+        if points and points > payments.points_balance(user_id=user_id):
+            raise InsufficientPoints()
+        order = Order.objects.create(
+            number=_new_number(), user_id=user_id, checkout_key=checkout_key, goods_fen=goods,
+            points_fen=points, payable_fen=goods - points,
+            shipping=shipping.__dict__ if (shipping and needs_shipping) else {},
+            expires_at=timezone.now() + timedelta(seconds=settings.ORDER_PAYMENT_TIMEOUT_SECONDS),
+        )  # fmt: skip
+        OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order, sku_id=line.sku_id, product_id=skus[line.sku_id].product_id,
+                product_name=skus[line.sku_id].product_name, sku_name=skus[line.sku_id].sku_name,
+                kind=skus[line.sku_id].kind, unit_price_fen=skus[line.sku_id].price_fen, quantity=line.quantity,
+                total_fen=skus[line.sku_id].price_fen * line.quantity, recipient_msisdn=line.recipient_msisdn,
+            )
+            for line in cart_lines
+        )  # fmt: skip
+        stock_reserve(
+            lines=[(line.sku_id, line.quantity) for line in cart_lines],
+            reference=f"order:{order.number}",
+        )
+        Cart.objects.filter(user_id=user_id).delete()
+        audit_record(action="order.created", object_type="order", object_id=order.number, actor_id=user_id,
+                     after={"goods_fen": goods, "points_fen": points, "lines": len(cart_lines)})  # fmt: skip
+        if points:
+            payments.intent_start(
+                purpose=PURPOSE, reference=order.number, user_id=user_id, method="points", channel="",
+                amount_fen=points, subject=order.number, client_ip="", idempotency_key=f"order:{order.number}:points",
+                expires_at=order.expires_at, return_url="",
+            )  # fmt: skip
+        order.refresh_from_db()
+    return order_view(order)
+
+
+def order_pay(
+    *,
+    number: str,
+    user_id: int,
+    method: str,
+    channel: str,
+    client_ip: str,
+    attempt_key: str,
+    return_url: str,
+) -> payments.IntentView:
+    """Start paying what is left of an order with a provider; idempotent per ``attempt_key``."""
+    order = Order.objects.filter(number=number, user_id=user_id).first()
+    if order is None:
+        raise OrderNotFound()
+    if order.status != Status.PENDING_PAYMENT or order.expires_at <= timezone.now():
+        raise OrderStateConflict()
+    return payments.intent_start(
+        purpose=PURPOSE, reference=number, user_id=user_id, method=method, channel=channel,
+        amount_fen=order.payable_fen, subject=_("CarrierHub order %(number)s") % {"number": number},
+        client_ip=client_ip, idempotency_key=f"order:{number}:{attempt_key}", expires_at=order.expires_at,
+        return_url=return_url,
+    )  # fmt: skip
+
+
+# --- What payments tell us (registered in apps.py) --------------------------------------------
+
+
+def payment_succeeded(fact: PaymentFact) -> bool:
+    """Take a payment for an order; False (order no longer payable) makes payments refund it.
+
+    Runs in the payment's transaction with the intent locked; locks the order row. The order
+    is paid when its points part and its money part have both settled.
+    """
+    order = Order.objects.select_for_update().filter(number=fact.reference).first()
+    if order is None or order.status != Status.PENDING_PAYMENT:
+        return False
+    wanted = order.points_fen if fact.method == "points" else order.payable_fen
+    if fact.amount_fen != wanted:
+        return False
+    intents = payment_selectors.intents_for(purpose=PURPOSE, reference=order.number)
+    settled = {i.method for i in intents if i.settles} | {fact.method}
+    points_done = order.points_fen == 0 or "points" in settled
+    money_done = order.payable_fen == 0 or bool(settled - {"points"})
+    if points_done and money_done:
+        _move(order, Status.PAID, method=fact.method)
+        order.paid_at = timezone.now()
+        order.save(update_fields=["status", "paid_at", "updated_at"])
+        stock_commit(reference=f"order:{order.number}")
+        _lines_move(order, Fulfilment.READY)
+    return True
+
+
+def payment_refunded(fact: RefundFact) -> None:
+    """Book a refund on its order; the order is refunded when everything paid came back."""
+    order = Order.objects.select_for_update().filter(number=fact.reference).first()
+    if order is None or order.status not in (Status.PAID, Status.COMPLETED):
+        return
+    order.refunded_fen += fact.amount_fen
+    fields = ["refunded_fen", "updated_at"]
+    if order.refunded_fen >= order.goods_fen:
+        _move(order, Status.REFUNDED, refunded_fen=order.refunded_fen)
+        fields.append("status")
+        _lines_move(order, Fulfilment.REFUNDED)
+    order.save(update_fields=fields)
+
+
+def describe(reference: str) -> str:
+    return _("CarrierHub order %(number)s") % {"number": reference}
+
+
+# --- Cancel, expire, complete, refund -----------------------------------------------------------
+
+
+def _close_unpaid(order: Order, status: str, *, actor_id: int | None) -> None:
+    """Cancel or expire an unpaid order: give back stock and points, stop waiting for money."""
+    _move(order, status, actor_id=actor_id)
+    order.save(update_fields=["status", "updated_at"])
+    _lines_move(order, Fulfilment.CANCELLED)
+    stock_release(reference=f"order:{order.number}")
+    for intent in payment_selectors.intents_for(purpose=PURPOSE, reference=order.number):
+        if intent.status in ("created", "pending"):
+            payments.intent_cancel(public_id=intent.public_id, reason=status)
+        elif intent.method == "points" and intent.status == "succeeded":
+            payments.refund_request(
+                intent_id=intent.id, amount_fen=intent.amount_fen - intent.refunded_fen,
+                reason=f"order {status}", request_key=f"order:{order.number}:{status}:points", requested_by=actor_id,
+            )  # fmt: skip
+            # Points go back without finance's approval: nothing left the platform.
+            refund = payment_selectors.refunds_for(purpose=PURPOSE, reference=order.number)[-1]
+            payments.refund_decide(
+                refund_id=refund.id, approve=True, actor_id=actor_id or order.user_id
+            )
+
+
+def order_cancel(*, number: str, user_id: int) -> OrderView:
+    """The buyer cancels an unpaid order. Locks the order."""
+    with transaction.atomic():
+        order = _locked_order(number, user_id=user_id)
+        if order.status != Status.PENDING_PAYMENT:
+            raise OrderStateConflict()
+        _close_unpaid(order, Status.CANCELLED, actor_id=user_id)
+    return order_view(order)
+
+
+def orders_expire(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Expire unpaid orders past their deadline (Celery beat, every minute); idempotent."""
+    now = now or timezone.now()
+    numbers = list(
+        Order.objects.filter(status=Status.PENDING_PAYMENT, expires_at__lte=now)
+        .order_by("expires_at").values_list("number", flat=True)[:limit]
+    )  # fmt: skip
+    expired = 0
+    for number in numbers:
+        with transaction.atomic():
+            order = Order.objects.select_for_update(skip_locked=True).filter(number=number).first()
+            if order is None or order.status != Status.PENDING_PAYMENT:
+                continue
+            _close_unpaid(order, Status.EXPIRED, actor_id=None)
+            expired += 1
+    return expired
+
+
+def order_complete(*, number: str, actor_id: int | None = None) -> OrderView:
+    """Mark a paid order complete (every line delivered). Locks the order."""
+    with transaction.atomic():
+        order = _locked_order(number)
+        _move(order, Status.COMPLETED, actor_id=actor_id)
+        order.save(update_fields=["status", "updated_at"])
+    return order_view(order)
+
+
+def order_refund_request(
+    *, number: str, user_id: int, reason: str, requested_by: int | None = None
+) -> list[int]:
+    """Ask for everything paid on an order back; finance approves. Idempotent per order."""
+    order = Order.objects.filter(number=number, user_id=user_id).first()
+    if order is None:
+        raise OrderNotFound()
+    if order.status not in (Status.PAID, Status.COMPLETED):
+        raise OrderStateConflict()
+    refund_ids = []
+    for intent in payment_selectors.intents_for(purpose=PURPOSE, reference=number):
+        remaining = intent.amount_fen - intent.refunded_fen
+        if (
+            intent.status in ("succeeded", "partially_refunded")
+            and remaining > 0
+            and intent.settles
+        ):
+            refund = payments.refund_request(
+                intent_id=intent.id, amount_fen=remaining, reason=reason or "buyer asked", requested_by=requested_by or user_id,
+                request_key=f"order:{number}:refund:{intent.public_id}:{intent.refunded_fen}",
+            )  # fmt: skip
+            refund_ids.append(refund.id)
+    return refund_ids

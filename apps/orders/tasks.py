@@ -1,0 +1,13 @@
+"""Order background work."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from apps.orders import services
+
+
+@shared_task(acks_late=True)
+def orders_expire_task() -> int:
+    """Beat, every minute: release the stock of orders left unpaid past their deadline."""
+    return services.orders_expire()

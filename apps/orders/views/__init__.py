@@ -1,0 +1,1 @@
+"""Order pages: the cart (cart.py) and checkout, payment and orders (orders.py)."""

@@ -1,0 +1,154 @@
+"""Order pages: checkout, choosing how to pay, the result page that waits, the order list and detail."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.core.errors import DomainError
+from apps.core.http import client_ip
+from apps.orders import selectors, services
+from apps.orders.forms import CheckoutForm, PayForm
+from apps.orders.services import ShippingAddress
+from apps.payments import services as payments
+
+
+def _uid(request: HttpRequest) -> int:
+    return int(request.user.pk)  # type: ignore[arg-type]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest) -> HttpResponse:
+    cart = selectors.cart_view(owner=selectors.cart_owner(request))
+    needs_shipping = selectors.cart_needs_shipping(cart=cart)
+    initial = {"checkout_key": secrets.token_urlsafe(24), "points": 0}
+    form = CheckoutForm(request.POST or None, initial=initial, needs_shipping=needs_shipping)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            shipping = (
+                ShippingAddress(
+                    data["name"], data["phone"], data["province"], data["city"], data["address"]
+                )
+                if needs_shipping
+                else None
+            )
+            try:
+                order = services.checkout_submit(
+                    user_id=_uid(request), checkout_key=data["checkout_key"], shipping=shipping,
+                    points=data.get("points") or 0,
+                )  # fmt: skip
+            except DomainError as exc:
+                form.add_error(
+                    "points" if "POINTS" in exc.code or exc.code == "INVALID_ARGUMENT" else None,
+                    exc.message,
+                )
+                status = exc.http_status
+            else:
+                if order.status == "paid":
+                    return redirect("orders:result", number=order.number)
+                return redirect("orders:pay", number=order.number)
+        else:
+            status = 400
+    context = {
+        "cart": cart,
+        "form": form,
+        "needs_shipping": needs_shipping,
+        "points_balance": payments.points_balance(user_id=_uid(request)),
+    }
+    return render(request, "orders/checkout.html", context, status=status)
+
+
+def _order_or_404(request: HttpRequest, number: str) -> services.OrderView:
+    order = selectors.order_get(number=number, user_id=_uid(request))
+    if order is None:
+        raise Http404
+    return order
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pay(request: HttpRequest, number: str) -> HttpResponse:
+    order = _order_or_404(request, number)
+    if order.status != "pending_payment":
+        return redirect("orders:detail", number=number)
+    form = PayForm(request.POST or None, initial={"attempt": secrets.token_hex(8)})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        method, channel = form.cleaned_data["choice"].split(":")
+        return_url = request.build_absolute_uri(reverse("orders:result", args=[number]))
+        try:
+            intent = services.order_pay(
+                number=number, user_id=_uid(request), method=method, channel=channel,
+                client_ip=client_ip(request) or "", attempt_key=form.cleaned_data["attempt"], return_url=return_url,
+            )  # fmt: skip
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            status = exc.http_status
+        else:
+            return redirect(
+                reverse("payments:go", args=[intent.public_id])
+                + f"?back={reverse('orders:result', args=[number])}"
+            )
+    elif request.method == "POST":
+        status = 400
+    return render(request, "orders/pay.html", {"order": order, "form": form}, status=status)
+
+
+@login_required
+@require_GET
+def result(request: HttpRequest, number: str) -> HttpResponse:
+    """Where providers send the buyer back; waits (polling) until the payment's outcome is known."""
+    order = _order_or_404(request, number)
+    template = "orders/_status.html" if getattr(request, "htmx", False) else "orders/result.html"
+    return render(request, template, {"order": order})
+
+
+@login_required
+@require_GET
+def order_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "orders/list.html", {"orders": selectors.orders_for_user(user_id=_uid(request))}
+    )
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, number: str) -> HttpResponse:
+    order = _order_or_404(request, number)
+    context = {"order": order, "timeline": selectors.order_timeline(number=number),
+               "refunds": selectors.order_refunds(number=number)}  # fmt: skip
+    return render(request, "orders/detail.html", context)
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        services.order_cancel(number=number, user_id=_uid(request))
+        messages.success(request, _("The order was cancelled."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:detail", number=number)
+
+
+@login_required
+@require_POST
+def refund(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        services.order_refund_request(
+            number=number, user_id=_uid(request), reason=request.POST.get("reason", "")[:200]
+        )
+        messages.success(request, _("Your refund request was sent; finance will review it."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:detail", number=number)
