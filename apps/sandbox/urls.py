@@ -18,6 +18,7 @@ urlpatterns = [
         api.billing_action,
         name="billing-action",
     ),
+    path("sandbox/pay/notifications", api.pay_notifications, name="pay-notifications"),
     path("sandbox/knobs", api.knobs_detail, name="knobs-api"),
     path("sandbox/knobs/reset", api.knobs_reset, name="knobs-reset"),
     path("sandbox/sms", api.sms_list, name="sms-list"),

@@ -142,3 +142,16 @@ def billing_action(
     if action == "refund":
         return json_response(carrier_billing.billing_refund(payment_id=payment_id, payload=payload))
     raise invalid_argument("Unknown action.")
+
+
+@json_endpoint("GET")
+def pay_notifications(request: HttpRequest) -> HttpResponse:
+    """Every payment notification the sandbox made for an out_trade_no (tests replay them)."""
+    from apps.sandbox.payments.common import notifications_for
+
+    out_trade_no = request.GET.get("out_trade_no", "")
+    if not out_trade_no:
+        raise invalid_argument("out_trade_no is required.")
+    return json_response(
+        {"results": notifications_for(out_trade_no, request.GET.get("provider") or None)}
+    )
