@@ -63,3 +63,29 @@ def test_language_switch_to_english(live_server, browser_page):
     page.click(".lang button")
     page.wait_for_selector("button:has-text('Search')")
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_buy_and_pay_with_alipay_in_the_browser(live_server, browser_page, carrier_sandbox, settings, client):
+    """Checkout, the sandbox's Alipay cashier, back to the result page, which sees the payment."""
+    from apps.accounts.models import User
+
+    settings.PAYMENTS_PUBLIC_BASE_URL = live_server.url
+    catalog = small_catalog()
+    user = User.objects.create_user("13800138000")
+    client.force_login(user)
+    page = browser_page
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page.goto(f"{live_server.url}/p/{catalog['vip'].pk}/")
+    page.click("button:has-text('加入购物车')")
+    page.wait_for_url("**/cart/")
+    page.click("a:has-text('去结算')")
+    page.wait_for_url("**/checkout/")
+    page.click("button:has-text('提交订单')")
+    page.wait_for_url("**/pay/")
+    page.check("input[value='alipay:page']")
+    page.click("button:has-text('立即支付')")
+    page.wait_for_selector("text=沙箱收银台")
+    page.click("#pay-form button[type=submit]")
+    page.wait_for_url("**/result/**")
+    page.wait_for_selector("text=支付成功", timeout=15_000)

@@ -57,5 +57,6 @@ def test_concurrent_requests_with_one_key_have_one_effect():
         t.join()
     assert len(results) == 8
     assert len({r["event_id"] for r in results}) == 1
-    assert AuditEvent.objects.count() == 1
-    assert IdempotencyRecord.objects.count() == 1
+    # Filtered: the session's live server may still be writing other tests' late callbacks.
+    assert AuditEvent.objects.filter(object_type="t", object_id="race").count() == 1
+    assert IdempotencyRecord.objects.filter(scope="test", key="race").count() == 1
