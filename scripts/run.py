@@ -115,6 +115,12 @@ def main() -> int:
                 cwd=ROOT, env=env,
             )
         )  # fmt: skip
+        if not env.get("CELERY_BROKER_URL"):
+            # No broker, so no beat: run the periodic tasks (order expiry, payment recovery)
+            # in a process of their own.
+            children.append(
+                subprocess.Popen([sys.executable, "manage.py", "run_schedule"], cwd=ROOT, env=env)
+            )
         web = f"http://{HOST}:{WEB_PORT}"
         sandbox = f"http://{HOST}:{SANDBOX_PORT}"
         if not (_wait_healthy(f"{sandbox}/health") and _wait_healthy(f"{web}/healthz")):
