@@ -28,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, once: bool, **options: Any) -> None:
         schedule: dict[str, tuple[str, float]] = {
-            name: (str(entry["task"]), float(entry["schedule"]))
+            name: (str(entry["task"]), float(entry["schedule"]))  # type: ignore[arg-type]
             for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
         }
         current_app.loader.import_default_modules()  # autodiscovery is lazy
