@@ -195,22 +195,31 @@ def _enqueue_reindex(product_id: int) -> None:
 
 def product_reindex(*, product_id: int) -> None:
     """Write a product's search terms (the database derives the tsvector) and its thumbnail."""
-    product = (
-        Product.objects.select_related("category", "category__parent").filter(pk=product_id).first()
-    )
-    if product is None:
+    if not products_reindex(product_ids=[product_id]):
         return
-    categories = [product.category.name, product.category.name_en]
-    if product.category.parent:
-        categories += [product.category.parent.name, product.category.parent.name_en]
-    attribute_text = " ".join(str(v) for v in product.attributes.values())
-    Product.objects.filter(pk=product_id).update(
-        search_terms_a=search.terms(product.name, product.name_en),
-        search_terms_b=search.terms(product.subtitle, attribute_text, *categories),
-        search_text=f"{product.name} {product.name_en}".lower(),
-    )
+    product = Product.objects.get(pk=product_id)
     if product.image and not product.thumbnail:
         _make_thumbnail(product)
+
+
+def products_reindex(*, product_ids: list[int]) -> int:
+    """Rewrite the search terms of many products in one statement (the rebuild command)."""
+    rows = list(
+        Product.objects.filter(pk__in=product_ids).select_related("category", "category__parent")
+    )
+    for product in rows:
+        category = product.category
+        names = [category.name, category.name_en]
+        if category.parent:
+            names += [category.parent.name, category.parent.name_en]
+        attribute_text = " ".join(str(v) for v in product.attributes.values())
+        product.search_terms_a = search.terms(product.name, product.name_en)
+        product.search_terms_b = search.terms(product.subtitle, attribute_text, *names)
+        product.search_text = f"{product.name} {product.name_en}".lower()
+    Product.objects.bulk_update(
+        rows, ["search_terms_a", "search_terms_b", "search_text"], batch_size=500
+    )
+    return len(rows)
 
 
 def _make_thumbnail(product: Product) -> None:
