@@ -8,6 +8,7 @@ environment (see README: Configuration) and nothing here is used.
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import secrets
 from collections.abc import Callable
@@ -32,6 +33,7 @@ def _locked_create(path: Path, make: Callable[[], bytes]) -> bytes:
     return path.read_bytes()
 
 
+@functools.cache
 def dev_rsa_private_pem(name: str) -> str:
     """The PEM (PKCS#8) of the RSA-2048 private key called ``name``, created if missing."""
     from cryptography.hazmat.primitives import serialization
@@ -48,6 +50,7 @@ def dev_rsa_private_pem(name: str) -> str:
     return _locked_create(KEY_DIR / f"{name}.pem", make).decode()
 
 
+@functools.cache
 def dev_rsa_public_pem(name: str) -> str:
     """The PEM (SubjectPublicKeyInfo) of the public half of ``name``."""
     from cryptography.hazmat.primitives import serialization
@@ -60,6 +63,7 @@ def dev_rsa_public_pem(name: str) -> str:
     )
 
 
+@functools.cache
 def dev_secret(name: str, length: int = 32) -> str:
     """A random printable secret of ``length`` characters (e.g. WeChat Pay's APIv3 key)."""
     alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
