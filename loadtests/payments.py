@@ -86,7 +86,7 @@ def _setup(database_url: str, buyers: int) -> tuple[dict[str, str], list[str], i
 
 def _signer() -> tuple[Any, str]:
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
     from django.conf import settings
 
     from config.devkeys import dev_rsa_private_pem
@@ -94,12 +94,13 @@ def _signer() -> tuple[Any, str]:
     key = serialization.load_pem_private_key(
         dev_rsa_private_pem("alipay-platform").encode(), password=None
     )
+    assert isinstance(key, rsa.RSAPrivateKey)
 
     def sign(fields: dict[str, str]) -> str:
         message = "&".join(f"{k}={v}" for k, v in sorted(fields.items()))
         return base64.b64encode(
             key.sign(message.encode(), padding.PKCS1v15(), hashes.SHA256())
-        ).decode()  # type: ignore[union-attr]
+        ).decode()
 
     return sign, settings.ALIPAY_APP_ID
 
