@@ -17,6 +17,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.change_order",
         "payments.view_*",
         "ledger.view_*",
+        "fulfilment.*",
         "accounts.view_user",
         "accounts.change_user",
         "accounts.view_realnameidentity",

@@ -136,6 +136,33 @@ class CarrierClient:
             real_name_verified=body.get("real_name_verified"),
         )
 
+    # --- BOSS provisioning ------------------------------------------------------------------
+
+    def provision(
+        self, *, kind: str, body: dict[str, Any], idempotency_key: str, attempts: int | None = None
+    ) -> Provisioned:
+        """``kind``: "recharges" or "data-packs". Safe to retry under the same key."""
+        return _provisioned(
+            self._request(
+                "POST",
+                f"/carrier/v1/{kind}",
+                json=body,
+                idempotency_key=idempotency_key,
+                attempts=attempts,
+            )
+        )
+
+    def provisioning_by_key(self, *, idempotency_key: str) -> Provisioned | None:
+        """Whether a request under this key was applied (after a timeout or a lost answer)."""
+        try:
+            return _provisioned(
+                self._request("GET", f"/carrier/v1/provisioning/by-key/{quote(idempotency_key)}")
+            )
+        except CarrierRejected as exc:
+            if exc.carrier_http_status == 404:
+                return None
+            raise
+
     # --- Carrier billing (CAMARA-style) -----------------------------------------------------
 
     def billing_prepare(
@@ -175,6 +202,22 @@ class CarrierClient:
     def ping(self) -> None:
         """One quick try, no retries: used by /healthz."""
         self._request("GET", "/health", attempts=1)
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    request_id: str
+    kind: str
+    msisdn: str
+    amount_fen: int
+    volume_mb: int
+
+
+def _provisioned(body: dict[str, Any]) -> Provisioned:
+    return Provisioned(
+        request_id=str(body["request_id"]), kind=str(body["kind"]), msisdn=str(body["msisdn"]),
+        amount_fen=int(body.get("amount_fen", 0)), volume_mb=int(body.get("volume_mb", 0)),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

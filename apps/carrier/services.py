@@ -10,14 +10,15 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.carrier.client import BillingState, SubscriberInfo, get_carrier_client
-from apps.carrier.errors import CarrierRejected, SubscriberNotFound
+from apps.carrier.client import BillingState, Provisioned, SubscriberInfo, get_carrier_client
+from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.carrier.models import SmsMessage
 from apps.core.audit import audit_record
 from apps.core.tasks import enqueue_on_commit
@@ -208,3 +209,24 @@ def billing_refund(*, payment_id: str, amount_fen: int, refund_reference: str) -
 
 def billing_get(*, payment_id: str) -> BillingState:
     return get_carrier_client().billing_get(payment_id=payment_id)
+
+
+# --- Provisioning (BOSS) ------------------------------------------------------------------------
+
+
+def provision_once(*, kind: str, body: dict[str, Any], idempotency_key: str) -> Provisioned:
+    """Apply a top-up ("recharges") or data pack ("data-packs") exactly once. Network call.
+
+    One try; on a timeout or lost answer the carrier is asked whether the request under this
+    key was applied before anything is sent again, so a retry can never apply it twice.
+    Raises ``CarrierUnavailable`` when the outcome is still unknown (the caller retries later
+    with the same key), ``CarrierRejected``/``SubscriberNotFound`` when the carrier refused.
+    """
+    client = get_carrier_client()
+    try:
+        return client.provision(kind=kind, body=body, idempotency_key=idempotency_key, attempts=1)
+    except CarrierUnavailable:
+        applied = client.provisioning_by_key(idempotency_key=idempotency_key)
+        if applied is not None:
+            return applied
+        return client.provision(kind=kind, body=body, idempotency_key=idempotency_key, attempts=1)

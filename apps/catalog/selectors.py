@@ -474,3 +474,22 @@ def sku_for_sale(*, sku_id: int) -> SkuForSale:
     if found is None:
         raise SkuNotFound()
     return found
+
+
+@dataclass(frozen=True)
+class DeliverySpec:
+    """What fulfilment needs to know about a product: its type and typed attributes."""
+
+    product_id: int
+    type_code: str
+    attributes: dict[str, object]
+
+
+def delivery_specs(*, product_ids: list[int]) -> dict[int, DeliverySpec]:
+    """By product id, on sale or not (an order may outlive the product's shelf time)."""
+    rows = (
+        Product.objects.filter(pk__in=product_ids)
+        .select_related("product_type")
+        .only("id", "attributes", "product_type__code")
+    )
+    return {p.pk: DeliverySpec(p.pk, p.product_type.code, p.attributes) for p in rows}

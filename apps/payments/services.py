@@ -629,6 +629,36 @@ def refund_request(
     return _refund_view(refund)
 
 
+def refund_automatic(
+    *, purpose: str, reference: str, amount_fen: int, reason: str, key: str
+) -> RefundView | None:
+    """Refund part of what settled ``reference`` without finance (e.g. goods that could not be
+    delivered): from the money intent first, then points. Idempotent per ``key``; returns None
+    when nothing was paid. Locks the intents."""
+    with transaction.atomic():
+        existing = Refund.objects.select_related("intent").filter(request_key=f"{key}:0").first()
+        if existing is not None:
+            return _refund_view(existing)
+        intents = list(
+            PaymentIntent.objects.select_for_update()
+            .filter(purpose=purpose, reference=reference, settles=True)
+            .order_by("method")  # money methods before "points"
+        )
+        intents.sort(key=lambda i: i.method == Method.POINTS)
+        left, first = amount_fen, None
+        for n, intent in enumerate(intents):
+            take = min(left, _refundable(intent))
+            if take <= 0:
+                continue
+            refund = _refund_create(intent, amount_fen=take, reason=reason, request_key=f"{key}:{n}",
+                                    requested_by=None, automatic=True)  # fmt: skip
+            first = first or refund
+            left -= take
+            if left == 0:
+                break
+    return _refund_view(first) if first else None
+
+
 def _refund_approve(refund: Refund, *, actor_id: int | None) -> None:
     _refund_move(refund, RStatus.APPROVED, actor_id=actor_id)
     refund.decided_by_id = actor_id

@@ -334,3 +334,27 @@ class CarrierPayment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id} {self.msisdn} {self.status}"
+
+
+class Provisioning(models.Model):
+    """A change the BOSS applied to a subscriber: an airtime top-up or a data pack."""
+
+    class Kind(models.TextChoices):
+        RECHARGE = "recharge", "话费充值"
+        DATA_PACK = "data_pack", "流量包"
+
+    request_id = models.CharField(max_length=32, unique=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    request_hash = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    msisdn = models.CharField(max_length=20, db_index=True)
+    amount_fen = models.BigIntegerField(default=0)
+    volume_mb = models.PositiveIntegerField(default=0)
+    validity_days = models.PositiveIntegerField(default=0)
+    reference = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: models.Manager[Provisioning] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.msisdn} {self.request_id}"

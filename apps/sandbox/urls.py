@@ -11,6 +11,13 @@ urlpatterns = [
     path("carrier/v1/sms/by-key/<path:idempotency_key>", api.sms_by_key, name="sms-by-key"),
     path("carrier/v1/sms/<str:message_id>", api.sms_detail, name="sms-detail"),
     path("carrier/v1/subscribers/<str:msisdn>", api.subscriber_detail, name="subscriber-detail"),
+    path("carrier/v1/recharges", api.recharge, name="recharge"),
+    path("carrier/v1/data-packs", api.data_pack, name="data-pack"),
+    path(
+        "carrier/v1/provisioning/by-key/<path:idempotency_key>",
+        api.provisioning_by_key,
+        name="provisioning-by-key",
+    ),
     path("carrier/v1/payments", api.billing_prepare, name="billing-prepare"),
     path("carrier/v1/payments/<str:payment_id>", api.billing_detail, name="billing-detail"),
     path(

@@ -61,6 +61,7 @@ LOCAL_APPS = [
     "apps.catalog",
     "apps.payments",
     "apps.orders",
+    "apps.fulfilment",
     "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -254,6 +255,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.payments.tasks.refunds_retry_failed_task",
         "schedule": 600.0,
     },
+    "fulfilment-retry": {"task": "apps.fulfilment.tasks.jobs_retry_stuck_task", "schedule": 60.0},
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)

@@ -8,6 +8,7 @@ the purpose handler registered in apps.py (``payment_succeeded`` / ``payment_ref
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -253,6 +254,34 @@ def order_pay(
     )  # fmt: skip
 
 
+# --- Who wants to know that an order was paid (fulfilment registers here) ---------------------
+
+_paid_listeners: list[Callable[[str], None]] = []
+
+
+def order_paid_listen(listener: Callable[[str], None]) -> None:
+    """``listener(order_number)`` runs in the transaction that marks the order paid; it must
+    not make network calls (enqueue work on commit instead)."""
+    if listener not in _paid_listeners:
+        _paid_listeners.append(listener)
+
+
+def order_line_fulfilment_set(*, line_id: int, status: str, note: str = "") -> None:
+    """Move one line's fulfilment along its transition table (fulfilment calls this). Locks
+    the line; a move the table does not allow raises ``OrderStateConflict``."""
+    with transaction.atomic():
+        line = OrderLine.objects.select_for_update().select_related("order").get(pk=line_id)
+        if line.fulfilment == status:
+            return
+        if not line.can_move_to(status):
+            raise OrderStateConflict(details={"fulfilment": line.fulfilment, "to": status})
+        before = line.fulfilment
+        line.fulfilment = status
+        line.save(update_fields=["fulfilment"])
+        audit_record(action=f"order_line.{status}", object_type="order_line", object_id=line.pk,
+                     before={"fulfilment": before}, after={"fulfilment": status, "order": line.order.number, "note": note})  # fmt: skip
+
+
 # --- What payments tell us (registered in apps.py) --------------------------------------------
 
 
@@ -278,6 +307,8 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         order.save(update_fields=["status", "paid_at", "updated_at"])
         stock_commit(reference=f"order:{order.number}")
         _lines_move(order, Fulfilment.READY)
+        for listener in _paid_listeners:
+            listener(order.number)
     return True
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 
-from apps.sandbox import carrier_billing, faults, sms, subscribers
+from apps.sandbox import boss, carrier_billing, faults, sms, subscribers
 from apps.sandbox.errors import error_response, invalid_argument
 from apps.sandbox.faults import carrier_endpoint
 from apps.sandbox.jsonapi import json_endpoint, json_response, read_json_object, require_api_key
@@ -155,3 +155,33 @@ def pay_notifications(request: HttpRequest) -> HttpResponse:
     return json_response(
         {"results": notifications_for(out_trade_no, request.GET.get("provider") or None)}
     )
+
+
+# --- BOSS: top-ups and data packs ---------------------------------------------------------------
+
+
+def _provision(request: HttpRequest, kind: str) -> HttpResponse:
+    status, body = boss.provision(
+        kind=kind,
+        idempotency_key=request.headers.get("Idempotency-Key", ""),
+        payload=read_json_object(request),
+    )
+    return json_response(body, status=status)
+
+
+@json_endpoint("POST")
+@carrier_endpoint
+def recharge(request: HttpRequest, knobs: Knobs) -> HttpResponse:
+    return _provision(request, "recharge")
+
+
+@json_endpoint("POST")
+@carrier_endpoint
+def data_pack(request: HttpRequest, knobs: Knobs) -> HttpResponse:
+    return _provision(request, "data_pack")
+
+
+@json_endpoint("GET")
+@carrier_endpoint
+def provisioning_by_key(request: HttpRequest, knobs: Knobs, idempotency_key: str) -> HttpResponse:
+    return json_response(boss.provisioning_by_key(idempotency_key=idempotency_key))

@@ -1,0 +1,48 @@
+"""Workbench: fulfilment jobs, with a retry action for operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from apps.carrier.errors import CarrierUnavailable
+from apps.fulfilment import services
+from apps.fulfilment.models import FulfilmentJob
+
+
+@admin.register(FulfilmentJob)
+class FulfilmentJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "order_number",
+        "kind",
+        "msisdn",
+        "units",
+        "delivered_units",
+        "status",
+        "attempts",
+        "last_error",
+        "updated_at",
+    ]
+    list_filter = ["status", "kind"]
+    search_fields = ["order_number", "msisdn"]
+    readonly_fields = [f.name for f in FulfilmentJob._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Deliver selected jobs again now"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[FulfilmentJob]) -> None:
+        for job_id in queryset.values_list("pk", flat=True):
+            try:
+                messages.info(request, f"{job_id}: {services.job_deliver(job_id=job_id)}")
+            except CarrierUnavailable as exc:
+                messages.warning(request, f"{job_id}: {exc.code}")

@@ -1,0 +1,14 @@
+"""Delivery: airtime top-ups and data packs through the carrier, exactly once."""
+
+from django.apps import AppConfig
+
+
+class FulfilmentConfig(AppConfig):
+    name = "apps.fulfilment"
+    verbose_name = "履约"
+
+    def ready(self) -> None:
+        from apps.fulfilment.services import jobs_create_for_order
+        from apps.orders.services import order_paid_listen
+
+        order_paid_listen(jobs_create_for_order)

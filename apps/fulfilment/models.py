@@ -1,0 +1,74 @@
+"""Fulfilment jobs: one per order line delivered through the carrier network."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class FulfilmentJob(models.Model):
+    """Delivers one order line. Its id is the idempotency key at the carrier, so however often
+    the job runs, the carrier applies the top-up or pack once."""
+
+    class Kind(models.TextChoices):
+        AIRTIME = "airtime", _("Airtime top-up")
+        DATA_PACK = "data_pack", _("Data pack")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        DELIVERING = "delivering", _("Delivering")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+        REFUNDED = "refunded", _("Refunded")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.PENDING: frozenset({Status.DELIVERING, Status.FAILED}),
+        Status.DELIVERING: frozenset({Status.DELIVERING, Status.DELIVERED, Status.FAILED}),
+        Status.FAILED: frozenset({Status.REFUNDED, Status.DELIVERING}),
+        Status.DELIVERED: frozenset(),
+        Status.REFUNDED: frozenset(),
+    }
+
+    order_line = models.OneToOneField(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="+"
+    )
+    order_number = models.CharField(max_length=24, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    msisdn = models.CharField(max_length=20)
+    units = models.PositiveIntegerField(
+        help_text="Quantity bought: each unit is one top-up or pack"
+    )
+    amount_fen = models.BigIntegerField(default=0, help_text="Face value per unit (airtime)")
+    volume_mb = models.PositiveIntegerField(default=0)
+    validity_days = models.PositiveIntegerField(default=0)
+    refund_fen = models.BigIntegerField(help_text="What the buyer paid for the line")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    delivered_units = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("fulfilment job")
+        verbose_name_plural = _("fulfilment jobs")
+        indexes = [
+            models.Index(
+                fields=["status", "updated_at"],
+                name="fulfilment_open_jobs",
+                condition=Q(status__in=["pending", "delivering", "failed"]),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(units__gte=1) & Q(delivered_units__lte=models.F("units")),
+                name="fulfilment_units_bounded",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.msisdn} {self.status}"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]

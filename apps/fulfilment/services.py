@@ -1,0 +1,185 @@
+"""Delivering paid electronic goods through the carrier, exactly once, and refunding what cannot be.
+
+Every unit of a line is applied under its own idempotency key (``fulfilment:<job>:<unit>``).
+On a timeout or a lost answer the carrier is first asked whether the key was applied
+(``carrier.services.provision_once``); a job whose carrier stays unavailable is retried with
+backoff and, after ``MAX_ATTEMPTS``, failed and refunded automatically for what was not
+delivered. No transaction is open during a carrier call.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
+from apps.carrier.services import provision_once, sms_queue
+from apps.catalog.selectors import delivery_specs
+from apps.core.audit import audit_record
+from apps.core.money import format_fen
+from apps.core.tasks import enqueue_on_commit
+from apps.fulfilment.models import FulfilmentJob
+from apps.orders import selectors as order_selectors
+from apps.orders.models import OrderLine
+from apps.orders.services import order_line_fulfilment_set
+from apps.payments.services import refund_automatic
+
+Status = FulfilmentJob.Status
+MAX_ATTEMPTS = 5
+CARRIER_PATHS: dict[str, str] = {
+    FulfilmentJob.Kind.AIRTIME: "recharges",
+    FulfilmentJob.Kind.DATA_PACK: "data-packs",
+}
+TYPE_KINDS = {"airtime": FulfilmentJob.Kind.AIRTIME, "data_pack": FulfilmentJob.Kind.DATA_PACK}
+
+
+def _volume_mb(volume: object) -> int:
+    text = str(volume).upper().strip()
+    if text.endswith("GB"):
+        return int(float(text[:-2]) * 1024)
+    if text.endswith("MB"):
+        return int(float(text[:-2]))
+    return int(text or 0)
+
+
+def jobs_create_for_order(order_number: str) -> None:
+    """Create a job per electronic line of a just-paid order; deliver them after commit.
+
+    Runs inside the transaction that marks the order paid (registered with orders). Idempotent:
+    a line has at most one job.
+    """
+    order = order_selectors.order_get(number=order_number)
+    if order is None:
+        return
+    specs = delivery_specs(product_ids=[line.product_id for line in order.lines])
+    for line in order.lines:
+        spec = specs.get(line.product_id)
+        kind = TYPE_KINDS.get(spec.type_code) if spec else None
+        if spec is None or kind is None or not line.recipient:
+            continue
+        attributes = spec.attributes
+        job, created = FulfilmentJob.objects.get_or_create(
+            order_line_id=line.id,
+            defaults={
+                "order_number": order_number, "kind": kind, "msisdn": line.recipient, "units": line.quantity,
+                "amount_fen": int(attributes.get("face_value", 0)) * 100 if kind == FulfilmentJob.Kind.AIRTIME else 0,  # type: ignore[call-overload]
+                "volume_mb": _volume_mb(attributes.get("volume", 0)) if kind == FulfilmentJob.Kind.DATA_PACK else 0,
+                "validity_days": int(attributes.get("validity_days", 0)) if kind == FulfilmentJob.Kind.DATA_PACK else 0,  # type: ignore[call-overload]
+                "refund_fen": line.total_fen,
+            },
+        )  # fmt: skip
+        if created:
+            from apps.fulfilment.tasks import job_deliver_task  # the task module imports this one
+
+            enqueue_on_commit(job_deliver_task, job.pk)
+
+
+def _move(job: FulfilmentJob, status: str, **after: object) -> None:
+    if not job.can_move_to(status):
+        raise ValueError(f"fulfilment job {job.pk}: {job.status} -> {status} is not allowed")
+    before = job.status
+    job.status = status
+    audit_record(action=f"fulfilment.{status}", object_type="fulfilment_job", object_id=job.pk,
+                 before={"status": before}, after={"status": status, **{k: str(v) for k, v in after.items()}})  # fmt: skip
+
+
+def job_deliver(*, job_id: int) -> str:
+    """Apply the job's remaining units at the carrier; safe to run any number of times.
+
+    Raises ``CarrierUnavailable`` when the outcome is unknown (the caller retries later); a
+    refusal by the carrier fails the job and refunds it at once.
+    """
+    with transaction.atomic():
+        job = FulfilmentJob.objects.select_for_update().get(pk=job_id)
+        if job.status in (Status.DELIVERED, Status.REFUNDED):
+            return job.status
+        _move(job, Status.DELIVERING, attempt=job.attempts + 1)
+        job.attempts += 1
+        job.save(update_fields=["status", "attempts", "updated_at"])
+    order_line_fulfilment_set(line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERING)
+    for unit in range(job.delivered_units, job.units):
+        body: dict[str, object] = {"msisdn": job.msisdn, "reference": f"{job.order_number}:{unit}"}
+        if job.kind == FulfilmentJob.Kind.AIRTIME:
+            body["amount_fen"] = job.amount_fen
+        else:
+            body.update(volume_mb=job.volume_mb, validity_days=job.validity_days)
+        try:
+            provision_once(
+                kind=CARRIER_PATHS[job.kind],
+                body=body,
+                idempotency_key=f"fulfilment:{job.pk}:{unit}",
+            )
+        except CarrierUnavailable as exc:
+            FulfilmentJob.objects.filter(pk=job.pk).update(
+                last_error=exc.code, updated_at=timezone.now()
+            )
+            raise
+        except (CarrierRejected, SubscriberNotFound) as exc:
+            return job_fail(job_id=job.pk, reason=getattr(exc, "carrier_code", "") or exc.code)
+        FulfilmentJob.objects.filter(pk=job.pk).update(
+            delivered_units=unit + 1, updated_at=timezone.now()
+        )
+    with transaction.atomic():
+        job = FulfilmentJob.objects.select_for_update().get(pk=job_id)
+        if job.status != Status.DELIVERING:
+            return job.status
+        _move(job, Status.DELIVERED)
+        job.last_error = ""
+        job.save(update_fields=["status", "last_error", "updated_at"])
+        what = (
+            format_fen(job.amount_fen * job.units)
+            if job.kind == FulfilmentJob.Kind.AIRTIME
+            else f"{job.volume_mb * job.units}MB"
+        )
+        sms_queue(msisdn=job.msisdn, purpose="notice",
+                  text=_("[CarrierHub] %(what)s has been delivered to your number (order %(order)s).") % {"what": what, "order": job.order_number})  # fmt: skip
+    order_line_fulfilment_set(line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERED)
+    return Status.DELIVERED
+
+
+def job_fail(*, job_id: int, reason: str) -> str:
+    """Give up on a job: refund the buyer for the units not delivered, automatically."""
+    with transaction.atomic():
+        job = FulfilmentJob.objects.select_for_update().get(pk=job_id)
+        if job.status in (Status.DELIVERED, Status.REFUNDED):
+            return job.status
+        if job.status != Status.FAILED:
+            _move(job, Status.FAILED, reason=reason)
+            job.last_error = reason[:200]
+            job.save(update_fields=["status", "last_error", "updated_at"])
+        order_line_fulfilment_set(
+            line_id=job.order_line_id, status=OrderLine.Fulfilment.FAILED, note=reason
+        )
+        undelivered = job.units - job.delivered_units
+        amount = job.refund_fen * undelivered // job.units
+        if amount > 0:
+            refund_automatic(purpose="order", reference=job.order_number, amount_fen=amount,
+                             reason=f"自动退款：交付失败（{reason}）", key=f"fulfilment:{job.pk}")  # fmt: skip
+        _move(job, Status.REFUNDED, amount_fen=amount)
+        job.save(update_fields=["status", "updated_at"])
+        order_line_fulfilment_set(
+            line_id=job.order_line_id, status=OrderLine.Fulfilment.REFUNDED, note=reason
+        )
+    return Status.REFUNDED
+
+
+def jobs_retry_stuck(*, older_than_seconds: int = 60, limit: int = 200) -> int:
+    """Beat: run again jobs left delivering (a worker died, the carrier was down), failing and
+    refunding those past ``MAX_ATTEMPTS``."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    rows = list(
+        FulfilmentJob.objects.filter(status__in=[Status.PENDING, Status.DELIVERING], updated_at__lt=cutoff)
+        .order_by("updated_at").values_list("pk", "attempts")[:limit]
+    )  # fmt: skip
+    for job_id, attempts in rows:
+        if attempts >= MAX_ATTEMPTS:
+            job_fail(job_id=job_id, reason="CARRIER_UNAVAILABLE")
+            continue
+        try:
+            job_deliver(job_id=job_id)
+        except CarrierUnavailable:
+            continue
+    return len(rows)

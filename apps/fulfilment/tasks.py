@@ -1,0 +1,27 @@
+"""Fulfilment workers: deliver a job, retry with backoff, then give up and refund."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from apps.carrier.errors import CarrierUnavailable
+from apps.fulfilment import services
+
+
+@shared_task(bind=True, acks_late=True, max_retries=services.MAX_ATTEMPTS - 1)
+def job_deliver_task(self: Task, job_id: int) -> str:
+    """Idempotent: each unit carries its own idempotency key at the carrier."""
+    try:
+        return services.job_deliver(job_id=job_id)
+    except CarrierUnavailable as exc:
+        if self.request.is_eager:
+            return "retry_later"  # the beat's jobs_retry_stuck picks it up
+        if self.request.retries >= (self.max_retries or 0):
+            return services.job_fail(job_id=job_id, reason=exc.code)
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+
+
+@shared_task(acks_late=True)
+def jobs_retry_stuck_task() -> int:
+    """Beat, every minute."""
+    return services.jobs_retry_stuck()

@@ -1,0 +1,112 @@
+"""Electronic goods delivered through the carrier sandbox exactly once, or refunded."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from apps.accounts.models import User
+from apps.carrier.errors import CarrierUnavailable
+from apps.catalog.tests.factories import category, product, product_type
+from apps.fulfilment import services
+from apps.fulfilment.models import FulfilmentJob
+from apps.orders import services as orders
+from apps.orders.models import Order, OrderLine
+from apps.orders.services import CartOwner
+from apps.payments import services as payments
+from apps.payments.models import Refund
+
+pytestmark = pytest.mark.django_db
+NUMBER = "+8613800138777"
+
+
+@pytest.fixture
+def airtime(carrier_sandbox):
+    carrier_sandbox.put_subscriber(NUMBER, status="active", balance_fen=1000)
+    cat = category("airtime")
+    ptype = product_type(
+        "airtime", needs_number=True,
+        schema=[{"key": "face_value", "label": "面值", "type": "int", "unit": "元", "required": True}],
+    )  # fmt: skip
+    return product(cat, ptype, "话费充值 50元", price=4980, attributes={"face_value": 50})
+
+
+def _balance(sandbox) -> int:
+    url = f"{sandbox.url}/carrier/v1/subscribers/%2B8613800138777"
+    return httpx.get(url, headers={"X-Api-Key": sandbox.api_key}).json()["balance_fen"]
+
+
+def _paid_order(airtime, quantity: int = 2) -> Order:
+    """An order paid in points, whose paying transaction creates the fulfilment job."""
+    buyer = User.objects.create_user("13800138000")
+    payments.points_grant(user_id=buyer.pk, points=100_000, key=f"f{buyer.pk}", reason="t")
+    orders.cart_add(
+        owner=CartOwner(user_id=buyer.pk),
+        sku_id=airtime.skus.get().pk,
+        quantity=quantity,
+        recipient=NUMBER,
+    )
+    view = orders.checkout_submit(user_id=buyer.pk, checkout_key="f1", points=4980 * quantity)
+    return Order.objects.get(number=view.number)
+
+
+def test_paid_airtime_is_delivered_once_and_texted(
+    airtime, carrier_sandbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = _paid_order(airtime)
+    job = FulfilmentJob.objects.get()
+    assert (job.status, job.units, job.delivered_units, job.amount_fen) == ("delivered", 2, 2, 5000)
+    assert _balance(carrier_sandbox) == 1000 + 2 * 5000
+    assert OrderLine.objects.get(order=order).fulfilment == "delivered"
+    # Running the job again applies nothing more.
+    assert services.job_deliver(job_id=job.pk) == "delivered"
+    assert _balance(carrier_sandbox) == 11_000
+    assert (
+        carrier_sandbox.messages(NUMBER, limit=1)[0]["text"]
+        == f"【CarrierHub】¥100.00已到账（订单 {order.number}）。"
+    )
+
+
+def test_a_lost_answer_is_checked_before_any_retry(airtime, carrier_sandbox, settings):
+    settings.CARRIER_TIMEOUT_SECONDS = 0.5
+    order = _paid_order(airtime, quantity=1)
+    job = FulfilmentJob.objects.get(order_number=order.number)
+    carrier_sandbox.set_knobs(lost_response_rate=1.0, hang_ms=1500)
+    with pytest.raises(CarrierUnavailable):
+        services.job_deliver(job_id=job.pk)  # applied, answer lost, by-key also times out
+    carrier_sandbox.set_knobs(lost_response_rate=0.0)
+    assert services.job_deliver(job_id=job.pk) == "delivered"
+    assert _balance(carrier_sandbox) == 1000 + 5000  # once, not twice
+
+
+def test_a_refused_delivery_is_refunded_automatically(
+    airtime, carrier_sandbox, django_capture_on_commit_callbacks
+):
+    order = _paid_order(airtime, quantity=1)
+    carrier_sandbox.put_subscriber(NUMBER, status="suspended")
+    job = FulfilmentJob.objects.get(order_number=order.number)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.job_deliver(job_id=job.pk) == "refunded"
+    job.refresh_from_db()
+    assert (job.status, job.last_error) == ("refunded", "SUBSCRIBER_NOT_ACTIVE")
+    assert OrderLine.objects.get(order=order).fulfilment == "refunded"
+    refund = Refund.objects.get()
+    assert (refund.automatic, refund.amount_fen, refund.status) == (True, 4980, "succeeded")
+    assert payments.points_balance(user_id=order.user_id) == 100_000
+    assert _balance(carrier_sandbox) == 1000
+
+
+def test_jobs_stuck_past_their_attempts_are_failed_and_refunded(airtime, carrier_sandbox):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    order = _paid_order(airtime, quantity=1)
+    job = FulfilmentJob.objects.get(order_number=order.number)
+    FulfilmentJob.objects.filter(pk=job.pk).update(status="delivering", attempts=services.MAX_ATTEMPTS,
+                                                   updated_at=timezone.now() - timedelta(minutes=5))  # fmt: skip
+    OrderLine.objects.filter(order=order).update(fulfilment="delivering")
+    assert services.jobs_retry_stuck() == 1
+    assert FulfilmentJob.objects.get(pk=job.pk).status == "refunded"
+    assert _balance(carrier_sandbox) == 1000
