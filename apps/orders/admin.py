@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -81,7 +81,7 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     date_hierarchy = "created_at"
     inlines = [OrderLineInline]
-    actions = ["complete"]
+    actions = ["complete", "request_refund"]
     readonly_fields = [f.name for f in Order._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -112,3 +112,15 @@ class OrderAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 messages.warning(request, f"{number}: {exc.message}")
         messages.success(request, _("%(n)d orders completed.") % {"n": done})
+
+    @admin.action(description=_("Ask for a full refund of selected paid orders (finance approves)"))
+    def request_refund(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        for order in queryset:
+            try:
+                ids = services.order_refund_request(
+                    number=order.number, user_id=order.user_id, reason=_("Requested by an operator"),
+                    requested_by=cast(int, request.user.pk),
+                )  # fmt: skip
+                messages.success(request, f"{order.number}: {len(ids)}")
+            except DomainError as exc:
+                messages.warning(request, f"{order.number}: {exc.message}")

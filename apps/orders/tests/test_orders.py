@@ -171,3 +171,33 @@ def test_fifty_buyers_of_ten_in_stock_give_ten_orders():
     sku.refresh_from_db()
     assert (sku.stock_on_hand, sku.stock_reserved) == (10, 10)
     assert Order.objects.count() == 10
+
+
+def test_an_operator_asks_for_a_refund_in_the_workbench_and_finance_approves(
+    catalog, buyer, client, django_capture_on_commit_callbacks
+):
+    payments.points_grant(user_id=buyer.pk, points=5000, key="op", reason="test")
+    _fill(buyer, catalog["vip"])
+    order = services.checkout_submit(user_id=buyer.pk, checkout_key="op", points=1500)
+    operator = User.objects.create_superuser("13800000000", "pw")
+    client.force_login(operator)
+    client.post(
+        "/admin/orders/order/",
+        {
+            "action": "request_refund",
+            "_selected_action": [Order.objects.get(number=order.number).pk],
+        },
+    )
+    refund = Refund.objects.get()
+    assert (refund.status, refund.amount_fen, refund.requested_by_id) == (
+        "requested",
+        1500,
+        operator.pk,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/admin/payments/refund/", {"action": "approve", "_selected_action": [refund.pk]}
+        )
+    assert Refund.objects.get().status == "succeeded"
+    assert Order.objects.get(number=order.number).status == "refunded"
+    assert payments.points_balance(user_id=buyer.pk) == 5000
