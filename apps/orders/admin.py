@@ -118,7 +118,7 @@ class OrderAdmin(admin.ModelAdmin):
         for order in queryset:
             try:
                 ids = services.order_refund_request(
-                    number=order.number, user_id=order.user_id, reason=_("Requested by an operator"),
+                    number=order.number, user_id=order.user_id, reason=str(_("Requested by an operator")),
                     requested_by=cast(int, request.user.pk),
                 )  # fmt: skip
                 messages.success(request, f"{order.number}: {len(ids)}")
