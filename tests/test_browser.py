@@ -66,7 +66,9 @@ def test_language_switch_to_english(live_server, browser_page):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_buy_and_pay_with_alipay_in_the_browser(live_server, browser_page, carrier_sandbox, settings, client):
+def test_buy_and_pay_with_alipay_in_the_browser(
+    live_server, browser_page, carrier_sandbox, settings, client
+):
     """Checkout, the sandbox's Alipay cashier, back to the result page, which sees the payment."""
     from apps.accounts.models import User
 
@@ -75,7 +77,9 @@ def test_buy_and_pay_with_alipay_in_the_browser(live_server, browser_page, carri
     user = User.objects.create_user("13800138000")
     client.force_login(user)
     page = browser_page
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
     page.goto(f"{live_server.url}/p/{catalog['vip'].pk}/")
     page.click("button:has-text('加入购物车')")
     page.wait_for_url("**/cart/")

@@ -251,3 +251,27 @@ def test_the_pay_page_shows_the_provider_step(shop, client):
     form_page = client.get(unionpay["Location"]).content.decode()
     assert "frontTransReq.do" in form_page
     assert html_forms(form_page)["provider-form"].fields["orderId"].startswith("PI")
+
+
+def test_paying_twice_keeps_the_first_and_refunds_the_second(shop):
+    number = _order(shop)
+    first = _start(shop, number, "alipay", attempt="a1")
+    second = _start(shop, number, "wechat", attempt="a2")
+    _pay_at_cashier(first)
+    assert _wait(lambda: _status(number) == "paid")
+    _pay_at_cashier(second)
+    assert _wait(lambda: Refund.objects.filter(status="succeeded").exists())
+    assert Refund.objects.get().intent.public_id == second.public_id
+    order = Order.objects.get(number=number)
+    assert (order.status, order.refunded_fen) == ("paid", 0)
+    assert account_balance(code="clearing:alipay") == 3000
+    assert account_balance(code="clearing:wechat") == 0
+    assert ledger_check() == []
+
+
+def test_unionpay_brings_the_buyer_back_with_a_post(shop, client):
+    number = _order(shop)
+    client.force_login(shop["buyer"])
+    back = client.post(f"/orders/{number}/result/", {"orderId": "x", "respCode": "00"})
+    assert back.status_code == 302
+    assert back["Location"] == f"/orders/{number}/result/"

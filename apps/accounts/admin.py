@@ -88,6 +88,13 @@ class UserAdmin(DjangoUserAdmin):
     )
     readonly_fields = ["last_login", "date_joined"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Only superusers grant staff status, superuser status, roles or permissions.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
+        return fields
+
     def get_inlines(self, request, obj):
         # A new user has no identity yet; it is registered by the user, not typed in here.
         return [RealNameInline] if obj else []

@@ -189,11 +189,11 @@ class ProductAdmin(ImportExportModelAdmin):
         obj.kind = obj.product_type.kind
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=_("Publish selected products"))
+    @admin.action(description=_("Publish selected products"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         self._set_status(request, queryset, Product.Status.PUBLISHED)
 
-    @admin.action(description=_("Take selected products off sale"))
+    @admin.action(description=_("Take selected products off sale"), permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         self._set_status(request, queryset, Product.Status.ARCHIVED)
 

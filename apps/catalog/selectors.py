@@ -8,6 +8,7 @@ from datetime import datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
@@ -20,6 +21,12 @@ PAGE_SIZE = 20
 MAX_PAGE = 500
 TRIGRAM_THRESHOLD = 0.3
 SORTS = ("relevance", "price", "-price", "sales", "newest")
+
+
+def _trigram_threshold() -> None:
+    """pg_trgm's word-similarity cut-off for the %> operator, for this connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [TRIGRAM_THRESHOLD])
 
 
 def catalog_version() -> int:
@@ -247,9 +254,12 @@ def product_search(*, filters: SearchFilters, now: datetime | None = None) -> Se
         matched = base.filter(search_vector=query)
         if not _filtered(matched, f, category).exists():
             fuzzy = True
-            matched = base.annotate(
+            _trigram_threshold()
+            # The %> operator (trigram_word_similar) can use the trigram GIN index; a
+            # comparison on the computed similarity would scan every product.
+            matched = base.filter(search_text__trigram_word_similar=f.query.lower()).annotate(
                 similarity=TrigramWordSimilarity(f.query.lower(), "search_text")
-            ).filter(similarity__gte=TRIGRAM_THRESHOLD)
+            )
             order = ["-similarity"]
         else:
             matched = matched.annotate(rank=SearchRank(F("search_vector"), query))

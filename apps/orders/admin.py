@@ -102,7 +102,7 @@ class OrderAdmin(admin.ModelAdmin):
     def refunded(self, obj: Order) -> str:
         return format_fen(obj.refunded_fen)
 
-    @admin.action(description=_("Mark selected paid orders complete"))
+    @admin.action(description=_("Mark selected paid orders complete"), permissions=["change"])
     def complete(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         done = 0
         for number in queryset.values_list("number", flat=True):
@@ -113,7 +113,10 @@ class OrderAdmin(admin.ModelAdmin):
                 messages.warning(request, f"{number}: {exc.message}")
         messages.success(request, _("%(n)d orders completed.") % {"n": done})
 
-    @admin.action(description=_("Ask for a full refund of selected paid orders (finance approves)"))
+    @admin.action(
+        description=_("Ask for a full refund of selected paid orders (finance approves)"),
+        permissions=["change"],
+    )
     def request_refund(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         for order in queryset:
             try:

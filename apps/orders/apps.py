@@ -23,5 +23,6 @@ class OrdersConfig(AppConfig):
                 on_succeeded=orders.payment_succeeded,
                 on_refunded=orders.payment_refunded,
                 describe=orders.describe,
+                lock=orders.lock,
             ),
         )

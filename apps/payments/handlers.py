@@ -34,6 +34,8 @@ class RefundFact:
     method: str
     amount_fen: int
     intent_fully_refunded: bool
+    # False for money the owner never took (a second payment, a late one): nothing to undo.
+    intent_settled: bool = True
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class PurposeHandler:
     on_refunded: Callable[[RefundFact], None] | None = None
     # The owner's label for the payment pages ("Order CH2026…").
     describe: Callable[[str], str] | None = None
+    # Lock the owner's object first, so that every path takes locks in one order (owner, then
+    # payment, then ledger) and a notification cannot deadlock with a cancellation.
+    lock: Callable[[str], None] | None = None
 
 
 _handlers: dict[str, PurposeHandler] = {}

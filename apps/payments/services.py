@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,6 +26,7 @@ from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberN
 from apps.core.audit import audit_record
 from apps.core.errors import IdempotencyConflict
 from apps.core.locks import advisory_xact_lock
+from apps.core.phone import mask_phone
 from apps.core.tasks import enqueue_on_commit
 from apps.ledger.selectors import account_balance
 from apps.ledger.services import LineSpec, account_ensure, journal_post
@@ -55,7 +57,8 @@ Status = PaymentIntent.Status
 RStatus = Refund.Status
 CHANNELS: dict[str, tuple[str, ...]] = {
     Method.ALIPAY: ("page", "wap"),
-    Method.WECHAT: ("native", "h5", "jsapi"),
+    # JSAPI needs the buyer's openid from WeChat sign-in, which the platform does not have yet.
+    Method.WECHAT: ("native", "h5"),
     Method.UNIONPAY: ("front", "mobile"),
     Method.POINTS: ("",),
     Method.CARRIER_BILLING: ("",),
@@ -281,7 +284,7 @@ def _carrier_billing_check_limits(intent: PaymentIntent) -> None:
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     spent = PaymentIntent.objects.filter(
         user_id=intent.user_id, method=Method.CARRIER_BILLING,
-        status__in=[Status.PENDING, *PaymentIntent.PAID], created_at__gte=day.replace(day=1),
+        status__in=[Status.CREATED, Status.PENDING, *PaymentIntent.PAID], created_at__gte=day.replace(day=1),
     ).exclude(pk=intent.pk)  # fmt: skip
     month_total = sum(spent.values_list("amount_fen", flat=True))
     day_total = sum(spent.filter(created_at__gte=day).values_list("amount_fen", flat=True))
@@ -319,7 +322,7 @@ def _carrier_billing_prepare(intent: PaymentIntent, *, subject: str) -> IntentVi
         locked = _locked(intent.public_id)
         assert locked is not None
         locked.provider_trade_no = state.payment_id
-        locked.action = {"kind": "carrier_code", "msisdn": msisdn[:3] + "****" + msisdn[-4:]}
+        locked.action = {"kind": "carrier_code", "msisdn": mask_phone(msisdn)}
         _move(locked, Status.PENDING)
         locked.save(update_fields=["provider_trade_no", "action", "status", "updated_at"])
     return _view(locked)
@@ -458,7 +461,19 @@ def _apply_paid(
     provider_trade_no: str,
     paid_at: datetime | None,
 ) -> str:
-    """Mark the intent paid if the money matches it exactly; runs in the caller's transaction."""
+    """Mark the intent paid if the money matches it exactly; runs in the caller's transaction.
+
+    Locks the owner's object first (via its handler), then the intent, then the ledger.
+    """
+    found = (
+        PaymentIntent.objects.filter(public_id=public_id)
+        .values_list("purpose", "reference")
+        .first()
+    )
+    if found is not None:
+        owner_lock = purpose_handler(found[0]).lock
+        if owner_lock is not None:
+            owner_lock(found[1])
     intent = _locked(public_id)
     if intent is None:
         return "unknown_intent"
@@ -478,6 +493,18 @@ def _succeed(intent: PaymentIntent, *, provider_trade_no: str, paid_at: datetime
     intent.provider_trade_no = provider_trade_no
     intent.paid_at = paid_at
     intent.save(update_fields=["status", "provider_trade_no", "paid_at", "updated_at"])
+    fact = PaymentFact(
+        intent_id=intent.pk, public_id=intent.public_id, purpose=intent.purpose, reference=intent.reference,
+        method=intent.method, amount_fen=intent.amount_fen, user_id=intent.user_id,
+    )  # fmt: skip
+    accepted = purpose_handler(intent.purpose).on_succeeded(fact)
+    if accepted:
+        try:
+            with transaction.atomic():
+                PaymentIntent.objects.filter(pk=intent.pk).update(settles=True)
+        except IntegrityError:
+            accepted = False  # another intent already paid this reference
+    # The ledger last: its balance rows are the hottest locks, so they are held the shortest.
     reference = f"{intent.purpose}:{intent.reference}"
     if intent.method == Method.POINTS:
         # The points were spent in their own journal; book what they were worth in money.
@@ -496,17 +523,6 @@ def _succeed(intent: PaymentIntent, *, provider_trade_no: str, paid_at: datetime
         reference=reference,
         lines=lines,
     )
-    fact = PaymentFact(
-        intent_id=intent.pk, public_id=intent.public_id, purpose=intent.purpose, reference=intent.reference,
-        method=intent.method, amount_fen=intent.amount_fen, user_id=intent.user_id,
-    )  # fmt: skip
-    accepted = purpose_handler(intent.purpose).on_succeeded(fact)
-    if accepted:
-        try:
-            with transaction.atomic():
-                PaymentIntent.objects.filter(pk=intent.pk).update(settles=True)
-        except IntegrityError:
-            accepted = False  # another intent already paid this reference
     if not accepted:
         _refund_create(intent, amount_fen=intent.amount_fen, reason="自动退款：订单已取消、过期或已支付",
                        request_key=f"auto:{intent.public_id}", requested_by=None, automatic=True)  # fmt: skip
@@ -775,17 +791,23 @@ def refund_execute(*, refund_id: int) -> str:
                 RefundFact(
                     refund_id=refund.pk, intent_id=intent.pk, purpose=intent.purpose, reference=intent.reference,
                     method=intent.method, amount_fen=refund.amount_fen, intent_fully_refunded=full,
+                    intent_settled=intent.settles,
                 )
             )  # fmt: skip
     return RStatus.SUCCEEDED
 
 
 def refunds_retry_failed(*, limit: int = 100) -> int:
-    """Run again refunds that failed at the provider (Celery beat)."""
+    """Run again refunds that failed at the provider, or that a dead worker left approved or
+    processing (Celery beat); safe because execution is idempotent per refund."""
     from apps.payments.tasks import refund_execute_task
 
+    stuck = timezone.now() - timedelta(minutes=5)
     ids = list(
-        Refund.objects.filter(status=RStatus.FAILED)
+        Refund.objects.filter(
+            Q(status=RStatus.FAILED)
+            | Q(status__in=[RStatus.APPROVED, RStatus.PROCESSING], updated_at__lt=stuck)
+        )
         .order_by("updated_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -260,3 +260,7 @@ CELERY_BEAT_SCHEDULE = {
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
 CARRIER_BILLING_MONTHLY_LIMIT_FEN = env.int("CARRIER_BILLING_MONTHLY_LIMIT_FEN", default=50_000)
+
+# Workbench imports change data: they need the model's change permission, exports its view one.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"

@@ -314,6 +314,8 @@ def payment_succeeded(fact: PaymentFact) -> bool:
 
 def payment_refunded(fact: RefundFact) -> None:
     """Book a refund on its order; the order is refunded when everything paid came back."""
+    if not fact.intent_settled:
+        return  # a second or late payment given back: the order never counted it
     order = Order.objects.select_for_update().filter(number=fact.reference).first()
     if order is None or order.status not in (Status.PAID, Status.COMPLETED):
         return
@@ -324,6 +326,11 @@ def payment_refunded(fact: RefundFact) -> None:
         fields.append("status")
         _lines_move(order, Fulfilment.REFUNDED)
     order.save(update_fields=fields)
+
+
+def lock(reference: str) -> None:
+    """Lock the order before its payment (the global lock order: order, then payment)."""
+    Order.objects.select_for_update().filter(number=reference).values_list("pk", flat=True).first()
 
 
 def describe(reference: str) -> str:

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import DomainError
@@ -104,10 +105,17 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "orders/pay.html", {"order": order, "form": form}, status=status)
 
 
+@csrf_exempt  # UnionPay posts the buyer back with a signed form; nothing is changed here
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def result(request: HttpRequest, number: str) -> HttpResponse:
-    """Where providers send the buyer back; waits (polling) until the payment's outcome is known."""
+    """Where providers send the buyer back; waits (polling) until the payment's outcome is known.
+
+    Only shows state: the payment itself is taken from the signed server-to-server
+    notification, never from what the browser brings back.
+    """
+    if request.method == "POST":
+        return redirect("orders:result", number=number)
     order = _order_or_404(request, number)
     template = "orders/_status.html" if getattr(request, "htmx", False) else "orders/result.html"
     return render(request, template, {"order": order})

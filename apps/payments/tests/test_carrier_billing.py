@@ -106,3 +106,12 @@ def test_daily_and_monthly_caps(carrier_sandbox, buyer, settings):
     with pytest.raises(CarrierBillingMonthlyLimit):
         _start(buyer, 200, key="d")
     assert PaymentIntent.objects.count() == 2
+
+
+def test_charges_still_being_prepared_count_against_the_cap(carrier_sandbox, buyer, settings):
+    settings.CARRIER_BILLING_DAILY_LIMIT_FEN = 2000
+    PaymentIntent.objects.create(public_id="PIINFLIGHT", user=buyer, purpose="test", reference="r", method="carrier_billing",
+                                 amount_fen=1500, idempotency_key="in-flight", status="created",
+                                 expires_at=timezone.now() + timedelta(minutes=5))  # fmt: skip
+    with pytest.raises(CarrierBillingDailyLimit):
+        _start(buyer, 600, key="second")
