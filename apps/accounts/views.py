@@ -19,6 +19,8 @@ from apps.accounts import selectors, services
 from apps.accounts.forms import RealNameForm, SignInForm
 from apps.accounts.models import Role, User
 from apps.accounts.validators import mask_phone
+from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.carrier.services import subscriber_lookup
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
 
@@ -107,8 +109,20 @@ def profile(request: HttpRequest) -> HttpResponse:
         "profile": profile,
         "role_labels": [str(labels.get(role, role)) for role in profile.roles],
         "form": form,
+        "line": _line(profile.phone),
     }
     return render(request, "accounts/profile.html", context, status=status)
+
+
+def _line(phone: str) -> dict[str, object]:
+    """The carrier's view of the user's own number, or why it cannot be shown right now."""
+    try:
+        info = subscriber_lookup(msisdn=phone)
+    except SubscriberNotFound:
+        return {"error": _("This number is not a China Mobile line.")}
+    except CarrierUnavailable:
+        return {"error": _("Your line's details cannot be fetched right now.")}
+    return {"info": info}
 
 
 @require_POST

@@ -91,3 +91,19 @@ def test_sign_out_is_post_only(client):
     assert client.get("/accounts/logout/").status_code == 405
     assert client.post("/accounts/logout/").status_code == 302
     assert client.get("/accounts/profile/").status_code == 302
+
+
+def test_profile_shows_the_lines_balance_from_the_carrier(client, carrier_sandbox):
+    client.force_login(User.objects.create_user("13800138000"))
+    page = client.get("/accounts/profile/").content.decode()
+    assert "CMCC" in page
+    assert "¥" in page
+
+
+def test_profile_survives_the_carrier_being_down(client, settings):
+    settings.CARRIER_BASE_URL = "http://127.0.0.1:9"
+    settings.CARRIER_MAX_ATTEMPTS = 1
+    client.force_login(User.objects.create_user("13800138000"))
+    response = client.get("/accounts/profile/")
+    assert response.status_code == 200
+    assert "暂时无法查询" in response.content.decode()
