@@ -9,6 +9,7 @@ delivered. No transaction is open during a carrier call.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from django.db import transaction
@@ -19,6 +20,7 @@ from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberN
 from apps.carrier.services import provision_once, sms_queue
 from apps.catalog.selectors import delivery_specs
 from apps.core.audit import audit_record
+from apps.core.errors import DomainError
 from apps.core.money import format_fen
 from apps.core.tasks import enqueue_on_commit
 from apps.fulfilment.models import FulfilmentJob
@@ -27,6 +29,7 @@ from apps.orders.models import OrderLine
 from apps.orders.services import order_line_fulfilment_set
 from apps.payments.services import refund_automatic
 
+logger = logging.getLogger(__name__)
 Status = FulfilmentJob.Status
 MAX_ATTEMPTS = 5
 CARRIER_PATHS: dict[str, str] = {
@@ -96,6 +99,19 @@ def job_deliver(*, job_id: int) -> str:
         job = FulfilmentJob.objects.select_for_update().get(pk=job_id)
         if job.status in (Status.DELIVERED, Status.REFUNDED):
             return job.status
+        line_state = (
+            OrderLine.objects.filter(pk=job.order_line_id)
+            .values_list("fulfilment", flat=True)
+            .first()
+        )
+        if line_state in (OrderLine.Fulfilment.REFUNDED, OrderLine.Fulfilment.CANCELLED):
+            # The whole order was refunded first: deliver nothing, and refund nothing twice.
+            if job.status != Status.FAILED:
+                _move(job, Status.FAILED, reason="ORDER_REFUNDED")
+            _move(job, Status.REFUNDED, amount_fen=0)
+            job.last_error = "ORDER_REFUNDED"
+            job.save(update_fields=["status", "last_error", "updated_at"])
+            return Status.REFUNDED
         _move(job, Status.DELIVERING, attempt=job.attempts + 1)
         job.attempts += 1
         job.save(update_fields=["status", "attempts", "updated_at"])
@@ -175,11 +191,14 @@ def jobs_retry_stuck(*, older_than_seconds: int = 60, limit: int = 200) -> int:
         .order_by("updated_at").values_list("pk", "attempts")[:limit]
     )  # fmt: skip
     for job_id, attempts in rows:
-        if attempts >= MAX_ATTEMPTS:
-            job_fail(job_id=job_id, reason="CARRIER_UNAVAILABLE")
-            continue
         try:
-            job_deliver(job_id=job_id)
+            if attempts >= MAX_ATTEMPTS:
+                job_fail(job_id=job_id, reason="CARRIER_UNAVAILABLE")
+            else:
+                job_deliver(job_id=job_id)
         except CarrierUnavailable:
             continue
+        except DomainError:
+            # One job in a state nobody expected must not stop the others being retried.
+            logger.exception("fulfilment job %s could not be retried", job_id)
     return len(rows)

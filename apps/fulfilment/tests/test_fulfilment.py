@@ -110,3 +110,13 @@ def test_jobs_stuck_past_their_attempts_are_failed_and_refunded(airtime, carrier
     assert services.jobs_retry_stuck() == 1
     assert FulfilmentJob.objects.get(pk=job.pk).status == "refunded"
     assert _balance(carrier_sandbox) == 1000
+
+
+def test_a_job_whose_order_was_refunded_first_delivers_nothing(airtime, carrier_sandbox):
+    order = _paid_order(airtime, quantity=1)
+    OrderLine.objects.filter(order=order).update(fulfilment="refunded")
+    job = FulfilmentJob.objects.get(order_number=order.number)
+    assert services.job_deliver(job_id=job.pk) == "refunded"
+    assert FulfilmentJob.objects.get(pk=job.pk).last_error == "ORDER_REFUNDED"
+    assert not Refund.objects.exists()
+    assert _balance(carrier_sandbox) == 1000
