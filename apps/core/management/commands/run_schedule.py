@@ -52,7 +52,8 @@ class Command(BaseCommand):
                     close_old_connections()
                     try:
                         result = current_app.tasks[task].apply().get(propagate=True)
-                        logger.info("%s: %s", name, result)
+                        if result:  # quiet when there was nothing to do
+                            logger.info("%s: %s", name, result)
                     except Exception:
                         logger.exception("scheduled task %s failed", name)
             if once:
