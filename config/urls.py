@@ -22,6 +22,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("apps.catalog.urls")),
     path("", include("apps.orders.urls")),
+    path("", include("apps.fulfilment.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("payments/", include("apps.payments.urls")),

@@ -72,3 +72,58 @@ class FulfilmentJob(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
+
+
+class CardBatch(models.Model):
+    """Recharge cards printed together: a face value, a count, a validity."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        FROZEN = "frozen", _("Frozen")
+        VOIDED = "voided", _("Voided")
+
+    batch_no = models.CharField(max_length=20, unique=True)
+    face_value_fen = models.BigIntegerField()
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("card batch")
+        verbose_name_plural = _("card batches")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(face_value_fen__gt=0) & Q(quantity__gt=0),
+                name="fulfilment_card_batch_positive",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.batch_no
+
+
+class Card(models.Model):
+    """One recharge card: its number is public, its PIN is kept only as a keyed hash."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        REDEEMING = "redeeming", _("Being redeemed")
+        REDEEMED = "redeemed", _("Redeemed")
+        LOCKED = "locked", _("Locked after wrong PINs")
+
+    batch = models.ForeignKey(CardBatch, on_delete=models.PROTECT, related_name="cards")
+    number = models.CharField(max_length=20, unique=True)
+    pin_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    wrong_pins = models.PositiveSmallIntegerField(default=0)
+    redeemed_msisdn = models.CharField(max_length=20, blank=True)
+    redeemed_by = models.BigIntegerField(null=True, blank=True)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recharge card")
+        verbose_name_plural = _("recharge cards")
+
+    def __str__(self) -> str:
+        return self.number
