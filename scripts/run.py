@@ -74,6 +74,10 @@ def main() -> int:
     env.setdefault("CARRIER_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     env.setdefault("CARRIER_CALLBACK_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
     env.setdefault("SERVE_MEDIA", "1")
+    # Demo caps high enough that any demo product can be paid by phone bill; the platform's
+    # defaults (¥200 a day, ¥500 a month) are what a carrier would set.
+    env.setdefault("CARRIER_BILLING_DAILY_LIMIT_FEN", "2000000")
+    env.setdefault("CARRIER_BILLING_MONTHLY_LIMIT_FEN", "5000000")
     for port in (WEB_PORT, SANDBOX_PORT):
         if _port_taken(port):
             print(

@@ -11,7 +11,7 @@ from apps.accounts.models import Role, User
 from apps.payments.services import points_grant
 
 # Demo staff sign in at /admin/ with a password; consumers sign in with an SMS code.
-DEMO_POINTS = 5000  # ¥50 to spend at checkout
+DEMO_POINTS = 1_000_000  # ¥10,000: enough to pay for any demo product in points
 DEMO_PASSWORD = "carrierhub-demo"  # noqa: S105 - a published demo login, never used in production
 
 

@@ -7,7 +7,7 @@ from apps.sandbox.models import Subscriber
 ACTIVE = Subscriber.Status.ACTIVE
 # (msisdn, province, city, status, balance_fen, real_name_verified)
 DEMO_SUBSCRIBERS: tuple[tuple[str, str, str, str, int, bool], ...] = (
-    ("+8613800138000", "广东", "广州", ACTIVE, 5000, True),
+    ("+8613800138000", "广东", "广州", ACTIVE, 2_000_000, True),
     ("+8613900139000", "北京", "北京", ACTIVE, 12000, True),
     ("+8613700137000", "上海", "上海", Subscriber.Status.SUSPENDED, 0, True),
     ("+8613600136000", "浙江", "杭州", Subscriber.Status.CANCELLED, 0, True),

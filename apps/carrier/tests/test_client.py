@@ -21,7 +21,7 @@ def test_subscriber_lookup_own_network(carrier_sandbox):
     assert info.is_own_network is True
     assert info.status == "active"
     assert info.province == "广东"
-    assert info.balance_fen == 5000
+    assert info.balance_fen == 2_000_000
 
 
 def test_subscriber_lookup_other_operator_and_unknown(carrier_sandbox):

@@ -22,7 +22,7 @@ def test_an_own_subscriber_is_found_however_the_number_is_written(
         "province": "广东",
         "city": "广州",
         "status": "active",
-        "balance_fen": 5000,
+        "balance_fen": 2_000_000,
         "is_own_network": True,
         "real_name_verified": True,
     }
