@@ -54,8 +54,11 @@ def seed_users() -> int:
             user.save(update_fields=["password"])
         user.groups.add(*Group.objects.filter(name__in=demo.roles))
         if Role.CONSUMER in demo.roles:
-            # Idempotent per key: a second seed grants nothing more.
+            # Idempotent per key (with the amount, so that a changed grant adds, not conflicts).
             points_grant(
-                user_id=user.pk, points=DEMO_POINTS, key=f"demo:{demo.phone}", reason="演示积分"
+                user_id=user.pk,
+                points=DEMO_POINTS,
+                key=f"demo:{demo.phone}:{DEMO_POINTS}",
+                reason="演示积分",
             )
     return created
