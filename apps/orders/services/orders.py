@@ -135,14 +135,21 @@ def _move(order: Order, status: str, *, actor_id: int | None = None, **after: An
     )  # fmt: skip
 
 
+def _line_move(line: OrderLine, status: str, *, order_number: str, note: str = "") -> None:
+    """One transition of a line's fulfilment, with its audit event (row locked by the caller)."""
+    before = line.fulfilment
+    line.fulfilment = status
+    line.save(update_fields=["fulfilment"])
+    after = {"fulfilment": status, "order": order_number, **({"note": note} if note else {})}
+    audit_record(action=f"order_line.{status}", object_type="order_line", object_id=line.pk,
+                 before={"fulfilment": before}, after=after)  # fmt: skip
+
+
 def _lines_move(order: Order, status: str) -> None:
+    """Move every line that its table allows (the order row is locked)."""
     for line in order.lines.all():
         if line.can_move_to(status):
-            before = line.fulfilment
-            line.fulfilment = status
-            line.save(update_fields=["fulfilment"])
-            audit_record(action=f"order_line.{status}", object_type="order_line", object_id=line.pk,
-                         before={"fulfilment": before}, after={"fulfilment": status, "order": order.number})  # fmt: skip
+            _line_move(line, status, order_number=order.number)
 
 
 def _locked_order(number: str, *, user_id: int | None = None) -> Order:
@@ -275,11 +282,7 @@ def order_line_fulfilment_set(*, line_id: int, status: str, note: str = "") -> N
             return
         if not line.can_move_to(status):
             raise OrderStateConflict(details={"fulfilment": line.fulfilment, "to": status})
-        before = line.fulfilment
-        line.fulfilment = status
-        line.save(update_fields=["fulfilment"])
-        audit_record(action=f"order_line.{status}", object_type="order_line", object_id=line.pk,
-                     before={"fulfilment": before}, after={"fulfilment": status, "order": line.order.number, "note": note})  # fmt: skip
+        _line_move(line, status, order_number=line.order.number, note=note)
 
 
 # --- What payments tell us (registered in apps.py) --------------------------------------------
