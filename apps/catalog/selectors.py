@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.core.cache import cache
@@ -18,6 +19,7 @@ from apps.catalog.models import Banner, Category, Kind, Product, Shelf, ShelfIte
 from apps.catalog.services import CATALOG_VERSION_KEY
 
 PAGE_SIZE = 20
+RESULT_POOL = 5000
 MAX_PAGE = 500
 TRIGRAM_THRESHOLD = 0.3
 SORTS = ("relevance", "price", "-price", "sales", "newest")
@@ -199,12 +201,13 @@ class Facet:
 @dataclass(frozen=True)
 class SearchResult:
     items: list[ProductCard]
-    total: int
+    total: int  # at most RESULT_POOL; see total_capped
     page: int
     pages: int
     facets: dict[str, list[Facet]]
     fuzzy: bool  # no exact match; results are by trigram similarity
     category: CategoryNode | None
+    total_capped: bool = False  # more than RESULT_POOL matches
 
 
 def _filtered(
@@ -275,7 +278,15 @@ def product_search(*, filters: SearchFilters, now: datetime | None = None) -> Se
     }
     ordering = sort_orders.get(f.sort) or [*order, "-sales_count", "-id"]
     results = _filtered(base, f, category)
-    total = results.count()
+    # Broad queries ("流量" matches a third of a large catalog) would count, facet and rank
+    # every match; past RESULT_POOL matches the total is shown as "5,000+" and relevance is
+    # ranked among the first RESULT_POOL matches the index yields.
+    total = results.order_by().values("pk")[: RESULT_POOL + 1].count()
+    capped = total > RESULT_POOL
+    if capped:
+        total = RESULT_POOL
+        if order:
+            results = results.filter(pk__in=_pool(results))
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, f.page), pages, MAX_PAGE)
     rows = results.order_by(*ordering).only(*_CARD_FIELDS)[
@@ -284,6 +295,7 @@ def product_search(*, filters: SearchFilters, now: datetime | None = None) -> Se
     return SearchResult(
         items=[_card(p, f.query) for p in rows],
         total=total,
+        total_capped=capped,
         page=page,
         pages=pages,
         facets=_facets(base, f, category),
@@ -296,24 +308,33 @@ def product_search(*, filters: SearchFilters, now: datetime | None = None) -> Se
     )
 
 
+def _pool(qs: QuerySet[Product]) -> Any:
+    """At most RESULT_POOL of ``qs``'s ids, as a subquery (the first the index yields)."""
+    return qs.order_by().values("pk")[:RESULT_POOL]
+
+
 def _facets(
     base: QuerySet[Product], f: SearchFilters, category: Category | None
 ) -> dict[str, list[Facet]]:
-    """Counts per category, kind and owner; each ignores its own filter so choices stay visible."""
+    """Counts per category, kind and owner; each ignores its own filter so choices stay visible.
+
+    Counted over at most RESULT_POOL matches each, so a broad query stays cheap (its counts are
+    then those of a sample, like its total).
+    """
     categories = (
-        _filtered(base, f, category, skip="category")
+        Product.objects.filter(pk__in=_pool(_filtered(base, f, category, skip="category")))
         .values("category__slug", "category__name")
         .annotate(n=Count("id"))
         .order_by("-n")[:20]
     )
     kinds = (
-        _filtered(base, f, category, skip="kind")
+        Product.objects.filter(pk__in=_pool(_filtered(base, f, category, skip="kind")))
         .values("kind")
         .annotate(n=Count("id"))
         .order_by("-n")
     )
     owners = (
-        _filtered(base, f, category, skip="owner")
+        Product.objects.filter(pk__in=_pool(_filtered(base, f, category, skip="owner")))
         .annotate(is_platform=Q(owner__isnull=True))
         .values("is_platform")
         .annotate(n=Count("id"))

@@ -38,7 +38,8 @@ class FacetSerializer(serializers.Serializer):
 
 class SearchResultSerializer(serializers.Serializer):
     items = ProductCardSerializer(many=True)
-    total = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="At most 5,000; see total_capped")
+    total_capped = serializers.BooleanField(help_text="True when there are more matches than total")
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
     fuzzy = serializers.BooleanField(

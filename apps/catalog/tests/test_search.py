@@ -147,3 +147,16 @@ def test_suggestions(catalog):
     assert suggest(prefix="iph") == ["iPhone 16"]
     assert suggest(prefix="流量") == ["省内流量包 5GB", "全国通用流量包 10GB"]
     assert suggest(prefix="  ") == []
+
+
+def test_broad_queries_are_capped(catalog, monkeypatch):
+    from apps.catalog import selectors
+
+    monkeypatch.setattr(selectors, "RESULT_POOL", 2)
+    listing = product_search(filters=SearchFilters(sort="price"))
+    assert (listing.total, listing.total_capped) == (2, True)
+    assert len(listing.items) == 4  # a listing still pages in its own order
+    assert sum(f.count for f in listing.facets["kind"]) == 2
+    monkeypatch.setattr(selectors, "RESULT_POOL", 1)
+    broad = product_search(filters=SearchFilters(query="流量"))
+    assert (broad.total, broad.total_capped, len(broad.items)) == (1, True, 1)  # ranked in the pool
