@@ -1,1 +1,2 @@
-"""Benchmarks and load scenarios: ``python -m loadtests.run`` (wrk) and ``locustfile.py`` (Locust)."""
+"""Benchmarks and load scenarios: ``python -m loadtests.run`` (pages and search with wrk),
+``python -m loadtests.payments`` (purchases per second) and ``locustfile.py`` (Locust)."""

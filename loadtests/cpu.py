@@ -142,3 +142,25 @@ def foreign_share(usage: dict[str, float]) -> float:
     if usage.get("postgres_bench", 0.0) < 0.05:
         foreign += usage.get("unattributed", 0.0)
     return foreign
+
+
+class ForeignCpu:
+    """CPU used by processes outside the benchmark while a block runs (cores, on average)."""
+
+    def __init__(self, db_name: str) -> None:
+        self.db_name = db_name
+        self.cores = 0.0
+        self.note = ""
+        self._before: Snapshot | None = None
+
+    def __enter__(self) -> ForeignCpu:
+        self._before = snapshot(server_pid=None, db_name=self.db_name) if available() else None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._before is None:
+            return
+        after = snapshot(server_pid=None, db_name=self.db_name)
+        self.cores = foreign_share(usage(self._before, after))
+        if self.cores > 0.25:
+            self.note = f"  [other processes used {self.cores:.2f} cores meanwhile]"

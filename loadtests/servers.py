@@ -84,6 +84,14 @@ CONFIGS = [
         env={"PAGE_CACHE_SECONDS": "0"},
     ),
     ServerConfig(
+        "granian-2x1-localmem",
+        "granian 2 × 1, per-process memory cache instead of Redis (an upper bound only: a "
+        "catalog change would not reach the other processes)",
+        "granian",
+        2,
+        env={"REDIS_URL": ""},
+    ),
+    ServerConfig(
         "hello-sync-4",
         "hello-world WSGI (no Django), gunicorn sync 4",
         "gunicorn",

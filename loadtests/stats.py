@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 
 def percentile(values: Iterable[float], p: float) -> float:
@@ -21,3 +23,14 @@ def percentile(values: Iterable[float], p: float) -> float:
 def median(values: Iterable[float]) -> float:
     items = [v for v in values if not math.isnan(v)]
     return statistics.median(items) if items else math.nan
+
+
+def timed(fn: Callable[[], Any], n: int) -> list[float]:
+    """Seconds per call of ``fn``, ``n`` calls after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return times
