@@ -57,3 +57,24 @@ def test_gen_catalog_bulk_loads_searchable_products():
 def test_gen_catalog_refuses_bad_sizes():
     with pytest.raises(CommandError):
         call_command("gen_catalog", "--products", "0")
+
+
+def test_gen_catalog_rebuilds_its_indexes_after_a_large_load(monkeypatch):
+    """From REBUILD_INDEXES_FROM products the GIN indexes are dropped and rebuilt once; the
+    deferred foreign-key checks must run first or PostgreSQL refuses to build an index."""
+    from django.db import connection
+
+    from apps.demo.management.commands import gen_catalog
+
+    monkeypatch.setattr(gen_catalog, "REBUILD_INDEXES_FROM", 100)
+    call_command("gen_catalog", "--products", "150")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'catalog_product_%%gin' ORDER BY 1"
+        )
+        assert [row[0] for row in cursor.fetchall()] == [
+            "catalog_product_search_gin",
+            "catalog_product_trgm_gin",
+        ]
+    sample = Product.objects.filter(skus__code__startswith="GEN-").order_by("id").first()
+    assert product_search(filters=SearchFilters(query=sample.name)).items[0].id == sample.id

@@ -76,6 +76,7 @@ SKU_COLUMNS = [
     "stock_on_hand", "stock_reserved", "low_stock_threshold", "is_active", "sort",
 ]  # fmt: skip
 # The two GIN indexes are rebuilt once after a large load instead of row by row.
+REBUILD_INDEXES_FROM = 100_000
 GIN_INDEXES = {
     "catalog_product_search_gin": "CREATE INDEX catalog_product_search_gin ON catalog_product USING gin (search_vector)",
     "catalog_product_trgm_gin": "CREATE INDEX catalog_product_trgm_gin ON catalog_product USING gin (search_text gin_trgm_ops)",
@@ -102,7 +103,7 @@ class Command(BaseCommand):
         type_for = {"airtime": "airtime", "data": "data_pack", "plans": "plan", "addons": "addon", "points": "points",
                     "cards": "recharge_card", "phones": "phone", "sim": "sim", "merch": "merchandise"}  # fmt: skip
         started = time.monotonic()
-        rebuild = products >= 100_000
+        rebuild = products >= REBUILD_INDEXES_FROM
         with transaction.atomic():
             if rebuild:
                 with connection.cursor() as cursor:
@@ -118,6 +119,9 @@ class Command(BaseCommand):
             if rebuild:
                 self.stdout.write("rebuilding search indexes")
                 with connection.cursor() as cursor:
+                    # Django's foreign keys are deferred: check the loaded rows now, since
+                    # PostgreSQL will not build an index with trigger events pending.
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                     for sql in GIN_INDEXES.values():
                         cursor.execute(sql)
                     cursor.execute("ANALYZE catalog_product")
