@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,3 +46,37 @@ def audit_trail(*, object_type: str, object_ids: list[str]) -> list[AuditEntry]:
         "created_at", "id"
     )
     return [AuditEntry(r.action, r.created_at, r.before, r.after) for r in rows]
+
+
+def audited_transition(
+    obj: Any,
+    to: str,
+    *,
+    object_type: str,
+    object_id: object,
+    refused: Callable[[dict[str, Any]], Exception],
+    field: str = "status",
+    action_prefix: str = "",
+    actor_id: int | None = None,
+    after: dict[str, object] | None = None,
+) -> str:
+    """Move ``obj.<field>`` to ``to`` along ``obj.TRANSITIONS`` and record the audit event.
+
+    The one helper behind every state machine (orders, order lines, payments, refunds,
+    fulfilment jobs). The caller holds the row lock and saves the row; a move the table does
+    not allow raises ``refused({field: current, "to": to})``. ``after`` adds context to the event.
+    Returns the previous state.
+    """
+    before = getattr(obj, field)
+    if to not in obj.TRANSITIONS[before]:
+        raise refused({field: before, "to": to})
+    setattr(obj, field, to)
+    audit_record(
+        action=f"{action_prefix or object_type}.{to}",
+        object_type=object_type,
+        object_id=object_id,
+        actor_id=actor_id,
+        before={field: before},
+        after={field: to, **{k: str(v) for k, v in (after or {}).items()}},
+    )
+    return before

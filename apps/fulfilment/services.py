@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.carrier.services import provision_once, sms_queue
 from apps.catalog.selectors import delivery_specs
-from apps.core.audit import audit_record
+from apps.core.audit import audited_transition
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 from apps.core.tasks import enqueue_on_commit
@@ -81,12 +81,10 @@ def jobs_create_for_order(order_number: str) -> None:
 
 
 def _move(job: FulfilmentJob, status: str, **after: object) -> None:
-    if not job.can_move_to(status):
-        raise ValueError(f"fulfilment job {job.pk}: {job.status} -> {status} is not allowed")
-    before = job.status
-    job.status = status
-    audit_record(action=f"fulfilment.{status}", object_type="fulfilment_job", object_id=job.pk,
-                 before={"status": before}, after={"status": status, **{k: str(v) for k, v in after.items()}})  # fmt: skip
+    audited_transition(
+        job, status, object_type="fulfilment_job", object_id=job.pk, action_prefix="fulfilment",
+        refused=lambda details: ValueError(f"fulfilment job {job.pk}: {details}"), after=after,
+    )  # fmt: skip
 
 
 def job_deliver(*, job_id: int) -> str:

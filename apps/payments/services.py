@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from apps.carrier import services as carrier
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
-from apps.core.audit import audit_record
+from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import IdempotencyConflict
 from apps.core.locks import advisory_xact_lock
 from apps.core.phone import mask_phone
@@ -111,18 +111,10 @@ def _view(intent: PaymentIntent) -> IntentView:
 
 def _move(intent: PaymentIntent, status: str, *, actor_id: int | None = None, **after: Any) -> None:
     """Apply one transition of the intent's state machine, with its audit event (row locked)."""
-    if not intent.can_move_to(status):
-        raise PaymentNotPayable(details={"status": intent.status, "to": status})
-    before = intent.status
-    intent.status = status
-    audit_record(
-        action=f"payment.{status}",
-        object_type="payment",
-        object_id=intent.public_id,
-        actor_id=actor_id,
-        before={"status": before},
-        after={"status": status, **{k: str(v) for k, v in after.items()}},
-    )
+    audited_transition(
+        intent, status, object_type="payment", object_id=intent.public_id, actor_id=actor_id,
+        refused=lambda details: PaymentNotPayable(details=details), after=after,
+    )  # fmt: skip
 
 
 def _locked(public_id: str) -> PaymentIntent | None:
@@ -573,13 +565,9 @@ def _refund_view(refund: Refund) -> RefundView:
 
 
 def _refund_move(refund: Refund, status: str, *, actor_id: int | None = None, **after: Any) -> None:
-    if not refund.can_move_to(status):
-        raise RefundNotAllowed(details={"status": refund.status, "to": status})
-    before = refund.status
-    refund.status = status
-    audit_record(
-        action=f"refund.{status}", object_type="refund", object_id=refund.public_id, actor_id=actor_id,
-        before={"status": before}, after={"status": status, **{k: str(v) for k, v in after.items()}},
+    audited_transition(
+        refund, status, object_type="refund", object_id=refund.public_id, actor_id=actor_id,
+        refused=lambda details: RefundNotAllowed(details=details), after=after,
     )  # fmt: skip
 
 

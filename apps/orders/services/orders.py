@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.catalog.selectors import skus_for_sale
 from apps.catalog.services import stock_commit, stock_release, stock_reserve
-from apps.core.audit import audit_record
+from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
 from apps.orders.models import Cart, CartLine, Order, OrderLine
 from apps.payments import selectors as payment_selectors
@@ -125,24 +125,20 @@ def order_view(order: Order) -> OrderView:
 
 def _move(order: Order, status: str, *, actor_id: int | None = None, **after: Any) -> None:
     """One transition of the order's state machine, with its audit event (row locked)."""
-    if not order.can_move_to(status):
-        raise OrderStateConflict(details={"status": order.status, "to": status})
-    before = order.status
-    order.status = status
-    audit_record(
-        action=f"order.{status}", object_type="order", object_id=order.number, actor_id=actor_id,
-        before={"status": before}, after={"status": status, **{k: str(v) for k, v in after.items()}},
+    audited_transition(
+        order, status, object_type="order", object_id=order.number, actor_id=actor_id,
+        refused=lambda details: OrderStateConflict(details=details), after=after,
     )  # fmt: skip
 
 
 def _line_move(line: OrderLine, status: str, *, order_number: str, note: str = "") -> None:
     """One transition of a line's fulfilment, with its audit event (row locked by the caller)."""
-    before = line.fulfilment
-    line.fulfilment = status
+    audited_transition(
+        line, status, object_type="order_line", object_id=line.pk, field="fulfilment",
+        refused=lambda details: OrderStateConflict(details=details),
+        after={"order": order_number, **({"note": note} if note else {})},
+    )  # fmt: skip
     line.save(update_fields=["fulfilment"])
-    after = {"fulfilment": status, "order": order_number, **({"note": note} if note else {})}
-    audit_record(action=f"order_line.{status}", object_type="order_line", object_id=line.pk,
-                 before={"fulfilment": before}, after=after)  # fmt: skip
 
 
 def _lines_move(order: Order, status: str) -> None:
