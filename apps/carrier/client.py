@@ -97,6 +97,22 @@ class CarrierClient:
             return body
         raise CarrierUnavailable(details={"last_error": last_error, "attempts": tries})
 
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        attempts: int | None = None,
+    ) -> dict[str, Any]:
+        """One JSON request with bounded retries and the carrier's errors mapped: for topic
+        modules (plans, SIM cards, network capabilities) that keep their request shapes
+        beside their services instead of growing this class."""
+        return self._request(
+            method, path, json=json, idempotency_key=idempotency_key, attempts=attempts
+        )
+
     def send_sms(
         self, *, to: str, text: str, idempotency_key: str, reference: str, callback_url: str
     ) -> SmsAccepted:
