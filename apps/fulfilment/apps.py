@@ -9,6 +9,9 @@ class FulfilmentConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.fulfilment.services import jobs_create_for_order
+        from apps.fulfilment.views import order_cards_section
         from apps.orders.services import order_paid_listen
+        from apps.orders.views.orders import order_detail_section_register
 
         order_paid_listen(jobs_create_for_order)
+        order_detail_section_register(order_cards_section)

@@ -84,6 +84,7 @@ class OrderLineView:
     recipient: str
     fulfilment: str
     fulfilment_label: str
+    sku_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def order_view(order: Order) -> OrderView:
                 id=line.pk, product_id=line.product_id, product_name=line.product_name, sku_name=line.sku_name,
                 kind=line.kind, unit_price_fen=line.unit_price_fen, quantity=line.quantity, total_fen=line.total_fen,
                 recipient=line.recipient_msisdn, fulfilment=line.fulfilment,
-                fulfilment_label=str(Fulfilment(line.fulfilment).label),
+                fulfilment_label=str(Fulfilment(line.fulfilment).label), sku_id=line.sku_id,
             )
             for line in order.lines.all()
         ],
