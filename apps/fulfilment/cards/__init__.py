@@ -12,6 +12,7 @@ from apps.fulfilment.cards.batches import (
     card_value_for_sku,
 )
 from apps.fulfilment.cards.errors import (
+    CardBatchInvalid,
     CardConfirmationExpired,
     CardInvalid,
     CardNeedsAccount,
@@ -35,6 +36,7 @@ from apps.fulfilment.cards.sales import card_pin_reveal, cards_allocate, cards_f
 __all__ = [
     "MAX_WRONG_PINS",
     "TRIES_PER_HOUR",
+    "CardBatchInvalid",
     "CardConfirmationExpired",
     "CardInvalid",
     "CardNeedsAccount",
