@@ -16,10 +16,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.audit import audit_record
+from apps.core.audit import audit_record, audited_transition
 from apps.core.crypto import decrypt_text
 from apps.fulfilment.cards.batches import CardValue, sellable_cards
-from apps.fulfilment.cards.errors import CardNotFound
+from apps.fulfilment.cards.errors import CardNotFound, CardStateConflict
 from apps.fulfilment.models import Card
 
 
@@ -98,3 +98,18 @@ def card_pin_reveal(*, number: str, user_id: int) -> str:
         audit_record(action="card.pin_revealed", object_type="card", object_id=card.number, actor_id=user_id,
                      after={"order": card.sold_order_number})  # fmt: skip
     return decrypt_text(card.pin_encrypted)
+
+
+def cards_void_for_order(order_number: str) -> None:
+    """Void the unredeemed cards of an order that was refunded in full (registered with orders;
+    runs in its transaction). Locks those cards; cards already redeemed stay redeemed, and the
+    audit trail shows finance which ones were."""
+    rows = Card.objects.select_for_update().filter(
+        sold_order_number=order_number,
+        status__in=[Card.Status.ACTIVE, Card.Status.LOCKED, Card.Status.FROZEN],
+    )
+    for card in rows.order_by("id"):
+        audited_transition(card, Card.Status.VOIDED, object_type="card", object_id=card.number, action_prefix="card",
+                           refused=lambda details: CardStateConflict(details=details),
+                           after={"reason": "order_refunded", "order": order_number})  # fmt: skip
+        card.save(update_fields=["status"])

@@ -222,3 +222,34 @@ def test_racing_allocations_never_share_a_card(card_sku):
     assert sorted(results.values()) == [0, 1, 1, 1]
     taken = list(Card.objects.exclude(sold_line_id=None).values_list("sold_line_id", flat=True))
     assert len(taken) == len(set(taken)) == 3
+
+
+@pytest.mark.django_db
+def test_refunding_the_whole_order_voids_its_unredeemed_cards(
+    card_sku, django_capture_on_commit_callbacks
+):
+    _online_batch(card_sku, 2)
+    buyer = _buyer("13800138030")
+    with django_capture_on_commit_callbacks(execute=True):
+        order = _buy(buyer, card_sku, 2)
+    sold = list(Card.objects.filter(sold_order_number=order.number).order_by("id"))
+    Card.objects.filter(pk=sold[0].pk).update(status="redeemed")  # one already used
+    with django_capture_on_commit_callbacks(execute=True):
+        (refund_id,) = orders.order_refund_request(
+            number=order.number, user_id=buyer.pk, reason="changed my mind"
+        )
+        payments.refund_decide(refund_id=refund_id, approve=True, actor_id=buyer.pk)
+    assert Order.objects.get(pk=order.pk).status == "refunded"
+    assert [c.status for c in Card.objects.filter(sold_order_number=order.number).order_by("id")] == [
+        "redeemed", "voided"
+    ]  # fmt: skip
+    assert AuditEvent.objects.filter(action="card.voided", object_id=sold[1].number).count() == 1
+    pin = cards.card_pin_reveal(number=sold[1].number, user_id=buyer.pk)
+    with pytest.raises(cards.CardUnusable):
+        cards.card_redeem(
+            number=sold[1].number,
+            pin=pin,
+            msisdn="13800138030",
+            user_id=buyer.pk,
+            client_ip="10.3.3.3",
+        )

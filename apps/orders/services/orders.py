@@ -270,6 +270,16 @@ def order_paid_listen(listener: Callable[[str], None]) -> None:
         _paid_listeners.append(listener)
 
 
+_refunded_listeners: list[Callable[[str], None]] = []
+
+
+def order_refunded_listen(listener: Callable[[str], None]) -> None:
+    """``listener(order_number)`` runs in the transaction that marks the order refunded (what
+    was delivered must be taken back, e.g. cards voided); no network calls."""
+    if listener not in _refunded_listeners:
+        _refunded_listeners.append(listener)
+
+
 def order_line_fulfilment_set(*, line_id: int, status: str, note: str = "") -> None:
     """Move one line's fulfilment along its transition table (fulfilment calls this). Locks
     the line; a move the table does not allow raises ``OrderStateConflict``."""
@@ -325,6 +335,8 @@ def payment_refunded(fact: RefundFact) -> None:
         _move(order, Status.REFUNDED, refunded_fen=order.refunded_fen)
         fields.append("status")
         _lines_move(order, Fulfilment.REFUNDED)
+        for listener in _refunded_listeners:
+            listener(order.number)
     order.save(update_fields=fields)
 
 
