@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.accounts.models import User
 from apps.core.crypto import keyed_hash
@@ -17,6 +17,13 @@ from apps.fulfilment import cards
 from apps.fulfilment.models import Card, CardBatch
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Values are described in the active language; these tests read the English text."""
+    with translation.override("en"):
+        yield
 
 
 def _print_batch(quantity: int = 3) -> CardBatch:
@@ -119,7 +126,7 @@ def test_workbench_generates_lists_counts_and_downloads_the_print_file_once(clie
         4,
         "print",
     )
-    listing = client.get("/admin/fulfilment/cardbatch/")
+    listing = client.get("/admin/fulfilment/cardbatch/", HTTP_ACCEPT_LANGUAGE="en")
     assert listing.status_code == 200
     assert "500MB data for 7 days" in listing.content.decode()
     confirm = client.get(f"/admin/fulfilment/cardbatch/{batch.pk}/print-file/")

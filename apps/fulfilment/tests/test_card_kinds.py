@@ -10,7 +10,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.accounts.models import User
 from apps.core.models import AuditEvent
@@ -20,6 +20,13 @@ from apps.ledger.models import Journal
 from apps.payments.services import points_balance
 
 NUMBER = "+8613800138555"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Values are described in the active language; these tests read the English text."""
+    with translation.override("en"):
+        yield
 
 
 def _batch(value: cards.CardValue, quantity: int = 2) -> list[dict[str, str]]:
@@ -173,6 +180,7 @@ def test_a_wrong_pin_in_a_quote_counts_towards_the_lock(line):
 def test_the_redemption_api_quotes_redeems_and_refuses_with_codes(line, api_client):
     user = User.objects.create_user("13800138004")
     api_client.force_authenticate(user)
+    api_client.credentials(HTTP_ACCEPT_LANGUAGE="en")
     rows = _batch(cards.CardValue(kind="data", volume_mb=1024, validity_days=7))
     quote = api_client.post("/api/v1/cards/redeem/quote/",
                             {"card_number": rows[0]["card_number"], "pin": rows[0]["pin"], "msisdn": "13800138555"},
