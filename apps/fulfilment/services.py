@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts.selectors import user_profile
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.carrier.services import provision_once, sms_queue
 from apps.catalog.selectors import delivery_specs
@@ -120,6 +121,10 @@ def _card_job_deliver(job: FulfilmentJob) -> bool:
     job.last_error = ""
     job.save(update_fields=["status", "attempts", "delivered_units", "last_error", "updated_at"])
     order_line_fulfilment_set(line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERED)
+    # The buyer is told where to read the cards; a PIN never travels by SMS.
+    sms_queue(msisdn=user_profile(user_id=line.order.user_id).phone, purpose="notice",
+              text=_("[CarrierHub] The cards of order %(order)s are ready: open the order to see their numbers and PINs.")
+              % {"order": job.order_number})  # fmt: skip
     return True
 
 

@@ -11,9 +11,10 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.carrier.models import SmsMessage
 from apps.catalog.models import Sku
 from apps.catalog.tests.factories import category, product, product_type
-from apps.core.crypto import keyed_hash
+from apps.core.crypto import decrypt_text, keyed_hash
 from apps.core.models import AuditEvent
 from apps.fulfilment import cards
 from apps.fulfilment.models import Card, FulfilmentJob
@@ -99,6 +100,9 @@ def test_a_paid_line_gets_its_cards_and_only_the_buyer_reads_the_pins(
     card_sku.refresh_from_db()
     assert (card_sku.stock_on_hand, card_sku.stock_reserved) == (1, 0)
     assert Card.objects.filter(sold_line_id__isnull=True).count() == 1
+    (sms,) = SmsMessage.objects.filter(msisdn=buyer.phone)
+    assert order.number in sms.preview
+    assert not any(decrypt_text(c.pin_encrypted) in sms.preview for c in sold)
 
     client.force_login(buyer)
     page = client.get(f"/orders/{order.number}/").content.decode()
