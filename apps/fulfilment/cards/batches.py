@@ -273,6 +273,16 @@ def sellable_cards(*, sku_id: int) -> Q:
              status=Card.Status.ACTIVE, sold_line_id__isnull=True)  # fmt: skip
 
 
+def cards_stock_sync_all() -> int:
+    """Beat: recount the stock of every SKU sold as cards (batches expire without an event)."""
+    sku_ids = (
+        CardBatch.objects.filter(sku_id__isnull=False).values_list("sku_id", flat=True).distinct()
+    )
+    for sku_id in sku_ids:
+        card_stock_sync(sku_id=sku_id)
+    return len(sku_ids)
+
+
 def card_stock_sync(*, sku_id: int) -> int:
     """Make the SKU's stock on hand the number of its sellable cards (under the SKU row lock)."""
     return stock_on_hand_set(

@@ -20,6 +20,7 @@ from datetime import timedelta
 import redis
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -248,3 +249,24 @@ def _finish(card_id: int, to: str, user_id: int | None, **after: object) -> None
         else:
             card.redeemed_at = timezone.now()
         card.save(update_fields=["status", "redeemed_msisdn", "redeemed_by", "redeemed_at"])
+
+
+def cards_finish_interrupted(*, limit: int = 200) -> int:
+    """Beat: finish redemptions left ``redeeming`` (the carrier did not answer and the user did
+    not come back), under the card's own idempotency key, so a top-up the carrier did apply is
+    recorded and one it did not is applied once. Returns how many were finished."""
+    cutoff = timezone.now() - timedelta(seconds=STALE_SECONDS)
+    rows = list(
+        Card.objects.filter(status=Card.Status.REDEEMING)
+        .filter(Q(redeemed_at__isnull=True) | Q(redeemed_at__lt=cutoff))
+        .order_by("id")
+        .values_list("number", "redeemed_msisdn", "redeemed_by")[:limit]
+    )
+    finished = 0
+    for number, msisdn, user_id in rows:
+        try:
+            _redeem(number=number, pin=None, msisdn=msisdn, user_id=user_id)
+            finished += 1
+        except (CarrierUnavailable, CardUnusable, CardInvalid):
+            continue  # still down (next run), or refused by the carrier (the card is active again)
+    return finished

@@ -257,3 +257,15 @@ def test_refunding_the_whole_order_voids_its_unredeemed_cards(
             user_id=buyer.pk,
             client_ip="10.3.3.3",
         )
+
+
+@pytest.mark.django_db
+def test_an_expired_batch_leaves_the_stock_at_the_next_recount(card_sku):
+    from apps.fulfilment.cards.batches import cards_stock_sync_all
+    from apps.fulfilment.models import CardBatch
+
+    batch = _online_batch(card_sku, 2)
+    CardBatch.objects.filter(pk=batch.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert cards_stock_sync_all() == 1
+    card_sku.refresh_from_db()
+    assert card_sku.stock_on_hand == 0

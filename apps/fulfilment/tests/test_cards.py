@@ -217,3 +217,27 @@ def test_the_redeem_page_and_the_command(line, client, tmp_path):
     again = client.post("/cards/redeem/", {"confirm_token": token})
     assert again.status_code == 302
     assert _balance(line) == 5000
+
+
+@pytest.mark.django_db
+def test_the_beat_finishes_an_interrupted_redemption_once(line, settings):
+    from apps.fulfilment.cards.redeem import cards_finish_interrupted
+
+    settings.CARRIER_TIMEOUT_SECONDS = 0.5
+    _, rows = _batch()
+    card = rows[0]
+    line.set_knobs(lost_response_rate=1.0, hang_ms=1500)
+    with pytest.raises(CarrierUnavailable):
+        cards.card_redeem(
+            number=card["card_number"],
+            pin=card["pin"],
+            msisdn="13800138666",
+            user_id=None,
+            client_ip="10.3.9.1",
+        )
+    line.set_knobs(lost_response_rate=0.0, hang_ms=0)
+    assert cards_finish_interrupted() == 1
+    assert _balance(line) == 10_000
+    assert Card.objects.get(number=card["card_number"]).status == "redeemed"
+    assert cards_finish_interrupted() == 0
+    assert _balance(line) == 10_000
