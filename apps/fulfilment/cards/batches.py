@@ -275,9 +275,8 @@ def sellable_cards(*, sku_id: int) -> Q:
 
 def cards_stock_sync_all() -> int:
     """Beat: recount the stock of every SKU sold as cards (batches expire without an event)."""
-    sku_ids = (
-        CardBatch.objects.filter(sku_id__isnull=False).values_list("sku_id", flat=True).distinct()
-    )
+    rows = CardBatch.objects.filter(sku_id__isnull=False).values_list("sku_id", flat=True)
+    sku_ids = sorted({sku_id for sku_id in rows if sku_id is not None})
     for sku_id in sku_ids:
         card_stock_sync(sku_id=sku_id)
     return len(sku_ids)
