@@ -171,3 +171,25 @@ class OrderLine(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.fulfilment]
+
+
+# Shipments and returns live in their own module; imported here so Django registers them.
+from apps.orders.shipping_models import (  # noqa: E402
+    Courier,
+    ReturnRequest,
+    Shipment,
+    ShipmentLine,
+    TrackingEvent,
+)
+
+__all__ = [
+    "Cart",
+    "CartLine",
+    "Courier",
+    "Order",
+    "OrderLine",
+    "ReturnRequest",
+    "Shipment",
+    "ShipmentLine",
+    "TrackingEvent",
+]

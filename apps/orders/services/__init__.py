@@ -22,11 +22,21 @@ from apps.orders.services.orders import (
     order_refund_request,
     orders_expire,
 )
+from apps.orders.services.shipments import (
+    CourierUpdate,
+    ShipmentResult,
+    shipment_create,
+    shipment_register,
+    shipments_register_pending,
+    tracking_update_receive,
+)
 
 __all__ = [
     "MAX_QUANTITY",
     "CartOwner",
+    "CourierUpdate",
     "OrderView",
+    "ShipmentResult",
     "ShippingAddress",
     "cart_add",
     "cart_line_remove",
@@ -42,4 +52,8 @@ __all__ = [
     "order_refund_request",
     "orders_expire",
     "recipient_check",
+    "shipment_create",
+    "shipment_register",
+    "shipments_register_pending",
+    "tracking_update_receive",
 ]
