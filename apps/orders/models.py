@@ -174,22 +174,10 @@ class OrderLine(models.Model):
 
 
 # Shipments and returns live in their own module; imported here so Django registers them.
-from apps.orders.shipping_models import (  # noqa: E402
+from apps.orders.shipping_models import (  # noqa: E402, F401
     Courier,
     ReturnRequest,
     Shipment,
     ShipmentLine,
     TrackingEvent,
 )
-
-__all__ = [
-    "Cart",
-    "CartLine",
-    "Courier",
-    "Order",
-    "OrderLine",
-    "ReturnRequest",
-    "Shipment",
-    "ShipmentLine",
-    "TrackingEvent",
-]
