@@ -22,6 +22,13 @@ from apps.orders.services.orders import (
     order_refund_request,
     orders_expire,
 )
+from apps.orders.services.returns import (
+    ReturnView,
+    return_decide,
+    return_receive,
+    return_request,
+    return_send_back,
+)
 from apps.orders.services.shipments import (
     CourierUpdate,
     ShipmentResult,
@@ -36,6 +43,7 @@ __all__ = [
     "CartOwner",
     "CourierUpdate",
     "OrderView",
+    "ReturnView",
     "ShipmentResult",
     "ShippingAddress",
     "cart_add",
@@ -52,6 +60,10 @@ __all__ = [
     "order_refund_request",
     "orders_expire",
     "recipient_check",
+    "return_decide",
+    "return_receive",
+    "return_request",
+    "return_send_back",
     "shipment_create",
     "shipment_register",
     "shipments_register_pending",
