@@ -16,8 +16,17 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
+from apps.core.money import format_fen
 from apps.orders import services
-from apps.orders.models import Courier, Order, OrderLine, Shipment, ShipmentLine, TrackingEvent
+from apps.orders.models import (
+    Courier,
+    Order,
+    OrderLine,
+    ReturnRequest,
+    Shipment,
+    ShipmentLine,
+    TrackingEvent,
+)
 from apps.orders.services import shipment_import
 
 
@@ -202,3 +211,77 @@ def ship_link(order: Order) -> str:
         return "—"
     url = reverse("admin:orders_shipment_ship", args=[order.number])
     return format_html('<a class="button" href="{}">{}</a>', url, _("Ship physical lines"))
+
+
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "order_number",
+        "product",
+        "status",
+        "amount",
+        "tracking_number",
+        "created_at",
+    ]
+    list_filter = ["status", "created_at"]
+    search_fields = ["order_line__order__number", "user__phone", "tracking_number"]
+    list_select_related = ["order_line__order"]
+    readonly_fields = [f.name for f in ReturnRequest._meta.fields]
+    actions = ["approve", "reject", "receive"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # buyers ask for returns on their order page
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("order"), ordering="order_line__order__number")
+    def order_number(self, obj: ReturnRequest) -> str:
+        return obj.order_line.order.number
+
+    @admin.display(description=_("product"))
+    def product(self, obj: ReturnRequest) -> str:
+        return f"{obj.order_line.product_name} × {obj.order_line.quantity}"
+
+    @admin.display(description=_("refund (fen)"), ordering="amount_fen")
+    def amount(self, obj: ReturnRequest) -> str:
+        return format_fen(obj.amount_fen)
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[ReturnRequest], call: Any) -> None:
+        done = 0
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                call(pk)
+                done += 1
+            except DomainError as exc:
+                messages.warning(request, f"#{pk}: {exc.message}")
+        messages.success(request, _("%(n)d returns updated.") % {"n": done})
+
+    @admin.action(description=_("Approve selected returns"), permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[ReturnRequest]) -> None:
+        actor = cast(int, request.user.pk)
+        self._each(
+            request,
+            queryset,
+            lambda pk: services.return_decide(return_id=pk, approve=True, actor_id=actor),
+        )
+
+    @admin.action(description=_("Reject selected returns"), permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[ReturnRequest]) -> None:
+        actor = cast(int, request.user.pk)
+        self._each(
+            request,
+            queryset,
+            lambda pk: services.return_decide(return_id=pk, approve=False, actor_id=actor),
+        )
+
+    @admin.action(
+        description=_("Mark selected returns received unopened (stock back, refund to finance)"),
+        permissions=["change"],
+    )
+    def receive(self, request: HttpRequest, queryset: QuerySet[ReturnRequest]) -> None:
+        actor = cast(int, request.user.pk)
+        self._each(
+            request, queryset, lambda pk: services.return_receive(return_id=pk, actor_id=actor)
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.http import HttpRequest
 
@@ -188,3 +188,23 @@ def order_returns(*, number: str, user_id: int | None = None) -> list[ReturnView
     if user_id is not None:
         found = found.filter(user_id=user_id)
     return [return_view(item) for item in found.order_by("id")]
+
+
+def returnable_lines(*, number: str) -> list[int]:
+    """The order's lines a return may be asked for now: physical, delivered within the return
+    window, with no return open or done."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from apps.orders.models import OrderLine, ReturnRequest
+
+    since = timezone.now() - timedelta(days=settings.RETURN_WINDOW_DAYS)
+    taken = ReturnRequest.objects.exclude(status=ReturnRequest.Status.REJECTED).values(
+        "order_line_id"
+    )
+    return list(
+        OrderLine.objects.filter(
+            order__number=number, kind="physical", fulfilment=OrderLine.Fulfilment.DELIVERED,
+            shipment_line__shipment__delivered_at__gte=since,
+        ).exclude(pk__in=taken).order_by("pk").values_list("pk", flat=True)
+    )  # fmt: skip

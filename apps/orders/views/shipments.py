@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import logging
 
-from django.http import HttpRequest, JsonResponse
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -64,3 +68,33 @@ def courier_webhook(request: HttpRequest, courier: str) -> JsonResponse:
     except DomainError as exc:
         return JsonResponse(exc.as_body(), status=exc.http_status)
     return JsonResponse({"received": True, "result": result})
+
+
+@login_required
+@require_POST
+def return_ask(request: HttpRequest, number: str) -> HttpResponse:
+    """The buyer asks to return a delivered line unopened (the form on the order page)."""
+    try:
+        services.return_request(
+            number=number, user_id=int(request.user.pk), line_id=int(request.POST.get("line_id") or 0),  # type: ignore[arg-type]
+            reason=request.POST.get("reason", "")[:200], unopened=request.POST.get("unopened") == "on",
+        )  # fmt: skip
+        messages.success(request, _("Your return request was sent; we will review it shortly."))
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", _("Choose the item to return.")))
+    return redirect("orders:detail", number=number)
+
+
+@login_required
+@require_POST
+def return_send_back(request: HttpRequest, number: str, return_id: int) -> HttpResponse:
+    """The buyer enters the tracking number of the parcel carrying an approved return back."""
+    try:
+        services.return_send_back(
+            return_id=return_id, user_id=int(request.user.pk),  # type: ignore[arg-type]
+            courier=request.POST.get("courier", ""), tracking_number=request.POST.get("tracking_number", ""),
+        )  # fmt: skip
+        messages.success(request, _("Thank you; we will refund you once the goods arrive."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("orders:detail", number=number)
