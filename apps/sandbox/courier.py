@@ -22,11 +22,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from django import forms
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from apps.sandbox.errors import SandboxError, invalid_argument, not_found
 from apps.sandbox.jsonapi import json_endpoint, json_response, read_json_object, require_api_key
@@ -259,7 +262,26 @@ def knobs_reset(request: HttpRequest) -> HttpResponse:
     return json_response(knobs_as_dict(knobs_get()))
 
 
+class CourierKnobsForm(forms.ModelForm):
+    class Meta:
+        model = CourierKnobs
+        fields = ["step_ms", "duplicate", "out_of_order", "exception"]
+
+
+@require_http_methods(["GET", "POST"])
+def page(request: HttpRequest) -> HttpResponse:
+    """The couriers' knobs and the latest parcels with what was pushed, for a person."""
+    form = CourierKnobsForm(request.POST or None, instance=knobs_get())
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        return redirect(f"{request.path}?saved=1")
+    parcels = CourierParcel.objects.prefetch_related("pushes").order_by("-id")[:20]
+    context = {"form": form, "parcels": parcels, "saved": "saved" in request.GET}
+    return render(request, "sandbox/courier.html", context, status=400 if form.errors else 200)
+
+
 urlpatterns = [
+    path("", page, name="courier-page"),
     path("v1/<str:courier>/subscriptions", subscriptions, name="courier-subscriptions"),
     path("v1/<str:courier>/parcels/<str:tracking_number>", parcel_detail, name="courier-parcel"),
     path("knobs", knobs, name="courier-knobs"),

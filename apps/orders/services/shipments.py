@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.audit import audit_record, audited_transition
-from apps.core.errors import Conflict
+from apps.core.errors import Conflict, InvalidArgument
 from apps.core.tasks import enqueue_on_commit
 from apps.orders import courier as courier_api
 from apps.orders.errors import (
@@ -30,7 +30,7 @@ from apps.orders.errors import (
     TrackingNumberUnknown,
 )
 from apps.orders.models import Courier, Order, OrderLine, Shipment, ShipmentLine, TrackingEvent
-from apps.orders.services.orders import OrderStateConflict, _line_move, _move
+from apps.orders.services.orders import OrderNotFound, OrderStateConflict, _line_move, _move
 
 logger = logging.getLogger(__name__)
 SStatus = Shipment.Status
@@ -100,7 +100,7 @@ def shipment_create(
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(number=order_number).first()
         if order is None:
-            raise LineNotShippable(details={"order": order_number})
+            raise OrderNotFound(details={"order": order_number})
         existing = Shipment.objects.filter(courier=courier, tracking_number=tracking_number).first()
         if existing is not None:
             shipped = set(existing.lines.values_list("order_line_id", flat=True))
@@ -208,7 +208,7 @@ def tracking_update_receive(*, courier: str, update: CourierUpdate) -> str:
     """
     courier = courier_check(courier)
     if update.status not in SStatus.values or update.status == SStatus.SHIPPED:
-        raise Conflict(details={"status": update.status})
+        raise InvalidArgument(details={"status": update.status})
     with transaction.atomic():
         order_id = (
             Shipment.objects.filter(courier=courier, tracking_number=update.tracking_number)
@@ -256,7 +256,7 @@ def tracking_update_receive(*, courier: str, update: CourierUpdate) -> str:
 
 def _lines_settle(order: Order, shipment: Shipment, *, delivered: bool) -> None:
     """A delivered parcel delivers its lines (and the order when nothing else is left); a
-    parcel sent back fails them, for an operator to reship or refund."""
+    parcel sent back fails them, for an operator to refund."""
     lines = OrderLine.objects.select_for_update().filter(shipment_line__shipment=shipment)
     to = Fulfilment.DELIVERED if delivered else Fulfilment.FAILED
     for line in lines.order_by("pk"):

@@ -95,3 +95,17 @@ def test_registration_refusals(courier, carrier_sandbox: SandboxServer):
     assert unauthenticated.status_code == 401
     assert courier.put("/knobs", json={"step_ms": -1}).status_code == 400
     assert courier.put("/knobs", json={"speed": 1}).status_code == 400
+
+
+def test_the_courier_page_sets_the_knobs(courier, carrier_sandbox: SandboxServer):
+    page = httpx.get(f"{carrier_sandbox.url}/courier/")
+    assert page.status_code == 200 and "快递" in page.text
+    saved = httpx.post(
+        f"{carrier_sandbox.url}/courier/",
+        data={"step_ms": "2000", "duplicate": "on", "exception": "recover"},
+    )
+    assert saved.status_code == 302
+    assert courier.get("/knobs").json() == {
+        "step_ms": 2000, "duplicate": True, "out_of_order": False, "exception": "recover",
+    }  # fmt: skip
+    assert httpx.post(f"{carrier_sandbox.url}/courier/", data={"step_ms": "-5"}).status_code == 400
