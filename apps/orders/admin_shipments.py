@@ -27,7 +27,7 @@ from apps.orders.models import (
     ShipmentLine,
     TrackingEvent,
 )
-from apps.orders.services import shipment_import
+from apps.orders.services import shipment_import, tracking_import
 
 
 class ShipForm(forms.Form):
@@ -107,6 +107,7 @@ class ShipmentAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Shipment._meta.fields]
     inlines = [ShipmentLineInline, TrackingEventInline]
     actions = ["register_again"]
+    change_list_template = "admin/orders/shipment/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # parcels are made by shipping an order's lines or by a dispatch file
@@ -118,6 +119,8 @@ class ShipmentAdmin(admin.ModelAdmin):
         own = [
             path("ship/<str:number>/", self.admin_site.admin_view(self.ship_view), name="orders_shipment_ship"),
             path("import/", self.admin_site.admin_view(self.import_view), name="orders_shipment_import"),
+            path("import-tracking/", self.admin_site.admin_view(self.tracking_view),
+                 name="orders_shipment_import_tracking"),
         ]  # fmt: skip
         return own + super().get_urls()
 
@@ -127,6 +130,9 @@ class ShipmentAdmin(admin.ModelAdmin):
         for shipment in queryset:
             state = services.shipment_register(shipment_id=shipment.pk)
             messages.info(request, f"{shipment}: {Shipment.Tracking(state).label}")
+
+    def tracking_view(self, request: HttpRequest) -> HttpResponse:
+        return _tracking_view(self, request)
 
     def ship_view(self, request: HttpRequest, number: str) -> HttpResponse:
         """One parcel of an order's lines, by hand."""
@@ -184,6 +190,29 @@ class ShipmentAdmin(admin.ModelAdmin):
                    "created": report.count("created") if report else 0,
                    "already": report.count("already") if report else 0}  # fmt: skip
         return render(request, "admin/orders/shipment_import.html", context, status=status)
+
+
+def _tracking_view(model_admin: ShipmentAdmin, request: HttpRequest) -> HttpResponse:
+    """A courier's tracking file: each row applied like a pushed update, with its outcome."""
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    form = ImportForm(request.POST or None, request.FILES or None)
+    form.fields["file"].help_text = _(
+        "Columns: courier, tracking_number, status, occurred_at (location, description, event_id optional)."
+    )
+    rows, status = None, 200
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            rows = tracking_import.tracking_file_import(name=upload.name, content=upload.read())
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
+               "title": _("Import a courier's tracking file"), "form": form, "rows": rows}  # fmt: skip
+    return render(request, "admin/orders/tracking_import.html", context, status=status)
 
 
 class ShipmentInline(admin.TabularInline):

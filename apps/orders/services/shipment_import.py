@@ -13,6 +13,7 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ _HEADERS = {
     "courier": "courier", "快递公司": "courier", "承运商": "courier",
     "tracking_number": "tracking", "tracking": "tracking", "运单号": "tracking", "快递单号": "tracking",
 }  # fmt: skip
-_COURIER_NAMES = {
+COURIER_NAMES = {
     **{code: code for code in Courier.values},
     **{str(label).lower(): code for code, label in Courier.choices},
     "顺丰": "sf", "中通": "zto", "圆通": "yto", "申通": "sto", "韵达": "yunda", "ems": "ems",
@@ -65,8 +66,11 @@ class ImportReport:
         return sum(row.outcome == outcome for row in self.rows)
 
 
-def shipment_file_read(*, name: str, content: bytes) -> list[ImportRow]:
-    """The rows of an uploaded CSV (UTF-8 or GBK) or XLSX; ``ImportFileInvalid`` if unreadable."""
+def table_read(
+    *, name: str, content: bytes, headers: dict[str, str], required: set[str]
+) -> list[tuple[int, dict[str, str]]]:
+    """The non-empty rows of an uploaded CSV (UTF-8 or GBK) or XLSX as (row number, fields),
+    with columns named through ``headers``; ``ImportFileInvalid`` if unreadable."""
     if name.lower().endswith(".xlsx"):
         table = _xlsx_rows(content)
     elif name.lower().endswith(".csv"):
@@ -75,26 +79,35 @@ def shipment_file_read(*, name: str, content: bytes) -> list[ImportRow]:
         raise ImportFileInvalid(_("Upload a .csv or .xlsx file."))
     if not table:
         raise ImportFileInvalid(_("The file is empty."))
-    header = [_HEADERS.get(str(cell or "").strip().lower(), "") for cell in table[0]]
-    missing = {"order", "line", "courier", "tracking"} - set(header)
+    header = [headers.get(str(cell or "").strip().lower(), "") for cell in table[0]]
+    missing = required - set(header)
     if missing:
         raise ImportFileInvalid(
             _("Missing columns: %(columns)s.") % {"columns": ", ".join(sorted(missing))}
         )
-    body = [r for r in table[1:] if any(str(c or "").strip() for c in r)]
-    if len(body) > MAX_ROWS:
+    rows = [
+        (number, {key: _text(cells[i]) for i, key in enumerate(header) if key and i < len(cells)})
+        for number, cells in enumerate(table[1:], start=2)
+        if any(str(c or "").strip() for c in cells)
+    ]
+    if len(rows) > MAX_ROWS:
         raise ImportFileInvalid(_("At most %(n)d rows per file.") % {"n": MAX_ROWS})
-    rows = []
-    for number, cells in enumerate(table[1:], start=2):
-        if not any(str(c or "").strip() for c in cells):
-            continue
-        values = {key: _text(cells[i]) for i, key in enumerate(header) if key and i < len(cells)}
-        rows.append(ImportRow(number, values.get("order", ""), values.get("line", ""),
-                              values.get("courier", ""), values.get("tracking", "")))  # fmt: skip
     return rows
 
 
+def shipment_file_read(*, name: str, content: bytes) -> list[ImportRow]:
+    """The rows of a dispatch file (see ``table_read``)."""
+    table = table_read(name=name, content=content, headers=_HEADERS,
+                       required={"order", "line", "courier", "tracking"})  # fmt: skip
+    return [
+        ImportRow(number, v.get("order", ""), v.get("line", ""), v.get("courier", ""), v.get("tracking", ""))
+        for number, v in table
+    ]  # fmt: skip
+
+
 def _text(cell: object) -> str:
+    if isinstance(cell, datetime):
+        return cell.isoformat()
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))  # a spreadsheet turns line 12 into 12.0
     return str(cell if cell is not None else "").strip()
@@ -128,7 +141,7 @@ def shipments_import(*, rows: list[ImportRow], actor_id: int | None) -> ImportRe
     report = ImportReport(rows=rows)
     groups: dict[tuple[str, str, str], list[ImportRow]] = defaultdict(list)
     for row in rows:
-        courier = _COURIER_NAMES.get(row.courier.strip().lower())
+        courier = COURIER_NAMES.get(row.courier.strip().lower())
         if not row.order or not row.tracking:
             row.outcome, row.message = "error", _("Order number and tracking number are required.")
         elif not row.line.isdigit():

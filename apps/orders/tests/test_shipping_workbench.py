@@ -135,3 +135,36 @@ def test_buyers_cannot_use_the_workbench(client, orders):
                        {"lines": _physical(orders[0]), "courier": "sf",
                         "tracking_number": "SF100000009"}).status_code == 302  # fmt: skip
     assert not Shipment.objects.exists()
+
+
+def test_a_tracking_file_applies_row_by_row_and_a_repeat_changes_nothing(client, operator, orders):
+    a, _ = orders
+    client.post(f"/admin/orders/shipment/ship/{a.number}/",
+                {"lines": _physical(a), "courier": "sf", "tracking_number": "SF400000001"})  # fmt: skip
+    assert "import-tracking" in client.get("/admin/orders/shipment/").content.decode()
+    rows = [
+        ["courier", "tracking_number", "status", "occurred_at", "location"],
+        ["sf", "SF400000001", "运输中", "2099-01-01 10:00:00", "广州"],
+        ["顺丰", "SF400000001", "delivered", "2099-01-01 12:00:00", "深圳"],
+        ["sf", "SF400000001", "in_transit", "2099-01-01 11:00:00", "东莞"],  # older: kept
+        ["sf", "SF499999999", "delivered", "2099-01-01 12:00:00", ""],  # unknown number
+        ["sf", "SF400000001", "lost", "2099-01-01 12:00:00", ""],
+    ]
+    first = client.post("/admin/orders/shipment/import-tracking/", {"file": _csv(rows)})
+    assert first.status_code == 200
+    assert [r.outcome for r in first.context["rows"]] == [
+        "applied",
+        "applied",
+        "kept",
+        "error",
+        "error",
+    ]
+    shipment = Shipment.objects.get()
+    assert shipment.status == "delivered"
+    assert str(shipment.delivered_at) == "2099-01-01 04:00:00+00:00"  # Asia/Shanghai noon
+    assert set(a.lines.filter(kind="physical").values_list("fulfilment", flat=True)) == {
+        "delivered"
+    }
+    again = client.post("/admin/orders/shipment/import-tracking/", {"file": _csv(rows)})
+    assert [r.outcome for r in again.context["rows"]] == ["duplicate"] * 3 + ["error"] * 2
+    assert shipment.events.count() == 3
