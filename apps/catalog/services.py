@@ -22,6 +22,7 @@ from apps.catalog import search
 from apps.catalog.errors import InvalidAttributes, OutOfStock, SkuNotFound
 from apps.catalog.models import Category, Product, ProductType, Sku, StockReservation
 from apps.core.audit import audit_record
+from apps.core.idempotency import idempotency_claim, idempotency_complete
 from apps.core.tasks import enqueue_on_commit
 
 CATALOG_VERSION_KEY = "catalog:version"
@@ -341,6 +342,36 @@ def stock_on_hand_set(*, sku_id: int, on_hand: Callable[[], int], reason: str) -
                          before={"on_hand": before}, after={"on_hand": sku.stock_on_hand, "reason": reason})  # fmt: skip
             _stock_changed({sku.product_id})
     return sku.stock_on_hand
+
+
+def stock_restock(*, lines: list[tuple[int, int]], reference: str) -> int:
+    """Put sold units back on hand (goods returned unopened); returns the units added.
+
+    Idempotent per ``reference`` (e.g. ``return:12``): a repeat adds nothing. Locks the SKU
+    rows in primary-key order; SKUs that do not track stock are left alone.
+    """
+    with transaction.atomic():
+        if (
+            idempotency_claim(scope="stock.restock", key=reference, payload=sorted(lines))
+            is not None
+        ):
+            return 0
+        wanted: dict[int, int] = {}
+        for sku_id, quantity in lines:
+            if quantity <= 0:
+                raise OutOfStock(details={"sku_id": sku_id, "quantity": quantity})
+            wanted[sku_id] = wanted.get(sku_id, 0) + quantity
+        skus = list(
+            Sku.objects.select_for_update().filter(pk__in=wanted, tracks_stock=True).order_by("pk")
+        )
+        for sku in skus:
+            Sku.objects.filter(pk=sku.pk).update(stock_on_hand=F("stock_on_hand") + wanted[sku.pk])
+            audit_record(action="stock.restocked", object_type="sku", object_id=sku.pk,
+                         after={"reference": reference, "quantity": wanted[sku.pk]})  # fmt: skip
+        units = sum(wanted[sku.pk] for sku in skus)
+        idempotency_complete(scope="stock.restock", key=reference, response={"units": units})
+        _stock_changed({sku.product_id for sku in skus})
+    return units
 
 
 def _stock_changed(product_ids: set[int]) -> None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 from apps.orders import services
+from apps.orders.admin_shipments import ShipmentInline, ship_link
 from apps.orders.models import Cart, CartLine, Order, OrderLine
 
 
@@ -39,6 +40,7 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     fields = [
+        "id",
         "product_name",
         "sku_name",
         "kind",
@@ -49,6 +51,7 @@ class OrderLineInline(admin.TabularInline):
         "fulfilment",
     ]
     readonly_fields = [
+        "id",
         "product_name",
         "sku_name",
         "kind",
@@ -80,9 +83,9 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["number", "user__phone"]
     list_select_related = ["user"]
     date_hierarchy = "created_at"
-    inlines = [OrderLineInline]
+    inlines = [OrderLineInline, ShipmentInline]
     actions = ["complete", "request_refund"]
-    readonly_fields = [f.name for f in Order._meta.fields]
+    readonly_fields = [*(f.name for f in Order._meta.fields), "ship"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -97,6 +100,10 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description=_("Points"))
     def points(self, obj: Order) -> str:
         return format_fen(obj.points_fen)
+
+    @admin.display(description=_("Shipping"))
+    def ship(self, obj: Order) -> str:
+        return ship_link(obj)
 
     @admin.display(description=_("Refunded"))
     def refunded(self, obj: Order) -> str:

@@ -358,3 +358,7 @@ class Provisioning(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.msisdn} {self.request_id}"
+
+
+# The couriers' tables live in their own module; imported here so Django registers them.
+from apps.sandbox.courier_models import CourierKnobs, CourierParcel, CourierPush  # noqa: E402, F401

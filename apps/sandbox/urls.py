@@ -33,6 +33,7 @@ urlpatterns = [
     path("alipay/", include("apps.sandbox.payments.alipay_urls")),
     path("wechat/", include("apps.sandbox.payments.wechat_urls")),
     path("unionpay/", include("apps.sandbox.payments.unionpay_urls")),
+    path("courier/", include("apps.sandbox.courier")),
     path("", pages.index, name="index"),
     path("sms/inbox/", pages.inbox, name="inbox"),
     path("knobs/", pages.knobs, name="knobs"),

@@ -245,6 +245,16 @@ SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 
 # Orders: how long an unpaid order holds its stock.
 ORDER_PAYMENT_TIMEOUT_SECONDS = env.int("ORDER_PAYMENT_TIMEOUT_SECONDS", default=15 * 60)
+# Shipments: the couriers' tracking API (the sandbox plays every courier by default), the
+# secret each courier signs its webhooks with, and how long after delivery a return may be asked.
+COURIER_BASE_URL = env.str("COURIER_BASE_URL", default=CARRIER_BASE_URL)
+COURIER_API_KEY = env.str("COURIER_API_KEY", default=CARRIER_API_KEY)
+COURIER_TIMEOUT_SECONDS = env.float("COURIER_TIMEOUT_SECONDS", default=3.0)
+COURIER_SECRETS = {
+    code: env.str(f"COURIER_SECRET_{code.upper()}", default=f"sandbox-courier-{code}")
+    for code in ("sf", "zto", "yto", "sto", "yunda", "ems", "jd")
+}
+RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
 CELERY_BEAT_SCHEDULE = {
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},
     "payments-sync-pending": {
@@ -260,6 +270,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.fulfilment.tasks.cards_housekeeping_task",
         "schedule": 60.0,
     },
+    "shipments-register": {"task": "apps.orders.tasks.shipments_register_task", "schedule": 60.0},
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)

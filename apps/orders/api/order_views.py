@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from apps.core.http import client_ip
 from apps.core.serializers import ErrorSerializer, StrictSerializer
 from apps.orders import selectors, services
+from apps.orders.api.shipment_views import ShipmentOutput
 from apps.orders.services.orders import OrderNotFound
 
 _ERRORS = {k: OpenApiResponse(ErrorSerializer) for k in (400, 403, 404, 409)}
@@ -62,6 +63,12 @@ class OrderOutput(serializers.Serializer):
     paid_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     lines = OrderLineOutput(many=True)
+
+
+class OrderDetailOutput(OrderOutput):
+    shipments = ShipmentOutput(
+        many=True, help_text="Parcels of the physical lines, with their tracking"
+    )
 
 
 class PayInput(StrictSerializer):
@@ -130,14 +137,17 @@ class OrderDetailApi(APIView):
 
     @extend_schema(
         tags=["orders"],
-        summary="One of my orders",
-        responses={200: OrderOutput, 404: OpenApiResponse(ErrorSerializer)},
+        summary="One of my orders, with its parcels' tracking",
+        responses={200: OrderDetailOutput, 404: OpenApiResponse(ErrorSerializer)},
     )
     def get(self, request: Request, number: str) -> Response:
         order = selectors.order_get(number=number, user_id=_uid(request))
         if order is None:
             raise OrderNotFound()
-        return Response(_order(order))
+        shipments = selectors.order_shipments(number=number)
+        return Response(
+            {**_order(order), "shipments": [ShipmentOutput(asdict(s)).data for s in shipments]}
+        )
 
 
 class OrderPayApi(APIView):

@@ -9,6 +9,7 @@ from apps.orders.services.cart import (
     cart_merge,
     recipient_check,
 )
+from apps.orders.services.delivered import line_delivered_listen
 from apps.orders.services.orders import (
     OrderView,
     ShippingAddress,
@@ -21,17 +22,36 @@ from apps.orders.services.orders import (
     order_refund_request,
     orders_expire,
 )
+from apps.orders.services.returns import (
+    ReturnView,
+    return_decide,
+    return_receive,
+    return_request,
+    return_send_back,
+)
+from apps.orders.services.shipments import (
+    CourierUpdate,
+    ShipmentResult,
+    shipment_create,
+    shipment_register,
+    shipments_register_pending,
+    tracking_update_receive,
+)
 
 __all__ = [
     "MAX_QUANTITY",
     "CartOwner",
+    "CourierUpdate",
     "OrderView",
+    "ReturnView",
+    "ShipmentResult",
     "ShippingAddress",
     "cart_add",
     "cart_line_remove",
     "cart_line_set_quantity",
     "cart_merge",
     "checkout_submit",
+    "line_delivered_listen",
     "order_cancel",
     "order_complete",
     "order_line_fulfilment_set",
@@ -40,4 +60,12 @@ __all__ = [
     "order_refund_request",
     "orders_expire",
     "recipient_check",
+    "return_decide",
+    "return_receive",
+    "return_request",
+    "return_send_back",
+    "shipment_create",
+    "shipment_register",
+    "shipments_register_pending",
+    "tracking_update_receive",
 ]

@@ -1,0 +1,45 @@
+"""Test helpers: a buyer's paid order (paid with points, so no provider is involved)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from apps.accounts.models import User
+from apps.orders import courier, services
+from apps.orders.models import Order
+from apps.orders.services import CartOwner, ShippingAddress
+from apps.payments import services as payments
+
+ADDRESS = ShippingAddress(
+    name="张三", phone="13800138000", province="广东", city="广州", address="天河路1号"
+)
+
+
+def paid_order(buyer: User, products: list, *, key: str = "paid") -> Order:
+    """An order of one unit of each product, paid in full with points."""
+    for product in products:
+        services.cart_add(
+            owner=CartOwner(user_id=buyer.pk), sku_id=product.skus.get().pk, quantity=1
+        )
+    total = sum(product.skus.get().price_fen for product in products)
+    payments.points_grant(user_id=buyer.pk, points=total, key=f"grant-{key}", reason="test")
+    view = services.checkout_submit(
+        user_id=buyer.pk, checkout_key=key, shipping=ADDRESS, points=total
+    )
+    order = Order.objects.get(number=view.number)
+    assert order.status == "paid"
+    return order
+
+
+def signed_post(client, courier_code: str, body: dict, *, secret: str | None = None, ts=None):
+    """POST a status update to the webhook as the courier signs it."""
+    raw = json.dumps(body).encode()
+    stamp = str(ts if ts is not None else int(time.time()))
+    signature = courier.webhook_signature(
+        secret=secret or f"sandbox-courier-{courier_code}", timestamp=stamp, body=raw
+    )
+    return client.post(
+        f"/shipments/webhook/{courier_code}/", data=raw, content_type="application/json",
+        headers={"X-Courier-Timestamp": stamp, "X-Courier-Signature": signature},
+    )  # fmt: skip
