@@ -176,6 +176,13 @@ def test_a_refusal_is_kept_and_an_unexpected_failure_gives_the_key_back():
     )
     assert boom.status_code == 500
     assert not IdempotencyRecord.objects.filter(key="b").exists()
+    # The failure is metered like any other call.
+    from apps.gateway import metering
+    from apps.gateway.models import CallRecord
+
+    metering.meter_flush()
+    metering.meter_drain()
+    assert CallRecord.objects.filter(status_code=500, error_code="INTERNAL").count() == 1
 
 
 # --- Redis down --------------------------------------------------------------------------
