@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from apps.demo import seed
+from apps.demo.cards_seed import seed_cards
 from apps.demo.catalog_seed import seed_catalog
 
 
@@ -12,6 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         users = seed.seed_users()
         products = seed_catalog()
+        seed_cards()
         self.stdout.write(
             self.style.SUCCESS(f"demo data ready: {users} new users, {products} new products")
         )
