@@ -195,7 +195,7 @@ _FIELDS = (
 
 
 def meter_drain(*, batch_size: int = 5000, max_batches: int = 200) -> int:
-    """Write the Redis list into the raw table and the hourly rollup; return rows inserted.
+    """Write the Redis list into the raw table and the hourly rollup; return records drained.
 
     Takes ``gw:meter:drain`` (a Redis lock) so that one drainer runs at a time; each batch is
     written in one transaction and trimmed from the list only after it commits. Safe to run
