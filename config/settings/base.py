@@ -62,6 +62,7 @@ LOCAL_APPS = [
     "apps.payments",
     "apps.orders",
     "apps.fulfilment",
+    "apps.gateway",
     "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -271,6 +272,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "shipments-register": {"task": "apps.orders.tasks.shipments_register_task", "schedule": 60.0},
+    "gateway-meter-drain": {"task": "apps.gateway.tasks.meter_drain_task", "schedule": 30.0},
+    "gateway-partitions": {
+        "task": "apps.gateway.tasks.callrecord_partitions_task",
+        "schedule": 86400.0,
+    },
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
@@ -279,3 +285,10 @@ CARRIER_BILLING_MONTHLY_LIMIT_FEN = env.int("CARRIER_BILLING_MONTHLY_LIMIT_FEN",
 # Workbench imports change data: they need the model's change permission, exports its view one.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+
+# Capability gateway (apps.gateway): access-token lifetime, and a bearer token /metrics wants
+# (empty: open, for a scraper on a private network).
+GATEWAY_TOKEN_TTL_SECONDS = env.int("GATEWAY_TOKEN_TTL_SECONDS", default=300)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Raw call records are kept this many months (whole monthly partitions are dropped).
+GATEWAY_CALLRECORD_RETENTION_MONTHS = env.int("GATEWAY_CALLRECORD_RETENTION_MONTHS", default=13)
