@@ -83,8 +83,11 @@ class PendingChange:
 
 @dataclass(frozen=True)
 class ActiveAddon:
+    """An add-on taken this month; it lasts until the month ends."""
+
+    code: str
     name: str
-    total_mb: int
+    request_id: str
     valid_until: datetime
 
 
@@ -187,8 +190,9 @@ def subscriber_plan(msisdn: str) -> SubscriberPlan:
         ),
         addons=tuple(
             ActiveAddon(
+                code=str(a["code"]),
                 name=str(a["name"]),
-                total_mb=int(a["total_mb"]),
+                request_id=str(a["request_id"]),
                 valid_until=datetime.fromisoformat(a["valid_until"]),
             )
             for a in body.get("addons", [])

@@ -19,7 +19,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from apps.sandbox.errors import SandboxError, invalid_argument, not_found
-from apps.sandbox.models import BillItem, DataBucket, Offer, PlanTerm, Subscriber
+from apps.sandbox.models import BillItem, DataBucket, Offer, PlanTerm, Provisioning, Subscriber
 from apps.sandbox.subscribers import msisdn_normalize, subscriber_upsert
 
 OVERAGE_FEN_PER_MB = 29
@@ -125,10 +125,16 @@ def plan_get(*, raw_msisdn: str) -> dict[str, Any]:
     subscriber = _opened(raw_msisdn)
     today = timezone.localdate()
     term, pending = term_on(subscriber, today), term_pending(subscriber, today)
-    now = timezone.now()
-    addons = DataBucket.objects.filter(
-        subscriber=subscriber, kind=DataBucket.Kind.ADDON, valid_until__gt=now
+    # An add-on lasts the month it was taken in, data or not.
+    taken = Provisioning.objects.filter(
+        msisdn=subscriber.msisdn,
+        kind=Provisioning.Kind.ADDON,
+        created_at__gte=_at_midnight(month_of(today)),
+    ).order_by("created_at", "id")
+    names = dict(
+        Offer.objects.filter(code__in=[p.offer_code for p in taken]).values_list("code", "name")
     )
+    until = _at_midnight(next_month(month_of(today))).isoformat()
     return {
         "msisdn": subscriber.msisdn,
         "plan": offer_body(term.offer) if term else None,
@@ -141,8 +147,13 @@ def plan_get(*, raw_msisdn: str) -> dict[str, Any]:
             "request_id": pending.request_id,
         },
         "addons": [
-            {"name": b.name, "total_mb": b.total_mb, "valid_until": b.valid_until.isoformat()}
-            for b in addons
+            {
+                "code": row.offer_code,
+                "name": names.get(row.offer_code, row.offer_code),
+                "request_id": row.request_id,
+                "valid_until": until,
+            }
+            for row in taken
         ],
     }
 
@@ -319,10 +330,11 @@ def addon_apply(
         )  # fmt: skip
         subscriber.balance_fen -= fee
         subscriber.save(update_fields=["balance_fen", "updated_at"])
-    DataBucket.objects.create(
-        subscriber=subscriber, kind=DataBucket.Kind.ADDON, name=offer.name, total_mb=offer.data_mb,
-        valid_from=timezone.now(), valid_until=_at_midnight(next_month(month)), reference=request_id,
-    )  # fmt: skip
+    if offer.data_mb:
+        DataBucket.objects.create(
+            subscriber=subscriber, kind=DataBucket.Kind.ADDON, name=offer.name, total_mb=offer.data_mb,
+            valid_from=timezone.now(), valid_until=_at_midnight(next_month(month)), reference=request_id,
+        )  # fmt: skip
     return {"offer_code": offer.code, "effective_from": today, "fee_fen": fee}
 
 

@@ -57,15 +57,27 @@ def seed_subscribers() -> int:
     return created_count
 
 
-# (code, kind, name, fee_fen, data_mb, voice_minutes, on_sale, for_plans)
+FIVE_G = ["5G-58", "5G-88", "5G-128", "5G-198"]
+# (code, kind, name, fee_fen, data_mb, voice_minutes, on_sale, for_plans): the plans and add-ons
+# the demo mall sells (its products carry these codes as ``offer_code``), and one withdrawn plan.
 OFFERS: tuple[tuple[str, str, str, int, int, int, bool, list[str]], ...] = (
-    ("4G-18", "plan", "4G飞享套餐 18元", 1800, 3072, 100, True, []),
-    ("5G-58", "plan", "5G智享套餐 58元", 5800, 30720, 200, True, []),
-    ("5G-128", "plan", "5G智享套餐 128元", 12800, 81920, 500, True, []),
+    ("5G-58", "plan", "5G智享套餐 58元档", 5800, 30720, 200, True, []),
+    ("5G-88", "plan", "5G智享套餐 88元档", 8800, 51200, 300, True, []),
+    ("5G-128", "plan", "5G智享套餐 128元档", 12800, 81920, 500, True, []),
+    ("5G-198", "plan", "5G智享套餐 198元档", 19800, 122880, 1000, True, []),
+    ("HUA-29", "plan", "花卡宝藏版 29元", 2900, 15360, 100, True, []),
+    ("FAMILY-169", "plan", "全家享套餐 169元", 16900, 102400, 1500, True, []),
+    ("SENIOR-18", "plan", "老年关爱套餐 18元", 1800, 3072, 300, True, []),
+    ("CAMPUS-39", "plan", "校园青春卡 39元", 3900, 40960, 100, True, []),
     ("4G-38-OLD", "plan", "畅享套餐 38元（已下架）", 3800, 2048, 100, False, []),
     ("ADD-5GB", "addon", "5GB流量叠加包", 1000, 5120, 0, True, []),
     ("ADD-10GB", "addon", "10GB流量叠加包", 2000, 10240, 0, True, []),
-    ("ADD-5G-30GB", "addon", "5G专享30GB叠加包", 3000, 30720, 0, True, ["5G-58", "5G-128"]),
+    ("ADD-5G-10GB", "addon", "5G流量加油包 10GB 月包", 1500, 10240, 0, True, FIVE_G),
+    ("VRBT", "addon", "视频彩铃包月", 500, 0, 0, True, []),
+    ("CALLER-ID", "addon", "来电显示", 500, 0, 0, True, []),
+    ("VOICE-100", "addon", "语音加油包 100分钟", 1000, 0, 100, True, []),
+    ("ROAM-DAY", "addon", "国际漫游日包", 2500, 0, 0, True, []),
+    ("CLOUD-200", "addon", "云盘会员 200GB", 1000, 0, 0, True, []),
 )
 # msisdn -> (plan code, MB used this month): each active demo line has had its plan for three
 # months, with last month's and the month before's bills.
@@ -73,9 +85,9 @@ DEMO_LINES: dict[str, tuple[str, int]] = {
     "+8613800138000": ("5G-128", 20480),
     "+8613900139000": ("5G-58", 12288),
     "+8613800000000": ("5G-58", 1024),
-    "+8613500135000": ("4G-18", 2900),
+    "+8613500135000": ("SENIOR-18", 2900),
     "+8613400134000": ("4G-38-OLD", 512),
-    "+8615000150000": ("5G-58", 0),
+    "+8615000150000": ("HUA-29", 0),
 }
 
 

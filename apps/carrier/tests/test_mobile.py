@@ -35,7 +35,16 @@ def test_usage_plan_offers_and_bill_are_typed(carrier_sandbox, line):
     assert (usage.total_mb, usage.used_mb, usage.overage_fen) == (30720, 0, 0)
     assert plan.plan is not None and (plan.plan.code, plan.plan.fee_fen) == ("5G-58", 5800)
     assert (plan.since, plan.pending) == (timezone.localdate().replace(day=1), None)
-    assert [a.code for a in offers.addons] == ["ADD-5GB", "ADD-10GB", "ADD-5G-30GB"]
+    assert [a.code for a in offers.addons] == [
+        "ADD-5GB",
+        "ADD-10GB",
+        "ADD-5G-10GB",
+        "VRBT",
+        "CALLER-ID",
+        "VOICE-100",
+        "ROAM-DAY",
+        "CLOUD-200",
+    ]
     assert [(i.kind, i.amount_fen) for i in bill.items] == [("plan_fee", 5800)]
     assert (bill.plan_code, bill.charges_fen, bill.balance_fen) == ("5G-58", 5800, 10_000)
 

@@ -44,7 +44,7 @@ def _consume(sandbox: SandboxServer, msisdn: str, mb: int) -> dict[str, Any]:
 @pytest.fixture
 def line(carrier_sandbox: SandboxServer) -> str:
     msisdn = unique_msisdn("139")
-    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000, plan="4G-18")
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000, plan="SENIOR-18")
     return msisdn
 
 
@@ -55,12 +55,12 @@ def test_a_line_with_a_plan_has_its_allowance_and_its_fee_on_the_bill(
     bill = carrier_get(carrier_sandbox, f"/carrier/v1/subscribers/{line}/bills/{_month()}").json()
 
     assert [(b["kind"], b["name"], b["total_mb"], b["used_mb"]) for b in usage["buckets"]] == [
-        ("plan", "4G飞享套餐 18元", 3072, 0)
+        ("plan", "老年关爱套餐 18元", 3072, 0)
     ]
     assert (usage["total_mb"], usage["used_mb"], usage["remaining_mb"]) == (3072, 0, 3072)
     assert [(i["kind"], i["amount_fen"]) for i in bill["items"]] == [("plan_fee", 1800)]
     assert (bill["charges_fen"], bill["topups_fen"], bill["balance_fen"]) == (1800, 0, 10_000)
-    assert (bill["final"], bill["plan"]["code"]) == (False, "4G-18")
+    assert (bill["final"], bill["plan"]["code"]) == (False, "SENIOR-18")
 
 
 def test_data_beyond_every_bucket_is_charged_at_the_overage_rate(
@@ -89,7 +89,7 @@ def test_a_plan_change_waits_for_next_month_and_only_one_may_wait(
     assert (again.status_code, again.json()) == (200, first.json())
     assert (second.status_code, second.json()["code"]) == (409, "PENDING_CHANGE_EXISTS")
     plan = carrier_get(carrier_sandbox, f"/carrier/v1/subscribers/{line}/plan").json()
-    assert plan["plan"]["code"] == "4G-18"
+    assert plan["plan"]["code"] == "SENIOR-18"
     assert plan["pending"]["plan"]["code"] == "5G-58"
     assert plan["pending"]["request_id"] == first.json()["request_id"]
 
@@ -97,7 +97,7 @@ def test_a_plan_change_waits_for_next_month_and_only_one_may_wait(
 @pytest.mark.parametrize(
     ("plan_code", "balance_fen", "status", "code"),
     [
-        ("4G-18", 100, 409, "SAME_PLAN"),
+        ("SENIOR-18", 100, 409, "SAME_PLAN"),
         ("4G-38-OLD", 100, 403, "PLAN_NOT_ALLOWED"),
         ("5G-58", -1, 402, "INSUFFICIENT_BALANCE"),
         ("NOPE", 100, 404, "OFFER_NOT_FOUND"),
@@ -118,7 +118,7 @@ def test_a_refused_plan_change_applies_nothing(
 
     assert (response.status_code, response.json()["code"]) == (status, code)
     plan = carrier_get(carrier_sandbox, f"/carrier/v1/subscribers/{line}/plan").json()
-    assert (plan["plan"]["code"], plan["pending"]) == ("4G-18", None)
+    assert (plan["plan"]["code"], plan["pending"]) == ("SENIOR-18", None)
     assert carrier_get(carrier_sandbox, f"/carrier/v1/provisioning/by-key/{key}").status_code == 404
 
 
@@ -152,7 +152,7 @@ def test_an_add_on_is_charged_at_once_and_adds_a_bucket(carrier_sandbox: Sandbox
 @pytest.mark.parametrize(
     ("addon_code", "balance_fen", "status", "code"),
     [
-        ("ADD-5G-30GB", 10_000, 403, "ADDON_NOT_ALLOWED"),
+        ("ADD-5G-10GB", 10_000, 403, "ADDON_NOT_ALLOWED"),
         ("ADD-5GB", 999, 402, "INSUFFICIENT_BALANCE"),
     ],
 )
@@ -204,9 +204,13 @@ def test_data_packs_add_buckets_and_top_ups_show_on_the_bill(
 def test_the_plans_on_offer_follow_the_current_plan(carrier_sandbox: SandboxServer, line: str):
     offers = carrier_get(carrier_sandbox, f"/carrier/v1/subscribers/{line}/offers").json()
 
-    assert offers["current_plan"] == "4G-18"
-    assert [p["code"] for p in offers["plans"]] == ["4G-18", "5G-58", "5G-128"]
-    assert [a["code"] for a in offers["addons"]] == ["ADD-5GB", "ADD-10GB"]
+    assert offers["current_plan"] == "SENIOR-18"
+    assert [p["code"] for p in offers["plans"]] == [
+        "5G-58", "5G-88", "5G-128", "5G-198", "HUA-29", "FAMILY-169", "SENIOR-18", "CAMPUS-39",
+    ]  # fmt: skip
+    assert [a["code"] for a in offers["addons"]] == [
+        "ADD-5GB", "ADD-10GB", "VRBT", "CALLER-ID", "VOICE-100", "ROAM-DAY", "CLOUD-200",
+    ]  # fmt: skip
 
 
 def test_a_seeded_line_has_last_months_bill(carrier_sandbox: SandboxServer):
