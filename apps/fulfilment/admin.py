@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from apps.carrier.errors import CarrierUnavailable
 from apps.core.errors import DomainError
 from apps.fulfilment import cards, services
-from apps.fulfilment.models import Card, CardBatch, FulfilmentJob
+from apps.fulfilment.line import services as line_services
+from apps.fulfilment.models import Card, CardBatch, FulfilmentJob, LineRequest
 
 
 @admin.register(FulfilmentJob)
@@ -100,3 +101,30 @@ class CardAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(LineRequest)
+class LineRequestAdmin(admin.ModelAdmin):
+    """Subscribers' own plan changes and add-ons, with their carrier outcome."""
+
+    list_display = ["id", "msisdn", "kind", "offer_code", "status", "attempts", "error_code", "effective_from", "created_at"]  # fmt: skip
+    list_filter = ["status", "kind"]
+    search_fields = ["msisdn", "offer_code", "carrier_request_id"]
+    readonly_fields = [f.name for f in LineRequest._meta.fields]
+    actions = ["send_again"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Send selected requests to the carrier again now"))
+    def send_again(self, request: HttpRequest, queryset: QuerySet[LineRequest]) -> None:
+        for request_id in queryset.values_list("pk", flat=True):
+            try:
+                outcome = line_services.line_request_apply(request_id=request_id)
+            except CarrierUnavailable as exc:
+                messages.warning(request, f"{request_id}: {exc.code}")
+            else:
+                messages.info(request, f"{request_id}: {outcome}")

@@ -256,6 +256,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "fulfilment-retry": {"task": "apps.fulfilment.tasks.jobs_retry_stuck_task", "schedule": 60.0},
+    "fulfilment-line-retry": {
+        "task": "apps.fulfilment.tasks.line_requests_retry_stuck_task",
+        "schedule": 60.0,
+    },
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
