@@ -115,21 +115,24 @@ def seed_mobile() -> int:
         if subscriber is None or PlanTerm.objects.filter(subscriber=subscriber).exists():
             continue
         offer = Offer.objects.get(code=plan_code)
+        # (month, day of month, kind, description, amount): the fee on the 1st, a top-up on
+        # the 10th and data beyond the allowance on the 28th of last month.
+        items = [(month, 1, BillItem.Kind.PLAN_FEE, offer.name, offer.fee_fen)
+                 for month in (first_month, last_month, this_month)]  # fmt: skip
+        items += [
+            (last_month, 10, BillItem.Kind.TOPUP, "充值缴费", 10000),
+            (last_month, 28, BillItem.Kind.USAGE, "套外流量 100MB", 100 * OVERAGE_FEN_PER_MB),
+        ]
         with transaction.atomic():
             PlanTerm.objects.create(subscriber=subscriber, offer=offer, effective_from=first_month)
-            for month in (first_month, last_month, this_month):
-                BillItem.objects.create(
-                    subscriber=subscriber, month=month, kind=BillItem.Kind.PLAN_FEE,
-                    description=offer.name, amount_fen=offer.fee_fen, reference=f"month:{month:%Y-%m}",
+            for month, day, kind, description, amount in items:
+                item = BillItem.objects.create(
+                    subscriber=subscriber, month=month, kind=kind, description=description,
+                    amount_fen=amount, reference=f"month:{month:%Y-%m}" if kind == "plan_fee" else "seed",
                 )  # fmt: skip
-            BillItem.objects.create(
-                subscriber=subscriber, month=last_month, kind=BillItem.Kind.TOPUP,
-                description="充值缴费", amount_fen=10000, reference="seed",
-            )  # fmt: skip
-            BillItem.objects.create(
-                subscriber=subscriber, month=last_month, kind=BillItem.Kind.USAGE,
-                description="套外流量 100MB", amount_fen=100 * OVERAGE_FEN_PER_MB, reference="seed",
-            )  # fmt: skip
+                # created_at is auto_now_add; the seed dates the line within its month.
+                at = _midnight(month.replace(day=day)) + timedelta(hours=9)
+                BillItem.objects.filter(pk=item.pk).update(created_at=at)
             DataBucket.objects.create(
                 subscriber=subscriber, kind=DataBucket.Kind.PLAN, name=offer.name,
                 total_mb=offer.data_mb, used_mb=min(used_mb, offer.data_mb),

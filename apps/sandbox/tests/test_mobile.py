@@ -225,6 +225,9 @@ def test_a_seeded_line_has_last_months_bill(carrier_sandbox: SandboxServer):
         ("usage", 2900),
     ]
     assert (bill["charges_fen"], bill["topups_fen"]) == (4700, 10000)
+    assert [i["at"][:10] for i in bill["items"]] == [
+        f"{_month(-1)}-01", f"{_month(-1)}-10", f"{_month(-1)}-28",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
