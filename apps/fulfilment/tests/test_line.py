@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.carrier.errors import CarrierUnavailable
 from apps.fulfilment.line import services
-from apps.fulfilment.line.errors import RequestInProgress, SamePlan
+from apps.fulfilment.line.errors import BillNotAvailable, RequestInProgress, SamePlan
 from apps.fulfilment.models import LineRequest
 from apps.sandbox.tests.support import unique_msisdn
 
@@ -350,3 +350,21 @@ def test_someone_elses_request_is_not_found(line, api, user):
 
     assert api.get(f"/my/line/requests/{other.pk}/").status_code == 404
     assert api.get(f"/api/v1/me/line/requests/{other.pk}/").status_code == 404
+
+
+def test_a_month_outside_the_six_is_refused_on_the_page(line, api):
+    response = api.get("/my/line/bills/?month=2020-01")
+
+    assert response.status_code == 404
+    assert response.context["error"] == str(BillNotAvailable.default_message)
+    assert "bill" not in response.context
+
+
+def test_the_page_says_so_when_the_carrier_is_down(line, api, settings):
+    settings.CARRIER_MAX_ATTEMPTS = 1
+    line.set_knobs(error_rate=1.0)
+
+    response = api.get("/my/line/")
+
+    assert response.status_code == 503
+    assert "fulfilment/line/unavailable.html" in [t.name for t in response.templates]
