@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("apps.orders.api.urls")),
     path("", include("apps.payments.api.urls")),
     path("", include("apps.fulfilment.api.urls")),
+    path("me/line/", include("apps.fulfilment.line.api_urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("", include("apps.orders.urls")),
     path("", include("apps.fulfilment.urls")),
     path("accounts/", include("apps.accounts.urls")),
+    path("my/line/", include("apps.fulfilment.line.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("payments/", include("apps.payments.urls")),
     path("api/v1/", include(api_v1)),

@@ -277,6 +277,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.gateway.tasks.callrecord_partitions_task",
         "schedule": 86400.0,
     },
+    "fulfilment-line-retry": {
+        "task": "apps.fulfilment.tasks.line_requests_retry_stuck_task",
+        "schedule": 60.0,
+    },
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
