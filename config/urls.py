@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("apps.catalog.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.fulfilment.urls")),
+    path("", include("apps.simcards.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("payments/", include("apps.payments.urls")),

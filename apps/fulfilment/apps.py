@@ -12,3 +12,12 @@ class FulfilmentConfig(AppConfig):
         from apps.orders.services import order_paid_listen
 
         order_paid_listen(jobs_create_for_order)
+
+        from apps.fulfilment.sim import sim_line_delivered
+        from apps.orders import services as order_services
+
+        # The shipments work adds ``line_delivered_listen`` to orders; until it is merged the
+        # workbench's "activate SIM" action starts activations by hand.
+        listen = getattr(order_services, "line_delivered_listen", None)
+        if listen is not None:
+            listen(sim_line_delivered)

@@ -59,6 +59,7 @@ LOCAL_APPS = [
     "apps.carrier",
     "apps.accounts",
     "apps.catalog",
+    "apps.simcards",
     "apps.payments",
     "apps.orders",
     "apps.fulfilment",
@@ -256,6 +257,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "fulfilment-retry": {"task": "apps.fulfilment.tasks.jobs_retry_stuck_task", "schedule": 60.0},
+    "sim-holds-release": {
+        "task": "apps.simcards.tasks.holds_release_lapsed_task",
+        "schedule": 60.0,
+    },
+    "sim-activation-retry": {
+        "task": "apps.fulfilment.tasks.sim_activations_retry_task",
+        "schedule": 60.0,
+    },
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)

@@ -21,11 +21,13 @@ from apps.orders.services.orders import (
     order_refund_request,
     orders_expire,
 )
+from apps.orders.services.sim import RealNameInput
 
 __all__ = [
     "MAX_QUANTITY",
     "CartOwner",
     "OrderView",
+    "RealNameInput",
     "ShippingAddress",
     "cart_add",
     "cart_line_remove",
