@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import random
+from datetime import date, timedelta
+
 from apps.accounts.validators import id_check_char
 from apps.catalog.models import Product
 from apps.catalog.tests.factories import category, product, product_type
@@ -12,6 +16,22 @@ from apps.simcards.patterns import PREMIUM_FEN, pattern_of
 def id_number(first17: str = "11010119900307451") -> str:
     """A resident ID whose region, birth date and check character hold."""
     return first17 + id_check_char(first17)
+
+
+# The sandbox keeps its ID register and opened lines for the whole session, so each test that
+# reaches it uses an ID and a number no other test used (a random start per session).
+_sequence = itertools.count(random.randrange(100_000))
+
+
+def unique_id_number() -> str:
+    n = next(_sequence)
+    birth = date(1970, 1, 1) + timedelta(days=n // 1000 % 15_000)
+    return id_number(f"110101{birth:%Y%m%d}{n % 1000:03d}")
+
+
+def unique_number() -> str:
+    """11 national digits of a 138 number never handed out before in this session."""
+    return f"138{next(_sequence) % 10**8:08d}"
 
 
 def sim_product(price: int = 1000) -> Product:
