@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from apps.demo import seed
 from apps.demo.catalog_seed import seed_catalog
+from apps.demo.sim_seed import seed_sim_pool
 
 
 class Command(BaseCommand):
@@ -12,6 +13,8 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         users = seed.seed_users()
         products = seed_catalog()
+        numbers = seed_sim_pool()
         self.stdout.write(
             self.style.SUCCESS(f"demo data ready: {users} new users, {products} new products")
         )
+        self.stdout.write(self.style.SUCCESS(f"SIM number pool: {numbers} new numbers"))
