@@ -39,14 +39,15 @@ class SimNumber(models.Model):
 
     msisdn = models.CharField(_("number"), max_length=16, unique=True)
     # The 11 national digits, and the same reversed so that "ends with" is a prefix search.
+    # Collation "C" orders digits bytewise, so one B-tree serves both LIKE 'x%' and ORDER BY.
     digits = models.GeneratedField(
         expression=Substr("msisdn", 4),
-        output_field=models.CharField(max_length=11),
+        output_field=models.CharField(max_length=11, db_collation="C"),
         db_persist=True,
     )
     digits_reversed = models.GeneratedField(
         expression=Reverse(Substr("msisdn", 4)),
-        output_field=models.CharField(max_length=11),
+        output_field=models.CharField(max_length=11, db_collation="C"),
         db_persist=True,
     )
     pattern = models.CharField(
@@ -81,17 +82,9 @@ class SimNumber(models.Model):
         verbose_name_plural = _("SIM numbers")
         indexes = [
             # Searches only ever look at available numbers, so the indexes hold only those.
+            models.Index(fields=["digits"], name="simcards_avail_prefix", condition=AVAILABLE),
             models.Index(
-                fields=["digits"],
-                name="simcards_avail_prefix",
-                opclasses=["varchar_pattern_ops"],
-                condition=AVAILABLE,
-            ),
-            models.Index(
-                fields=["digits_reversed"],
-                name="simcards_avail_suffix",
-                opclasses=["varchar_pattern_ops"],
-                condition=AVAILABLE,
+                fields=["digits_reversed"], name="simcards_avail_suffix", condition=AVAILABLE
             ),
             GinIndex(
                 fields=["digits"],

@@ -88,11 +88,12 @@ def numbers_search(
     page_size: int = PAGE_SIZE,
 ) -> SearchPage:
     """Available numbers starting with ``prefix``, ending with ``suffix``, containing
-    ``contains`` and of ``pattern`` (all optional), in number order, one page at a time.
+    ``contains`` and of ``pattern`` (all optional), one page at a time: in number order, or
+    in order of the reversed number when only the ending is given.
 
-    Each filter has a partial index over available numbers: ``prefix`` a pattern-ops B-tree,
-    ``suffix`` the same on the reversed digits, ``contains`` a trigram GIN index (3 digits or
-    more), ``pattern`` a B-tree by pattern. Pages are fetched one row long to know whether there
+    Each filter has a partial index over available numbers: ``prefix`` a B-tree on the digits
+    (collation "C", so it also gives the order), ``suffix`` the same on the reversed digits,
+    ``contains`` a trigram GIN index (3 digits or more), ``pattern`` a B-tree by pattern. Pages are fetched one row long to know whether there
     is a next one, without counting the pool.
     """
     prefix, suffix, contains = (
@@ -111,8 +112,10 @@ def numbers_search(
         qs = qs.filter(digits__contains=contains)
     if pattern:
         qs = qs.filter(pattern=pattern)
+    # Ordered along the index that filters, so a broad search reads one page, not every match.
+    order = "digits_reversed" if suffix and not prefix else "digits"
     start = (page - 1) * page_size
-    rows = list(qs.order_by("digits")[start : start + page_size + 1])
+    rows = list(qs.order_by(order)[start : start + page_size + 1])
     return SearchPage(
         results=[_view(r) for r in rows[:page_size]], page=page, has_next=len(rows) > page_size
     )

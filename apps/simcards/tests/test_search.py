@@ -26,7 +26,8 @@ def test_search_by_prefix_suffix_contains_and_pattern(pool):
     assert _found(prefix="1380013") == [
         "13800131234", "13800135200", "13800135252", "13800136688", "13800138888",
     ]  # fmt: skip
-    assert _found(suffix="888") == ["13800138888", "15000000888"]
+    # An ending alone is listed in the order of its index: by the reversed number.
+    assert _found(suffix="888") == ["15000000888", "13800138888"]
     assert _found(contains="520") == ["13800135200", "13952012345", "18852015678"]
     assert _found(pattern="AABB") == ["13800136688"]
     assert _found(pattern="ABCD") == ["13800131234", "13952012345", "18852015678"]
