@@ -14,10 +14,6 @@ class FulfilmentConfig(AppConfig):
         order_paid_listen(jobs_create_for_order)
 
         from apps.fulfilment.sim import sim_line_delivered
-        from apps.orders import services as order_services
+        from apps.orders.services import line_delivered_listen
 
-        # The shipments work adds ``line_delivered_listen`` to orders; until it is merged the
-        # workbench's "activate SIM" action starts activations by hand.
-        listen = getattr(order_services, "line_delivered_listen", None)
-        if listen is not None:
-            listen(sim_line_delivered)
+        line_delivered_listen(sim_line_delivered)

@@ -141,3 +141,12 @@ def test_an_operator_activates_from_the_workbench(sold, carrier_sandbox, client)
     )
     assert response.status_code == 302
     assert SimNumber.objects.get().status == "active"
+
+
+def test_delivering_the_card_activates_its_number_through_the_orders_hook(
+    sold, carrier_sandbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        orders.order_line_fulfilment_set(line_id=sold.line_id, status="delivered")
+    assert SimNumber.objects.get().status == "active"
+    assert _registered(carrier_sandbox, sold) == 1

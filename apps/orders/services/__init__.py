@@ -9,6 +9,7 @@ from apps.orders.services.cart import (
     cart_merge,
     recipient_check,
 )
+from apps.orders.services.delivered import line_delivered_listen
 from apps.orders.services.orders import (
     OrderView,
     ShippingAddress,
@@ -34,6 +35,7 @@ __all__ = [
     "cart_line_set_quantity",
     "cart_merge",
     "checkout_submit",
+    "line_delivered_listen",
     "order_cancel",
     "order_complete",
     "order_line_fulfilment_set",

@@ -25,6 +25,7 @@ from apps.catalog.services import stock_commit, stock_release, stock_reserve
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
 from apps.orders.models import Cart, CartLine, Order, OrderLine
+from apps.orders.services.delivered import line_delivered_announce
 from apps.orders.services.sim import RealNameInput, sim_owner_check
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
@@ -145,6 +146,8 @@ def _line_move(line: OrderLine, status: str, *, order_number: str, note: str = "
         after={"order": order_number, **({"note": note} if note else {})},
     )  # fmt: skip
     line.save(update_fields=["fulfilment"])
+    if status == Fulfilment.DELIVERED and line.kind == "physical":
+        line_delivered_announce(line_id=line.pk)
 
 
 def _lines_move(order: Order, status: str) -> None:
