@@ -88,3 +88,39 @@ def test_operators_import_numbers_from_a_csv_in_the_workbench(client):
         "+8613800138888": 99_900, "+8613800135201": 100,
     }  # fmt: skip
     assert client.get("/admin/simcards/simnumber/").status_code == 200
+
+
+def test_choose_and_check_out_through_the_api(api_client, sim, carrier_sandbox):
+    id_number = unique_id_number()
+    user = User.objects.create_user("13800138000")
+    api_client.force_authenticate(user)
+    added = api_client.post(
+        "/api/v1/cart/lines/",
+        {"sku_id": sim.skus.get().pk, "sim_number": "+8613800138888"},
+        format="json",
+    )
+    assert added.status_code == 201
+    (line,) = added.json()["lines"]
+    assert (line["recipient"], line["is_sim"], line["price_fen"]) == (
+        "+8613800138888",
+        True,
+        100_900,
+    )
+    assert line["held_until"] is not None
+    body = {
+        "checkout_key": "api-1",
+        "shipping": {"name": "张三", "phone": "13800138000", "province": "广东", "city": "广州", "address": "天河路1号"},
+        "real_name": {"name": "张三", "id_number": id_number},
+    }  # fmt: skip
+    carrier_sandbox.put_identity(id_number, "王五")
+    refused = api_client.post("/api/v1/checkout/", body, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (422, "REAL_NAME_MISMATCH")
+    carrier_sandbox.put_identity(id_number, "张三")
+    placed = api_client.post("/api/v1/checkout/", body, format="json")
+    assert placed.status_code == 201
+    number = placed.json()["number"]
+    detail = api_client.get(f"/api/v1/orders/{number}/").json()
+    assert (detail["lines"][0]["sim"]["msisdn"], detail["lines"][0]["sim"]["status"]) == (
+        "+8613800138888",
+        "held",
+    )
