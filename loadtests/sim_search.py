@@ -5,7 +5,8 @@
 
 Use a database of its own: it is migrated and filled (numbers already there are kept). Each
 search runs ``--repeat`` times through ``simcards.selectors.numbers_search`` (first page of
-20); the report gives the median and the worst time and the plan's index for each.
+20); the report gives the median and the worst time, PostgreSQL's own execution time (EXPLAIN
+ANALYZE) and the scans it chose. ``--count 0`` times an existing pool without adding to it.
 """
 
 from __future__ import annotations
@@ -74,7 +75,10 @@ def fill(count: int) -> int:
         return int(cursor.fetchone()[0])
 
 
-def _plan(query: dict[str, str]) -> str:
+def _plan(query: dict[str, str]) -> tuple[str, float]:
+    """The scans PostgreSQL chose for the first page, and its own execution time in ms."""
+    import json
+
     from django.db import connection
 
     from apps.simcards.models import SimNumber
@@ -91,16 +95,24 @@ def _plan(query: dict[str, str]) -> str:
     order = "digits_reversed" if query.get("suffix") and not query.get("prefix") else "digits"
     sql, params = qs.order_by(order)[:21].query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql, params)
-        lines = [row[0] for row in cursor.fetchall()]
-    return " / ".join(
-        line.strip().split("  (cost")[0].lstrip("-> ") for line in lines if "Scan" in line
-    )
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+        raw = cursor.fetchone()[0]
+    explained = (json.loads(raw) if isinstance(raw, str) else raw)[0]
+    scans: list[str] = []
+
+    def walk(node: dict) -> None:
+        if "Scan" in node["Node Type"]:
+            scans.append(f"{node['Node Type']} {node.get('Index Name', '')}".strip())
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(explained["Plan"])
+    return " / ".join(scans), float(explained["Execution Time"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--count", type=int, default=1_000_000, help="numbers to add (0: none)")
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
@@ -115,7 +127,7 @@ def main() -> None:
     started = time.perf_counter()
     size = fill(args.count)
     print(f"pool: {size:,} numbers (filled in {time.perf_counter() - started:.1f} s)")
-    print(f"{'search':<24} {'found':>5} {'median ms':>10} {'worst ms':>9}  plan")
+    print(f"{'search':<24} {'found':>5} {'median ms':>10} {'worst ms':>9} {'pg ms':>7}  plan")
     for label, query in SEARCHES:
         timings = []
         found = 0
@@ -128,9 +140,10 @@ def main() -> None:
                 ).results
             )  # fmt: skip
             timings.append((time.perf_counter() - t0) * 1000)
+        scans, pg_ms = _plan(query)
         print(
-            f"{label:<24} {found:>5} {statistics.median(timings):>10.2f} {max(timings):>9.2f}  "
-            f"{_plan(query)}"
+            f"{label:<24} {found:>5} {statistics.median(timings):>10.2f} {max(timings):>9.2f} "
+            f"{pg_ms:>7.2f}  {scans}"
         )
 
 
