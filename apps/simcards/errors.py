@@ -17,6 +17,11 @@ class NumberTaken(Conflict):
     default_message = _("Someone else has just chosen this number. Please choose another.")
 
 
+class NumberOnYourOrder(Conflict):
+    code = "SIM_NUMBER_ON_YOUR_ORDER"
+    default_message = _("This number is already on one of your unpaid orders.")
+
+
 class HoldExpired(Conflict):
     code = "SIM_HOLD_EXPIRED"
     default_message = _(

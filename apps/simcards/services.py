@@ -25,6 +25,7 @@ from apps.simcards.errors import (
     HoldExpired,
     IdNumberLimitReached,
     NumberNotFound,
+    NumberOnYourOrder,
     NumberTaken,
     RealNameMismatch,
     TooManyHolds,
@@ -92,7 +93,7 @@ def number_hold(*, msisdn: str, user_id: int, now: datetime | None = None) -> Ho
         number = _locked(msisdn)
         mine = number.status == Status.HELD and number.holder_user_id == user_id
         if mine and number.hold_reference:
-            raise NumberTaken()  # already on one of the user's orders
+            raise NumberOnYourOrder(details={"order": number.hold_reference})
         if not mine:
             lapsed = (
                 number.status == Status.HELD

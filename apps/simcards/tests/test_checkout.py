@@ -14,7 +14,12 @@ from apps.orders import services as orders
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services import CartOwner, RealNameInput, ShippingAddress
 from apps.payments import services as payments
-from apps.simcards.errors import IdNumberLimitReached, RealNameMismatch, RealNameRequired
+from apps.simcards.errors import (
+    IdNumberLimitReached,
+    NumberOnYourOrder,
+    RealNameMismatch,
+    RealNameRequired,
+)
 from apps.simcards.models import SimNumber
 from apps.simcards.tests.support import numbers, sim_product, unique_id_number
 
@@ -73,6 +78,15 @@ def test_checkout_holds_the_number_for_the_order_at_the_price_with_its_premium(s
         number.held_until,
     )
     assert shown.owner_masked == f"张* {masked}"
+
+
+def test_a_number_on_an_unpaid_order_cannot_go_into_the_cart_again(sim, buyer, owner):
+    _add(buyer, sim)
+    order = _checkout(buyer, owner)
+    with pytest.raises(NumberOnYourOrder) as refused:
+        _add(buyer, sim)
+    assert refused.value.details == {"order": f"order:{order.number}"}
+    assert not CartLine.objects.exists()
 
 
 def test_payment_sells_the_number_to_its_owner(sim, buyer, owner):
