@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("apps.catalog.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.fulfilment.urls")),
+    path("", include("apps.simcards.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("my/line/", include("apps.fulfilment.line.urls")),
     path("carrier/", include("apps.carrier.urls")),

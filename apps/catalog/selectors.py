@@ -474,6 +474,8 @@ class SkuForSale:
     per_user_limit: int | None
     stock_available: int | None
     thumbnail_url: str
+    # The product type's code: SIM cards ("sim") need a number chosen from the pool.
+    type_code: str = ""
 
 
 def skus_for_sale(*, sku_ids: list[int], now: datetime | None = None) -> dict[int, SkuForSale]:
@@ -496,6 +498,7 @@ def skus_for_sale(*, sku_ids: list[int], now: datetime | None = None) -> dict[in
             per_user_limit=s.product.per_user_limit,
             stock_available=s.stock_available if s.tracks_stock else None,
             thumbnail_url=s.product.thumbnail.url if s.product.thumbnail else "",
+            type_code=s.product.product_type.code,
         )
     return result
 

@@ -17,3 +17,8 @@ class FulfilmentConfig(AppConfig):
         order_paid_listen(jobs_create_for_order)
         order_refunded_listen(cards_void_for_order)
         order_detail_section_register(order_cards_section)
+
+        from apps.fulfilment.sim import sim_line_delivered
+        from apps.orders.services import line_delivered_listen
+
+        line_delivered_listen(sim_line_delivered)

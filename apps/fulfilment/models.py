@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from apps.simcards.models import SimNumber
+
 
 class FulfilmentJob(models.Model):
     """Delivers one order line. Its id is the idempotency key at the carrier, so however often
@@ -281,3 +283,12 @@ class LineRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.offer_code} {self.msisdn} {self.status}"
+
+
+class SimActivation(SimNumber):
+    """The workbench's view of sold SIM numbers and their activation (a proxy of the pool)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("SIM activation")
+        verbose_name_plural = _("SIM activations")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from apps.carrier.errors import CarrierUnavailable
-from apps.fulfilment import services
+from apps.fulfilment import services, sim
 from apps.fulfilment.line import services as line_services
 
 
@@ -50,7 +50,24 @@ def line_request_apply_task(self: Task, request_id: int) -> str:
         raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
 
 
+@shared_task(bind=True, acks_late=True, max_retries=8)
+def sim_activate_task(self: Task, line_id: int) -> str:
+    """Idempotent: the activation carries one idempotency key per line at the carrier."""
+    try:
+        return sim.sim_activate(line_id=line_id)
+    except CarrierUnavailable as exc:
+        if self.request.is_eager:
+            return "retry_later"  # the beat's sim_activations_retry picks it up
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+
+
 @shared_task(acks_late=True)
 def line_requests_retry_stuck_task() -> int:
     """Beat, every minute."""
     return line_services.line_requests_retry_stuck()
+
+
+@shared_task(acks_late=True)
+def sim_activations_retry_task() -> int:
+    """Beat, every minute."""
+    return sim.sim_activations_retry()

@@ -25,12 +25,25 @@ class CheckoutForm(forms.Form):
     province = forms.CharField(label=_("Province"), max_length=20, required=False)
     city = forms.CharField(label=_("City"), max_length=20, required=False)
     address = forms.CharField(label=_("Street address"), max_length=120, required=False)
+    # A SIM card's owner, checked with the carrier (real-name registration).
+    id_name = forms.CharField(
+        label=_("Owner's name as on the ID card"), max_length=30, required=False
+    )
+    id_number = forms.CharField(label=_("Owner's ID number"), max_length=18, required=False)
 
-    def __init__(self, *args: object, needs_shipping: bool = False, **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        needs_shipping: bool = False,
+        needs_real_name: bool = False,
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.needs_shipping = needs_shipping
         for name in ("name", "phone", "province", "city", "address"):
             self.fields[name].required = needs_shipping
+        for name in ("id_name", "id_number"):
+            self.fields[name].required = needs_real_name
 
 
 class PayForm(forms.Form):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from apps.catalog.selectors import skus_for_sale
 from apps.core.audit import AuditEntry, audit_trail
@@ -15,6 +16,7 @@ from apps.orders.services import CartOwner, OrderView
 from apps.orders.services.orders import order_view
 from apps.orders.services.returns import ReturnView, return_view
 from apps.payments.services import RefundView
+from apps.simcards.selectors import SIM_TYPE_CODE, numbers_for_lines, numbers_state
 
 
 def cart_owner(request: HttpRequest, *, create: bool = False) -> CartOwner | None:
@@ -41,6 +43,10 @@ class CartLineView:
     price_fen: int
     subtotal_fen: int
     on_sale: bool
+    # A SIM card's chosen number (``recipient``) is held for the buyer until this time; None
+    # when the hold lapsed and the number may have gone to someone else.
+    is_sim: bool = False
+    held_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,22 @@ def cart_view(*, owner: CartOwner | None) -> CartView:
     )
     rows = list(CartLine.objects.filter(**lookup))
     skus = skus_for_sale(sku_ids=[row.sku_id for row in rows])
+    sims = {
+        row.pk for row in rows if row.sku_id in skus and skus[row.sku_id].type_code == SIM_TYPE_CODE
+    }
+    numbers = numbers_state(msisdns=[row.recipient_msisdn for row in rows if row.pk in sims])
     lines = []
     for row in rows:
         sku = skus.get(row.sku_id)
-        price = sku.price_fen if sku else 0
+        number = numbers.get(row.recipient_msisdn) if row.pk in sims else None
+        held = (
+            number is not None
+            and number.status == "held"
+            and number.holder_user_id == owner.user_id
+            and number.held_until is not None
+            and number.held_until > timezone.now()
+        )
+        price = (sku.price_fen if sku else 0) + (number.premium_fen if number else 0)
         lines.append(
             CartLineView(
                 id=row.pk,
@@ -78,6 +96,8 @@ def cart_view(*, owner: CartOwner | None) -> CartView:
                 price_fen=price,
                 subtotal_fen=price * row.quantity,
                 on_sale=sku is not None,
+                is_sim=row.pk in sims,
+                held_until=number.held_until if (number and held) else None,
             )
         )
     return CartView(
@@ -95,11 +115,18 @@ def cart_needs_shipping(*, cart: CartView) -> bool:
 
 
 def order_get(*, number: str, user_id: int | None = None) -> OrderView | None:
+    """One order with its lines; a SIM card's line carries its number's state."""
     qs = Order.objects.prefetch_related("lines").filter(number=number)
     if user_id is not None:
         qs = qs.filter(user_id=user_id)
     order = qs.first()
-    return order_view(order) if order else None
+    if order is None:
+        return None
+    view = order_view(order)
+    sims = numbers_for_lines(line_ids=[line.id for line in view.lines if line.kind == "physical"])
+    if not sims:
+        return view
+    return replace(view, lines=[replace(line, sim=sims.get(line.id)) for line in view.lines])
 
 
 def orders_for_user(*, user_id: int, limit: int = 50) -> list[OrderView]:

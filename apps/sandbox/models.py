@@ -495,5 +495,40 @@ class BillItem(models.Model):
         return f"bill item {self.pk} {self.month:%Y-%m} {self.kind} {self.amount_fen}"
 
 
+class IdentityRecord(models.Model):
+    """What the national identity register (NCIIC, asked through the carrier) knows of one ID.
+
+    IDs not recorded here are taken as genuine under the name given; a record makes a wrong name
+    fail and can count numbers the person holds at other carriers.
+    """
+
+    id_number_hash = models.CharField(max_length=64, unique=True)
+    name = models.CharField("姓名", max_length=30)
+    other_numbers = models.PositiveSmallIntegerField("其他运营商号码数", default=0)
+
+    objects: models.Manager[IdentityRecord] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"{self.name[:1]}* {self.id_number_hash[:8]}"
+
+
+class SimRegistration(models.Model):
+    """A line the BOSS opened for a new SIM card under its owner's identity (once per key)."""
+
+    request_id = models.CharField(max_length=32, unique=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    request_hash = models.CharField(max_length=64)
+    msisdn = models.CharField(max_length=20, unique=True)
+    owner_name = models.CharField(max_length=30)
+    id_number_hash = models.CharField(max_length=64, db_index=True)
+    reference = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: models.Manager[SimRegistration] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"{self.msisdn} {self.request_id}"
+
+
 # The couriers' tables live in their own module; imported here so Django registers them.
 from apps.sandbox.courier_models import CourierKnobs, CourierParcel, CourierPush  # noqa: E402, F401

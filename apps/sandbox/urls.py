@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from apps.sandbox.views import api, pages
+from apps.sandbox.views import api, identity, pages
 
 urlpatterns = [
     path("health", api.health, name="health"),
@@ -41,6 +41,14 @@ urlpatterns = [
         api.billing_action,
         name="billing-action",
     ),
+    path("carrier/v1/identity/verify", identity.identity_verify, name="identity-verify"),
+    path("carrier/v1/sim-activations", identity.sim_activate, name="sim-activate"),
+    path(
+        "carrier/v1/sim-activations/by-key/<path:idempotency_key>",
+        identity.sim_activation_by_key,
+        name="sim-activation-by-key",
+    ),
+    path("sandbox/identities/<str:id_number>", identity.identity_put, name="identity-put"),
     path("sandbox/pay/notifications", api.pay_notifications, name="pay-notifications"),
     path("sandbox/knobs", api.knobs_detail, name="knobs-api"),
     path("sandbox/knobs/reset", api.knobs_reset, name="knobs-reset"),

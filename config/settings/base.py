@@ -59,6 +59,7 @@ LOCAL_APPS = [
     "apps.carrier",
     "apps.accounts",
     "apps.catalog",
+    "apps.simcards",
     "apps.payments",
     "apps.orders",
     "apps.fulfilment",
@@ -279,6 +280,14 @@ CELERY_BEAT_SCHEDULE = {
     },
     "fulfilment-line-retry": {
         "task": "apps.fulfilment.tasks.line_requests_retry_stuck_task",
+        "schedule": 60.0,
+    },
+    "sim-holds-release": {
+        "task": "apps.simcards.tasks.holds_release_lapsed_task",
+        "schedule": 60.0,
+    },
+    "sim-activation-retry": {
+        "task": "apps.fulfilment.tasks.sim_activations_retry_task",
         "schedule": 60.0,
     },
 }

@@ -28,6 +28,11 @@ class ShippingInput(StrictSerializer):
     address = serializers.CharField(max_length=120)
 
 
+class RealNameInput(StrictSerializer):
+    name = serializers.CharField(max_length=30)
+    id_number = serializers.CharField(max_length=18)
+
+
 class CheckoutInput(StrictSerializer):
     checkout_key = serializers.CharField(
         max_length=64, help_text="Your idempotency key for this checkout"
@@ -36,6 +41,16 @@ class CheckoutInput(StrictSerializer):
         min_value=0, default=0, help_text="Points to spend (1 point = 1 fen)"
     )
     shipping = ShippingInput(required=False, help_text="Required when the cart has physical goods")
+    real_name = RealNameInput(
+        required=False, help_text="The SIM card's owner, checked with the carrier (SIM cards only)"
+    )
+
+
+class SimLineOutput(serializers.Serializer):
+    msisdn = serializers.CharField()
+    status = serializers.CharField(help_text="held, sold (awaiting activation), active...")
+    held_until = serializers.DateTimeField(allow_null=True)
+    activated_at = serializers.DateTimeField(allow_null=True)
 
 
 class OrderLineOutput(serializers.Serializer):
@@ -49,6 +64,7 @@ class OrderLineOutput(serializers.Serializer):
     total_fen = serializers.IntegerField()
     recipient = serializers.CharField()
     fulfilment = serializers.CharField()
+    sim = SimLineOutput(allow_null=True, help_text="A SIM card's number (order detail only)")
 
 
 class OrderOutput(serializers.Serializer):
@@ -115,9 +131,11 @@ class CheckoutApi(APIView):
         data = CheckoutInput(data=request.data)
         data.is_valid(raise_exception=True)
         shipping = data.validated_data.get("shipping")
+        real_name = data.validated_data.get("real_name")
         order = services.checkout_submit(
             user_id=_uid(request), checkout_key=data.validated_data["checkout_key"],
             points=data.validated_data["points"], shipping=services.ShippingAddress(**shipping) if shipping else None,
+            real_name=services.RealNameInput(**real_name) if real_name else None,
         )  # fmt: skip
         return Response(_order(order), status=status.HTTP_201_CREATED)
 

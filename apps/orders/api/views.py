@@ -27,6 +27,10 @@ class CartLineOutput(serializers.Serializer):
     price_fen = serializers.IntegerField()
     subtotal_fen = serializers.IntegerField()
     on_sale = serializers.BooleanField()
+    is_sim = serializers.BooleanField(help_text="A SIM card; recipient is its chosen number")
+    held_until = serializers.DateTimeField(
+        allow_null=True, help_text="Until when the chosen number is held for you (null: lapsed)"
+    )
 
 
 class CartOutput(serializers.Serializer):
@@ -40,6 +44,9 @@ class AddInput(StrictSerializer):
     quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
     recipient = serializers.CharField(
         max_length=32, required=False, default="", help_text="Mobile number, for electronic goods"
+    )
+    sim_number = serializers.CharField(
+        max_length=32, required=False, default="", help_text="For a SIM card: the number chosen"
     )
 
 

@@ -37,12 +37,14 @@ from apps.orders.services.shipments import (
     shipments_register_pending,
     tracking_update_receive,
 )
+from apps.orders.services.sim import RealNameInput
 
 __all__ = [
     "MAX_QUANTITY",
     "CartOwner",
     "CourierUpdate",
     "OrderView",
+    "RealNameInput",
     "ReturnView",
     "ShipmentResult",
     "ShippingAddress",

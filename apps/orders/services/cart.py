@@ -20,6 +20,9 @@ from apps.orders.errors import (
     RecipientRequired,
 )
 from apps.orders.models import Cart, CartLine
+from apps.simcards import services as simcards
+from apps.simcards.errors import NumberRequired, SignInToChoose
+from apps.simcards.selectors import SIM_TYPE_CODE
 
 MAX_QUANTITY = 99
 
@@ -67,6 +70,8 @@ def recipient_check(*, raw: str) -> str:
 def _check_line(cart: Cart, sku: SkuForSale, quantity: int, *, replacing: int = 0) -> None:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise InvalidQuantity()
+    if sku.type_code == SIM_TYPE_CODE and quantity != 1:
+        raise InvalidQuantity()  # one card per chosen number
     if sku.stock_available is not None and quantity > sku.stock_available:
         raise OutOfStock(details={"available": {sku.sku_id: sku.stock_available}})
     if sku.per_user_limit is not None:
@@ -80,21 +85,37 @@ def _check_line(cart: Cart, sku: SkuForSale, quantity: int, *, replacing: int = 
             raise PurchaseLimitExceeded(details={"limit": sku.per_user_limit})
 
 
-def cart_add(*, owner: CartOwner, sku_id: int, quantity: int = 1, recipient: str = "") -> int:
+def cart_add(
+    *, owner: CartOwner, sku_id: int, quantity: int = 1, recipient: str = "", sim_number: str = ""
+) -> int:
     """Add ``quantity`` of a SKU (to the same line if it is there); returns the line id.
 
     Electronic goods need a recipient number, checked with the carrier before anything is
-    written (no network call inside the transaction). Locks the cart row.
+    written (no network call inside the transaction). A SIM card needs a signed-in buyer and a
+    number from the pool, which is held for them (the line carries it as its number). Locks the
+    cart row, then the number.
     """
     sku = sku_for_sale(sku_id=sku_id)
     msisdn = ""
+    is_sim = sku.type_code == SIM_TYPE_CODE
     if sku.needs_recipient_number:
         if not recipient.strip():
             raise RecipientRequired()
         msisdn = recipient_check(raw=recipient)
+    elif is_sim:
+        if owner.user_id is None:
+            raise SignInToChoose()
+        if not sim_number.strip():
+            raise NumberRequired()
+        msisdn = normalize_phone(sim_number)
     with transaction.atomic():
         cart = _cart_for(owner, lock=True)
         line = CartLine.objects.filter(cart=cart, sku_id=sku_id, recipient_msisdn=msisdn).first()
+        if is_sim:
+            assert owner.user_id is not None
+            simcards.number_hold(msisdn=msisdn, user_id=owner.user_id)
+            if line is not None:
+                return line.pk  # the same number again: its hold was extended
         current = line.quantity if line else 0
         _check_line(cart, sku, current + quantity, replacing=current)
         if line:
@@ -116,6 +137,7 @@ def cart_line_set_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> 
         if line is None:
             raise CartLineNotFound()
         if quantity == 0:
+            _release_number(owner, line)
             line.delete()
             return
         _check_line(cart, sku_for_sale(sku_id=line.sku_id), quantity, replacing=line.quantity)
@@ -123,12 +145,21 @@ def cart_line_set_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> 
         line.save(update_fields=["quantity"])
 
 
+def _release_number(owner: CartOwner, line: CartLine) -> None:
+    """A removed line gives back the pool number held for it (a no-op for other numbers)."""
+    if owner.user_id and line.recipient_msisdn:
+        simcards.number_release(msisdn=line.recipient_msisdn, user_id=owner.user_id)
+
+
 def cart_line_remove(*, owner: CartOwner, line_id: int) -> None:
+    """Remove a line; a SIM line's number goes back to the pool. Locks the cart, then the number."""
     with transaction.atomic():
         cart = _cart_for(owner, lock=True)
-        deleted, _ = CartLine.objects.filter(cart=cart, pk=line_id).delete()
-        if not deleted:
+        line = CartLine.objects.filter(cart=cart, pk=line_id).first()
+        if line is None:
             raise CartLineNotFound()
+        _release_number(owner, line)
+        line.delete()
 
 
 def cart_merge(*, session_key: str, user_id: int) -> int:

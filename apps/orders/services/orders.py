@@ -26,10 +26,14 @@ from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
 from apps.orders.models import Cart, CartLine, Order, OrderLine
 from apps.orders.services.delivered import line_delivered_announce
+from apps.orders.services.sim import RealNameInput, sim_owner_check
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
 from apps.payments.errors import InsufficientPoints
 from apps.payments.handlers import PaymentFact, RefundFact
+from apps.simcards import services as simcards
+from apps.simcards.errors import RealNameRequired
+from apps.simcards.selectors import SIM_TYPE_CODE, NumberState, numbers_state
 
 PURPOSE = "order"
 Status = Order.Status
@@ -86,6 +90,8 @@ class OrderLineView:
     fulfilment: str
     fulfilment_label: str
     sku_id: int = 0
+    # For a SIM card: the number on it, its hold, sale and activation (``order_get`` fills it).
+    sim: NumberState | None = None
 
 
 @dataclass(frozen=True)
@@ -170,15 +176,23 @@ def _new_number() -> str:
 
 
 def checkout_submit(
-    *, user_id: int, checkout_key: str, shipping: ShippingAddress | None = None, points: int = 0
+    *,
+    user_id: int,
+    checkout_key: str,
+    shipping: ShippingAddress | None = None,
+    points: int = 0,
+    real_name: RealNameInput | None = None,
 ) -> OrderView:
-    """Turn the user's cart into an order: freeze prices, hold stock, spend points.
+    """Turn the user's cart into an order: freeze prices, hold stock and numbers, spend points.
 
     Idempotent per ``checkout_key`` (the page's hidden token): submitting twice returns the
     same order. Locks the user row first, so one user's checkouts run one at a time; stock
     is reserved under ``order:<number>`` and nothing is written if any SKU is short
-    (``OutOfStock``). Points, if any, are taken at once as a points payment.
+    (``OutOfStock``). Points, if any, are taken at once as a points payment. A SIM card's
+    buyer is checked with the carrier first (``real_name``; no transaction is open during the
+    call), and the chosen numbers are held for the order under the same reference.
     """
+    sim_owner = sim_owner_check(user_id=user_id, checkout_key=checkout_key, real_name=real_name)
     with transaction.atomic():
         existing = Order.objects.filter(checkout_key=checkout_key).first()
         if existing is not None:
@@ -198,7 +212,19 @@ def checkout_submit(
         needs_shipping = any(skus[line.sku_id].kind == "physical" for line in cart_lines)
         if needs_shipping and shipping is None:
             raise ShippingRequired()
-        goods = sum(skus[line.sku_id].price_fen * line.quantity for line in cart_lines)
+        sim_lines = [line for line in cart_lines if skus[line.sku_id].type_code == SIM_TYPE_CODE]
+        if sim_lines and sim_owner is None:
+            raise RealNameRequired()
+        # A SIM card costs the card's price plus its number's premium.
+        premiums = {
+            n.msisdn: n.premium_fen
+            for n in numbers_state(msisdns=[line.recipient_msisdn for line in sim_lines]).values()
+        }
+        prices = {
+            line.pk: skus[line.sku_id].price_fen + premiums.get(line.recipient_msisdn, 0)
+            for line in cart_lines
+        }
+        goods = sum(prices[line.pk] * line.quantity for line in cart_lines)
         if points < 0 or points > goods:
             raise InvalidArgument(
                 _("You can pay at most the order total with points."), details={"points": points}
@@ -211,12 +237,12 @@ def checkout_submit(
             shipping=shipping.__dict__ if (shipping and needs_shipping) else {},
             expires_at=timezone.now() + timedelta(seconds=settings.ORDER_PAYMENT_TIMEOUT_SECONDS),
         )  # fmt: skip
-        OrderLine.objects.bulk_create(
+        order_lines = OrderLine.objects.bulk_create(
             OrderLine(
                 order=order, sku_id=line.sku_id, product_id=skus[line.sku_id].product_id,
                 product_name=skus[line.sku_id].product_name, sku_name=skus[line.sku_id].sku_name,
-                kind=skus[line.sku_id].kind, unit_price_fen=skus[line.sku_id].price_fen, quantity=line.quantity,
-                total_fen=skus[line.sku_id].price_fen * line.quantity, recipient_msisdn=line.recipient_msisdn,
+                kind=skus[line.sku_id].kind, unit_price_fen=prices[line.pk], quantity=line.quantity,
+                total_fen=prices[line.pk] * line.quantity, recipient_msisdn=line.recipient_msisdn,
             )
             for line in cart_lines
         )  # fmt: skip
@@ -224,6 +250,15 @@ def checkout_submit(
             lines=[(line.sku_id, line.quantity) for line in cart_lines],
             reference=f"order:{order.number}",
         )
+        if sim_lines:
+            # After stock: the global lock order is stock, then numbers.
+            assert sim_owner is not None
+            sim_skus = {line.sku_id for line in sim_lines}
+            simcards.numbers_hold_for_order(
+                user_id=user_id, reference=f"order:{order.number}", until=order.expires_at,
+                lines=[(ol.pk, ol.recipient_msisdn) for ol in order_lines if ol.sku_id in sim_skus],
+                owner=sim_owner,
+            )  # fmt: skip
         Cart.objects.filter(user_id=user_id).delete()
         audit_record(action="order.created", object_type="order", object_id=order.number, actor_id=user_id,
                      after={"goods_fen": goods, "points_fen": points, "lines": len(cart_lines)})  # fmt: skip
@@ -319,6 +354,7 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         order.paid_at = timezone.now()
         order.save(update_fields=["status", "paid_at", "updated_at"])
         stock_commit(reference=f"order:{order.number}")
+        simcards.numbers_sell(reference=f"order:{order.number}")
         _lines_move(order, Fulfilment.READY)
         for listener in _paid_listeners:
             listener(order.number)
@@ -361,6 +397,7 @@ def _close_unpaid(order: Order, status: str, *, actor_id: int | None) -> None:
     order.save(update_fields=["status", "updated_at"])
     _lines_move(order, Fulfilment.CANCELLED)
     stock_release(reference=f"order:{order.number}")
+    simcards.numbers_release_order(reference=f"order:{order.number}")
     for intent in payment_selectors.intents_for(purpose=PURPOSE, reference=order.number):
         if intent.status in ("created", "pending"):
             payments.intent_cancel(public_id=intent.public_id, reason=status)

@@ -41,6 +41,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
             sku_id=_int(request.POST.get("sku"), 0),
             quantity=_int(request.POST.get("quantity"), 1),
             recipient=request.POST.get("recipient", ""),
+            sim_number=request.POST.get("sim_number", ""),
         )
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -36,13 +36,35 @@ def _uid(request: HttpRequest) -> int:
     return int(request.user.pk)  # type: ignore[arg-type]
 
 
+# Which checkout field a refusal belongs to (others are shown above the form).
+_ERROR_FIELDS = {
+    "INVALID_REAL_NAME": "id_name",
+    "INVALID_ID_NUMBER": "id_number",
+    "REAL_NAME_MISMATCH": "id_number",
+    "ID_NUMBER_LIMIT_REACHED": "id_number",
+    "REAL_NAME_REQUIRED": "id_number",
+}
+
+
+def _error_field(code: str) -> str | None:
+    if code in _ERROR_FIELDS:
+        return _ERROR_FIELDS[code]
+    return "points" if "POINTS" in code or code == "INVALID_ARGUMENT" else None
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
     cart = selectors.cart_view(owner=selectors.cart_owner(request))
     needs_shipping = selectors.cart_needs_shipping(cart=cart)
+    needs_real_name = any(line.is_sim for line in cart.lines)
     initial = {"checkout_key": secrets.token_urlsafe(24), "points": 0}
-    form = CheckoutForm(request.POST or None, initial=initial, needs_shipping=needs_shipping)
+    form = CheckoutForm(
+        request.POST or None,
+        initial=initial,
+        needs_shipping=needs_shipping,
+        needs_real_name=needs_real_name,
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -54,16 +76,18 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 if needs_shipping
                 else None
             )
+            real_name = (
+                services.RealNameInput(name=data["id_name"], id_number=data["id_number"])
+                if needs_real_name
+                else None
+            )
             try:
                 order = services.checkout_submit(
                     user_id=_uid(request), checkout_key=data["checkout_key"], shipping=shipping,
-                    points=data.get("points") or 0,
+                    points=data.get("points") or 0, real_name=real_name,
                 )  # fmt: skip
             except DomainError as exc:
-                form.add_error(
-                    "points" if "POINTS" in exc.code or exc.code == "INVALID_ARGUMENT" else None,
-                    exc.message,
-                )
+                form.add_error(_error_field(exc.code), exc.message)
                 status = exc.http_status
             else:
                 if order.status == "paid":
@@ -75,6 +99,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "cart": cart,
         "form": form,
         "needs_shipping": needs_shipping,
+        "needs_real_name": needs_real_name,
         "points_balance": payments.points_balance(user_id=_uid(request)),
     }
     return render(request, "orders/checkout.html", context, status=status)

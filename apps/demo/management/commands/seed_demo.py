@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from apps.demo import seed
 from apps.demo.cards_seed import seed_cards
 from apps.demo.catalog_seed import seed_catalog
+from apps.demo.sim_seed import seed_sim_pool
 
 
 class Command(BaseCommand):
@@ -14,6 +15,8 @@ class Command(BaseCommand):
         users = seed.seed_users()
         products = seed_catalog()
         seed_cards()
+        numbers = seed_sim_pool()
         self.stdout.write(
             self.style.SUCCESS(f"demo data ready: {users} new users, {products} new products")
         )
+        self.stdout.write(self.style.SUCCESS(f"SIM number pool: {numbers} new numbers"))

@@ -1,0 +1,152 @@
+"""A delivered SIM card's line is opened at the carrier under its owner, exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.carrier.errors import CarrierUnavailable
+from apps.fulfilment import sim
+from apps.orders import services as orders
+from apps.orders.services import CartOwner, RealNameInput, ShippingAddress
+from apps.payments import services as payments
+from apps.simcards.models import SimNumber
+from apps.simcards.tests.support import numbers, sim_product, unique_id_number, unique_number
+
+pytestmark = pytest.mark.django_db
+ADDRESS = ShippingAddress(name="张三", phone="13800138000", province="广东", city="广州", address="天河路1号")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Sold:
+    line_id: int
+    msisdn: str
+    id_number: str
+
+
+@pytest.fixture
+def sold(carrier_sandbox) -> Sold:
+    """A paid SIM card's order line, with a number and an ID no other test used (the sandbox
+    keeps the lines it opened for the whole session)."""
+    msisdn, id_number = "+86" + unique_number(), unique_id_number()
+    (number,) = numbers(msisdn[3:])
+    product = sim_product(price=1000)
+    buyer = User.objects.create_user("13800138000")
+    payments.points_grant(user_id=buyer.pk, points=200_000, key="sim", reason="test")
+    orders.cart_add(
+        owner=CartOwner(user_id=buyer.pk), sku_id=product.skus.get().pk, sim_number=msisdn
+    )
+    order = orders.checkout_submit(
+        user_id=buyer.pk, checkout_key="s", shipping=ADDRESS, points=1000 + number.premium_fen,
+        real_name=RealNameInput(name="张三", id_number=id_number),
+    )  # fmt: skip
+    assert SimNumber.objects.get().status == "sold"
+    return Sold(line_id=order.lines[0].id, msisdn=msisdn, id_number=id_number)
+
+
+def _subscriber(sandbox, sold: Sold) -> httpx.Response:
+    return httpx.get(
+        f"{sandbox.url}/carrier/v1/subscribers/{sold.msisdn}",
+        headers={"X-Api-Key": sandbox.api_key},
+    )
+
+
+def _registered(sandbox, sold: Sold) -> int:
+    """Numbers the register counts for the owner's ID (lines opened at the carrier)."""
+    return httpx.post(
+        f"{sandbox.url}/carrier/v1/identity/verify", json={"name": "张三", "id_number": sold.id_number},
+        headers={"X-Api-Key": sandbox.api_key},
+    ).json()["numbers_registered"]  # fmt: skip
+
+
+def test_activation_opens_the_line_once(sold, carrier_sandbox):
+    assert _subscriber(carrier_sandbox, sold).status_code == 404
+    assert sim.sim_activate(line_id=sold.line_id) == "activated"
+    body = _subscriber(carrier_sandbox, sold).json()
+    assert (body["status"], body["real_name_verified"], body["is_own_network"]) == (
+        "active",
+        True,
+        True,
+    )
+    number = SimNumber.objects.get()
+    assert (number.status, number.activation_attempts, number.activation_error) == ("active", 1, "")
+    assert number.activation_request_id.startswith("SA")
+    assert sim.sim_activate(line_id=sold.line_id) == "already_active"
+    assert _registered(carrier_sandbox, sold) == 1
+
+
+def test_a_lost_answer_is_checked_by_key_before_sending_again(sold, carrier_sandbox, settings):
+    settings.CARRIER_TIMEOUT_SECONDS = 0.5
+    carrier_sandbox.set_knobs(lost_response_rate=1.0, hang_ms=1500)
+    with pytest.raises(CarrierUnavailable):
+        sim.sim_activate(line_id=sold.line_id)  # applied, answer lost, by-key also lost
+    assert SimNumber.objects.get().status == "sold"
+    carrier_sandbox.set_knobs(lost_response_rate=0.0)
+    assert sim.sim_activate(line_id=sold.line_id) == "activated"
+    assert SimNumber.objects.get().activation_attempts == 2
+    assert _registered(carrier_sandbox, sold) == 1  # once, not twice
+
+
+def test_the_retry_sweep_finishes_an_activation_the_carrier_did_not_answer(
+    sold, carrier_sandbox, settings
+):
+    settings.CARRIER_TIMEOUT_SECONDS = 0.5
+    carrier_sandbox.set_knobs(error_rate=1.0)
+    with pytest.raises(CarrierUnavailable):
+        sim.sim_activate(line_id=sold.line_id)
+    assert sim.sim_activations_retry() == 0  # not idle long enough yet
+    SimNumber.objects.update(updated_at=timezone.now() - timedelta(minutes=2))
+    carrier_sandbox.set_knobs(error_rate=0.0)
+    assert sim.sim_activations_retry() == 1
+    assert SimNumber.objects.get().status == "active"
+    assert _registered(carrier_sandbox, sold) == 1
+
+
+def test_a_refusal_is_recorded_for_operators_and_nothing_is_opened(sold, carrier_sandbox):
+    carrier_sandbox.put_identity(sold.id_number, "李四")  # the register disagrees since checkout
+    assert sim.sim_activate(line_id=sold.line_id) == "refused:IDENTITY_MISMATCH"
+    number = SimNumber.objects.get()
+    assert number.status == "sold"
+    assert number.activation_error.startswith("IDENTITY_MISMATCH")
+    assert _subscriber(carrier_sandbox, sold).status_code == 404
+    SimNumber.objects.update(updated_at=timezone.now() - timedelta(minutes=2))
+    assert sim.sim_activations_retry() == 0  # refusals wait for an operator
+
+
+def test_the_delivered_listener_activates_a_sim_line_after_commit(
+    sold, carrier_sandbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        sim.sim_line_delivered(sold.line_id)
+    assert SimNumber.objects.get().status == "active"
+
+
+def test_other_lines_are_not_sim_cards(carrier_sandbox, django_capture_on_commit_callbacks):
+    assert sim.sim_activate(line_id=999_999) == "not_a_sim"
+    with django_capture_on_commit_callbacks() as callbacks:
+        sim.sim_line_delivered(999_999)
+    assert callbacks == []
+
+
+def test_an_operator_activates_from_the_workbench(sold, carrier_sandbox, client):
+    client.force_login(User.objects.create_superuser("13800000000", "pw"))
+    response = client.post(
+        "/admin/fulfilment/simactivation/",
+        {"action": "activate", "_selected_action": [SimNumber.objects.get().pk]},
+    )
+    assert response.status_code == 302
+    assert SimNumber.objects.get().status == "active"
+
+
+def test_delivering_the_card_activates_its_number_through_the_orders_hook(
+    sold, carrier_sandbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        orders.order_line_fulfilment_set(line_id=sold.line_id, status="delivered")
+    assert SimNumber.objects.get().status == "active"
+    assert _registered(carrier_sandbox, sold) == 1
