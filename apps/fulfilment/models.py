@@ -127,3 +127,7 @@ class Card(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+# Bulk distribution keeps its tables in its own module; Django finds them through this import.
+from apps.fulfilment.bulk.models import BulkBatch, BulkRow, EnterpriseTopUp  # noqa: E402, F401

@@ -25,3 +25,11 @@ def job_deliver_task(self: Task, job_id: int) -> str:
 def jobs_retry_stuck_task() -> int:
     """Beat, every minute."""
     return services.jobs_retry_stuck()
+
+
+# The worker imports this module only; importing the bulk tasks here registers them too.
+from apps.fulfilment.bulk.tasks import (  # noqa: E402, F401
+    bulk_batch_dispatch_task,
+    bulk_rows_deliver_task,
+    bulk_rows_retry_stuck_task,
+)
