@@ -17,12 +17,14 @@ api_v1 = [
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.orders.api.urls")),
     path("", include("apps.payments.api.urls")),
+    path("", include("apps.fulfilment.bulk.api.urls")),
 ]
 
 urlpatterns = [
     path("", include("apps.catalog.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.fulfilment.urls")),
+    path("enterprise/bulk/", include("apps.fulfilment.bulk.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("payments/", include("apps.payments.urls")),

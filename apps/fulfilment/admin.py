@@ -100,3 +100,7 @@ class CardAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+# Bulk distribution registers its workbench pages from its own module.
+import apps.fulfilment.bulk.admin  # noqa: E402, F401

@@ -256,7 +256,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "fulfilment-retry": {"task": "apps.fulfilment.tasks.jobs_retry_stuck_task", "schedule": 60.0},
-    "bulk-retry": {"task": "apps.fulfilment.bulk.tasks.bulk_rows_retry_stuck_task", "schedule": 60.0},
+    "bulk-retry": {
+        "task": "apps.fulfilment.bulk.tasks.bulk_rows_retry_stuck_task",
+        "schedule": 60.0,
+    },
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
