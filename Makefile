@@ -48,7 +48,7 @@ bench: install-dev
 	$(PY) -m loadtests.run
 
 worker: install
-	$(BIN)/celery -A config worker -l info --concurrency $${WORKER_CONCURRENCY:-4}
+	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}
 
 beat: install
 	$(BIN)/celery -A config beat -l info
