@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
@@ -282,12 +282,32 @@ def bulk_batch_retry_failed(*, batch_no: str, owner_id: int | None, actor_id: in
     return len(rows)
 
 
-def bulk_rows_retry_stuck(*, older_than_seconds: int = 120, limit: int = 1000) -> int:
-    """Beat: send again rows left waiting or in flight (a worker died, the carrier was down);
-    rows past ``MAX_ATTEMPTS`` fail and their price is released."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+def bulk_rows_retry_stuck(
+    *, older_than_seconds: int = 120, waiting_seconds: int = 1800, limit: int = 1000
+) -> int:
+    """Beat: send again rows stuck in flight for ``older_than_seconds`` (a worker died, the
+    carrier was down) and rows still waiting after ``waiting_seconds`` in a batch where nothing
+    moved for ``older_than_seconds`` (a lost task); a long queue is not stuck, so a batch still
+    making progress is left alone. Rows past ``MAX_ATTEMPTS`` fail and their price is released.
+    Safe to overlap with the workers: each row is re-checked under its lock."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=older_than_seconds)
+    candidates = BulkRow.objects.filter(
+        Q(status=RowStatus.DELIVERING, updated_at__lt=cutoff)
+        | Q(status=RowStatus.PENDING, updated_at__lt=now - timedelta(seconds=waiting_seconds))
+    )
+    batch_ids = set(candidates.values_list("batch_id", flat=True)[:limit])
+    busy = set(
+        BulkRow.objects.filter(
+            batch_id__in=batch_ids,
+            updated_at__gte=cutoff,
+            status__in=[RowStatus.DELIVERING, RowStatus.DELIVERED, RowStatus.FAILED],
+        )
+        .values_list("batch_id", flat=True)
+        .distinct()
+    )
     rows = list(
-        BulkRow.objects.filter(status__in=BulkRow.OPEN, updated_at__lt=cutoff)
+        candidates.filter(batch_id__in=batch_ids - busy)
         .order_by("updated_at").values_list("pk", "batch_id", "attempts")[:limit]
     )  # fmt: skip
     by_batch: dict[int, list[int]] = {}

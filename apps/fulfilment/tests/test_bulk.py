@@ -229,3 +229,41 @@ def test_topup_is_once_per_reference(arranged):
     assert again.journal_id is not None
     assert billing.prepaid_balance(enterprise_id=arranged.pk).available_fen == 10_000
     assert AuditEvent.objects.filter(action="bulk.enterprise_topup").count() == 1
+
+
+def test_the_sweep_finishes_rows_left_in_flight_and_fails_those_out_of_attempts(
+    arranged, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    created = services.bulk_batch_create(owner_id=arranged.pk, file_name="a.csv", content=FILE)
+    # As if a worker died mid-row: rows 2 and 3 in flight for ten minutes, row 3 out of attempts.
+    old = timezone.now() - timedelta(minutes=10)
+    rows = BulkRow.objects.filter(batch__batch_no=created.batch_no)
+    rows.filter(row_no__in=[2, 3, 7]).update(status="delivering", attempts=1, updated_at=old)
+    rows.filter(row_no=3).update(attempts=services.MAX_ATTEMPTS)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.bulk_rows_retry_stuck() == 3
+    assert [(n, s, e) for n, _, s, e, _ in _rows(created.batch_no)] == [
+        (2, "delivered", ""), (3, "failed", "CARRIER_UNAVAILABLE"), (4, "invalid", "INVALID_PHONE_NUMBER"),
+        (5, "invalid", "UNKNOWN_PACK"), (6, "invalid", "DUPLICATE_OF_LINE_2"), (7, "failed", "SUBSCRIBER_NOT_ACTIVE"),
+    ]  # fmt: skip
+    assert sandbox_packs("+8613800138002", created.batch_no) == []
+    assert BulkBatch.objects.get(batch_no=created.batch_no).status == "completed"
+    balance = billing.prepaid_balance(enterprise_id=arranged.pk)
+    assert (balance.available_fen, balance.held_fen) == (10_000 - 500, 0)
+
+
+def test_the_sweep_leaves_a_batch_that_is_still_moving(arranged):
+    created = services.bulk_batch_create(owner_id=arranged.pk, file_name="a.csv", content=FILE)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    rows = BulkRow.objects.filter(batch__batch_no=created.batch_no)
+    rows.filter(row_no=2).update(updated_at=timezone.now() - timedelta(hours=1))  # waiting long
+    rows.filter(row_no=3).update(status="delivered")  # but another row just moved
+    assert services.bulk_rows_retry_stuck() == 0
+    assert rows.get(row_no=2).status == "pending"
