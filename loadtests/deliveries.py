@@ -202,6 +202,16 @@ def _make_batch(numbers: list[str], sku_code: str, tag: str) -> str:
     ).batch_no
 
 
+def _given_up(path: str, ref: Any) -> int:
+    """Deliveries that ended without being delivered (the carrier stayed unavailable)."""
+    from apps.fulfilment.bulk.models import BulkRow
+    from apps.fulfilment.models import FulfilmentJob
+
+    if path == "orders":
+        return FulfilmentJob.objects.filter(pk__in=ref, status__in=["failed", "refunded"]).count()
+    return BulkRow.objects.filter(batch__batch_no=ref, status="failed").count()
+
+
 def _finished(path: str, ref: Any) -> tuple[int, Any, Any]:
     """How many deliveries are done, and the first and last delivery's time."""
     from django.db.models import Count, Max, Min
@@ -269,7 +279,7 @@ def measure(*, env: dict[str, str], pool: str, concurrency: int, path: str, numb
             if done and base_done < 0:
                 # The worker's CPU from here on, not its start-up (Django and the app imports).
                 base_done, base_cpu = done, _cpu_seconds(worker.pid)
-            if done >= len(numbers):
+            if done >= len(numbers) or done + _given_up(path, ref) >= len(numbers):
                 break
             time.sleep(0.25)
         cpu = _cpu_seconds(worker.pid) - base_cpu
@@ -284,6 +294,7 @@ def measure(*, env: dict[str, str], pool: str, concurrency: int, path: str, numb
     span = (last - first).total_seconds() if done > 1 else float("nan")
     return {
         "deliveries": done,
+        "given_up": _given_up(path, ref),
         "deliveries_per_s": (done - 1) / span if span else float("nan"),
         "with_sms_per_s": len(numbers) / sms_seconds,
         "worker_cpu_ms_per_delivery": 1000 * cpu / max(done - base_done, 1),
