@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install install-dev run test lint format bench stop messages worker beat clean
+.PHONY: help install install-dev run test lint format bench bench-deliveries stop messages worker beat clean
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
@@ -47,8 +47,11 @@ format: install-dev
 bench: install-dev
 	$(PY) -m loadtests.run
 
+bench-deliveries: install-dev
+	$(PY) -m loadtests.deliveries
+
 worker: install
-	$(BIN)/celery -A config worker -l info --concurrency $${WORKER_CONCURRENCY:-4}
+	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}
 
 beat: install
 	$(BIN)/celery -A config beat -l info

@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("apps.payments.api.urls")),
     path("", include("apps.fulfilment.api.urls")),
     path("me/line/", include("apps.fulfilment.line.api_urls")),
+    path("", include("apps.fulfilment.bulk.api.urls")),
 ]
 
 urlpatterns = [
@@ -26,6 +27,7 @@ urlpatterns = [
     path("", include("apps.orders.urls")),
     path("", include("apps.fulfilment.urls")),
     path("", include("apps.simcards.urls")),
+    path("enterprise/bulk/", include("apps.fulfilment.bulk.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("my/line/", include("apps.fulfilment.line.urls")),
     path("carrier/", include("apps.carrier.urls")),

@@ -22,6 +22,7 @@ class Role(models.TextChoices):
     CHANNEL = "channel", _("Channel partner")
     OPERATOR = "operator", _("Operator")
     FINANCE = "finance", _("Finance")
+    ENTERPRISE = "enterprise", _("Enterprise")
 
 
 class UserManager(BaseUserManager["User"]):

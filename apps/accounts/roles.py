@@ -26,6 +26,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_apitoken",
         "carrier.view_*",
         "core.view_auditevent",
+        "core.view_deadletter",
+        "core.change_deadletter",
     ],
     Role.FINANCE: [
         "catalog.view_*",

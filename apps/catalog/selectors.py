@@ -536,3 +536,31 @@ def sku_delivery_spec(*, sku_id: int) -> DeliverySpec | None:
         return None
     product = sku.product
     return DeliverySpec(product.pk, product.product_type.code, product.attributes)
+
+
+@dataclass(frozen=True)
+class DataPackSpec:
+    """A data-pack SKU as bulk distribution needs it: what to provision and its price."""
+
+    code: str
+    name: str
+    price_fen: int
+    volume: str  # as the product states it: "1GB", "500MB"
+    validity_days: int
+
+
+def data_packs_by_code(*, codes: list[str]) -> dict[str, DataPackSpec]:
+    """Active data-pack SKUs by SKU code (one query); unknown or inactive codes are missing."""
+    rows = Sku.objects.filter(
+        code__in=codes, is_active=True, product__product_type__code="data_pack"
+    ).select_related("product")
+    return {
+        s.code: DataPackSpec(
+            code=s.code,
+            name=f"{s.product.name} {s.name}".strip(),
+            price_fen=s.price_fen,
+            volume=str(s.product.attributes.get("volume", "")),
+            validity_days=int(s.product.attributes.get("validity_days", 0) or 0),
+        )
+        for s in rows
+    }

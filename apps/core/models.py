@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
@@ -41,3 +42,39 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class DeadLetter(models.Model):
+    """A Celery task that ended in an error after its retries: kept for an operator to retry
+    (re-enqueue with the same arguments) or discard."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RETRIED = "retried", _("Re-enqueued")
+        DISCARDED = "discarded", _("Discarded")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.OPEN: frozenset({Status.RETRIED, Status.DISCARDED}),
+        Status.RETRIED: frozenset(),
+        Status.DISCARDED: frozenset(),
+    }
+
+    task_name = models.CharField(max_length=200, db_index=True)
+    task_id = models.CharField(max_length=64, unique=True)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    exception = models.TextField()
+    traceback = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(help_text="Runs of the task, the first included")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.task_id}"

@@ -8,10 +8,12 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from apps.accounts.models import Role, User
+from apps.fulfilment.bulk.billing import enterprise_topup
 from apps.payments.services import points_grant
 
 # Demo staff sign in at /admin/ with a password; consumers sign in with an SMS code.
 DEMO_POINTS = 1_000_000  # ¥10,000: enough to pay for any demo product in points
+DEMO_PREPAID_FEN = 100_000  # ¥1,000 on the demo enterprise's prepaid account, for bulk packs
 DEMO_PASSWORD = "carrierhub-demo"  # noqa: S105 - a published demo login, never used in production
 
 
@@ -29,6 +31,7 @@ DEMO_USERS = (
     DemoUser("+8613800000001", "财务", (Role.FINANCE,), staff=True),
     DemoUser("+8613800138000", "演示用户", (Role.CONSUMER,)),
     DemoUser("+8613900139000", "内容提供商演示", (Role.CONTENT_PROVIDER, Role.CONSUMER)),
+    DemoUser("+8613900139001", "企业演示", (Role.ENTERPRISE,)),
 )
 
 
@@ -61,4 +64,7 @@ def seed_users() -> int:
                 key=f"demo:{demo.phone}:{DEMO_POINTS}",
                 reason="演示积分",
             )
+        if Role.ENTERPRISE in demo.roles:
+            enterprise_topup(enterprise_id=user.pk, amount_fen=DEMO_PREPAID_FEN,
+                             reference=f"DEMO-{demo.phone[1:]}-{DEMO_PREPAID_FEN}", actor_id=None)  # fmt: skip
     return created

@@ -290,6 +290,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.fulfilment.tasks.sim_activations_retry_task",
         "schedule": 60.0,
     },
+    "bulk-retry": {
+        "task": "apps.fulfilment.bulk.tasks.bulk_rows_retry_stuck_task",
+        "schedule": 60.0,
+    },
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)

@@ -1,0 +1,41 @@
+"""What bulk distribution refuses, each with its machine-readable code."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import Conflict, DomainError, InvalidArgument, NotFound
+
+
+class BulkFileInvalid(InvalidArgument):
+    code = "BULK_FILE_INVALID"
+    default_message = _(
+        "The file could not be read as CSV or XLSX with a number and a pack column."
+    )
+
+
+class BulkBatchNotFound(NotFound):
+    code = "BULK_BATCH_NOT_FOUND"
+    default_message = _("No such bulk distribution batch.")
+
+
+class BulkBatchBusy(Conflict):
+    code = "BULK_BATCH_RUNNING"
+    default_message = _("The batch is still running; retry its failed rows once it has finished.")
+
+
+class NothingToRetry(Conflict):
+    code = "BULK_NOTHING_TO_RETRY"
+    default_message = _("The batch has no failed rows.")
+
+
+class InsufficientPrepaidBalance(DomainError):
+    code = "INSUFFICIENT_PREPAID_BALANCE"
+    http_status = 402
+    default_message = _("The enterprise account's prepaid balance does not cover these rows.")
+
+
+class NotAnEnterprise(DomainError):
+    code = "NOT_AN_ENTERPRISE"
+    http_status = 403
+    default_message = _("Bulk distribution is for enterprise and partner accounts.")
