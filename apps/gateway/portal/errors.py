@@ -62,25 +62,24 @@ class AppNotFound(NotFound):
     default_message = _("No such app.")
 
 
+class InvalidAppName(InvalidArgument):
+    code = "INVALID_APP_NAME"
+    default_message = _("Give the app a name of at most 100 characters.")
+
+
+class AppNameTaken(Conflict):
+    code = "APP_NAME_TAKEN"
+    default_message = _("Your company already has an app with this name.")
+
+
 class AppStateConflict(Conflict):
     code = "APP_STATE_CONFLICT"
     default_message = _("The app is not in a state that allows this.")
 
 
-class ProductionNotApproved(DomainError):
-    code = "PRODUCTION_NOT_APPROVED"
-    http_status = 403
-    default_message = _("Production access has not been approved for this app.")
-
-
 class PackageNotFound(NotFound):
     code = "PACKAGE_NOT_FOUND"
     default_message = _("No such capability package.")
-
-
-class PackageNotOffered(Conflict):
-    code = "PACKAGE_NOT_OFFERED"
-    default_message = _("This package is not offered for the app's environment.")
 
 
 class AlreadySubscribed(Conflict):
