@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import redis
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from apps.core.redis import get_redis
@@ -48,7 +48,6 @@ class CredentialRow:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
-    last_used_at: datetime | None
 
     @property
     def active(self) -> bool:
@@ -63,7 +62,7 @@ def credentials_of(*, app_id: int, include_revoked: bool = True) -> list[Credent
     if not include_revoked:
         rows = rows.filter(revoked_at__isnull=True)
     rows = rows.order_by(
-        "environment", "-revoked_at__isnull", "-created_at", "-pk"
+        "environment", F("revoked_at").desc(nulls_first=True), "-created_at", "-pk"
     )  # fmt: skip
     return [
         CredentialRow(
@@ -74,7 +73,6 @@ def credentials_of(*, app_id: int, include_revoked: bool = True) -> list[Credent
             created_at=c.created_at,
             expires_at=c.expires_at,
             revoked_at=c.revoked_at,
-            last_used_at=getattr(c, "last_used_at", None),
         )
         for c in rows
     ]

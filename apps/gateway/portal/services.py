@@ -8,6 +8,7 @@ row; never the other way round. Credentials and subscriptions have their own mod
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -19,7 +20,7 @@ from apps.core.audit import audit_record, audited_transition
 from apps.core.locks import advisory_xact_lock
 from apps.core.phone import normalize_phone
 from apps.gateway.context import app_context_invalidate
-from apps.gateway.models import App, Partner
+from apps.gateway.models import App, Environment, Partner
 from apps.gateway.portal.errors import (
     AppNameTaken,
     AppNotFound,
@@ -39,8 +40,13 @@ from apps.gateway.portal.validators import (
     normalize_ip_allow_list,
     normalize_licence_number,
 )
+from apps.gateway.services import IssuedCredential, credential_issue
 
 MAX_REASON_LENGTH = 500
+# A credential lives a year; on rotation the old one keeps working for a day, long enough
+# to roll the new secret out to every server, then expires by itself.
+CREDENTIAL_TTL = timedelta(days=365)
+ROTATION_GRACE = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -106,14 +112,14 @@ def partner_register(*, user_id: int, **details: str) -> Partner:
         if mine is None:
             partner = Partner.objects.create(owner_id=user_id, **clean.__dict__)
             audit_record(
-                action="partner.registered", object_type="partner", object_id=partner.pk,
+                action="gateway_partner.registered", object_type="gateway_partner", object_id=partner.pk,
                 actor_id=user_id, after={"status": partner.status, **clean.as_audit()},
             )  # fmt: skip
             return partner
         for field, value in clean.__dict__.items():
             setattr(mine, field, value)
         audited_transition(
-            mine, Partner.Status.PENDING, object_type="partner", object_id=mine.pk,
+            mine, Partner.Status.PENDING, object_type="gateway_partner", object_id=mine.pk,
             refused=lambda d: PartnerStateConflict(details=d), actor_id=user_id,
             after=clean.as_audit(),
         )  # fmt: skip
@@ -139,7 +145,7 @@ def partner_review(*, partner_id: int, approve: bool, reason: str = "", actor_id
         partner = Partner.objects.select_for_update().get(pk=partner_id)
         to = Partner.Status.APPROVED if approve else Partner.Status.REJECTED
         audited_transition(
-            partner, to, object_type="partner", object_id=partner.pk,
+            partner, to, object_type="gateway_partner", object_id=partner.pk,
             refused=lambda d: PartnerStateConflict(details=d), actor_id=actor_id,
             after={"reason": reason} if reason else None,
         )  # fmt: skip
@@ -204,6 +210,12 @@ def _app_audit(app: App) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class NewApp:
+    app: App
+    credential: IssuedCredential  # sandbox; its secret is shown once
+
+
 def app_create(
     *,
     user_id: int,
@@ -211,11 +223,12 @@ def app_create(
     description: str = "",
     callback_urls: list[str] | None = None,
     ip_allowlist: list[str] | None = None,
-) -> App:
-    """Create an app for the user's approved company (sandbox only until production is approved).
+) -> NewApp:
+    """Create an app for the user's approved company with its first sandbox credential.
 
-    Locks the partner row so names are checked one app at a time; the unique index on
-    (partner, name) is the backstop.
+    Production needs an operator's approval later. Locks the partner row so names are checked
+    one app at a time (the unique index on (partner, name) is the backstop), then the app row
+    (gwcore's credential issue); app and credential commit together.
     """
     clean = app_settings_clean(
         name=name,
@@ -229,10 +242,16 @@ def app_create(
             raise AppNameTaken()
         app = App.objects.create(partner=partner, **clean.__dict__)
         audit_record(
-            action="app.created", object_type="app", object_id=app.pk, actor_id=user_id,
+            action="gateway_app.created", object_type="gateway_app", object_id=app.pk, actor_id=user_id,
             after={"partner_id": partner.pk, **_app_audit(app)},
         )  # fmt: skip
-    return app
+        credential = credential_issue(
+            app_id=app.pk,
+            environment=Environment.SANDBOX,
+            expires_at=timezone.now() + CREDENTIAL_TTL,
+            actor_id=user_id,
+        )
+    return NewApp(app=app, credential=credential)
 
 
 def app_update(
@@ -266,7 +285,7 @@ def app_update(
         after = _app_audit(app)
         if before != after:
             audit_record(
-                action="app.updated", object_type="app", object_id=app.pk, actor_id=user_id,
+                action="gateway_app.updated", object_type="gateway_app", object_id=app.pk, actor_id=user_id,
                 before=before, after=after,
             )  # fmt: skip
             app_context_invalidate(app_id=app.pk)
@@ -314,8 +333,8 @@ def app_production_review(*, app_id: int, approve: bool, reason: str = "", actor
 
 def _production_move(app: App, to: str, *, actor_id: int, reason: str = "") -> None:
     audited_transition(
-        app, to, object_type="app", object_id=app.pk, field="production_status",
-        action_prefix="app.production", transitions=App.PRODUCTION_TRANSITIONS,
+        app, to, object_type="gateway_app", object_id=app.pk, field="production_status",
+        action_prefix="gateway_app.production", transitions=App.PRODUCTION_TRANSITIONS,
         refused=lambda d: AppStateConflict(details=d), actor_id=actor_id,
         after={"reason": reason} if reason else None,
     )  # fmt: skip

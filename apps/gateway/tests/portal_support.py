@@ -39,4 +39,4 @@ def approved_partner(user=None, **overrides):
 
 def partner_app(partner=None, name="短信通知"):
     partner = partner or approved_partner()
-    return services.app_create(user_id=partner.owner_id, name=name)
+    return services.app_create(user_id=partner.owner_id, name=name).app

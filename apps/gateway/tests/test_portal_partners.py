@@ -56,7 +56,7 @@ def test_registration_is_normalised_pending_and_audited():
     )
     assert partner.contact_phone == "+8613912345678"
     assert partner.owner_id == user.pk
-    assert _events("partner", partner.pk) == [("partner.registered", user.pk)]
+    assert _events("gateway_partner", partner.pk) == [("gateway_partner.registered", user.pk)]
     assert not user.groups.filter(name="partner").exists()
 
 
@@ -96,9 +96,9 @@ def test_approval_grants_the_partner_role_once_and_is_audited():
     assert partner.owner.groups.filter(name="partner").exists()
     with pytest.raises(PartnerStateConflict):
         services.partner_review(partner_id=partner.pk, approve=True, actor_id=staff.pk)
-    assert _events("partner", partner.pk) == [
-        ("partner.registered", partner.owner_id),
-        ("partner.approved", staff.pk),
+    assert _events("gateway_partner", partner.pk) == [
+        ("gateway_partner.registered", partner.owner_id),
+        ("gateway_partner.approved", staff.pk),
     ]
     assert _events("user", partner.owner_id) == [("user.role_granted", staff.pk)]
 
@@ -115,7 +115,7 @@ def test_rejection_needs_a_reason_frees_the_licence_and_allows_resubmission():
     partner.refresh_from_db()
     assert (partner.status, partner.reject_reason) == ("rejected", "营业执照照片不清晰")
     assert not partner.owner.groups.filter(name="partner").exists()
-    event = AuditEvent.objects.get(action="partner.rejected")
+    event = AuditEvent.objects.get(action="gateway_partner.rejected")
     assert event.after == {"status": "rejected", "reason": "营业执照照片不清晰"}
 
     again = services.partner_register(
@@ -129,7 +129,10 @@ def test_rejection_needs_a_reason_frees_the_licence_and_allows_resubmission():
         "",
     )
     assert Partner.objects.count() == 1
-    assert _events("partner", partner.pk)[-1] == ("partner.pending", partner.owner_id)
+    assert _events("gateway_partner", partner.pk)[-1] == (
+        "gateway_partner.pending",
+        partner.owner_id,
+    )
 
 
 def test_a_rejected_companys_licence_can_be_registered_by_someone_else():
@@ -159,12 +162,12 @@ def test_app_settings_are_validated_and_audited():
         description="验证码",
         callback_urls=["https://cb.example.com/sms", "http://127.0.0.1:9000/cb"],
         ip_allowlist=["203.0.113.0/24", "198.51.100.7"],
-    )
+    ).app
     app.refresh_from_db()
     assert (app.name, app.production_status) == ("短信 通知", "none")
     assert app.callback_urls == ["https://cb.example.com/sms", "http://127.0.0.1:9000/cb"]
     assert app.ip_allowlist == ["203.0.113.0/24", "198.51.100.7/32"]
-    assert _events("app", app.pk) == [("app.created", partner.owner_id)]
+    assert _events("gateway_app", app.pk) == [("gateway_app.created", partner.owner_id)]
 
     with pytest.raises(InvalidCallbackUrl):
         services.app_update(
@@ -182,7 +185,7 @@ def test_app_settings_are_validated_and_audited():
         user_id=partner.owner_id, app_id=app.pk, name="短信 通知", description="",
         callback_urls=[], ip_allowlist=["10.0.0.0/8"],
     )  # fmt: skip
-    updated = AuditEvent.objects.get(action="app.updated")
+    updated = AuditEvent.objects.get(action="gateway_app.updated")
     assert updated.before["ip_allowlist"] == ["203.0.113.0/24", "198.51.100.7/32"]
     assert updated.after == {
         "name": "短信 通知",
@@ -229,12 +232,12 @@ def test_production_request_review_and_audit():
     app.refresh_from_db()
     assert (app.production_status, app.production_reviewed_by_id) == ("approved", staff.pk)
     assert app.production_reject_reason == ""
-    assert _events("app", app.pk) == [
-        ("app.created", partner.owner_id),
-        ("app.production.requested", partner.owner_id),
-        ("app.production.rejected", staff.pk),
-        ("app.production.requested", partner.owner_id),
-        ("app.production.approved", staff.pk),
+    assert _events("gateway_app", app.pk) == [
+        ("gateway_app.created", partner.owner_id),
+        ("gateway_app.production.requested", partner.owner_id),
+        ("gateway_app.production.rejected", staff.pk),
+        ("gateway_app.production.requested", partner.owner_id),
+        ("gateway_app.production.approved", staff.pk),
     ]
     with pytest.raises(AppStateConflict):  # approving or rejecting again
         services.app_production_review(app_id=app.pk, approve=False, reason="x", actor_id=staff.pk)

@@ -9,14 +9,9 @@ from apps.core.models import AuditEvent
 from apps.gateway.context import context_load
 from apps.gateway.limits import Outcome, limits_check
 from apps.gateway.models import Package, Subscription, UsageHourly
-from apps.gateway.portal.errors import (
-    AlreadySubscribed,
-    AppNotFound,
-    PackageNotFound,
-    SubscriptionNotFound,
-)
+from apps.gateway.portal.access import app_subscribe, app_unsubscribe
+from apps.gateway.portal.errors import AppNotFound, PackageNotFound, SubscriptionNotFound
 from apps.gateway.portal.selectors import subscriptions_of
-from apps.gateway.portal.subscriptions import subscription_cancel, subscription_create
 from apps.gateway.portal.usage import usage_report
 from apps.gateway.tests.portal_support import OTHER_LICENCE, approved_partner, partner_app
 
@@ -41,9 +36,10 @@ def test_subscribe_count_quota_and_unsubscribe():
     _package()
     app = partner_app()
     owner = app.partner.owner_id
-    sub = subscription_create(user_id=owner, app_id=app.pk, package_code="sms-trial")
-    with pytest.raises(AlreadySubscribed):
-        subscription_create(user_id=owner, app_id=app.pk, package_code="sms-trial")
+    sub_id = app_subscribe(user_id=owner, app_id=app.pk, package_code="sms-trial")
+    # Subscribing twice is the same subscription.
+    assert app_subscribe(user_id=owner, app_id=app.pk, package_code="sms-trial") == sub_id
+    sub = Subscription.objects.get()
     context = context_load(app.pk)
     now = datetime.now(tz=SH)
     for n in range(4):
@@ -62,41 +58,40 @@ def test_subscribe_count_quota_and_unsubscribe():
     quota = {q.environment: (q.limit, q.used, q.remaining) for q in row.quota}
     assert quota == {"sandbox": (3, 3, 0), "production": (3, 0, 3)}
 
-    subscription_cancel(user_id=owner, app_id=app.pk, package_code="sms-trial")
+    app_unsubscribe(user_id=owner, app_id=app.pk, package_code="sms-trial")
     sub.refresh_from_db()
-    assert sub.status == "cancelled" and sub.ends_at is not None
+    assert sub.status == "cancelled"
     assert subscriptions_of(app_id=app.pk) == []
     with pytest.raises(SubscriptionNotFound):
-        subscription_cancel(user_id=owner, app_id=app.pk, package_code="sms-trial")
+        app_unsubscribe(user_id=owner, app_id=app.pk, package_code="sms-trial")
     actions = list(
-        AuditEvent.objects.filter(object_type="subscription", object_id=str(sub.pk))
+        AuditEvent.objects.filter(object_type="gateway_subscription", object_id=str(sub.pk))
         .order_by("id")
         .values_list("action", flat=True)
     )
-    assert actions == ["subscription.created", "subscription.cancelled"]
+    assert actions == ["gateway_subscription.active", "gateway_subscription.cancelled"]
     # Subscribing again after a cancellation starts a new subscription.
-    again = subscription_create(user_id=owner, app_id=app.pk, package_code="sms-trial")
-    assert again.pk != sub.pk
+    assert app_subscribe(user_id=owner, app_id=app.pk, package_code="sms-trial") != sub.pk
 
 
 def test_unknown_inactive_or_foreign_subscriptions_are_refused():
     _package(is_active=False)
     app = partner_app()
     with pytest.raises(PackageNotFound):
-        subscription_create(user_id=app.partner.owner_id, app_id=app.pk, package_code="sms-trial")
+        app_subscribe(user_id=app.partner.owner_id, app_id=app.pk, package_code="sms-trial")
     with pytest.raises(PackageNotFound):
-        subscription_create(user_id=app.partner.owner_id, app_id=app.pk, package_code="nope")
+        app_subscribe(user_id=app.partner.owner_id, app_id=app.pk, package_code="nope")
     Package.objects.filter(code="sms-trial").update(is_active=True)
     stranger = approved_partner(licence_number=OTHER_LICENCE)
     with pytest.raises(AppNotFound):
-        subscription_create(user_id=stranger.owner_id, app_id=app.pk, package_code="sms-trial")
+        app_subscribe(user_id=stranger.owner_id, app_id=app.pk, package_code="sms-trial")
     assert Subscription.objects.count() == 0
 
 
 def test_unlimited_quota_has_no_remaining():
     _package(code="unlimited", quota_calls=None)
     app = partner_app()
-    subscription_create(user_id=app.partner.owner_id, app_id=app.pk, package_code="unlimited")
+    app_subscribe(user_id=app.partner.owner_id, app_id=app.pk, package_code="unlimited")
     [row] = subscriptions_of(app_id=app.pk)
     assert [(q.limit, q.used, q.remaining) for q in row.quota] == [(None, 0, None)] * 2
 
@@ -104,7 +99,7 @@ def test_unlimited_quota_has_no_remaining():
 def test_quota_reads_none_when_redis_is_down(redis_down):
     _package()
     app = partner_app()
-    subscription_create(user_id=app.partner.owner_id, app_id=app.pk, package_code="sms-trial")
+    app_subscribe(user_id=app.partner.owner_id, app_id=app.pk, package_code="sms-trial")
     [row] = subscriptions_of(app_id=app.pk)
     assert [(q.used, q.remaining) for q in row.quota] == [(None, None)] * 2
 
