@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("apps.catalog.api.urls")),
     path("", include("apps.orders.api.urls")),
     path("", include("apps.payments.api.urls")),
+    path("developer/", include("apps.gateway.api.portal_urls")),
 ]
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("", include("apps.orders.urls")),
     path("", include("apps.fulfilment.urls")),
     path("accounts/", include("apps.accounts.urls")),
+    path("developer/", include("apps.gateway.portal.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("payments/", include("apps.payments.urls")),
     path("api/v1/", include(api_v1)),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.gateway.models import LATENCY_BUCKETS_MS, UsageHourly
 
@@ -90,16 +91,16 @@ class UsageReport:
         return {
             "labels": [p.label for p in self.points],
             "datasets": [
-                {"label": "calls", "data": [p.calls for p in self.points], "kind": "bar"},
-                {"label": "errors", "data": [p.errors for p in self.points], "kind": "bar"},
+                {"label": _("Calls"), "data": [p.calls for p in self.points], "kind": "bar"},
+                {"label": _("Errors"), "data": [p.errors for p in self.points], "kind": "bar"},
                 {
-                    "label": "avg ms",
+                    "label": _("Average latency (ms)"),
                     "data": [p.avg_latency_ms for p in self.points],
                     "kind": "line",
                     "axis": "ms",
                 },
                 {
-                    "label": "p95 ms",
+                    "label": _("p95 latency (ms)"),
                     "data": [p.p95_latency_ms for p in self.points],
                     "kind": "line",
                     "axis": "ms",

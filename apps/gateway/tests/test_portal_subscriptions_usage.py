@@ -4,6 +4,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from apps.core.models import AuditEvent
 from apps.gateway.context import context_load
@@ -167,7 +168,13 @@ def test_usage_by_day_and_hour_exact_numbers():
     assert [p.label for p in hourly.points] == [f"11-27 {h:02d}:00" for h in range(9, 16)]
     assert [p.calls for p in hourly.points] == [10, 0, 0, 0, 0, 0, 27]  # both environments
     assert hourly.points[-1].avg_latency_ms == round(107_000 / 27 / 1000, 2)
-    chart = hourly.chart()
+    with translation.override("en"):
+        chart = hourly.chart()
     assert chart["labels"][-1] == "11-27 15:00"
-    assert [d["label"] for d in chart["datasets"]] == ["calls", "errors", "avg ms", "p95 ms"]
+    assert [d["label"] for d in chart["datasets"]] == [
+        "Calls",
+        "Errors",
+        "Average latency (ms)",
+        "p95 latency (ms)",
+    ]
     assert chart["datasets"][0]["data"] == [10, 0, 0, 0, 0, 0, 27]
