@@ -26,6 +26,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.change_apitoken",
         "carrier.view_*",
         "core.view_auditevent",
+        # Capability gateway: review partners and production access, define packages,
+        # revoke credentials; partner data itself is only changed through actions.
+        "gateway.view_*",
+        "gateway.change_partner",
+        "gateway.change_app",
+        "gateway.change_credential",
+        "gateway.add_package",
+        "gateway.change_package",
     ],
     Role.FINANCE: [
         "catalog.view_*",

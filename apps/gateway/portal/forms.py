@@ -73,7 +73,6 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason (shown to the partner)"),
         max_length=500,
-        required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
 

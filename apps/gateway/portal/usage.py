@@ -121,14 +121,15 @@ def _step(granularity: str) -> timedelta:
 
 def usage_report(
     *,
-    app_ids: list[int],
+    app_ids: list[int] | None,
     granularity: str = "day",
     periods: int = 7,
     capability: str | None = None,
     environment: str | None = None,
     now: datetime | None = None,
 ) -> UsageReport:
-    """Calls, errors and latency of these apps over the last ``periods`` hours or days.
+    """Calls, errors and latency of these apps (``None``: all) over the last ``periods`` hours
+    or days.
 
     Buckets are Asia/Shanghai hours or days, the current one included, each present even
     without calls (zeros), oldest first. Latency is the platform's own time: the average from
@@ -142,7 +143,9 @@ def usage_report(
     last = _floor(now, granularity)
     first = last - step * (periods - 1)
     end = last + step
-    rows = UsageHourly.objects.filter(app_id__in=app_ids, hour__gte=first, hour__lt=end)
+    rows = UsageHourly.objects.filter(hour__gte=first, hour__lt=end)
+    if app_ids is not None:
+        rows = rows.filter(app_id__in=app_ids)
     if capability:
         rows = rows.filter(capability=capability)
     if environment:
