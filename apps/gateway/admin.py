@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -45,7 +46,7 @@ def _decide(
             "form": form,
             "action": request.POST.get("action", ""),
             "opts": modeladmin.model._meta,
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         }
         return TemplateResponse(request, "admin/gateway/decision.html", context)
     reason = "" if approve else form.cleaned_data["reason"]
@@ -124,11 +125,14 @@ def _production_review(pk: int, approve: bool, reason: str, actor_id: int) -> ob
     )
 
 
+_CREDENTIAL_COLUMNS = ("client_id", "environment", "slot", "secret_hint", "created_at",
+                       "expires_at", "revoked_at")  # fmt: skip
+
+
 class CredentialInline(admin.TabularInline):
     model = Credential
-    fields = ["client_id", "environment", "slot", "secret_hint", "created_at", "expires_at",
-              "revoked_at"]  # fmt: skip
-    readonly_fields = fields
+    fields = _CREDENTIAL_COLUMNS
+    readonly_fields = _CREDENTIAL_COLUMNS
     extra = 0
     can_delete = False
     show_change_link = True
@@ -140,7 +144,7 @@ class CredentialInline(admin.TabularInline):
 class SubscriptionInline(admin.TabularInline):
     model = Subscription
     fields = ["package", "status", "starts_at", "ends_at"]
-    readonly_fields = fields
+    readonly_fields = ["package", "status", "starts_at", "ends_at"]
     extra = 0
     can_delete = False
 
