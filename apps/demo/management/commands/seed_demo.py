@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from apps.demo import seed
 from apps.demo.catalog_seed import seed_catalog
+from apps.demo.gateway_seed import seed_gateway
 
 
 class Command(BaseCommand):
@@ -12,6 +13,10 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         users = seed.seed_users()
         products = seed_catalog()
+        packages = seed_gateway()
         self.stdout.write(
-            self.style.SUCCESS(f"demo data ready: {users} new users, {products} new products")
+            self.style.SUCCESS(
+                f"demo data ready: {users} new users, {products} new products, "
+                f"{packages} new capability packages"
+            )
         )
