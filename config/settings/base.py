@@ -258,6 +258,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "fulfilment-retry": {"task": "apps.fulfilment.tasks.jobs_retry_stuck_task", "schedule": 60.0},
     "gateway-meter-drain": {"task": "apps.gateway.tasks.meter_drain_task", "schedule": 30.0},
+    "gateway-partitions": {
+        "task": "apps.gateway.tasks.callrecord_partitions_task",
+        "schedule": 86400.0,
+    },
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
@@ -271,3 +275,5 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # (empty: open, for a scraper on a private network).
 GATEWAY_TOKEN_TTL_SECONDS = env.int("GATEWAY_TOKEN_TTL_SECONDS", default=300)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Raw call records are kept this many months (whole monthly partitions are dropped).
+GATEWAY_CALLRECORD_RETENTION_MONTHS = env.int("GATEWAY_CALLRECORD_RETENTION_MONTHS", default=13)
