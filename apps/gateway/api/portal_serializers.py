@@ -153,7 +153,7 @@ class UsagePointOutput(serializers.Serializer):
     errors = serializers.IntegerField()  # type: ignore[assignment]
     throttled = serializers.IntegerField()
     avg_latency_ms = serializers.FloatField(allow_null=True)
-    p95_latency_ms = serializers.IntegerField(allow_null=True, help_text="a histogram bound")
+    p95_latency_ms = serializers.FloatField(allow_null=True, help_text="from the histogram")
 
 
 class CapabilityTotalOutput(serializers.Serializer):
@@ -161,7 +161,7 @@ class CapabilityTotalOutput(serializers.Serializer):
     calls = serializers.IntegerField()
     errors = serializers.IntegerField()  # type: ignore[assignment]
     avg_latency_ms = serializers.FloatField(allow_null=True)
-    p95_latency_ms = serializers.IntegerField(allow_null=True)
+    p95_latency_ms = serializers.FloatField(allow_null=True)
 
 
 class UsageOutput(serializers.Serializer):

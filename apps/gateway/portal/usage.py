@@ -1,4 +1,9 @@
-"""Usage charts: an app's calls, errors and latency per hour or per day, from the hourly rollup."""
+"""Usage charts: an app's calls, errors and latency per hour or per day, from the hourly rollup.
+
+gwcore's ``selectors.usage_series`` answers per capability; the charts also need every
+capability of a bucket together, with one p95 from the summed histograms, so this sums the
+rollup rows itself and takes gwcore's percentile rule.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.gateway.models import LATENCY_BUCKETS_MS, UsageHourly
+from apps.gateway.selectors import latency_percentile
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 GRANULARITIES = ("hour", "day")
@@ -38,20 +44,9 @@ class _Sum:
         return round(self.latency_sum_us / self.calls / 1000, 2) if self.calls else None
 
     @property
-    def p95_latency_ms(self) -> int | None:
-        """The upper bound of the histogram bucket holding the 95th percentile call.
-
-        ``None`` without calls; above the last bound it is reported as that bound.
-        """
-        total = sum(self.buckets)
-        if not total:
-            return None
-        threshold, seen = 0.95 * total, 0
-        for i, count in enumerate(self.buckets):
-            seen += count
-            if seen >= threshold:
-                return LATENCY_BUCKETS_MS[min(i, len(LATENCY_BUCKETS_MS) - 1)]
-        return LATENCY_BUCKETS_MS[-1]
+    def p95_latency_ms(self) -> float | None:
+        """Interpolated in the histogram bucket that holds it (gwcore's rule, as in the API)."""
+        return latency_percentile(self.buckets, 0.95)
 
 
 @dataclass(frozen=True)
@@ -62,7 +57,7 @@ class UsagePoint:
     errors: int
     throttled: int
     avg_latency_ms: float | None
-    p95_latency_ms: int | None
+    p95_latency_ms: float | None
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,7 @@ class CapabilityTotal:
     calls: int
     errors: int
     avg_latency_ms: float | None
-    p95_latency_ms: int | None
+    p95_latency_ms: float | None
 
 
 @dataclass(frozen=True)

@@ -153,9 +153,10 @@ def test_usage_by_day_and_hour_exact_numbers():
     ]
     assert (daily.calls, daily.errors) == (40, 9)
     today = daily.points[-1]
-    # (30,000 + 100,000 + 8,000) µs over 34 calls; 95 % of 34 is 32.3: the 33rd call is in the 5 ms bucket.
-    assert (today.avg_latency_ms, today.p95_latency_ms) == (4.06, 5)
-    assert daily.points[0].p95_latency_ms == 5000  # all beyond the last bound
+    # (30,000 + 100,000 + 8,000) µs over 34 calls. 95 % of 34 is 32.3: 13 calls are under
+    # 2 ms, 20 in (2, 5] ms, so 2 + 3 x (32.3 - 13) / 20 = 4.895 ms.
+    assert (today.avg_latency_ms, today.p95_latency_ms) == (4.06, 4.895)
+    assert daily.points[0].p95_latency_ms == 5000.0  # all beyond the last bound
     assert (daily.points[1].avg_latency_ms, daily.points[1].p95_latency_ms) == (None, None)
     assert [(c.capability, c.calls, c.errors) for c in daily.by_capability] == [
         ("sms", 36, 7),
