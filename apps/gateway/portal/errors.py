@@ -82,11 +82,6 @@ class PackageNotFound(NotFound):
     default_message = _("No such capability package.")
 
 
-class AlreadySubscribed(Conflict):
-    code = "ALREADY_SUBSCRIBED"
-    default_message = _("The app already subscribes to this package.")
-
-
 class SubscriptionNotFound(NotFound):
     code = "SUBSCRIPTION_NOT_FOUND"
     default_message = _("The app does not subscribe to this package.")
