@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.gateway.capabilities_catalog import Capability
 from apps.gateway.models import LATENCY_BUCKETS_MS, UsageHourly
 from apps.gateway.selectors import latency_percentile
 
@@ -63,6 +64,7 @@ class UsagePoint:
 @dataclass(frozen=True)
 class CapabilityTotal:
     capability: str
+    label: str
     calls: int
     errors: int
     avg_latency_ms: float | None
@@ -169,8 +171,11 @@ def usage_report(
             )
         )
         cursor += step
+    labels = dict(Capability.choices)
     by_capability = [
-        CapabilityTotal(code, s.calls, s.errors, s.avg_latency_ms, s.p95_latency_ms)
+        CapabilityTotal(
+            code, str(labels.get(code, code)), s.calls, s.errors, s.avg_latency_ms, s.p95_latency_ms
+        )
         for code, s in sorted(per_capability.items(), key=lambda item: (-item[1].calls, item[0]))
     ]
     return UsageReport(
