@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("apps.orders.api.urls")),
     path("", include("apps.payments.api.urls")),
     path("developer/", include("apps.gateway.api.portal_urls")),
+    path("", include("apps.fulfilment.api.urls")),
 ]
 
 urlpatterns = [

@@ -524,3 +524,12 @@ def delivery_specs(*, product_ids: list[int]) -> dict[int, DeliverySpec]:
         .only("id", "attributes", "product_type__code")
     )
     return {p.pk: DeliverySpec(p.pk, p.product_type.code, p.attributes) for p in rows}
+
+
+def sku_delivery_spec(*, sku_id: int) -> DeliverySpec | None:
+    """The delivery spec of a SKU's product, on sale or not; None for an unknown SKU."""
+    sku = Sku.objects.select_related("product__product_type").filter(pk=sku_id).first()
+    if sku is None:
+        return None
+    product = sku.product
+    return DeliverySpec(product.pk, product.product_type.code, product.attributes)

@@ -7,6 +7,7 @@ catalog version on commit; cached pages are keyed by that version, so they go st
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -318,6 +319,28 @@ def _stock_settle(*, reference: str, to: str) -> int:
             )
         _stock_changed({sku.product_id for sku in skus.values()})
     return units
+
+
+def stock_on_hand_set(*, sku_id: int, on_hand: Callable[[], int], reason: str) -> int:
+    """Set a stock-tracking SKU's stock on hand to ``on_hand()``, computed under its row lock.
+
+    For goods whose stock is counted elsewhere (cards sold online: the unsold cards). The
+    count is taken after the SKU row is locked, so a payment committing stock and taking the
+    goods in one transaction is either fully counted or not at all. Never below what is held
+    for unpaid orders (those then fail to be delivered and are refunded). Returns the value set.
+    """
+    with transaction.atomic():
+        sku = Sku.objects.select_for_update().filter(pk=sku_id, tracks_stock=True).first()
+        if sku is None:
+            return 0
+        before = sku.stock_on_hand
+        sku.stock_on_hand = max(on_hand(), sku.stock_reserved)
+        if sku.stock_on_hand != before:
+            sku.save(update_fields=["stock_on_hand"])
+            audit_record(action="stock.set", object_type="sku", object_id=sku.pk,
+                         before={"on_hand": before}, after={"on_hand": sku.stock_on_hand, "reason": reason})  # fmt: skip
+            _stock_changed({sku.product_id})
+    return sku.stock_on_hand
 
 
 def _stock_changed(product_ids: set[int]) -> None:

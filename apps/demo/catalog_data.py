@@ -95,6 +95,31 @@ PRODUCT_TYPES = [
         True,
         [{"key": "points", "label": "积分", "type": "int", "unit": "分", "required": True}],
     ),
+    (
+        "e_card",
+        "电子卡密",
+        "electronic",
+        False,
+        [
+            {
+                "key": "card_kind",
+                "label": "卡种",
+                "type": "choice",
+                "choices": ["recharge", "data", "points"],
+                "required": True,
+            },
+            {"key": "face_value", "label": "面值", "type": "int", "unit": "元", "required": False},
+            {"key": "volume", "label": "流量", "type": "str", "required": False},
+            {
+                "key": "validity_days",
+                "label": "有效期",
+                "type": "int",
+                "unit": "天",
+                "required": False,
+            },
+            {"key": "points", "label": "积分", "type": "int", "unit": "分", "required": False},
+        ],
+    ),
     ("game", "游戏", "digital", False, [BILLING]),
     ("video", "视频", "digital", False, [BILLING]),
     ("reading", "阅读", "digital", False, [BILLING]),
@@ -398,3 +423,12 @@ MERCH = [
     ("随身WiFi 5G", "5G pocket WiFi", 49900),
     ("和家亲 智能摄像头", "Smart home camera", 15900),
 ]
+
+# Cards sold online as number + PIN (product type e_card): (category, SKU code, name, name_en,
+# price in fen, attributes). Their stock is the unsold cards of their online batches.
+E_CARDS = [
+    ("airtime", "ECARD-RC-50", "话费充值卡密 50元", "Airtime card code 50 yuan", 4980, {"card_kind": "recharge", "face_value": 50}),
+    ("airtime", "ECARD-RC-100", "话费充值卡密 100元", "Airtime card code 100 yuan", 9950, {"card_kind": "recharge", "face_value": 100}),
+    ("data", "ECARD-DATA-5GB", "流量卡密 5GB 30天", "Data card code 5GB 30 days", 3000, {"card_kind": "data", "volume": "5GB", "validity_days": 30}),
+    ("points", "ECARD-PTS-1000", "积分卡密 1000分", "Point card code 1000 points", 1000, {"card_kind": "points", "points": 1000}),
+]  # fmt: skip

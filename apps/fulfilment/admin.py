@@ -1,4 +1,4 @@
-"""Workbench: fulfilment jobs, with a retry action for operators."""
+"""Workbench: fulfilment jobs, with a retry action for operators (cards: ``admin_cards``)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from apps.carrier.errors import CarrierUnavailable
-from apps.core.errors import DomainError
-from apps.fulfilment import cards, services
-from apps.fulfilment.models import Card, CardBatch, FulfilmentJob
+from apps.fulfilment import admin_cards, services
+from apps.fulfilment.models import FulfilmentJob
+
+__all__ = ["admin_cards"]  # registers the card batches and cards
 
 
 @admin.register(FulfilmentJob)
@@ -47,56 +48,3 @@ class FulfilmentJobAdmin(admin.ModelAdmin):
                 messages.info(request, f"{job_id}: {services.job_deliver(job_id=job_id)}")
             except CarrierUnavailable as exc:
                 messages.warning(request, f"{job_id}: {exc.code}")
-
-
-@admin.register(CardBatch)
-class CardBatchAdmin(admin.ModelAdmin):
-    list_display = ["batch_no", "face_value_fen", "quantity", "status", "expires_at", "created_at"]
-    list_filter = ["status"]
-    search_fields = ["batch_no"]
-    readonly_fields = [f.name for f in CardBatch._meta.fields]
-    actions = ["freeze", "unfreeze", "void"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # generate_cards writes the PINs once, to a file
-
-    def _set(self, request: HttpRequest, queryset: QuerySet[CardBatch], status: str) -> None:
-        for batch in queryset:
-            try:
-                cards.card_batch_set_status(
-                    batch_id=batch.pk, status=status, actor_id=request.user.pk
-                )
-            except DomainError as exc:
-                messages.warning(request, f"{batch.batch_no}: {exc.message}")
-
-    @admin.action(description=_("Freeze selected batches"), permissions=["change"])
-    def freeze(self, request: HttpRequest, queryset: QuerySet[CardBatch]) -> None:
-        self._set(request, queryset, CardBatch.Status.FROZEN)
-
-    @admin.action(description=_("Unfreeze selected batches"), permissions=["change"])
-    def unfreeze(self, request: HttpRequest, queryset: QuerySet[CardBatch]) -> None:
-        self._set(request, queryset, CardBatch.Status.ACTIVE)
-
-    @admin.action(description=_("Void selected batches"), permissions=["change"])
-    def void(self, request: HttpRequest, queryset: QuerySet[CardBatch]) -> None:
-        self._set(request, queryset, CardBatch.Status.VOIDED)
-
-
-@admin.register(Card)
-class CardAdmin(admin.ModelAdmin):
-    list_display = ["number", "batch", "status", "wrong_pins", "redeemed_msisdn", "redeemed_at"]
-    list_filter = ["status"]
-    search_fields = ["number", "redeemed_msisdn"]
-    exclude = ["pin_hash"]
-    readonly_fields = [
-        "batch",
-        "number",
-        "status",
-        "wrong_pins",
-        "redeemed_msisdn",
-        "redeemed_by",
-        "redeemed_at",
-    ]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

@@ -14,6 +14,7 @@ class FulfilmentJob(models.Model):
     class Kind(models.TextChoices):
         AIRTIME = "airtime", _("Airtime top-up")
         DATA_PACK = "data_pack", _("Data pack")
+        CARD = "card", _("Cards (number and PIN)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -75,55 +76,135 @@ class FulfilmentJob(models.Model):
 
 
 class CardBatch(models.Model):
-    """Recharge cards printed together: a face value, a count, a validity."""
+    """Cards generated together: one kind and value, a count, a validity, a channel.
+
+    A ``print`` batch's numbers and PINs are written once, to a file held encrypted until one
+    operator downloads it for the print shop. An ``online`` batch is sold in the mall as one
+    SKU: its PINs are kept encrypted per card so that each buyer can read theirs.
+    """
+
+    class Kind(models.TextChoices):
+        RECHARGE = "recharge", _("Recharge card")
+        DATA = "data", _("Data card")
+        POINTS = "points", _("Point card")
+
+    class Channel(models.TextChoices):
+        PRINT = "print", _("Printed")
+        ONLINE = "online", _("Sold online")
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         FROZEN = "frozen", _("Frozen")
         VOIDED = "voided", _("Voided")
 
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.ACTIVE: frozenset({Status.FROZEN, Status.VOIDED}),
+        Status.FROZEN: frozenset({Status.ACTIVE, Status.VOIDED}),
+        Status.VOIDED: frozenset(),
+    }
+
     batch_no = models.CharField(max_length=20, unique=True)
-    face_value_fen = models.BigIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.RECHARGE)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.PRINT)
+    face_value_fen = models.BigIntegerField(default=0, help_text="Recharge cards")
+    volume_mb = models.PositiveIntegerField(default=0, help_text="Data cards")
+    validity_days = models.PositiveIntegerField(default=0, help_text="Data cards")
+    points = models.PositiveIntegerField(default=0, help_text="Point cards")
+    sku_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The SKU an online batch sells"
+    )
     quantity = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     expires_at = models.DateTimeField()
+    created_by = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The printable file (numbers and PINs), Fernet-encrypted; emptied by its one download.
+    print_file = models.TextField(blank=True, editable=False)
+    print_file_taken_at = models.DateTimeField(null=True, blank=True)
+    print_file_taken_by = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("card batch")
         verbose_name_plural = _("card batches")
+        permissions = [("download_print_file", _("Can download a batch's print file, once"))]
         constraints = [
             models.CheckConstraint(
-                condition=Q(face_value_fen__gt=0) & Q(quantity__gt=0),
-                name="fulfilment_card_batch_positive",
-            )
+                condition=Q(quantity__gt=0)
+                & (
+                    Q(kind="recharge", face_value_fen__gt=0)
+                    | Q(kind="data", volume_mb__gt=0, validity_days__gt=0)
+                    | Q(kind="points", points__gt=0)
+                ),
+                name="fulfilment_card_batch_value",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel="print", sku_id__isnull=True)
+                | Q(channel="online", sku_id__isnull=False),
+                name="fulfilment_card_batch_online_sku",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.batch_no
 
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
 
 class Card(models.Model):
-    """One recharge card: its number is public, its PIN is kept only as a keyed hash."""
+    """One card: its number is public, its PIN is kept as a keyed hash (and, for a card of an
+    online batch, encrypted, so that its buyer can read it)."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
         REDEEMING = "redeeming", _("Being redeemed")
         REDEEMED = "redeemed", _("Redeemed")
         LOCKED = "locked", _("Locked after wrong PINs")
+        FROZEN = "frozen", _("Frozen")
+        VOIDED = "voided", _("Voided")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.ACTIVE: frozenset({Status.REDEEMING, Status.REDEEMED, Status.LOCKED, Status.FROZEN, Status.VOIDED}),
+        Status.REDEEMING: frozenset({Status.REDEEMING, Status.REDEEMED, Status.ACTIVE}),
+        Status.LOCKED: frozenset({Status.ACTIVE, Status.FROZEN, Status.VOIDED}),
+        Status.FROZEN: frozenset({Status.ACTIVE, Status.VOIDED}),
+        Status.REDEEMED: frozenset(),
+        Status.VOIDED: frozenset(),
+    }  # fmt: skip
 
     batch = models.ForeignKey(CardBatch, on_delete=models.PROTECT, related_name="cards")
     number = models.CharField(max_length=20, unique=True)
     pin_hash = models.CharField(max_length=64)
+    pin_encrypted = models.TextField(blank=True, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     wrong_pins = models.PositiveSmallIntegerField(default=0)
     redeemed_msisdn = models.CharField(max_length=20, blank=True)
     redeemed_by = models.BigIntegerField(null=True, blank=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
+    sold_line_id = models.BigIntegerField(null=True, blank=True, help_text="Order line (online)")
+    sold_user_id = models.BigIntegerField(null=True, blank=True)
+    sold_order_number = models.CharField(max_length=24, blank=True, db_index=True)
+    sold_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("recharge card")
-        verbose_name_plural = _("recharge cards")
+        verbose_name = _("card")
+        verbose_name_plural = _("cards")
+        indexes = [
+            models.Index(
+                fields=["batch", "id"],
+                name="fulfilment_card_unsold",
+                condition=Q(status="active", sold_line_id__isnull=True),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sold_line_id__isnull=True) | Q(sold_user_id__isnull=False),
+                name="fulfilment_card_sold_to_someone",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]

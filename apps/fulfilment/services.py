@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts.selectors import user_profile
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.carrier.services import provision_once, sms_queue
 from apps.catalog.selectors import delivery_specs
@@ -23,10 +24,13 @@ from apps.core.audit import audited_transition
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 from apps.core.tasks import enqueue_on_commit
+from apps.fulfilment.cards.batches import CARD_PRODUCT_TYPE
+from apps.fulfilment.cards.sales import cards_allocate
 from apps.fulfilment.models import FulfilmentJob
 from apps.orders import selectors as order_selectors
 from apps.orders.models import OrderLine
 from apps.orders.services import order_line_fulfilment_set
+from apps.orders.services.orders import OrderLineView
 from apps.payments.services import refund_automatic
 
 logger = logging.getLogger(__name__)
@@ -60,6 +64,9 @@ def jobs_create_for_order(order_number: str) -> None:
     specs = delivery_specs(product_ids=[line.product_id for line in order.lines])
     for line in order.lines:
         spec = specs.get(line.product_id)
+        if spec is not None and spec.type_code == CARD_PRODUCT_TYPE:
+            _card_job_create(order_number=order_number, user_id=order.user_id, line=line)
+            continue
         kind = TYPE_KINDS.get(spec.type_code) if spec else None
         if spec is None or kind is None or not line.recipient:
             continue
@@ -78,6 +85,47 @@ def jobs_create_for_order(order_number: str) -> None:
             from apps.fulfilment.tasks import job_deliver_task  # the task module imports this one
 
             enqueue_on_commit(job_deliver_task, job.pk)
+
+
+def _card_job_create(*, order_number: str, user_id: int, line: OrderLineView) -> None:
+    """A job for a line of cards; the cards are taken now, in the transaction that commits the
+    SKU's stock, so stock and sellable cards stay equal. The job finishes after commit."""
+    job, created = FulfilmentJob.objects.get_or_create(
+        order_line_id=line.id,
+        defaults={"order_number": order_number, "kind": FulfilmentJob.Kind.CARD, "msisdn": "",
+                  "units": line.quantity, "refund_fen": line.total_fen},
+    )  # fmt: skip
+    if not created:
+        return
+    job.delivered_units = cards_allocate(line_id=line.id, sku_id=line.sku_id, units=line.quantity,
+                                         user_id=user_id, order_number=order_number)  # fmt: skip
+    job.save(update_fields=["delivered_units", "updated_at"])
+    from apps.fulfilment.tasks import job_deliver_task  # the task module imports this one
+
+    enqueue_on_commit(job_deliver_task, job.pk)
+
+
+def _card_job_deliver(job: FulfilmentJob) -> bool:
+    """Finish a card job (job row locked): take any cards still missing; True when the line has
+    all its cards (job and line delivered), False when it must fail for want of cards."""
+    line = OrderLine.objects.select_related("order").get(pk=job.order_line_id)
+    job.delivered_units = cards_allocate(line_id=line.pk, sku_id=line.sku_id, units=job.units,
+                                         user_id=line.order.user_id, order_number=job.order_number)  # fmt: skip
+    if job.status == Status.PENDING:
+        _move(job, Status.DELIVERING, attempt=job.attempts + 1)
+        job.attempts += 1
+    if job.delivered_units < job.units:
+        job.save(update_fields=["status", "attempts", "delivered_units", "updated_at"])
+        return False
+    _move(job, Status.DELIVERED, cards=job.delivered_units)
+    job.last_error = ""
+    job.save(update_fields=["status", "attempts", "delivered_units", "last_error", "updated_at"])
+    order_line_fulfilment_set(line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERED)
+    # The buyer is told where to read the cards; a PIN never travels by SMS.
+    sms_queue(msisdn=user_profile(user_id=line.order.user_id).phone, purpose="notice",
+              text=_("[CarrierHub] The cards of order %(order)s are ready: open the order to see their numbers and PINs.")
+              % {"order": job.order_number})  # fmt: skip
+    return True
 
 
 def _move(job: FulfilmentJob, status: str, **after: object) -> None:
@@ -110,6 +158,14 @@ def job_deliver(*, job_id: int) -> str:
             job.last_error = "ORDER_REFUNDED"
             job.save(update_fields=["status", "last_error", "updated_at"])
             return Status.REFUNDED
+        if job.kind == FulfilmentJob.Kind.CARD:
+            # No carrier call: the cards are taken, or the line fails, in this transaction.
+            if _card_job_deliver(job):
+                return Status.DELIVERED
+            order_line_fulfilment_set(
+                line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERING
+            )
+            return job_fail(job_id=job.pk, reason="CARDS_SOLD_OUT")
         _move(job, Status.DELIVERING, attempt=job.attempts + 1)
         job.attempts += 1
         job.save(update_fields=["status", "attempts", "updated_at"])

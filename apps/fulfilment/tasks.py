@@ -25,3 +25,12 @@ def job_deliver_task(self: Task, job_id: int) -> str:
 def jobs_retry_stuck_task() -> int:
     """Beat, every minute."""
     return services.jobs_retry_stuck()
+
+
+@shared_task(acks_late=True)
+def cards_housekeeping_task() -> dict[str, int]:
+    """Beat, every minute: finish interrupted card redemptions, recount cards sold online."""
+    from apps.fulfilment.cards.batches import cards_stock_sync_all
+    from apps.fulfilment.cards.redeem import cards_finish_interrupted
+
+    return {"finished": cards_finish_interrupted(), "skus": cards_stock_sync_all()}

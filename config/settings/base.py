@@ -257,6 +257,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "fulfilment-retry": {"task": "apps.fulfilment.tasks.jobs_retry_stuck_task", "schedule": 60.0},
+    "cards-housekeeping": {
+        "task": "apps.fulfilment.tasks.cards_housekeeping_task",
+        "schedule": 60.0,
+    },
     "gateway-meter-drain": {"task": "apps.gateway.tasks.meter_drain_task", "schedule": 30.0},
     "gateway-partitions": {
         "task": "apps.gateway.tasks.callrecord_partitions_task",

@@ -31,12 +31,13 @@ def _balance(sandbox) -> int:
 
 
 def _batch(quantity: int = 3, face: int = 10_000):
-    batch, printable = cards.card_batch_create(
-        face_value_fen=face,
+    batch = cards.card_batch_create(
+        value=cards.CardValue(kind="recharge", face_value_fen=face),
         quantity=quantity,
         expires_at=timezone.now() + timedelta(days=365),
         actor_id=None,
     )
+    _name, printable = cards.card_batch_print_file_take(batch_id=batch.pk, actor_id=None)
     rows = list(csv.DictReader(io.StringIO(printable.decode("utf-8-sig"))))
     return batch, rows
 
@@ -202,9 +203,41 @@ def test_the_redeem_page_and_the_command(line, client, tmp_path):
         "/cards/redeem/", {"card_number": row["card_number"], "pin": "1", "msisdn": "13800138666"}
     )
     assert bad.status_code == 400
-    good = client.post(
+    quote = client.post(
         "/cards/redeem/",
         {"card_number": row["card_number"], "pin": row["pin"], "msisdn": "13800138666"},
     )
+    assert quote.status_code == 200
+    assert "¥50.00" in quote.content.decode()
+    assert _balance(line) == 0  # shown, not used yet
+    token = quote.context["form"].initial["confirm_token"]
+    good = client.post("/cards/redeem/", {"confirm_token": token})
     assert good.status_code == 302
     assert _balance(line) == 5000
+    again = client.post("/cards/redeem/", {"confirm_token": token})
+    assert again.status_code == 302
+    assert _balance(line) == 5000
+
+
+@pytest.mark.django_db
+def test_the_beat_finishes_an_interrupted_redemption_once(line, settings):
+    from apps.fulfilment.cards.redeem import cards_finish_interrupted
+
+    settings.CARRIER_TIMEOUT_SECONDS = 0.5
+    _, rows = _batch()
+    card = rows[0]
+    line.set_knobs(lost_response_rate=1.0, hang_ms=1500)
+    with pytest.raises(CarrierUnavailable):
+        cards.card_redeem(
+            number=card["card_number"],
+            pin=card["pin"],
+            msisdn="13800138666",
+            user_id=None,
+            client_ip="10.3.9.1",
+        )
+    line.set_knobs(lost_response_rate=0.0, hang_ms=0)
+    assert cards_finish_interrupted() == 1
+    assert _balance(line) == 10_000
+    assert Card.objects.get(number=card["card_number"]).status == "redeemed"
+    assert cards_finish_interrupted() == 0
+    assert _balance(line) == 10_000

@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
 from apps.gateway import metering, metrics, signing, tokens
+from apps.gateway.api.schema import CapabilityAutoSchema
 from apps.gateway.context import (
     AppContext,
     CredentialEntry,
@@ -56,13 +57,18 @@ class CapabilityView(APIView):
     capability: ClassVar[str]  # "sim-swap": limit/quota/metering key and Prometheus label
     scope: ClassVar[str]  # "sim-swap:check": a bearer token must carry it
     input_serializer: ClassVar[type[serializers.Serializer] | None] = None
+    # For the OpenAPI document only: the success body (or extend_schema(responses=...)).
+    output_serializer: ClassVar[type[serializers.Serializer] | None] = None
     writes: ClassVar[bool] = False  # True: refuse 503 when Redis is down; False: pass, alarm
     idempotent: ClassVar[bool] = False  # True: honour Idempotency-Key or body clientCorrelator
 
     authentication_classes: list[type] = []
     permission_classes: list[type] = []
+    schema = CapabilityAutoSchema()
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
+        """Do the operation for ``request.gateway_app`` with the validated ``data`` (path
+        arguments are in ``self.kwargs``); raise ``CapabilityError`` to refuse."""
         raise NotImplementedError
 
     # --- the pipeline -----------------------------------------------------------------------
@@ -74,9 +80,17 @@ class CapabilityView(APIView):
         self._gateway_app: GatewayApp | None = None
         self._limits: LimitDecision | None = None
         self._error_code = ""
-        response = super().dispatch(request, *args, **kwargs)
-        elapsed = time.perf_counter() - started
-        metrics.observe(self.capability, response.status_code, elapsed)
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+        except Exception:
+            # An unexpected failure becomes Django's 500 page; it is still a call to count.
+            self._record(500, "INTERNAL", time.perf_counter() - started)
+            raise
+        self._record(response.status_code, self._error_code, time.perf_counter() - started)
+        return response
+
+    def _record(self, status_code: int, error_code: str, elapsed: float) -> None:
+        metrics.observe(self.capability, status_code, elapsed)
         if self._gateway_app is not None:
             metering.meter_record(
                 call_id=self._call_id,
@@ -86,12 +100,11 @@ class CapabilityView(APIView):
                 subscription_id=self._limits.subscription.id
                 if self._limits and self._limits.subscription
                 else None,
-                status_code=response.status_code,
-                error_code=self._error_code,
+                status_code=status_code,
+                error_code=error_code,
                 latency_us=int(elapsed * 1_000_000),
                 correlator=self._correlator,
             )
-        return response
 
     def operation_name(self) -> str:
         """The operation recorded with each call: the view's name unless a subclass says."""

@@ -84,6 +84,7 @@ class OrderLineView:
     recipient: str
     fulfilment: str
     fulfilment_label: str
+    sku_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def order_view(order: Order) -> OrderView:
                 id=line.pk, product_id=line.product_id, product_name=line.product_name, sku_name=line.sku_name,
                 kind=line.kind, unit_price_fen=line.unit_price_fen, quantity=line.quantity, total_fen=line.total_fen,
                 recipient=line.recipient_msisdn, fulfilment=line.fulfilment,
-                fulfilment_label=str(Fulfilment(line.fulfilment).label),
+                fulfilment_label=str(Fulfilment(line.fulfilment).label), sku_id=line.sku_id,
             )
             for line in order.lines.all()
         ],
@@ -269,6 +270,16 @@ def order_paid_listen(listener: Callable[[str], None]) -> None:
         _paid_listeners.append(listener)
 
 
+_refunded_listeners: list[Callable[[str], None]] = []
+
+
+def order_refunded_listen(listener: Callable[[str], None]) -> None:
+    """``listener(order_number)`` runs in the transaction that marks the order refunded (what
+    was delivered must be taken back, e.g. cards voided); no network calls."""
+    if listener not in _refunded_listeners:
+        _refunded_listeners.append(listener)
+
+
 def order_line_fulfilment_set(*, line_id: int, status: str, note: str = "") -> None:
     """Move one line's fulfilment along its transition table (fulfilment calls this). Locks
     the line; a move the table does not allow raises ``OrderStateConflict``."""
@@ -324,6 +335,8 @@ def payment_refunded(fact: RefundFact) -> None:
         _move(order, Status.REFUNDED, refunded_fen=order.refunded_fen)
         fields.append("status")
         _lines_move(order, Fulfilment.REFUNDED)
+        for listener in _refunded_listeners:
+            listener(order.number)
     order.save(update_fields=fields)
 
 

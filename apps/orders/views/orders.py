@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,6 +20,15 @@ from apps.orders import selectors, services
 from apps.orders.forms import CheckoutForm, PayForm
 from apps.orders.services import ShippingAddress
 from apps.payments import services as payments
+
+# Sections that higher layers add to the buyer's order page (fulfilment: the cards bought):
+# ``render(request, order_number)`` returns safe HTML, or "" for nothing.
+_detail_sections: list[Callable[[HttpRequest, str], str]] = []
+
+
+def order_detail_section_register(render: Callable[[HttpRequest, str], str]) -> None:
+    if render not in _detail_sections:
+        _detail_sections.append(render)
 
 
 def _uid(request: HttpRequest) -> int:
@@ -134,7 +144,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _order_or_404(request, number)
     context = {"order": order, "timeline": selectors.order_timeline(number=number),
-               "refunds": selectors.order_refunds(number=number)}  # fmt: skip
+               "refunds": selectors.order_refunds(number=number),
+               "sections": [html for render_section in _detail_sections if (html := render_section(request, number))]}  # fmt: skip
     return render(request, "orders/detail.html", context)
 
 

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from apps.demo import seed
+from apps.demo.cards_seed import seed_cards
 from apps.demo.catalog_seed import seed_catalog
 from apps.demo.gateway_seed import seed_gateway
 
@@ -14,6 +15,7 @@ class Command(BaseCommand):
         users = seed.seed_users()
         products = seed_catalog()
         packages = seed_gateway()
+        seed_cards()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready: {users} new users, {products} new products, "

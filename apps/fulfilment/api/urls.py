@@ -1,0 +1,14 @@
+"""Card API routes under /api/v1/."""
+
+from django.urls import path
+
+from apps.fulfilment.api import views
+
+app_name = "fulfilment-api"
+
+urlpatterns = [
+    path("cards/redeem/quote/", views.CardQuoteApi.as_view(), name="card-quote"),
+    path("cards/redeem/", views.CardRedeemApi.as_view(), name="card-redeem"),
+    path("cards/purchased/", views.PurchasedCardsApi.as_view(), name="cards-purchased"),
+    path("cards/<str:number>/pin/", views.CardPinApi.as_view(), name="card-pin"),
+]
