@@ -28,6 +28,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "core.view_auditevent",
         "core.view_deadletter",
         "core.change_deadletter",
+        # Capability gateway: review partners and production access, define packages,
+        # revoke credentials; partner data itself is only changed through actions.
+        "gateway.view_*",
+        "gateway.change_partner",
+        "gateway.change_app",
+        "gateway.change_credential",
+        "gateway.add_package",
+        "gateway.change_package",
     ],
     Role.FINANCE: [
         "catalog.view_*",

@@ -274,3 +274,23 @@ def api_tokens_revoke(*, token_ids: list[int], actor_id: int | None = None) -> i
                 actor_id=actor_id if actor_id is not None else user_id, after={"user_id": user_id},
             )  # fmt: skip
     return len(active)
+
+
+def user_role_grant(*, user_id: int, role: str, actor_id: int | None = None) -> bool:
+    """Give the user a role (its auth group); audited. Idempotent: ``False`` if already held.
+
+    Called by the apps that decide a role (the gateway grants ``partner`` on approval) inside
+    their own transaction, so the grant commits with the decision.
+    """
+    if role not in Role.values:
+        raise ValueError(f"unknown role {role!r}")
+    user = User.objects.get(pk=user_id)
+    group = Group.objects.get(name=role)
+    if user.groups.filter(pk=group.pk).exists():
+        return False
+    user.groups.add(group)
+    audit_record(
+        action="user.role_granted", object_type="user", object_id=user_id,
+        actor_id=actor_id, after={"role": role},
+    )  # fmt: skip
+    return True

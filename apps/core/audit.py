@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,16 +59,18 @@ def audited_transition(
     action_prefix: str = "",
     actor_id: int | None = None,
     after: dict[str, object] | None = None,
+    transitions: Mapping[str, frozenset[str]] | None = None,
 ) -> str:
     """Move ``obj.<field>`` to ``to`` along ``obj.TRANSITIONS`` and record the audit event.
 
     The one helper behind every state machine (orders, order lines, payments, refunds,
     fulfilment jobs). The caller holds the row lock and saves the row; a move the table does
     not allow raises ``refused({field: current, "to": to})``. ``after`` adds context to the event.
+    ``transitions`` replaces ``obj.TRANSITIONS`` for a model with a second state field.
     Returns the previous state.
     """
     before = getattr(obj, field)
-    if to not in obj.TRANSITIONS[before]:
+    if to not in (obj.TRANSITIONS if transitions is None else transitions)[before]:
         raise refused({field: before, "to": to})
     setattr(obj, field, to)
     audit_record(

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from apps.demo import seed
 from apps.demo.cards_seed import seed_cards
 from apps.demo.catalog_seed import seed_catalog
+from apps.demo.gateway_seed import seed_gateway
 from apps.demo.sim_seed import seed_sim_pool
 
 
@@ -14,9 +15,13 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         users = seed.seed_users()
         products = seed_catalog()
+        packages = seed_gateway()
         seed_cards()
         numbers = seed_sim_pool()
         self.stdout.write(
-            self.style.SUCCESS(f"demo data ready: {users} new users, {products} new products")
+            self.style.SUCCESS(
+                f"demo data ready: {users} new users, {products} new products, "
+                f"{packages} new capability packages"
+            )
         )
         self.stdout.write(self.style.SUCCESS(f"SIM number pool: {numbers} new numbers"))

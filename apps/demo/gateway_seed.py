@@ -1,0 +1,96 @@
+"""Demo data for the capability gateway: packages covering every capability, an approved partner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from apps.accounts.models import User
+from apps.gateway.capabilities_catalog import CAPABILITIES
+from apps.gateway.models import Package, Partner
+from apps.gateway.portal import services as portal
+
+DEMO_PARTNER_PHONE = "+8613700137000"
+DEMO_OPERATOR_PHONE = "+8613800000000"
+
+
+@dataclass(frozen=True)
+class DemoPackage:
+    code: str
+    name: str
+    description: str
+    capabilities: tuple[str, ...]
+    quota_calls: int | None
+    quota_period: str
+    rate_per_second: int
+    price_fen: int
+    price_per_call_fen: int
+
+
+DEMO_PACKAGES = (
+    DemoPackage("sandbox-trial", "沙箱试用包", "全部能力免费试用，每天 1,000 次调用，适合联调。",
+                tuple(CAPABILITIES), 1_000, "day", 10, 0, 0),
+    DemoPackage("messaging-pro", "短信与验证码套餐", "短信群发、状态回执和一次性验证码，每月 10 万次。",
+                ("sms", "one-time-password-sms"), 100_000, "month", 100, 49_900, 3),
+    DemoPackage("identity-pro", "号码认证与防诈套餐", "SIM 卡更换检测和本机号码校验，每月 5 万次。",
+                ("sim-swap", "number-verification"), 50_000, "month", 50, 99_900, 0),
+    DemoPackage("network-pro", "通话、流量与话费支付", "点击拨号、流量余量查询和话费支付，按次计费不限量。",
+                ("voice", "mobile-data", "carrier-billing"), None, "month", 20, 0, 5),
+)  # fmt: skip
+
+
+def seed_gateway_packages() -> int:
+    """Create the demo packages that do not exist yet (operators' later edits are kept)."""
+    created = 0
+    for demo in DEMO_PACKAGES:
+        _, was_created = Package.objects.get_or_create(
+            code=demo.code,
+            defaults={
+                "name": demo.name,
+                "description": demo.description,
+                "capabilities": list(demo.capabilities),
+                "quota_calls": demo.quota_calls,
+                "quota_period": demo.quota_period,
+                "rate_per_second": demo.rate_per_second,
+                "price_fen": demo.price_fen,
+                "price_per_call_fen": demo.price_per_call_fen,
+            },
+        )
+        created += was_created
+    return created
+
+
+@transaction.atomic
+def seed_gateway_partner() -> bool:
+    """An approved demo company, so a visitor can create apps at once (signs in by SMS code).
+
+    Goes through the portal's services, as a real registration and review would. Returns
+    whether it was created now.
+    """
+    user, created = User.objects.get_or_create(
+        phone=DEMO_PARTNER_PHONE, defaults={"nickname": "开发者演示"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    if Partner.objects.filter(owner=user).exists():
+        return False
+    operator = User.objects.get(phone=DEMO_OPERATOR_PHONE)
+    partner = portal.partner_register(
+        user_id=user.pk,
+        company_name="演示科技有限公司",
+        contact_name="演示开发者",
+        contact_phone=DEMO_PARTNER_PHONE,
+        contact_email="developer@example.com",
+        licence_number="91350100M000100Y43",
+    )
+    portal.partner_review(partner_id=partner.pk, approve=True, actor_id=operator.pk)
+    return True
+
+
+def seed_gateway() -> int:
+    """Packages and the demo partner; returns how many packages were created."""
+    created = seed_gateway_packages()
+    seed_gateway_partner()
+    return created
