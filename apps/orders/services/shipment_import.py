@@ -10,12 +10,15 @@ recorded (same courier, number and lines) are reported as such and create nothin
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError, InvalidArgument
@@ -30,12 +33,26 @@ _HEADERS = {
     "courier": "courier", "快递公司": "courier", "承运商": "courier",
     "tracking_number": "tracking", "tracking": "tracking", "运单号": "tracking", "快递单号": "tracking",
 }  # fmt: skip
-COURIER_NAMES = {
-    **{code: code for code in Courier.values},
-    **{str(label).lower(): code for code, label in Courier.choices},
+_COURIER_ALIASES = {
     "顺丰": "sf", "中通": "zto", "圆通": "yto", "申通": "sto", "韵达": "yunda", "ems": "ems",
     "邮政": "ems", "京东": "jd",
 }  # fmt: skip
+
+
+@functools.cache
+def _courier_names() -> dict[str, str]:
+    """Codes, aliases and each courier's name in every UI language, lower-cased; built on first
+    use (not at import) so that both languages' names are known whatever language is active."""
+    names = {code: code for code in Courier.values} | _COURIER_ALIASES
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            names |= {str(label).lower(): code for code, label in Courier.choices}
+    return names
+
+
+def courier_code(name: str) -> str | None:
+    """The courier's code for a name as a warehouse or courier file writes it; None if unknown."""
+    return _courier_names().get(name.strip().lower())
 
 
 class ImportFileInvalid(InvalidArgument):
@@ -141,7 +158,7 @@ def shipments_import(*, rows: list[ImportRow], actor_id: int | None) -> ImportRe
     report = ImportReport(rows=rows)
     groups: dict[tuple[str, str, str], list[ImportRow]] = defaultdict(list)
     for row in rows:
-        courier = COURIER_NAMES.get(row.courier.strip().lower())
+        courier = courier_code(row.courier)
         if not row.order or not row.tracking:
             row.outcome, row.message = "error", _("Order number and tracking number are required.")
         elif not row.line.isdigit():

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
 from apps.orders.models import Shipment
-from apps.orders.services.shipment_import import COURIER_NAMES, table_read
+from apps.orders.services.shipment_import import courier_code, table_read
 from apps.orders.services.shipments import CourierUpdate, tracking_update_receive
 
 _HEADERS = {
@@ -56,7 +56,7 @@ def tracking_file_import(*, name: str, content: bytes) -> list[TrackingRow]:
         row = TrackingRow(number, values.get("courier", ""), values.get("tracking", ""),
                           values.get("status", ""), values.get("at", ""))  # fmt: skip
         results.append(row)
-        courier = COURIER_NAMES.get(row.courier.lower())
+        courier = courier_code(row.courier)
         status = _STATUS_NAMES.get(row.status.strip().lower())
         at = parse_datetime(row.at.replace("/", "-"))
         if courier is None or status is None or at is None:

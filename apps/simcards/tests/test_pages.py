@@ -4,6 +4,7 @@ seeing the number on the order; the workbench's CSV import."""
 import re
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.accounts.models import User
@@ -40,6 +41,7 @@ def test_the_product_page_offers_the_number_search_and_the_fragment_lists_number
 def test_choose_a_number_check_out_with_a_real_name_and_see_it_on_the_order(
     client, sim, carrier_sandbox
 ):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the assertions read the English UI
     id_number = unique_id_number()
     carrier_sandbox.put_identity(id_number, "张三")
     # A guest is asked to sign in first and nothing is held.
