@@ -6,7 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.sandbox", "apps.ledger.tests.support"]
+pytest_plugins = [
+    "tests.fixtures.sandbox",
+    "apps.ledger.tests.support",
+    "apps.gateway.tests.support",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -33,6 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("", include("apps.gateway.urls")),
 ]
 if settings.SERVE_MEDIA:
     urlpatterns += [

@@ -62,6 +62,7 @@ LOCAL_APPS = [
     "apps.payments",
     "apps.orders",
     "apps.fulfilment",
+    "apps.gateway",
     "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -256,6 +257,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
     },
     "fulfilment-retry": {"task": "apps.fulfilment.tasks.jobs_retry_stuck_task", "schedule": 60.0},
+    "gateway-meter-drain": {"task": "apps.gateway.tasks.meter_drain_task", "schedule": 30.0},
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
@@ -264,3 +266,8 @@ CARRIER_BILLING_MONTHLY_LIMIT_FEN = env.int("CARRIER_BILLING_MONTHLY_LIMIT_FEN",
 # Workbench imports change data: they need the model's change permission, exports its view one.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+
+# Capability gateway (apps.gateway): access-token lifetime, and a bearer token /metrics wants
+# (empty: open, for a scraper on a private network).
+GATEWAY_TOKEN_TTL_SECONDS = env.int("GATEWAY_TOKEN_TTL_SECONDS", default=300)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -1,0 +1,101 @@
+"""``POST /oauth2/token``: OAuth2 client credentials (RFC 6749 §4.4) for capability calls."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+from urllib.parse import unquote
+
+import redis
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from apps.core.ratelimit import rate_hit
+from apps.gateway import signing, tokens
+from apps.gateway.capabilities_catalog import SCOPE_TO_CAPABILITY
+from apps.gateway.context import context_for_client
+
+TOKEN_REQUESTS_PER_MINUTE = 60
+
+
+def _error(code: str, description: str, status: int = 400) -> JsonResponse:
+    response = JsonResponse({"error": code, "error_description": description}, status=status)
+    response["Cache-Control"] = "no-store"
+    if status == 401:
+        response["WWW-Authenticate"] = 'Basic realm="gateway"'
+    return response
+
+
+def _client_credentials(request: HttpRequest) -> tuple[str, str] | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        client_id, sep, secret = decoded.partition(":")
+        # RFC 6749 §2.3.1: both parts are form-urlencoded before Basic encoding.
+        return (unquote(client_id), unquote(secret)) if sep else None
+    client_id = request.POST.get("client_id", "")
+    secret = request.POST.get("client_secret", "")
+    return (client_id, secret) if client_id and secret else None
+
+
+@csrf_exempt
+@require_POST
+def token(request: HttpRequest) -> JsonResponse:
+    """Issue a bearer token for the scopes asked (default: all the app's subscriptions open)."""
+    if request.POST.get("grant_type") != "client_credentials":
+        return _error("unsupported_grant_type", "Only client_credentials is supported.")
+    pair = _client_credentials(request)
+    if pair is None:
+        return _error("invalid_client", "Client authentication failed.", 401)
+    client_id, secret = pair
+    now = timezone.now()
+    context = context_for_client(client_id)
+    credential = context.credential(client_id, now) if context else None
+    if (
+        context is None
+        or credential is None
+        or not signing.signature_matches(credential.secret, secret)
+    ):
+        return _error("invalid_client", "Client authentication failed.", 401)
+    allowed = context.scopes(now)
+    asked = request.POST.get("scope", "").split()
+    if asked:
+        unknown = [s for s in asked if s not in SCOPE_TO_CAPABILITY or s not in allowed]
+        if unknown:
+            return _error("invalid_scope", f"Scopes not allowed for this app: {' '.join(unknown)}")
+        granted = asked
+    else:
+        granted = allowed
+    if not granted:
+        return _error("invalid_scope", "The app has no current subscription.")
+    try:
+        if not rate_hit(
+            key=f"gw:token:{client_id}", limit=TOKEN_REQUESTS_PER_MINUTE, window_seconds=60
+        ).allowed:
+            return _error(
+                "slow_down", "Too many token requests; reuse tokens until they expire.", 429
+            )
+        value, ttl = tokens.token_store(
+            app_id=context.app_id,
+            credential_id=credential.id,
+            client_id=client_id,
+            scopes=granted,
+        )
+    except redis.RedisError:
+        return _error("temporarily_unavailable", "Try again later.", 503)
+    body: dict[str, Any] = {
+        "access_token": value,
+        "token_type": "Bearer",
+        "expires_in": ttl,
+        "scope": " ".join(granted),
+    }
+    response = JsonResponse(body)
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response

@@ -1,0 +1,63 @@
+"""The capabilities the gateway opens and their CAMARA-style scopes (a code constant).
+
+Capabilities are code, not rows: each needs a view, a carrier adapter and a sandbox behind it,
+so a new one ships with a release. Operators compose them into packages (``Package``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Capability(models.TextChoices):
+    SIM_SWAP = "sim-swap", _("SIM swap")
+    NUMBER_VERIFICATION = "number-verification", _("Number verification")
+    OTP_SMS = "one-time-password-sms", _("One-time password SMS")
+    SMS = "sms", _("SMS")
+    VOICE = "voice", _("Voice (click to dial)")
+    MOBILE_DATA = "mobile-data", _("Mobile data")
+    CARRIER_BILLING = "carrier-billing", _("Carrier billing")
+
+
+@dataclass(frozen=True)
+class CapabilitySpec:
+    code: str
+    scopes: tuple[str, ...]
+    writes: bool
+
+
+# Scope names follow the CAMARA API definitions where one exists (SimSwap, NumberVerification,
+# OneTimePasswordSMS, CarrierBillingCheckOut); SMS, voice and mobile data follow their pattern.
+CAPABILITIES: dict[str, CapabilitySpec] = {
+    spec.code: spec
+    for spec in (
+        CapabilitySpec("sim-swap", ("sim-swap:check", "sim-swap:retrieve-date"), False),
+        CapabilitySpec("number-verification", ("number-verification:verify",), False),
+        CapabilitySpec("one-time-password-sms", ("one-time-password-sms:send-validate",), True),
+        CapabilitySpec("sms", ("sms:send", "sms:read"), True),
+        CapabilitySpec("voice", ("voice:calls:write", "voice:calls:read"), True),
+        CapabilitySpec("mobile-data", ("mobile-data:read",), False),
+        CapabilitySpec(
+            "carrier-billing",
+            (
+                "carrier-billing:payments:create",
+                "carrier-billing:payments:read",
+                "carrier-billing:payments:write",
+                "carrier-billing-refund:refunds:create",
+                "carrier-billing-refund:refunds:read",
+            ),
+            True,
+        ),
+    )
+}
+SCOPE_TO_CAPABILITY: dict[str, str] = {
+    scope: spec.code for spec in CAPABILITIES.values() for scope in spec.scopes
+}
+
+
+def scopes_for(capabilities: list[str] | tuple[str, ...] | frozenset[str]) -> list[str]:
+    """Every scope of these capabilities, in catalogue order."""
+    return [s for code, spec in CAPABILITIES.items() if code in capabilities for s in spec.scopes]
