@@ -248,6 +248,14 @@ def billing_validate_and_confirm(*, payment_id: str, code: str) -> BillingState:
     return client.billing_action(payment_id=payment_id, action="confirm")
 
 
+def billing_validate(*, payment_id: str, code: str) -> BillingState:
+    """Pass on the subscriber's code only (the charge is confirmed separately). Network call;
+    idempotent once validated. Raises ``CarrierRejected`` (``INVALID_CODE``...)."""
+    return get_carrier_client().billing_action(
+        payment_id=payment_id, action="validate", body={"code": code}
+    )
+
+
 def billing_cancel(*, payment_id: str) -> BillingState:
     return get_carrier_client().billing_action(payment_id=payment_id, action="cancel")
 

@@ -258,6 +258,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "fulfilment-retry": {"task": "apps.fulfilment.tasks.jobs_retry_stuck_task", "schedule": 60.0},
     "gateway-meter-drain": {"task": "apps.gateway.tasks.meter_drain_task", "schedule": 30.0},
+    "gateway-callbacks-retry": {
+        "task": "apps.gateway.callback_tasks.callbacks_retry_due_task",
+        "schedule": 10.0,
+    },
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
@@ -271,3 +275,6 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # (empty: open, for a scraper on a private network).
 GATEWAY_TOKEN_TTL_SECONDS = env.int("GATEWAY_TOKEN_TTL_SECONDS", default=300)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Partner SMS: the price of one segment in fen; one-time codes a number may get per hour.
+GATEWAY_SMS_SEGMENT_PRICE_FEN = env.int("GATEWAY_SMS_SEGMENT_PRICE_FEN", default=5)
+GATEWAY_OTP_MAX_PER_NUMBER_HOUR = env.int("GATEWAY_OTP_MAX_PER_NUMBER_HOUR", default=5)

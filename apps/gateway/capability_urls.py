@@ -1,0 +1,34 @@
+"""The capability APIs, served from the site root so that a deployment can give them a host."""
+
+from django.urls import path
+
+from apps.gateway.capabilities import number_verification, otp, sim_swap, sms, voice
+
+urlpatterns = [
+    path("sim-swap/v2/check", sim_swap.SimSwapCheck.as_view(), name="sim-swap-check"),
+    path(
+        "sim-swap/v2/retrieve-date",
+        sim_swap.SimSwapRetrieveDate.as_view(),
+        name="sim-swap-retrieve-date",
+    ),
+    path(
+        "number-verification/v2/verify",
+        number_verification.NumberVerify.as_view(),
+        name="number-verification-verify",
+    ),
+    path(
+        "number-verification/v2/device-phone-number",
+        number_verification.DevicePhoneNumber.as_view(),
+        name="number-verification-device-phone-number",
+    ),
+    path("one-time-password-sms/v1/send-code", otp.SendCode.as_view(), name="otp-send-code"),
+    path(
+        "one-time-password-sms/v1/validate-code",
+        otp.ValidateCode.as_view(),
+        name="otp-validate-code",
+    ),
+    path("sms/v1/messages", sms.SmsSend.as_view(), name="sms-send"),
+    path("sms/v1/messages/<uuid:message_id>", sms.SmsDetail.as_view(), name="sms-detail"),
+    path("voice/v1/calls", voice.CallStart.as_view(), name="voice-call-start"),
+    path("voice/v1/calls/<uuid:call_id>", voice.call_detail, name="voice-call-detail"),
+]
