@@ -158,7 +158,9 @@ def test_bad_bodies_are_refused_and_nothing_is_queued(carrier_sandbox, body, fie
 
 
 def test_an_unregistered_callback_url_and_another_apps_message(carrier_sandbox):
-    mine = SignedClient(gateway_app_create(capabilities=["sms"], callback_urls=["https://a.example/cb"]))
+    mine = SignedClient(
+        gateway_app_create(capabilities=["sms"], callback_urls=["https://a.example/cb"])
+    )
     theirs = SignedClient(gateway_app_create(capabilities=["sms"]))
     refused = mine.post(
         "/sms/v1/messages",
