@@ -31,6 +31,7 @@ from apps.gateway.context import GatewayApp
 from apps.gateway.models import BillingCharge
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
+from apps.payments.errors import RefundNotAllowed
 from apps.payments.handlers import PaymentFact, PurposeHandler, RefundFact
 
 PURPOSE = "gateway"
@@ -199,11 +200,18 @@ def charge_refund(
     charge = _get(app_id, payment_id)
     if charge.status != Status.SUCCEEDED:
         raise ChargeStateConflict(details={"status": charge.status})
-    count = len(payment_selectors.refunds_for(purpose=PURPOSE, reference=charge.pk))
-    refund = payments.refund_automatic(
-        purpose=PURPOSE, reference=charge.pk, amount_fen=amount_fen,
-        reason=reason or "partner refund", key=f"gateway:{charge.pk}:{count}",
-    )  # fmt: skip
+    with transaction.atomic():
+        # The owner's row first (the payments lock order), so two refunds cannot both pass
+        # the check below; refund_automatic alone would clamp the second to what is left.
+        BillingCharge.objects.select_for_update().get(pk=charge.pk)
+        taken = payment_selectors.refunds_for(purpose=PURPOSE, reference=charge.pk)
+        refundable = charge.amount_fen - sum(r.amount_fen for r in taken if r.status != "rejected")
+        if amount_fen > refundable:
+            raise RefundNotAllowed(details={"refundable_fen": refundable})
+        refund = payments.refund_automatic(
+            purpose=PURPOSE, reference=charge.pk, amount_fen=amount_fen,
+            reason=reason or "partner refund", key=f"gateway:{charge.pk}:{len(taken)}",
+        )  # fmt: skip
     if refund is None:
         raise ChargeStateConflict(details={"status": charge.status})
     return ChargeRefundView(

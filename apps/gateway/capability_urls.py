@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.gateway.capabilities import number_verification, otp, sim_swap, sms, voice
+from apps.gateway.capabilities import billing, number_verification, otp, sim_swap, sms, voice
 
 urlpatterns = [
     path("sim-swap/v2/check", sim_swap.SimSwapCheck.as_view(), name="sim-swap-check"),
@@ -31,4 +31,32 @@ urlpatterns = [
     path("sms/v1/messages/<uuid:message_id>", sms.SmsDetail.as_view(), name="sms-detail"),
     path("voice/v1/calls", voice.CallStart.as_view(), name="voice-call-start"),
     path("voice/v1/calls/<uuid:call_id>", voice.call_detail, name="voice-call-detail"),
+    path(
+        "carrier-billing/v1/payments/prepare",
+        billing.PaymentPrepare.as_view(),
+        name="billing-prepare",
+    ),
+    path(
+        "carrier-billing/v1/payments/<str:payment_id>",
+        billing.PaymentRead.as_view(),
+        name="billing-payment",
+    ),
+    path(
+        "carrier-billing/v1/payments/<str:payment_id>/validate",
+        billing.PaymentValidate.as_view(),
+        name="billing-validate",
+    ),
+    path(
+        "carrier-billing/v1/payments/<str:payment_id>/confirm",
+        billing.PaymentConfirm.as_view(),
+        name="billing-confirm",
+    ),
+    path(
+        "carrier-billing/v1/payments/<str:payment_id>/cancel",
+        billing.PaymentCancel.as_view(),
+        name="billing-cancel",
+    ),
+    path(
+        "carrier-billing-refund/v1/refunds", billing.RefundCreate.as_view(), name="billing-refund"
+    ),
 ]

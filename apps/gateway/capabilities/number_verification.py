@@ -37,6 +37,7 @@ class NumberVerify(CapabilityView):
 
     capability = "number-verification"
     scope = "number-verification:verify"
+    http_method_names = ["post"]
     input_serializer = VerifyInput
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
@@ -55,6 +56,7 @@ class DevicePhoneNumber(CapabilityView):
     # The catalogue opens one scope for the capability; CAMARA names this one
     # ``number-verification:device-phone-number:read``.
     scope = "number-verification:verify"
+    http_method_names = ["get"]
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         number = network.device_phone_number(device_token=request.headers.get(DEVICE_TOKEN_HEADER))

@@ -27,6 +27,7 @@ class ValidateCodeInput(StrictSerializer):
 class SendCode(CapabilityView):
     capability = "one-time-password-sms"
     scope = "one-time-password-sms:send-validate"
+    http_method_names = ["post"]
     input_serializer = SendCodeInput
     writes = True
 
@@ -40,6 +41,7 @@ class SendCode(CapabilityView):
 class ValidateCode(CapabilityView):
     capability = "one-time-password-sms"
     scope = "one-time-password-sms:send-validate"
+    http_method_names = ["post"]
     input_serializer = ValidateCodeInput
     writes = True
 

@@ -35,6 +35,7 @@ class SimSwapCheck(CapabilityView):
 
     capability = "sim-swap"
     scope = "sim-swap:check"
+    http_method_names = ["post"]
     input_serializer = CheckInput
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
@@ -50,6 +51,7 @@ class SimSwapRetrieveDate(CapabilityView):
 
     capability = "sim-swap"
     scope = "sim-swap:retrieve-date"
+    http_method_names = ["post"]
     input_serializer = RetrieveDateInput
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:

@@ -51,6 +51,7 @@ class SmsSend(CapabilityView):
 
     capability = "sms"
     scope = "sms:send"
+    http_method_names = ["post"]
     input_serializer = SendInput
     writes = True
     idempotent = True
@@ -78,6 +79,7 @@ class SmsDetail(CapabilityView):
 
     capability = "sms"
     scope = "sms:read"
+    http_method_names = ["get"]
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         view = messaging.sms_get(

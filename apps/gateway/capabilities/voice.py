@@ -45,6 +45,7 @@ def call_body(view: voice.CallView) -> dict[str, Any]:
 class CallStart(CapabilityView):
     capability = "voice"
     scope = "voice:calls:write"
+    http_method_names = ["post"]
     input_serializer = StartInput
     writes = True
 
@@ -62,6 +63,7 @@ class CallStart(CapabilityView):
 class CallRead(CapabilityView):
     capability = "voice"
     scope = "voice:calls:read"
+    http_method_names = ["get"]
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         view = voice.call_get(app_id=request.gateway_app.app_id, call_id=self.kwargs["call_id"])
@@ -71,6 +73,7 @@ class CallRead(CapabilityView):
 class CallHangup(CapabilityView):
     capability = "voice"
     scope = "voice:calls:write"
+    http_method_names = ["delete"]
     writes = True
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
@@ -85,5 +88,5 @@ _hangup = CallHangup.as_view()
 @csrf_exempt
 def call_detail(request: HttpRequest, call_id: Any) -> HttpResponse:
     """One path, two scopes: reading needs ``voice:calls:read``, hanging up the write scope."""
-    view = _hangup if request.method == "DELETE" else _read
+    view = _hangup if request.method == "DELETE" else _read  # each refuses other methods
     return view(request, call_id=call_id)

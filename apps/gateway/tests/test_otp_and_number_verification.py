@@ -25,7 +25,9 @@ def otp_client(db):
 
 def _code_sent_to(sandbox, msisdn: str) -> str:
     text = sandbox.messages(msisdn)[0]["text"]
-    return re.search(r"\d{6}", text).group(0)
+    match = re.search(r"\d{6}", text)
+    assert match is not None
+    return match.group(0)
 
 
 def test_a_code_is_sent_and_validated_once(carrier_sandbox, otp_client):
