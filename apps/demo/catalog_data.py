@@ -30,6 +30,8 @@ BILLING = {
     "choices": ["一次性", "按章节", "包月"],
     "required": True,
 }
+# The carrier's code for a plan or add-on, which fulfilment sends to the BOSS.
+OFFER_CODE = {"key": "offer_code", "label": "资费代码", "type": "str", "required": False}
 # (code, name, kind, needs recipient number, attribute schema)
 PRODUCT_TYPES = [
     (
@@ -71,6 +73,7 @@ PRODUCT_TYPES = [
             {"key": "monthly_fee", "label": "月费", "type": "int", "unit": "元", "required": True},
             {"key": "data", "label": "通用流量", "type": "str", "required": True},
             {"key": "minutes", "label": "通话", "type": "int", "unit": "分钟", "required": True},
+            OFFER_CODE,
         ],
     ),
     (
@@ -85,14 +88,15 @@ PRODUCT_TYPES = [
                 "type": "int",
                 "unit": "天",
                 "required": False,
-            }
+            },
+            OFFER_CODE,
         ],
     ),
     (
         "points",
         "积分",
         "electronic",
-        True,
+        False,  # credited to the buyer's own points account
         [{"key": "points", "label": "积分", "type": "int", "unit": "分", "required": True}],
     ),
     ("game", "游戏", "digital", False, [BILLING]),
@@ -152,23 +156,25 @@ DATA_PRICES = {
     "100GB": 15000,
 }
 
+# (name, name_en, monthly fee yuan, data, minutes, the carrier's offer code)
 PLANS = [
-    ("5G智享套餐 58元档", "5G Smart plan 58", 58, "30GB", 200),
-    ("5G智享套餐 88元档", "5G Smart plan 88", 88, "50GB", 300),
-    ("5G智享套餐 128元档", "5G Smart plan 128", 128, "80GB", 500),
-    ("5G智享套餐 198元档", "5G Smart plan 198", 198, "120GB", 1000),
-    ("花卡宝藏版 29元", "Treasure card plan 29", 29, "15GB", 100),
-    ("全家享套餐 169元", "Family share plan 169", 169, "100GB", 1500),
-    ("老年关爱套餐 18元", "Senior care plan 18", 18, "3GB", 300),
-    ("校园青春卡 39元", "Campus youth plan 39", 39, "40GB", 100),
+    ("5G智享套餐 58元档", "5G Smart plan 58", 58, "30GB", 200, "5G-58"),
+    ("5G智享套餐 88元档", "5G Smart plan 88", 88, "50GB", 300, "5G-88"),
+    ("5G智享套餐 128元档", "5G Smart plan 128", 128, "80GB", 500, "5G-128"),
+    ("5G智享套餐 198元档", "5G Smart plan 198", 198, "120GB", 1000, "5G-198"),
+    ("花卡宝藏版 29元", "Treasure card plan 29", 29, "15GB", 100, "HUA-29"),
+    ("全家享套餐 169元", "Family share plan 169", 169, "100GB", 1500, "FAMILY-169"),
+    ("老年关爱套餐 18元", "Senior care plan 18", 18, "3GB", 300, "SENIOR-18"),
+    ("校园青春卡 39元", "Campus youth plan 39", 39, "40GB", 100, "CAMPUS-39"),
 ]
+# (name, name_en, price fen, validity days, the carrier's offer code)
 ADDONS = [
-    ("5G流量加油包 10GB 月包", "5G data booster 10GB monthly", 1500, 30),
-    ("视频彩铃包月", "Video ringback tone monthly", 500, 30),
-    ("来电显示", "Caller ID", 500, 30),
-    ("语音加油包 100分钟", "Voice booster 100 minutes", 1000, 30),
-    ("国际漫游日包", "International roaming day pass", 2500, 1),
-    ("云盘会员 200GB", "Cloud drive 200GB", 1000, 30),
+    ("5G流量加油包 10GB 月包", "5G data booster 10GB monthly", 1500, 30, "ADD-5G-10GB"),
+    ("视频彩铃包月", "Video ringback tone monthly", 500, 30, "VRBT"),
+    ("来电显示", "Caller ID", 500, 30, "CALLER-ID"),
+    ("语音加油包 100分钟", "Voice booster 100 minutes", 1000, 30, "VOICE-100"),
+    ("国际漫游日包", "International roaming day pass", 2500, 1, "ROAM-DAY"),
+    ("云盘会员 200GB", "Cloud drive 200GB", 1000, 30, "CLOUD-200"),
 ]
 POINTS = [1000, 2000, 5000, 10000, 20000, 50000]
 

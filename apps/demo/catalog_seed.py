@@ -102,17 +102,18 @@ def _electronic(s: _Seeder) -> None:
                 s.add("data", "data_pack", f"{scope}流量包 {volume} {days}天", [SkuSpec(f"DATA-{scope_en[:3]}-{volume}-{days}", f"{volume}/{days}天", price)],
                       name_en=f"{scope_en} data pack {volume} {days} days", subtitle=f"{scope}可用，即时生效",
                       attributes={"volume": volume, "validity_days": days, "scope": "全国" if scope == "全国通用" else "省内"})  # fmt: skip
-    for index, (name, name_en, fee, volume, minutes) in enumerate(data.PLANS):
+    for index, (name, name_en, fee, volume, minutes, offer) in enumerate(data.PLANS):
         s.add("plans", "plan", name, [SkuSpec(f"PLAN-{index + 1}", f"{fee}元/月", fee * 100)], name_en=name_en,
-              subtitle=f"含{volume}通用流量、{minutes}分钟通话", attributes={"monthly_fee": fee, "data": volume, "minutes": minutes})  # fmt: skip
-    for index, (name, name_en, price, days) in enumerate(data.ADDONS):
+              subtitle=f"含{volume}通用流量、{minutes}分钟通话，次月生效",
+              attributes={"monthly_fee": fee, "data": volume, "minutes": minutes, "offer_code": offer})  # fmt: skip
+    for index, (name, name_en, price, days, offer) in enumerate(data.ADDONS):
         s.add(
             "addons",
             "addon",
             name,
             [SkuSpec(f"ADDON-{index + 1}", "订购", price)],
             name_en=name_en,
-            attributes={"validity_days": days},
+            attributes={"validity_days": days, "offer_code": offer},
         )
     for points in data.POINTS:
         s.add("points", "points", f"移动积分 {points}分", [SkuSpec(f"POINTS-{points}", f"{points}分", points)],
@@ -178,10 +179,22 @@ def _shelves() -> None:
 
 
 @transaction.atomic
+def _offer_codes() -> None:
+    """Give plans and add-ons seeded before they carried the carrier's offer code their code."""
+    wanted = {f"PLAN-{i + 1}": plan[-1] for i, plan in enumerate(data.PLANS)}
+    wanted |= {f"ADDON-{i + 1}": addon[-1] for i, addon in enumerate(data.ADDONS)}
+    for sku in Sku.objects.filter(code__in=wanted).select_related("product"):
+        product = sku.product
+        if product.attributes.get("offer_code") != wanted[sku.code]:
+            attributes = {**product.attributes, "offer_code": wanted[sku.code]}
+            type(product).objects.filter(pk=product.pk).update(attributes=attributes)
+
+
 def seed_catalog() -> int:
     """Create what is missing of the demo catalog; returns how many products were created."""
     seeder = _Seeder()
     _electronic(seeder)
+    _offer_codes()
     _digital(seeder)
     _physical(seeder)
     _shelves()

@@ -14,6 +14,9 @@ class FulfilmentJob(models.Model):
     class Kind(models.TextChoices):
         AIRTIME = "airtime", _("Airtime top-up")
         DATA_PACK = "data_pack", _("Data pack")
+        PLAN_CHANGE = "plan_change", _("Plan change")
+        ADDON = "addon", _("Add-on")
+        POINTS = "points", _("Points")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -42,6 +45,14 @@ class FulfilmentJob(models.Model):
     amount_fen = models.BigIntegerField(default=0, help_text="Face value per unit (airtime)")
     volume_mb = models.PositiveIntegerField(default=0)
     validity_days = models.PositiveIntegerField(default=0)
+    # Plan changes and add-ons: the carrier's offer code and what the carrier answered.
+    offer_code = models.CharField(max_length=32, blank=True)
+    carrier_request_id = models.CharField(max_length=32, blank=True)
+    effective_from = models.DateField(null=True, blank=True)
+    # Points: per unit, credited to the buyer's points account (``user_id``).
+    points = models.PositiveIntegerField(default=0)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    label = models.CharField(max_length=128, blank=True, help_text="What the buyer bought")
     refund_fen = models.BigIntegerField(help_text="What the buyer paid for the line")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -1,4 +1,5 @@
-"""Delivering paid electronic goods through the carrier, exactly once, and refunding what cannot be.
+"""Delivering paid electronic goods (airtime, data packs, plan changes, add-ons, points) exactly
+once, and refunding what cannot be.
 
 Every unit of a line is applied under its own idempotency key (``fulfilment:<job>:<unit>``).
 On a timeout or a lost answer the carrier is first asked whether the key was applied
@@ -14,15 +15,15 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from apps.accounts.selectors import user_profile
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
-from apps.carrier.services import provision_once, sms_queue
+from apps.carrier.services import sms_queue
 from apps.catalog.selectors import delivery_specs
 from apps.core.audit import audited_transition
 from apps.core.errors import DomainError
-from apps.core.money import format_fen
 from apps.core.tasks import enqueue_on_commit
+from apps.fulfilment.delivery import LineUndeliverable, delivered_text, unit_deliver
 from apps.fulfilment.models import FulfilmentJob
 from apps.orders import selectors as order_selectors
 from apps.orders.models import OrderLine
@@ -32,11 +33,12 @@ from apps.payments.services import refund_automatic
 logger = logging.getLogger(__name__)
 Status = FulfilmentJob.Status
 MAX_ATTEMPTS = 5
-CARRIER_PATHS: dict[str, str] = {
-    FulfilmentJob.Kind.AIRTIME: "recharges",
-    FulfilmentJob.Kind.DATA_PACK: "data-packs",
-}
-TYPE_KINDS = {"airtime": FulfilmentJob.Kind.AIRTIME, "data_pack": FulfilmentJob.Kind.DATA_PACK}
+Kind = FulfilmentJob.Kind
+# Catalog product type code -> job kind.
+TYPE_KINDS = {
+    "airtime": Kind.AIRTIME, "data_pack": Kind.DATA_PACK, "plan": Kind.PLAN_CHANGE,
+    "addon": Kind.ADDON, "points": Kind.POINTS,
+}  # fmt: skip
 
 
 def _volume_mb(volume: object) -> int:
@@ -46,6 +48,13 @@ def _volume_mb(volume: object) -> int:
     if text.endswith("MB"):
         return int(float(text[:-2]))
     return int(text or 0)
+
+
+def _int(value: object) -> int:
+    try:
+        return max(0, int(str(value)))
+    except ValueError:
+        return 0
 
 
 def jobs_create_for_order(order_number: str) -> None:
@@ -61,13 +70,20 @@ def jobs_create_for_order(order_number: str) -> None:
     for line in order.lines:
         spec = specs.get(line.product_id)
         kind = TYPE_KINDS.get(spec.type_code) if spec else None
-        if spec is None or kind is None or not line.recipient:
+        if spec is None or kind is None or (not line.recipient and kind != Kind.POINTS):
             continue
         attributes = spec.attributes
+        # Points go to the buyer's account; the SMS to the number given, else the buyer's.
+        msisdn = line.recipient or (
+            user_profile(user_id=order.user_id).phone if kind == Kind.POINTS else ""
+        )
         job, created = FulfilmentJob.objects.get_or_create(
             order_line_id=line.id,
             defaults={
-                "order_number": order_number, "kind": kind, "msisdn": line.recipient, "units": line.quantity,
+                "order_number": order_number, "kind": kind, "msisdn": msisdn, "units": line.quantity,
+                "label": line.product_name[:128], "offer_code": str(attributes.get("offer_code") or "")[:32],
+                "points": _int(attributes.get("points")) if kind == Kind.POINTS else 0,
+                "user_id": order.user_id,
                 "amount_fen": int(attributes.get("face_value", 0)) * 100 if kind == FulfilmentJob.Kind.AIRTIME else 0,  # type: ignore[call-overload]
                 "volume_mb": _volume_mb(attributes.get("volume", 0)) if kind == FulfilmentJob.Kind.DATA_PACK else 0,
                 "validity_days": int(attributes.get("validity_days", 0)) if kind == FulfilmentJob.Kind.DATA_PACK else 0,  # type: ignore[call-overload]
@@ -115,27 +131,21 @@ def job_deliver(*, job_id: int) -> str:
         job.save(update_fields=["status", "attempts", "updated_at"])
     order_line_fulfilment_set(line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERING)
     for unit in range(job.delivered_units, job.units):
-        body: dict[str, object] = {"msisdn": job.msisdn, "reference": f"{job.order_number}:{unit}"}
-        if job.kind == FulfilmentJob.Kind.AIRTIME:
-            body["amount_fen"] = job.amount_fen
-        else:
-            body.update(volume_mb=job.volume_mb, validity_days=job.validity_days)
         try:
-            provision_once(
-                kind=CARRIER_PATHS[job.kind],
-                body=body,
-                idempotency_key=f"fulfilment:{job.pk}:{unit}",
-            )
+            request_id, effective_from = unit_deliver(job, unit)
         except CarrierUnavailable as exc:
             FulfilmentJob.objects.filter(pk=job.pk).update(
                 last_error=exc.code, updated_at=timezone.now()
             )
             raise
+        except LineUndeliverable as exc:
+            return job_fail(job_id=job.pk, reason=exc.reason)
         except (CarrierRejected, SubscriberNotFound) as exc:
             return job_fail(job_id=job.pk, reason=getattr(exc, "carrier_code", "") or exc.code)
         FulfilmentJob.objects.filter(pk=job.pk).update(
-            delivered_units=unit + 1, updated_at=timezone.now()
-        )
+            delivered_units=unit + 1, updated_at=timezone.now(),
+            **({"carrier_request_id": request_id, "effective_from": effective_from} if request_id else {}),
+        )  # fmt: skip
     with transaction.atomic():
         job = FulfilmentJob.objects.select_for_update().get(pk=job_id)
         if job.status != Status.DELIVERING:
@@ -143,13 +153,7 @@ def job_deliver(*, job_id: int) -> str:
         _move(job, Status.DELIVERED)
         job.last_error = ""
         job.save(update_fields=["status", "last_error", "updated_at"])
-        what = (
-            format_fen(job.amount_fen * job.units)
-            if job.kind == FulfilmentJob.Kind.AIRTIME
-            else f"{job.volume_mb * job.units}MB"
-        )
-        sms_queue(msisdn=job.msisdn, purpose="notice",
-                  text=_("[CarrierHub] %(what)s has been delivered to your number (order %(order)s).") % {"what": what, "order": job.order_number})  # fmt: skip
+        sms_queue(msisdn=job.msisdn, purpose="notice", text=delivered_text(job))
     order_line_fulfilment_set(line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERED)
     return Status.DELIVERED
 

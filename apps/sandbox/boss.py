@@ -1,4 +1,5 @@
-"""The BOSS: airtime top-ups and data packs, applied once per idempotency key, queryable by key.
+"""The BOSS: top-ups, data packs, plan changes and add-ons, applied once per idempotency key,
+queryable by key.
 
 With the fault knob "lost", a request is applied and its answer comes too late: the caller
 must ask ``by-key`` before retrying, exactly as it must with the real network.
@@ -13,12 +14,15 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from apps.sandbox import mobile
 from apps.sandbox.errors import SandboxError, invalid_argument, not_found
 from apps.sandbox.models import Provisioning, Subscriber
 
 _FIELDS: dict[str, set[str]] = {
     Provisioning.Kind.RECHARGE: {"msisdn", "amount_fen", "reference"},
     Provisioning.Kind.DATA_PACK: {"msisdn", "volume_mb", "validity_days", "reference"},
+    Provisioning.Kind.PLAN_CHANGE: {"msisdn", "plan_code", "reference"},
+    Provisioning.Kind.ADDON: {"msisdn", "addon_code", "charge", "reference"},
 }
 
 
@@ -32,6 +36,9 @@ def _body(row: Provisioning) -> dict[str, Any]:
         "volume_mb": row.volume_mb,
         "validity_days": row.validity_days,
         "reference": row.reference,
+        "offer_code": row.offer_code,
+        "effective_from": row.effective_from.isoformat() if row.effective_from else None,
+        "fee_fen": row.fee_fen,
     }
 
 
@@ -70,14 +77,25 @@ def provision(
                 raise SandboxError(404, "SUBSCRIBER_NOT_FOUND", "Not a subscriber of this carrier.")
             if subscriber.status != Subscriber.Status.ACTIVE:
                 raise SandboxError(403, "SUBSCRIBER_NOT_ACTIVE", "The line is suspended or closed.")
+            request_id = "BO" + secrets.token_hex(10)
+            offer: dict[str, Any] = {}
+            if kind == Provisioning.Kind.PLAN_CHANGE:
+                offer = mobile.plan_change_apply(subscriber, payload=payload, request_id=request_id)
+            elif kind == Provisioning.Kind.ADDON:
+                offer = mobile.addon_apply(subscriber, payload=payload, request_id=request_id)
+            elif volume:
+                mobile.data_pack_grant(
+                    subscriber, volume_mb=volume, validity_days=days, request_id=request_id
+                )
             row = Provisioning.objects.create(
-                request_id="BO" + secrets.token_hex(10), idempotency_key=idempotency_key, request_hash=request_hash,
+                request_id=request_id, idempotency_key=idempotency_key, request_hash=request_hash,
                 kind=kind, msisdn=msisdn, amount_fen=amount, volume_mb=volume, validity_days=days,
-                reference=str(payload.get("reference", ""))[:64],
+                reference=str(payload.get("reference", ""))[:64], **offer,
             )  # fmt: skip
             if amount:
                 subscriber.balance_fen += amount
                 subscriber.save(update_fields=["balance_fen", "updated_at"])
+                mobile.topup_record(subscriber, amount_fen=amount, request_id=request_id)
     except IntegrityError:
         return 200, _body(Provisioning.objects.get(idempotency_key=idempotency_key))
     return 201, _body(row)

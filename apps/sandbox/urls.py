@@ -11,6 +11,22 @@ urlpatterns = [
     path("carrier/v1/sms/by-key/<path:idempotency_key>", api.sms_by_key, name="sms-by-key"),
     path("carrier/v1/sms/<str:message_id>", api.sms_detail, name="sms-detail"),
     path("carrier/v1/subscribers/<str:msisdn>", api.subscriber_detail, name="subscriber-detail"),
+    path("carrier/v1/subscribers/<str:msisdn>/plan", api.subscriber_plan, name="subscriber-plan"),
+    path(
+        "carrier/v1/subscribers/<str:msisdn>/offers",
+        api.subscriber_offers,
+        name="subscriber-offers",
+    ),
+    path(
+        "carrier/v1/subscribers/<str:msisdn>/usage", api.subscriber_usage, name="subscriber-usage"
+    ),
+    path(
+        "carrier/v1/subscribers/<str:msisdn>/bills/<str:month>",
+        api.subscriber_bill,
+        name="subscriber-bill",
+    ),
+    path("carrier/v1/plan-changes", api.plan_change, name="plan-change"),
+    path("carrier/v1/addons", api.addon, name="addon"),
     path("carrier/v1/recharges", api.recharge, name="recharge"),
     path("carrier/v1/data-packs", api.data_pack, name="data-pack"),
     path(
@@ -31,6 +47,7 @@ urlpatterns = [
     path("sandbox/sms", api.sms_list, name="sms-list"),
     path("sandbox/subscribers/<str:msisdn>", api.subscriber_put, name="subscriber-put"),
     path("", include("apps.sandbox.network_urls")),
+    path("sandbox/subscribers/<str:msisdn>/usage", api.usage_consume, name="subscriber-consume"),
     path("alipay/", include("apps.sandbox.payments.alipay_urls")),
     path("wechat/", include("apps.sandbox.payments.wechat_urls")),
     path("unionpay/", include("apps.sandbox.payments.unionpay_urls")),

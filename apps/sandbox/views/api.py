@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 
-from apps.sandbox import boss, carrier_billing, faults, sms, subscribers
+from apps.sandbox import boss, carrier_billing, faults, mobile, sms, subscribers
 from apps.sandbox.errors import error_response, invalid_argument
 from apps.sandbox.faults import carrier_endpoint
 from apps.sandbox.jsonapi import json_endpoint, json_response, read_json_object, require_api_key
@@ -88,9 +88,7 @@ def sms_list(request: HttpRequest) -> HttpResponse:
 @json_endpoint("PUT")
 def subscriber_put(request: HttpRequest, msisdn: str) -> HttpResponse:
     require_api_key(request)
-    body, created = subscribers.subscriber_upsert(
-        raw_msisdn=msisdn, fields=read_json_object(request)
-    )
+    body, created = mobile.subscriber_arrange(raw_msisdn=msisdn, fields=read_json_object(request))
     return json_response(body, status=201 if created else 200)
 
 
@@ -185,3 +183,50 @@ def data_pack(request: HttpRequest, knobs: Knobs) -> HttpResponse:
 @carrier_endpoint
 def provisioning_by_key(request: HttpRequest, knobs: Knobs, idempotency_key: str) -> HttpResponse:
     return json_response(boss.provisioning_by_key(idempotency_key=idempotency_key))
+
+
+# --- Mobile business: plans, add-ons, data allowances, bills ------------------------------------
+
+
+@json_endpoint("POST")
+@carrier_endpoint
+def plan_change(request: HttpRequest, knobs: Knobs) -> HttpResponse:
+    return _provision(request, "plan_change")
+
+
+@json_endpoint("POST")
+@carrier_endpoint
+def addon(request: HttpRequest, knobs: Knobs) -> HttpResponse:
+    return _provision(request, "addon")
+
+
+@json_endpoint("GET")
+@carrier_endpoint
+def subscriber_plan(request: HttpRequest, knobs: Knobs, msisdn: str) -> HttpResponse:
+    return json_response(mobile.plan_get(raw_msisdn=msisdn))
+
+
+@json_endpoint("GET")
+@carrier_endpoint
+def subscriber_offers(request: HttpRequest, knobs: Knobs, msisdn: str) -> HttpResponse:
+    return json_response(mobile.offers_for(raw_msisdn=msisdn))
+
+
+@json_endpoint("GET")
+@carrier_endpoint
+def subscriber_usage(request: HttpRequest, knobs: Knobs, msisdn: str) -> HttpResponse:
+    return json_response(mobile.usage_get(raw_msisdn=msisdn))
+
+
+@json_endpoint("GET")
+@carrier_endpoint
+def subscriber_bill(request: HttpRequest, knobs: Knobs, msisdn: str, month: str) -> HttpResponse:
+    return json_response(mobile.bill_get(raw_msisdn=msisdn, month_label=month))
+
+
+@json_endpoint("POST")
+def usage_consume(request: HttpRequest, msisdn: str) -> HttpResponse:
+    """Sandbox control: the line uses some data (tests and the demo arrange usage with it)."""
+    require_api_key(request)
+    payload = read_json_object(request)
+    return json_response(mobile.usage_consume(raw_msisdn=msisdn, mb=payload.get("mb")))

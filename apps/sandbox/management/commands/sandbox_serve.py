@@ -19,6 +19,7 @@ from psycopg import sql
 
 from apps.sandbox.network import seed_sim_changes
 from apps.sandbox.seed import seed_subscribers
+from apps.sandbox.seed import seed_mobile, seed_subscribers
 
 # Keys of DATABASES[...]["OPTIONS"] that Django reads itself and libpq would refuse.
 _DJANGO_ONLY_OPTIONS = frozenset(
@@ -86,6 +87,7 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             created = seed_subscribers()
             seed_sim_changes()
+            seed_mobile()
         except Exception as exc:
             raise CommandError(f"cannot prepare the sandbox database: {exc}") from exc
         if created:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sandbox', '0004_provisioning'),
+        ('sandbox', '0005_mobile_plans_usage_bills'),
     ]
 
     operations = [
