@@ -17,3 +17,15 @@ def meter_drain_task() -> int:
 @shared_task
 def credential_tokens_drop_task(credential_id: int) -> None:
     services.credential_tokens_drop(credential_id=credential_id)
+
+
+@shared_task
+def callrecord_partitions_task() -> list[str]:
+    """Beat job (daily): monthly partitions ahead of time, old ones dropped after retention."""
+    from django.conf import settings
+
+    from apps.gateway.partitions import callrecord_partitions_ensure
+
+    return callrecord_partitions_ensure(
+        retention_months=int(getattr(settings, "GATEWAY_CALLRECORD_RETENTION_MONTHS", 13))
+    )

@@ -262,6 +262,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.gateway.callback_tasks.callbacks_retry_due_task",
         "schedule": 10.0,
     },
+    "gateway-partitions": {
+        "task": "apps.gateway.tasks.callrecord_partitions_task",
+        "schedule": 86400.0,
+    },
 }
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
@@ -278,3 +282,5 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Partner SMS: the price of one segment in fen; one-time codes a number may get per hour.
 GATEWAY_SMS_SEGMENT_PRICE_FEN = env.int("GATEWAY_SMS_SEGMENT_PRICE_FEN", default=5)
 GATEWAY_OTP_MAX_PER_NUMBER_HOUR = env.int("GATEWAY_OTP_MAX_PER_NUMBER_HOUR", default=5)
+# Raw call records are kept this many months (whole monthly partitions are dropped).
+GATEWAY_CALLRECORD_RETENTION_MONTHS = env.int("GATEWAY_CALLRECORD_RETENTION_MONTHS", default=13)
