@@ -2,7 +2,15 @@
 
 from django.urls import path
 
-from apps.gateway.capabilities import billing, number_verification, otp, sim_swap, sms, voice
+from apps.gateway.capabilities import (
+    billing,
+    mobile_data,
+    number_verification,
+    otp,
+    sim_swap,
+    sms,
+    voice,
+)
 
 urlpatterns = [
     path("sim-swap/v2/check", sim_swap.SimSwapCheck.as_view(), name="sim-swap-check"),
@@ -31,6 +39,11 @@ urlpatterns = [
     path("sms/v1/messages/<uuid:message_id>", sms.SmsDetail.as_view(), name="sms-detail"),
     path("voice/v1/calls", voice.CallStart.as_view(), name="voice-call-start"),
     path("voice/v1/calls/<uuid:call_id>", voice.call_detail, name="voice-call-detail"),
+    path(
+        "mobile-data/v1/remaining-volume",
+        mobile_data.RemainingVolume.as_view(),
+        name="mobile-data-remaining",
+    ),
     path(
         "carrier-billing/v1/payments/prepare",
         billing.PaymentPrepare.as_view(),

@@ -1,4 +1,4 @@
-"""SIM swap and number verification for partners, over the carrier's network adapters.
+"""SIM swap, number verification and remaining data for partners, over the carrier's adapters.
 
 Read-only: nothing is stored; each answer comes from the carrier's HLR or its network-based
 authentication (see ``apps/sandbox/network.py`` for what the sandbox plays).
@@ -10,11 +10,13 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.carrier import mobile as carrier_mobile
 from apps.carrier import network as carrier_network
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
 from apps.gateway.capability_errors import (
@@ -82,3 +84,23 @@ def number_verify(
         return hmac.compare_digest(device_number, phone_number)
     digest = hashlib.sha256(device_number.encode()).hexdigest()
     return hmac.compare_digest(digest, (hashed_phone_number or "").lower())
+
+
+@dataclass(frozen=True)
+class DataRemaining:
+    phone_number: str
+    as_of: datetime
+    total_mb: int
+    used_mb: int
+    remaining_mb: int
+    buckets: tuple[carrier_mobile.DataBucket, ...]
+
+
+def data_remaining(*, phone_number: str) -> DataRemaining:
+    """The line's data allowance in force now, bucket by bucket (the carrier's usage lookup)."""
+    with _carrier_errors():
+        usage = carrier_mobile.subscriber_usage(_own_country(phone_number))
+    return DataRemaining(
+        phone_number=usage.msisdn, as_of=usage.as_of, total_mb=usage.total_mb,
+        used_mb=usage.used_mb, remaining_mb=usage.remaining_mb, buckets=usage.buckets,
+    )  # fmt: skip
