@@ -63,6 +63,8 @@ class CapabilityView(APIView):
     permission_classes: list[type] = []
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
+        """Do the operation for ``request.gateway_app`` with the validated ``data`` (path
+        arguments are in ``self.kwargs``); raise ``CapabilityError`` to refuse."""
         raise NotImplementedError
 
     # --- the pipeline -----------------------------------------------------------------------
@@ -74,9 +76,17 @@ class CapabilityView(APIView):
         self._gateway_app: GatewayApp | None = None
         self._limits: LimitDecision | None = None
         self._error_code = ""
-        response = super().dispatch(request, *args, **kwargs)
-        elapsed = time.perf_counter() - started
-        metrics.observe(self.capability, response.status_code, elapsed)
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+        except Exception:
+            # An unexpected failure becomes Django's 500 page; it is still a call to count.
+            self._record(500, "INTERNAL", time.perf_counter() - started)
+            raise
+        self._record(response.status_code, self._error_code, time.perf_counter() - started)
+        return response
+
+    def _record(self, status_code: int, error_code: str, elapsed: float) -> None:
+        metrics.observe(self.capability, status_code, elapsed)
         if self._gateway_app is not None:
             metering.meter_record(
                 call_id=self._call_id,
@@ -86,12 +96,11 @@ class CapabilityView(APIView):
                 subscription_id=self._limits.subscription.id
                 if self._limits and self._limits.subscription
                 else None,
-                status_code=response.status_code,
-                error_code=self._error_code,
+                status_code=status_code,
+                error_code=error_code,
                 latency_us=int(elapsed * 1_000_000),
                 correlator=self._correlator,
             )
-        return response
 
     def operation_name(self) -> str:
         """The operation recorded with each call: the view's name unless a subclass says."""

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from apps.core.http import client_ip
 from apps.core.ratelimit import rate_hit
 from apps.gateway import signing, tokens
 from apps.gateway.capabilities_catalog import SCOPE_TO_CAPABILITY
@@ -63,6 +64,8 @@ def token(request: HttpRequest) -> JsonResponse:
         or not signing.signature_matches(credential.secret, secret)
     ):
         return _error("invalid_client", "Client authentication failed.", 401)
+    if not context.ip_allowed(client_ip(request)):
+        return _error("unauthorized_client", "Requests from this address are not allowed.")
     allowed = context.scopes(now)
     asked = request.POST.get("scope", "").split()
     if asked:

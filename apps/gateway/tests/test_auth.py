@@ -224,6 +224,16 @@ def test_the_ip_allowlist_admits_listed_networks_only(client, django_capture_on_
     assert _post_signed(client, app).status_code == 200
 
 
+def test_tokens_are_not_issued_outside_the_allowlist(client):
+    app = gateway_app_create(ip_allowlist=["203.0.113.7"])
+    response = _token_request(
+        client, {"grant_type": "client_credentials"}, basic=f"{app.client_id}:{app.secret}"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "unauthorized_client"
+    assert "access_token" not in response.json()
+
+
 def test_a_malformed_allowlist_entry_is_refused_by_the_service():
     app = gateway_app_create()
     with pytest.raises(services.InvalidAllowlist):

@@ -75,7 +75,9 @@ def test_a_second_package_takes_over_when_the_first_is_used_up():
 
 def test_unknown_fields_are_refused_with_invalid_argument():
     app = gateway_app_create()
-    response = SignedClient(app).post(CHECK, {**BODY, "extra": 1})
+    response = SignedClient(app).post(
+        CHECK, {**BODY, "extra": 1}, headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 400
     assert response.json() == {
         "status": 400,
@@ -174,6 +176,13 @@ def test_a_refusal_is_kept_and_an_unexpected_failure_gives_the_key_back():
     )
     assert boom.status_code == 500
     assert not IdempotencyRecord.objects.filter(key="b").exists()
+    # The failure is metered like any other call.
+    from apps.gateway import metering
+    from apps.gateway.models import CallRecord
+
+    metering.meter_flush()
+    metering.meter_drain()
+    assert CallRecord.objects.filter(status_code=500, error_code="INTERNAL").count() == 1
 
 
 # --- Redis down --------------------------------------------------------------------------
@@ -216,3 +225,13 @@ def test_redis_down_refuses_writes_and_lets_reads_pass_with_an_alarm(redis_break
     assert any(
         r.levelname == "ERROR" and "Redis unreachable" in r.getMessage() for r in caplog.records
     )
+
+
+def test_an_admitted_call_needs_no_database_query_once_the_app_is_cached(
+    django_assert_num_queries,
+):
+    app = gateway_app_create()
+    client = SignedClient(app)
+    assert client.post(CHECK, BODY).status_code == 200
+    with django_assert_num_queries(0):
+        assert client.post(CHECK, BODY).status_code == 200

@@ -45,6 +45,8 @@ def two_servers(django_db_setup, tmp_path_factory):
         "DJANGO_SETTINGS_MODULE": "apps.gateway.tests.twoproc_settings",
         "DATABASE_URL": database_url,
         "REDIS_URL": settings.REDIS_URL,
+        # Both servers count into one directory, as the workers of one host do.
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("prometheus")),
     }
     processes, urls = [], []
     for index in range(2):
@@ -122,3 +124,22 @@ def test_rate_limit_holds_across_two_processes(two_servers):
     scores = sorted(score for _, score in get_redis().zrange(window[0], 0, -1, withscores=True))
     for first, last in zip(scores, scores[rate:], strict=False):
         assert last - first >= 1000  # ms: never rate+1 counted calls within one window
+
+
+def _calls_counted(url):
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith('gateway_calls_total{capability="sim-swap"')
+    )
+
+
+def test_metrics_sum_every_process(two_servers):
+    app = gateway_app_create(rate_per_second=10_000)
+    before = [_calls_counted(url) for url in two_servers]
+    assert before[0] == before[1]
+    answers = _fire(two_servers, app, 30)
+    assert {status for status, _, _ in answers} == {200}
+    # Either server's scrape counts the calls both answered.
+    assert [_calls_counted(url) for url in two_servers] == [before[0] + 30] * 2
