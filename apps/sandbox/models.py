@@ -449,6 +449,8 @@ class CallBehaviour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.msisdn} {self.outcome}"
+
+
 class Offer(models.Model):
     """A plan (套餐, a monthly fee and allowance) or an add-on (叠加包, one month's extra data)."""
 

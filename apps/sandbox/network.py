@@ -24,6 +24,7 @@ from apps.sandbox.models import DeviceToken, SimChange, Subscriber
 from apps.sandbox.subscribers import OWN_OPERATOR, msisdn_normalize, operator_of
 
 DEVICE_TOKEN_TTL_S = 300
+_ISSUED_AGO = timedelta(days=730)
 _DEMO_SWAPS = {
     # A line whose SIM was swapped two days ago, for the demo's "swapped: true".
     "+8615800158000": timedelta(days=2),
@@ -80,14 +81,19 @@ def sim_swap(*, raw_msisdn: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def seed_sim_changes() -> int:
-    """Give the demo's swapped lines their SIM change once; return how many were added."""
+    """Give the demo lines their SIM once: two years ago, and a swap two days ago for the line
+    the demo shows as swapped. Return how many changes were added; idempotent."""
+    from apps.sandbox.seed import DEMO_SUBSCRIBERS
+
     added = 0
-    for msisdn, ago in _DEMO_SWAPS.items():
-        if Subscriber.objects.filter(msisdn=msisdn).exists() and not (
-            SimChange.objects.filter(msisdn=msisdn).exists()
-        ):
+    now = timezone.now()
+    for msisdn, *_ in DEMO_SUBSCRIBERS:
+        if SimChange.objects.filter(msisdn=msisdn).exists():
+            continue
+        changes = [_ISSUED_AGO, *([_DEMO_SWAPS[msisdn]] if msisdn in _DEMO_SWAPS else [])]
+        for ago in changes:
             SimChange.objects.create(
-                msisdn=msisdn, changed_at=timezone.now() - ago, iccid="89860000000000000001"
+                msisdn=msisdn, changed_at=now - ago, iccid=f"8986{secrets.randbelow(10**16):016d}"
             )
             added += 1
     return added

@@ -149,3 +149,16 @@ def test_a_busy_callee_and_a_hangup_before_answer(carrier_sandbox: SandboxServer
 
     assert [e.body["status"] for e in events] == ["ringing", "busy"]
     assert hung.json()["status"] == "cancelled"
+
+
+def test_the_demo_lines_have_old_sims_but_one(carrier_sandbox: SandboxServer):
+    old = carrier_get(carrier_sandbox, "/carrier/v1/subscribers/+8613800138000/sim").json()
+    swapped = carrier_get(carrier_sandbox, "/carrier/v1/subscribers/+8615800158000/sim").json()
+    now = datetime.now(UTC)
+
+    assert now - datetime.fromisoformat(old["latest_sim_change"]) > timedelta(days=700)
+    assert (
+        timedelta(days=1)
+        < now - datetime.fromisoformat(swapped["latest_sim_change"])
+        < timedelta(days=3)
+    )

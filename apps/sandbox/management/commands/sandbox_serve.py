@@ -18,7 +18,6 @@ from django.db import connections
 from psycopg import sql
 
 from apps.sandbox.network import seed_sim_changes
-from apps.sandbox.seed import seed_subscribers
 from apps.sandbox.seed import seed_mobile, seed_subscribers
 
 # Keys of DATABASES[...]["OPTIONS"] that Django reads itself and libpq would refuse.
