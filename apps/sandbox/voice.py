@@ -174,7 +174,9 @@ def _move(call_pk: int, status: str, *, reason: str = "") -> bool:
     if call.callback_url:
         event = {**call_body(call), "event_id": f"{call.call_id}:{status}"}
         body = json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
-        _post_event(url=call.callback_url, body=body, attempt=1)
+        # From a timer thread, never from the request that hung up: the caller may be the
+        # platform waiting for this very answer.
+        call_later(0, functools.partial(_post_event, url=call.callback_url, body=body, attempt=1))
     return True
 
 

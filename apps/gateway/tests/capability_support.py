@@ -45,7 +45,7 @@ def assert_callback_signed(report: ReceivedReport, *, client_id: str, secret: st
     assert abs(int(timestamp) - time.time()) < 60
 
 
-def wait_until(predicate: Any, timeout: float = 10.0) -> bool:
+def wait_until(predicate: Any, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

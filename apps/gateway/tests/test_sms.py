@@ -35,7 +35,7 @@ def test_send_to_two_numbers_is_priced_delivered_and_called_back(dlr):
         text = "您的订单已发货，" * 10  # 80 UCS-2 characters: two segments
 
         sent = client.post("/sms/v1/messages", {"to": [first, second], "message": text})
-        reports = receiver.wait_for(4)
+        reports = receiver.wait_for(4, timeout=20)
 
     assert sent.status_code == 201
     body = sent.json()
@@ -96,13 +96,13 @@ def test_a_failing_partner_gets_the_event_again_after_the_backoff(dlr):
     with callback_receiver(fail_first=1) as receiver:
         app = gateway_app_create(capabilities=["sms"], callback_urls=[receiver.url])
         sent = SignedClient(app).post("/sms/v1/messages", {"to": [to], "message": "x"})
-        [failed] = receiver.wait_for(1)
+        [failed] = receiver.wait_for(1, timeout=20)
         delivery = CallbackDelivery.objects.get()
         waited = (delivery.next_attempt_at - timezone.now()).total_seconds()
 
         too_early = callbacks.callbacks_retry_due()
         later = callbacks.callbacks_retry_due(now=timezone.now() + timedelta(seconds=6))
-        [_, again] = receiver.wait_for(2)
+        [_, again] = receiver.wait_for(2, timeout=20)
 
     assert sent.status_code == 201
     assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 1, "HTTP 500")
@@ -128,7 +128,7 @@ def test_a_partner_that_never_answers_is_given_up_after_eight_attempts(dlr):
         for wait in callbacks.BACKOFF_SECONDS:
             moment += timedelta(seconds=wait + 1)
             callbacks.callbacks_retry_due(now=moment)
-        receiver.wait_for(8)
+        receiver.wait_for(8, timeout=20)
 
     delivery = CallbackDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("failed", 8)
