@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
 from apps.gateway import metering, metrics, signing, tokens
+from apps.gateway.api.schema import CapabilityAutoSchema
 from apps.gateway.context import (
     AppContext,
     CredentialEntry,
@@ -56,11 +57,14 @@ class CapabilityView(APIView):
     capability: ClassVar[str]  # "sim-swap": limit/quota/metering key and Prometheus label
     scope: ClassVar[str]  # "sim-swap:check": a bearer token must carry it
     input_serializer: ClassVar[type[serializers.Serializer] | None] = None
+    # For the OpenAPI document only: the success body (or extend_schema(responses=...)).
+    output_serializer: ClassVar[type[serializers.Serializer] | None] = None
     writes: ClassVar[bool] = False  # True: refuse 503 when Redis is down; False: pass, alarm
     idempotent: ClassVar[bool] = False  # True: honour Idempotency-Key or body clientCorrelator
 
     authentication_classes: list[type] = []
     permission_classes: list[type] = []
+    schema = CapabilityAutoSchema()
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         """Do the operation for ``request.gateway_app`` with the validated ``data`` (path

@@ -235,3 +235,26 @@ def test_an_admitted_call_needs_no_database_query_once_the_app_is_cached(
     assert client.post(CHECK, BODY).status_code == 200
     with django_assert_num_queries(0):
         assert client.post(CHECK, BODY).status_code == 200
+
+
+def test_the_openapi_schema_describes_security_scope_and_headers():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator(urlconf="apps.gateway.tests.urls").get_schema(
+        request=None, public=True
+    )
+    check = schema["paths"]["/test-sim-swap/v1/check"]["post"]
+    assert check["security"] == [
+        {"oauth2ClientCredentials": ["sim-swap:check"]},
+        {"chHmacSignature": []},
+    ]
+    assert [p["name"] for p in check["parameters"]] == ["x-correlator"]
+    assert "CheckIn" in check["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    send = schema["paths"]["/test-sms/v1/send"]["post"]
+    assert {p["name"] for p in send["parameters"]} == {"x-correlator", "Idempotency-Key"}
+    assert "SendOut" in str(send["responses"]["200"])
+    schemes = schema["components"]["securitySchemes"]
+    flow = schemes["oauth2ClientCredentials"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/oauth2/token"
+    assert "carrier-billing:payments:create" in flow["scopes"]
+    assert schemes["chHmacSignature"]["name"] == "Authorization"

@@ -21,10 +21,16 @@ class CheckIn(StrictSerializer):
     maxAge = serializers.IntegerField(min_value=1, max_value=2400, required=False)  # noqa: N815
 
 
+class CheckOut(serializers.Serializer):
+    swapped = serializers.BooleanField()
+    appId = serializers.IntegerField()  # noqa: N815
+
+
 class CheckView(CapabilityView):
     capability = "sim-swap"
     scope = "sim-swap:check"
     input_serializer = CheckIn
+    output_serializer = CheckOut
     http_method_names = ["post"]
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
@@ -40,10 +46,16 @@ class SendIn(StrictSerializer):
     clientCorrelator = serializers.CharField(max_length=128, required=False)  # noqa: N815
 
 
+class SendOut(serializers.Serializer):
+    messageId = serializers.CharField()  # noqa: N815
+    to = serializers.CharField()
+
+
 class SendView(CapabilityView):
     capability = "sms"
     scope = "sms:send"
     input_serializer = SendIn
+    output_serializer = SendOut
     writes = True
     idempotent = True
     http_method_names = ["post"]
