@@ -38,7 +38,7 @@ urlpatterns = [
     path("sms/v1/messages", sms.SmsSend.as_view(), name="sms-send"),
     path("sms/v1/messages/<uuid:message_id>", sms.SmsDetail.as_view(), name="sms-detail"),
     path("voice/v1/calls", voice.CallStart.as_view(), name="voice-call-start"),
-    path("voice/v1/calls/<uuid:call_id>", voice.call_detail, name="voice-call-detail"),
+    path("voice/v1/calls/<uuid:call_id>", voice.CallDetail.as_view(), name="voice-call-detail"),
     path(
         "mobile-data/v1/remaining-volume",
         mobile_data.RemainingVolume.as_view(),

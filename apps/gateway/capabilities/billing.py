@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -38,11 +39,33 @@ class EmptyInput(StrictSerializer):
     """Confirm and cancel take no fields."""
 
 
-class RefundInput(StrictSerializer):
+class ChargeRefundInput(StrictSerializer):
     paymentId = serializers.CharField(max_length=32)  # noqa: N815
     amountFen = serializers.IntegerField(min_value=1, max_value=10_000_000)  # noqa: N815
     reason = serializers.CharField(max_length=100, required=False)
     clientCorrelator = serializers.CharField(max_length=128, required=False)  # noqa: N815
+
+
+class PaymentOut(serializers.Serializer):
+    paymentId = serializers.CharField()  # noqa: N815
+    paymentStatus = serializers.ChoiceField(  # noqa: N815
+        ["pending", "validated", "succeeded", "cancelled", "failed"]
+    )
+    phoneNumber = serializers.CharField()  # noqa: N815
+    amountFen = serializers.IntegerField()  # noqa: N815
+    refundedFen = serializers.IntegerField()  # noqa: N815
+    currency = serializers.CharField()
+    description = serializers.CharField()
+    merchantReference = serializers.CharField(allow_null=True)  # noqa: N815
+    createdAt = serializers.DateTimeField()  # noqa: N815
+
+
+class ChargeRefundOut(serializers.Serializer):
+    refundId = serializers.CharField()  # noqa: N815
+    paymentId = serializers.CharField()  # noqa: N815
+    amountFen = serializers.IntegerField()  # noqa: N815
+    refundStatus = serializers.CharField()  # noqa: N815
+    createdAt = serializers.DateTimeField()  # noqa: N815
 
 
 def payment_body(view: billing.ChargeView) -> dict[str, Any]:
@@ -59,6 +82,7 @@ def payment_body(view: billing.ChargeView) -> dict[str, Any]:
     }
 
 
+@extend_schema_view(post=extend_schema(responses={201: PaymentOut}))
 class PaymentPrepare(CapabilityView):
     capability = CAPABILITY
     scope = "carrier-billing:payments:create"
@@ -81,6 +105,7 @@ class PaymentPrepare(CapabilityView):
 
 class PaymentRead(CapabilityView):
     capability = CAPABILITY
+    output_serializer = PaymentOut
     scope = "carrier-billing:payments:read"
     http_method_names = ["get"]
 
@@ -93,6 +118,7 @@ class PaymentRead(CapabilityView):
 
 class PaymentValidate(CapabilityView):
     capability = CAPABILITY
+    output_serializer = PaymentOut
     scope = "carrier-billing:payments:write"
     input_serializer = ValidateInput
     writes = True
@@ -108,6 +134,7 @@ class PaymentValidate(CapabilityView):
 
 class PaymentConfirm(CapabilityView):
     capability = CAPABILITY
+    output_serializer = PaymentOut
     scope = "carrier-billing:payments:write"
     input_serializer = EmptyInput
     writes = True
@@ -122,6 +149,7 @@ class PaymentConfirm(CapabilityView):
 
 class PaymentCancel(CapabilityView):
     capability = CAPABILITY
+    output_serializer = PaymentOut
     scope = "carrier-billing:payments:write"
     input_serializer = EmptyInput
     writes = True
@@ -134,10 +162,11 @@ class PaymentCancel(CapabilityView):
         return Response(payment_body(view))
 
 
+@extend_schema_view(post=extend_schema(responses={201: ChargeRefundOut}))
 class RefundCreate(CapabilityView):
     capability = CAPABILITY
     scope = "carrier-billing-refund:refunds:create"
-    input_serializer = RefundInput
+    input_serializer = ChargeRefundInput
     writes = True
     idempotent = True
     http_method_names = ["post"]

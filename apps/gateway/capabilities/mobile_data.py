@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from apps.core.serializers import StrictSerializer
@@ -21,11 +22,30 @@ class RemainingInput(StrictSerializer):
     phoneNumber = PhoneNumberField(required=False)  # noqa: N815 - CAMARA style
 
 
+class BucketOut(serializers.Serializer):
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    totalMb = serializers.IntegerField()  # noqa: N815
+    usedMb = serializers.IntegerField()  # noqa: N815
+    remainingMb = serializers.IntegerField()  # noqa: N815
+    validUntil = serializers.DateTimeField()  # noqa: N815
+
+
+class RemainingOut(serializers.Serializer):
+    phoneNumber = serializers.CharField()  # noqa: N815
+    asOf = serializers.DateTimeField()  # noqa: N815
+    totalMb = serializers.IntegerField()  # noqa: N815
+    usedMb = serializers.IntegerField()  # noqa: N815
+    remainingMb = serializers.IntegerField()  # noqa: N815
+    buckets = BucketOut(many=True)
+
+
 class RemainingVolume(CapabilityView):
     capability = "mobile-data"
     scope = "mobile-data:read"
     http_method_names = ["post"]
     input_serializer = RemainingInput
+    output_serializer = RemainingOut
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         if not data.get("phoneNumber"):

@@ -32,6 +32,14 @@ class VerifyInput(StrictSerializer):
         return attrs
 
 
+class VerifiedOut(serializers.Serializer):
+    devicePhoneNumberVerified = serializers.BooleanField()  # noqa: N815
+
+
+class DevicePhoneNumberOut(serializers.Serializer):
+    devicePhoneNumber = serializers.CharField()  # noqa: N815
+
+
 class NumberVerify(CapabilityView):
     """Whether the number the device uses is the one given (plain or SHA-256 hashed)."""
 
@@ -39,6 +47,7 @@ class NumberVerify(CapabilityView):
     scope = "number-verification:verify"
     http_method_names = ["post"]
     input_serializer = VerifyInput
+    output_serializer = VerifiedOut
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         verified = network.number_verify(
@@ -57,6 +66,7 @@ class DevicePhoneNumber(CapabilityView):
     # ``number-verification:device-phone-number:read``.
     scope = "number-verification:verify"
     http_method_names = ["get"]
+    output_serializer = DevicePhoneNumberOut
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         number = network.device_phone_number(device_token=request.headers.get(DEVICE_TOKEN_HEADER))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -24,11 +25,16 @@ class ValidateCodeInput(StrictSerializer):
     code = serializers.CharField(max_length=10)
 
 
+class SendCodeOut(serializers.Serializer):
+    authenticationId = serializers.UUIDField()  # noqa: N815
+
+
 class SendCode(CapabilityView):
     capability = "one-time-password-sms"
     scope = "one-time-password-sms:send-validate"
     http_method_names = ["post"]
     input_serializer = SendCodeInput
+    output_serializer = SendCodeOut
     writes = True
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
@@ -38,6 +44,7 @@ class SendCode(CapabilityView):
         return Response({"authenticationId": str(authentication_id)})
 
 
+@extend_schema_view(post=extend_schema(responses={204: None}))
 class ValidateCode(CapabilityView):
     capability = "one-time-password-sms"
     scope = "one-time-password-sms:send-validate"

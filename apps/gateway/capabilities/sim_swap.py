@@ -23,6 +23,14 @@ class RetrieveDateInput(StrictSerializer):
     phoneNumber = PhoneNumberField(required=False)  # noqa: N815
 
 
+class SwappedOut(serializers.Serializer):
+    swapped = serializers.BooleanField()
+
+
+class SimChangeOut(serializers.Serializer):
+    latestSimChange = serializers.DateTimeField(allow_null=True)  # noqa: N815
+
+
 def _phone_number(data: dict[str, Any]) -> str:
     # Two-legged calls must name the line; CAMARA's answer when they do not.
     if not data.get("phoneNumber"):
@@ -37,6 +45,7 @@ class SimSwapCheck(CapabilityView):
     scope = "sim-swap:check"
     http_method_names = ["post"]
     input_serializer = CheckInput
+    output_serializer = SwappedOut
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         phone_number = _phone_number(data)
@@ -53,6 +62,7 @@ class SimSwapRetrieveDate(CapabilityView):
     scope = "sim-swap:retrieve-date"
     http_method_names = ["post"]
     input_serializer = RetrieveDateInput
+    output_serializer = SimChangeOut
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         changed = network.sim_latest_change(phone_number=_phone_number(data))

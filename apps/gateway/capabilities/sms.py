@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -32,6 +33,25 @@ class SendInput(StrictSerializer):
         return value
 
 
+class MessageOut(serializers.Serializer):
+    messageId = serializers.UUIDField()  # noqa: N815
+    batchId = serializers.UUIDField()  # noqa: N815
+    to = serializers.CharField()
+    status = serializers.ChoiceField(["queued", "sent", "delivered", "undelivered", "failed"])
+    segments = serializers.IntegerField()
+    priceFen = serializers.IntegerField()  # noqa: N815
+    errorCode = serializers.CharField(allow_null=True)  # noqa: N815
+    createdAt = serializers.DateTimeField()  # noqa: N815
+    updatedAt = serializers.DateTimeField()  # noqa: N815
+
+
+class SendOut(serializers.Serializer):
+    batchId = serializers.UUIDField()  # noqa: N815
+    messages = MessageOut(many=True)
+    totalPriceFen = serializers.IntegerField()  # noqa: N815
+    clientCorrelator = serializers.CharField(required=False)  # noqa: N815
+
+
 def message_body(view: messaging.PartnerSmsView) -> dict[str, Any]:
     return {
         "messageId": str(view.message_id),
@@ -46,6 +66,7 @@ def message_body(view: messaging.PartnerSmsView) -> dict[str, Any]:
     }
 
 
+@extend_schema_view(post=extend_schema(responses={201: SendOut}))
 class SmsSend(CapabilityView):
     """Queue the text to every number; 201 with one message per recipient."""
 
@@ -80,6 +101,7 @@ class SmsDetail(CapabilityView):
     capability = "sms"
     scope = "sms:read"
     http_method_names = ["get"]
+    output_serializer = MessageOut
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         view = messaging.sms_get(
