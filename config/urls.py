@@ -42,6 +42,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
     path("", include("apps.gateway.urls")),
+    path("", include("apps.gateway.capability_urls")),
 ]
 if settings.SERVE_MEDIA:
     urlpatterns += [

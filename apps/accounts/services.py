@@ -181,6 +181,26 @@ def otp_sign_in(*, phone: str, code: str, purpose: str = OtpChallenge.Purpose.LO
     return SignedIn(user_id=user.pk, phone=phone, created=created)
 
 
+def user_ensure_for_phone(*, phone: str) -> int:
+    """The user id of a subscriber's number, registering it as a consumer on first use (a
+    partner charging the subscriber's phone bill); the same caps then count every charge.
+
+    Idempotent: the unique phone decides a race, and only the winner is audited.
+    """
+    phone = normalize_phone(phone)
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(phone=phone)
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name=Role.CONSUMER))
+            audit_record(
+                action="user.registered", object_type="user", object_id=user.pk,
+                after={"phone": phone, "by": "carrier_billing"},
+            )  # fmt: skip
+    return user.pk
+
+
 def real_name_submit(*, user_id: int, name: str, id_number: str) -> RealNameIdentity:
     """Record the user's real-name identity once the ID's region, birth date and checksum hold.
 

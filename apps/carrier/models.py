@@ -33,6 +33,7 @@ class SmsMessage(models.Model):
     class Purpose(models.TextChoices):
         OTP = "otp", _("Verification code")
         NOTICE = "notice", _("Notice")
+        PARTNER = "partner", _("Partner message")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     msisdn = models.CharField(_("mobile number"), max_length=20)

@@ -7,7 +7,9 @@ and committed first, the carrier is called, then the result is recorded.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +27,54 @@ from apps.core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 Status = SmsMessage.Status
+
+
+@dataclass(frozen=True)
+class SmsStatusChange:
+    """What a listener learns when an SMS moves: its id, purpose and new state."""
+
+    message_id: uuid.UUID
+    purpose: str
+    status: str
+    segments: int | None
+    error_code: str
+    at: datetime
+
+
+_sms_listeners: list[Callable[[SmsStatusChange], None]] = []
+
+
+def sms_status_listen(listener: Callable[[SmsStatusChange], None]) -> None:
+    """Register a function told of every SMS status change (the gateway's partner messages).
+
+    It runs inside the transaction that moved the message, with the ``SmsMessage`` row locked:
+    it must make no network call (enqueue on commit instead) and must not lock anything that
+    is locked before an SMS elsewhere. Higher layers register in ``AppConfig.ready()``.
+    """
+    if listener not in _sms_listeners:
+        _sms_listeners.append(listener)
+
+
+def _sms_notify(message: SmsMessage) -> None:
+    change = SmsStatusChange(
+        message_id=message.id, purpose=message.purpose, status=message.status,
+        segments=message.segments, error_code=message.error_code, at=timezone.now(),
+    )  # fmt: skip
+    for listener in _sms_listeners:
+        listener(change)
+
+
+# GSM 03.38's basic alphabet, approximated by printable ASCII plus line breaks (as the SMSC).
+_GSM7 = re.compile(r"^[\x20-\x7e\r\n]*$")
+
+
+def sms_segment_count(text: str) -> int:
+    """How many SMS parts carry ``text``: 160/153 GSM-7 characters or 70/67 UCS-2 units."""
+    if _GSM7.match(text):
+        single, part, length = 160, 153, len(text)
+    else:
+        single, part, length = 70, 67, len(text.encode("utf-16-le")) // 2
+    return 1 if length <= single else -(-length // part)
 
 
 def sms_queue(*, msisdn: str, text: str, purpose: str, preview: str | None = None) -> uuid.UUID:
@@ -89,6 +139,8 @@ def sms_submit(*, message_id: uuid.UUID, text: str) -> None:
                 after={"status": locked.status, "carrier_message_id": accepted.message_id},
             )
         locked.save(update_fields=fields)
+        if "status" in fields:
+            _sms_notify(locked)
 
 
 def sms_mark_failed(*, message_id: uuid.UUID, error_code: str) -> None:
@@ -112,6 +164,7 @@ def _sms_move(*, message_id: uuid.UUID, status: str, error_code: str = "") -> bo
             before={"status": before},
             after={"status": status, "error_code": error_code},
         )
+        _sms_notify(message)
     return True
 
 
@@ -161,6 +214,7 @@ def sms_delivery_report_apply(*, report: DeliveryReport) -> bool:
             before={"status": before},
             after={"status": report.status, "error_code": report.error_code},
         )
+        _sms_notify(message)
     return True
 
 
@@ -192,6 +246,14 @@ def billing_validate_and_confirm(*, payment_id: str, code: str) -> BillingState:
     client = get_carrier_client()
     client.billing_action(payment_id=payment_id, action="validate", body={"code": code})
     return client.billing_action(payment_id=payment_id, action="confirm")
+
+
+def billing_validate(*, payment_id: str, code: str) -> BillingState:
+    """Pass on the subscriber's code only (the charge is confirmed separately). Network call;
+    idempotent once validated. Raises ``CarrierRejected`` (``INVALID_CODE``...)."""
+    return get_carrier_client().billing_action(
+        payment_id=payment_id, action="validate", body={"code": code}
+    )
 
 
 def billing_cancel(*, payment_id: str) -> BillingState:

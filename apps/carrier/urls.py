@@ -8,4 +8,5 @@ app_name = "carrier"
 
 urlpatterns = [
     path("callbacks/sms-dlr/", views.sms_delivery_report, name="sms-dlr"),
+    path("callbacks/voice/", views.voice_event, name="voice-event"),
 ]

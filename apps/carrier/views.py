@@ -1,4 +1,4 @@
-"""Callbacks from the carrier: signed SMS delivery reports."""
+"""Callbacks from the carrier: signed SMS delivery reports and voice call events."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from apps.carrier.services import DeliveryReport, sms_delivery_report_apply
 from apps.carrier.signing import carrier_signature_valid
+from apps.carrier.voice import call_event_apply, call_state_parse
 from apps.core.api import error_body
 
 
@@ -43,3 +44,22 @@ def sms_delivery_report(request: HttpRequest) -> JsonResponse:
         return _refuse(400, "INVALID_ARGUMENT", "Malformed delivery report.")
     applied = sms_delivery_report_apply(report=report)
     return JsonResponse({"received": True, "applied": applied})
+
+
+@csrf_exempt
+@require_POST
+def voice_event(request: HttpRequest) -> JsonResponse:
+    """Verify the carrier's signature, then hand the call's new state to the listeners."""
+    if not carrier_signature_valid(
+        secret=settings.CARRIER_SHARED_SECRET,
+        timestamp=request.headers.get("X-Carrier-Timestamp", ""),
+        body=request.body,
+        signature=request.headers.get("X-Carrier-Signature", ""),
+    ):
+        return _refuse(401, "INVALID_SIGNATURE", "Signature missing, wrong or expired.")
+    try:
+        state = call_state_parse(json.loads(request.body))
+    except (ValueError, KeyError, TypeError):
+        return _refuse(400, "INVALID_ARGUMENT", "Malformed call event.")
+    call_event_apply(state=state)
+    return JsonResponse({"received": True})

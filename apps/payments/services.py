@@ -320,6 +320,26 @@ def _carrier_billing_prepare(intent: PaymentIntent, *, subject: str) -> IntentVi
     return _view(locked)
 
 
+def carrier_billing_validate(*, public_id: str, user_id: int, code: str) -> IntentView:
+    """Check the subscriber's SMS code at the carrier without charging yet (a merchant that
+    confirms separately, like the gateway's partners). Network call, no transaction; the
+    carrier counts wrong codes and keeps a validated payment validated."""
+    intent = PaymentIntent.objects.filter(
+        public_id=public_id, user_id=user_id, method=Method.CARRIER_BILLING
+    ).first()
+    if intent is None:
+        raise PaymentNotFound()
+    if intent.status != Status.PENDING:
+        raise PaymentNotPayable(details={"status": intent.status})
+    try:
+        carrier.billing_validate(payment_id=intent.provider_trade_no, code=code.strip()[:6])
+    except CarrierRejected as exc:
+        if exc.carrier_code in ("INVALID_CODE", "TOO_MANY_ATTEMPTS"):
+            raise CarrierBillingCodeInvalid(details={"carrier_code": exc.carrier_code}) from exc
+        raise
+    return _view(intent)
+
+
 def carrier_billing_confirm(*, public_id: str, user_id: int, code: str) -> IntentView:
     """The subscriber's SMS code confirms the charge; the bill is charged and the intent paid.
 

@@ -366,6 +366,91 @@ class Provisioning(models.Model):
         return f"{self.kind} {self.msisdn} {self.request_id}"
 
 
+# --- Network capabilities: SIM changes, network-based device authentication, voice calls -------
+
+
+class SimChange(models.Model):
+    """A new SIM card put on a line (a SIM swap), as the HLR records it."""
+
+    msisdn = models.CharField(max_length=16)
+    changed_at = models.DateTimeField()
+    iccid = models.CharField(max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: models.Manager[SimChange] = models.Manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["msisdn", "-changed_at"], name="sandbox_simchange_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.msisdn} {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class DeviceToken(models.Model):
+    """A token the network gave a device it recognised on its data bearer (stored hashed)."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    msisdn = models.CharField(max_length=16)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects: models.Manager[DeviceToken] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"device token for {self.msisdn}"
+
+
+class VoiceCall(models.Model):
+    """A click-to-dial call: the network rings the caller's and callee's lines and bridges them."""
+
+    class Status(models.TextChoices):
+        INITIATED = "initiated", "已发起"
+        RINGING = "ringing", "振铃中"
+        ANSWERED = "answered", "通话中"
+        COMPLETED = "completed", "已结束"
+        BUSY = "busy", "忙线"
+        NO_ANSWER = "no-answer", "无人接听"
+        FAILED = "failed", "失败"
+        CANCELLED = "cancelled", "已取消"
+
+    call_id = models.CharField(max_length=32, unique=True)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    request_hash = models.CharField(max_length=64)
+    caller = models.CharField(max_length=16)
+    callee = models.CharField(max_length=16)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.INITIATED)
+    reason = models.CharField(max_length=32, blank=True)
+    reference = models.CharField(max_length=128, blank=True)
+    callback_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects: models.Manager[VoiceCall] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"{self.call_id} {self.status}"
+
+
+class CallBehaviour(models.Model):
+    """How a number answers calls in the sandbox (tests and the demo set it per callee)."""
+
+    class Outcome(models.TextChoices):
+        ANSWER = "answer", "接听"
+        BUSY = "busy", "忙线"
+        NO_ANSWER = "no-answer", "不接听"
+
+    msisdn = models.CharField(max_length=16, unique=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.ANSWER)
+    ring_ms = models.PositiveIntegerField(default=1000, validators=[MaxValueValidator(60_000)])
+    talk_ms = models.PositiveIntegerField(default=2000, validators=[MaxValueValidator(600_000)])
+
+    objects: models.Manager[CallBehaviour] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"{self.msisdn} {self.outcome}"
+
+
 class Offer(models.Model):
     """A plan (套餐, a monthly fee and allowance) or an add-on (叠加包, one month's extra data)."""
 

@@ -54,6 +54,7 @@ urlpatterns = [
     path("sandbox/knobs/reset", api.knobs_reset, name="knobs-reset"),
     path("sandbox/sms", api.sms_list, name="sms-list"),
     path("sandbox/subscribers/<str:msisdn>", api.subscriber_put, name="subscriber-put"),
+    path("", include("apps.sandbox.network_urls")),
     path("sandbox/subscribers/<str:msisdn>/usage", api.usage_consume, name="subscriber-consume"),
     path("alipay/", include("apps.sandbox.payments.alipay_urls")),
     path("wechat/", include("apps.sandbox.payments.wechat_urls")),

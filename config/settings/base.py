@@ -274,6 +274,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "shipments-register": {"task": "apps.orders.tasks.shipments_register_task", "schedule": 60.0},
     "gateway-meter-drain": {"task": "apps.gateway.tasks.meter_drain_task", "schedule": 30.0},
+    "gateway-callbacks-retry": {
+        "task": "apps.gateway.callback_tasks.callbacks_retry_due_task",
+        "schedule": 10.0,
+    },
     "gateway-partitions": {
         "task": "apps.gateway.tasks.callrecord_partitions_task",
         "schedule": 86400.0,
@@ -307,5 +311,8 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # (empty: open, for a scraper on a private network).
 GATEWAY_TOKEN_TTL_SECONDS = env.int("GATEWAY_TOKEN_TTL_SECONDS", default=300)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Partner SMS: the price of one segment in fen; one-time codes a number may get per hour.
+GATEWAY_SMS_SEGMENT_PRICE_FEN = env.int("GATEWAY_SMS_SEGMENT_PRICE_FEN", default=5)
+GATEWAY_OTP_MAX_PER_NUMBER_HOUR = env.int("GATEWAY_OTP_MAX_PER_NUMBER_HOUR", default=5)
 # Raw call records are kept this many months (whole monthly partitions are dropped).
 GATEWAY_CALLRECORD_RETENTION_MONTHS = env.int("GATEWAY_CALLRECORD_RETENTION_MONTHS", default=13)

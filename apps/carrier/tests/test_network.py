@@ -1,0 +1,108 @@
+"""The network adapters: SIM-change dates, device tokens, calls, and the SMS/call listeners."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from apps.carrier import network, services, voice
+from apps.carrier.errors import SubscriberNotFound
+from apps.carrier.models import SmsMessage
+from apps.sandbox.tests.support import unique_msisdn
+from tests.fixtures.sandbox import SandboxServer
+
+
+def test_sim_latest_change_follows_a_swap(carrier_sandbox: SandboxServer):
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active")
+    at = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0)
+    httpx.post(
+        f"{carrier_sandbox.url}/sandbox/subscribers/{msisdn}/sim-swap",
+        json={"at": at.isoformat()},
+        headers={"X-Api-Key": carrier_sandbox.api_key},
+    ).raise_for_status()
+
+    assert network.sim_latest_change(msisdn=msisdn) == at
+
+
+def test_sim_of_unknown_and_foreign_numbers_raise(carrier_sandbox: SandboxServer):
+    with pytest.raises(SubscriberNotFound):
+        network.sim_latest_change(msisdn="+8613912345671")
+    with pytest.raises(network.NotOwnNetwork):
+        network.sim_latest_change(msisdn="+8618612345678")
+
+
+def test_a_device_token_resolves_to_its_number(carrier_sandbox: SandboxServer):
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active")
+    token = httpx.post(
+        f"{carrier_sandbox.url}/sandbox/network-auth", json={"msisdn": msisdn}
+    ).json()["device_token"]
+
+    assert network.device_token_number(device_token=token) == msisdn
+    assert network.device_token_number(device_token=token + "x") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_call_events_reach_the_listeners(carrier_sandbox: SandboxServer, live_server, settings):
+    settings.CARRIER_CALLBACK_BASE_URL = live_server.url
+    caller, callee = unique_msisdn(), unique_msisdn()
+    carrier_sandbox.put_subscriber(caller, status="active")
+    carrier_sandbox.put_subscriber(callee, status="suspended")
+    seen: list[voice.CallState] = []
+    voice.call_event_listen(seen.append)
+    try:
+        started = voice.call_start(
+            caller=caller, callee=callee, reference="ref-1", idempotency_key=f"t-{caller}"
+        )
+        deadline = time.monotonic() + 10
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        voice._listeners.remove(seen.append)
+
+    assert started.status == "initiated"
+    assert [(s.call_id, s.status, s.reason, s.reference) for s in seen] == [
+        (started.call_id, "failed", "CALLEE_UNREACHABLE", "ref-1")
+    ]
+    assert voice.call_get(call_id=started.call_id).status == "failed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sms_status_changes_reach_the_listeners(
+    carrier_sandbox: SandboxServer, live_server, settings
+):
+    settings.CARRIER_CALLBACK_BASE_URL = live_server.url
+    seen: list[services.SmsStatusChange] = []
+    services.sms_status_listen(seen.append)
+    try:
+        message_id = services.sms_queue(msisdn="+8613800138000", text="hello", purpose="partner")
+        deadline = time.monotonic() + 10
+        while len(seen) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        services._sms_listeners.remove(seen.append)
+
+    assert [(c.message_id, c.purpose, c.status, c.segments) for c in seen] == [
+        (message_id, "partner", "submitted", 1),
+        (message_id, "partner", "delivered", 1),
+    ]
+    assert SmsMessage.objects.get(pk=message_id).status == "delivered"
+
+
+@pytest.mark.parametrize(
+    ("text", "segments"),
+    [
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("短" * 70, 1),
+        ("短" * 71, 2),
+        ("短" * 134, 2),
+        ("短" * 135, 3),
+    ],
+)
+def test_segment_count(text: str, segments: int):
+    assert services.sms_segment_count(text) == segments

@@ -1,0 +1,268 @@
+"""Carrier billing for partners: charge a subscriber's phone bill through the payments app.
+
+A ``BillingCharge`` is the owner's object of a payments intent (purpose ``gateway``, reference
+the charge id, method ``carrier_billing``), so the money takes the same road as the mall's
+phone-bill payments: the per-subscriber caps, the carrier's texted code, one ledger posting per
+payment, refunds by the payments services. The handler registered in ``GatewayConfig.ready``
+moves the charge when payments settles or refunds it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.services import user_ensure_for_phone
+from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.core.audit import audited_transition
+from apps.core.errors import DomainError
+from apps.gateway import callbacks
+from apps.gateway.capability_errors import (
+    CapabilityNotFound,
+    ChargeStateConflict,
+    IdentifierNotFound,
+    NetworkUnavailable,
+)
+from apps.gateway.context import GatewayApp
+from apps.gateway.models import BillingCharge
+from apps.payments import selectors as payment_selectors
+from apps.payments import services as payments
+from apps.payments.errors import RefundNotAllowed
+from apps.payments.handlers import PaymentFact, PurposeHandler, RefundFact
+
+PURPOSE = "gateway"
+CHARGE_EVENT = "org.carrierhub.carrier-billing.v1.payment-status-changed"
+# How long a prepared charge waits for the subscriber's code.
+PREPARED_TTL = timedelta(minutes=15)
+Status = BillingCharge.Status
+
+
+@dataclass(frozen=True)
+class ChargeView:
+    payment_id: str
+    phone_number: str
+    amount_fen: int
+    refunded_fen: int
+    description: str
+    merchant_reference: str
+    status: str
+    created_at: datetime
+
+
+def _view(charge: BillingCharge) -> ChargeView:
+    return ChargeView(
+        payment_id=charge.pk, phone_number=charge.msisdn, amount_fen=charge.amount_fen,
+        refunded_fen=charge.refunded_fen, description=charge.description,
+        merchant_reference=charge.merchant_reference, status=charge.status,
+        created_at=charge.created_at,
+    )  # fmt: skip
+
+
+def _get(app_id: int, payment_id: str) -> BillingCharge:
+    charge = BillingCharge.objects.filter(pk=payment_id, app_id=app_id).first()
+    if charge is None:
+        raise CapabilityNotFound()
+    return charge
+
+
+def _move(charge: BillingCharge, status: str) -> None:
+    """One transition (charge row locked by the caller), audited, saved."""
+    audited_transition(
+        charge, status, object_type="gateway_charge", object_id=charge.pk,
+        refused=lambda details: ChargeStateConflict(details=details),
+    )  # fmt: skip
+    charge.save(update_fields=["status", "updated_at"])
+
+
+def charge_prepare(
+    *,
+    gateway_app: GatewayApp,
+    msisdn: str,
+    amount_fen: int,
+    description: str,
+    merchant_reference: str,
+    callback_url: str,
+) -> ChargeView:
+    """Open a charge; the carrier texts the subscriber a code. Network call after commit.
+
+    The subscriber's daily and monthly caps are the payments app's (an advisory lock per
+    subscriber). Repeats are the pipeline's (Idempotency-Key / clientCorrelator).
+    """
+    user_id = user_ensure_for_phone(phone=msisdn)
+    charge = BillingCharge.objects.create(
+        id=f"GC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}",
+        app_id=gateway_app.app_id, environment=gateway_app.environment,
+        client_id=gateway_app.client_id, callback_url=callback_url, msisdn=msisdn,
+        amount_fen=amount_fen, description=description[:60], merchant_reference=merchant_reference,
+    )  # fmt: skip
+    try:
+        intent = payments.intent_start(
+            purpose=PURPOSE, reference=charge.pk, user_id=user_id, method="carrier_billing",
+            channel="", amount_fen=amount_fen, subject=description, client_ip="",
+            idempotency_key=f"gateway:{charge.pk}", expires_at=timezone.now() + PREPARED_TTL,
+            return_url="",
+        )  # fmt: skip
+    except DomainError as exc:
+        with transaction.atomic():
+            locked = BillingCharge.objects.select_for_update().get(pk=charge.pk)
+            _move(locked, Status.FAILED)
+        if isinstance(exc, SubscriberNotFound):
+            raise IdentifierNotFound() from exc
+        if isinstance(exc, CarrierUnavailable):
+            raise NetworkUnavailable() from exc
+        raise
+    BillingCharge.objects.filter(pk=charge.pk).update(intent_public_id=intent.public_id)
+    charge.intent_public_id = intent.public_id
+    return _view(charge)
+
+
+def charge_get(*, app_id: int, payment_id: str) -> ChargeView:
+    return _view(_get(app_id, payment_id))
+
+
+def charge_validate(*, app_id: int, payment_id: str, code: str) -> ChargeView:
+    """The subscriber's code, checked at the carrier; the charge is then ``validated``."""
+    charge = _get(app_id, payment_id)
+    if charge.status not in (Status.PENDING, Status.VALIDATED):
+        raise ChargeStateConflict(details={"status": charge.status})
+    user_id = user_ensure_for_phone(phone=charge.msisdn)
+    try:
+        payments.carrier_billing_validate(
+            public_id=charge.intent_public_id, user_id=user_id, code=code
+        )
+    except CarrierUnavailable as exc:
+        raise NetworkUnavailable() from exc
+    with transaction.atomic():
+        locked = BillingCharge.objects.select_for_update().get(pk=charge.pk)
+        if locked.status == Status.PENDING:
+            _move(locked, Status.VALIDATED)
+    return _view(locked)
+
+
+def charge_confirm(*, app_id: int, payment_id: str) -> ChargeView:
+    """Charge the bill once the code was validated. Idempotent: the carrier answers a repeat
+    with the first result and payments applies the success once."""
+    charge = _get(app_id, payment_id)
+    if charge.status == Status.SUCCEEDED:
+        return _view(charge)
+    if charge.status != Status.VALIDATED:
+        raise ChargeStateConflict(details={"status": charge.status})
+    user_id = user_ensure_for_phone(phone=charge.msisdn)
+    try:
+        # Validated at the carrier already: the code is not checked again.
+        payments.carrier_billing_confirm(
+            public_id=charge.intent_public_id, user_id=user_id, code=""
+        )
+    except CarrierUnavailable as exc:
+        raise NetworkUnavailable() from exc
+    return _view(BillingCharge.objects.get(pk=charge.pk))
+
+
+def charge_cancel(*, app_id: int, payment_id: str) -> ChargeView:
+    """Give up a charge that was not confirmed: the intent stops waiting, the carrier cancels."""
+    charge = _get(app_id, payment_id)
+    if charge.status == Status.CANCELLED:
+        return _view(charge)
+    with transaction.atomic():
+        locked = BillingCharge.objects.select_for_update().get(pk=charge.pk)
+        if locked.status not in (Status.PENDING, Status.VALIDATED):
+            raise ChargeStateConflict(details={"status": locked.status})
+        _move(locked, Status.CANCELLED)
+        _owe_callback(locked)
+    # The carrier's prepared payment is left to lapse: only a confirm charges the bill, and
+    # a cancelled charge is never confirmed (a success arriving anyway is refunded).
+    if charge.intent_public_id:
+        payments.intent_cancel(public_id=charge.intent_public_id, reason="cancelled by the partner")
+    return _view(locked)
+
+
+@dataclass(frozen=True)
+class ChargeRefundView:
+    refund_id: str
+    payment_id: str
+    amount_fen: int
+    status: str
+    created_at: datetime
+
+
+def charge_refund(
+    *, app_id: int, payment_id: str, amount_fen: int, reason: str
+) -> ChargeRefundView:
+    """Give part or all of a charge back (approved at once: the partner is the merchant).
+
+    Refunds go through ``payments.refund_automatic``, keyed by how many this charge already
+    has, so a repeat cannot refund twice and the total never exceeds what was charged.
+    """
+    charge = _get(app_id, payment_id)
+    if charge.status != Status.SUCCEEDED:
+        raise ChargeStateConflict(details={"status": charge.status})
+    with transaction.atomic():
+        # The owner's row first (the payments lock order), so two refunds cannot both pass
+        # the check below; refund_automatic alone would clamp the second to what is left.
+        BillingCharge.objects.select_for_update().get(pk=charge.pk)
+        taken = payment_selectors.refunds_for(purpose=PURPOSE, reference=charge.pk)
+        refundable = charge.amount_fen - sum(r.amount_fen for r in taken if r.status != "rejected")
+        if amount_fen > refundable:
+            raise RefundNotAllowed(details={"refundable_fen": refundable})
+        refund = payments.refund_automatic(
+            purpose=PURPOSE, reference=charge.pk, amount_fen=amount_fen,
+            reason=reason or "partner refund", key=f"gateway:{charge.pk}:{len(taken)}",
+        )  # fmt: skip
+    if refund is None:
+        raise ChargeStateConflict(details={"status": charge.status})
+    return ChargeRefundView(
+        refund_id=refund.public_id, payment_id=charge.pk, amount_fen=refund.amount_fen,
+        status=refund.status, created_at=refund.created_at,
+    )  # fmt: skip
+
+
+# --- The payments handler -------------------------------------------------------------------
+
+
+def _lock(reference: str) -> None:
+    BillingCharge.objects.select_for_update().filter(pk=reference).first()
+
+
+def _on_succeeded(fact: PaymentFact) -> bool:
+    """Take the money if the charge still wants it (row locked by ``_lock`` first)."""
+    charge = BillingCharge.objects.select_for_update().filter(pk=fact.reference).first()
+    if charge is None or fact.amount_fen != charge.amount_fen:
+        return False
+    if charge.status not in (Status.PENDING, Status.VALIDATED):
+        return False
+    _move(charge, Status.SUCCEEDED)
+    _owe_callback(charge)
+    return True
+
+
+def _on_refunded(fact: RefundFact) -> None:
+    if not fact.intent_settled:
+        return
+    charge = BillingCharge.objects.select_for_update().filter(pk=fact.reference).first()
+    if charge is None:
+        return
+    charge.refunded_fen += fact.amount_fen
+    charge.save(update_fields=["refunded_fen", "updated_at"])
+    _owe_callback(charge)
+
+
+def _owe_callback(charge: BillingCharge) -> None:
+    callbacks.callback_enqueue(
+        app_id=charge.app_id, environment=charge.environment, client_id=charge.client_id,
+        url=charge.callback_url, event_type=CHARGE_EVENT, subject=charge.pk,
+        data={"paymentId": charge.pk, "paymentStatus": charge.status, "amountFen": charge.amount_fen,
+              "refundedFen": charge.refunded_fen, "merchantReference": charge.merchant_reference or None},
+    )  # fmt: skip
+
+
+def _describe(reference: str) -> str:
+    return f"合作伙伴话费支付 {reference}"
+
+
+HANDLER = PurposeHandler(
+    on_succeeded=_on_succeeded, on_refunded=_on_refunded, describe=_describe, lock=_lock
+)

@@ -1,0 +1,38 @@
+"""What the capability views share: the CAMARA phone-number field and time formatting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.core.phone import InvalidPhoneNumber, normalize_phone
+
+# CAMARA's PhoneNumber: E.164 with the leading "+".
+E164 = r"^\+[1-9][0-9]{4,14}$"
+
+
+class PhoneNumberField(serializers.RegexField):
+    """An E.164 number as CAMARA writes it."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(E164, max_length=16, **kwargs)  # type: ignore[arg-type]
+
+
+class MobileNumberField(PhoneNumberField):
+    """An E.164 number that must be a valid mobile number (a text or a call can reach it)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        try:
+            return normalize_phone(value)
+        except InvalidPhoneNumber as exc:
+            raise serializers.ValidationError(str(exc.message)) from exc
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """RFC 3339 in UTC with a ``Z``, as CAMARA's examples write times."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,106 @@
+"""The capabilities' refusals, each with its CAMARA code (the pipeline renders DomainErrors)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import DomainError
+
+
+class MissingIdentifier(DomainError):
+    code = "MISSING_IDENTIFIER"
+    http_status = 422
+    default_message = _("The device cannot be identified.")
+
+
+class IdentifierNotFound(DomainError):
+    code = "IDENTIFIER_NOT_FOUND"
+    http_status = 404
+    default_message = _("The phone number is not a subscriber of this network.")
+
+
+class ServiceNotApplicable(DomainError):
+    code = "SERVICE_NOT_APPLICABLE"
+    http_status = 422
+    default_message = _("The service is not available for the provided identifier.")
+
+
+class OutOfRange(DomainError):
+    code = "OUT_OF_RANGE"
+    http_status = 400
+    default_message = _("Client specified an invalid range.")
+
+
+class NetworkUnavailable(DomainError):
+    code = "UNAVAILABLE"
+    http_status = 503
+    default_message = _("The network is not answering; try again shortly.")
+
+
+class CapabilityNotFound(DomainError):
+    code = "NOT_FOUND"
+    http_status = 404
+    default_message = _("The specified resource is not found.")
+
+
+class InvalidCallbackUrl(DomainError):
+    code = "INVALID_ARGUMENT"
+    http_status = 400
+    default_message = _("callbackUrl must be one of the app's registered callback URLs.")
+
+
+class UserNotAuthenticatedByMobileNetwork(DomainError):
+    code = "NUMBER_VERIFICATION.USER_NOT_AUTHENTICATED_BY_MOBILE_NETWORK"
+    http_status = 403
+    default_message = _("Client must authenticate via the mobile network to use this service.")
+
+
+class OtpMaxCodesExceeded(DomainError):
+    code = "ONE_TIME_PASSWORD_SMS.MAX_OTP_CODES_EXCEEDED"
+    http_status = 403
+    default_message = _("Too many OTPs have been requested for this MSISDN. Try later.")
+
+
+class OtpPhoneNumberNotAllowed(DomainError):
+    code = "ONE_TIME_PASSWORD_SMS.PHONE_NUMBER_NOT_ALLOWED"
+    http_status = 403
+    default_message = _("The phone number cannot receive an SMS from this operator.")
+
+
+class OtpPhoneNumberBlocked(DomainError):
+    code = "ONE_TIME_PASSWORD_SMS.PHONE_NUMBER_BLOCKED"
+    http_status = 403
+    default_message = _("The phone number is blocked from receiving SMS.")
+
+
+class OtpInvalid(DomainError):
+    code = "ONE_TIME_PASSWORD_SMS.INVALID_OTP"
+    http_status = 400
+    default_message = _("The provided OTP is not valid for this authenticationId.")
+
+
+class OtpVerificationExpired(DomainError):
+    code = "ONE_TIME_PASSWORD_SMS.VERIFICATION_EXPIRED"
+    http_status = 400
+    default_message = _("The authenticationId is no longer valid.")
+
+
+class OtpVerificationFailed(DomainError):
+    code = "ONE_TIME_PASSWORD_SMS.VERIFICATION_FAILED"
+    http_status = 400
+    default_message = _(
+        "The maximum number of attempts for this authenticationId was exceeded without "
+        "providing a valid OTP."
+    )
+
+
+class CallStateConflict(DomainError):
+    code = "CONFLICT"
+    http_status = 409
+    default_message = _("The call has already ended.")
+
+
+class ChargeStateConflict(DomainError):
+    code = "CONFLICT"
+    http_status = 409
+    default_message = _("The payment is not in a state that allows this.")

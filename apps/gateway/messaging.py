@@ -1,0 +1,229 @@
+"""Partner SMS and one-time-password SMS: queue through the carrier, follow each message's state.
+
+Sending reuses the carrier app's outbound SMS (``carrier.sms_queue``: one carrier message per
+recipient, submitted by a Celery task after commit, with delivery reports); the carrier tells
+``sms_status_changed`` of every change through its listener registry, which moves the
+partner's message and owes the partner a signed callback.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.carrier import services as carrier
+from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.core.audit import audited_transition
+from apps.core.crypto import keyed_hash
+from apps.core.errors import Conflict
+from apps.core.ratelimit import RateLimit, rate_hit_all
+from apps.gateway import callbacks
+from apps.gateway.capability_errors import (
+    CapabilityNotFound,
+    NetworkUnavailable,
+    OtpInvalid,
+    OtpMaxCodesExceeded,
+    OtpPhoneNumberBlocked,
+    OtpPhoneNumberNotAllowed,
+    OtpVerificationExpired,
+    OtpVerificationFailed,
+)
+from apps.gateway.context import GatewayApp
+from apps.gateway.models import OtpCode, PartnerSms
+
+SMS_EVENT = "org.carrierhub.sms.v1.message-status-changed"
+# The carrier's SMS states, as the partner sees them.
+_STATUS_OF_CARRIER = {
+    "submitted": PartnerSms.Status.SENT,
+    "delivered": PartnerSms.Status.DELIVERED,
+    "undelivered": PartnerSms.Status.UNDELIVERED,
+    "failed": PartnerSms.Status.FAILED,
+}
+OTP_TTL = timedelta(minutes=5)
+OTP_MAX_ATTEMPTS = 3
+OTP_CODE_DIGITS = 6
+
+
+@dataclass(frozen=True)
+class PartnerSmsView:
+    message_id: uuid.UUID
+    batch_id: uuid.UUID
+    to: str
+    status: str
+    segments: int
+    price_fen: int
+    error_code: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _sms_view(row: PartnerSms) -> PartnerSmsView:
+    return PartnerSmsView(
+        message_id=row.id, batch_id=row.batch_id, to=row.msisdn, status=row.status,
+        segments=row.segments, price_fen=row.price_fen, error_code=row.error_code,
+        created_at=row.created_at, updated_at=row.updated_at,
+    )  # fmt: skip
+
+
+def sms_send(
+    *, gateway_app: GatewayApp, recipients: list[str], text: str, callback_url: str
+) -> list[PartnerSmsView]:
+    """Queue one message per recipient, all or none, priced by segments × the segment price.
+
+    One transaction, no locks: the carrier messages and the partner's rows commit together and
+    each carrier submit is enqueued on commit. Repeats are the pipeline's business
+    (Idempotency-Key / clientCorrelator replay the first answer).
+    """
+    segments = carrier.sms_segment_count(text)
+    price_fen = segments * settings.GATEWAY_SMS_SEGMENT_PRICE_FEN
+    batch_id = uuid.uuid4()
+    rows = []
+    with transaction.atomic():
+        for msisdn in recipients:
+            carrier_id = carrier.sms_queue(msisdn=msisdn, text=text, purpose="partner")
+            rows.append(
+                PartnerSms(
+                    app_id=gateway_app.app_id,
+                    environment=gateway_app.environment,
+                    client_id=gateway_app.client_id,
+                    batch_id=batch_id,
+                    carrier_message_id=carrier_id,
+                    msisdn=msisdn,
+                    segments=segments,
+                    price_fen=price_fen,
+                    callback_url=callback_url,
+                )
+            )
+        PartnerSms.objects.bulk_create(rows)
+    return [_sms_view(row) for row in rows]
+
+
+def sms_get(*, app_id: int, message_id: uuid.UUID) -> PartnerSmsView:
+    """One of the app's messages; another app's is not found."""
+    row = PartnerSms.objects.filter(pk=message_id, app_id=app_id).first()
+    if row is None:
+        raise CapabilityNotFound()
+    return _sms_view(row)
+
+
+def sms_status_changed(change: carrier.SmsStatusChange) -> None:
+    """The carrier's listener: move the partner's message and owe its callback.
+
+    Runs in the carrier's transaction with its ``SmsMessage`` row locked, then locks the
+    ``PartnerSms`` row (always in that order). Repeats and stale reports change nothing.
+    """
+    status = _STATUS_OF_CARRIER.get(change.status)
+    if change.purpose != "partner" or status is None:
+        return
+    row = (
+        PartnerSms.objects.select_for_update().filter(carrier_message_id=change.message_id).first()
+    )
+    if row is None or status not in row.TRANSITIONS[row.status]:
+        return
+    audited_transition(
+        row, status, object_type="partner_sms", object_id=row.pk,
+        refused=lambda details: Conflict(details=details), after={"error_code": change.error_code},
+    )  # fmt: skip
+    row.error_code = change.error_code[:64]
+    row.save(update_fields=["status", "error_code", "updated_at"])
+    callbacks.callback_enqueue(
+        app_id=row.app_id, environment=row.environment, client_id=row.client_id,
+        url=row.callback_url, event_type=SMS_EVENT, subject=str(row.pk),
+        data={
+            "messageId": str(row.pk), "batchId": str(row.batch_id), "to": row.msisdn,
+            "status": row.status, "segments": row.segments, "priceFen": row.price_fen,
+            "errorCode": row.error_code or None, "updatedAt": row.updated_at.isoformat(),
+        },
+    )  # fmt: skip
+
+
+# --- One-time passwords ------------------------------------------------------------------------
+
+
+def _otp_hash(authentication_id: uuid.UUID, code: str) -> str:
+    return keyed_hash(f"{authentication_id}:{code}", purpose="gateway-otp")
+
+
+def otp_send(*, gateway_app: GatewayApp, msisdn: str, template: str) -> uuid.UUID:
+    """Text a fresh code (``{{code}}`` in the partner's template) and return its id.
+
+    The line is checked with the carrier first (a network call, no transaction open): a
+    suspended or closed line is blocked, an unknown number of this network is not allowed.
+    At most ``GATEWAY_OTP_MAX_PER_NUMBER_HOUR`` codes per number per hour, counted in Redis
+    whoever asks. Only the code's keyed hash is stored; the SMS preview masks it.
+    """
+    try:
+        line = carrier.subscriber_lookup(msisdn=msisdn)
+    except SubscriberNotFound as exc:
+        raise OtpPhoneNumberNotAllowed() from exc
+    except CarrierUnavailable as exc:
+        raise NetworkUnavailable() from exc
+    if line.status in ("suspended", "cancelled"):
+        raise OtpPhoneNumberBlocked()
+    limit = RateLimit(
+        key=f"gw-otp:{msisdn}", limit=settings.GATEWAY_OTP_MAX_PER_NUMBER_HOUR, window_seconds=3600
+    )
+    try:
+        full, retry_after = rate_hit_all([limit])
+    except redis.RedisError as exc:
+        raise NetworkUnavailable() from exc
+    if full is not None:
+        raise OtpMaxCodesExceeded(details={"retryAfterSeconds": retry_after})
+    code = f"{secrets.randbelow(10**OTP_CODE_DIGITS):0{OTP_CODE_DIGITS}d}"
+    authentication_id = uuid.uuid4()
+    with transaction.atomic():
+        OtpCode.objects.create(
+            id=authentication_id, app_id=gateway_app.app_id, msisdn=msisdn,
+            code_hash=_otp_hash(authentication_id, code), expires_at=timezone.now() + OTP_TTL,
+        )  # fmt: skip
+        carrier.sms_queue(
+            msisdn=msisdn, text=template.replace("{{code}}", code), purpose="otp",
+            preview=template.replace("{{code}}", "*" * OTP_CODE_DIGITS),
+        )  # fmt: skip
+    return authentication_id
+
+
+def otp_validate(*, app_id: int, authentication_id: uuid.UUID, code: str) -> None:
+    """Accept the right code once, within its five minutes and three attempts.
+
+    Locks the code's row; a wrong attempt is counted (committed) before it is refused.
+    """
+    refusal: Exception | None = None
+    with transaction.atomic():
+        row = (
+            OtpCode.objects.select_for_update().filter(pk=authentication_id, app_id=app_id).first()
+        )
+        if row is None:
+            raise CapabilityNotFound()
+        if row.status == OtpCode.Status.FAILED:
+            raise OtpVerificationFailed()
+        if row.status == OtpCode.Status.VERIFIED or row.expires_at <= timezone.now():
+            raise OtpVerificationExpired()
+        if secrets.compare_digest(row.code_hash, _otp_hash(row.id, code)):
+            _otp_move(row, OtpCode.Status.VERIFIED)
+            row.save(update_fields=["status"])
+            return
+        row.attempts += 1
+        fields = ["attempts"]
+        if row.attempts >= OTP_MAX_ATTEMPTS:
+            _otp_move(row, OtpCode.Status.FAILED)
+            fields.append("status")
+            refusal = OtpVerificationFailed()
+        else:
+            refusal = OtpInvalid(details={"attemptsLeft": OTP_MAX_ATTEMPTS - row.attempts})
+        row.save(update_fields=fields)
+    raise refusal
+
+
+def _otp_move(row: OtpCode, status: str) -> None:
+    audited_transition(
+        row, status, object_type="gateway_otp", object_id=row.pk,
+        refused=lambda details: Conflict(details=details),
+    )  # fmt: skip

@@ -1,0 +1,106 @@
+"""SIM swap, number verification and remaining data for partners, over the carrier's adapters.
+
+Read-only: nothing is stored; each answer comes from the carrier's HLR or its network-based
+authentication (see ``apps/sandbox/network.py`` for what the sandbox plays).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.carrier import mobile as carrier_mobile
+from apps.carrier import network as carrier_network
+from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.gateway.capability_errors import (
+    IdentifierNotFound,
+    NetworkUnavailable,
+    ServiceNotApplicable,
+    UserNotAuthenticatedByMobileNetwork,
+)
+
+MAX_AGE_HOURS = 2400
+
+
+@contextmanager
+def _carrier_errors() -> Iterator[None]:
+    """The carrier's refusals in CAMARA's words."""
+    try:
+        yield
+    except SubscriberNotFound as exc:
+        raise IdentifierNotFound() from exc
+    except carrier_network.NotOwnNetwork as exc:
+        raise ServiceNotApplicable(_("The number belongs to another operator.")) from exc
+    except CarrierUnavailable as exc:
+        raise NetworkUnavailable() from exc
+
+
+def _own_country(phone_number: str) -> str:
+    """Only Chinese numbers can be this carrier's; the others are not applicable."""
+    if not phone_number.startswith("+86"):
+        raise ServiceNotApplicable(_("The number is not on this carrier's network."))
+    return phone_number
+
+
+def sim_latest_change(*, phone_number: str) -> datetime:
+    """When the SIM now in the line went in (the line's opening if it never changed)."""
+    with _carrier_errors():
+        return carrier_network.sim_latest_change(msisdn=_own_country(phone_number))
+
+
+def sim_swapped(*, phone_number: str, max_age_hours: int) -> bool:
+    """Whether the line got a new SIM within the last ``max_age_hours`` hours."""
+    changed = sim_latest_change(phone_number=phone_number)
+    return changed > timezone.now() - timedelta(hours=max_age_hours)
+
+
+def device_phone_number(*, device_token: str | None) -> str:
+    """The number the network authenticated behind the device token, or 403 in CAMARA's words."""
+    if not device_token:
+        raise UserNotAuthenticatedByMobileNetwork()
+    with _carrier_errors():
+        msisdn = carrier_network.device_token_number(device_token=device_token)
+    if msisdn is None:
+        raise UserNotAuthenticatedByMobileNetwork(
+            _("The device token is unknown or expired; authenticate the device again.")
+        )
+    return msisdn
+
+
+def number_verify(
+    *, device_token: str | None, phone_number: str | None, hashed_phone_number: str | None
+) -> bool:
+    """Whether the device's number is ``phone_number`` (or hashes to ``hashed_phone_number``:
+    SHA-256, hex, of the E.164 number). Compared in constant time."""
+    device_number = device_phone_number(device_token=device_token)
+    if phone_number is not None:
+        return hmac.compare_digest(device_number, phone_number)
+    digest = hashlib.sha256(device_number.encode()).hexdigest()
+    return hmac.compare_digest(digest, (hashed_phone_number or "").lower())
+
+
+@dataclass(frozen=True)
+class DataRemaining:
+    phone_number: str
+    as_of: datetime
+    total_mb: int
+    used_mb: int
+    remaining_mb: int
+    buckets: tuple[carrier_mobile.DataBucket, ...]
+
+
+def data_remaining(*, phone_number: str) -> DataRemaining:
+    """The line's data allowance in force now, bucket by bucket (the carrier's usage lookup)."""
+    with _carrier_errors():
+        usage = carrier_mobile.subscriber_usage(_own_country(phone_number))
+    return DataRemaining(
+        phone_number=usage.msisdn, as_of=usage.as_of, total_mb=usage.total_mb,
+        used_mb=usage.used_mb, remaining_mb=usage.remaining_mb, buckets=usage.buckets,
+    )  # fmt: skip
