@@ -58,3 +58,10 @@ class ReversalNotReversible(Conflict):
 
     code = "LEDGER_REVERSAL_NOT_REVERSIBLE"
     default_message = _("A reversal cannot itself be reversed; post a new journal instead.")
+
+
+class InsufficientBalance(Conflict):
+    """A debit would take a party's points holding (a points liability) below zero."""
+
+    code = "LEDGER_INSUFFICIENT_BALANCE"
+    default_message = _("This would take the account's points below zero.")

@@ -38,6 +38,7 @@ from apps.core.idempotency import request_fingerprint
 from apps.ledger.errors import (
     AccountMismatch,
     AlreadyReversed,
+    InsufficientBalance,
     InvalidAccount,
     InvalidJournal,
     JournalNotFound,
@@ -163,7 +164,8 @@ def journal_post(
     or lines that do not sum to zero (``UnbalancedJournal``); an unknown account
     (``UnknownAccount``); CNY and POINTS accounts together (``MixedUnits``); an empty or
     over-long key, kind or reference, or the kind ``reversal`` (``InvalidJournal``). The
-    database checks balance and units again when the transaction commits.
+    database checks balance and units again when the transaction commits. Refuses, under the
+    balance locks, a debit that would take a party's points below zero (``InsufficientBalance``).
 
     Lines on the same account are merged into one. Idempotent: the same key with the same
     content (kind, reference and merged lines) returns the first journal and moves nothing;
@@ -196,7 +198,9 @@ def journal_reverse(*, journal_id: int, idempotency_key: str, reason: str) -> Jo
     returns the first reversal. A reversal itself cannot be reversed
     (``ReversalNotReversible``): to book the original effect again, post a new journal, so
     that every journal has at most one correction and the chain never grows. The reference is
-    the original's; ``reason`` becomes the description.
+    the original's; ``reason`` becomes the description. A reversal is exact, all or nothing:
+    one that would take a party's points below zero (a grant whose points were partly spent)
+    raises ``InsufficientBalance`` and moves nothing; it may be retried under the same key.
 
     Locks as ``journal_post``. Two reversals of one journal under different keys are
     race-safe: the unique ``reversal_of`` makes the second wait for the first to commit, then
@@ -308,7 +312,8 @@ def _post(
                 reversal_of_id=reversal_of_id,
             )
         amounts = {accounts[code].pk: amount for code, amount in merged.items()}
-        _lock_balances(sorted(amounts))
+        held = _lock_balances(sorted(amounts))
+        _check_holdings(accounts=accounts, merged=merged, held=held)
         JournalLine.objects.bulk_create(
             JournalLine(
                 journal_id=journal_id, account_id=account_id, amount_fen=amount, created_at=now
@@ -381,19 +386,42 @@ def _repeat(*, idempotency_key: str, content_hash: str, reversal_of_id: int | No
     return journal_get(journal_id=existing.pk)
 
 
-def _lock_balances(account_ids: list[int]) -> None:
-    """Lock the accounts' balance rows in ascending id, the ledger's one lock order."""
-    locked = list(
+def _lock_balances(account_ids: list[int]) -> dict[int, int]:
+    """Lock the accounts' balance rows in ascending id, the ledger's one lock order; return
+    their balances as locked."""
+    locked = dict(
         AccountBalance.objects.select_for_update()
         .filter(account_id__in=account_ids)
         .order_by("account_id")
-        .values_list("account_id", flat=True)
+        .values_list("account_id", "balance_fen")
     )
-    if locked != account_ids:
+    if sorted(locked) != account_ids:
         # Every account gets its balance row with it (account_ensure, migration 0003).
         raise RuntimeError(
             f"ledger accounts without a balance row: {set(account_ids) - set(locked)}"
         )
+    return locked
+
+
+def _check_holdings(
+    *, accounts: dict[str, LedgerAccount], merged: dict[str, int], held: dict[int, int]
+) -> None:
+    """Refuse a debit that would take a party's points below zero (``InsufficientBalance``).
+
+    A points liability (``points:user:<id>``) is what we owe its holder, so a debit balance
+    would mean the holder owes us points, which nothing may create: not a spend, and not a
+    reversal of a grant whose points were partly spent (a reversal is exact, so it is refused
+    whole). Checked against the balances just locked, so concurrent spends cannot both pass.
+    Money accounts have no floor here: their owners' rules decide what may be posted.
+    """
+    for code, amount in merged.items():
+        account = accounts[code]
+        if amount <= 0 or account.unit != AccountUnit.POINTS:
+            continue
+        if account.kind == AccountKind.LIABILITY and held[account.pk] + amount > 0:
+            raise InsufficientBalance(
+                details={"account_code": code, "held": -held[account.pk], "debit": amount}
+            )
 
 
 def _move_balances(amounts: dict[int, int], *, now: datetime) -> None:

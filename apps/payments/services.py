@@ -28,6 +28,7 @@ from apps.core.errors import IdempotencyConflict
 from apps.core.locks import advisory_xact_lock
 from apps.core.phone import mask_phone
 from apps.core.tasks import enqueue_on_commit
+from apps.ledger.errors import InsufficientBalance
 from apps.ledger.selectors import account_balance
 from apps.ledger.services import LineSpec, account_ensure, journal_post
 from apps.payments.errors import (
@@ -249,17 +250,22 @@ def points_grant(*, user_id: int, points: int, key: str, reason: str) -> None:
 
 
 def _points_take(intent: PaymentIntent) -> None:
-    """Pay ``intent`` from the user's points, in the caller's transaction (intent row new)."""
+    """Pay ``intent`` from the user's points, in the caller's transaction (intent row new).
+
+    The ledger checks the holding under its balance lock, so two concurrent spends cannot
+    together take more points than the user holds; its refusal is ``InsufficientPoints``.
+    """
     if intent.user_id is None:
         raise MethodUnavailable()
     account = points_account(intent.user_id)
-    if -account_balance(code=account) < intent.amount_fen:
-        raise InsufficientPoints(details={"balance": -account_balance(code=account)})
-    journal_post(
-        idempotency_key=f"payment:{intent.public_id}:points", kind="points.redeemed",
-        reference=f"{intent.purpose}:{intent.reference}",
-        lines=[LineSpec(account, intent.amount_fen), LineSpec("points:redeemed", -intent.amount_fen)],
-    )  # fmt: skip
+    try:
+        journal_post(
+            idempotency_key=f"payment:{intent.public_id}:points", kind="points.redeemed",
+            reference=f"{intent.purpose}:{intent.reference}",
+            lines=[LineSpec(account, intent.amount_fen), LineSpec("points:redeemed", -intent.amount_fen)],
+        )  # fmt: skip
+    except InsufficientBalance as exc:
+        raise InsufficientPoints(details={"balance": exc.details["held"]}) from exc
     _succeed(intent, provider_trade_no="", paid_at=timezone.now())
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 
 from apps.core.models import AuditEvent
-from apps.ledger.errors import AlreadyReversed
+from apps.ledger.errors import AlreadyReversed, InsufficientBalance
 from apps.ledger.models import Journal, JournalLine
 from apps.ledger.selectors import account_balance, account_balance_from_lines, ledger_check
 from apps.ledger.services import LineSpec, journal_post, journal_reverse
@@ -132,4 +132,26 @@ def test_eight_threads_posting_across_shared_accounts_keep_every_balance(committ
     for code in SHARED:
         assert account_balance(code=code) == expected[code]
         assert account_balance_from_lines(code=code) == expected[code]
+    assert ledger_check() == []
+
+
+def test_concurrent_spends_never_take_more_points_than_held(committed_accounts):
+    journal_post(
+        idempotency_key="grant", kind="points.granted", reference="user:1",
+        lines=[LineSpec("points:issued", 1000), LineSpec("points:user:1", -1000)],
+    )  # fmt: skip
+
+    def spend(n: int) -> int:
+        return journal_post(
+            idempotency_key=f"spend:{n}", kind="points.redeemed", reference=f"order:{n}",
+            lines=[LineSpec("points:user:1", 300), LineSpec("points:redeemed", -300)],
+        ).id  # fmt: skip
+
+    results, errors = run_in_threads([lambda n=n: spend(n) for n in range(6)])
+
+    assert len(results) == 3
+    assert [type(error) for error in errors] == [InsufficientBalance] * 3
+    assert account_balance(code="points:user:1") == -100
+    assert account_balance(code="points:redeemed") == -900
+    assert Journal.objects.filter(kind="points.redeemed").count() == 3
     assert ledger_check() == []

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from apps.core.errors import IdempotencyConflict
-from apps.ledger.errors import AlreadyReversed
+from apps.ledger.errors import AlreadyReversed, InsufficientBalance
 from apps.ledger.models import JournalLine
 from apps.ledger.selectors import account_balance, account_balance_from_lines, ledger_check
 from apps.ledger.services import LineSpec, journal_post, journal_reverse
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.django_db
 
 CNY = ["clearing:alipay", "platform:revenue", "payable:cp:1", "refunds:payable"]
 POINTS = ["points:issued", "points:user:1", "points:redeemed"]
+HOLDING = "points:user:1"  # a points liability: its balance may never become a debit
 examples = itertools.count()
 
 
@@ -51,6 +52,12 @@ operations = st.lists(
     min_size=1,
     max_size=12,
 )
+
+
+def overdraws(start: dict[str, int], expected: Counter[str], lines) -> bool:
+    """Whether posting ``lines`` now would take the points holding below zero."""
+    debit = sum(amount for code, amount in lines if code == HOLDING)
+    return debit > 0 and start[HOLDING] + expected[HOLDING] + debit > 0
 
 
 @settings(
@@ -86,6 +93,11 @@ def test_the_book_stays_balanced_and_agrees_with_its_lines(accounts, operations)
             elif journal_id in reversed_ids and reversal_key not in reversal_keys:
                 with pytest.raises(AlreadyReversed):
                     journal_reverse(journal_id=journal_id, idempotency_key=reversal_key, reason="x")
+            elif reversal_key not in reversal_keys and overdraws(
+                start, expected, [(code, -amount) for code, amount in by_key[key][0]]
+            ):
+                with pytest.raises(InsufficientBalance):
+                    journal_reverse(journal_id=journal_id, idempotency_key=reversal_key, reason="x")
             else:
                 view = journal_reverse(
                     journal_id=journal_id, idempotency_key=reversal_key, reason="x"
@@ -103,6 +115,10 @@ def test_the_book_stays_balanced_and_agrees_with_its_lines(accounts, operations)
         merged = tuple(sorted(lines))
         if key in by_key and by_key[key][0] != merged:
             with pytest.raises(IdempotencyConflict):
+                journal_post(idempotency_key=key, kind="test", reference=key, lines=specs)
+            continue
+        if key not in by_key and overdraws(start, expected, lines):
+            with pytest.raises(InsufficientBalance):
                 journal_post(idempotency_key=key, kind="test", reference=key, lines=specs)
             continue
         view = journal_post(idempotency_key=key, kind="test", reference=key, lines=specs)
