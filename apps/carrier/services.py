@@ -100,7 +100,8 @@ def sms_submit(*, message_id: uuid.UUID, text: str) -> None:
     """Hand a queued SMS to the carrier. Safe to repeat: the message id is the idempotency key.
 
     Raises ``CarrierUnavailable`` (after the adapter's own retries) for the task to retry later.
-    Takes no lock while calling the carrier; the result is applied under a row lock afterwards.
+    Takes no lock while calling the carrier; the result is applied afterwards by one conditional
+    update (the row lock it takes lasts only for that transaction).
     """
     message = SmsMessage.objects.filter(pk=message_id).first()
     if message is None or message.status != Status.QUEUED:
@@ -121,26 +122,27 @@ def sms_submit(*, message_id: uuid.UUID, text: str) -> None:
     except SubscriberNotFound as exc:
         _sms_move(message_id=message_id, status=Status.FAILED, error_code=exc.code)
         return
+    now = timezone.now()
+    accepted_fields = {"carrier_message_id": accepted.message_id, "segments": accepted.segments,
+                       "updated_at": now}  # fmt: skip
     with transaction.atomic():
-        locked = SmsMessage.objects.select_for_update().get(pk=message_id)
-        locked.carrier_message_id = accepted.message_id
-        locked.segments = accepted.segments
-        fields = ["carrier_message_id", "segments", "updated_at"]
-        if locked.status == Status.QUEUED:
-            before = locked.status
-            locked.status = Status.SUBMITTED
-            locked.submitted_at = timezone.now()
-            fields += ["status", "submitted_at"]
+        # One conditional UPDATE instead of lock, read and save: only a queued message moves to
+        # submitted; one whose delivery report overtook this answer just gets the carrier's id.
+        if SmsMessage.objects.filter(pk=message_id, status=Status.QUEUED).update(
+            status=Status.SUBMITTED, submitted_at=now, **accepted_fields
+        ):
             audit_record(
                 action="sms.submitted",
                 object_type="sms",
-                object_id=locked.pk,
-                before={"status": before},
-                after={"status": locked.status, "carrier_message_id": accepted.message_id},
+                object_id=message_id,
+                before={"status": Status.QUEUED},
+                after={"status": Status.SUBMITTED, "carrier_message_id": accepted.message_id},
             )
-        locked.save(update_fields=fields)
-        if "status" in fields:
-            _sms_notify(locked)
+            message.status, message.submitted_at = Status.SUBMITTED, now
+            message.carrier_message_id, message.segments = accepted.message_id, accepted.segments
+            _sms_notify(message)  # the UPDATE holds the row lock until commit
+        else:
+            SmsMessage.objects.filter(pk=message_id).update(**accepted_fields)
 
 
 def sms_mark_failed(*, message_id: uuid.UUID, error_code: str) -> None:

@@ -21,7 +21,7 @@ from apps.accounts.selectors import user_profile
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.carrier.services import sms_queue
 from apps.catalog.selectors import delivery_specs
-from apps.core.audit import audited_transition
+from apps.core.audit import audit_batch, audited_transition
 from apps.core.errors import DomainError
 from apps.core.tasks import enqueue_on_commit
 from apps.fulfilment.cards.batches import CARD_PRODUCT_TYPE
@@ -154,8 +154,13 @@ def _move(job: FulfilmentJob, status: str, **after: object) -> None:
 def job_deliver(*, job_id: int) -> str:
     """Apply the job's remaining units at the carrier; safe to run any number of times.
 
-    Raises ``CarrierUnavailable`` when the outcome is unknown (the caller retries later); a
-    refusal by the carrier fails the job and refunds it at once.
+    Two transactions around the carrier calls, each locking the job, then its order line (the
+    order of ``job_fail`` too): the first moves both to delivering, the second records the last
+    unit's result, moves both to delivered and queues the SMS; each writes its two audit events
+    with one statement. Units before the last are
+    recorded one by one as they are applied, so a retry resumes after them (and their keys make
+    a repeat harmless anyway). Raises ``CarrierUnavailable`` when the outcome is unknown (the
+    caller retries later); a refusal by the carrier fails the job and refunds it at once.
     """
     with transaction.atomic():
         job = FulfilmentJob.objects.select_for_update().get(pk=job_id)
@@ -182,10 +187,15 @@ def job_deliver(*, job_id: int) -> str:
                 line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERING
             )
             return job_fail(job_id=job.pk, reason="CARDS_SOLD_OUT")
-        _move(job, Status.DELIVERING, attempt=job.attempts + 1)
-        job.attempts += 1
-        job.save(update_fields=["status", "attempts", "updated_at"])
-    order_line_fulfilment_set(line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERING)
+        with audit_batch():
+            _move(job, Status.DELIVERING, attempt=job.attempts + 1)
+            job.attempts += 1
+            job.save(update_fields=["status", "attempts", "updated_at"])
+            if line_state != OrderLine.Fulfilment.DELIVERING:
+                order_line_fulfilment_set(
+                    line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERING
+                )
+    last: dict[str, object] = {}
     for unit in range(job.delivered_units, job.units):
         try:
             request_id, effective_from = unit_deliver(job, unit)
@@ -198,19 +208,33 @@ def job_deliver(*, job_id: int) -> str:
             return job_fail(job_id=job.pk, reason=exc.reason)
         except (CarrierRejected, SubscriberNotFound) as exc:
             return job_fail(job_id=job.pk, reason=getattr(exc, "carrier_code", "") or exc.code)
-        FulfilmentJob.objects.filter(pk=job.pk).update(
-            delivered_units=unit + 1, updated_at=timezone.now(),
-            **({"carrier_request_id": request_id, "effective_from": effective_from} if request_id else {}),
-        )  # fmt: skip
+        last = {"delivered_units": unit + 1,
+                **({"carrier_request_id": request_id, "effective_from": effective_from} if request_id else {})}  # fmt: skip
+        if unit + 1 < job.units:
+            FulfilmentJob.objects.filter(pk=job.pk).update(updated_at=timezone.now(), **last)
+    return _job_finish(job_id=job_id, last=last)
+
+
+def _job_finish(*, job_id: int, last: dict[str, object]) -> str:
+    """Record the last unit's result (``last``: the job's fields it sets) and, if the job is
+    still delivering, move the job and its line to delivered and queue the recipient's SMS,
+    all in one transaction (locks: the job, then its line)."""
     with transaction.atomic():
         job = FulfilmentJob.objects.select_for_update().get(pk=job_id)
+        for field, value in last.items():
+            setattr(job, field, value)
         if job.status != Status.DELIVERING:
+            if last:
+                job.save(update_fields=[*last, "updated_at"])
             return job.status
-        _move(job, Status.DELIVERED)
-        job.last_error = ""
-        job.save(update_fields=["status", "last_error", "updated_at"])
-        sms_queue(msisdn=job.msisdn, purpose="notice", text=delivered_text(job))
-    order_line_fulfilment_set(line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERED)
+        with audit_batch():
+            _move(job, Status.DELIVERED)
+            job.last_error = ""
+            job.save(update_fields=["status", "last_error", *last, "updated_at"])
+            sms_queue(msisdn=job.msisdn, purpose="notice", text=delivered_text(job))
+            order_line_fulfilment_set(
+                line_id=job.order_line_id, status=OrderLine.Fulfilment.DELIVERED
+            )
     return Status.DELIVERED
 
 

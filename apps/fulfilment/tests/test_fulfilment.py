@@ -120,3 +120,55 @@ def test_a_job_whose_order_was_refunded_first_delivers_nothing(airtime, carrier_
     assert FulfilmentJob.objects.get(pk=job.pk).last_error == "ORDER_REFUNDED"
     assert not Refund.objects.exists()
     assert _balance(carrier_sandbox) == 1000
+
+
+def test_one_delivery_costs_a_pinned_number_of_statements(airtime, carrier_sandbox):
+    """Delivery throughput is bound by the worker's CPU per statement (docs/performance.md):
+    a change that adds statements to the delivery path must show up here."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.carrier.models import SmsMessage
+    from apps.carrier.services import sms_submit
+    from apps.core.models import AuditEvent
+
+    order = _paid_order(airtime, quantity=1)
+    job = FulfilmentJob.objects.get(order_number=order.number)
+    audit_before = AuditEvent.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        assert services.job_deliver(job_id=job.pk) == "delivered"
+    # The test runs inside a transaction, so the service's transactions are savepoints here.
+    outer = {"SAVEPOINT": "BEGIN", "RELEASE": "COMMIT"}
+    statements = [
+        outer.get(word, word)
+        for word in (q["sql"].split(" ", 1)[0] for q in queries.captured_queries)
+    ]
+    # Two transactions (delivering; delivered with the SMS), the carrier call between them.
+    assert statements == [
+        "BEGIN", "SELECT", "SELECT", "UPDATE", "SELECT", "UPDATE", "INSERT", "COMMIT",
+        "BEGIN", "SELECT", "UPDATE", "INSERT", "SELECT", "UPDATE", "INSERT", "COMMIT",
+    ]  # fmt: skip
+    job.refresh_from_db()
+    assert (job.status, job.delivered_units, job.attempts) == ("delivered", 1, 1)
+    assert job.carrier_request_id
+    assert OrderLine.objects.get(order=order).fulfilment == "delivered"
+    assert list(
+        AuditEvent.objects.order_by("id")[audit_before:].values_list("action", flat=True)
+    ) == [
+        "fulfilment.delivering", "order_line.delivering", "fulfilment.delivered",
+        "order_line.delivered",
+    ]  # fmt: skip
+    assert _balance(carrier_sandbox) == 1000 + 5000
+    # Then the SMS task: read the message, the carrier call, one conditional update + audit.
+    message = SmsMessage.objects.get(msisdn=NUMBER, status="queued")
+    with CaptureQueriesContext(connection) as queries:
+        sms_submit(message_id=message.id, text=message.preview)
+    assert [outer.get(w, w) for w in (q["sql"].split(" ", 1)[0] for q in queries.captured_queries)] == [
+        "SELECT", "BEGIN", "UPDATE", "INSERT", "COMMIT",
+    ]  # fmt: skip
+    message.refresh_from_db()
+    assert (message.status, message.segments) == ("submitted", 1)
+    assert message.carrier_message_id
+    assert AuditEvent.objects.order_by("-id").values_list("action", "after")[0] == (
+        "sms.submitted", {"status": "submitted", "carrier_message_id": message.carrier_message_id},
+    )  # fmt: skip

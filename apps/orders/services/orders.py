@@ -320,8 +320,11 @@ def order_refunded_listen(listener: Callable[[str], None]) -> None:
 
 def order_line_fulfilment_set(*, line_id: int, status: str, note: str = "") -> None:
     """Move one line's fulfilment along its transition table (fulfilment calls this). Locks
-    the line; a move the table does not allow raises ``OrderStateConflict``."""
-    with transaction.atomic():
+    the line; a move the table does not allow raises ``OrderStateConflict``.
+
+    Inside the caller's transaction it adds no savepoint (two statements fewer per move on the
+    delivery path), so a refusal aborts the caller's transaction as a whole."""
+    with transaction.atomic(savepoint=False):
         line = OrderLine.objects.select_for_update().select_related("order").get(pk=line_id)
         if line.fulfilment == status:
             return
