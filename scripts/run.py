@@ -154,6 +154,9 @@ the code arrives in the sandbox SMS inbox.
         print(f"set-up step failed: {' '.join(map(str, exc.cmd[1:]))}")
         return 1
     finally:
+        # A second Ctrl-C or SIGTERM while cleaning up must not skip stopping the database.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
