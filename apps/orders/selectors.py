@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.catalog.selectors import skus_for_sale
-from apps.core.audit import AuditEntry, audit_trail
+from apps.core.audit import audit_trail
 from apps.orders.models import CartLine, Order
 from apps.orders.services import CartOwner, OrderView
 from apps.orders.services.orders import order_view
@@ -134,8 +135,35 @@ def orders_for_user(*, user_id: int, limit: int = 50) -> list[OrderView]:
     return [order_view(o) for o in rows]
 
 
-def order_timeline(*, number: str) -> list[AuditEntry]:
-    """The order's and its payments' and refunds' state changes, oldest first."""
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    action: str  # the audit code, e.g. "payment.succeeded"
+    label: str  # the same in the reader's language, e.g. "支付 · 已支付"
+
+
+_TIMELINE_SUBJECTS = {"order": _("Order"), "payment": _("Payment"), "refund": _("Refund")}
+_TIMELINE_EXTRA = {"order.created": _("Placed"), "order.completed": _("Completed")}
+
+
+def _timeline_label(action: str) -> str:
+    from apps.payments.selectors import state_label
+
+    subject, _dot, state = action.partition(".")
+    if action in _TIMELINE_EXTRA:
+        state_text = str(_TIMELINE_EXTRA[action])
+    elif subject == "order" and state in Order.Status.values:
+        state_text = str(Order.Status(state).label)
+    elif subject in ("payment", "refund"):
+        state_text = state_label(subject=subject, status=state)
+    else:
+        return action
+    return f"{_TIMELINE_SUBJECTS[subject]} · {state_text}"
+
+
+def order_timeline(*, number: str) -> list[TimelineEntry]:
+    """The order's and its payments' and refunds' state changes, oldest first, each with its
+    label in the active language."""
     from apps.payments.selectors import intents_for, refunds_for
 
     intents = [i.public_id for i in intents_for(purpose="order", reference=number)]
@@ -145,7 +173,10 @@ def order_timeline(*, number: str) -> list[AuditEntry]:
         + audit_trail(object_type="payment", object_ids=intents)
         + audit_trail(object_type="refund", object_ids=refunds)
     )
-    return sorted(entries, key=lambda e: e.at)
+    return [
+        TimelineEntry(at=e.at, action=e.action, label=_timeline_label(e.action))
+        for e in sorted(entries, key=lambda e: e.at)
+    ]
 
 
 def order_refunds(*, number: str) -> list[RefundView]:

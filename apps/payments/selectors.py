@@ -28,3 +28,12 @@ def refunds_for(*, purpose: str, reference: str) -> list[RefundView]:
         .order_by("id")
     )
     return [_refund_view(r) for r in rows]
+
+
+def state_label(*, subject: str, status: str) -> str:
+    """The reader's words for a payment's or a refund's state (``subject`` "payment" or
+    "refund"), for timelines; the code itself when it is not a known state."""
+    choices = {"payment": PaymentIntent.Status, "refund": Refund.Status}.get(subject)
+    if choices is None or status not in choices.values:
+        return status
+    return str(choices(status).label)
