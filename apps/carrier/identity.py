@@ -52,7 +52,14 @@ def _opened(body: dict[str, Any]) -> LineOpened:
 
 
 def sim_line_open_once(
-    *, msisdn: str, name: str, id_number: str, reference: str, idempotency_key: str
+    *,
+    msisdn: str,
+    name: str,
+    id_number: str,
+    reference: str,
+    idempotency_key: str,
+    province: str = "",
+    city: str = "",
 ) -> LineOpened:
     """Create and activate the subscriber for ``msisdn`` under its owner, exactly once.
 
@@ -63,6 +70,8 @@ def sim_line_open_once(
     """
     client = get_carrier_client()
     request = {"msisdn": msisdn, "name": name, "id_number": id_number, "reference": reference}
+    if province or city:  # the number's home location, for the carrier's subscriber record
+        request |= {"province": province, "city": city}
 
     def send() -> LineOpened:
         return _opened(

@@ -56,6 +56,7 @@ def sim_activate(*, line_id: int) -> str:
         opened = sim_line_open_once(
             msisdn=request.msisdn, name=request.owner_name, id_number=request.id_number,
             reference=f"line:{line_id}", idempotency_key=activation_key(line_id),
+            province=request.province, city=request.city,
         )  # fmt: skip
     except (CarrierRejected, SubscriberNotFound) as exc:
         code = getattr(exc, "carrier_code", "") or exc.code

@@ -86,7 +86,7 @@ def sim_activate(*, idempotency_key: str, payload: dict[str, Any]) -> tuple[int,
     """
     if not 0 < len(idempotency_key) <= 255:
         raise invalid_argument("An Idempotency-Key header of 1..255 characters is required.")
-    unknown = set(payload) - {"msisdn", "name", "id_number", "reference"}
+    unknown = set(payload) - {"msisdn", "name", "id_number", "reference", "province", "city"}
     if unknown:
         raise invalid_argument(f"Unknown fields: {', '.join(sorted(unknown))}.")
     request_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -124,7 +124,10 @@ def sim_activate(*, idempotency_key: str, payload: dict[str, Any]) -> tuple[int,
                 reference=str(payload.get("reference", ""))[:64],
             )  # fmt: skip
             Subscriber.objects.create(
-                msisdn=msisdn, province="未知", city="未知", real_name_verified=True
+                msisdn=msisdn,
+                province=str(payload.get("province") or "未知")[:32],
+                city=str(payload.get("city") or "未知")[:32],
+                real_name_verified=True,
             )
     except IntegrityError:
         existing = SimRegistration.objects.filter(idempotency_key=idempotency_key).first()

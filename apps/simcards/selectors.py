@@ -61,6 +61,8 @@ class ActivationRequest:
     owner_name: str
     id_number: str
     order_line_id: int
+    province: str = ""  # where the number belongs (the pool's home location)
+    city: str = ""
 
 
 def _view(row: SimNumber) -> NumberView:
@@ -165,6 +167,7 @@ def activation_request(*, line_id: int) -> ActivationRequest | None:
     return ActivationRequest(
         msisdn=row.msisdn, status=row.status, owner_name=row.owner_name,
         id_number=decrypt_text(row.owner_id_encrypted), order_line_id=line_id,
+        province=row.province, city=row.city,
     )  # fmt: skip
 
 

@@ -35,6 +35,7 @@ def sold(carrier_sandbox) -> Sold:
     keeps the lines it opened for the whole session)."""
     msisdn, id_number = "+86" + unique_number(), unique_id_number()
     (number,) = numbers(msisdn[3:])
+    SimNumber.objects.filter(pk=number.pk).update(province="广东", city="广州")
     product = sim_product(price=1000)
     buyer = User.objects.create_user("13800138000")
     payments.points_grant(user_id=buyer.pk, points=200_000, key="sim", reason="test")
@@ -76,6 +77,7 @@ def test_activation_opens_the_line_once(sold, carrier_sandbox):
     number = SimNumber.objects.get()
     assert (number.status, number.activation_attempts, number.activation_error) == ("active", 1, "")
     assert number.activation_request_id.startswith("SA")
+    assert (body["province"], body["city"]) == ("广东", "广州")  # the pool's home location
     assert sim.sim_activate(line_id=sold.line_id) == "already_active"
     assert _registered(carrier_sandbox, sold) == 1
 
