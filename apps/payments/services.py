@@ -581,6 +581,11 @@ class RefundView:
     error_code: str
     created_at: datetime
 
+    @property
+    def status_label(self) -> str:
+        """The state in the reader's language, for pages."""
+        return str(Refund.Status(self.status).label)
+
 
 def _refund_view(refund: Refund) -> RefundView:
     return RefundView(
