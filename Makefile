@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install install-dev run test lint format bench bench-deliveries stop messages worker beat clean
+.PHONY: help install install-dev run test lint format bench bench-payments bench-deliveries bench-gateway stop messages worker beat clean
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
 	@echo "make test   - install test tools and run the whole suite"
 	@echo "make lint   - ruff, ruff format --check, mypy, makemigrations --check"
-	@echo "make bench  - run the benchmarks in loadtests/ (see docs/performance.md)"
+	@echo "make bench  - run every benchmark in loadtests/ (see docs/performance.md); bench-payments,"
+	@echo "              bench-deliveries and bench-gateway run one each"
 	@echo "make stop   - stop the embedded PostgreSQL if it is still running"
 
 $(VENV)/.base: requirements/base.txt
@@ -46,9 +47,18 @@ format: install-dev
 
 bench: install-dev
 	$(PY) -m loadtests.run
+	$(PY) -m loadtests.payments
+	$(PY) -m loadtests.deliveries
+	$(PY) -m loadtests.gateway
+
+bench-payments: install-dev
+	$(PY) -m loadtests.payments
 
 bench-deliveries: install-dev
 	$(PY) -m loadtests.deliveries
+
+bench-gateway: install-dev
+	$(PY) -m loadtests.gateway
 
 worker: install
 	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}
