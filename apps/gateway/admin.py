@@ -56,7 +56,8 @@ def _decide(
         except DomainError as exc:
             messages.warning(request, f"{obj}: {exc.message}")
         else:
-            messages.success(request, f"{obj}: {_('approved') if approve else _('rejected')}")
+            outcome = _("approved") if approve else _("rejected")
+            messages.success(request, f"{obj}: {outcome}")
     return None
 
 
@@ -198,7 +199,8 @@ class CredentialAdmin(ReviewOnly):
     def revoke(self, request: HttpRequest, queryset: QuerySet[Credential]) -> None:
         for credential in queryset:
             if gateway.credential_revoke(credential_id=credential.pk, actor_id=_actor(request)):
-                messages.success(request, f"{credential.client_id}: {_('revoked')}")
+                revoked = _("revoked")
+                messages.success(request, f"{credential.client_id}: {revoked}")
 
 
 class PackageForm(forms.ModelForm):

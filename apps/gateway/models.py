@@ -44,7 +44,9 @@ class Partner(models.Model):
     contact_email = models.EmailField(_("contact email"))
     # 统一社会信用代码: 18 characters.
     licence_number = models.CharField(_("business licence number"), max_length=18)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -52,9 +54,9 @@ class Partner(models.Model):
         blank=True,
         related_name="+",
     )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     reject_reason = models.CharField(_("reason for rejection"), max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -110,11 +112,18 @@ class App(models.Model):
     ip_allowlist = ArrayField(
         models.CharField(max_length=49), default=list, blank=True, verbose_name=_("IP allow-list")
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    production_status = models.CharField(
-        max_length=16, choices=ProductionStatus.choices, default=ProductionStatus.NONE
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )
-    production_requested_at = models.DateTimeField(null=True, blank=True)
+    production_status = models.CharField(
+        _("production access"),
+        max_length=16,
+        choices=ProductionStatus.choices,
+        default=ProductionStatus.NONE,
+    )
+    production_requested_at = models.DateTimeField(
+        _("production requested at"), null=True, blank=True
+    )
     production_reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -122,9 +131,11 @@ class App(models.Model):
         blank=True,
         related_name="+",
     )
-    production_reviewed_at = models.DateTimeField(null=True, blank=True)
+    production_reviewed_at = models.DateTimeField(
+        _("production reviewed at"), null=True, blank=True
+    )
     production_reject_reason = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -147,11 +158,13 @@ class Credential(models.Model):
     """
 
     app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="credentials")
-    environment = models.CharField(max_length=16, choices=Environment.choices)
+    environment = models.CharField(_("environment"), max_length=16, choices=Environment.choices)
     slot = models.PositiveSmallIntegerField()
-    client_id = models.CharField(max_length=40, unique=True)
+    client_id = models.CharField(_("client id"), max_length=40, unique=True)
     secret_encrypted = models.TextField()
-    secret_hint = models.CharField(max_length=8, help_text="the secret's last characters")
+    secret_hint = models.CharField(
+        _("secret hint"), max_length=8, help_text="the secret's last characters"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -159,9 +172,9 @@ class Credential(models.Model):
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -195,7 +208,7 @@ class Package(models.Model):
         DAY = "day", _("Day")
         MONTH = "month", _("Month")
 
-    code = models.SlugField(max_length=40, unique=True)
+    code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     capabilities = ArrayField(
@@ -250,9 +263,11 @@ class Subscription(models.Model):
 
     app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="subscriptions")
     package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="subscriptions")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -323,12 +338,16 @@ class UsageHourly(models.Model):
 
     app_id = models.BigIntegerField()
     partner_id = models.BigIntegerField()
-    environment = models.CharField(max_length=16, choices=Environment.choices)
-    capability = models.CharField(max_length=40)
-    hour = models.DateTimeField()
-    calls = models.BigIntegerField(default=0)
-    errors = models.BigIntegerField(default=0, help_text="answers with status 400 or above")
-    throttled = models.BigIntegerField(default=0, help_text="answers with status 429")
+    environment = models.CharField(_("environment"), max_length=16, choices=Environment.choices)
+    capability = models.CharField(_("capability"), max_length=40)
+    hour = models.DateTimeField(_("hour"))
+    calls = models.BigIntegerField(_("calls"), default=0)
+    errors = models.BigIntegerField(
+        _("errors"), default=0, help_text="answers with status 400 or above"
+    )
+    throttled = models.BigIntegerField(
+        _("throttled"), default=0, help_text="answers with status 429"
+    )
     latency_sum_us = models.BigIntegerField(default=0)
     latency_buckets = ArrayField(models.BigIntegerField(), default=list)
     updated_at = models.DateTimeField(auto_now=True)
