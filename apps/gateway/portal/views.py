@@ -179,6 +179,19 @@ def _act(request: HttpRequest, app_id: int, action: Any, done: str) -> HttpRespo
     return redirect("gateway-portal:app", app_id=app_id)
 
 
+def _issue(request: HttpRequest, app_id: int, issue: Any) -> HttpResponse:
+    """Issue a credential and show its secret once; a refusal is shown on the app's page."""
+    try:
+        issued = issue()
+    except DomainError as exc:
+        if exc.http_status == 404:
+            raise Http404 from exc
+        messages.error(request, exc.message)
+        return redirect("gateway-portal:app", app_id=app_id)
+    _stash_secret(request, issued)
+    return redirect("gateway-portal:secret")
+
+
 @login_required
 @require_POST
 def app_production(request: HttpRequest, app_id: int) -> HttpResponse:
@@ -197,34 +210,26 @@ def credential_new(request: HttpRequest, app_id: int) -> HttpResponse:
     user_id = _user_id(request)
     form = CredentialForm(request.POST)
     environment = form.cleaned_data["environment"] if form.is_valid() else ""
-    try:
-        issued = access.app_credential_issue(
+    return _issue(
+        request,
+        app_id,
+        lambda: access.app_credential_issue(
             user_id=user_id, app_id=app_id, environment=environment
-        )
-    except DomainError as exc:
-        if exc.http_status == 404:
-            raise Http404 from exc
-        messages.error(request, exc.message)
-        return redirect("gateway-portal:app", app_id=app_id)
-    _stash_secret(request, issued)
-    return redirect("gateway-portal:secret")
+        ),
+    )
 
 
 @login_required
 @require_POST
 def credential_rotate(request: HttpRequest, app_id: int, credential_id: int) -> HttpResponse:
     user_id = _user_id(request)
-    try:
-        issued = access.app_credential_rotate(
+    return _issue(
+        request,
+        app_id,
+        lambda: access.app_credential_rotate(
             user_id=user_id, app_id=app_id, credential_id=credential_id
-        )
-    except DomainError as exc:
-        if exc.http_status == 404:
-            raise Http404 from exc
-        messages.error(request, exc.message)
-        return redirect("gateway-portal:app", app_id=app_id)
-    _stash_secret(request, issued)
-    return redirect("gateway-portal:secret")
+        ),
+    )
 
 
 @login_required
