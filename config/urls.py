@@ -20,7 +20,7 @@ api_v1 = [
     path("developer/", include("apps.gateway.api.portal_urls")),
     path("", include("apps.fulfilment.api.urls")),
     path("me/line/", include("apps.fulfilment.line.api_urls")),
-    path("", include("apps.fulfilment.bulk.api.urls")),
+    path("", include("apps.enterprise.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,7 +28,7 @@ urlpatterns = [
     path("", include("apps.orders.urls")),
     path("", include("apps.fulfilment.urls")),
     path("", include("apps.simcards.urls")),
-    path("enterprise/bulk/", include("apps.fulfilment.bulk.urls")),
+    path("enterprise/bulk/", include("apps.enterprise.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("my/line/", include("apps.fulfilment.line.urls")),
     path("developer/", include("apps.gateway.portal.urls")),

@@ -123,7 +123,3 @@ class SimActivationAdmin(admin.ModelAdmin):
                 messages.info(request, f"{msisdn}: {sim.sim_activate(line_id=line_id)}")
             except CarrierUnavailable as exc:
                 messages.warning(request, f"{msisdn}: {exc.code}")
-
-
-# Bulk distribution registers its workbench pages from its own module.
-import apps.fulfilment.bulk.admin  # noqa: E402, F401

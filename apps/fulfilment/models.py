@@ -292,7 +292,3 @@ class SimActivation(SimNumber):
         proxy = True
         verbose_name = _("SIM activation")
         verbose_name_plural = _("SIM activations")
-
-
-# Bulk distribution keeps its tables in its own module; Django finds them through this import.
-from apps.fulfilment.bulk.models import BulkBatch, BulkRow, EnterpriseTopUp  # noqa: E402, F401

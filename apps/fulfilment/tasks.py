@@ -71,11 +71,3 @@ def line_requests_retry_stuck_task() -> int:
 def sim_activations_retry_task() -> int:
     """Beat, every minute."""
     return sim.sim_activations_retry()
-
-
-# The worker imports this module only; importing the bulk tasks here registers them too.
-from apps.fulfilment.bulk.tasks import (  # noqa: E402, F401
-    bulk_batch_dispatch_task,
-    bulk_rows_deliver_task,
-    bulk_rows_retry_stuck_task,
-)

@@ -63,6 +63,7 @@ LOCAL_APPS = [
     "apps.payments",
     "apps.orders",
     "apps.fulfilment",
+    "apps.enterprise",
     "apps.gateway",
     "apps.demo",
 ]
@@ -295,7 +296,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "bulk-retry": {
-        "task": "apps.fulfilment.bulk.tasks.bulk_rows_retry_stuck_task",
+        "task": "apps.enterprise.tasks.bulk_rows_retry_stuck_task",
         "schedule": 60.0,
     },
 }

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from apps.fulfilment.bulk import billing, services
-from apps.fulfilment.bulk.models import BulkBatch, BulkRow
-from apps.fulfilment.tests.bulk_support import data_packs, enterprise, sandbox_packs
+from apps.enterprise import billing, services
+from apps.enterprise.models import BulkBatch, BulkRow
+from apps.enterprise.tests.bulk_support import data_packs, enterprise, sandbox_packs
 from apps.ledger.models import Journal
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -67,7 +67,7 @@ def test_the_same_file_uploaded_twice_at_once_makes_one_batch_and_one_hold(owner
 
 
 def test_one_row_delivered_by_two_workers_at_once_is_applied_and_charged_once(owner, monkeypatch):
-    from apps.fulfilment.bulk import tasks
+    from apps.enterprise import tasks
 
     # The broker's edge: the dispatch is not sent, so the rows wait for the threads below.
     monkeypatch.setattr(tasks.bulk_batch_dispatch_task, "apply_async", lambda *a, **k: None)

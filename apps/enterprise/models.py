@@ -1,4 +1,8 @@
-"""Bulk distribution tables: a batch per uploaded file, a row per number, operator top-ups."""
+"""Bulk distribution tables: a batch per uploaded file, a row per number, operator top-ups.
+
+The tables keep the names they had when bulk distribution lived in ``fulfilment``
+(``db_table``): the move to this app changed Django's state only, no row was copied.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +44,7 @@ class BulkBatch(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
+        db_table = "fulfilment_bulkbatch"
         verbose_name = _("bulk distribution batch")
         verbose_name_plural = _("bulk distribution batches")
         ordering = ["-created_at", "-id"]
@@ -92,6 +97,7 @@ class BulkRow(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "fulfilment_bulkrow"
         verbose_name = _("bulk distribution row")
         verbose_name_plural = _("bulk distribution rows")
         ordering = ["batch_id", "row_no"]
@@ -134,6 +140,7 @@ class EnterpriseTopUp(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        db_table = "fulfilment_enterprisetopup"
         verbose_name = _("enterprise top-up")
         verbose_name_plural = _("enterprise top-ups")
         ordering = ["-created_at"]

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import User
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
-from apps.fulfilment.bulk import billing, selectors, services
-from apps.fulfilment.bulk.models import BulkBatch, BulkRow, EnterpriseTopUp
+from apps.enterprise import billing, selectors, services
+from apps.enterprise.models import BulkBatch, BulkRow, EnterpriseTopUp
 
 
 @admin.register(BulkBatch)
@@ -50,7 +50,7 @@ class BulkBatchAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("rows"))
     def rows_link(self, obj: BulkBatch) -> str:
-        url = reverse("admin:fulfilment_bulkrow_changelist") + f"?batch__id__exact={obj.pk}"
+        url = reverse("admin:enterprise_bulkrow_changelist") + f"?batch__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("Show the rows"))
 
     @admin.action(

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from apps.core.models import AuditEvent
-from apps.fulfilment.bulk import billing, selectors, services
-from apps.fulfilment.bulk.errors import (
+from apps.enterprise import billing, selectors, services
+from apps.enterprise.errors import (
     BulkBatchBusy,
     BulkFileInvalid,
     InsufficientPrepaidBalance,
     NothingToRetry,
 )
-from apps.fulfilment.bulk.models import BulkBatch, BulkRow
-from apps.fulfilment.tests.bulk_support import data_packs, enterprise, sandbox_packs
+from apps.enterprise.models import BulkBatch, BulkRow
+from apps.enterprise.tests.bulk_support import data_packs, enterprise, sandbox_packs
 from apps.ledger.models import Journal
 from apps.ledger.selectors import account_balance
 

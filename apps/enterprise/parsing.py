@@ -6,7 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 
-from apps.fulfilment.bulk.errors import BulkFileInvalid
+from apps.enterprise.errors import BulkFileInvalid
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000

@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.core.errors import DomainError
-from apps.fulfilment.bulk import billing, parsing, selectors, services
-from apps.fulfilment.bulk.errors import BulkBatchNotFound, NotAnEnterprise
+from apps.enterprise import billing, parsing, selectors, services
+from apps.enterprise.errors import BulkBatchNotFound, NotAnEnterprise
 
 
 class UploadForm(forms.Form):

@@ -26,10 +26,10 @@ from apps.catalog.selectors import data_packs_by_code
 from apps.core.audit import audit_record, audited_transition
 from apps.core.phone import InvalidPhoneNumber, normalize_phone
 from apps.core.tasks import enqueue_on_commit
-from apps.fulfilment.bulk import billing
-from apps.fulfilment.bulk.errors import BulkBatchBusy, BulkBatchNotFound, NothingToRetry
-from apps.fulfilment.bulk.models import BulkBatch, BulkRow
-from apps.fulfilment.bulk.parsing import RawRow, file_rows, volume_mb
+from apps.enterprise import billing
+from apps.enterprise.errors import BulkBatchBusy, BulkBatchNotFound, NothingToRetry
+from apps.enterprise.models import BulkBatch, BulkRow
+from apps.enterprise.parsing import RawRow, file_rows, volume_mb
 
 RowStatus = BulkRow.Status
 CHUNK_SIZE = 25  # rows per task: enough to amortise a task, small enough to spread over workers
@@ -119,7 +119,7 @@ def bulk_batch_create(*, owner_id: int, file_name: str, content: bytes) -> Batch
             after={"batch_no": batch_no, "rows": len(rows), "valid": len(valid), "held_fen": total_fen},
         )  # fmt: skip
         if valid:
-            from apps.fulfilment.bulk.tasks import bulk_batch_dispatch_task
+            from apps.enterprise.tasks import bulk_batch_dispatch_task
 
             enqueue_on_commit(bulk_batch_dispatch_task, batch.pk)
     return BatchCreated(batch.pk, batch_no, created=True)
@@ -130,7 +130,7 @@ def bulk_batch_dispatch(*, batch_id: int, row_ids: list[int] | None = None) -> i
 
     Safe to repeat: a row already delivered or being delivered is skipped by its task.
     """
-    from apps.fulfilment.bulk.tasks import bulk_rows_deliver_task
+    from apps.enterprise.tasks import bulk_rows_deliver_task
 
     if row_ids is None:
         row_ids = list(
@@ -276,7 +276,7 @@ def bulk_batch_retry_failed(*, batch_no: str, owner_id: int | None, actor_id: in
                            after={"retry_round": batch.retry_round, "rows": len(rows)})  # fmt: skip
         batch.finished_at = None
         batch.save(update_fields=["status", "retry_round", "finished_at"])
-        from apps.fulfilment.bulk.tasks import bulk_batch_dispatch_task
+        from apps.enterprise.tasks import bulk_batch_dispatch_task
 
         enqueue_on_commit(bulk_batch_dispatch_task, batch.pk)
     return len(rows)

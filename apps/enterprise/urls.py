@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.fulfilment.bulk import views
+from apps.enterprise import views
 
 app_name = "bulk"
 

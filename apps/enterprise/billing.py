@@ -24,8 +24,8 @@ from django.db import transaction
 from apps.core.audit import audit_record
 from apps.core.errors import Conflict, InvalidArgument
 from apps.core.locks import advisory_xact_lock
-from apps.fulfilment.bulk.errors import InsufficientPrepaidBalance
-from apps.fulfilment.bulk.models import EnterpriseTopUp
+from apps.enterprise.errors import InsufficientPrepaidBalance
+from apps.enterprise.models import EnterpriseTopUp
 from apps.ledger.models import AccountKind
 from apps.ledger.selectors import account_balance
 from apps.ledger.services import LineSpec, account_ensure, journal_post

@@ -6,7 +6,7 @@ import psycopg
 
 from apps.accounts.models import Role, User
 from apps.catalog.tests.factories import category, product, product_type
-from apps.fulfilment.bulk import billing
+from apps.enterprise import billing
 from tests.fixtures.sandbox import _sandbox_database_url
 
 SCHEMA = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from apps.carrier.errors import CarrierUnavailable
-from apps.fulfilment.bulk import services
+from apps.enterprise import services
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
@@ -38,3 +38,24 @@ def bulk_rows_deliver_task(self: Task, batch_id: int, row_ids: list[int]) -> int
 def bulk_rows_retry_stuck_task() -> int:
     """Beat, every minute."""
     return services.bulk_rows_retry_stuck()
+
+
+# Bulk distribution moved here from ``apps.fulfilment.bulk``. Messages queued before the move
+# (chunks waiting out a retry countdown, a beat tick) still carry the old task names; these
+# forward them, under the new names, to the tasks above. Drop them one release after the move.
+LEGACY_PREFIX = "apps.fulfilment.bulk.tasks."
+
+
+@shared_task(name=LEGACY_PREFIX + "bulk_batch_dispatch_task", acks_late=True)
+def legacy_bulk_batch_dispatch_task(batch_id: int) -> None:
+    bulk_batch_dispatch_task.delay(batch_id)
+
+
+@shared_task(name=LEGACY_PREFIX + "bulk_rows_deliver_task", acks_late=True)
+def legacy_bulk_rows_deliver_task(batch_id: int, row_ids: list[int]) -> None:
+    bulk_rows_deliver_task.delay(batch_id, row_ids)
+
+
+@shared_task(name=LEGACY_PREFIX + "bulk_rows_retry_stuck_task", acks_late=True)
+def legacy_bulk_rows_retry_stuck_task() -> None:
+    bulk_rows_retry_stuck_task.delay()

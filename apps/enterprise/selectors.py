@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.accounts.selectors import user_profile
-from apps.fulfilment.bulk.errors import BulkBatchNotFound, NotAnEnterprise
-from apps.fulfilment.bulk.models import BulkBatch, BulkRow
+from apps.enterprise.errors import BulkBatchNotFound, NotAnEnterprise
+from apps.enterprise.models import BulkBatch, BulkRow
 
 DISTRIBUTOR_ROLES = frozenset({Role.ENTERPRISE, Role.PARTNER})
 RATE_WINDOW_SECONDS = 10

@@ -6,9 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.accounts.models import User
-from apps.fulfilment.bulk import billing
-from apps.fulfilment.bulk.models import BulkBatch, BulkRow, EnterpriseTopUp
-from apps.fulfilment.tests.bulk_support import data_packs, enterprise
+from apps.enterprise import billing
+from apps.enterprise.models import BulkBatch, BulkRow, EnterpriseTopUp
+from apps.enterprise.tests.bulk_support import data_packs, enterprise
 
 pytestmark = pytest.mark.django_db
 FILE = "手机号,流量包\n13800138011,DATA-1G\n13800138012,DATA-500M\nbad,DATA-1G\n".encode()
@@ -130,12 +130,12 @@ def test_operator_tops_up_in_the_workbench_once(owner, client):
     admin = User.objects.create_superuser("13800000010", password="pw")
     client.force_login(admin)
     form = {"enterprise": owner.pk, "amount_fen": 50_000, "reference": "SLIP-1", "note": "wire"}
-    assert client.post("/admin/fulfilment/enterprisetopup/add/", form).status_code == 302
-    again = client.post("/admin/fulfilment/enterprisetopup/add/", form)
+    assert client.post("/admin/enterprise/enterprisetopup/add/", form).status_code == 302
+    again = client.post("/admin/enterprise/enterprisetopup/add/", form)
     assert again.status_code == 200  # the reference is taken: a form error, nothing posted
     assert EnterpriseTopUp.objects.filter(reference="SLIP-1").count() == 1
     assert billing.prepaid_balance(enterprise_id=owner.pk).available_fen == 10_000 + 50_000
-    assert client.get("/admin/fulfilment/bulkbatch/").status_code == 200
-    assert client.get("/admin/fulfilment/bulkrow/").status_code == 200
+    assert client.get("/admin/enterprise/bulkbatch/").status_code == 200
+    assert client.get("/admin/enterprise/bulkrow/").status_code == 200
     assert client.get("/admin/core/deadletter/").status_code == 200
     assert BulkRow.objects.count() == 0

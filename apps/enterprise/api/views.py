@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.serializers import ErrorSerializer, StrictSerializer
-from apps.fulfilment.bulk import billing, parsing, selectors, services
-from apps.fulfilment.bulk.selectors import BatchProgress
+from apps.enterprise import billing, parsing, selectors, services
+from apps.enterprise.selectors import BatchProgress
 
 _ERRORS = {code: OpenApiResponse(ErrorSerializer) for code in (400, 402, 403, 404, 409)}
 

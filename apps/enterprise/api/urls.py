@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.fulfilment.bulk.api import views
+from apps.enterprise.api import views
 
 app_name = "bulk-api"
 
