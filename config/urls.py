@@ -19,7 +19,7 @@ api_v1 = [
     path("", include("apps.payments.api.urls")),
     path("developer/", include("apps.gateway.api.portal_urls")),
     path("", include("apps.fulfilment.api.urls")),
-    path("me/line/", include("apps.fulfilment.line.api_urls")),
+    path("me/line/", include("apps.mobile.api_urls")),
     path("", include("apps.enterprise.api.urls")),
 ]
 
@@ -30,7 +30,7 @@ urlpatterns = [
     path("", include("apps.simcards.urls")),
     path("enterprise/bulk/", include("apps.enterprise.urls")),
     path("accounts/", include("apps.accounts.urls")),
-    path("my/line/", include("apps.fulfilment.line.urls")),
+    path("my/line/", include("apps.mobile.urls")),
     path("developer/", include("apps.gateway.portal.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("payments/", include("apps.payments.urls")),

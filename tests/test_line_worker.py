@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from apps.accounts.models import User
-from apps.fulfilment.line import services
-from apps.fulfilment.models import LineRequest
+from apps.mobile import services
+from apps.mobile.models import LineRequest
 from apps.sandbox.tests.support import unique_msisdn
 from config.celery import app
 from tests.test_celery_worker import _use_broker

@@ -26,8 +26,8 @@ from apps.accounts.models import User
 from apps.catalog.tests.factories import category, product, product_type
 from apps.enterprise import services as bulk
 from apps.enterprise.models import BulkBatch, BulkRow
-from apps.fulfilment.models import FulfilmentJob
 from apps.enterprise.tests.bulk_support import data_packs, enterprise, sandbox_packs
+from apps.fulfilment.models import FulfilmentJob
 from apps.orders import services as orders
 from apps.orders.services import CartOwner
 from apps.payments import services as payments

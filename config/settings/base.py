@@ -64,6 +64,7 @@ LOCAL_APPS = [
     "apps.orders",
     "apps.fulfilment",
     "apps.enterprise",
+    "apps.mobile",
     "apps.gateway",
     "apps.demo",
 ]
@@ -284,7 +285,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 86400.0,
     },
     "fulfilment-line-retry": {
-        "task": "apps.fulfilment.tasks.line_requests_retry_stuck_task",
+        "task": "apps.mobile.tasks.line_requests_retry_stuck_task",
         "schedule": 60.0,
     },
     "sim-holds-release": {

@@ -12,8 +12,8 @@ from rest_framework.views import APIView
 
 from apps.core.errors import InvalidArgument
 from apps.core.serializers import ErrorSerializer
-from apps.fulfilment.line import selectors, services
-from apps.fulfilment.models import LineRequest
+from apps.mobile import selectors, services
+from apps.mobile.models import LineRequest
 
 _ERRORS = {
     code: OpenApiResponse(ErrorSerializer, description=text)

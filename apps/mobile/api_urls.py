@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.fulfilment.line import api
+from apps.mobile import api
 
 app_name = "line-api"
 

@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable
 from apps.core.errors import DomainError, NotFound
-from apps.fulfilment.line import selectors, services
-from apps.fulfilment.line.errors import NotOwnLine
-from apps.fulfilment.models import LineRequest
+from apps.mobile import selectors, services
+from apps.mobile.errors import NotOwnLine
+from apps.mobile.models import LineRequest
 
 # URL word -> request kind.
 KINDS = {"plan": LineRequest.Kind.PLAN_CHANGE, "addon": LineRequest.Kind.ADDON}
@@ -43,7 +43,7 @@ def line_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         except CarrierRejected as exc:
             message, status = exc.message, 502
         context = {"message": message}
-        return render(request, "fulfilment/line/unavailable.html", context, status=status)
+        return render(request, "mobile/unavailable.html", context, status=status)
 
     return wrapper
 
@@ -53,14 +53,14 @@ def line_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 def overview(request: HttpRequest) -> HttpResponse:
     summary = selectors.line_summary(user_id=_user_id(request))
     recent = selectors.line_requests(user_id=_user_id(request), limit=3)
-    return render(request, "fulfilment/line/overview.html", {"line": summary, "recent": recent})
+    return render(request, "mobile/overview.html", {"line": summary, "recent": recent})
 
 
 @require_GET
 @line_page
 def usage(request: HttpRequest) -> HttpResponse:
     data = selectors.line_usage(user_id=_user_id(request))
-    return render(request, "fulfilment/line/usage.html", {"usage": data})
+    return render(request, "mobile/usage.html", {"usage": data})
 
 
 @require_GET
@@ -74,14 +74,14 @@ def bills(request: HttpRequest) -> HttpResponse:
         context["bill"] = selectors.line_bill(user_id=_user_id(request), month=month)
     except NotFound as exc:
         context["error"], status = exc.message, exc.http_status
-    return render(request, "fulfilment/line/bills.html", context, status=status)
+    return render(request, "mobile/bills.html", context, status=status)
 
 
 @require_GET
 @line_page
 def offers(request: HttpRequest) -> HttpResponse:
     available = selectors.line_offers(user_id=_user_id(request))
-    return render(request, "fulfilment/line/offers.html", {"offers": available})
+    return render(request, "mobile/offers.html", {"offers": available})
 
 
 class ConfirmForm(forms.Form):
@@ -117,16 +117,16 @@ def confirm(request: HttpRequest, kind: str, code: str) -> HttpResponse:
     except DomainError as exc:
         # Shown whether or not a submit was refused first: this offer is not for this line.
         context: dict[str, Any] = {"message": exc.message}
-        return render(request, "fulfilment/line/unavailable.html", context, status=exc.http_status)
+        return render(request, "mobile/unavailable.html", context, status=exc.http_status)
     context = {"choice": choice, "form": form, "kind": kind}
-    return render(request, "fulfilment/line/confirm.html", context, status=status)
+    return render(request, "mobile/confirm.html", context, status=status)
 
 
 @require_GET
 @login_required
 def requests(request: HttpRequest) -> HttpResponse:
     rows = selectors.line_requests(user_id=_user_id(request))
-    return render(request, "fulfilment/line/requests.html", {"requests": rows})
+    return render(request, "mobile/requests.html", {"requests": rows})
 
 
 @require_GET
@@ -136,4 +136,4 @@ def request_detail(request: HttpRequest, request_id: int) -> HttpResponse:
         made = selectors.line_request_get(user_id=_user_id(request), request_id=request_id)
     except NotFound:
         raise Http404 from None
-    return render(request, "fulfilment/line/request.html", {"made": made})
+    return render(request, "mobile/request.html", {"made": made})

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.carrier.errors import CarrierUnavailable
-from apps.fulfilment.line import services
-from apps.fulfilment.line.errors import BillNotAvailable, RequestInProgress, SamePlan
-from apps.fulfilment.models import LineRequest
+from apps.mobile import services
+from apps.mobile.errors import BillNotAvailable, RequestInProgress, SamePlan
+from apps.mobile.models import LineRequest
 from apps.sandbox.tests.support import unique_msisdn
 
 pytestmark = pytest.mark.django_db
@@ -367,4 +367,4 @@ def test_the_page_says_so_when_the_carrier_is_down(line, api, settings):
     response = api.get("/my/line/")
 
     assert response.status_code == 503
-    assert "fulfilment/line/unavailable.html" in [t.name for t in response.templates]
+    assert "mobile/unavailable.html" in [t.name for t in response.templates]

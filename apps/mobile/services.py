@@ -25,15 +25,15 @@ from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import IdempotencyConflict, InvalidArgument
 from apps.core.money import format_fen
 from apps.core.tasks import enqueue_on_commit
-from apps.fulfilment.line import selectors
-from apps.fulfilment.line.errors import (
+from apps.mobile import selectors
+from apps.mobile.errors import (
     InsufficientBalance,
     PendingChangeExists,
     RequestInProgress,
     SamePlan,
 )
-from apps.fulfilment.line.selectors import LineRequestView, request_view
-from apps.fulfilment.models import LineRequest
+from apps.mobile.models import LineRequest
+from apps.mobile.selectors import LineRequestView, request_view
 
 logger = logging.getLogger(__name__)
 Status = LineRequest.Status
@@ -99,7 +99,7 @@ def line_request_submit(
                 action="line_request.submitted", object_type="line_request", object_id=row.pk,
                 actor_id=user_id, after={"status": row.status, "kind": kind, "offer_code": offer_code},
             )  # fmt: skip
-            from apps.fulfilment.tasks import line_request_apply_task  # tasks import this module
+            from apps.mobile.tasks import line_request_apply_task  # tasks import this module
 
             enqueue_on_commit(line_request_apply_task, row.pk)
     except IntegrityError:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.fulfilment.line import views
+from apps.mobile import views
 
 app_name = "line"
 

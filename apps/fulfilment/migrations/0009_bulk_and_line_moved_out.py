@@ -1,23 +1,26 @@
-"""Bulk distribution's models leave fulfilment's state; their tables now belong to ``enterprise``.
+"""Bulk distribution and the line requests leave fulfilment's state for ``enterprise``, ``mobile``.
 
-State only (see ``enterprise.0001_bulk_moved_from_fulfilment``): no table is dropped. The
+State only (see ``enterprise.0001_bulk_moved_from_fulfilment`` and
+``mobile.0001_line_requests_moved_from_fulfilment``): no table is dropped or renamed. The
 content types move with the models, so permissions granted on them stay granted.
 """
 
 from django.db import migrations
 
-MODELS = ["bulkbatch", "bulkrow", "enterprisetopup"]
+MOVED = {"bulkbatch": "enterprise", "bulkrow": "enterprise", "enterprisetopup": "enterprise",
+         "linerequest": "mobile"}  # fmt: skip
 
 
-def content_types_move(apps, schema_editor, source="fulfilment", target="enterprise"):
+def content_types_move(apps, schema_editor, back=False):
     content_type = apps.get_model("contenttypes", "ContentType")
-    for model in MODELS:
+    for model, app in MOVED.items():
+        source, target = (app, "fulfilment") if back else ("fulfilment", app)
         if not content_type.objects.filter(app_label=target, model=model).exists():
             content_type.objects.filter(app_label=source, model=model).update(app_label=target)
 
 
 def content_types_back(apps, schema_editor):
-    content_types_move(apps, schema_editor, source="enterprise", target="fulfilment")
+    content_types_move(apps, schema_editor, back=True)
 
 
 class Migration(migrations.Migration):
@@ -25,6 +28,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("contenttypes", "0002_remove_content_type_name"),
         ("enterprise", "0001_bulk_moved_from_fulfilment"),
+        ("mobile", "0001_line_requests_moved_from_fulfilment"),
         ("fulfilment", "0008_bulk_distribution"),
     ]
 
@@ -36,6 +40,7 @@ class Migration(migrations.Migration):
                 migrations.DeleteModel(name="BulkBatch"),
                 migrations.DeleteModel(name="BulkRow"),
                 migrations.DeleteModel(name="EnterpriseTopUp"),
+                migrations.DeleteModel(name="LineRequest"),
             ],
             database_operations=[],
         ),

@@ -15,7 +15,7 @@ from apps.carrier.errors import CarrierRejected, SubscriberNotFound
 from apps.carrier.services import subscriber_lookup
 from apps.core.audit import AuditEntry, audit_trail
 from apps.core.errors import DomainError, NotFound
-from apps.fulfilment.line.errors import (
+from apps.mobile.errors import (
     AddonNotAllowed,
     BillNotAvailable,
     NotOwnLine,
@@ -23,7 +23,7 @@ from apps.fulfilment.line.errors import (
     UnknownOffer,
     refusal_message,
 )
-from apps.fulfilment.models import LineRequest
+from apps.mobile.models import LineRequest
 
 BILL_MONTHS = 6
 
