@@ -12,8 +12,8 @@ import pytest
 from apps.accounts.models import User
 from apps.mobile import services
 from apps.mobile.models import LineRequest
-from apps.sandbox.tests.support import unique_msisdn
 from config.celery import app
+from tests.fixtures.sandbox_support import unique_msisdn
 from tests.test_celery_worker import _use_broker
 
 pytestmark = pytest.mark.skipif(

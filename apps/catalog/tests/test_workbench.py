@@ -2,12 +2,13 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 
 from apps.catalog import services
 from apps.catalog.errors import ProductStatusRefused, StockBelowReserved
 from apps.catalog.models import Product, Sku
-from apps.catalog.tests.factories import category, product, product_type
+from apps.catalog.tests.factories import category, product, product_type, small_catalog
 from apps.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +102,15 @@ def test_stock_below_what_orders_hold_is_refused_and_nothing_changes(goods):
     sku.refresh_from_db()
     assert (sku.stock_on_hand, sku.stock_reserved, sku.name) == (10, 4, "default")
     assert _events("stock.set") == []
+
+
+def test_finance_cannot_change_prices_or_publish(client):
+    catalog = small_catalog()
+    user = get_user_model().objects.create_user("13800000001", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="finance"))
+    client.force_login(user)
+    assert client.get("/admin/catalog/sku/import/").status_code == 403
+    client.post(
+        "/admin/catalog/product/", {"action": "unpublish", "_selected_action": [catalog["vip"].pk]}
+    )
+    assert Product.objects.get(pk=catalog["vip"].pk).status == "published"

@@ -16,7 +16,7 @@ from apps.carrier.errors import CarrierUnavailable
 from apps.mobile import services
 from apps.mobile.errors import BillNotAvailable, RequestInProgress, SamePlan
 from apps.mobile.models import LineRequest
-from apps.sandbox.tests.support import unique_msisdn
+from tests.fixtures.sandbox_support import unique_msisdn
 
 pytestmark = pytest.mark.django_db
 MONTH = f"{timezone.localdate():%Y-%m}"
