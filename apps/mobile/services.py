@@ -201,8 +201,9 @@ def line_request_give_up(*, request_id: int) -> str:
     A carrier that still does not answer leaves the request ``failed`` with
     ``CARRIER_UNAVAILABLE``; nothing more is sent under its key.
     """
+    msisdn = LineRequest.objects.values_list("msisdn", flat=True).get(pk=request_id)
     try:
-        applied = mobile.offer_applied_by_key(carrier_key(request_id))
+        applied = mobile.offer_applied_by_key(carrier_key(request_id), msisdn=msisdn)
     except CarrierUnavailable:
         applied = None
     if applied is not None:

@@ -169,6 +169,8 @@ class Knobs(models.Model):
         default="normal",
         help_text="收银台未单独选择时的默认通知方式。",
     )
+    # Per provincial BOSS: {"gd": {"error_rate": 1.0, "latency_ms": 3000}}; the rest inherit.
+    province_knobs = models.JSONField("分省设置", default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects: models.Manager[Knobs] = models.Manager()

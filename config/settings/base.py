@@ -169,6 +169,10 @@ CARRIER_API_KEY = env.str("CARRIER_API_KEY", default="sandbox-key")
 CARRIER_SHARED_SECRET = env.str("CARRIER_SHARED_SECRET", default="sandbox-shared-secret")
 CARRIER_TIMEOUT_SECONDS = env.float("CARRIER_TIMEOUT_SECONDS", default=3.0)
 CARRIER_MAX_ATTEMPTS = env.int("CARRIER_MAX_ATTEMPTS", default=3)
+# Provincial BOSS isolation (apps/carrier/breaker.py, docs/operations.md).
+CARRIER_BREAKER_FAILURES = env.int("CARRIER_BREAKER_FAILURES", default=5)
+CARRIER_BREAKER_COOLDOWN_SECONDS = env.float("CARRIER_BREAKER_COOLDOWN_SECONDS", default=30.0)
+CARRIER_PROVINCE_MAX_IN_FLIGHT = env.int("CARRIER_PROVINCE_MAX_IN_FLIGHT", default=8)
 CARRIER_CALLBACK_BASE_URL = env.str("CARRIER_CALLBACK_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Payment providers (config/settings/payments.py) ------------------------------------------
