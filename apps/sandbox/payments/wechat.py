@@ -43,6 +43,7 @@ from apps.sandbox.errors import SandboxError
 from apps.sandbox.faults import Fault
 from apps.sandbox.models import PayNotification, PayRefund, PayTrade
 from apps.sandbox.payments import common
+from apps.sandbox.payments.cashier import cashier_context, cashier_pay
 from apps.sandbox.scheduler import call_later
 from config.devkeys import dev_secret
 
@@ -581,20 +582,17 @@ def cashier(request: HttpRequest, trade_no: str) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     redirect_url = source.get("redirect_url", "")
     redirect_url = redirect_url if _http_url(redirect_url) else ""
-    context = common.cashier_context(trade=trade, merchant_label=f"商户号 {trade.merchant_id}")
+    context = cashier_context(trade=trade, merchant_label=f"商户号 {trade.merchant_id}")
     context.update(redirect_url=redirect_url, error="")
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "pay":
-        mode = common.notify_mode_parse(
-            request.POST.get("notify_mode"), default=context["default_notify_mode"]
-        )
         try:
-            trade, paid_now = common.trade_pay(trade_pk=trade.pk, notify_mode=mode)
+            trade = cashier_pay(
+                request, trade, notify=lambda paid: notifications_schedule(trade=paid)
+            )
         except common.PayRefusal as exc:
             context.update(trade=PayTrade.objects.get(pk=trade.pk), error=exc.message)
             return render(request, "sandbox/pay_wechat_cashier.html", context, status=400)
-        if paid_now:
-            notifications_schedule(trade=trade)
     if action in ("pay", "cancel"):
         if redirect_url:
             return HttpResponseRedirect(redirect_url)
