@@ -27,7 +27,7 @@ def operator(client):
     return user
 
 
-def _events(action: str) -> list[tuple[str, dict]]:
+def _events(action: str) -> list[tuple[str, object]]:
     rows = AuditEvent.objects.filter(action=action).order_by("id")
     return [(row.object_id, row.after) for row in rows]
 
