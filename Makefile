@@ -10,7 +10,7 @@ PYTEST_ARGS ?= -n 2
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
 	@echo "make test   - install test tools and run the whole suite"
-	@echo "make lint   - ruff, ruff format --check, mypy, makemigrations --check"
+	@echo "make lint   - ruff, ruff format --check, mypy, import-linter contracts, makemigrations --check"
 	@echo "make bench  - run every benchmark in loadtests/ (see docs/performance.md); bench-payments,"
 	@echo "              bench-deliveries and bench-gateway run one each"
 	@echo "make stop   - stop the embedded PostgreSQL if it is still running"
@@ -38,6 +38,7 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
 	DJANGO_SETTINGS_MODULE=config.settings.sandbox $(PY) manage.py makemigrations sandbox --check --dry-run
 

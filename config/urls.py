@@ -19,8 +19,8 @@ api_v1 = [
     path("", include("apps.payments.api.urls")),
     path("developer/", include("apps.gateway.api.portal_urls")),
     path("", include("apps.fulfilment.api.urls")),
-    path("me/line/", include("apps.fulfilment.line.api_urls")),
-    path("", include("apps.fulfilment.bulk.api.urls")),
+    path("me/line/", include("apps.mobile.api_urls")),
+    path("", include("apps.enterprise.api.urls")),
 ]
 
 urlpatterns = [
@@ -28,9 +28,9 @@ urlpatterns = [
     path("", include("apps.orders.urls")),
     path("", include("apps.fulfilment.urls")),
     path("", include("apps.simcards.urls")),
-    path("enterprise/bulk/", include("apps.fulfilment.bulk.urls")),
+    path("enterprise/bulk/", include("apps.enterprise.urls")),
     path("accounts/", include("apps.accounts.urls")),
-    path("my/line/", include("apps.fulfilment.line.urls")),
+    path("my/line/", include("apps.mobile.urls")),
     path("developer/", include("apps.gateway.portal.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("payments/", include("apps.payments.urls")),

@@ -188,7 +188,7 @@ def _make_batch(numbers: list[str], sku_code: str, tag: str) -> str:
     from django.contrib.auth.models import Group
 
     from apps.accounts.models import Role, User
-    from apps.fulfilment.bulk import billing, services
+    from apps.enterprise import billing, services
 
     owner, _ = User.objects.get_or_create(phone="+8613999999998")
     owner.groups.add(Group.objects.get_or_create(name=Role.ENTERPRISE)[0])
@@ -204,7 +204,7 @@ def _make_batch(numbers: list[str], sku_code: str, tag: str) -> str:
 
 def _given_up(path: str, ref: Any) -> int:
     """Deliveries that ended without being delivered (the carrier stayed unavailable)."""
-    from apps.fulfilment.bulk.models import BulkRow
+    from apps.enterprise.models import BulkRow
     from apps.fulfilment.models import FulfilmentJob
 
     if path == "orders":
@@ -216,7 +216,7 @@ def _finished(path: str, ref: Any) -> tuple[int, Any, Any]:
     """How many deliveries are done, and the first and last delivery's time."""
     from django.db.models import Count, Max, Min
 
-    from apps.fulfilment.bulk.models import BulkRow
+    from apps.enterprise.models import BulkRow
     from apps.fulfilment.models import FulfilmentJob
 
     qs: Any = (

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from apps.accounts.models import User
-from apps.fulfilment.line import services
-from apps.fulfilment.models import LineRequest
-from apps.sandbox.tests.support import unique_msisdn
+from apps.mobile import services
+from apps.mobile.models import LineRequest
 from config.celery import app
+from tests.fixtures.sandbox_support import unique_msisdn
 from tests.test_celery_worker import _use_broker
 
 pytestmark = pytest.mark.skipif(

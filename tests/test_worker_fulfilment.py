@@ -24,10 +24,10 @@ from django.db import connection, transaction
 
 from apps.accounts.models import User
 from apps.catalog.tests.factories import category, product, product_type
-from apps.fulfilment.bulk import services as bulk
-from apps.fulfilment.bulk.models import BulkBatch, BulkRow
+from apps.enterprise import services as bulk
+from apps.enterprise.models import BulkBatch, BulkRow
+from apps.enterprise.tests.bulk_support import data_packs, enterprise, sandbox_packs
 from apps.fulfilment.models import FulfilmentJob
-from apps.fulfilment.tests.bulk_support import data_packs, enterprise, sandbox_packs
 from apps.orders import services as orders
 from apps.orders.services import CartOwner
 from apps.payments import services as payments

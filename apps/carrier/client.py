@@ -17,7 +17,14 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
+from apps.carrier.breaker import province_gate
+from apps.carrier.errors import (
+    CarrierRejected,
+    CarrierUnavailable,
+    ProvinceUnavailable,
+    SubscriberNotFound,
+)
+from apps.carrier.provinces import province_of
 
 logger = logging.getLogger(__name__)
 
@@ -152,27 +159,55 @@ class CarrierClient:
             real_name_verified=body.get("real_name_verified"),
         )
 
-    # --- BOSS provisioning ------------------------------------------------------------------
+    # --- BOSS: provincial, each behind its breaker ------------------------------------------
 
-    def provision(
-        self, *, kind: str, body: dict[str, Any], idempotency_key: str, attempts: int | None = None
-    ) -> Provisioned:
-        """``kind``: "recharges" or "data-packs". Safe to retry under the same key."""
-        return _provisioned(
-            self._request(
-                "POST",
-                f"/carrier/v1/{kind}",
-                json=body,
-                idempotency_key=idempotency_key,
-                attempts=attempts,
-            )
-        )
+    def boss_call(
+        self,
+        method: str,
+        tail: str,
+        *,
+        msisdn: str,
+        json: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        attempts: int | None = None,
+    ) -> dict[str, Any]:
+        """One request to the BOSS of ``msisdn``'s home province
+        (``/carrier/v1/provinces/<code>/<tail>``) through that province's breaker and in-flight
+        cap; raises ``ProvinceUnavailable`` without sending when the province is isolated. A
+        number outside our segments goes to the national path, where the carrier refuses it."""
+        province = province_of(msisdn)
+        if province is None:
+            return self._request(method, f"/carrier/v1/{tail}", json=json,
+                                 idempotency_key=idempotency_key, attempts=attempts)  # fmt: skip
+        with province_gate(province.code):
+            return self._request(method, f"/carrier/v1/provinces/{province.code}/{tail}",
+                                 json=json, idempotency_key=idempotency_key, attempts=attempts)  # fmt: skip
 
-    def provisioning_by_key(self, *, idempotency_key: str) -> Provisioned | None:
-        """Whether a request under this key was applied (after a timeout or a lost answer)."""
+    def boss_apply_once(
+        self, *, operation: str, body: dict[str, Any], idempotency_key: str
+    ) -> dict[str, Any]:
+        """POST ``operation`` ("recharges", "data-packs", "plan-changes", "addons") for
+        ``body["msisdn"]`` to its provincial BOSS, exactly once: one try; on a timeout or lost
+        answer the BOSS is asked whether the key was applied before anything is sent again.
+        Raises ``CarrierUnavailable`` while the outcome is unknown (retry later, same key)."""
+        msisdn = str(body["msisdn"])
         try:
-            return _provisioned(
-                self._request("GET", f"/carrier/v1/provisioning/by-key/{quote(idempotency_key)}")
+            return self.boss_call("POST", operation, msisdn=msisdn, json=body,
+                                  idempotency_key=idempotency_key, attempts=1)  # fmt: skip
+        except ProvinceUnavailable:
+            raise  # not sent: nothing to ask about
+        except CarrierUnavailable:
+            applied = self.boss_by_key(msisdn=msisdn, idempotency_key=idempotency_key)
+            if applied is not None:
+                return applied
+            return self.boss_call("POST", operation, msisdn=msisdn, json=body,
+                                  idempotency_key=idempotency_key, attempts=1)  # fmt: skip
+
+    def boss_by_key(self, *, msisdn: str, idempotency_key: str) -> dict[str, Any] | None:
+        """What the BOSS applied under this key (after a timeout or a lost answer), or ``None``."""
+        try:
+            return self.boss_call(
+                "GET", f"provisioning/by-key/{quote(idempotency_key)}", msisdn=msisdn
             )
         except CarrierRejected as exc:
             if exc.carrier_http_status == 404:
@@ -229,7 +264,7 @@ class Provisioned:
     volume_mb: int
 
 
-def _provisioned(body: dict[str, Any]) -> Provisioned:
+def provisioned_of(body: dict[str, Any]) -> Provisioned:
     return Provisioned(
         request_id=str(body["request_id"]), kind=str(body["kind"]), msisdn=str(body["msisdn"]),
         amount_fen=int(body.get("amount_fen", 0)), volume_mb=int(body.get("volume_mb", 0)),

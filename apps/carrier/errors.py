@@ -29,3 +29,9 @@ class SubscriberNotFound(DomainError):
     code = "SUBSCRIBER_NOT_FOUND"
     http_status = 404
     default_message = "This number is not a subscriber of the carrier."
+
+
+class ProvinceUnavailable(CarrierUnavailable):
+    """A provincial BOSS is isolated (its breaker is open or its calls are at their cap): the
+    call was not sent. Same code as ``CarrierUnavailable``, as callers handle it the same way
+    (retry later under the same key); ``details`` name the province and the reason."""

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from apps.carrier.client import get_carrier_client
-from apps.carrier.errors import CarrierRejected, CarrierUnavailable
+from apps.carrier.errors import CarrierRejected
 
 
 @dataclass(frozen=True)
@@ -219,12 +219,15 @@ def _applied(body: dict[str, Any]) -> OfferApplied:
     )  # fmt: skip
 
 
-def offer_applied_by_key(idempotency_key: str) -> OfferApplied | None:
-    """Whether a plan change or add-on under this key was applied (after a lost answer)."""
+def offer_applied_by_key(idempotency_key: str, *, msisdn: str = "") -> OfferApplied | None:
+    """Whether a plan change or add-on under this key was applied (after a lost answer); asked
+    of the number's provincial BOSS when ``msisdn`` is given, else of the national one."""
+    client = get_carrier_client()
+    if msisdn:
+        body = client.boss_by_key(msisdn=msisdn, idempotency_key=idempotency_key)
+        return None if body is None else _applied(body)
     try:
-        body = get_carrier_client().call(
-            "GET", f"/carrier/v1/provisioning/by-key/{quote(idempotency_key)}"
-        )
+        body = client.call("GET", f"/carrier/v1/provisioning/by-key/{quote(idempotency_key)}")
     except CarrierRejected as exc:
         if exc.carrier_http_status == 404:
             return None
@@ -232,19 +235,12 @@ def offer_applied_by_key(idempotency_key: str) -> OfferApplied | None:
     return _applied(body)
 
 
-def _apply_once(path: str, body: dict[str, Any], idempotency_key: str) -> OfferApplied:
-    client = get_carrier_client()
-    try:
-        return _applied(
-            client.call("POST", path, json=body, idempotency_key=idempotency_key, attempts=1)
+def _apply_once(operation: str, body: dict[str, Any], idempotency_key: str) -> OfferApplied:
+    return _applied(
+        get_carrier_client().boss_apply_once(
+            operation=operation, body=body, idempotency_key=idempotency_key
         )
-    except CarrierUnavailable:
-        applied = offer_applied_by_key(idempotency_key)
-        if applied is not None:
-            return applied
-        return _applied(
-            client.call("POST", path, json=body, idempotency_key=idempotency_key, attempts=1)
-        )
+    )
 
 
 def plan_change_once(
@@ -256,7 +252,7 @@ def plan_change_once(
     ``PLAN_NOT_ALLOWED``, ``SAME_PLAN``, ``PENDING_CHANGE_EXISTS``, ``INSUFFICIENT_BALANCE``,
     ``OFFER_NOT_FOUND`` or ``SUBSCRIBER_NOT_ACTIVE`` when refused (nothing was applied)."""
     body = {"msisdn": msisdn, "plan_code": plan_code, "reference": reference[:64]}
-    return _apply_once("/carrier/v1/plan-changes", body, idempotency_key)
+    return _apply_once("plan-changes", body, idempotency_key)
 
 
 def addon_once(
@@ -271,4 +267,4 @@ def addon_once(
         "charge": "balance" if charge_balance else "paid",
         "reference": reference[:64],
     }
-    return _apply_once("/carrier/v1/addons", body, idempotency_key)
+    return _apply_once("addons", body, idempotency_key)

@@ -19,8 +19,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.carrier.client import BillingState, Provisioned, SubscriberInfo, get_carrier_client
-from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
+from apps.carrier.client import (
+    BillingState,
+    Provisioned,
+    SubscriberInfo,
+    get_carrier_client,
+    provisioned_of,
+)
+from apps.carrier.errors import CarrierRejected, SubscriberNotFound
 from apps.carrier.models import SmsMessage
 from apps.core.audit import audit_record
 from apps.core.tasks import enqueue_on_commit
@@ -279,18 +285,17 @@ def billing_get(*, payment_id: str) -> BillingState:
 
 
 def provision_once(*, kind: str, body: dict[str, Any], idempotency_key: str) -> Provisioned:
-    """Apply a top-up ("recharges") or data pack ("data-packs") exactly once. Network call.
+    """Apply a top-up ("recharges") or data pack ("data-packs") exactly once, at the BOSS of
+    the number's home province (see ``breaker`` for how a province that is down is isolated).
+    Network call.
 
     One try; on a timeout or lost answer the carrier is asked whether the request under this
     key was applied before anything is sent again, so a retry can never apply it twice.
     Raises ``CarrierUnavailable`` when the outcome is still unknown (the caller retries later
     with the same key), ``CarrierRejected``/``SubscriberNotFound`` when the carrier refused.
     """
-    client = get_carrier_client()
-    try:
-        return client.provision(kind=kind, body=body, idempotency_key=idempotency_key, attempts=1)
-    except CarrierUnavailable:
-        applied = client.provisioning_by_key(idempotency_key=idempotency_key)
-        if applied is not None:
-            return applied
-        return client.provision(kind=kind, body=body, idempotency_key=idempotency_key, attempts=1)
+    return provisioned_of(
+        get_carrier_client().boss_apply_once(
+            operation=kind, body=body, idempotency_key=idempotency_key
+        )
+    )

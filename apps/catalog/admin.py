@@ -22,6 +22,7 @@ from apps.catalog.models import (
     ShelfItem,
     Sku,
 )
+from apps.core.errors import DomainError
 from apps.core.money import format_fen
 
 
@@ -58,6 +59,18 @@ class SkuInline(admin.TabularInline):
         "sort",
     ]
     readonly_fields = ["stock_reserved"]
+
+
+def _skus_save(request: HttpRequest, formset: Any) -> None:
+    """The SKU inline: new and deleted rows as Django saves them, edits through ``sku_update``."""
+    formset.save(commit=False)  # sorts the rows into new, changed and deleted; writes nothing
+    for sku in formset.deleted_objects:
+        sku.delete()
+    for sku in formset.new_objects:
+        sku.save()
+    for sku, changed in formset.changed_objects:
+        changes = {name: getattr(sku, name) for name in changed}
+        services.sku_update(sku_id=sku.pk, changes=changes, actor_id=request.user.pk)
 
 
 class ProductResource(resources.ModelResource):
@@ -102,6 +115,13 @@ class ProductResource(resources.ModelResource):
             instance.product_type.attribute_schema, instance.attributes or {}
         )
 
+    def do_instance_save(self, instance: Product, is_create: bool) -> None:
+        if is_create:
+            super().do_instance_save(instance, is_create)
+            return
+        changes = {name: getattr(instance, name) for name in self._meta.fields if name != "id"}
+        services.product_update(product_id=instance.pk, changes=changes, actor_id=None)
+
     def after_save_instance(self, instance: Product, row: Any, **kwargs: Any) -> None:
         if not kwargs.get("dry_run"):
             services.product_refresh(product_id=instance.pk)
@@ -131,6 +151,13 @@ class SkuResource(resources.ModelResource):
         ]
         use_transactions = True
         skip_unchanged = True
+
+    def do_instance_save(self, instance: Sku, is_create: bool) -> None:
+        if is_create:
+            super().do_instance_save(instance, is_create)
+            return
+        changes = {name: getattr(instance, name) for name in self._meta.fields if name != "code"}
+        services.sku_update(sku_id=instance.pk, changes=changes, actor_id=None)
 
     def after_save_instance(self, instance: Sku, row: Any, **kwargs: Any) -> None:
         if not kwargs.get("dry_run"):
@@ -187,7 +214,17 @@ class ProductAdmin(ImportExportModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
         obj.kind = obj.product_type.kind
-        super().save_model(request, obj, form, change)
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        changes = {name: getattr(obj, name) for name in form.changed_data}
+        services.product_update(product_id=obj.pk, changes=changes, actor_id=request.user.pk)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Sku:
+            super().save_formset(request, form, formset, change)
+            return
+        _skus_save(request, formset)
 
     @admin.action(description=_("Publish selected products"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
@@ -199,10 +236,14 @@ class ProductAdmin(ImportExportModelAdmin):
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet[Product], status: str) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        Product.objects.filter(pk__in=ids).update(status=status)
-        for product_id in ids:
-            services.product_refresh(product_id=product_id)
-        messages.success(request, _("%(n)d products updated.") % {"n": len(ids)})
+        try:
+            moved = services.products_status_set(
+                product_ids=ids, status=status, actor_id=request.user.pk
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+            return
+        messages.success(request, _("%(n)d products updated.") % {"n": moved})
 
 
 @admin.register(Sku)
@@ -222,8 +263,12 @@ class SkuAdmin(ImportExportModelAdmin):
     readonly_fields = ["stock_reserved"]
 
     def save_model(self, request: HttpRequest, obj: Sku, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        services.product_refresh(product_id=obj.product_id)
+        if not change:
+            super().save_model(request, obj, form, change)
+            services.product_refresh(product_id=obj.product_id)
+            return
+        changes = {name: getattr(obj, name) for name in form.changed_data}
+        services.sku_update(sku_id=obj.pk, changes=changes, actor_id=request.user.pk)
 
 
 class ShelfItemInline(admin.TabularInline):

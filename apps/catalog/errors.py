@@ -30,3 +30,13 @@ class OutOfStock(Conflict):
 class PurchaseLimitExceeded(Conflict):
     code = "PURCHASE_LIMIT_EXCEEDED"
     default_message = _("You cannot buy more of this product.")
+
+
+class ProductStatusRefused(Conflict):
+    code = "PRODUCT_STATUS_REFUSED"
+    default_message = _("The product cannot move to this status.")
+
+
+class StockBelowReserved(Conflict):
+    code = "STOCK_BELOW_RESERVED"
+    default_message = _("Stock on hand cannot be set below what unpaid orders hold.")

@@ -22,6 +22,7 @@ from apps.catalog.models import (
     Sku,
 )
 from apps.catalog.services import SkuSpec
+from apps.core.money import to_fen
 from apps.demo import catalog_data as data
 
 
@@ -86,8 +87,9 @@ class _Seeder:
 def _electronic(s: _Seeder) -> None:
     for region, region_en, code in data.REGIONS:
         for value in data.AIRTIME_VALUES:
-            price = value * 100 - (value // 100) * 20  # 100 yuan for 99.80
-            s.add("airtime", "airtime", f"{region}移动话费充值 {value}元", [SkuSpec(f"AIR-{code}-{value}", f"{value}元", price, value * 100)],
+            face_fen = to_fen(value)
+            price = face_fen - (value // 100) * 20  # 100 yuan for 99.80
+            s.add("airtime", "airtime", f"{region}移动话费充值 {value}元", [SkuSpec(f"AIR-{code}-{value}", f"{value}元", price, face_fen)],
                   name_en=f"{region_en} China Mobile airtime {value} yuan", subtitle="快充，一般10分钟内到账",
                   attributes={"face_value": value}, per_user_limit=5)  # fmt: skip
     for scope, scope_en in (("全国通用", "National"), ("省内", "Provincial")):

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from apps.accounts.models import Role, User
-from apps.fulfilment.bulk.billing import enterprise_topup
+from apps.enterprise.billing import enterprise_topup
 from apps.payments.services import points_grant
 
 # Demo staff sign in at /admin/ with a password; consumers sign in with an SMS code.

@@ -11,8 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.carrier.errors import CarrierUnavailable
 from apps.fulfilment import admin_cards, services, sim
-from apps.fulfilment.line import services as line_services
-from apps.fulfilment.models import FulfilmentJob, LineRequest, SimActivation
+from apps.fulfilment.models import FulfilmentJob, SimActivation
 
 __all__ = ["admin_cards"]  # registers the card batches and cards
 
@@ -49,33 +48,6 @@ class FulfilmentJobAdmin(admin.ModelAdmin):
                 messages.info(request, f"{job_id}: {services.job_deliver(job_id=job_id)}")
             except CarrierUnavailable as exc:
                 messages.warning(request, f"{job_id}: {exc.code}")
-
-
-@admin.register(LineRequest)
-class LineRequestAdmin(admin.ModelAdmin):
-    """Subscribers' own plan changes and add-ons, with their carrier outcome."""
-
-    list_display = ["id", "msisdn", "kind", "offer_code", "status", "attempts", "error_code", "effective_from", "created_at"]  # fmt: skip
-    list_filter = ["status", "kind"]
-    search_fields = ["msisdn", "offer_code", "carrier_request_id"]
-    readonly_fields = [f.name for f in LineRequest._meta.fields]
-    actions = ["send_again"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.action(description=_("Send selected requests to the carrier again now"))
-    def send_again(self, request: HttpRequest, queryset: QuerySet[LineRequest]) -> None:
-        for request_id in queryset.values_list("pk", flat=True):
-            try:
-                outcome = line_services.line_request_apply(request_id=request_id)
-            except CarrierUnavailable as exc:
-                messages.warning(request, f"{request_id}: {exc.code}")
-            else:
-                messages.info(request, f"{request_id}: {outcome}")
 
 
 @admin.register(SimActivation)
@@ -123,7 +95,3 @@ class SimActivationAdmin(admin.ModelAdmin):
                 messages.info(request, f"{msisdn}: {sim.sim_activate(line_id=line_id)}")
             except CarrierUnavailable as exc:
                 messages.warning(request, f"{msisdn}: {exc.code}")
-
-
-# Bulk distribution registers its workbench pages from its own module.
-import apps.fulfilment.bulk.admin  # noqa: E402, F401

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
+from apps.core.money import to_fen
 from apps.fulfilment import cards
 from apps.fulfilment.cards.batches import card_count_annotations
 from apps.fulfilment.models import Card, CardBatch
@@ -49,7 +50,7 @@ class GenerateForm(forms.Form):
         if data.get("sku_id"):
             return cards.card_value_for_sku(sku_id=data["sku_id"])
         return cards.CardValue(
-            kind=data.get("kind") or "", face_value_fen=(data.get("face_value_yuan") or 0) * 100,
+            kind=data.get("kind") or "", face_value_fen=to_fen(data.get("face_value_yuan") or 0),
             volume_mb=data.get("volume_mb") or 0, validity_days=data.get("validity_days") or 0,
             points=data.get("points") or 0,
         )  # fmt: skip

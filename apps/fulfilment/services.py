@@ -23,6 +23,7 @@ from apps.carrier.services import sms_queue
 from apps.catalog.selectors import delivery_specs
 from apps.core.audit import audit_batch, audited_transition
 from apps.core.errors import DomainError
+from apps.core.money import to_fen
 from apps.core.tasks import enqueue_on_commit
 from apps.fulfilment.cards.batches import CARD_PRODUCT_TYPE
 from apps.fulfilment.cards.sales import cards_allocate
@@ -91,7 +92,7 @@ def jobs_create_for_order(order_number: str) -> None:
                 "label": line.product_name[:128], "offer_code": str(attributes.get("offer_code") or "")[:32],
                 "points": _int(attributes.get("points")) if kind == Kind.POINTS else 0,
                 "user_id": order.user_id,
-                "amount_fen": int(attributes.get("face_value", 0)) * 100 if kind == FulfilmentJob.Kind.AIRTIME else 0,  # type: ignore[call-overload]
+                "amount_fen": to_fen(str(attributes.get("face_value", 0))) if kind == FulfilmentJob.Kind.AIRTIME else 0,
                 "volume_mb": _volume_mb(attributes.get("volume", 0)) if kind == FulfilmentJob.Kind.DATA_PACK else 0,
                 "validity_days": int(attributes.get("validity_days", 0)) if kind == FulfilmentJob.Kind.DATA_PACK else 0,  # type: ignore[call-overload]
                 "refund_fen": line.total_fen,

@@ -6,7 +6,6 @@ from celery import Task, shared_task
 
 from apps.carrier.errors import CarrierUnavailable
 from apps.fulfilment import services, sim
-from apps.fulfilment.line import services as line_services
 
 
 @shared_task(bind=True, acks_late=True, max_retries=services.MAX_ATTEMPTS - 1)
@@ -37,19 +36,6 @@ def cards_housekeeping_task() -> dict[str, int]:
     return {"finished": cards_finish_interrupted(), "skus": cards_stock_sync_all()}
 
 
-@shared_task(bind=True, acks_late=True, max_retries=line_services.MAX_ATTEMPTS - 1)
-def line_request_apply_task(self: Task, request_id: int) -> str:
-    """A subscriber's plan change or add-on; idempotent under the request's carrier key."""
-    try:
-        return line_services.line_request_apply(request_id=request_id)
-    except CarrierUnavailable as exc:
-        if self.request.is_eager:
-            return "retry_later"  # the beat's line_requests_retry_stuck picks it up
-        if self.request.retries >= (self.max_retries or 0):
-            return line_services.line_request_give_up(request_id=request_id)
-        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
-
-
 @shared_task(bind=True, acks_late=True, max_retries=8)
 def sim_activate_task(self: Task, line_id: int) -> str:
     """Idempotent: the activation carries one idempotency key per line at the carrier."""
@@ -62,20 +48,6 @@ def sim_activate_task(self: Task, line_id: int) -> str:
 
 
 @shared_task(acks_late=True)
-def line_requests_retry_stuck_task() -> int:
-    """Beat, every minute."""
-    return line_services.line_requests_retry_stuck()
-
-
-@shared_task(acks_late=True)
 def sim_activations_retry_task() -> int:
     """Beat, every minute."""
     return sim.sim_activations_retry()
-
-
-# The worker imports this module only; importing the bulk tasks here registers them too.
-from apps.fulfilment.bulk.tasks import (  # noqa: E402, F401
-    bulk_batch_dispatch_task,
-    bulk_rows_deliver_task,
-    bulk_rows_retry_stuck_task,
-)

@@ -4,6 +4,19 @@ from django.urls import include, path
 
 from apps.sandbox.views import api, identity, pages
 
+# The BOSS operations, served nationally and (included below) under each province.
+boss_urls = [
+    path("plan-changes", api.plan_change, name="plan-change"),
+    path("addons", api.addon, name="addon"),
+    path("recharges", api.recharge, name="recharge"),
+    path("data-packs", api.data_pack, name="data-pack"),
+    path(
+        "provisioning/by-key/<path:idempotency_key>",
+        api.provisioning_by_key,
+        name="provisioning-by-key",
+    ),
+]
+
 urlpatterns = [
     path("health", api.health, name="health"),
     path("carrier/v1/sms", api.sms_send, name="sms-send"),
@@ -25,15 +38,9 @@ urlpatterns = [
         api.subscriber_bill,
         name="subscriber-bill",
     ),
-    path("carrier/v1/plan-changes", api.plan_change, name="plan-change"),
-    path("carrier/v1/addons", api.addon, name="addon"),
-    path("carrier/v1/recharges", api.recharge, name="recharge"),
-    path("carrier/v1/data-packs", api.data_pack, name="data-pack"),
-    path(
-        "carrier/v1/provisioning/by-key/<path:idempotency_key>",
-        api.provisioning_by_key,
-        name="provisioning-by-key",
-    ),
+    path("carrier/v1/", include(boss_urls)),
+    # The 31 provincial BOSS endpoints: the same operations, each province with its own knobs.
+    path("carrier/v1/provinces/<str:province>/", include(boss_urls)),
     path("carrier/v1/payments", api.billing_prepare, name="billing-prepare"),
     path("carrier/v1/payments/<str:payment_id>", api.billing_detail, name="billing-detail"),
     path(
@@ -52,6 +59,7 @@ urlpatterns = [
     path("sandbox/pay/notifications", api.pay_notifications, name="pay-notifications"),
     path("sandbox/knobs", api.knobs_detail, name="knobs-api"),
     path("sandbox/knobs/reset", api.knobs_reset, name="knobs-reset"),
+    path("sandbox/provinces/<str:province>/knobs", api.province_knobs, name="province-knobs"),
     path("sandbox/sms", api.sms_list, name="sms-list"),
     path("sandbox/subscribers/<str:msisdn>", api.subscriber_put, name="subscriber-put"),
     path("", include("apps.sandbox.network_urls")),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from apps.carrier.selectors import home_province
 from apps.simcards.models import SimNumber
 from apps.simcards.patterns import PREMIUM_FEN, pattern_of
 
@@ -66,7 +67,8 @@ def _row(raw: dict[str, str]) -> SimNumber:
     return SimNumber(
         msisdn="+86" + digits, pattern=pattern,
         premium_fen=int(premium_raw) if premium_raw else PREMIUM_FEN[pattern],
-        province=(raw.get("province") or "").strip()[:32], city=(raw.get("city") or "").strip()[:32],
+        province=(raw.get("province") or "").strip()[:32] or home_province(msisdn="+86" + digits),
+        city=(raw.get("city") or "").strip()[:32],
     )  # fmt: skip
 
 
@@ -116,7 +118,8 @@ def _pretty_endings() -> Iterable[str]:
 
 
 def numbers_generate(*, count: int, seed: int = 5, province: str = "", city: str = "") -> int:
-    """Add about ``count`` random numbers of our segments, one in twenty of them pretty.
+    """Add about ``count`` random numbers of our segments, one in twenty of them pretty; each
+    in ``province`` if given, else in its home province by its segment.
 
     Deterministic for a seed, so running it again adds nothing new. Returns how many were added.
     """
@@ -134,7 +137,7 @@ def numbers_generate(*, count: int, seed: int = 5, province: str = "", city: str
             digits,
             SimNumber(
                 msisdn="+86" + digits, pattern=pattern, premium_fen=PREMIUM_FEN[pattern],
-                province=province, city=city,
+                province=province or home_province(msisdn="+86" + digits), city=city,
             ),
         )  # fmt: skip
     with transaction.atomic():

@@ -63,6 +63,8 @@ LOCAL_APPS = [
     "apps.payments",
     "apps.orders",
     "apps.fulfilment",
+    "apps.enterprise",
+    "apps.mobile",
     "apps.gateway",
     "apps.demo",
 ]
@@ -167,6 +169,10 @@ CARRIER_API_KEY = env.str("CARRIER_API_KEY", default="sandbox-key")
 CARRIER_SHARED_SECRET = env.str("CARRIER_SHARED_SECRET", default="sandbox-shared-secret")
 CARRIER_TIMEOUT_SECONDS = env.float("CARRIER_TIMEOUT_SECONDS", default=3.0)
 CARRIER_MAX_ATTEMPTS = env.int("CARRIER_MAX_ATTEMPTS", default=3)
+# Provincial BOSS isolation (apps/carrier/breaker.py, docs/operations.md).
+CARRIER_BREAKER_FAILURES = env.int("CARRIER_BREAKER_FAILURES", default=5)
+CARRIER_BREAKER_COOLDOWN_SECONDS = env.float("CARRIER_BREAKER_COOLDOWN_SECONDS", default=30.0)
+CARRIER_PROVINCE_MAX_IN_FLIGHT = env.int("CARRIER_PROVINCE_MAX_IN_FLIGHT", default=8)
 CARRIER_CALLBACK_BASE_URL = env.str("CARRIER_CALLBACK_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Payment providers (config/settings/payments.py) ------------------------------------------
@@ -283,7 +289,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 86400.0,
     },
     "fulfilment-line-retry": {
-        "task": "apps.fulfilment.tasks.line_requests_retry_stuck_task",
+        "task": "apps.mobile.tasks.line_requests_retry_stuck_task",
         "schedule": 60.0,
     },
     "sim-holds-release": {
@@ -295,7 +301,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "bulk-retry": {
-        "task": "apps.fulfilment.bulk.tasks.bulk_rows_retry_stuck_task",
+        "task": "apps.enterprise.tasks.bulk_rows_retry_stuck_task",
         "schedule": 60.0,
     },
 }

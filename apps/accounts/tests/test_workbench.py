@@ -62,22 +62,6 @@ def test_workbench_revokes_tokens_with_an_audit_event(admin_client):
     )
 
 
-def test_finance_cannot_change_prices_or_publish(client):
-    from apps.catalog.tests.factories import small_catalog
-
-    catalog = small_catalog()
-    user = User.objects.create_user("13800000001", "pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="finance"))
-    client.force_login(user)
-    assert client.get("/admin/catalog/sku/import/").status_code == 403
-    client.post(
-        "/admin/catalog/product/", {"action": "unpublish", "_selected_action": [catalog["vip"].pk]}
-    )
-    from apps.catalog.models import Product
-
-    assert Product.objects.get(pk=catalog["vip"].pk).status == "published"
-
-
 def test_operators_cannot_make_superusers(client):
     operator = User.objects.create_user("13800000002", "pw", is_staff=True)
     operator.groups.add(Group.objects.get(name="operator"))

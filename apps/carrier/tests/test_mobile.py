@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.carrier import mobile
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable
-from apps.sandbox.tests.support import unique_key, unique_msisdn
+from tests.fixtures.sandbox_support import unique_key, unique_msisdn
 
 
 @pytest.fixture

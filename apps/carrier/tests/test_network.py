@@ -11,8 +11,8 @@ import pytest
 from apps.carrier import network, services, voice
 from apps.carrier.errors import SubscriberNotFound
 from apps.carrier.models import SmsMessage
-from apps.sandbox.tests.support import unique_msisdn
 from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import unique_msisdn
 
 
 def test_sim_latest_change_follows_a_swap(carrier_sandbox: SandboxServer):

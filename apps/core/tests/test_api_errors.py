@@ -69,9 +69,9 @@ def test_unknown_api_path_is_a_json_404(client):
 
 @pytest.mark.django_db
 def test_session_sign_out_through_the_api_ends_the_session(client):
-    from apps.accounts.models import User
+    from django.contrib.auth import get_user_model
 
-    client.force_login(User.objects.create_user("13800138000"))
+    client.force_login(get_user_model().objects.create_user("13800138000"))
     assert client.get("/api/v1/me/").status_code == 200
     csrf_client = client
     assert csrf_client.post("/api/v1/auth/sign-out/").status_code == 204

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from celery import Task, shared_task
+from django.contrib.auth import get_user_model
 
-from apps.accounts.models import User
 from apps.core import deadletters
 from apps.core.models import AuditEvent, DeadLetter
 
@@ -73,7 +73,7 @@ def test_discard_closes_without_running(client, django_capture_on_commit_callbac
     _exhaust(9)
     letter = DeadLetter.objects.get()
     RUNS.clear()
-    admin = User.objects.create_superuser("13800000009", password="pw")
+    admin = get_user_model().objects.create_superuser("13800000009", password="pw")
     client.force_login(admin)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

@@ -14,6 +14,7 @@ import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -24,6 +25,7 @@ from apps.catalog.selectors import sku_delivery_spec
 from apps.catalog.services import stock_on_hand_set
 from apps.core.audit import audit_record, audited_transition
 from apps.core.crypto import decrypt_text, encrypt_text, keyed_hash
+from apps.core.money import format_fen, to_fen
 from apps.fulfilment.cards.errors import (
     CardBatchInvalid,
     CardNotFound,
@@ -58,7 +60,7 @@ class CardValue:
 
     def describe(self) -> str:
         if self.kind == CardBatch.Kind.RECHARGE:
-            return _("¥%(yuan)s airtime") % {"yuan": f"{self.face_value_fen / 100:.2f}"}
+            return _("¥%(yuan)s airtime") % {"yuan": format_fen(self.face_value_fen, symbol="")}
         if self.kind == CardBatch.Kind.DATA:
             return _("%(mb)sMB data for %(days)s days") % {
                 "mb": self.volume_mb,
@@ -79,8 +81,8 @@ class CardValue:
 def _volume_mb(volume: object) -> int:
     text = str(volume).upper().strip()
     if text.endswith("GB"):
-        return int(float(text[:-2]) * 1024)
-    return int(float(text.removesuffix("MB") or 0))
+        return int(Decimal(text[:-2]) * 1024)
+    return int(Decimal(text.removesuffix("MB") or 0))
 
 
 def card_value_for_sku(*, sku_id: int) -> CardValue:
@@ -92,12 +94,12 @@ def card_value_for_sku(*, sku_id: int) -> CardValue:
     try:
         value = CardValue(
             kind=str(a.get("card_kind", "")),
-            face_value_fen=int(a.get("face_value", 0) or 0) * 100,  # type: ignore[call-overload]
+            face_value_fen=to_fen(str(a.get("face_value", 0) or 0)),
             volume_mb=_volume_mb(a.get("volume", 0) or 0),
             validity_days=int(a.get("validity_days", 0) or 0),  # type: ignore[call-overload]
             points=int(a.get("points", 0) or 0),  # type: ignore[call-overload]
         )
-    except ValueError as exc:
+    except (ValueError, InvalidOperation) as exc:  # MoneyError is a ValueError
         raise CardBatchInvalid(details={"sku_id": sku_id}) from exc
     value.check()
     return value

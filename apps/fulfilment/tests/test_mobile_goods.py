@@ -22,7 +22,7 @@ from apps.orders.models import Order, OrderLine
 from apps.orders.services import CartOwner
 from apps.payments import services as payments
 from apps.payments.models import Refund
-from apps.sandbox.tests.support import unique_msisdn
+from tests.fixtures.sandbox_support import unique_msisdn
 
 pytestmark = pytest.mark.django_db
 OFFER = {"key": "offer_code", "label": "资费代码", "type": "str", "required": False}

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from apps.sandbox.tests.support import ReceivedReport
 from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import ReceivedReport
 
 
 def sandbox_post(sandbox: SandboxServer, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from apps.gateway.models import BillingCharge
 from apps.gateway.tests.support import SignedClient, gateway_app_create
 from apps.ledger.selectors import account_balance, ledger_check
 from apps.payments.models import PaymentIntent, Refund
-from apps.sandbox.tests.support import unique_msisdn
+from tests.fixtures.sandbox_support import unique_msisdn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BASE = "/carrier-billing/v1/payments"

@@ -8,7 +8,7 @@ import pytest
 from apps.gateway.models import VoiceCall
 from apps.gateway.tests.capability_support import assert_callback_signed, wait_until
 from apps.gateway.tests.support import SignedClient, gateway_app_create
-from apps.sandbox.tests.support import callback_receiver, unique_msisdn
+from tests.fixtures.sandbox_support import callback_receiver, unique_msisdn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,9 +1,9 @@
 """Workbench: the book can be read, searched and filtered, and nothing in it can be edited."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from apps.accounts.models import User
 from apps.ledger.models import Journal
 from apps.ledger.services import LineSpec, journal_post, journal_reverse
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(User.objects.create_superuser("13800000000", "pw"))
+    client.force_login(get_user_model().objects.create_superuser("13800000000", "pw"))
     return client
 
 

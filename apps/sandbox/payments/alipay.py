@@ -25,34 +25,27 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import redirect
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from apps.sandbox.faults import knobs_get
 from apps.sandbox.models import PayTrade
+from apps.sandbox.payments.cashier import Cashier, error_page
 from apps.sandbox.payments.common import (
     Outgoing,
     PayRefusal,
     TradeRequest,
     Variant,
-    cashier_context,
-    error_page,
     fen_from_yuan,
     new_number,
-    notify_mode_parse,
     private_key,
     public_key,
     refund_apply,
     refunded_fen,
-    result_page,
     rsa_sign,
     rsa_verify,
     schedule_notifications,
-    trade_close,
     trade_open,
-    trade_pay,
     yuan,
 )
 
@@ -249,69 +242,6 @@ def _page_pay(request: HttpRequest, params: dict[str, str]) -> HttpResponse:
 # --- the cashier -----------------------------------------------------------------------------
 
 
-def _trade(trade_no: str) -> PayTrade | None:
-    return PayTrade.objects.filter(provider=PayTrade.Provider.ALIPAY, trade_no=trade_no).first()
-
-
-def _no_trade(request: HttpRequest) -> HttpResponse:
-    return error_page(
-        request,
-        provider_label=LABEL,
-        code="ACQ.TRADE_NOT_EXIST",
-        message="交易不存在。",
-        status=404,
-    )
-
-
-@require_GET
-def cashier(request: HttpRequest, trade_no: str) -> HttpResponse:
-    trade = _trade(trade_no)
-    if trade is None:
-        return _no_trade(request)
-    context = cashier_context(trade=trade, merchant_label=f"应用 {trade.merchant_id}")
-    context["pay_url"] = reverse("alipay:pay", kwargs={"trade_no": trade_no})
-    context["cancel_url"] = reverse("alipay:cancel", kwargs={"trade_no": trade_no})
-    return render(request, "sandbox/pay_alipay_cashier.html", context)
-
-
-@require_POST
-def pay(request: HttpRequest, trade_no: str) -> HttpResponse:
-    """The buyer confirmed: mark paid once, notify the merchant, return the browser to it."""
-    trade = _trade(trade_no)
-    if trade is None:
-        return _no_trade(request)
-    mode = notify_mode_parse(request.POST.get("notify_mode"), default=knobs_get().pay_notify_mode)
-    try:
-        trade, newly_paid = trade_pay(trade_pk=trade.pk, notify_mode=mode)
-    except PayRefusal as exc:
-        return error_page(
-            request, provider_label=LABEL, code="ACQ.TRADE_HAS_CLOSE", message=exc.message
-        )
-    if newly_paid:
-        schedule_notifications(trade=trade, build=build_notification, accepted=_merchant_accepted)
-    if not trade.return_url:
-        return result_page(
-            request, provider_label=LABEL, title="付款成功", message="商户未提供返回地址。"
-        )
-    separator = "&" if "?" in trade.return_url else "?"
-    return redirect(f"{trade.return_url}{separator}{urlencode(sync_return_params(trade))}")
-
-
-@require_POST
-def cancel(request: HttpRequest, trade_no: str) -> HttpResponse:
-    """The buyer gave up: a pending trade closes (Alipay answers TRADE_CLOSED from then on)."""
-    trade = _trade(trade_no)
-    if trade is None:
-        return _no_trade(request)
-    trade = trade_close(trade_pk=trade.pk)
-    if trade.status == PayTrade.Status.SUCCEEDED:
-        return result_page(request, provider_label=LABEL, title="订单已支付", message="无法取消。")
-    back = str(trade.extra.get("quit_url") or "") or trade.return_url
-    return result_page(
-        request, provider_label=LABEL, title="已取消付款", message="交易已关闭。", back_url=back
-    )
-
-
 # --- what goes back to the merchant ----------------------------------------------------------
 
 
@@ -464,3 +394,30 @@ _SERVER_APIS: dict[str, Callable[[str, Mapping[str, Any]], dict[str, Any]]] = {
     "alipay.trade.query": trade_query,
     "alipay.trade.refund": trade_refund,
 }
+
+
+# --- the cashier -----------------------------------------------------------------------------
+
+
+def _return_to_merchant(request: HttpRequest, trade: PayTrade) -> HttpResponse:
+    separator = "&" if "?" in trade.return_url else "?"
+    return redirect(f"{trade.return_url}{separator}{urlencode(sync_return_params(trade))}")
+
+
+CASHIER = Cashier(
+    provider=PayTrade.Provider.ALIPAY,
+    label=LABEL,
+    namespace="alipay",
+    template="sandbox/pay_alipay_cashier.html",
+    merchant_label="应用 {merchant_id}",
+    not_found=("ACQ.TRADE_NOT_EXIST", "交易不存在。"),
+    closed_code="ACQ.TRADE_HAS_CLOSE",
+    notify=lambda trade: schedule_notifications(
+        trade=trade, build=build_notification, accepted=_merchant_accepted
+    ),
+    paid_return=_return_to_merchant,
+    no_return_message="商户未提供返回地址。",
+    # Alipay sends a buyer who gives up to the merchant's quit_url (wap pay) if it has one.
+    cancel_return=lambda trade: str(trade.extra.get("quit_url") or "") or trade.return_url,
+)
+cashier, pay, cancel = CASHIER.views()

@@ -42,8 +42,6 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 
 from apps.sandbox.faults import knobs_get
@@ -434,38 +432,3 @@ def notifications_for(out_trade_no: str, provider: str | None = None) -> list[di
         }
         for row in rows.order_by("created_at", "pk")
     ]
-
-
-# --- pages -----------------------------------------------------------------------------------
-
-
-def cashier_context(*, trade: PayTrade, merchant_label: str) -> dict[str, Any]:
-    """What every cashier page shows: the trade, its amount and the notification-mode select."""
-    return {
-        "trade": trade,
-        "amount_yuan": yuan(trade.amount_fen),
-        "merchant_label": merchant_label,
-        "notify_modes": notify_mode_choices(),
-        "default_notify_mode": knobs_get().pay_notify_mode,
-    }
-
-
-def error_page(
-    request: HttpRequest, *, provider_label: str, code: str, message: str, status: int = 400
-) -> HttpResponse:
-    """The page a buyer sees when a provider refuses what the merchant sent."""
-    context = {"provider_label": provider_label, "code": code, "message": message}
-    return render(request, "sandbox/pay_common_error.html", context, status=status)
-
-
-def result_page(
-    request: HttpRequest, *, provider_label: str, title: str, message: str, back_url: str = ""
-) -> HttpResponse:
-    """A plain outcome page (cancelled, or paid with nowhere to return to)."""
-    context = {
-        "provider_label": provider_label,
-        "title": title,
-        "message": message,
-        "back_url": back_url,
-    }
-    return render(request, "sandbox/pay_common_result.html", context)

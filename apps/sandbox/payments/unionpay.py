@@ -30,31 +30,24 @@ from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
-from apps.sandbox.faults import knobs_get
 from apps.sandbox.models import PayRefund, PayTrade
+from apps.sandbox.payments.cashier import Cashier, error_page
 from apps.sandbox.payments.common import (
     Outgoing,
     PayRefusal,
     TradeRequest,
     Variant,
-    cashier_context,
-    error_page,
     new_number,
-    notify_mode_parse,
     private_key,
     public_key,
     refund_apply,
-    result_page,
     rsa_sign,
     rsa_verify,
     schedule_notifications,
-    trade_close,
     trade_open,
-    trade_pay,
 )
 
 LABEL = "银联"
@@ -236,63 +229,6 @@ def front_trans_req(request: HttpRequest) -> HttpResponse:
     return redirect("unionpay:cashier", trade_no=trade.trade_no)
 
 
-def _trade(trade_no: str) -> PayTrade | None:
-    return PayTrade.objects.filter(provider=PayTrade.Provider.UNIONPAY, trade_no=trade_no).first()
-
-
-def _no_trade(request: HttpRequest) -> HttpResponse:
-    return error_page(request, provider_label=LABEL, code="34", message=_MESSAGES["34"], status=404)
-
-
-@require_GET
-def cashier(request: HttpRequest, trade_no: str) -> HttpResponse:
-    trade = _trade(trade_no)
-    if trade is None:
-        return _no_trade(request)
-    context = cashier_context(trade=trade, merchant_label=f"商户 {trade.merchant_id}")
-    context["pay_url"] = reverse("unionpay:pay", kwargs={"trade_no": trade_no})
-    context["cancel_url"] = reverse("unionpay:cancel", kwargs={"trade_no": trade_no})
-    return render(request, "sandbox/pay_unionpay_cashier.html", context)
-
-
-@require_POST
-def pay(request: HttpRequest, trade_no: str) -> HttpResponse:
-    """Charge the card once, notify backUrl, and post the signed result to frontUrl."""
-    trade = _trade(trade_no)
-    if trade is None:
-        return _no_trade(request)
-    mode = notify_mode_parse(request.POST.get("notify_mode"), default=knobs_get().pay_notify_mode)
-    try:
-        trade, newly_paid = trade_pay(trade_pk=trade.pk, notify_mode=mode)
-    except PayRefusal as exc:
-        return error_page(request, provider_label=LABEL, code="35", message=exc.message)
-    if newly_paid:
-        schedule_notifications(trade=trade, build=build_notification, accepted=_merchant_accepted)
-    if not trade.return_url:
-        return result_page(
-            request, provider_label=LABEL, title="付款成功", message="商户未提供前台返回地址。"
-        )
-    context = {"front_url": trade.return_url, "fields": result_fields(trade, Variant.PAID)}
-    return render(request, "sandbox/pay_unionpay_return.html", context)
-
-
-@require_POST
-def cancel(request: HttpRequest, trade_no: str) -> HttpResponse:
-    trade = _trade(trade_no)
-    if trade is None:
-        return _no_trade(request)
-    trade = trade_close(trade_pk=trade.pk)
-    if trade.status == PayTrade.Status.SUCCEEDED:
-        return result_page(request, provider_label=LABEL, title="订单已支付", message="无法取消。")
-    return result_page(
-        request,
-        provider_label=LABEL,
-        title="已取消付款",
-        message="交易已关闭。",
-        back_url=trade.return_url,
-    )
-
-
 # --- notifications ---------------------------------------------------------------------------
 
 
@@ -460,3 +396,29 @@ def back_trans_req(request: HttpRequest) -> HttpResponse:
         return _answer({**answer, "respCode": "12", "respMsg": _MESSAGES["12"]})
     answer["queryId"] = refund.refund_no
     return _answer(answer)
+
+
+# --- the cashier -----------------------------------------------------------------------------
+
+
+def _post_result_to_merchant(request: HttpRequest, trade: PayTrade) -> HttpResponse:
+    """UnionPay returns the browser by an auto-submitted form of the signed result to frontUrl."""
+    context = {"front_url": trade.return_url, "fields": result_fields(trade, Variant.PAID)}
+    return render(request, "sandbox/pay_unionpay_return.html", context)
+
+
+CASHIER = Cashier(
+    provider=PayTrade.Provider.UNIONPAY,
+    label=LABEL,
+    namespace="unionpay",
+    template="sandbox/pay_unionpay_cashier.html",
+    merchant_label="商户 {merchant_id}",
+    not_found=("34", _MESSAGES["34"]),
+    closed_code="35",
+    notify=lambda trade: schedule_notifications(
+        trade=trade, build=build_notification, accepted=_merchant_accepted
+    ),
+    paid_return=_post_result_to_merchant,
+    no_return_message="商户未提供前台返回地址。",
+)
+cashier, pay, cancel = CASHIER.views()

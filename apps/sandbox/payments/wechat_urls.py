@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from apps.sandbox.payments import wechat
+from apps.sandbox.payments import wechat, wechat_notify
 
 urlpatterns: list[URLPattern] = [
     path(
@@ -36,6 +36,6 @@ urlpatterns: list[URLPattern] = [
         wechat.refund_query,
         name="wechat-refund-query",
     ),
-    path("cashier/<str:trade_no>", wechat.cashier, name="wechat-cashier"),
-    path("jsapi-bridge", wechat.jsapi_bridge, name="wechat-jsapi-bridge"),
+    path("cashier/<str:trade_no>", wechat_notify.cashier, name="wechat-cashier"),
+    path("jsapi-bridge", wechat_notify.jsapi_bridge, name="wechat-jsapi-bridge"),
 ]

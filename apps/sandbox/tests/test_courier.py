@@ -9,8 +9,8 @@ import uuid
 import httpx
 import pytest
 
-from apps.sandbox.tests.support import ReceivedReport, callback_receiver
 from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import ReceivedReport, callback_receiver
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ import hmac
 import time
 from datetime import datetime
 
-from apps.sandbox.tests.support import (
+from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import (
     ReceivedReport,
     callback_receiver,
     carrier_get,
     send_sms,
     unique_msisdn,
 )
-from tests.fixtures.sandbox import SandboxServer
 
 
 def assert_signed(report: ReceivedReport, secret: str) -> None:

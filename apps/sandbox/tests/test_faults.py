@@ -7,8 +7,8 @@ import time
 import httpx
 import pytest
 
-from apps.sandbox.tests.support import carrier_get, send_sms, unique_key, unique_msisdn
 from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import carrier_get, send_sms, unique_key, unique_msisdn
 
 
 def test_an_error_rate_of_one_refuses_every_call_and_applies_nothing(

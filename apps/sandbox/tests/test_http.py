@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from apps.sandbox.tests.support import carrier_get, send_sms, unique_key, unique_msisdn
 from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import carrier_get, send_sms, unique_key, unique_msisdn
 
 MESSAGE_ID = re.compile(r"^SM[0-9a-f]{20}$")
 DEFAULT_KNOBS = {

@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from apps.sandbox.tests.support import unique_key, unique_msisdn
-from apps.simcards.tests.support import unique_id_number
 from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import unique_id_number, unique_key, unique_msisdn
 
 
 def _post(sandbox: SandboxServer, path: str, body: dict, key: str | None = None) -> httpx.Response:

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from apps.sandbox.tests.support import carrier_get, unique_key, unique_msisdn
 from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import carrier_get, unique_key, unique_msisdn
 
 
 def _month(offset: int = 0) -> str:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from apps.sandbox.tests.support import callback_receiver, carrier_get, unique_key, unique_msisdn
 from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import callback_receiver, carrier_get, unique_key, unique_msisdn
 
 
 def _post(sandbox: SandboxServer, path: str, body: dict, **headers: str) -> httpx.Response:

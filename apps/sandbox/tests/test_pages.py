@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from apps.sandbox.tests.support import send_sms, unique_msisdn
 from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import send_sms, unique_msisdn
 
 
 def test_the_index_links_every_page(carrier_sandbox: SandboxServer):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from apps.sandbox.tests.support import carrier_get, unique_msisdn
 from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import carrier_get, unique_msisdn
 
 
 @pytest.mark.parametrize("written", ["+8613800138000", "%2B8613800138000", "13800138000"])

@@ -64,6 +64,16 @@ def knobs_detail(request: HttpRequest) -> HttpResponse:
     return json_response(faults.knobs_as_dict(knobs))
 
 
+@json_endpoint("GET", "PUT", "DELETE")
+def province_knobs(request: HttpRequest, province: str) -> HttpResponse:
+    """One provincial BOSS's fault knobs: ``PUT`` overrides some, ``DELETE`` clears them."""
+    if request.method == "GET":
+        return json_response(faults.province_knobs_get(province=province))
+    require_api_key(request)
+    changes = read_json_object(request) if request.method == "PUT" else {}
+    return json_response(faults.province_knobs_update(province=province, changes=changes))
+
+
 @json_endpoint("POST")
 def knobs_reset(request: HttpRequest) -> HttpResponse:
     require_api_key(request)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.carrier.selectors import home_province
 from apps.simcards.models import SimNumber
 from apps.simcards.patterns import pattern_of
 from apps.simcards.pool import numbers_generate, numbers_import
@@ -40,6 +41,15 @@ def test_a_csv_loads_new_numbers_with_their_premiums_and_skips_known_ones():
     ]
     again = numbers_import(text=text)
     assert (again.created, again.existing) == (0, 2)
+
+
+@pytest.mark.django_db
+def test_a_number_without_a_province_gets_its_home_province_from_its_segment():
+    numbers_import(text="msisdn\n13400001234\n")
+    numbers_generate(count=20, seed=11)
+    rows = list(SimNumber.objects.values_list("msisdn", "province"))
+    assert ("+8613400001234", "北京") in rows
+    assert all(province == home_province(msisdn=msisdn) != "" for msisdn, province in rows)
 
 
 @pytest.mark.django_db

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from apps.core.errors import DomainError
+from apps.core.money import to_fen
 from apps.fulfilment.cards import (
     CardValue,
     card_batch_create,
@@ -51,7 +52,7 @@ class Command(BaseCommand):
         try:
             value = (
                 card_value_for_sku(sku_id=o["sku_id"]) if o["sku_id"] else
-                CardValue(kind=o["kind"], face_value_fen=o["face_value"] * 100, volume_mb=o["volume_mb"],
+                CardValue(kind=o["kind"], face_value_fen=to_fen(o["face_value"]), volume_mb=o["volume_mb"],
                           validity_days=o["validity_days"], points=o["points"])
             )  # fmt: skip
             batch = card_batch_create(value=value, quantity=o["quantity"], sku_id=o["sku_id"], actor_id=None,

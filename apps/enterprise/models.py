@@ -1,0 +1,152 @@
+"""Bulk distribution tables: a batch per uploaded file, a row per number, operator top-ups.
+
+The tables keep the names they had when bulk distribution lived in ``fulfilment``
+(``db_table``): the move to this app changed Django's state only, no row was copied.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class BulkBatch(models.Model):
+    """One uploaded file. ``(owner, content_hash)`` is unique: the same file never runs twice."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        COMPLETED = "completed", _("Completed")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.RUNNING: frozenset({Status.COMPLETED}),
+        # Retrying the failed rows runs the batch again.
+        Status.COMPLETED: frozenset({Status.RUNNING}),
+    }
+
+    batch_no = models.CharField(_("batch number"), max_length=24, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    file_name = models.CharField(_("file name"), max_length=200)
+    content_hash = models.CharField(max_length=64)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RUNNING
+    )
+    total_rows = models.PositiveIntegerField(_("rows"))
+    invalid_rows = models.PositiveIntegerField(_("invalid rows"))
+    retry_round = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        db_table = "fulfilment_bulkbatch"
+        verbose_name = _("bulk distribution batch")
+        verbose_name_plural = _("bulk distribution batches")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "content_hash"], name="fulfilment_bulk_file_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.batch_no
+
+
+class BulkRow(models.Model):
+    """One line of the file: a number and a pack, delivered once under ``idempotency_key``."""
+
+    class Status(models.TextChoices):
+        INVALID = "invalid", _("Invalid")
+        PENDING = "pending", _("Waiting")
+        DELIVERING = "delivering", _("Delivering")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.INVALID: frozenset(),
+        Status.PENDING: frozenset({Status.DELIVERING}),
+        Status.DELIVERING: frozenset({Status.DELIVERING, Status.DELIVERED, Status.FAILED}),
+        Status.FAILED: frozenset({Status.PENDING}),
+        Status.DELIVERED: frozenset(),
+    }
+    OPEN = (Status.PENDING, Status.DELIVERING)
+
+    batch = models.ForeignKey(BulkBatch, on_delete=models.CASCADE, related_name="rows")
+    row_no = models.PositiveIntegerField(help_text="Line number in the file (the header is line 1)")
+    raw_msisdn = models.CharField(max_length=40)
+    raw_pack = models.CharField(max_length=64)
+    msisdn = models.CharField(max_length=20, blank=True)
+    pack_code = models.CharField(max_length=64, blank=True)
+    volume_mb = models.PositiveIntegerField(default=0)
+    validity_days = models.PositiveIntegerField(default=0)
+    price_fen = models.BigIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=128, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    error_code = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failures = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the row failed: numbers the release journals"
+    )
+    carrier_request_id = models.CharField(max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "fulfilment_bulkrow"
+        verbose_name = _("bulk distribution row")
+        verbose_name_plural = _("bulk distribution rows")
+        ordering = ["batch_id", "row_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "row_no"], name="fulfilment_bulk_row_no"),
+            models.CheckConstraint(condition=Q(price_fen__gte=0), name="fulfilment_bulk_price"),
+        ]
+        indexes = [
+            models.Index(fields=["batch", "status"], name="fulfilment_bulk_row_status"),
+            models.Index(
+                fields=["status", "updated_at"],
+                name="fulfilment_bulk_open_rows",
+                condition=Q(status__in=["pending", "delivering"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}#{self.row_no}"
+
+
+class EnterpriseTopUp(models.Model):
+    """Money an operator credited to an enterprise's prepaid account (a bank transfer received)."""
+
+    enterprise = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("enterprise"),
+    )
+    amount_fen = models.BigIntegerField(_("amount (fen)"))
+    reference = models.CharField(
+        _("payment reference"),
+        max_length=64,
+        unique=True,
+        help_text=_("Bank slip or voucher number"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    journal_id = models.BigIntegerField(null=True, blank=True)
+    created_by = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        db_table = "fulfilment_enterprisetopup"
+        verbose_name = _("enterprise top-up")
+        verbose_name_plural = _("enterprise top-ups")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="fulfilment_topup_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.reference

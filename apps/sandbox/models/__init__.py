@@ -1,0 +1,55 @@
+"""The sandbox's tables (in its own database), one module per part of the outside world it
+plays; every model and constant importable from here."""
+
+from apps.sandbox.models.carrier import (
+    KNOB_FIELDS,
+    MAX_DLR_DELAY_MS,
+    MAX_HANG_MS,
+    MAX_LATENCY_MS,
+    MSISDN_REGEX,
+    CarrierPayment,
+    Knobs,
+    Provisioning,
+    SmsMessage,
+    Subscriber,
+)
+from apps.sandbox.models.courier import CourierKnobs, CourierParcel, CourierPush
+from apps.sandbox.models.mobile import BillItem, DataBucket, Offer, PlanTerm
+from apps.sandbox.models.network import (
+    CallBehaviour,
+    DeviceToken,
+    IdentityRecord,
+    SimChange,
+    SimRegistration,
+    VoiceCall,
+)
+from apps.sandbox.models.providers import PayNotification, PayRefund, PayTrade
+
+__all__ = [
+    "KNOB_FIELDS",
+    "MAX_DLR_DELAY_MS",
+    "MAX_HANG_MS",
+    "MAX_LATENCY_MS",
+    "MSISDN_REGEX",
+    "BillItem",
+    "CallBehaviour",
+    "CarrierPayment",
+    "CourierKnobs",
+    "CourierParcel",
+    "CourierPush",
+    "DataBucket",
+    "DeviceToken",
+    "IdentityRecord",
+    "Knobs",
+    "Offer",
+    "PayNotification",
+    "PayRefund",
+    "PayTrade",
+    "PlanTerm",
+    "Provisioning",
+    "SimChange",
+    "SimRegistration",
+    "SmsMessage",
+    "Subscriber",
+    "VoiceCall",
+]
