@@ -21,7 +21,7 @@ def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> uuid.UUID:
 
     from apps.core import outbox
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         return outbox.publish_task(task.name, list(args), dict(kwargs))
 
 

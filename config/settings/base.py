@@ -6,7 +6,7 @@ from pathlib import Path
 
 import environ
 
-from config.embedded import VAR_DIR, embedded_database_url
+from config.embedded import VAR_DIR, embedded_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -101,7 +101,9 @@ TEMPLATES = [
 ]
 
 # --- Database: PostgreSQL only ------------------------------------------------------------------
-DATABASE_URL = env.str("DATABASE_URL", default="") or embedded_database_url()
+# Unset: the embedded server under var/, which the entry points start (config/embedded.py);
+# importing the settings never starts anything.
+DATABASE_URL = env.str("DATABASE_URL", default="") or embedded_url()
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
