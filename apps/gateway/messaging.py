@@ -2,7 +2,7 @@
 
 Sending reuses the carrier app's outbound SMS (``carrier.sms_queue``: one carrier message per
 recipient, submitted by a Celery task after commit, with delivery reports); the carrier tells
-``sms_status_changed`` of every change through its listener registry, which moves the
+``sms_status_changed`` of every change through an outbox event, which moves the
 partner's message and owes the partner a signed callback.
 """
 
@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from apps.carrier import services as carrier
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.core import outbox
 from apps.core.audit import audited_transition
 from apps.core.crypto import keyed_hash
 from apps.core.errors import Conflict
@@ -113,12 +114,14 @@ def sms_get(*, app_id: int, message_id: uuid.UUID) -> PartnerSmsView:
     return _sms_view(row)
 
 
-def sms_status_changed(change: carrier.SmsStatusChange) -> None:
-    """The carrier's listener: move the partner's message and owe its callback.
+@outbox.handler(carrier.SMS_STATUS_CHANGED)
+def sms_status_changed(event: outbox.Event) -> None:
+    """The carrier's event: move the partner's message and owe its callback.
 
-    Runs in the carrier's transaction with its ``SmsMessage`` row locked, then locks the
-    ``PartnerSms`` row (always in that order). Repeats and stale reports change nothing.
+    Runs in the outbox handler's transaction after the carrier's has committed; locks the
+    ``PartnerSms`` row. Repeats, stale and out-of-order reports change nothing.
     """
+    change = carrier.SmsStatusChange.from_payload(event.payload)
     status = _STATUS_OF_CARRIER.get(change.status)
     if change.purpose != "partner" or status is None:
         return

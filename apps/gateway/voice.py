@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from apps.carrier import voice as carrier_voice
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
+from apps.core import outbox
 from apps.core.audit import audited_transition
 from apps.core.errors import Conflict
 from apps.gateway import callbacks
@@ -145,6 +146,7 @@ def _apply(state: carrier_voice.CallState) -> None:
             _move(call, state.status, reason=state.reason)
 
 
-def call_event(state: carrier_voice.CallState) -> None:
-    """The carrier's listener: apply one call event (repeats and stale ones change nothing)."""
-    _apply(state)
+@outbox.handler(carrier_voice.CALL_EVENT)
+def call_event(event: outbox.Event) -> None:
+    """The carrier's event: apply one call state (repeats and stale ones change nothing)."""
+    _apply(carrier_voice.call_state_parse(event.payload))

@@ -184,12 +184,13 @@ def test_one_delivery_costs_a_pinned_number_of_statements(airtime, carrier_sandb
         "order_line.delivered",
     ]  # fmt: skip
     assert _balance(carrier_sandbox) == 1000 + 5000
-    # Then the SMS task: read the message, the carrier call, one conditional update + audit.
+    # Then the SMS task: read the message, the carrier call, one conditional update + audit +
+    # the status change's outbox event.
     message = SmsMessage.objects.get(msisdn=NUMBER, status="queued")
     with CaptureQueriesContext(connection) as queries:
         sms_submit(message_id=message.id, text=message.preview)
     assert [outer.get(w, w) for w in (q["sql"].split(" ", 1)[0] for q in queries.captured_queries)] == [
-        "SELECT", "BEGIN", "UPDATE", "INSERT", "COMMIT",
+        "SELECT", "BEGIN", "UPDATE", "INSERT", "INSERT", "COMMIT",
     ]  # fmt: skip
     message.refresh_from_db()
     assert (message.status, message.segments) == ("submitted", 1)

@@ -1,0 +1,26 @@
+"""Test bootstrap (``-p tests.database_plugin``): the embedded PostgreSQL when DATABASE_URL is unset.
+
+Loaded before pytest-django reads the settings, it starts the server and exports DATABASE_URL
+(xdist workers inherit it); when the run ends it stops the server if this run started it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+_started = False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    global _started
+    from config.embedded import database_ensure
+
+    _started = database_ensure()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _started:
+        from config.embedded import stop_embedded
+
+        stop_embedded()
