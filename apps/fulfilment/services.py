@@ -186,10 +186,11 @@ def delivery_move(
         delivery.delivered_at = timezone.now()
     order_line_delivery_record(line_id=delivery.line_id, state=status, note=note)
     if status in Delivery.ENDED:
+        # No key: a line ends once (the table has no way back), and settling is idempotent.
         outbox.publish(
-            "fulfilment.delivery_ended", {"number": delivery.order_number, "line_id": delivery.line_id},
-            key=f"delivery_ended:{delivery.pk}:{status}",
-        )  # fmt: skip
+            "fulfilment.delivery_ended",
+            {"number": delivery.order_number, "line_id": delivery.line_id},
+        )
 
 
 # The kinds ``job_deliver`` runs (the others advance on a parcel's or a handler's fact).

@@ -167,11 +167,12 @@ def test_one_delivery_costs_a_pinned_number_of_statements(airtime, carrier_sandb
         outer.get(word, word)
         for word in (q["sql"].split(" ", 1)[0] for q in queries.captured_queries)
     ]
-    # Two transactions (delivering; delivered with the SMS), the carrier call between them;
-    # each locks the delivery, then the line's summary in orders.
+    # Two transactions (delivering; delivered with the SMS and the outbox events of the line's
+    # end and of the SMS), the carrier call between them; each locks the delivery, then the
+    # line's summary in orders.
     assert statements == [
         "BEGIN", "SELECT", "SELECT", "UPDATE", "UPDATE", "INSERT", "COMMIT",
-        "BEGIN", "SELECT", "SELECT", "UPDATE", "UPDATE", "INSERT", "INSERT", "COMMIT",
+        "BEGIN", "SELECT", "SELECT", "UPDATE", "INSERT", "UPDATE", "INSERT", "INSERT", "INSERT", "COMMIT",
     ]  # fmt: skip
     job.refresh_from_db()
     assert (job.status, job.delivered_units, job.attempts) == ("delivered", 1, 1)

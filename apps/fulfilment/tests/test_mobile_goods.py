@@ -62,13 +62,13 @@ def goods(db):
     }
 
 
-def _paid(item, recipient: str, *, quantity: int = 1) -> Order:
+def _paid(item, recipient: str, *, quantity: int = 1, tasks: bool = False) -> Order:
     """An order paid in points; its order_paid fact creates the line's delivery."""
     buyer = User.objects.create_user("13900139000")
     payments.points_grant(user_id=buyer.pk, points=100_000, key=f"g{buyer.pk}", reason="t")
     orders.cart_add(owner=CartOwner(user_id=buyer.pk), sku_id=item.skus.get().pk,
                     quantity=quantity, recipient=recipient)  # fmt: skip
-    with outbox_handled():
+    with outbox_handled(tasks=tasks):  # tasks: the worker delivers it too
         view = orders.checkout_submit(
             user_id=buyer.pk, checkout_key="k1", points=item.skus.get().price_fen * quantity
         )
@@ -87,8 +87,7 @@ def _next_month_first():
 def test_a_plan_bought_in_the_mall_is_scheduled_for_next_month_once_and_texted(
     line, number, goods, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["plan"], number)
+    order = _paid(goods["plan"], number, tasks=True)
 
     job = Delivery.objects.get(order_number=order.number)
     assert (job.kind, job.status, job.offer_code, job.effective_from) == (
@@ -110,8 +109,7 @@ def test_a_plan_bought_in_the_mall_is_scheduled_for_next_month_once_and_texted(
 def test_an_add_on_bought_in_the_mall_is_not_charged_to_the_balance_again(
     line, number, goods, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["addon"], number, quantity=2)
+    order = _paid(goods["addon"], number, quantity=2, tasks=True)
 
     job = Delivery.objects.get(order_number=order.number)
     assert (job.status, job.delivered_units) == ("delivered", 2)
@@ -156,8 +154,7 @@ def test_a_refused_plan_change_is_refunded_automatically(
     line, number, goods, django_capture_on_commit_callbacks
 ):
     line.put_subscriber(number, plan="5G-58")  # already on the plan bought
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["plan"], number)
+    order = _paid(goods["plan"], number, tasks=True)
 
     job = Delivery.objects.get(order_number=order.number)
     assert (job.status, job.last_error) == ("refunded", "SAME_PLAN")
@@ -171,8 +168,7 @@ def test_a_refused_plan_change_is_refunded_automatically(
 def test_a_second_plan_change_in_one_line_is_refunded_for_the_unit_not_applied(
     line, number, goods, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["plan"], number, quantity=2)
+    order = _paid(goods["plan"], number, quantity=2, tasks=True)
 
     job = Delivery.objects.get(order_number=order.number)
     assert (job.status, job.delivered_units, job.last_error) == (
@@ -187,8 +183,7 @@ def test_a_second_plan_change_in_one_line_is_refunded_for_the_unit_not_applied(
 def test_a_product_without_an_offer_code_is_refunded_without_calling_the_carrier(
     line, number, goods, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["bad_addon"], number)
+    order = _paid(goods["bad_addon"], number, tasks=True)
 
     job = Delivery.objects.get(order_number=order.number)
     assert (job.status, job.last_error) == ("refunded", "OFFER_NOT_CONFIGURED")
@@ -199,8 +194,7 @@ def test_a_product_without_an_offer_code_is_refunded_without_calling_the_carrier
 def test_points_are_credited_to_the_buyer_once(
     line, number, goods, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["points"], "", quantity=3)
+    order = _paid(goods["points"], "", quantity=3, tasks=True)
 
     job = Delivery.objects.get(order_number=order.number)
     assert (job.kind, job.status, job.points, job.msisdn) == (
