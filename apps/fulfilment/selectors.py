@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from apps.fulfilment.models import Delivery
 
@@ -38,3 +39,12 @@ def deliveries_for_order(*, order_number: str, user_id: int | None = None) -> li
         )
         for d in rows.order_by("line_id")
     ]  # fmt: skip
+
+
+def order_deliveries_data(user_id: int, order_number: str) -> list[dict[str, Any]]:
+    """The ``deliveries`` section of the order detail API (the caller checked the order is the
+    user's)."""
+    return [
+        {**asdict(d), "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None}
+        for d in deliveries_for_order(order_number=order_number, user_id=user_id)
+    ]

@@ -146,6 +146,12 @@ def test_the_order_page_shows_what_happened_to_each_line(goods, buyer, client):
     assert 'data-testid="order-delivery"' in page
     digital = order.lines.get(kind="digital").pk
     assert f'data-line="{digital}" data-status="delivered"' in page
+    detail = client.get(f"/api/v1/orders/{order.number}/").json()
+    by_line = {d["line_id"]: d for d in detail["sections"]["deliveries"]}
+    assert (by_line[digital]["kind"], by_line[digital]["status"]) == ("digital", "delivered")
+    assert by_line[digital]["delivered_at"] is not None
+    points = order.lines.get(kind="electronic").pk
+    assert (by_line[points]["status"], by_line[points]["msisdn"]) == ("pending", "+8613800138000")
     stranger = User.objects.create_user("13900139000")
     client.force_login(stranger)
     assert client.get(f"/orders/{order.number}/").status_code == 404
