@@ -155,9 +155,10 @@ def test_worker_delivers_a_paid_airtime_order_once(through_broker, carrier_sandb
     )
     with transaction.atomic():
         orders.checkout_submit(user_id=buyer.pk, checkout_key="w1", points=4980)  # paid in points
-        job = Delivery.objects.get()
-        assert job.status == "pending"  # nothing is sent before commit
-    _wait(lambda: Delivery.objects.get().status == "delivered", through_broker)
+        assert not Delivery.objects.exists()  # the order_paid fact is handled after commit
+    # The worker handles the fact (creates the delivery), then delivers it.
+    _wait(lambda: Delivery.objects.filter(status="delivered").exists(), through_broker)
+    job = Delivery.objects.get()
     assert _provisioned(f"fulfilment:{job.pk}:0") == 1
     assert carrier_sandbox.put_subscriber(number)["balance_fen"] == 5000
     # The delivery SMS went through the broker too.
