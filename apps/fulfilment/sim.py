@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.carrier.errors import CarrierRejected, SubscriberNotFound
+from apps.carrier.identity import LineOpened, sim_line_open_once
 from apps.fulfilment.models import Delivery
 from apps.simcards import selectors as sim_selectors
 from apps.simcards import services as simcards
@@ -88,10 +89,8 @@ def sim_activate(*, line_id: int) -> str:
     return "activated"
 
 
-def sim_line_open(request: sim_selectors.ActivationRequest, line_id: int):  # type: ignore[no-untyped-def]
+def sim_line_open(request: sim_selectors.ActivationRequest, line_id: int) -> LineOpened:
     """The carrier call (no transaction open)."""
-    from apps.carrier.identity import sim_line_open_once
-
     return sim_line_open_once(
         msisdn=request.msisdn, name=request.owner_name, id_number=request.id_number,
         reference=f"line:{line_id}", idempotency_key=activation_key(line_id),

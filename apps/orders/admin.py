@@ -61,24 +61,27 @@ class RefundForm(forms.Form):
     )  # fmt: skip
 
 
+_LINE_FIELDS = [
+    "id",
+    "product_name",
+    "sku_name",
+    "kind",
+    "unit_price_fen",
+    "quantity",
+    "total_fen",
+    "recipient_msisdn",
+    "fulfilment",
+    "refund_verdict",
+    "refund_requested_at",
+    "refund_note",
+]
+
+
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
-    fields = [
-        "id",
-        "product_name",
-        "sku_name",
-        "kind",
-        "unit_price_fen",
-        "quantity",
-        "total_fen",
-        "recipient_msisdn",
-        "fulfilment",
-        "refund_verdict",
-        "refund_requested_at",
-        "refund_note",
-    ]
-    readonly_fields = fields
+    fields = list(_LINE_FIELDS)
+    readonly_fields = _LINE_FIELDS
     can_delete = False
 
     @admin.display(description=_("Refund"))

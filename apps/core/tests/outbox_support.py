@@ -35,6 +35,7 @@ def outbox_handled(*, tasks: bool = False) -> Iterator[None]:
         while len(connection.run_on_commit) > start:
             pending = connection.run_on_commit[start:]
             del connection.run_on_commit[start:]
-            for _savepoints, func, _robust in pending:
+            for entry in pending:
+                func = entry[1]
                 if _runs(func, tasks=tasks):
                     func()
