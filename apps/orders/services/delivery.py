@@ -88,7 +88,11 @@ def order_line_delivery_record(*, line_id: int, state: str, note: str = "") -> b
     no move is refused here; each change is audited (``order_line.<state>``)."""
     to = _SUMMARY[state]
     with transaction.atomic(savepoint=False):
-        line = OrderLine.objects.select_for_update().select_related("order").get(pk=line_id)
+        line = (
+            OrderLine.objects.select_for_update(of=("self",))
+            .select_related("order")
+            .get(pk=line_id)
+        )
         if line.fulfilment == to:
             return False
         audited_transition(
