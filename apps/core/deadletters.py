@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.core import outbox
+from apps.core import locks, outbox
 from apps.core.audit import audited_transition
 from apps.core.errors import Conflict, NotFound
 from apps.core.models import DeadLetter
@@ -102,7 +102,7 @@ def _is_uuid(value: str) -> bool:
 
 
 def _locked(dead_letter_id: int) -> DeadLetter:
-    letter = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
+    letter = locks.dead_letter_lock(dead_letter_id)
     if letter is None:
         raise DeadLetterNotFound()
     return letter

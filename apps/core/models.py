@@ -1,4 +1,4 @@
-"""Kernel tables: audit events and idempotency records."""
+"""Kernel tables: audit events, idempotency records, dead letters, the outbox and task runs."""
 
 from __future__ import annotations
 

@@ -28,6 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.core import locks
 from apps.core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -181,7 +182,7 @@ def event_requeue(*, event_id: uuid.UUID | str) -> bool:
 
     Locks the event row. Returns False when ``event_id`` is not an outbox event.
     """
-    event = OutboxEvent.objects.select_for_update().filter(pk=event_id).first()
+    event = locks.outbox_event_lock(event_id)
     if event is None:
         return False
     event.status, event.last_error, event.sent_at = OutboxEvent.Status.PENDING, "", timezone.now()
@@ -201,12 +202,25 @@ def events_sweep(*, older_than_seconds: float | None = None, limit: int = 500) -
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     with transaction.atomic():
         due = list(
-            OutboxEvent.objects.select_for_update(skip_locked=True)
+            locks.outbox_events_claim()
             .filter(status=OutboxEvent.Status.PENDING, sent_at__lte=cutoff)
-            .order_by("sent_at", "id")
             .values_list("id", "topic", "payload")[:limit]
         )
         OutboxEvent.objects.filter(pk__in=[row[0] for row in due]).update(sent_at=timezone.now())
     for event_id, topic, payload in due:
         _send(event_id, topic, payload)
     return len(due)
+
+
+def events_prune(*, older_than_days: int) -> int:
+    """Delete ``done`` events (and their receipts) finished more than ``older_than_days`` ago,
+    and run counts untouched for as long (their message is gone); return how many events."""
+    from apps.core.models import OutboxReceipt, TaskRun
+
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    with transaction.atomic():
+        done = OutboxEvent.objects.filter(status=OutboxEvent.Status.DONE, done_at__lt=cutoff)
+        OutboxReceipt.objects.filter(event_id__in=done.values("id")).delete()
+        deleted, _ = done.delete()
+        TaskRun.objects.filter(updated_at__lt=cutoff).delete()
+    return deleted

@@ -49,3 +49,11 @@ def outbox_sweep_task() -> int:
     from apps.core import outbox
 
     return outbox.events_sweep()
+
+
+@shared_task(acks_late=True)
+def outbox_prune_task() -> int:
+    """Beat, daily: forget the events done more than ``OUTBOX_KEEP_DAYS`` ago."""
+    from apps.core import outbox
+
+    return outbox.events_prune(older_than_days=settings.OUTBOX_KEEP_DAYS)

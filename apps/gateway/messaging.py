@@ -25,7 +25,7 @@ from apps.core.audit import audited_transition
 from apps.core.crypto import keyed_hash
 from apps.core.errors import Conflict
 from apps.core.ratelimit import RateLimit, rate_hit_all
-from apps.gateway import callbacks
+from apps.gateway import callbacks, locks
 from apps.gateway.capability_errors import (
     CapabilityNotFound,
     NetworkUnavailable,
@@ -125,9 +125,7 @@ def sms_status_changed(event: outbox.Event) -> None:
     status = _STATUS_OF_CARRIER.get(change.status)
     if change.purpose != "partner" or status is None:
         return
-    row = (
-        PartnerSms.objects.select_for_update().filter(carrier_message_id=change.message_id).first()
-    )
+    row = locks.partner_sms_lock_by_carrier_message(change.message_id)
     if row is None or status not in row.TRANSITIONS[row.status]:
         return
     audited_transition(
@@ -200,9 +198,7 @@ def otp_validate(*, app_id: int, authentication_id: uuid.UUID, code: str) -> Non
     """
     refusal: Exception | None = None
     with transaction.atomic():
-        row = (
-            OtpCode.objects.select_for_update().filter(pk=authentication_id, app_id=app_id).first()
-        )
+        row = locks.otp_code_lock(authentication_id=authentication_id, app_id=app_id)
         if row is None:
             raise CapabilityNotFound()
         if row.status == OtpCode.Status.FAILED:

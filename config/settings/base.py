@@ -139,6 +139,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # after it was last sent an event nobody finished is sent again by the sweeper.
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
 OUTBOX_REDELIVER_AFTER_SECONDS = env.int("OUTBOX_REDELIVER_AFTER_SECONDS", default=300)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
 
 # --- Auth ----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -265,6 +266,7 @@ COURIER_SECRETS = {
 RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "apps.core.tasks.outbox_sweep_task", "schedule": 60.0},
+    "outbox-prune": {"task": "apps.core.tasks.outbox_prune_task", "schedule": 86400.0},
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},
     "payments-sync-pending": {
         "task": "apps.payments.tasks.intents_sync_pending_task",

@@ -209,3 +209,26 @@ def test_enqueue_on_commit_sends_the_task_under_the_event_id(django_capture_on_c
     event = OutboxEvent.objects.get()
     assert (event.id, event.topic, event.status) == (event_id, "core.task", "done")
     assert event.payload == {"task": note_task.name, "args": ["7"], "kwargs": {}}
+
+
+def test_prune_forgets_done_events_and_their_receipts_only():
+    old_done, recent_done, old_pending = _publish("1"), _publish("2"), _publish("3")
+    for event_id in (old_done, recent_done):
+        assert outbox.event_deliver(event_id=event_id) == []
+    OutboxEvent.objects.filter(pk__in=[old_done, old_pending]).update(
+        done_at=timezone.now() - timedelta(days=8), created_at=timezone.now() - timedelta(days=8)
+    )
+    assert outbox.events_prune(older_than_days=7) == 1
+    assert set(OutboxEvent.objects.values_list("id", flat=True)) == {recent_done, old_pending}
+    assert set(OutboxReceipt.objects.values_list("event_id", flat=True)) == {recent_done}
+
+
+def test_the_workbench_lists_events_read_only(client):
+    from apps.accounts.models import User
+
+    _publish("1")
+    client.force_login(User.objects.create_superuser("13800000009", password="pw"))
+    response = client.get("/admin/core/outboxevent/?status=pending")
+    assert response.status_code == 200
+    assert "test.thing_happened" in response.content.decode()
+    assert client.get("/admin/core/outboxevent/add/").status_code == 403
