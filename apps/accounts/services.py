@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts import locks
 from apps.accounts.errors import (
     AccountDisabled,
     IdNumberInUse,
@@ -141,12 +142,7 @@ def otp_sign_in(*, phone: str, code: str, purpose: str = OtpChallenge.Purpose.LO
     now = timezone.now()
     failure: DomainError | None = None
     with transaction.atomic():
-        challenge = (
-            OtpChallenge.objects.select_for_update()
-            .filter(phone=phone, purpose=purpose, consumed_at__isnull=True, superseded=False)
-            .order_by("-created_at")
-            .first()
-        )
+        challenge = locks.otp_challenge_lock_latest(phone=phone, purpose=purpose)
         if challenge is None:
             raise OtpNotRequested()
         if challenge.attempts >= settings.OTP_MAX_ATTEMPTS:
@@ -210,7 +206,7 @@ def real_name_submit(*, user_id: int, name: str, id_number: str) -> RealNameIden
     id_number = normalize_id_number(id_number)
     id_hash = keyed_hash(id_number, purpose="id-number")
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user_id)
+        user = locks.user_lock(user_id)
         # Two accounts registering one ID number at once: the second waits, then sees it.
         advisory_xact_lock("id-number", id_hash)
         if RealNameIdentity.objects.filter(user=user).exists():
@@ -282,11 +278,7 @@ def api_tokens_revoke(*, token_ids: list[int], actor_id: int | None = None) -> i
     """Revoke tokens by id (the workbench's action); audited; returns how many were active."""
     now = timezone.now()
     with transaction.atomic():
-        active = list(
-            ApiToken.objects.select_for_update()
-            .filter(pk__in=token_ids, revoked_at__isnull=True)
-            .values_list("pk", "user_id")
-        )
+        active = list(locks.api_tokens_lock_active(token_ids).values_list("pk", "user_id"))
         ApiToken.objects.filter(pk__in=[pk for pk, _ in active]).update(revoked_at=now)
         for pk, user_id in active:
             audit_record(

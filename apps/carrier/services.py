@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.carrier import locks
 from apps.carrier.client import (
     BillingState,
     Provisioned,
@@ -28,6 +28,7 @@ from apps.carrier.client import (
 )
 from apps.carrier.errors import CarrierRejected, SubscriberNotFound
 from apps.carrier.models import SmsMessage
+from apps.core import outbox
 from apps.core.audit import audit_record
 from apps.core.tasks import enqueue_on_commit
 
@@ -35,9 +36,12 @@ logger = logging.getLogger(__name__)
 Status = SmsMessage.Status
 
 
+SMS_STATUS_CHANGED = "carrier.sms_status_changed"
+
+
 @dataclass(frozen=True)
 class SmsStatusChange:
-    """What a listener learns when an SMS moves: its id, purpose and new state."""
+    """What a handler of ``SMS_STATUS_CHANGED`` learns: an SMS's id, purpose and new state."""
 
     message_id: uuid.UUID
     purpose: str
@@ -46,28 +50,28 @@ class SmsStatusChange:
     error_code: str
     at: datetime
 
-
-_sms_listeners: list[Callable[[SmsStatusChange], None]] = []
-
-
-def sms_status_listen(listener: Callable[[SmsStatusChange], None]) -> None:
-    """Register a function told of every SMS status change (the gateway's partner messages).
-
-    It runs inside the transaction that moved the message, with the ``SmsMessage`` row locked:
-    it must make no network call (enqueue on commit instead) and must not lock anything that
-    is locked before an SMS elsewhere. Higher layers register in ``AppConfig.ready()``.
-    """
-    if listener not in _sms_listeners:
-        _sms_listeners.append(listener)
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> SmsStatusChange:
+        at = datetime.fromisoformat(payload["at"])
+        return cls(
+            message_id=uuid.UUID(payload["message_id"]), purpose=payload["purpose"],
+            status=payload["status"], segments=payload["segments"],
+            error_code=payload["error_code"], at=at,
+        )  # fmt: skip
 
 
 def _sms_notify(message: SmsMessage) -> None:
-    change = SmsStatusChange(
-        message_id=message.id, purpose=message.purpose, status=message.status,
-        segments=message.segments, error_code=message.error_code, at=timezone.now(),
+    """Publish the change through the outbox, in the transaction that moved the message.
+
+    Higher layers (the gateway's partner messages) register an ``outbox.handler`` for
+    ``SMS_STATUS_CHANGED``. Callers publish only a move they made, so each change once.
+    """
+    outbox.publish(
+        SMS_STATUS_CHANGED,
+        {"message_id": str(message.id), "purpose": message.purpose, "status": message.status,
+         "segments": message.segments, "error_code": message.error_code,
+         "at": timezone.now().isoformat()},
     )  # fmt: skip
-    for listener in _sms_listeners:
-        listener(change)
 
 
 # GSM 03.38's basic alphabet, approximated by printable ASCII plus line breaks (as the SMSC).
@@ -158,7 +162,7 @@ def sms_mark_failed(*, message_id: uuid.UUID, error_code: str) -> None:
 
 def _sms_move(*, message_id: uuid.UUID, status: str, error_code: str = "") -> bool:
     with transaction.atomic():
-        message = SmsMessage.objects.select_for_update().filter(pk=message_id).first()
+        message = locks.sms_lock(message_id)
         if message is None or not message.can_move_to(status):
             return False
         before = message.status
@@ -198,7 +202,7 @@ def sms_delivery_report_apply(*, report: DeliveryReport) -> bool:
     except ValueError:
         return False
     with transaction.atomic():
-        message = SmsMessage.objects.select_for_update().filter(pk=message_id).first()
+        message = locks.sms_lock(message_id)
         if message is None or not message.can_move_to(report.status):
             return False
         before = message.status

@@ -1,23 +1,26 @@
-"""Click-to-dial calls through the carrier, and the listeners told of each call's state change.
+"""Click-to-dial calls through the carrier, and the outbox topic told of each call's state change.
 
 The carrier reports every change (signed, like SMS delivery reports) to
-``/callbacks/voice/``; ``call_event_apply`` hands it to the listeners that higher layers
-register in their ``AppConfig.ready()`` (the gateway), so this layer imports none of them.
+``/callbacks/voice/``; ``call_event_apply`` publishes it as a ``CALL_EVENT`` outbox event that
+higher layers (the gateway) handle with ``outbox.handler``, so this layer imports none of them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from apps.carrier.client import get_carrier_client
+from apps.core import outbox
+
+CALL_EVENT = "carrier.call_event"
 
 
 @dataclass(frozen=True)
@@ -73,16 +76,22 @@ def call_hangup(*, call_id: str) -> CallState:
     )
 
 
-_listeners: list[Callable[[CallState], None]] = []
-
-
-def call_event_listen(listener: Callable[[CallState], None]) -> None:
-    """Register a function told of every call event (no network calls in it; idempotent)."""
-    if listener not in _listeners:
-        _listeners.append(listener)
+def call_state_payload(state: CallState) -> dict[str, Any]:
+    """The call as an outbox payload (``call_state_parse`` reads it back)."""
+    return {
+        "call_id": state.call_id, "caller": state.caller, "callee": state.callee,
+        "status": state.status, "reason": state.reason, "reference": state.reference,
+        "answered_at": state.answered_at.isoformat() if state.answered_at else None,
+        "ended_at": state.ended_at.isoformat() if state.ended_at else None,
+    }  # fmt: skip
 
 
 def call_event_apply(*, state: CallState) -> None:
-    """Hand one carrier event to every listener; events may repeat or come out of order."""
-    for listener in _listeners:
-        listener(state)
+    """Publish one carrier event; a repeat of the same call state publishes nothing.
+
+    Events may come out of order: the handlers apply only moves their state machine allows.
+    """
+    with transaction.atomic():
+        outbox.publish(
+            CALL_EVENT, call_state_payload(state), key=f"call:{state.call_id}:{state.status}"
+        )

@@ -1,4 +1,4 @@
-"""Workbench: the audit trail, read-only; dead letters to re-enqueue or discard."""
+"""Workbench: the audit trail and the outbox, read-only; dead letters to re-enqueue or discard."""
 
 from typing import Any
 
@@ -9,24 +9,28 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core import deadletters
 from apps.core.errors import DomainError
-from apps.core.models import AuditEvent, DeadLetter
+from apps.core.models import AuditEvent, DeadLetter, OutboxEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A page to look at rows that only services write."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "action", "object_type", "object_id", "actor_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "action"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DeadLetter)
@@ -75,3 +79,15 @@ class DeadLetterAdmin(admin.ModelAdmin):
     @admin.action(description=_("Discard selected dead letters"), permissions=["change"])
     def discard(self, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
         self._each(request, queryset, deadletters.dead_letter_discard, str(_("discarded")))
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyAdmin):
+    """Work handed on: what is still pending (the sweeper sends it again), done or dead (its
+    dead letter above re-enqueues it)."""
+
+    list_display = ["created_at", "topic", "status", "attempts", "sent_at", "done_at"]
+    list_filter = ["status", "topic"]
+    search_fields = ["id", "key", "topic"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in OutboxEvent._meta.fields]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import uuid
 from typing import Any
 
 from celery import current_app
@@ -18,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.core import locks, outbox
 from apps.core.audit import audited_transition
 from apps.core.errors import Conflict, NotFound
 from apps.core.models import DeadLetter
@@ -54,9 +57,15 @@ def dead_letter_record(
     traceback: str,
     attempts: int,
 ) -> None:
-    """Keep a failed task. Idempotent per task id (a duplicate signal writes nothing)."""
+    """Keep a failed task. Idempotent per task id while its letter is open (a duplicate signal
+    writes nothing); a task id that fails again after a re-enqueue gets a new letter ``id#n``.
+    """
+    task_id = task_id[:56]
+    if DeadLetter.objects.filter(task_id=task_id, status=DeadLetter.Status.OPEN).exists():
+        return
+    closed = DeadLetter.objects.filter(task_id__regex=rf"^{re.escape(task_id)}(#\d+)?$").count()
     DeadLetter.objects.get_or_create(
-        task_id=task_id[:64],
+        task_id=f"{task_id}#{closed}" if closed else task_id,
         defaults={"task_name": task_name[:200], "args": _json(list(args or [])), "kwargs": _json(dict(kwargs or {})),
                   "exception": exception[:2000], "traceback": traceback[-8000:], "attempts": attempts},
     )  # fmt: skip
@@ -75,13 +84,25 @@ def on_task_failure(
             traceback=str(getattr(einfo, "traceback", "") or ""),
             attempts=int(getattr(request, "retries", 0) or 0) + 1,
         )  # fmt: skip
+        if _is_uuid(task_id or ""):
+            outbox.event_mark_dead(
+                event_id=task_id, error=f"{type(exception).__name__}: {exception}"
+            )
     except Exception:
         # The failure is already logged by Celery; a broken database must not mask it.
         logger.exception("could not record dead letter for task %s", task_id)
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _locked(dead_letter_id: int) -> DeadLetter:
-    letter = DeadLetter.objects.select_for_update().filter(pk=dead_letter_id).first()
+    letter = locks.dead_letter_lock(dead_letter_id)
     if letter is None:
         raise DeadLetterNotFound()
     return letter
@@ -99,8 +120,9 @@ def _close(letter: DeadLetter, status: str, actor_id: int | None) -> None:
 def dead_letter_retry(*, dead_letter_id: int, actor_id: int | None) -> None:
     """Re-enqueue the task with its stored arguments, once (``DeadLetterClosed`` after that).
 
-    Locks the dead letter; the task is sent after commit. A task that fails again makes a
-    new dead letter (it runs under a new task id).
+    Locks the dead letter, then an outbox event's row: an event is made pending again and
+    sent by the outbox after commit; another task is sent after commit under a new task id.
+    A task that fails again makes a new dead letter.
     """
     with transaction.atomic():
         letter = _locked(dead_letter_id)
@@ -108,6 +130,9 @@ def dead_letter_retry(*, dead_letter_id: int, actor_id: int | None) -> None:
         if task is None:
             raise DeadLetterTaskUnknown(details={"task": letter.task_name})
         _close(letter, DeadLetter.Status.RETRIED, actor_id)
+        event_id = letter.task_id.split("#")[0]
+        if _is_uuid(event_id) and outbox.event_requeue(event_id=event_id):
+            return
         args, kwargs = list(letter.args), dict(letter.kwargs)
         transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs))
 

@@ -1,4 +1,4 @@
-"""Kernel tables: audit events and idempotency records."""
+"""Kernel tables: audit events, idempotency records, dead letters, the outbox and task runs."""
 
 from __future__ import annotations
 
@@ -75,6 +75,74 @@ class DeadLetter(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("dead letter")
         verbose_name_plural = _("dead letters")
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.task_id}"
+
+
+class OutboxEvent(models.Model):
+    """A fact or a task handed on, written in the transaction that decided it (see core.outbox).
+
+    ``status`` becomes ``done`` once every handler of the topic has committed (or the named
+    task finished), ``dead`` once its failures are exhausted (a ``DeadLetter`` names it).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        DEAD = "dead", _("Dead letter")
+
+    id = models.UUIDField(primary_key=True)
+    topic = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0, help_text="Runs started, counted first")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["sent_at"],
+                condition=models.Q(status="pending"),
+                name="core_outbox_pending_sent",
+            )
+        ]
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.id}"
+
+
+class OutboxReceipt(models.Model):
+    """One handler has applied one event: written in the handler's own transaction."""
+
+    event_id = models.UUIDField()
+    handler = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event_id", "handler"], name="core_outbox_receipt_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} {self.event_id}"
+
+
+class TaskRun(models.Model):
+    """A Celery task message being worked on: runs started and finished, counted in their own
+    committed transactions. A run that started and never finished killed its worker."""
+
+    task_id = models.CharField(max_length=64, primary_key=True)
+    task_name = models.CharField(max_length=200)
+    started = models.PositiveIntegerField(default=0)
+    finished = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.task_id}"

@@ -1,4 +1,5 @@
-"""Workbench: fulfilment jobs, with a retry action for operators (cards: ``admin_cards``)."""
+"""Workbench: deliveries (every paid line, SIM activations included), with retry actions for
+operators (cards: ``admin_cards``)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,17 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.carrier.errors import CarrierUnavailable
 from apps.fulfilment import admin_cards, services, sim
-from apps.fulfilment.models import FulfilmentJob, SimActivation
+from apps.fulfilment.models import Delivery
 
 __all__ = ["admin_cards"]  # registers the card batches and cards
 
 
-@admin.register(FulfilmentJob)
-class FulfilmentJobAdmin(admin.ModelAdmin):
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "order_number",
+        "line_id",
         "kind",
         "msisdn",
         "units",
@@ -32,8 +34,8 @@ class FulfilmentJobAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "kind"]
     search_fields = ["order_number", "msisdn"]
-    readonly_fields = [f.name for f in FulfilmentJob._meta.fields]
-    actions = ["retry"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+    actions = ["retry", "activate"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -41,56 +43,24 @@ class FulfilmentJobAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description=_("Deliver selected jobs again now"))
-    def retry(self, request: HttpRequest, queryset: QuerySet[FulfilmentJob]) -> None:
+    @admin.action(description=_("Deliver selected jobs again now"), permissions=["change"])
+    def retry(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         for job_id in queryset.values_list("pk", flat=True):
             try:
-                messages.info(request, f"{job_id}: {services.job_deliver(job_id=job_id)}")
+                messages.info(
+                    request, f"{job_id}: {services.job_deliver(job_id=job_id, again=True)}"
+                )
             except CarrierUnavailable as exc:
                 messages.warning(request, f"{job_id}: {exc.code}")
 
-
-@admin.register(SimActivation)
-class SimActivationAdmin(admin.ModelAdmin):
-    """Sold SIM numbers: who owns them, and whether the carrier has opened their line."""
-
-    list_display = [
-        "msisdn",
-        "status",
-        "order_line_id",
-        "owner_id_masked",
-        "sold_at",
-        "activation_attempts",
-        "activation_error",
-        "activated_at",
-    ]
-    list_filter = ["status"]
-    search_fields = ["msisdn"]
-    _shown = (
-        "msisdn", "status", "order_line_id", "owner_id_masked", "sold_at", "activation_attempts",
-        "activation_error", "activation_request_id", "activated_at",
-    )  # fmt: skip
-    fields = _shown
-    readonly_fields = _shown
-    actions = ["activate"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[SimActivation]:
-        return super().get_queryset(request).filter(status__in=["sold", "active"])
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.action(
-        description=_("Activate the lines of selected numbers (the card was delivered)"),
+        description=_("Activate the lines of selected SIM cards (the card was delivered)"),
         permissions=["change"],
     )
-    def activate(self, request: HttpRequest, queryset: QuerySet[SimActivation]) -> None:
-        for msisdn, line_id in queryset.values_list("msisdn", "order_line_id"):
-            if line_id is None:
-                continue
+    def activate(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        for msisdn, line_id in queryset.filter(kind=Delivery.Kind.SIM).values_list(
+            "msisdn", "line_id"
+        ):
             try:
                 messages.info(request, f"{msisdn}: {sim.sim_activate(line_id=line_id)}")
             except CarrierUnavailable as exc:

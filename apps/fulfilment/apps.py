@@ -1,4 +1,5 @@
-"""Delivery: airtime top-ups and data packs through the carrier, exactly once."""
+"""Delivery of every paid order line: electronic goods, cards, SIM activation, physical and
+digital goods."""
 
 from django.apps import AppConfig
 
@@ -8,17 +9,15 @@ class FulfilmentConfig(AppConfig):
     verbose_name = "履约"
 
     def ready(self) -> None:
-        from apps.fulfilment.cards.sales import cards_void_for_order
-        from apps.fulfilment.services import jobs_create_for_order
-        from apps.fulfilment.views import order_cards_section
-        from apps.orders.services.orders import order_paid_listen, order_refunded_listen
+        import apps.fulfilment.handlers
+        import apps.fulfilment.kinds  # noqa: F401  (registers how each kind starts)
+        from apps.fulfilment.views import order_cards_section, order_delivery_section
         from apps.orders.views.orders import order_detail_section_register
 
-        order_paid_listen(jobs_create_for_order)
-        order_refunded_listen(cards_void_for_order)
+        order_detail_section_register(order_delivery_section)
         order_detail_section_register(order_cards_section)
 
-        from apps.fulfilment.sim import sim_line_delivered
-        from apps.orders.services import line_delivered_listen
+        from apps.fulfilment.selectors import order_deliveries_data
+        from apps.orders.api.order_views import order_api_section_register
 
-        line_delivered_listen(sim_line_delivered)
+        order_api_section_register("deliveries", order_deliveries_data)

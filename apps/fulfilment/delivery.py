@@ -1,4 +1,4 @@
-"""One unit of a fulfilment job, by kind: which system applies it and what the recipient is told.
+"""One unit of an electronic delivery, by kind: which system applies it and what the recipient is told.
 
 Airtime and data packs go to the BOSS with ``provision_once``; plan changes and add-ons with
 ``carrier.mobile`` (paid in the mall, so the add-on is not charged to the balance again);
@@ -17,10 +17,10 @@ from apps.carrier import mobile
 from apps.carrier.services import provision_once
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
-from apps.fulfilment.models import FulfilmentJob
+from apps.fulfilment.models import Delivery
 from apps.payments.services import points_grant
 
-Kind = FulfilmentJob.Kind
+Kind = Delivery.Kind
 
 
 class LineUndeliverable(DomainError):
@@ -37,11 +37,11 @@ class LineUndeliverable(DomainError):
 CARRIER_PATHS: dict[str, str] = {Kind.AIRTIME: "recharges", Kind.DATA_PACK: "data-packs"}
 
 
-def unit_key(job: FulfilmentJob, unit: int) -> str:
+def unit_key(job: Delivery, unit: int) -> str:
     return f"fulfilment:{job.pk}:{unit}"
 
 
-def unit_deliver(job: FulfilmentJob, unit: int) -> tuple[str, date | None]:
+def unit_deliver(job: Delivery, unit: int) -> tuple[str, date | None]:
     """Apply unit ``unit`` of ``job``; return the carrier's request id and effective day.
 
     Network call for every kind but points; no transaction may be open. Raises
@@ -72,6 +72,10 @@ def unit_deliver(job: FulfilmentJob, unit: int) -> tuple[str, date | None]:
                 idempotency_key=key, reference=reference,
             )  # fmt: skip
         return applied.request_id, applied.effective_from
+    if not job.msisdn:
+        raise LineUndeliverable("NO_RECIPIENT")
+    if job.kind == Kind.AIRTIME and job.amount_fen <= 0:
+        raise LineUndeliverable("FACE_VALUE_NOT_CONFIGURED")
     body: dict[str, object] = {"msisdn": job.msisdn, "reference": reference}
     if job.kind == Kind.AIRTIME:
         body["amount_fen"] = job.amount_fen
@@ -81,7 +85,7 @@ def unit_deliver(job: FulfilmentJob, unit: int) -> tuple[str, date | None]:
     return done.request_id, None
 
 
-def delivered_text(job: FulfilmentJob) -> str:
+def delivered_text(job: Delivery) -> str:
     """The SMS the recipient gets once every unit is applied."""
     order = job.order_number
     if job.kind == Kind.PLAN_CHANGE:

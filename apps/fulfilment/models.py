@@ -1,4 +1,4 @@
-"""Fulfilment jobs: one per order line delivered through the carrier network."""
+"""Deliveries (one per paid order line, whatever its kind), cards and line requests."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.simcards.models import SimNumber
 
+class Delivery(models.Model):
+    """The delivery of one paid order line, whatever its kind: fulfilment's one state machine
+    for it (``TRANSITIONS``; every move audited as ``delivery.<status>``).
 
-class FulfilmentJob(models.Model):
-    """Delivers one order line. Its id is the idempotency key at the carrier, so however often
-    the job runs, the carrier applies the top-up or pack once."""
+    Created from the ``orders.order_paid`` fact, never from orders' tables (``line_id`` is the
+    order line's id, not a key into them). Its id is the idempotency key at the carrier
+    (``fulfilment:<id>:<unit>``; a SIM activation's is ``sim-activation:<line_id>``), so however
+    often it runs, the carrier applies a top-up, pack or activation once.
+    """
 
     class Kind(models.TextChoices):
         AIRTIME = "airtime", _("Airtime top-up")
@@ -20,6 +24,9 @@ class FulfilmentJob(models.Model):
         PLAN_CHANGE = "plan_change", _("Plan change")
         ADDON = "addon", _("Add-on")
         POINTS = "points", _("Points")
+        SIM = "sim", _("SIM card (shipped, then activated)")
+        PHYSICAL = "physical", _("Physical goods (shipped)")
+        DIGITAL = "digital", _("Digital goods (entitlement)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
@@ -28,20 +35,25 @@ class FulfilmentJob(models.Model):
         FAILED = "failed", _("Failed")
         REFUNDED = "refunded", _("Refunded")
 
+    # pending: paid, nothing sent yet (a refund stops it here: pending -> refunded).
+    # delivering: the carrier was asked / the parcel is on its way / the SIM is being opened.
+    # failed: refused or given up; refunded automatically (failed -> refunded) unless an
+    #   operator delivers it again (failed -> delivering).
+    # delivered -> refunded only through a refund an operator overrode, with its reason.
     TRANSITIONS: dict[str, frozenset[str]] = {
-        Status.PENDING: frozenset({Status.DELIVERING, Status.FAILED}),
+        Status.PENDING: frozenset({Status.DELIVERING, Status.DELIVERED, Status.FAILED, Status.REFUNDED}),
         Status.DELIVERING: frozenset({Status.DELIVERING, Status.DELIVERED, Status.FAILED}),
         Status.FAILED: frozenset({Status.REFUNDED, Status.DELIVERING}),
-        Status.DELIVERED: frozenset(),
+        Status.DELIVERED: frozenset({Status.REFUNDED}),
         Status.REFUNDED: frozenset(),
-    }
+    }  # fmt: skip
+    ENDED = frozenset({Status.DELIVERED, Status.REFUNDED})
 
-    order_line = models.OneToOneField(
-        "orders.OrderLine", on_delete=models.PROTECT, related_name="+"
-    )
+    line_id = models.BigIntegerField(unique=True, help_text="The order line delivered")
     order_number = models.CharField(max_length=24, db_index=True)
+    sku_id = models.BigIntegerField(null=True, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    msisdn = models.CharField(max_length=20)
+    msisdn = models.CharField(max_length=20, blank=True)
     units = models.PositiveIntegerField(
         help_text="Quantity bought: each unit is one top-up or pack"
     )
@@ -56,17 +68,22 @@ class FulfilmentJob(models.Model):
     points = models.PositiveIntegerField(default=0)
     user_id = models.BigIntegerField(null=True, blank=True)
     label = models.CharField(max_length=128, blank=True, help_text="What the buyer bought")
+    # The product's attributes as the OrderPaid fact carried them (digital goods' content ids).
+    attributes = models.JSONField(default=dict, blank=True)
     refund_fen = models.BigIntegerField(help_text="What the buyer paid for the line")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     delivered_units = models.PositiveIntegerField(default=0)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # What the buyer is shown: the tracking number of the parcel, the handler's note...
+    detail = models.CharField(max_length=200, blank=True)
     last_error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = _("fulfilment job")
-        verbose_name_plural = _("fulfilment jobs")
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         indexes = [
             models.Index(
                 fields=["status", "updated_at"],
@@ -82,7 +99,7 @@ class FulfilmentJob(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.msisdn} {self.status}"
+        return f"{self.kind} {self.order_number}/{self.line_id} {self.status}"
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
@@ -221,12 +238,3 @@ class Card(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
-
-
-class SimActivation(SimNumber):
-    """The workbench's view of sold SIM numbers and their activation (a proxy of the pool)."""
-
-    class Meta:
-        proxy = True
-        verbose_name = _("SIM activation")
-        verbose_name_plural = _("SIM activations")

@@ -123,3 +123,16 @@ def order_cards_section(request: HttpRequest, order_number: str) -> str:
     if not sold:
         return ""
     return render_to_string("fulfilment/_order_cards.html", {"cards": sold}, request=request)
+
+
+def order_delivery_section(request: HttpRequest, order_number: str) -> str:
+    """What happened to each line of the buyer's order: its delivery state, when, to which
+    number, and the parcel or hand-off (for the order page; "" before the order is paid)."""
+    from apps.fulfilment.selectors import deliveries_for_order
+
+    rows = deliveries_for_order(order_number=order_number, user_id=_uid(request))
+    if not rows:
+        return ""
+    return render_to_string(
+        "fulfilment/_order_delivery.html", {"deliveries": rows}, request=request
+    )

@@ -20,7 +20,7 @@ from apps.accounts.services import user_ensure_for_phone
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
 from apps.core.audit import audited_transition
 from apps.core.errors import DomainError
-from apps.gateway import callbacks
+from apps.gateway import callbacks, locks
 from apps.gateway.capability_errors import (
     CapabilityNotFound,
     ChargeStateConflict,
@@ -108,7 +108,7 @@ def charge_prepare(
         )  # fmt: skip
     except DomainError as exc:
         with transaction.atomic():
-            locked = BillingCharge.objects.select_for_update().get(pk=charge.pk)
+            locked = _locked(charge.pk)
             _move(locked, Status.FAILED)
         if isinstance(exc, SubscriberNotFound):
             raise IdentifierNotFound() from exc
@@ -137,7 +137,7 @@ def charge_validate(*, app_id: int, payment_id: str, code: str) -> ChargeView:
     except CarrierUnavailable as exc:
         raise NetworkUnavailable() from exc
     with transaction.atomic():
-        locked = BillingCharge.objects.select_for_update().get(pk=charge.pk)
+        locked = _locked(charge.pk)
         if locked.status == Status.PENDING:
             _move(locked, Status.VALIDATED)
     return _view(locked)
@@ -168,7 +168,7 @@ def charge_cancel(*, app_id: int, payment_id: str) -> ChargeView:
     if charge.status == Status.CANCELLED:
         return _view(charge)
     with transaction.atomic():
-        locked = BillingCharge.objects.select_for_update().get(pk=charge.pk)
+        locked = _locked(charge.pk)
         if locked.status not in (Status.PENDING, Status.VALIDATED):
             raise ChargeStateConflict(details={"status": locked.status})
         _move(locked, Status.CANCELLED)
@@ -203,7 +203,7 @@ def charge_refund(
     with transaction.atomic():
         # The owner's row first (the payments lock order), so two refunds cannot both pass
         # the check below; refund_automatic alone would clamp the second to what is left.
-        BillingCharge.objects.select_for_update().get(pk=charge.pk)
+        locks.billing_charge_lock(charge.pk)
         taken = payment_selectors.refunds_for(purpose=PURPOSE, reference=charge.pk)
         refundable = charge.amount_fen - sum(r.amount_fen for r in taken if r.status != "rejected")
         if amount_fen > refundable:
@@ -223,13 +223,19 @@ def charge_refund(
 # --- The payments handler -------------------------------------------------------------------
 
 
+def _locked(charge_id: str) -> BillingCharge:
+    charge = locks.billing_charge_lock(charge_id)
+    assert charge is not None  # read just before, and charges are never deleted
+    return charge
+
+
 def _lock(reference: str) -> None:
-    BillingCharge.objects.select_for_update().filter(pk=reference).first()
+    locks.billing_charge_lock(reference)
 
 
 def _on_succeeded(fact: PaymentFact) -> bool:
     """Take the money if the charge still wants it (row locked by ``_lock`` first)."""
-    charge = BillingCharge.objects.select_for_update().filter(pk=fact.reference).first()
+    charge = locks.billing_charge_lock(fact.reference)
     if charge is None or fact.amount_fen != charge.amount_fen:
         return False
     if charge.status not in (Status.PENDING, Status.VALIDATED):
@@ -242,7 +248,7 @@ def _on_succeeded(fact: PaymentFact) -> bool:
 def _on_refunded(fact: RefundFact) -> None:
     if not fact.intent_settled:
         return
-    charge = BillingCharge.objects.select_for_update().filter(pk=fact.reference).first()
+    charge = locks.billing_charge_lock(fact.reference)
     if charge is None:
         return
     charge.refunded_fen += fact.amount_fen

@@ -33,6 +33,7 @@ from django.utils import timezone
 from apps.core.audit import audited_transition
 from apps.core.errors import Conflict
 from apps.core.tasks import enqueue_on_commit
+from apps.gateway import locks
 from apps.gateway.capability_errors import InvalidCallbackUrl
 from apps.gateway.context import GatewayApp, context_for_app
 from apps.gateway.models import CallbackDelivery
@@ -161,7 +162,7 @@ def callback_deliver(*, delivery_id: uuid.UUID, now: datetime | None = None) -> 
 
 def _record(delivery_id: uuid.UUID, *, error: str, now: datetime) -> str:
     with transaction.atomic():
-        delivery = CallbackDelivery.objects.select_for_update().get(pk=delivery_id)
+        delivery = locks.callback_delivery_lock(delivery_id)
         if delivery.status != Status.PENDING:
             return delivery.status
         if not error:

@@ -2,7 +2,7 @@
 
 Sending reuses the carrier app's outbound SMS (``carrier.sms_queue``: one carrier message per
 recipient, submitted by a Celery task after commit, with delivery reports); the carrier tells
-``sms_status_changed`` of every change through its listener registry, which moves the
+``sms_status_changed`` of every change through an outbox event, which moves the
 partner's message and owes the partner a signed callback.
 """
 
@@ -20,11 +20,12 @@ from django.utils import timezone
 
 from apps.carrier import services as carrier
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.core import outbox
 from apps.core.audit import audited_transition
 from apps.core.crypto import keyed_hash
 from apps.core.errors import Conflict
 from apps.core.ratelimit import RateLimit, rate_hit_all
-from apps.gateway import callbacks
+from apps.gateway import callbacks, locks
 from apps.gateway.capability_errors import (
     CapabilityNotFound,
     NetworkUnavailable,
@@ -113,18 +114,18 @@ def sms_get(*, app_id: int, message_id: uuid.UUID) -> PartnerSmsView:
     return _sms_view(row)
 
 
-def sms_status_changed(change: carrier.SmsStatusChange) -> None:
-    """The carrier's listener: move the partner's message and owe its callback.
+@outbox.handler(carrier.SMS_STATUS_CHANGED)
+def sms_status_changed(event: outbox.Event) -> None:
+    """The carrier's event: move the partner's message and owe its callback.
 
-    Runs in the carrier's transaction with its ``SmsMessage`` row locked, then locks the
-    ``PartnerSms`` row (always in that order). Repeats and stale reports change nothing.
+    Runs in the outbox handler's transaction after the carrier's has committed; locks the
+    ``PartnerSms`` row. Repeats, stale and out-of-order reports change nothing.
     """
+    change = carrier.SmsStatusChange.from_payload(event.payload)
     status = _STATUS_OF_CARRIER.get(change.status)
     if change.purpose != "partner" or status is None:
         return
-    row = (
-        PartnerSms.objects.select_for_update().filter(carrier_message_id=change.message_id).first()
-    )
+    row = locks.partner_sms_lock_by_carrier_message(change.message_id)
     if row is None or status not in row.TRANSITIONS[row.status]:
         return
     audited_transition(
@@ -197,9 +198,7 @@ def otp_validate(*, app_id: int, authentication_id: uuid.UUID, code: str) -> Non
     """
     refusal: Exception | None = None
     with transaction.atomic():
-        row = (
-            OtpCode.objects.select_for_update().filter(pk=authentication_id, app_id=app_id).first()
-        )
+        row = locks.otp_code_lock(authentication_id=authentication_id, app_id=app_id)
         if row is None:
             raise CapabilityNotFound()
         if row.status == OtpCode.Status.FAILED:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from apps.core.audit import audit_record, audited_transition
 from apps.core.crypto import encrypt_text
 from apps.core.tasks import enqueue_on_commit
+from apps.gateway import locks
 from apps.gateway.context import app_context_invalidate
 from apps.gateway.errors import (
     CredentialLimitReached,
@@ -47,10 +48,6 @@ class IssuedCredential:
     expires_at: datetime | None
 
 
-def _lock_app(app_id: int) -> App:
-    return App.objects.select_for_update().select_related("partner").get(pk=app_id)
-
-
 def credential_issue(
     *,
     app_id: int,
@@ -71,7 +68,7 @@ def credential_issue(
         raise GatewayStateConflict("The expiry must be in the future.")
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
-        app = _lock_app(app_id)
+        app = locks.app_lock_with_partner(app_id)
         if app.partner.status != Partner.Status.APPROVED and environment == Environment.PRODUCTION:
             raise ProductionNotApproved()
         if environment == Environment.PRODUCTION and (
@@ -129,8 +126,8 @@ def credential_revoke(*, credential_id: int, actor_id: int | None = None) -> boo
     if app_id is None:
         raise CredentialNotFound()
     with transaction.atomic():
-        _lock_app(app_id)
-        credential = Credential.objects.select_for_update().get(pk=credential_id)
+        locks.app_lock_with_partner(app_id)
+        credential = locks.credential_lock(credential_id)
         if credential.revoked_at is not None:
             return False
         credential.revoked_at = timezone.now()
@@ -157,7 +154,7 @@ def credential_expiry_set(
 ) -> None:
     """Change when an unrevoked credential expires (e.g. the old one, during rotation)."""
     with transaction.atomic():
-        credential = Credential.objects.select_for_update().get(pk=credential_id)
+        credential = locks.credential_lock(credential_id)
         if credential.revoked_at is not None:
             raise GatewayStateConflict("A revoked credential cannot be changed.")
         before = credential.expires_at
@@ -192,7 +189,7 @@ def app_allowlist_set(*, app_id: int, entries: list[str], actor_id: int | None =
     """Replace an app's IP allow-list (empty allows any address); returns it normalised."""
     normalised = ip_allowlist_normalise(entries)
     with transaction.atomic():
-        app = _lock_app(app_id)
+        app = locks.app_lock_with_partner(app_id)
         before = list(app.ip_allowlist)
         app.ip_allowlist = normalised
         app.save(update_fields=["ip_allowlist", "updated_at"])
@@ -221,7 +218,7 @@ def subscription_start(
     Locks the app. Idempotent per (app, package): an active subscription is returned as is.
     """
     with transaction.atomic():
-        _lock_app(app_id)
+        locks.app_lock_with_partner(app_id)
         existing = Subscription.objects.filter(
             app_id=app_id, package_id=package_id, status=Subscription.Status.ACTIVE
         ).first()
@@ -251,8 +248,8 @@ def subscription_cancel(*, subscription_id: int, actor_id: int | None = None) ->
     """Cancel a subscription now (locks the app, then the subscription)."""
     app_id = Subscription.objects.values_list("app_id", flat=True).get(pk=subscription_id)
     with transaction.atomic():
-        _lock_app(app_id)
-        subscription = Subscription.objects.select_for_update().get(pk=subscription_id)
+        locks.app_lock_with_partner(app_id)
+        subscription = locks.subscription_lock(subscription_id)
         audited_transition(
             subscription,
             Subscription.Status.CANCELLED,

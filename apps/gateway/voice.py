@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from apps.carrier import voice as carrier_voice
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
+from apps.core import outbox
 from apps.core.audit import audited_transition
 from apps.core.errors import Conflict
-from apps.gateway import callbacks
+from apps.gateway import callbacks, locks
 from apps.gateway.capability_errors import (
     CallStateConflict,
     CapabilityNotFound,
@@ -93,7 +94,7 @@ def call_start(*, gateway_app: GatewayApp, caller: str, callee: str, callback_ur
         )
     except (SubscriberNotFound, CarrierRejected, CarrierUnavailable) as exc:
         with transaction.atomic():
-            locked = VoiceCall.objects.select_for_update().get(pk=call.pk)
+            locked = _locked(call.pk)
             _move(locked, Status.FAILED, reason=exc.code)
         if isinstance(exc, SubscriberNotFound):
             raise IdentifierNotFound() from exc
@@ -101,7 +102,7 @@ def call_start(*, gateway_app: GatewayApp, caller: str, callee: str, callback_ur
             raise NetworkUnavailable() from exc
         raise ServiceNotApplicable(exc.message) from exc
     with transaction.atomic():
-        locked = VoiceCall.objects.select_for_update().get(pk=call.pk)
+        locked = _locked(call.pk)
         locked.carrier_call_id = state.call_id
         locked.save(update_fields=["carrier_call_id", "updated_at"])
         if state.status != locked.status:
@@ -131,20 +132,27 @@ def call_hangup(*, app_id: int, call_id: uuid.UUID) -> CallView:
     return _view(VoiceCall.objects.get(pk=call_id))
 
 
+def _locked(call_id: uuid.UUID) -> VoiceCall:
+    call = locks.voice_call_lock(call_id)
+    assert call is not None  # created just before, and calls are never deleted
+    return call
+
+
 def _apply(state: carrier_voice.CallState) -> None:
     with transaction.atomic():
-        call = VoiceCall.objects.select_for_update().filter(carrier_call_id=state.call_id).first()
+        call = locks.voice_call_lock_by_carrier_id(state.call_id)
         if call is None and state.reference:
             # The event can overtake the start's answer: find the call by its reference.
             try:
                 reference = uuid.UUID(state.reference)
             except ValueError:
                 return
-            call = VoiceCall.objects.select_for_update().filter(pk=reference).first()
+            call = locks.voice_call_lock(reference)
         if call is not None:
             _move(call, state.status, reason=state.reason)
 
 
-def call_event(state: carrier_voice.CallState) -> None:
-    """The carrier's listener: apply one call event (repeats and stale ones change nothing)."""
-    _apply(state)
+@outbox.handler(carrier_voice.CALL_EVENT)
+def call_event(event: outbox.Event) -> None:
+    """The carrier's event: apply one call state (repeats and stale ones change nothing)."""
+    _apply(carrier_voice.call_state_parse(event.payload))

@@ -35,6 +35,7 @@ from django.utils import timezone
 from apps.core.audit import audit_record
 from apps.core.errors import IdempotencyConflict
 from apps.core.idempotency import request_fingerprint
+from apps.ledger import locks
 from apps.ledger.errors import (
     AccountMismatch,
     AlreadyReversed,
@@ -389,12 +390,7 @@ def _repeat(*, idempotency_key: str, content_hash: str, reversal_of_id: int | No
 def _lock_balances(account_ids: list[int]) -> dict[int, int]:
     """Lock the accounts' balance rows in ascending id, the ledger's one lock order; return
     their balances as locked."""
-    locked = dict(
-        AccountBalance.objects.select_for_update()
-        .filter(account_id__in=account_ids)
-        .order_by("account_id")
-        .values_list("account_id", "balance_fen")
-    )
+    locked = dict(locks.balances_lock(account_ids).values_list("account_id", "balance_fen"))
     if sorted(locked) != account_ids:
         # Every account gets its balance row with it (account_ensure, migration 0003).
         raise RuntimeError(

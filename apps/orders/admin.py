@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
@@ -14,6 +20,7 @@ from apps.core.money import format_fen
 from apps.orders import services
 from apps.orders.admin_shipments import ShipmentInline, ship_link
 from apps.orders.models import Cart, CartLine, Order, OrderLine
+from apps.orders.services.refunds import line_refundability
 
 
 class CartLineInline(admin.TabularInline):
@@ -36,32 +43,50 @@ class CartAdmin(admin.ModelAdmin):
         return False
 
 
+# What a refund may do with a line, by its delivery (orders.services.refunds).
+REFUND_VERDICTS = {
+    "undelivered": _("Refundable (not delivered)"),
+    "delivering": _("Wait: being delivered"),
+    "return": _("Through a return"),
+    "override_needed": _("Delivered: operator override needed"),
+    "override": _("Refundable (operator override)"),
+    "done": _("Nothing left"),
+}
+
+
+class RefundForm(forms.Form):
+    override_reason = forms.CharField(
+        label=_("Why delivered lines are refunded anyway (leave empty to refund only undelivered lines)"),
+        max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip
+
+
+_LINE_FIELDS = [
+    "id",
+    "product_name",
+    "sku_name",
+    "kind",
+    "unit_price_fen",
+    "quantity",
+    "total_fen",
+    "recipient_msisdn",
+    "fulfilment",
+    "refund_verdict",
+    "refund_requested_at",
+    "refund_note",
+]
+
+
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
-    fields = [
-        "id",
-        "product_name",
-        "sku_name",
-        "kind",
-        "unit_price_fen",
-        "quantity",
-        "total_fen",
-        "recipient_msisdn",
-        "fulfilment",
-    ]
-    readonly_fields = [
-        "id",
-        "product_name",
-        "sku_name",
-        "kind",
-        "unit_price_fen",
-        "quantity",
-        "total_fen",
-        "recipient_msisdn",
-        "fulfilment",
-    ]
+    fields = list(_LINE_FIELDS)
+    readonly_fields = _LINE_FIELDS
     can_delete = False
+
+    @admin.display(description=_("Refund"))
+    def refund_verdict(self, obj: OrderLine) -> str:
+        return str(REFUND_VERDICTS[line_refundability(obj, override=False).verdict])
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -85,7 +110,49 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, ShipmentInline]
     actions = ["complete", "request_refund"]
-    readonly_fields = [*(f.name for f in Order._meta.fields), "ship"]
+    readonly_fields = [*(f.name for f in Order._meta.fields), "ship", "refund"]
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [path("<int:pk>/refund/", self.admin_site.admin_view(self.refund_view),
+                    name="orders_order_refund")]  # fmt: skip
+        return own + super().get_urls()
+
+    @admin.display(description=_("Refund"))
+    def refund(self, obj: Order) -> str:
+        url = reverse("admin:orders_order_refund", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Ask for a refund, line by line"))
+
+    def refund_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The refund request page: each line's delivery and what a refund may do with it;
+        delivered lines only with the operator's reason (audited)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(Order, pk=pk)
+        form = RefundForm(request.POST or None)
+        status = 200
+        if request.method == "POST" and form.is_valid():
+            try:
+                ids = services.order_refund_request(
+                    number=order.number, user_id=order.user_id, reason=str(_("Requested by an operator")),
+                    requested_by=cast(int, request.user.pk), override_reason=form.cleaned_data["override_reason"],
+                )  # fmt: skip
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                status = exc.http_status
+            else:
+                messages.success(
+                    request, _("%(n)d refunds asked for; finance approves.") % {"n": len(ids)}
+                )
+                return redirect("admin:orders_order_change", order.pk)
+        elif request.method == "POST":
+            status = 400
+        lines = [
+            (line, REFUND_VERDICTS[line.verdict])
+            for line in services.order_refund_lines(number=order.number)
+        ]
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "order": order,
+                   "title": _("Refund order %(number)s") % {"number": order.number}, "form": form, "lines": lines}  # fmt: skip
+        return TemplateResponse(request, "admin/orders/refund.html", context, status=status)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -121,7 +188,9 @@ class OrderAdmin(admin.ModelAdmin):
         messages.success(request, _("%(n)d orders completed.") % {"n": done})
 
     @admin.action(
-        description=_("Ask for a full refund of selected paid orders (finance approves)"),
+        description=_(
+            "Ask for a refund of the undelivered lines of selected orders (finance approves)"
+        ),
         permissions=["change"],
     )
     def request_refund(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:

@@ -84,6 +84,8 @@ class Order(models.Model):
     shipping = models.JSONField(_("shipping address"), default=dict, blank=True)
     expires_at = models.DateTimeField(_("pay before"))
     paid_at = models.DateTimeField(null=True, blank=True)
+    # When fulfilment said every line had ended (delivered or refunded); set once.
+    delivery_settled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -120,7 +122,12 @@ class Order(models.Model):
 
 
 class OrderLine(models.Model):
-    """One SKU of an order at the price it was bought for, with its own fulfilment state."""
+    """One SKU of an order at the price it was bought for.
+
+    ``fulfilment`` is orders' summary of the line's delivery: ``ready`` when paid, then what
+    fulfilment (the owner of the line's ``Delivery`` state machine) reports through
+    ``order_line_delivery_record``; refunds read it (``services/refunds.py``).
+    """
 
     class Fulfilment(models.TextChoices):
         PENDING = "pending", _("Waiting for payment")
@@ -156,6 +163,10 @@ class OrderLine(models.Model):
     fulfilment = models.CharField(
         max_length=16, choices=Fulfilment.choices, default=Fulfilment.PENDING
     )
+    # A refund of this line's money was asked for (at most once), and why an operator
+    # overrode the delivered line's refusal.
+    refund_requested_at = models.DateTimeField(null=True, blank=True)
+    refund_note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import environ
 
-from config.embedded import VAR_DIR, embedded_database_url
+from config.embedded import VAR_DIR, embedded_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -103,7 +103,9 @@ TEMPLATES = [
 ]
 
 # --- Database: PostgreSQL only ------------------------------------------------------------------
-DATABASE_URL = env.str("DATABASE_URL", default="") or embedded_database_url()
+# Unset: the embedded server under var/, which the entry points start (config/embedded.py);
+# importing the settings never starts anything.
+DATABASE_URL = env.str("DATABASE_URL", default="") or embedded_url()
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -135,6 +137,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# The outbox (apps.core.outbox): runs of an event before it becomes a dead letter, and how long
+# after it was last sent an event nobody finished is sent again by the sweeper.
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
+OUTBOX_REDELIVER_AFTER_SECONDS = env.int("OUTBOX_REDELIVER_AFTER_SECONDS", default=300)
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=7)
 
 # --- Auth ----------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -264,6 +271,8 @@ COURIER_SECRETS = {
 }
 RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
 CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "apps.core.tasks.outbox_sweep_task", "schedule": 60.0},
+    "outbox-prune": {"task": "apps.core.tasks.outbox_prune_task", "schedule": 86400.0},
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},
     "payments-sync-pending": {
         "task": "apps.payments.tasks.intents_sync_pending_task",

@@ -11,6 +11,7 @@ import pytest
 from apps.carrier import network, services, voice
 from apps.carrier.errors import SubscriberNotFound
 from apps.carrier.models import SmsMessage
+from apps.core.models import OutboxEvent
 from tests.fixtures.sandbox import SandboxServer
 from tests.fixtures.sandbox_support import unique_msisdn
 
@@ -46,23 +47,30 @@ def test_a_device_token_resolves_to_its_number(carrier_sandbox: SandboxServer):
     assert network.device_token_number(device_token=token + "x") is None
 
 
+def _events(topic: str, count: int) -> list[dict]:
+    """The payloads published on ``topic``, once ``count`` have arrived (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while OutboxEvent.objects.filter(topic=topic).count() < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return list(
+        OutboxEvent.objects.filter(topic=topic)
+        .order_by("created_at")
+        .values_list("payload", flat=True)
+    )
+
+
 @pytest.mark.django_db(transaction=True)
-def test_call_events_reach_the_listeners(carrier_sandbox: SandboxServer, live_server, settings):
+def test_call_events_are_published_to_the_outbox(
+    carrier_sandbox: SandboxServer, live_server, settings
+):
     settings.CARRIER_CALLBACK_BASE_URL = live_server.url
     caller, callee = unique_msisdn(), unique_msisdn()
     carrier_sandbox.put_subscriber(caller, status="active")
     carrier_sandbox.put_subscriber(callee, status="suspended")
-    seen: list[voice.CallState] = []
-    voice.call_event_listen(seen.append)
-    try:
-        started = voice.call_start(
-            caller=caller, callee=callee, reference="ref-1", idempotency_key=f"t-{caller}"
-        )
-        deadline = time.monotonic() + 10
-        while not seen and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        voice._listeners.remove(seen.append)
+    started = voice.call_start(
+        caller=caller, callee=callee, reference="ref-1", idempotency_key=f"t-{caller}"
+    )
+    seen = [voice.call_state_parse(p) for p in _events(voice.CALL_EVENT, 1)]
 
     assert started.status == "initiated"
     assert [(s.call_id, s.status, s.reason, s.reference) for s in seen] == [
@@ -72,19 +80,14 @@ def test_call_events_reach_the_listeners(carrier_sandbox: SandboxServer, live_se
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sms_status_changes_reach_the_listeners(
+def test_sms_status_changes_are_published_to_the_outbox(
     carrier_sandbox: SandboxServer, live_server, settings
 ):
     settings.CARRIER_CALLBACK_BASE_URL = live_server.url
-    seen: list[services.SmsStatusChange] = []
-    services.sms_status_listen(seen.append)
-    try:
-        message_id = services.sms_queue(msisdn="+8613800138000", text="hello", purpose="partner")
-        deadline = time.monotonic() + 10
-        while len(seen) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        services._sms_listeners.remove(seen.append)
+    message_id = services.sms_queue(msisdn="+8613800138000", text="hello", purpose="partner")
+    seen = [
+        services.SmsStatusChange.from_payload(p) for p in _events(services.SMS_STATUS_CHANGED, 2)
+    ]
 
     assert [(c.message_id, c.purpose, c.status, c.segments) for c in seen] == [
         (message_id, "partner", "submitted", 1),

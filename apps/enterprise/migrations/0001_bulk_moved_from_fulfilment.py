@@ -2,7 +2,7 @@
 
 The three tables keep their names (``db_table``), rows, constraints and indexes, so this
 migration writes nothing to the database and is safe on a live system with batches running;
-``fulfilment.0009_bulk_moved_to_enterprise`` removes the models from fulfilment's state.
+``fulfilment.0010_bulk_and_line_moved_out`` removes the models from fulfilment's state.
 """
 
 import django.db.models.deletion

@@ -100,16 +100,19 @@ def card_pin_reveal(*, number: str, user_id: int) -> str:
     return decrypt_text(card.pin_encrypted)
 
 
-def cards_void_for_order(order_number: str) -> None:
-    """Void the unredeemed cards of an order that was refunded in full (registered with orders;
-    runs in its transaction). Locks those cards; cards already redeemed stay redeemed, and the
-    audit trail shows finance which ones were."""
+def cards_void_for_lines(*, order_number: str, line_ids: list[int]) -> int:
+    """Void the unredeemed cards of order lines whose money went back (fulfilment's
+    ``orders.lines_refunded`` handler; runs in its transaction). Locks those cards; cards
+    already redeemed stay redeemed, and the audit trail shows finance which ones were."""
     rows = Card.objects.select_for_update().filter(
-        sold_order_number=order_number,
+        sold_line_id__in=line_ids,
         status__in=[Card.Status.ACTIVE, Card.Status.LOCKED, Card.Status.FROZEN],
     )
+    voided = 0
     for card in rows.order_by("id"):
         audited_transition(card, Card.Status.VOIDED, object_type="card", object_id=card.number, action_prefix="card",
                            refused=lambda details: CardStateConflict(details=details),
                            after={"reason": "order_refunded", "order": order_number})  # fmt: skip
         card.save(update_fields=["status"])
+        voided += 1
+    return voided

@@ -17,7 +17,7 @@ from apps.catalog.tests.factories import category, product, product_type
 from apps.core.crypto import decrypt_text, keyed_hash
 from apps.core.models import AuditEvent
 from apps.fulfilment import cards
-from apps.fulfilment.models import Card, FulfilmentJob
+from apps.fulfilment.models import Card, Delivery
 from apps.orders import services as orders
 from apps.orders.models import Order, OrderLine
 from apps.orders.services import CartOwner
@@ -91,7 +91,7 @@ def test_a_paid_line_gets_its_cards_and_only_the_buyer_reads_the_pins(
     buyer = _buyer("13800138010")
     with django_capture_on_commit_callbacks(execute=True):
         order = _buy(buyer, card_sku, 2)
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
     assert (job.kind, job.status, job.units, job.delivered_units) == ("card", "delivered", 2, 2)
     assert OrderLine.objects.get(order=order).fulfilment == "delivered"
     sold = list(Card.objects.filter(sold_order_number=order.number))
@@ -190,7 +190,7 @@ def test_two_buyers_one_card_left_one_gets_it_the_other_is_refunded(card_sku):
         t.join()
     assert errors == []
     # Eager Celery ran each job after its checkout committed.
-    jobs = {j.status: j for j in FulfilmentJob.objects.all()}
+    jobs = {j.status: j for j in Delivery.objects.all()}
     assert set(jobs) == {"delivered", "refunded"}
     winner = Order.objects.get(number=jobs["delivered"].order_number)
     loser = Order.objects.get(number=jobs["refunded"].order_number)
@@ -229,7 +229,7 @@ def test_racing_allocations_never_share_a_card(card_sku):
 
 
 @pytest.mark.django_db
-def test_refunding_the_whole_order_voids_its_unredeemed_cards(
+def test_delivered_cards_are_refunded_only_on_an_operators_override_which_voids_the_unredeemed(
     card_sku, django_capture_on_commit_callbacks
 ):
     _online_batch(card_sku, 2)
@@ -238,11 +238,18 @@ def test_refunding_the_whole_order_voids_its_unredeemed_cards(
         order = _buy(buyer, card_sku, 2)
     sold = list(Card.objects.filter(sold_order_number=order.number).order_by("id"))
     Card.objects.filter(pk=sold[0].pk).update(status="redeemed")  # one already used
+    with pytest.raises(orders.NothingRefundable):  # the buyer alone: delivered stays delivered
+        orders.order_refund_request(number=order.number, user_id=buyer.pk, reason="changed my mind")
+    assert not Refund.objects.exists()
+    operator = _buyer("13800000031")
     with django_capture_on_commit_callbacks(execute=True):
         (refund_id,) = orders.order_refund_request(
-            number=order.number, user_id=buyer.pk, reason="changed my mind"
-        )
-        payments.refund_decide(refund_id=refund_id, approve=True, actor_id=buyer.pk)
+            number=order.number, user_id=buyer.pk, reason="changed my mind",
+            requested_by=operator.pk, override_reason="客服工单 #42：误购",
+        )  # fmt: skip
+        payments.refund_decide(refund_id=refund_id, approve=True, actor_id=operator.pk)
+    override = AuditEvent.objects.get(action="order.refund_override")
+    assert (override.actor_id, override.after["reason"]) == (operator.pk, "客服工单 #42：误购")
     assert Order.objects.get(pk=order.pk).status == "refunded"
     assert [c.status for c in Card.objects.filter(sold_order_number=order.number).order_by("id")] == [
         "redeemed", "voided"

@@ -8,8 +8,9 @@ import pytest
 from apps.accounts.models import User
 from apps.carrier.errors import CarrierUnavailable
 from apps.catalog.tests.factories import category, product, product_type
+from apps.core.tests.outbox_support import outbox_handled
 from apps.fulfilment import services
-from apps.fulfilment.models import FulfilmentJob
+from apps.fulfilment.models import Delivery
 from apps.orders import services as orders
 from apps.orders.models import Order, OrderLine
 from apps.orders.services import CartOwner
@@ -36,9 +37,11 @@ def _balance(sandbox) -> int:
     return httpx.get(url, headers={"X-Api-Key": sandbox.api_key}).json()["balance_fen"]
 
 
-def _paid_order(airtime, quantity: int = 2) -> Order:
-    """An order paid in points, whose paying transaction creates the fulfilment job."""
-    buyer = User.objects.create_user("13800138000")
+def _paid_order(
+    airtime, quantity: int = 2, *, tasks: bool = False, phone: str = "13800138000"
+) -> Order:
+    """An order paid in points, whose order_paid fact has created the line's delivery."""
+    buyer = User.objects.create_user(phone)
     payments.points_grant(user_id=buyer.pk, points=100_000, key=f"f{buyer.pk}", reason="t")
     orders.cart_add(
         owner=CartOwner(user_id=buyer.pk),
@@ -46,16 +49,18 @@ def _paid_order(airtime, quantity: int = 2) -> Order:
         quantity=quantity,
         recipient=NUMBER,
     )
-    view = orders.checkout_submit(user_id=buyer.pk, checkout_key="f1", points=4980 * quantity)
+    with outbox_handled(tasks=tasks):  # the order_paid fact creates the delivery (and runs it)
+        view = orders.checkout_submit(
+            user_id=buyer.pk, checkout_key=f"f{phone}", points=4980 * quantity
+        )
     return Order.objects.get(number=view.number)
 
 
 def test_paid_airtime_is_delivered_once_and_texted(
     airtime, carrier_sandbox, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid_order(airtime)
-    job = FulfilmentJob.objects.get()
+    order = _paid_order(airtime, tasks=True)
+    job = Delivery.objects.get()
     assert (job.status, job.units, job.delivered_units, job.amount_fen) == ("delivered", 2, 2, 5000)
     assert _balance(carrier_sandbox) == 1000 + 2 * 5000
     assert OrderLine.objects.get(order=order).fulfilment == "delivered"
@@ -71,7 +76,8 @@ def test_paid_airtime_is_delivered_once_and_texted(
 def test_a_lost_answer_is_checked_before_any_retry(airtime, carrier_sandbox, settings):
     settings.CARRIER_TIMEOUT_SECONDS = 0.5
     order = _paid_order(airtime, quantity=1)
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
+    assert (job.status, job.kind, job.line_id) == ("pending", "airtime", order.lines.get().pk)
     carrier_sandbox.set_knobs(lost_response_rate=1.0, hang_ms=1500)
     with pytest.raises(CarrierUnavailable):
         services.job_deliver(job_id=job.pk)  # applied, answer lost, by-key also times out
@@ -85,7 +91,7 @@ def test_a_refused_delivery_is_refunded_automatically(
 ):
     order = _paid_order(airtime, quantity=1)
     carrier_sandbox.put_subscriber(NUMBER, status="suspended")
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
     with django_capture_on_commit_callbacks(execute=True):
         assert services.job_deliver(job_id=job.pk) == "refunded"
     job.refresh_from_db()
@@ -103,23 +109,41 @@ def test_jobs_stuck_past_their_attempts_are_failed_and_refunded(airtime, carrier
     from django.utils import timezone
 
     order = _paid_order(airtime, quantity=1)
-    job = FulfilmentJob.objects.get(order_number=order.number)
-    FulfilmentJob.objects.filter(pk=job.pk).update(status="delivering", attempts=services.MAX_ATTEMPTS,
+    job = Delivery.objects.get(order_number=order.number)
+    Delivery.objects.filter(pk=job.pk).update(status="delivering", attempts=services.MAX_ATTEMPTS,
                                                    updated_at=timezone.now() - timedelta(minutes=5))  # fmt: skip
     OrderLine.objects.filter(order=order).update(fulfilment="delivering")
     assert services.jobs_retry_stuck() == 1
-    assert FulfilmentJob.objects.get(pk=job.pk).status == "refunded"
+    assert Delivery.objects.get(pk=job.pk).status == "refunded"
     assert _balance(carrier_sandbox) == 1000
 
 
-def test_a_job_whose_order_was_refunded_first_delivers_nothing(airtime, carrier_sandbox):
+def test_a_job_whose_order_was_refunded_first_delivers_nothing_nor_stops_the_sweep(
+    airtime, carrier_sandbox
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     order = _paid_order(airtime, quantity=1)
-    OrderLine.objects.filter(order=order).update(fulfilment="refunded")
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
+    with outbox_handled(tasks=True):  # the buyer asks, finance approves, the points come back
+        [refund_id] = orders.order_refund_request(
+            number=order.number, user_id=order.user_id, reason=""
+        )
+        payments.refund_decide(refund_id=refund_id, approve=True, actor_id=order.user_id)
+    job.refresh_from_db()
+    assert (job.status, job.last_error) == ("refunded", "REFUND_REQUESTED")
+    assert OrderLine.objects.get(order=order).fulfilment == "refunded"
     assert services.job_deliver(job_id=job.pk) == "refunded"
-    assert FulfilmentJob.objects.get(pk=job.pk).last_error == "ORDER_REFUNDED"
-    assert not Refund.objects.exists()
-    assert _balance(carrier_sandbox) == 1000
+    # The sweep does not pick it up, and a stuck job next to it is still retried.
+    other = Delivery.objects.get(order_number=_paid_order(airtime, 1, phone="13900139000").number)
+    Delivery.objects.update(updated_at=timezone.now() - timedelta(minutes=5))
+    assert services.jobs_retry_stuck() == 1
+    other.refresh_from_db()
+    assert other.status == "delivered"
+    assert Refund.objects.get().amount_fen == 4980
+    assert _balance(carrier_sandbox) == 1000 + 5000  # only the other job's top-up
 
 
 def test_one_delivery_costs_a_pinned_number_of_statements(airtime, carrier_sandbox):
@@ -133,7 +157,7 @@ def test_one_delivery_costs_a_pinned_number_of_statements(airtime, carrier_sandb
     from apps.core.models import AuditEvent
 
     order = _paid_order(airtime, quantity=1)
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
     audit_before = AuditEvent.objects.count()
     with CaptureQueriesContext(connection) as queries:
         assert services.job_deliver(job_id=job.pk) == "delivered"
@@ -143,10 +167,12 @@ def test_one_delivery_costs_a_pinned_number_of_statements(airtime, carrier_sandb
         outer.get(word, word)
         for word in (q["sql"].split(" ", 1)[0] for q in queries.captured_queries)
     ]
-    # Two transactions (delivering; delivered with the SMS), the carrier call between them.
+    # Two transactions (delivering; delivered with the SMS and the outbox events of the line's
+    # end and of the SMS), the carrier call between them; each locks the delivery, then the
+    # line's summary in orders.
     assert statements == [
-        "BEGIN", "SELECT", "SELECT", "UPDATE", "SELECT", "UPDATE", "INSERT", "COMMIT",
-        "BEGIN", "SELECT", "UPDATE", "INSERT", "SELECT", "UPDATE", "INSERT", "COMMIT",
+        "BEGIN", "SELECT", "SELECT", "UPDATE", "UPDATE", "INSERT", "COMMIT",
+        "BEGIN", "SELECT", "SELECT", "UPDATE", "INSERT", "UPDATE", "INSERT", "INSERT", "INSERT", "COMMIT",
     ]  # fmt: skip
     job.refresh_from_db()
     assert (job.status, job.delivered_units, job.attempts) == ("delivered", 1, 1)
@@ -155,16 +181,17 @@ def test_one_delivery_costs_a_pinned_number_of_statements(airtime, carrier_sandb
     assert list(
         AuditEvent.objects.order_by("id")[audit_before:].values_list("action", flat=True)
     ) == [
-        "fulfilment.delivering", "order_line.delivering", "fulfilment.delivered",
+        "delivery.delivering", "order_line.delivering", "delivery.delivered",
         "order_line.delivered",
     ]  # fmt: skip
     assert _balance(carrier_sandbox) == 1000 + 5000
-    # Then the SMS task: read the message, the carrier call, one conditional update + audit.
+    # Then the SMS task: read the message, the carrier call, one conditional update + audit +
+    # the status change's outbox event.
     message = SmsMessage.objects.get(msisdn=NUMBER, status="queued")
     with CaptureQueriesContext(connection) as queries:
         sms_submit(message_id=message.id, text=message.preview)
     assert [outer.get(w, w) for w in (q["sql"].split(" ", 1)[0] for q in queries.captured_queries)] == [
-        "SELECT", "BEGIN", "UPDATE", "INSERT", "COMMIT",
+        "SELECT", "BEGIN", "UPDATE", "INSERT", "INSERT", "COMMIT",
     ]  # fmt: skip
     message.refresh_from_db()
     assert (message.status, message.segments) == ("submitted", 1)

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.carrier.errors import CarrierUnavailable
 from apps.catalog.tests.factories import category, product, product_type
+from apps.core.tests.outbox_support import outbox_handled
 from apps.fulfilment import services
-from apps.fulfilment.models import FulfilmentJob
+from apps.fulfilment.models import Delivery
 from apps.ledger.selectors import journals_for_reference
 from apps.orders import services as orders
 from apps.orders.models import Order, OrderLine
@@ -61,15 +62,16 @@ def goods(db):
     }
 
 
-def _paid(item, recipient: str, *, quantity: int = 1) -> Order:
-    """An order paid in points; its paying transaction creates the fulfilment job."""
+def _paid(item, recipient: str, *, quantity: int = 1, tasks: bool = False) -> Order:
+    """An order paid in points; its order_paid fact creates the line's delivery."""
     buyer = User.objects.create_user("13900139000")
     payments.points_grant(user_id=buyer.pk, points=100_000, key=f"g{buyer.pk}", reason="t")
     orders.cart_add(owner=CartOwner(user_id=buyer.pk), sku_id=item.skus.get().pk,
                     quantity=quantity, recipient=recipient)  # fmt: skip
-    view = orders.checkout_submit(
-        user_id=buyer.pk, checkout_key="k1", points=item.skus.get().price_fen * quantity
-    )
+    with outbox_handled(tasks=tasks):  # tasks: the worker delivers it too
+        view = orders.checkout_submit(
+            user_id=buyer.pk, checkout_key="k1", points=item.skus.get().price_fen * quantity
+        )
     return Order.objects.get(number=view.number)
 
 
@@ -85,10 +87,9 @@ def _next_month_first():
 def test_a_plan_bought_in_the_mall_is_scheduled_for_next_month_once_and_texted(
     line, number, goods, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["plan"], number)
+    order = _paid(goods["plan"], number, tasks=True)
 
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
     assert (job.kind, job.status, job.offer_code, job.effective_from) == (
         "plan_change", "delivered", "5G-58", _next_month_first(),
     )  # fmt: skip
@@ -108,10 +109,9 @@ def test_a_plan_bought_in_the_mall_is_scheduled_for_next_month_once_and_texted(
 def test_an_add_on_bought_in_the_mall_is_not_charged_to_the_balance_again(
     line, number, goods, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["addon"], number, quantity=2)
+    order = _paid(goods["addon"], number, quantity=2, tasks=True)
 
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
     assert (job.status, job.delivered_units) == ("delivered", 2)
     usage = _get(line, number, "/usage")
     assert sorted((b["kind"], b["total_mb"]) for b in usage["buckets"]) == [
@@ -123,7 +123,7 @@ def test_an_add_on_bought_in_the_mall_is_not_charged_to_the_balance_again(
 def test_an_add_on_under_a_lost_answer_is_applied_once(line, number, goods, settings):
     settings.CARRIER_TIMEOUT_SECONDS = 0.5
     order = _paid(goods["addon"], number)
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
     line.set_knobs(lost_response_rate=1.0, hang_ms=1500)
     with pytest.raises(CarrierUnavailable):
         services.job_deliver(job_id=job.pk)  # applied, answer lost, by-key also lost
@@ -137,7 +137,7 @@ def test_an_add_on_under_a_lost_answer_is_applied_once(line, number, goods, sett
 def test_a_plan_change_under_a_timeout_is_applied_once(line, number, goods, settings):
     settings.CARRIER_TIMEOUT_SECONDS = 0.5
     order = _paid(goods["plan"], number)
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
     line.set_knobs(timeout_rate=1.0, hang_ms=1000)
     with pytest.raises(CarrierUnavailable):
         services.job_deliver(job_id=job.pk)
@@ -147,17 +147,16 @@ def test_a_plan_change_under_a_timeout_is_applied_once(line, number, goods, sett
     assert services.job_deliver(job_id=job.pk) == "delivered"
 
     assert _get(line, number, "/plan")["pending"]["plan"]["code"] == "5G-58"
-    assert FulfilmentJob.objects.get(pk=job.pk).attempts == 2
+    assert Delivery.objects.get(pk=job.pk).attempts == 2
 
 
 def test_a_refused_plan_change_is_refunded_automatically(
     line, number, goods, django_capture_on_commit_callbacks
 ):
     line.put_subscriber(number, plan="5G-58")  # already on the plan bought
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["plan"], number)
+    order = _paid(goods["plan"], number, tasks=True)
 
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
     assert (job.status, job.last_error) == ("refunded", "SAME_PLAN")
     refund = Refund.objects.get()
     assert (refund.automatic, refund.amount_fen, refund.status) == (True, 5800, "succeeded")
@@ -169,10 +168,9 @@ def test_a_refused_plan_change_is_refunded_automatically(
 def test_a_second_plan_change_in_one_line_is_refunded_for_the_unit_not_applied(
     line, number, goods, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["plan"], number, quantity=2)
+    order = _paid(goods["plan"], number, quantity=2, tasks=True)
 
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
     assert (job.status, job.delivered_units, job.last_error) == (
         "refunded",
         1,
@@ -185,10 +183,9 @@ def test_a_second_plan_change_in_one_line_is_refunded_for_the_unit_not_applied(
 def test_a_product_without_an_offer_code_is_refunded_without_calling_the_carrier(
     line, number, goods, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["bad_addon"], number)
+    order = _paid(goods["bad_addon"], number, tasks=True)
 
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
     assert (job.status, job.last_error) == ("refunded", "OFFER_NOT_CONFIGURED")
     assert Refund.objects.get().amount_fen == 700
     assert [b["kind"] for b in _get(line, number, "/usage")["buckets"]] == ["plan"]
@@ -197,10 +194,9 @@ def test_a_product_without_an_offer_code_is_refunded_without_calling_the_carrier
 def test_points_are_credited_to_the_buyer_once(
     line, number, goods, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        order = _paid(goods["points"], "", quantity=3)
+    order = _paid(goods["points"], "", quantity=3, tasks=True)
 
-    job = FulfilmentJob.objects.get(order_number=order.number)
+    job = Delivery.objects.get(order_number=order.number)
     assert (job.kind, job.status, job.points, job.msisdn) == (
         "points",
         "delivered",
@@ -210,7 +206,7 @@ def test_points_are_credited_to_the_buyer_once(
     assert payments.points_balance(user_id=order.user_id) == 100_000 - 3 * 990 + 3000
     # A worker that died after crediting but before recording it runs the job again: the
     # ledger answers the repeated key with the first journal, and nothing more is credited.
-    FulfilmentJob.objects.filter(pk=job.pk).update(status="delivering", delivered_units=0)
+    Delivery.objects.filter(pk=job.pk).update(status="delivering", delivered_units=0)
     OrderLine.objects.filter(order=order).update(fulfilment="delivering")
     assert services.job_deliver(job_id=job.pk) == "delivered"
     assert payments.points_balance(user_id=order.user_id) == 100_000 - 3 * 990 + 3000

@@ -19,6 +19,7 @@ from apps.accounts.services import user_role_grant
 from apps.core.audit import audit_record, audited_transition
 from apps.core.locks import advisory_xact_lock
 from apps.core.phone import normalize_phone
+from apps.gateway import locks
 from apps.gateway.context import app_context_invalidate
 from apps.gateway.models import App, Environment, Partner
 from apps.gateway.portal.errors import (
@@ -101,7 +102,7 @@ def partner_register(*, user_id: int, **details: str) -> Partner:
     with transaction.atomic():
         advisory_xact_lock("gateway-partner-owner", str(user_id))
         advisory_xact_lock("gateway-partner-licence", clean.licence_number)
-        mine = Partner.objects.select_for_update().filter(owner_id=user_id).order_by("-pk").first()
+        mine = locks.partner_lock_latest_of(user_id)
         if mine is not None and mine.status != Partner.Status.REJECTED:
             raise PartnerAlreadyRegistered()
         taken = Partner.objects.filter(licence_number=clean.licence_number).exclude(
@@ -142,7 +143,7 @@ def partner_review(*, partner_id: int, approve: bool, reason: str = "", actor_id
     if not approve and not reason:
         raise DecisionReasonRequired()
     with transaction.atomic():
-        partner = Partner.objects.select_for_update().get(pk=partner_id)
+        partner = locks.partner_lock(partner_id)
         to = Partner.Status.APPROVED if approve else Partner.Status.REJECTED
         audited_transition(
             partner, to, object_type="gateway_partner", object_id=partner.pk,
@@ -162,8 +163,11 @@ def partner_review(*, partner_id: int, approve: bool, reason: str = "", actor_id
 
 def approved_partner_for(*, user_id: int, lock: bool = False) -> Partner:
     """The user's approved company, or the refusal a page or the API shows."""
-    rows = Partner.objects.filter(owner_id=user_id).order_by("-pk")
-    partner = (rows.select_for_update() if lock else rows).first()
+    partner = (
+        locks.partner_lock_latest_of(user_id)
+        if lock
+        else Partner.objects.filter(owner_id=user_id).order_by("-pk").first()
+    )
     if partner is None:
         raise PartnerNotRegistered()
     if partner.status != Partner.Status.APPROVED:
@@ -173,8 +177,13 @@ def approved_partner_for(*, user_id: int, lock: bool = False) -> Partner:
 
 def owned_app(*, user_id: int, app_id: int, lock: bool = False) -> App:
     """The app if it belongs to the user's company; anyone else's is ``APP_NOT_FOUND``."""
-    rows = App.objects.select_related("partner").filter(pk=app_id, partner__owner_id=user_id)
-    app = (rows.select_for_update(of=("self",)) if lock else rows).first()
+    app = (
+        locks.app_lock_owned(app_id=app_id, owner_id=user_id)
+        if lock
+        else App.objects.select_related("partner")
+        .filter(pk=app_id, partner__owner_id=user_id)
+        .first()
+    )
     if app is None:
         raise AppNotFound()
     return app
@@ -315,7 +324,7 @@ def app_production_review(*, app_id: int, approve: bool, reason: str = "", actor
     if not approve and not reason:
         raise DecisionReasonRequired()
     with transaction.atomic():
-        app = App.objects.select_for_update().get(pk=app_id)
+        app = locks.app_lock(app_id)
         if approve and app.production_status != App.ProductionStatus.REQUESTED:
             raise AppStateConflict(details={"production_status": app.production_status})
         to = App.ProductionStatus.APPROVED if approve else App.ProductionStatus.REJECTED

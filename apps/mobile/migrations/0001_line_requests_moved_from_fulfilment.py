@@ -2,7 +2,7 @@
 
 ``LineRequest`` keeps its table (``db_table = "fulfilment_linerequest"``), rows, constraints
 and indexes, so this writes nothing to the database and is safe on a live system;
-``fulfilment.0009_bulk_and_line_moved_out`` removes the model from fulfilment's state.
+``fulfilment.0010_bulk_and_line_moved_out`` removes the model from fulfilment's state.
 """
 
 from django.db import migrations, models

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, cast
 
@@ -18,6 +19,13 @@ from apps.orders.api.shipment_views import ShipmentOutput
 from apps.orders.services.orders import OrderNotFound
 
 _ERRORS = {k: OpenApiResponse(ErrorSerializer) for k in (400, 403, 404, 409)}
+# Sections that higher layers add to the order detail (fulfilment: each line's delivery), by
+# name: ``render(user_id, order_number)`` returns plain JSON data.
+_detail_sections: dict[str, Callable[[int, str], Any]] = {}
+
+
+def order_api_section_register(name: str, render: Callable[[int, str], Any]) -> None:
+    _detail_sections[name] = render
 
 
 class ShippingInput(StrictSerializer):
@@ -84,6 +92,10 @@ class OrderOutput(serializers.Serializer):
 class OrderDetailOutput(OrderOutput):
     shipments = ShipmentOutput(
         many=True, help_text="Parcels of the physical lines, with their tracking"
+    )
+    sections = serializers.DictField(
+        help_text="What other apps add, by name: deliveries (each line's delivery: state, when, "
+        "to which number, the parcel or hand-off)"
     )
 
 
@@ -163,9 +175,13 @@ class OrderDetailApi(APIView):
         if order is None:
             raise OrderNotFound()
         shipments = selectors.order_shipments(number=number)
+        sections = {
+            name: render(_uid(request), number) for name, render in _detail_sections.items()
+        }
         return Response(
-            {**_order(order), "shipments": [ShipmentOutput(asdict(s)).data for s in shipments]}
-        )
+            {**_order(order), "shipments": [ShipmentOutput(asdict(s)).data for s in shipments],
+             "sections": sections}
+        )  # fmt: skip
 
 
 class OrderPayApi(APIView):

@@ -9,18 +9,25 @@ from apps.orders.services.cart import (
     cart_merge,
     recipient_check,
 )
-from apps.orders.services.delivered import line_delivered_listen
+from apps.orders.services.delivery import (
+    order_delivery_settled,
+    order_line_delivery_record,
+)
 from apps.orders.services.orders import (
     OrderView,
     ShippingAddress,
     checkout_submit,
     order_cancel,
     order_complete,
-    order_line_fulfilment_set,
-    order_paid_listen,
     order_pay,
-    order_refund_request,
     orders_expire,
+)
+from apps.orders.services.refunds import (
+    LineRefundability,
+    NothingRefundable,
+    RefundWaitsForDelivery,
+    order_refund_lines,
+    order_refund_request,
 )
 from apps.orders.services.returns import (
     ReturnView,
@@ -43,8 +50,11 @@ __all__ = [
     "MAX_QUANTITY",
     "CartOwner",
     "CourierUpdate",
+    "LineRefundability",
+    "NothingRefundable",
     "OrderView",
     "RealNameInput",
+    "RefundWaitsForDelivery",
     "ReturnView",
     "ShipmentResult",
     "ShippingAddress",
@@ -53,12 +63,12 @@ __all__ = [
     "cart_line_set_quantity",
     "cart_merge",
     "checkout_submit",
-    "line_delivered_listen",
     "order_cancel",
     "order_complete",
-    "order_line_fulfilment_set",
-    "order_paid_listen",
+    "order_delivery_settled",
+    "order_line_delivery_record",
     "order_pay",
+    "order_refund_lines",
     "order_refund_request",
     "orders_expire",
     "recipient_check",

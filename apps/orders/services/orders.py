@@ -8,7 +8,6 @@ the purpose handler registered in apps.py (``payment_succeeded`` / ``payment_ref
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +24,11 @@ from apps.catalog.services import stock_commit, stock_release, stock_reserve
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
 from apps.orders.models import Cart, CartLine, Order, OrderLine
-from apps.orders.services.delivered import line_delivered_announce
+from apps.orders.services.delivery import (
+    lines_refunded_publish,
+    order_delivery_ended,
+    order_paid_publish,
+)
 from apps.orders.services.sim import RealNameInput, sim_owner_check
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
@@ -147,8 +150,6 @@ def _line_move(line: OrderLine, status: str, *, order_number: str, note: str = "
         after={"order": order_number, **({"note": note} if note else {})},
     )  # fmt: skip
     line.save(update_fields=["fulfilment"])
-    if status == Fulfilment.DELIVERED and line.kind == "physical":
-        line_delivered_announce(line_id=line.pk)
 
 
 def _lines_move(order: Order, status: str) -> None:
@@ -296,43 +297,6 @@ def order_pay(
     )  # fmt: skip
 
 
-# --- Who wants to know that an order was paid (fulfilment registers here) ---------------------
-
-_paid_listeners: list[Callable[[str], None]] = []
-
-
-def order_paid_listen(listener: Callable[[str], None]) -> None:
-    """``listener(order_number)`` runs in the transaction that marks the order paid; it must
-    not make network calls (enqueue work on commit instead)."""
-    if listener not in _paid_listeners:
-        _paid_listeners.append(listener)
-
-
-_refunded_listeners: list[Callable[[str], None]] = []
-
-
-def order_refunded_listen(listener: Callable[[str], None]) -> None:
-    """``listener(order_number)`` runs in the transaction that marks the order refunded (what
-    was delivered must be taken back, e.g. cards voided); no network calls."""
-    if listener not in _refunded_listeners:
-        _refunded_listeners.append(listener)
-
-
-def order_line_fulfilment_set(*, line_id: int, status: str, note: str = "") -> None:
-    """Move one line's fulfilment along its transition table (fulfilment calls this). Locks
-    the line; a move the table does not allow raises ``OrderStateConflict``.
-
-    Inside the caller's transaction it adds no savepoint (two statements fewer per move on the
-    delivery path), so a refusal aborts the caller's transaction as a whole."""
-    with transaction.atomic(savepoint=False):
-        line = OrderLine.objects.select_for_update().select_related("order").get(pk=line_id)
-        if line.fulfilment == status:
-            return
-        if not line.can_move_to(status):
-            raise OrderStateConflict(details={"fulfilment": line.fulfilment, "to": status})
-        _line_move(line, status, order_number=line.order.number, note=note)
-
-
 # --- What payments tell us (registered in apps.py) --------------------------------------------
 
 
@@ -359,8 +323,7 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         stock_commit(reference=f"order:{order.number}")
         simcards.numbers_sell(reference=f"order:{order.number}")
         _lines_move(order, Fulfilment.READY)
-        for listener in _paid_listeners:
-            listener(order.number)
+        order_paid_publish(order)
     return True
 
 
@@ -373,12 +336,19 @@ def payment_refunded(fact: RefundFact) -> None:
         return
     order.refunded_fen += fact.amount_fen
     fields = ["refunded_fen", "updated_at"]
-    if order.refunded_fen >= order.goods_fen:
+    whole = order.refunded_fen >= order.goods_fen
+    if whole:
         _move(order, Status.REFUNDED, refunded_fen=order.refunded_fen)
         fields.append("status")
-        _lines_move(order, Fulfilment.REFUNDED)
-        for listener in _refunded_listeners:
-            listener(order.number)
+    # The lines this money was for: all of them, or those a refund was asked for.
+    lines = order.lines.all() if whole else order.lines.filter(refund_requested_at__isnull=False)
+    moved = []
+    for line in lines.select_for_update().order_by("pk"):
+        if line.can_move_to(Fulfilment.REFUNDED):
+            _line_move(line, Fulfilment.REFUNDED, order_number=order.number)
+            moved.append(line.pk)
+    lines_refunded_publish(number=order.number, line_ids=moved, key=f"refund:{fact.refund_id}",
+                           reason="order_refunded" if whole else "lines_refunded")  # fmt: skip
     order.save(update_fields=fields)
 
 
@@ -445,34 +415,12 @@ def orders_expire(*, now: datetime | None = None, limit: int = 500) -> int:
 
 
 def order_complete(*, number: str, actor_id: int | None = None) -> OrderView:
-    """Mark a paid order complete (every line delivered). Locks the order."""
+    """Mark a paid order complete by hand (the workbench); refused (``OrderStateConflict``)
+    while any line's delivery has not ended. Locks the order."""
     with transaction.atomic():
         order = _locked_order(number)
+        if not order_delivery_ended(order):
+            raise OrderStateConflict(details={"delivery": "open"})
         _move(order, Status.COMPLETED, actor_id=actor_id)
         order.save(update_fields=["status", "updated_at"])
     return order_view(order)
-
-
-def order_refund_request(
-    *, number: str, user_id: int, reason: str, requested_by: int | None = None
-) -> list[int]:
-    """Ask for everything paid on an order back; finance approves. Idempotent per order."""
-    order = Order.objects.filter(number=number, user_id=user_id).first()
-    if order is None:
-        raise OrderNotFound()
-    if order.status not in (Status.PAID, Status.COMPLETED):
-        raise OrderStateConflict()
-    refund_ids = []
-    for intent in payment_selectors.intents_for(purpose=PURPOSE, reference=number):
-        remaining = intent.amount_fen - intent.refunded_fen
-        if (
-            intent.status in ("succeeded", "partially_refunded")
-            and remaining > 0
-            and intent.settles
-        ):
-            refund = payments.refund_request(
-                intent_id=intent.id, amount_fen=remaining, reason=reason or "buyer asked", requested_by=requested_by or user_id,
-                request_key=f"order:{number}:refund:{intent.public_id}:{intent.refunded_fen}",
-            )  # fmt: skip
-            refund_ids.append(refund.id)
-    return refund_ids

@@ -23,13 +23,11 @@ from apps.orders.errors import (
     ReturnStateConflict,
 )
 from apps.orders.models import Order, OrderLine, ReturnRequest
-from apps.orders.services.orders import PURPOSE, OrderNotFound
+from apps.orders.services.orders import OrderNotFound
+from apps.orders.services.refunds import refunds_request_for
 from apps.orders.services.shipments import courier_check, tracking_number_clean
-from apps.payments import selectors as payment_selectors
-from apps.payments import services as payments
 
 RStatus = ReturnRequest.Status
-_OPEN_REFUND = ("requested", "approved", "processing", "failed")
 
 
 @dataclass(frozen=True)
@@ -185,31 +183,12 @@ def return_receive(*, return_id: int, actor_id: int) -> ReturnView:
         _move(item, RStatus.RECEIVED, actor_id=actor_id)
         line = item.order_line
         stock_restock(lines=[(line.sku_id, line.quantity)], reference=f"return:{item.pk}")
-        open_by_intent: dict[str, int] = {}
-        for refund in payment_selectors.refunds_for(purpose=PURPOSE, reference=order.number):
-            if refund.status in _OPEN_REFUND:
-                open_by_intent[refund.intent_public_id] = (
-                    open_by_intent.get(refund.intent_public_id, 0) + refund.amount_fen
-                )
-        intents = [i for i in payment_selectors.intents_for(purpose=PURPOSE, reference=order.number)
-                   if i.settles and i.status in ("succeeded", "partially_refunded")]  # fmt: skip
-        intents.sort(key=lambda i: i.method == "points")  # money before points
-        left, refund_ids = item.amount_fen, []
-        for n, intent in enumerate(intents):
-            take = min(
-                left,
-                intent.amount_fen - intent.refunded_fen - open_by_intent.get(intent.public_id, 0),
-            )
-            if take <= 0:
-                continue
-            refund = payments.refund_request(
-                intent_id=intent.id, amount_fen=take, reason=f"return {item.pk}: {item.reason}"[:200],
-                request_key=f"return:{item.pk}:{n}", requested_by=actor_id,
-            )  # fmt: skip
-            refund_ids.append(refund.id)
-            left -= take
-            if left == 0:
-                break
+        refund_ids = refunds_request_for(
+            number=order.number, amount_fen=item.amount_fen, reason=f"return {item.pk}: {item.reason}",
+            key=f"return:{item.pk}", requested_by=actor_id,
+        )  # fmt: skip
+        # The line's money comes back with these refunds (payment_refunded marks it refunded).
+        OrderLine.objects.filter(pk=line.pk).update(refund_requested_at=timezone.now())
         item.refund_ids = refund_ids
         item.save(update_fields=["status", "refund_ids", "updated_at"])
     return return_view(item)

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core import outbox
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument
 from apps.core.tasks import enqueue_on_commit
@@ -30,14 +31,12 @@ from apps.orders.errors import (
     TrackingNumberUnknown,
 )
 from apps.orders.models import Courier, Order, OrderLine, Shipment, ShipmentLine, TrackingEvent
-from apps.orders.services.orders import OrderNotFound, OrderStateConflict, _line_move, _move
+from apps.orders.services.orders import OrderNotFound, OrderStateConflict
 
 logger = logging.getLogger(__name__)
 SStatus = Shipment.Status
 Fulfilment = OrderLine.Fulfilment
 _TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9-]{6,40}$")
-# A line that reached one of these needs nothing more from the platform.
-_LINE_DONE = frozenset({Fulfilment.DELIVERED, Fulfilment.REFUNDED, Fulfilment.CANCELLED})
 
 
 @dataclass(frozen=True)
@@ -136,9 +135,7 @@ def shipment_create(
             after={"order": order.number, "courier": courier, "tracking_number": tracking_number,
                    "lines": [line.pk for line in lines]},
         )  # fmt: skip
-        for line in lines:
-            _line_move(line, Fulfilment.DELIVERING, order_number=order.number,
-                       note=f"{courier} {tracking_number}")  # fmt: skip
+        parcel_progress_publish(order.number, shipment, "shipped", [line.pk for line in lines])
         from apps.orders.tasks import shipment_register_task  # the task module imports services
 
         enqueue_on_commit(shipment_register_task, shipment.pk)
@@ -255,18 +252,24 @@ def tracking_update_receive(*, courier: str, update: CourierUpdate) -> str:
 
 
 def _lines_settle(order: Order, shipment: Shipment, *, delivered: bool) -> None:
-    """A delivered parcel delivers its lines (and the order when nothing else is left); a
-    parcel sent back fails them, for an operator to refund."""
-    lines = OrderLine.objects.select_for_update().filter(shipment_line__shipment=shipment)
-    to = Fulfilment.DELIVERED if delivered else Fulfilment.FAILED
-    for line in lines.order_by("pk"):
-        if line.can_move_to(to):
-            _line_move(line, to, order_number=order.number,
-                       note=f"{shipment.courier} {shipment.tracking_number}")  # fmt: skip
-    if (
-        delivered
-        and order.status == Order.Status.PAID
-        and set(order.lines.values_list("fulfilment", flat=True)) <= _LINE_DONE
-    ):
-        _move(order, Order.Status.COMPLETED, reason="delivered")
-        order.save(update_fields=["status", "updated_at"])
+    """A delivered parcel delivers its lines, a parcel sent back fails them: fulfilment, which
+    owns the lines' delivery, is told (``orders.parcel_progress``) and reports each line's
+    state back; it also settles the order once every line has ended."""
+    line_ids = list(
+        shipment.lines.order_by("order_line_id").values_list("order_line_id", flat=True)
+    )
+    parcel_progress_publish(
+        order.number, shipment, "delivered" if delivered else "returned", line_ids
+    )
+
+
+def parcel_progress_publish(
+    number: str, shipment: Shipment, state: str, line_ids: list[int]
+) -> None:
+    """The ``orders.parcel_progress`` fact (in the caller's transaction), once per parcel and state."""
+    outbox.publish(
+        "orders.parcel_progress",
+        {"number": number, "line_ids": line_ids, "state": state, "courier": shipment.courier,
+         "tracking_number": shipment.tracking_number},
+        key=f"parcel:{shipment.pk}:{state}",
+    )  # fmt: skip

@@ -6,6 +6,7 @@ import json
 import time
 
 from apps.accounts.models import User
+from apps.core.tests.outbox_support import outbox_handled
 from apps.orders import courier, services
 from apps.orders.models import Order
 from apps.orders.services import CartOwner, ShippingAddress
@@ -24,9 +25,10 @@ def paid_order(buyer: User, products: list, *, key: str = "paid") -> Order:
         )
     total = sum(product.skus.get().price_fen for product in products)
     payments.points_grant(user_id=buyer.pk, points=total, key=f"grant-{key}", reason="test")
-    view = services.checkout_submit(
-        user_id=buyer.pk, checkout_key=key, shipping=ADDRESS, points=total
-    )
+    with outbox_handled():  # the order_paid fact is handled (lines' deliveries created)
+        view = services.checkout_submit(
+            user_id=buyer.pk, checkout_key=key, shipping=ADDRESS, points=total
+        )
     order = Order.objects.get(number=view.number)
     assert order.status == "paid"
     return order

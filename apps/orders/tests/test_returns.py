@@ -9,6 +9,7 @@ from apps.accounts.models import User
 from apps.catalog.models import Sku
 from apps.catalog.tests.factories import product, product_type, small_catalog
 from apps.core.models import AuditEvent
+from apps.core.tests.outbox_support import outbox_handled
 from apps.ledger.selectors import ledger_check
 from apps.orders import services
 from apps.orders.errors import (
@@ -46,13 +47,14 @@ def operator():
 
 def _delivered(order, *, ago=timedelta(hours=1), tracking="SF500000001"):
     lines = list(order.lines.filter(kind="physical").values_list("pk", flat=True))
-    services.shipment_create(order_number=order.number, line_ids=lines, courier="sf",
-                             tracking_number=tracking, actor_id=None)  # fmt: skip
-    # Shipped before it was delivered.
-    Shipment.objects.filter(tracking_number=tracking).update(status_at=timezone.now() - ago * 2)
-    services.tracking_update_receive(courier="sf", update=CourierUpdate(
-        event_id=f"D-{tracking}", tracking_number=tracking, status="delivered",
-        occurred_at=timezone.now() - ago))  # fmt: skip
+    with outbox_handled():  # fulfilment follows the parcel and reports the lines delivered
+        services.shipment_create(order_number=order.number, line_ids=lines, courier="sf",
+                                 tracking_number=tracking, actor_id=None)  # fmt: skip
+        # Shipped before it was delivered.
+        Shipment.objects.filter(tracking_number=tracking).update(status_at=timezone.now() - ago * 2)
+        services.tracking_update_receive(courier="sf", update=CourierUpdate(
+            event_id=f"D-{tracking}", tracking_number=tracking, status="delivered",
+            occurred_at=timezone.now() - ago))  # fmt: skip
     return order.lines.get(product_name="手机壳").pk
 
 
@@ -121,8 +123,9 @@ def test_returns_that_are_not_allowed_write_nothing(catalog, buyer, delivered):
                                 reason="", unopened=True)  # fmt: skip
     shipped_only = paid_order(buyer, [catalog["case"]], key="transit")
     transit_line = shipped_only.lines.get().pk
-    services.shipment_create(order_number=shipped_only.number, line_ids=[transit_line],
-                             courier="sf", tracking_number="SF500000003", actor_id=None)  # fmt: skip
+    with outbox_handled():
+        services.shipment_create(order_number=shipped_only.number, line_ids=[transit_line],
+                                 courier="sf", tracking_number="SF500000003", actor_id=None)  # fmt: skip
     with pytest.raises(ReturnNotAllowed):
         services.return_request(number=shipped_only.number, user_id=buyer.pk, line_id=transit_line,
                                 reason="", unopened=True)  # fmt: skip

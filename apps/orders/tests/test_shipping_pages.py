@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.catalog.tests.factories import small_catalog
+from apps.core.tests.outbox_support import outbox_handled
 from apps.orders import services
 from apps.orders.models import ReturnRequest
 from apps.orders.services import CourierUpdate
@@ -22,12 +23,13 @@ def buyer():
 def delivered(buyer):
     order = paid_order(buyer, [small_catalog()["iphone"]])
     line = order.lines.get()
-    services.shipment_create(order_number=order.number, line_ids=[line.pk], courier="yto",
-                             tracking_number="YT700000001", actor_id=None)  # fmt: skip
-    for n, status in enumerate(["in_transit", "delivered"], start=1):
-        services.tracking_update_receive(courier="yto", update=CourierUpdate(
-            event_id=f"Y{n}", tracking_number="YT700000001", status=status,
-            occurred_at=timezone.now() + timezone.timedelta(seconds=n), location="上海"))  # fmt: skip
+    with outbox_handled():
+        services.shipment_create(order_number=order.number, line_ids=[line.pk], courier="yto",
+                                 tracking_number="YT700000001", actor_id=None)  # fmt: skip
+        for n, status in enumerate(["in_transit", "delivered"], start=1):
+            services.tracking_update_receive(courier="yto", update=CourierUpdate(
+                event_id=f"Y{n}", tracking_number="YT700000001", status=status,
+                occurred_at=timezone.now() + timezone.timedelta(seconds=n), location="上海"))  # fmt: skip
     return order, line
 
 

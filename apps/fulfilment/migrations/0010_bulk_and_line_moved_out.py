@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("enterprise", "0001_bulk_moved_from_fulfilment"),
         ("mobile", "0001_line_requests_moved_from_fulfilment"),
-        ("fulfilment", "0008_bulk_distribution"),
+        ("fulfilment", "0009_delivery_one_per_line"),
     ]
 
     operations = [

@@ -1,0 +1,101 @@
+"""What fulfilment does with the facts orders and fulfilment itself publish (outbox topics).
+
+Each handler runs in its own transaction with the outbox's receipt, so a redelivered event
+does nothing twice; each is also idempotent by the state it finds (a delivery already moved
+is left alone). No handler calls out: work for the carrier is enqueued on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from apps.core import outbox
+from apps.fulfilment.cards.sales import cards_void_for_lines
+from apps.fulfilment.models import Delivery
+from apps.fulfilment.services import deliveries_create, delivery_move
+from apps.fulfilment.sim import sim_activation_enqueue
+from apps.orders.services import order_delivery_settled
+
+logger = logging.getLogger(__name__)
+Status = Delivery.Status
+Kind = Delivery.Kind
+
+
+@outbox.handler("orders.order_paid")
+def order_paid(event: outbox.Event) -> None:
+    """One delivery per line of the paid order, each started by its kind's handler."""
+    fact = event.payload
+    deliveries_create(number=fact["number"], user_id=fact["user_id"], lines=fact["lines"])
+
+
+def _locked(line_ids: list[int]) -> list[Delivery]:
+    return list(Delivery.objects.select_for_update().filter(line_id__in=line_ids).order_by("pk"))
+
+
+@outbox.handler("orders.refund_requested")
+def refund_requested(event: outbox.Event) -> None:
+    """Hold the lines whose money the buyer asked back before they start: a pending delivery
+    fails (``REFUND_REQUESTED``) without an automatic refund (finance decides; an operator may
+    deliver it again if finance rejects). A delivery already under way is left to finish."""
+    for delivery in _locked(event.payload["line_ids"]):
+        if delivery.status == Status.PENDING and delivery.kind not in (Kind.PHYSICAL, Kind.SIM):
+            delivery_move(delivery, Status.FAILED, note="REFUND_REQUESTED")
+            delivery.last_error = "REFUND_REQUESTED"
+            delivery.save(update_fields=["status", "last_error", "updated_at"])
+
+
+@outbox.handler("orders.lines_refunded")
+def lines_refunded(event: outbox.Event) -> None:
+    """The money of these lines went back: what was not delivered is stopped for good, what was
+    delivered is marked refunded (an operator's override or a received return, which orders
+    audited), and unredeemed cards of those lines are voided. A line still delivering keeps
+    going (its outcome is recorded; finance sees it)."""
+    fact = event.payload
+    for delivery in _locked(fact["line_ids"]):
+        if delivery.status == Status.DELIVERING:
+            logger.warning("line %s refunded while delivering", delivery.line_id)
+            continue
+        if delivery.can_move_to(Status.REFUNDED):
+            delivery_move(delivery, Status.REFUNDED, note=str(fact.get("reason", "")), amount_fen=0)
+            delivery.save(update_fields=["status", "updated_at"])
+    cards_void_for_lines(order_number=fact["number"], line_ids=fact["line_ids"])
+
+
+@outbox.handler("orders.parcel_progress")
+def parcel_progress(event: outbox.Event) -> None:
+    """A parcel of physical lines was shipped, delivered or sent back. Physical goods are
+    delivered with their parcel; a SIM card's line is then activated (delivered once open)."""
+    fact = event.payload
+    tracking = f"{fact['courier']} {fact['tracking_number']}"[:200]
+    for delivery in _locked(fact["line_ids"]):
+        state = fact["state"]
+        if delivery.status in (Status.DELIVERED, Status.REFUNDED):
+            continue
+        delivery.detail = tracking
+        if state == "shipped" or (state == "delivered" and delivery.kind == Kind.SIM):
+            if delivery.status != Status.DELIVERING:
+                delivery_move(delivery, Status.DELIVERING, note=tracking)
+            if state == "delivered":
+                sim_activation_enqueue(delivery.line_id)
+        elif state == "delivered":
+            delivery_move(delivery, Status.DELIVERED, note=tracking)
+        elif delivery.can_move_to(Status.FAILED):
+            delivery_move(delivery, Status.FAILED, note=tracking, reason="parcel_returned")
+            delivery.last_error = "PARCEL_RETURNED"
+        delivery.save(
+            update_fields=["status", "detail", "delivered_at", "last_error", "updated_at"]
+        )
+
+
+@outbox.handler("fulfilment.delivery_ended")
+def delivery_ended(event: outbox.Event) -> None:
+    """When every line of the order has ended (delivered or refunded), tell orders once
+    (``order_delivery_settled`` records it and ignores repeats). Locks the order's deliveries
+    in pk order, so two lines ending together settle the order once."""
+    number = event.payload["number"]
+    with transaction.atomic():
+        rows = list(Delivery.objects.select_for_update().filter(order_number=number).order_by("pk"))
+        if rows and all(row.status in Delivery.ENDED for row in rows):
+            order_delivery_settled(number=number, lines={row.line_id: row.status for row in rows})

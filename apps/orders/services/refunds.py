@@ -1,0 +1,181 @@
+"""Refunds of an order look at each line's delivery (issue #11).
+
+The rule, per line, from the delivery summary fulfilment pushes down (``OrderLine.fulfilment``):
+- not yet delivered (``ready``, ``failed``): refundable; fulfilment is told to hold the line
+  (``orders.refund_requested``) so that it does not start while finance decides;
+- ``delivering``: the refund waits for the outcome (``REFUND_WAITS_FOR_DELIVERY``);
+- delivered physical goods: only through a return (``returns``);
+- delivered airtime, data packs, plans, add-ons, points, cards and digital goods: not refundable
+  as money unless an operator overrides, giving the reason (audited ``order.refund_override``);
+- refunded or cancelled: nothing left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.core import outbox
+from apps.core.audit import audit_record
+from apps.core.errors import Conflict
+from apps.orders.models import Order, OrderLine
+from apps.payments import selectors as payment_selectors
+from apps.payments import services as payments
+
+Fulfilment = OrderLine.Fulfilment
+PURPOSE = "order"
+OPEN_REFUND = ("requested", "approved", "processing", "failed")
+
+
+class RefundWaitsForDelivery(Conflict):
+    code = "REFUND_WAITS_FOR_DELIVERY"
+    default_message = _(
+        "Part of this order is being delivered right now. Ask again once it is delivered or failed."
+    )
+
+
+class NothingRefundable(Conflict):
+    code = "NOTHING_REFUNDABLE"
+    default_message = _(
+        "Nothing in this order can be refunded as money: what was delivered stays delivered "
+        "(physical goods go back through a return)."
+    )
+
+
+@dataclass(frozen=True)
+class LineRefundability:
+    line_id: int
+    product_name: str
+    kind: str
+    delivery: str  # the line's delivery summary
+    delivery_label: str
+    total_fen: int
+    # undelivered | delivering | return | override_needed | override | done
+    verdict: str
+    refundable: bool
+
+
+def line_refundability(line: OrderLine, *, override: bool) -> LineRefundability:
+    """What a refund request may do with ``line`` (``override``: an operator gave a reason)."""
+    state = line.fulfilment
+    if state in (Fulfilment.REFUNDED, Fulfilment.CANCELLED, Fulfilment.PENDING):
+        verdict = "done"
+    elif state in (Fulfilment.READY, Fulfilment.FAILED):
+        verdict = "undelivered"
+    elif state == Fulfilment.DELIVERING:
+        verdict = "delivering"
+    elif line.kind == "physical":
+        verdict = "return"
+    else:
+        verdict = "override" if override else "override_needed"
+    return LineRefundability(
+        line_id=line.pk, product_name=line.product_name, kind=line.kind, delivery=state,
+        delivery_label=str(Fulfilment(state).label), total_fen=line.total_fen, verdict=verdict,
+        refundable=verdict in ("undelivered", "override"),
+    )  # fmt: skip
+
+
+def order_refund_lines(*, number: str, override: bool = False) -> list[LineRefundability]:
+    """Each line of the order with its delivery state and what a refund may do with it (for
+    the refund request, the finance list and the approval page)."""
+    lines = OrderLine.objects.filter(order__number=number).order_by("pk")
+    return [line_refundability(line, override=override) for line in lines]
+
+
+def refunds_request_for(
+    *, number: str, amount_fen: int, reason: str, key: str, requested_by: int | None
+) -> list[int]:
+    """Request refunds of ``amount_fen`` of what paid the order, from the money payment first,
+    then points, net of refunds still open. Each request is keyed ``<key>:<n>``."""
+    open_by_intent: dict[str, int] = {}
+    for refund in payment_selectors.refunds_for(purpose=PURPOSE, reference=number):
+        if refund.status in OPEN_REFUND:
+            open_by_intent[refund.intent_public_id] = (
+                open_by_intent.get(refund.intent_public_id, 0) + refund.amount_fen
+            )
+    intents = [i for i in payment_selectors.intents_for(purpose=PURPOSE, reference=number)
+               if i.settles and i.status in ("succeeded", "partially_refunded")]  # fmt: skip
+    intents.sort(key=lambda i: i.method == "points")  # money before points
+    left, refund_ids = amount_fen, []
+    for n, intent in enumerate(intents):
+        take = min(
+            left, intent.amount_fen - intent.refunded_fen - open_by_intent.get(intent.public_id, 0)
+        )
+        if take <= 0:
+            continue
+        refund = payments.refund_request(
+            intent_id=intent.id, amount_fen=take, reason=reason[:200], request_key=f"{key}:{n}",
+            requested_by=requested_by,
+        )  # fmt: skip
+        refund_ids.append(refund.id)
+        left -= take
+        if left == 0:
+            break
+    return refund_ids
+
+
+def order_refund_request(
+    *,
+    number: str,
+    user_id: int,
+    reason: str,
+    requested_by: int | None = None,
+    override_reason: str = "",
+) -> list[int]:
+    """Ask for the money of the order's refundable lines back; finance approves.
+
+    Lines are judged by their delivery (module docstring). ``override_reason`` (an operator's,
+    never the buyer's) also refunds delivered electronic lines and is audited with the lines it
+    covered. Idempotent: lines already asked for are not asked for again, and a repeat returns
+    the refunds still open. Raises ``RefundWaitsForDelivery`` while a line is being delivered
+    and ``NothingRefundable`` when no line qualifies (nothing is written then). Locks the order,
+    then its lines, then the payments.
+    """
+    from apps.orders.services.orders import OrderNotFound, OrderStateConflict, Status
+
+    override_reason = override_reason.strip()[:200]
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(number=number, user_id=user_id).first()
+        if order is None:
+            raise OrderNotFound()
+        if order.status not in (Status.PAID, Status.COMPLETED):
+            raise OrderStateConflict()
+        lines = list(OrderLine.objects.select_for_update().filter(order=order).order_by("pk"))
+        verdicts = [line_refundability(line, override=bool(override_reason)) for line in lines]
+        waiting = [v.line_id for v in verdicts if v.verdict == "delivering"]
+        if waiting:
+            raise RefundWaitsForDelivery(details={"lines": waiting})
+        asked = [line for line, v in zip(lines, verdicts, strict=True)
+                 if v.refundable and line.refund_requested_at is None]  # fmt: skip
+        if not asked:
+            if any(line.refund_requested_at is not None for line in lines):
+                return [r.id for r in payment_selectors.refunds_for(purpose=PURPOSE, reference=number)
+                        if r.status in OPEN_REFUND]  # fmt: skip
+            raise NothingRefundable(details={"lines": {v.line_id: v.verdict for v in verdicts}})
+        now = timezone.now()
+        for line in asked:
+            line.refund_requested_at = now
+            if line.fulfilment == Fulfilment.DELIVERED:
+                line.refund_note = override_reason
+            line.save(update_fields=["refund_requested_at", "refund_note"])
+        overridden = [line.pk for line in asked if line.fulfilment == Fulfilment.DELIVERED]
+        if overridden:
+            audit_record(
+                action="order.refund_override", object_type="order", object_id=number,
+                actor_id=requested_by, after={"lines": overridden, "reason": override_reason},
+            )  # fmt: skip
+        held = [line.pk for line in asked if line.fulfilment != Fulfilment.DELIVERED]
+        ids = "-".join(str(line.pk) for line in asked)
+        if held:
+            outbox.publish(
+                "orders.refund_requested", {"number": number, "line_ids": held},
+                key=f"refund_requested:{number}:{ids}",
+            )  # fmt: skip
+        return refunds_request_for(
+            number=number, amount_fen=sum(line.total_fen for line in asked),
+            reason=override_reason or reason or "buyer asked", key=f"order:{number}:refund:{ids}",
+            requested_by=requested_by or user_id,
+        )  # fmt: skip
