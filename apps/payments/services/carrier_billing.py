@@ -20,8 +20,9 @@ from apps.payments.errors import (
     PaymentNotFound,
     PaymentNotPayable,
 )
+from apps.payments.locks import intent_lock
 from apps.payments.models import Method, PaymentEvent, PaymentIntent
-from apps.payments.services.common import IntentView, Status, _locked, _move, _view
+from apps.payments.services.common import IntentView, Status, _move, _view
 from apps.payments.services.notifications import _apply_paid
 
 
@@ -64,13 +65,13 @@ def _carrier_billing_prepare(intent: PaymentIntent, *, subject: str) -> IntentVi
         )  # fmt: skip
     except (CarrierUnavailable, CarrierRejected, SubscriberNotFound):
         with transaction.atomic():
-            locked = _locked(intent.public_id)
+            locked = intent_lock(public_id=intent.public_id)
             assert locked is not None
             _move(locked, Status.FAILED, reason="carrier refused or unreachable")
             locked.save(update_fields=["status", "updated_at"])
         raise
     with transaction.atomic():
-        locked = _locked(intent.public_id)
+        locked = intent_lock(public_id=intent.public_id)
         assert locked is not None
         locked.provider_trade_no = state.payment_id
         locked.action = {"kind": "carrier_code", "msisdn": mask_phone(msisdn)}
@@ -102,14 +103,18 @@ def carrier_billing_validate(*, public_id: str, user_id: int, code: str) -> Inte
 def carrier_billing_confirm(*, public_id: str, user_id: int, code: str) -> IntentView:
     """The subscriber's SMS code confirms the charge; the bill is charged and the intent paid.
 
-    Idempotent: the carrier answers a repeated confirm with the first result, and the
-    success is applied once under the carrier payment's id.
+    Idempotent, also when repeats race: a paid intent answers with itself; a confirm whose
+    re-sent code the carrier refuses as ``INVALID_STATE`` (another confirm charged the bill
+    first) asks the carrier for the charge and answers its success; the success is applied
+    once under the carrier payment's id. Network calls with no transaction open.
     """
     intent = PaymentIntent.objects.filter(
         public_id=public_id, user_id=user_id, method=Method.CARRIER_BILLING
     ).first()
     if intent is None:
         raise PaymentNotFound()
+    if intent.status in PaymentIntent.PAID:
+        return _view(intent)
     if intent.status != Status.PENDING:
         raise PaymentNotPayable(details={"status": intent.status})
     try:
@@ -119,7 +124,11 @@ def carrier_billing_confirm(*, public_id: str, user_id: int, code: str) -> Inten
     except CarrierRejected as exc:
         if exc.carrier_code in ("INVALID_CODE", "TOO_MANY_ATTEMPTS"):
             raise CarrierBillingCodeInvalid(details={"carrier_code": exc.carrier_code}) from exc
-        raise
+        if exc.carrier_code != "INVALID_STATE":
+            raise
+        state = carrier.billing_get(payment_id=intent.provider_trade_no)
+        if state.status != "succeeded":
+            raise
     if state.status != "succeeded":
         raise PaymentNotPayable(details={"carrier_status": state.status})
     with transaction.atomic():

@@ -69,10 +69,6 @@ def _move(intent: PaymentIntent, status: str, *, actor_id: int | None = None, **
     )  # fmt: skip
 
 
-def _locked(public_id: str) -> PaymentIntent | None:
-    return PaymentIntent.objects.select_for_update().filter(public_id=public_id).first()
-
-
 @dataclass(frozen=True)
 class RefundView:
     id: int

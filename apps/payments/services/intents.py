@@ -15,6 +15,7 @@ from apps.core.errors import IdempotencyConflict
 from apps.ledger.errors import InsufficientBalance
 from apps.ledger.services import LineSpec, journal_post
 from apps.payments.errors import InsufficientPoints, MethodUnavailable, PaymentNotFound
+from apps.payments.locks import intent_lock
 from apps.payments.models import Method, PaymentIntent
 from apps.payments.providers import get_provider
 from apps.payments.providers.base import PaymentRequest, ProviderRejected, ProviderUnavailable
@@ -22,7 +23,7 @@ from apps.payments.services.carrier_billing import (
     _carrier_billing_check_limits,
     _carrier_billing_prepare,
 )
-from apps.payments.services.common import IntentView, Status, _locked, _move, _view, new_public_id
+from apps.payments.services.common import IntentView, Status, _move, _view, new_public_id
 from apps.payments.services.notifications import _succeed
 from apps.payments.services.points import points_account
 
@@ -103,14 +104,14 @@ def intent_start(
         )  # fmt: skip
     except (ProviderUnavailable, ProviderRejected):
         with transaction.atomic():
-            locked = _locked(intent.public_id)
+            locked = intent_lock(public_id=intent.public_id)
             assert locked is not None
             if locked.can_move_to(Status.FAILED):
                 _move(locked, Status.FAILED, reason="provider refused or unreachable at start")
                 locked.save(update_fields=["status", "updated_at"])
         raise
     with transaction.atomic():
-        locked = _locked(intent.public_id)
+        locked = intent_lock(public_id=intent.public_id)
         assert locked is not None
         locked.action = asdict(action)
         fields = ["action", "updated_at"]
@@ -127,7 +128,7 @@ def intent_cancel(*, public_id: str, reason: str) -> bool:
     A success that arrives later is still taken and then refunded automatically.
     """
     with transaction.atomic():
-        intent = _locked(public_id)
+        intent = intent_lock(public_id=public_id)
         if intent is None:
             raise PaymentNotFound()
         if intent.status not in (Status.CREATED, Status.PENDING):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.ledger.services import LineSpec, journal_post
 from apps.payments.errors import PaymentNotFound
 from apps.payments.handlers import PaymentFact, purpose_handler
+from apps.payments.locks import intent_lock, intent_owner_lock
 from apps.payments.models import Method, PaymentEvent, PaymentIntent
 from apps.payments.providers import PROVIDER_METHODS, get_provider
 from apps.payments.providers.base import (
@@ -20,7 +21,7 @@ from apps.payments.providers.base import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from apps.payments.services.common import Status, _locked, _move
+from apps.payments.services.common import Status, _move
 from apps.payments.services.refunds import _refund_create
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def intent_sync(*, public_id: str) -> str:
 
 
 def _review(public_id: str, reason: str) -> str:
-    intent = _locked(public_id)
+    intent = intent_lock(public_id=public_id)
     if intent is None:
         return "unknown_intent"
     if intent.can_move_to(Status.REVIEW):
@@ -120,16 +121,8 @@ def _apply_paid(
 
     Locks the owner's object first (via its handler), then the intent, then the ledger.
     """
-    found = (
-        PaymentIntent.objects.filter(public_id=public_id)
-        .values_list("purpose", "reference")
-        .first()
-    )
-    if found is not None:
-        owner_lock = purpose_handler(found[0]).lock
-        if owner_lock is not None:
-            owner_lock(found[1])
-    intent = _locked(public_id)
+    intent_owner_lock(public_id=public_id)
+    intent = intent_lock(public_id=public_id)
     if intent is None:
         return "unknown_intent"
     if intent.status in PaymentIntent.PAID:

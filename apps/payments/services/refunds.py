@@ -16,6 +16,7 @@ from apps.core.tasks import enqueue_on_commit
 from apps.ledger.services import LineSpec, journal_post
 from apps.payments.errors import PaymentNotFound, RefundNotAllowed, RefundNotFound
 from apps.payments.handlers import RefundFact, purpose_handler
+from apps.payments.locks import intent_lock, intent_owner_lock, intents_lock_for, refund_lock
 from apps.payments.models import Method, PaymentIntent, Refund
 from apps.payments.providers import PROVIDER_METHODS, get_provider
 from apps.payments.providers.base import ProviderRejected, ProviderUnavailable
@@ -75,17 +76,18 @@ def refund_request(
 ) -> RefundView:
     """Ask for a refund of part or all of a paid intent; finance approves it.
 
-    Idempotent per ``request_key``: a repeat returns the first refund; the same key for a
-    different intent or amount is an ``IdempotencyConflict``. Locks the intent row, so
-    concurrent requests cannot together refund more than was paid.
+    Idempotent per ``request_key``: a repeat (even one racing the first) returns the first
+    refund; the same key for a different intent or amount is an ``IdempotencyConflict``. Locks
+    the intent row before looking for the key, so concurrent requests cannot together refund
+    more than was paid and identical ones see each other.
     """
     with transaction.atomic():
+        intent = intent_lock(intent_id=intent_id)
         existing = Refund.objects.select_related("intent").filter(request_key=request_key).first()
         if existing is not None:
             if (existing.intent_id, existing.amount_fen) != (intent_id, amount_fen):
                 raise IdempotencyConflict()
             return _refund_view(existing)
-        intent = PaymentIntent.objects.select_for_update().filter(pk=intent_id).first()
         if intent is None:
             raise PaymentNotFound()
         refund = _refund_create(intent, amount_fen=amount_fen, reason=reason, request_key=request_key,
@@ -98,17 +100,18 @@ def refund_automatic(
 ) -> RefundView | None:
     """Refund part of what settled ``reference`` without finance (e.g. goods that could not be
     delivered): from the money intent first, then points. Idempotent per ``key``; returns None
-    when nothing was paid. Locks the intents."""
+    when nothing was paid. Locks the intents (pk order), then looks for the key."""
     with transaction.atomic():
-        existing = Refund.objects.select_related("intent").filter(request_key=f"{key}:0").first()
+        intents = intents_lock_for(purpose=purpose, reference=reference, settles=True)
+        existing = (
+            Refund.objects.select_related("intent")
+            .filter(request_key__in=[f"{key}:{n}" for n in range(len(intents))])
+            .order_by("pk")
+            .first()
+        )
         if existing is not None:
             return _refund_view(existing)
-        intents = list(
-            PaymentIntent.objects.select_for_update()
-            .filter(purpose=purpose, reference=reference, settles=True)
-            .order_by("method")  # money methods before "points"
-        )
-        intents.sort(key=lambda i: i.method == Method.POINTS)
+        intents.sort(key=lambda i: i.method == Method.POINTS)  # money before points
         left, first = amount_fen, None
         for n, intent in enumerate(intents):
             take = min(left, _refundable(intent))
@@ -138,11 +141,10 @@ def _refund_approve(refund: Refund, *, actor_id: int | None) -> None:
 
 
 def refund_decide(*, refund_id: int, approve: bool, actor_id: int) -> RefundView:
-    """Finance approves (the refund then runs) or rejects a requested refund. Locks it."""
+    """Finance approves (the refund then runs) or rejects a requested refund. Locks its intent,
+    then the refund."""
     with transaction.atomic():
-        refund = (
-            Refund.objects.select_for_update().select_related("intent").filter(pk=refund_id).first()
-        )
+        refund = refund_lock(refund_id=refund_id)
         if refund is None:
             raise RefundNotFound()
         if approve:
@@ -158,12 +160,12 @@ def refund_execute(*, refund_id: int) -> str:
     """Carry out an approved refund at the provider (outside any transaction), then book it.
 
     Safe to repeat: the refund's public id is the provider's out_request_no, so a retry after
-    a timeout returns the first result instead of refunding twice.
+    a timeout returns the first result instead of refunding twice. Locks in the global order:
+    to start, the intent then the refund; to finish, the owner (the order, through its
+    handler) then the intent, the refund, and the ledger last.
     """
     with transaction.atomic():
-        refund = (
-            Refund.objects.select_for_update().select_related("intent").filter(pk=refund_id).first()
-        )
+        refund = refund_lock(refund_id=refund_id)
         if refund is None:
             raise RefundNotFound()
         if refund.status not in (RStatus.APPROVED, RStatus.FAILED, RStatus.PROCESSING):
@@ -197,7 +199,9 @@ def refund_execute(*, refund_id: int) -> str:
     else:
         status, provider_no, error = "succeeded", "", ""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("intent").get(pk=refund_id)
+        intent_owner_lock(intent_id=intent.pk)
+        refund = refund_lock(refund_id=refund_id)
+        assert refund is not None
         if refund.status != RStatus.PROCESSING:
             return refund.status
         if status == "processing":
@@ -207,7 +211,7 @@ def refund_execute(*, refund_id: int) -> str:
             refund.error_code = error[:64]
             refund.save(update_fields=["status", "error_code", "updated_at"])
             return RStatus.FAILED
-        intent = PaymentIntent.objects.select_for_update().get(pk=refund.intent_id)
+        intent = refund.intent  # locked by refund_lock, before the refund
         _refund_move(refund, RStatus.SUCCEEDED, provider_refund_no=provider_no)
         refund.provider_refund_no = provider_no
         refund.save(update_fields=["status", "provider_refund_no", "updated_at"])
