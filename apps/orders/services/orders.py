@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +23,8 @@ from apps.catalog.selectors import skus_for_sale
 from apps.catalog.services import stock_commit, stock_release, stock_reserve
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
-from apps.orders.models import Cart, CartLine, Order, OrderLine
+from apps.orders.locks import cart_lock, user_lock
+from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services.delivered import line_delivered_announce
 from apps.orders.services.sim import RealNameInput, sim_owner_check
 from apps.payments import selectors as payment_selectors
@@ -186,7 +186,8 @@ def checkout_submit(
     """Turn the user's cart into an order: freeze prices, hold stock and numbers, spend points.
 
     Idempotent per ``checkout_key`` (the page's hidden token): submitting twice returns the
-    same order. Locks the user row first, so one user's checkouts run one at a time; stock
+    same order. Locks the user row, then the cart (orders/locks.py), so one user's checkouts
+    run one at a time and adds wait for them (an add is in this order or in the cart); stock
     is reserved under ``order:<number>`` and nothing is written if any SKU is short
     (``OutOfStock``). Points, if any, are taken at once as a points payment. A SIM card's
     buyer is checked with the carrier first (``real_name``; no transaction is open during the
@@ -199,11 +200,14 @@ def checkout_submit(
             if existing.user_id != user_id:
                 raise OrderNotFound()
             return order_view(existing)
-        get_user_model().objects.select_for_update().filter(pk=user_id).first()
+        user_lock(user_id=user_id)
         existing = Order.objects.filter(checkout_key=checkout_key).first()  # a racing twin
         if existing is not None:
             return order_view(existing)
-        cart_lines = list(CartLine.objects.filter(cart__user_id=user_id).order_by("id"))
+        # Adds wait on the cart row until this checkout ends: it orders what it read here and
+        # removes those lines only; an add after it lands in the (kept) cart.
+        cart = cart_lock(user_id=user_id)
+        cart_lines = list(CartLine.objects.filter(cart=cart).order_by("id"))
         if not cart_lines:
             raise CartEmpty()
         skus = skus_for_sale(sku_ids=[line.sku_id for line in cart_lines])
@@ -259,7 +263,7 @@ def checkout_submit(
                 lines=[(ol.pk, ol.recipient_msisdn) for ol in order_lines if ol.sku_id in sim_skus],
                 owner=sim_owner,
             )  # fmt: skip
-        Cart.objects.filter(user_id=user_id).delete()
+        CartLine.objects.filter(pk__in=[line.pk for line in cart_lines]).delete()
         audit_record(action="order.created", object_type="order", object_id=order.number, actor_id=user_id,
                      after={"goods_fen": goods, "points_fen": points, "lines": len(cart_lines)})  # fmt: skip
         if points:
