@@ -27,6 +27,7 @@ import requests
 from django.conf import settings
 from wechatpayv3 import WeChatPay, WeChatPayType
 
+from apps.core.money import fen_checked
 from apps.payments.providers.base import (
     Ack,
     InvalidNotification,
@@ -373,9 +374,7 @@ def _notification(event: dict[str, Any]) -> ProviderNotification:
     mchid = resource["mchid"]
     if not all(isinstance(value, str) and value for value in (event_id, out_trade_no, mchid)):
         raise ValueError("id, out_trade_no and mchid must be non-empty strings")
-    total = amount["total"]
-    if not isinstance(total, int) or isinstance(total, bool):
-        raise ValueError("amount.total must be an integer")
+    total = fen_checked(amount["total"])  # a MoneyError is a ValueError: malformed
     return ProviderNotification(
         out_trade_no=out_trade_no,
         provider_trade_no=str(resource.get("transaction_id") or ""),

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.money import MAX_AMOUNT_FEN
 from apps.ledger.services import LineSpec, journal_post
 from apps.payments.errors import PaymentNotFound
 from apps.payments.handlers import PaymentFact, purpose_handler
@@ -42,6 +43,8 @@ def notification_receive(
     raw = body.decode("utf-8", errors="replace")[:20000]
     try:
         note = provider.verify_notification(body=body, headers=headers, form=form)
+        if not 0 <= note.amount_fen <= MAX_AMOUNT_FEN:  # whatever the provider's format
+            raise InvalidNotification("The notification's amount is not an amount of money.")
     except InvalidNotification as exc:
         PaymentEvent.objects.create(method=method, kind="notification", raw=raw, headers=headers,
                                     outcome=f"invalid:{exc.message}"[:64])  # fmt: skip
