@@ -299,6 +299,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
+# Refunds above this amount (fen) need two different finance users' approvals (maker-checker).
+REFUND_SECOND_APPROVAL_ABOVE_FEN = env.int("REFUND_SECOND_APPROVAL_ABOVE_FEN", default=50_000)
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
 CARRIER_BILLING_MONTHLY_LIMIT_FEN = env.int("CARRIER_BILLING_MONTHLY_LIMIT_FEN", default=50_000)

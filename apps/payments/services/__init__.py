@@ -10,6 +10,17 @@ One module per part (intents, points, carrier billing, notifications, refunds); 
 importing from ``apps.payments.services``.
 """
 
+from apps.payments.errors import (  # the old module's names, for its callers
+    CarrierBillingCodeInvalid,
+    CarrierBillingDailyLimit,
+    CarrierBillingMonthlyLimit,
+    InsufficientPoints,
+    MethodUnavailable,
+    PaymentNotFound,
+    PaymentNotPayable,
+    RefundNotAllowed,
+    RefundNotFound,
+)
 from apps.payments.services.carrier_billing import carrier_billing_confirm, carrier_billing_validate
 from apps.payments.services.common import IntentView, RefundView, _refund_view, _view, new_public_id
 from apps.payments.services.intents import CHANNELS, intent_cancel, intent_start
@@ -35,7 +46,16 @@ from apps.payments.services.refunds import (
 __all__ = [
     "CHANNELS",
     "POINTS_ACCOUNT",
+    "CarrierBillingCodeInvalid",
+    "CarrierBillingDailyLimit",
+    "CarrierBillingMonthlyLimit",
+    "InsufficientPoints",
     "IntentView",
+    "MethodUnavailable",
+    "PaymentNotFound",
+    "PaymentNotPayable",
+    "RefundNotAllowed",
+    "RefundNotFound",
     "RefundView",
     "_refund_view",
     "_view",

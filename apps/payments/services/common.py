@@ -80,6 +80,9 @@ class RefundView:
     automatic: bool
     error_code: str
     created_at: datetime
+    requested_by_id: int | None = None
+    # The first of two finance approvals a large refund needs (None until it is given).
+    first_approved_by_id: int | None = None
 
     @property
     def status_label(self) -> str:
@@ -92,6 +95,7 @@ def _refund_view(refund: Refund) -> RefundView:
         id=refund.pk, public_id=refund.public_id, intent_public_id=refund.intent.public_id,
         amount_fen=refund.amount_fen, reason=refund.reason, status=refund.status,
         automatic=refund.automatic, error_code=refund.error_code, created_at=refund.created_at,
+        requested_by_id=refund.requested_by_id, first_approved_by_id=refund.first_approved_by_id,
     )  # fmt: skip
 
 

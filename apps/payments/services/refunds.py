@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -14,7 +15,13 @@ from apps.core.audit import audit_record
 from apps.core.errors import IdempotencyConflict
 from apps.core.tasks import enqueue_on_commit
 from apps.ledger.services import LineSpec, journal_post
-from apps.payments.errors import PaymentNotFound, RefundNotAllowed, RefundNotFound
+from apps.payments.errors import (
+    PaymentNotFound,
+    RefundNotAllowed,
+    RefundNotFound,
+    RefundSecondApproverNeeded,
+    RefundSelfApproval,
+)
 from apps.payments.handlers import RefundFact, purpose_handler
 from apps.payments.locks import intent_lock, intent_owner_lock, intents_lock_for, refund_lock
 from apps.payments.models import Method, PaymentIntent, Refund
@@ -140,14 +147,46 @@ def _refund_approve(refund: Refund, *, actor_id: int | None) -> None:
     enqueue_on_commit(refund_execute_task, refund.pk)
 
 
+def _refund_check_approver(refund: Refund, *, actor_id: int) -> bool:
+    """Maker-checker: True if ``actor_id``'s approval approves the refund, False if it is the
+    first of two it needs; refuses the requester (the buyer aside) and a second approval by
+    the first approver. Points refunds move no money out and need one approval."""
+    maker = refund.requested_by_id
+    if maker is not None and maker != refund.intent.user_id and maker == actor_id:
+        raise RefundSelfApproval()
+    if (
+        refund.amount_fen <= settings.REFUND_SECOND_APPROVAL_ABOVE_FEN
+        or refund.intent.method == Method.POINTS
+    ):
+        return True
+    if refund.first_approved_by_id is None:
+        return False
+    if refund.first_approved_by_id == actor_id:
+        raise RefundSecondApproverNeeded()
+    return True
+
+
 def refund_decide(*, refund_id: int, approve: bool, actor_id: int) -> RefundView:
-    """Finance approves (the refund then runs) or rejects a requested refund. Locks its intent,
-    then the refund."""
+    """Finance approves (the refund then runs) or rejects a requested refund.
+
+    Maker-checker: whoever asked for the refund cannot approve it (unless they are the buyer,
+    whose own request any finance user approves); above ``REFUND_SECOND_APPROVAL_ABOVE_FEN`` the
+    first approval is recorded (``refund.first_approval``, the refund stays requested) and a
+    second, different user's approves it. Anyone who may decide may reject. Locks the intent,
+    then the refund.
+    """
     with transaction.atomic():
         refund = refund_lock(refund_id=refund_id)
         if refund is None:
             raise RefundNotFound()
-        if approve:
+        if approve and refund.status != RStatus.REQUESTED:
+            raise RefundNotAllowed(details={"status": refund.status})
+        if approve and not _refund_check_approver(refund, actor_id=actor_id):
+            refund.first_approved_by_id = actor_id
+            refund.save(update_fields=["first_approved_by", "updated_at"])
+            audit_record(action="refund.first_approval", object_type="refund", object_id=refund.public_id,
+                         actor_id=actor_id, after={"amount_fen": refund.amount_fen})  # fmt: skip
+        elif approve:
             _refund_approve(refund, actor_id=actor_id)
         else:
             _refund_move(refund, RStatus.REJECTED, actor_id=actor_id)
