@@ -33,7 +33,7 @@ from apps.payments.errors import InsufficientPoints
 from apps.payments.handlers import PaymentFact, RefundFact
 from apps.simcards import services as simcards
 from apps.simcards.errors import RealNameRequired
-from apps.simcards.selectors import SIM_TYPE_CODE, NumberState, numbers_state
+from apps.simcards.selectors import SIM_TYPE_CODE, NumberState
 
 PURPOSE = "order"
 Status = Order.Status
@@ -219,11 +219,16 @@ def checkout_submit(
         sim_lines = [line for line in cart_lines if skus[line.sku_id].type_code == SIM_TYPE_CODE]
         if sim_lines and sim_owner is None:
             raise RealNameRequired()
-        # A SIM card costs the card's price plus its number's premium.
-        premiums = {
-            n.msisdn: n.premium_fen
-            for n in numbers_state(msisdns=[line.recipient_msisdn for line in sim_lines]).values()
-        }
+        number = _new_number()
+        stock_reserve(
+            lines=[(line.sku_id, line.quantity) for line in cart_lines],
+            reference=f"order:{number}",
+        )
+        # A SIM card costs the card's price plus its number's premium, read under the number's
+        # lock (after stock, in the global order) so the order has the price it holds.
+        premiums = simcards.numbers_premium_lock(
+            msisdns=[line.recipient_msisdn for line in sim_lines]
+        )
         prices = {
             line.pk: skus[line.sku_id].price_fen + premiums.get(line.recipient_msisdn, 0)
             for line in cart_lines
@@ -236,7 +241,7 @@ def checkout_submit(
         if points and points > payments.points_balance(user_id=user_id):
             raise InsufficientPoints()
         order = Order.objects.create(
-            number=_new_number(), user_id=user_id, checkout_key=checkout_key, goods_fen=goods,
+            number=number, user_id=user_id, checkout_key=checkout_key, goods_fen=goods,
             points_fen=points, payable_fen=goods - points,
             shipping=shipping.__dict__ if (shipping and needs_shipping) else {},
             expires_at=timezone.now() + timedelta(seconds=settings.ORDER_PAYMENT_TIMEOUT_SECONDS),
@@ -250,10 +255,6 @@ def checkout_submit(
             )
             for line in cart_lines
         )  # fmt: skip
-        stock_reserve(
-            lines=[(line.sku_id, line.quantity) for line in cart_lines],
-            reference=f"order:{order.number}",
-        )
         if sim_lines:
             # After stock: the global lock order is stock, then numbers.
             assert sim_owner is not None
@@ -381,6 +382,9 @@ def payment_refunded(fact: RefundFact) -> None:
         _move(order, Status.REFUNDED, refunded_fen=order.refunded_fen)
         fields.append("status")
         _lines_move(order, Fulfilment.REFUNDED)
+        simcards.number_release_for_order(
+            line_ids=[line.pk for line in order.lines.all()], reference=f"order:{order.number}"
+        )
         for listener in _refunded_listeners:
             listener(order.number)
     order.save(update_fields=fields)
