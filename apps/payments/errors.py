@@ -66,3 +66,11 @@ class RefundSecondApproverNeeded(DomainError):
     default_message = _(
         "You have approved this refund already; a refund this large needs a second finance user."
     )
+
+
+class CarrierBillingCodeExpired(DomainError):
+    code = "CARRIER_BILLING_CODE_EXPIRED"
+    http_status = 422
+    default_message = _(
+        "The confirmation code has expired (it lasts 5 minutes). Start the payment again."
+    )

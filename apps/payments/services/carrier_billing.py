@@ -13,6 +13,7 @@ from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberN
 from apps.core.locks import advisory_xact_lock
 from apps.core.phone import mask_phone
 from apps.payments.errors import (
+    CarrierBillingCodeExpired,
     CarrierBillingCodeInvalid,
     CarrierBillingDailyLimit,
     CarrierBillingMonthlyLimit,
@@ -94,6 +95,8 @@ def carrier_billing_validate(*, public_id: str, user_id: int, code: str) -> Inte
     try:
         carrier.billing_validate(payment_id=intent.provider_trade_no, code=code.strip()[:6])
     except CarrierRejected as exc:
+        if exc.carrier_code == "CODE_EXPIRED":
+            raise CarrierBillingCodeExpired() from exc
         if exc.carrier_code in ("INVALID_CODE", "TOO_MANY_ATTEMPTS"):
             raise CarrierBillingCodeInvalid(details={"carrier_code": exc.carrier_code}) from exc
         raise
@@ -122,6 +125,8 @@ def carrier_billing_confirm(*, public_id: str, user_id: int, code: str) -> Inten
             payment_id=intent.provider_trade_no, code=code.strip()[:6]
         )
     except CarrierRejected as exc:
+        if exc.carrier_code == "CODE_EXPIRED":
+            raise CarrierBillingCodeExpired() from exc
         if exc.carrier_code in ("INVALID_CODE", "TOO_MANY_ATTEMPTS"):
             raise CarrierBillingCodeInvalid(details={"carrier_code": exc.carrier_code}) from exc
         if exc.carrier_code != "INVALID_STATE":
