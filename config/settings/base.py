@@ -259,6 +259,11 @@ COURIER_SECRETS = {
 RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
 CELERY_BEAT_SCHEDULE = {
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},
+    "carts-purge": {"task": "apps.orders.tasks.carts_purge_abandoned_task", "schedule": 3600.0},
+    "sessions-clear": {
+        "task": "apps.accounts.tasks.sessions_clear_expired_task",
+        "schedule": 86400.0,
+    },
     "payments-sync-pending": {
         "task": "apps.payments.tasks.intents_sync_pending_task",
         "schedule": 60.0,

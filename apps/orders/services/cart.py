@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.carrier.errors import SubscriberNotFound
@@ -204,3 +207,18 @@ def cart_merge(*, session_key: str, user_id: int) -> int:
             moved += 1
         guest.delete()
     return moved
+
+
+def carts_purge_abandoned(*, limit: int = 5000) -> int:
+    """Delete guest carts idle longer than a session lives (their owner can no longer reach
+    them); returns how many went. Celery beat, hourly. Skips carts locked by a running add."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    with transaction.atomic():
+        ids = list(
+            Cart.objects.select_for_update(skip_locked=True)
+            .filter(user__isnull=True, updated_at__lt=cutoff)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        Cart.objects.filter(pk__in=ids).delete()
+    return len(ids)

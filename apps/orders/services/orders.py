@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.catalog.selectors import skus_for_sale
-from apps.catalog.services import stock_commit, stock_release, stock_reserve
+from apps.catalog.services import products_sold, stock_commit, stock_release, stock_reserve
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
 from apps.orders.locks import cart_lock, user_lock
@@ -362,6 +363,10 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         order.paid_at = timezone.now()
         order.save(update_fields=["status", "paid_at", "updated_at"])
         stock_commit(reference=f"order:{order.number}")
+        sold: dict[int, int] = {}
+        for line in order.lines.all():
+            sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
+        transaction.on_commit(partial(products_sold, units=sold))
         simcards.numbers_sell(reference=f"order:{order.number}")
         _lines_move(order, Fulfilment.READY)
         for listener in _paid_listeners:
