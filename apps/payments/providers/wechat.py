@@ -257,7 +257,7 @@ class WechatProvider:
 
     # --- queries and refunds ----------------------------------------------------------------
 
-    def query(self, *, out_trade_no: str) -> TradeState:
+    def query(self, *, out_trade_no: str, started_at: datetime | None = None) -> TradeState:
         status, body = self._call(lambda: self._client.query(out_trade_no=out_trade_no))
         if status == 404 and body.get("code") in ("ORDER_NOT_EXIST", "ORDERNOTEXIST"):
             return TradeState(out_trade_no=out_trade_no, status="not_found")
@@ -282,6 +282,8 @@ class WechatProvider:
         amount_fen: int,
         total_fen: int,
         reason: str,
+        started_at: datetime | None = None,
+        requested_at: datetime | None = None,
     ) -> RefundResult:
         """Ask for a refund; the same out_request_no (WeChat's out_refund_no) refunds once."""
         refund = self._ok(

@@ -99,7 +99,7 @@ def intent_start(
             PaymentRequest(
                 out_trade_no=intent.public_id, amount_fen=amount_fen, subject=subject[:120],
                 channel=channel, notify_url=notify_url, return_url=return_url,
-                client_ip=client_ip or "127.0.0.1", expires_at=expires_at,
+                client_ip=client_ip or "127.0.0.1", expires_at=expires_at, started_at=intent.created_at,
             )
         )  # fmt: skip
     except (ProviderUnavailable, ProviderRejected):

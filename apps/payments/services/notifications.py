@@ -80,7 +80,7 @@ def intent_sync(*, public_id: str) -> str:
         raise PaymentNotFound()
     if intent.method not in PROVIDER_METHODS:
         return "not_applicable"
-    state = get_provider(intent.method).query(out_trade_no=public_id)
+    state = get_provider(intent.method).query(out_trade_no=public_id, started_at=intent.created_at)
     if state.status != "succeeded":
         return state.status
     with transaction.atomic():

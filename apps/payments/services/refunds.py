@@ -225,6 +225,7 @@ def refund_execute(*, refund_id: int) -> str:
             result = get_provider(intent.method).refund(
                 out_trade_no=intent.public_id, out_request_no=refund.public_id,
                 amount_fen=refund.amount_fen, total_fen=intent.amount_fen, reason=refund.reason,
+                started_at=intent.created_at, requested_at=refund.created_at,
             )  # fmt: skip
             status, provider_no, error = result.status, result.provider_refund_no, result.error_code
         except ProviderUnavailable as exc:
