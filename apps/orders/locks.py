@@ -13,6 +13,8 @@ Callers hold a transaction open; nothing here makes a network call.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
@@ -40,6 +42,17 @@ def cart_lock(*, user_id: int | None = None, session_key: str | None = None) -> 
         except IntegrityError:
             continue  # created meanwhile: lock that one
     raise RuntimeError(f"cart for {lookup} neither found nor created")
+
+
+def guest_carts_lock_idle(*, idle_before: datetime, limit: int) -> list[int]:
+    """Lock guest carts (no user) not touched since ``idle_before``, in primary-key order,
+    skipping any a running add holds; returns their ids."""
+    return list(
+        Cart.objects.select_for_update(skip_locked=True)
+        .filter(user__isnull=True, updated_at__lt=idle_before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def carts_lock(*, cart_ids: list[int]) -> list[Cart]:

@@ -22,7 +22,7 @@ from apps.orders.errors import (
     RecipientNotRechargeable,
     RecipientRequired,
 )
-from apps.orders.locks import cart_lock, carts_lock
+from apps.orders.locks import cart_lock, carts_lock, guest_carts_lock_idle
 from apps.orders.models import Cart, CartLine
 from apps.simcards import services as simcards
 from apps.simcards.errors import NumberRequired, SignInToChoose
@@ -214,11 +214,6 @@ def carts_purge_abandoned(*, limit: int = 5000) -> int:
     them); returns how many went. Celery beat, hourly. Skips carts locked by a running add."""
     cutoff = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
     with transaction.atomic():
-        ids = list(
-            Cart.objects.select_for_update(skip_locked=True)
-            .filter(user__isnull=True, updated_at__lt=cutoff)
-            .order_by("pk")
-            .values_list("pk", flat=True)[:limit]
-        )
+        ids = guest_carts_lock_idle(idle_before=cutoff, limit=limit)
         Cart.objects.filter(pk__in=ids).delete()
     return len(ids)
