@@ -1,7 +1,8 @@
 """Checkout, paying, cancelling, expiring and refunding orders.
 
-Locks, always in the global order: the user row, then the order row, then stock (catalog
-locks SKUs in pk order), then payments, then the ledger. Payments reach orders only through
+Locks, always in the global order (orders/locks.py): the user row, then the cart, then the
+order row, then stock (catalog locks SKUs in pk order), then SIM numbers, then payments, then
+the ledger. Payments reach orders only through
 the purpose handler registered in apps.py (``payment_succeeded`` / ``payment_refunded``).
 """
 
