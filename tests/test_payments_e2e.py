@@ -199,6 +199,7 @@ def test_partial_and_repeated_refunds_approved_by_finance(shop):
     _pay_at_cashier(intent)
     assert _wait(lambda: _status(number) == "paid")
     finance = User.objects.create_user("13800000001", "pw", is_staff=True)
+    checker = User.objects.create_user("13800000002", "pw", is_staff=True)
     first = payments.refund_request(
         intent_id=intent.id,
         amount_fen=1000,
@@ -214,7 +215,7 @@ def test_partial_and_repeated_refunds_approved_by_finance(shop):
         requested_by=finance.pk,
     )
     assert first.id == again.id
-    payments.refund_decide(refund_id=first.id, approve=True, actor_id=finance.pk)
+    payments.refund_decide(refund_id=first.id, approve=True, actor_id=checker.pk)
     assert Refund.objects.get(pk=first.id).status == "succeeded"
     with pytest.raises(payments.RefundNotAllowed):
         payments.refund_request(
@@ -231,7 +232,7 @@ def test_partial_and_repeated_refunds_approved_by_finance(shop):
         request_key="r3",
         requested_by=finance.pk,
     )
-    payments.refund_decide(refund_id=rest.id, approve=True, actor_id=finance.pk)
+    payments.refund_decide(refund_id=rest.id, approve=True, actor_id=checker.pk)
     assert PaymentIntent.objects.get(public_id=intent.public_id).status == "refunded"
     assert _status(number) == "refunded"
     assert account_balance(code="clearing:alipay") == 0

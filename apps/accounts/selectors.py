@@ -47,3 +47,12 @@ def user_profile(*, user_id: int) -> UserProfile:
         if identity
         else None,
     )
+
+
+def real_name_matches(*, user_id: int, name: str, id_number_hash: str) -> bool | None:
+    """Whether ``name`` and the ID number (by its keyed hash) are the user's own verified
+    real-name identity; None when the account has none."""
+    identity = RealNameIdentity.objects.filter(user_id=user_id).first()
+    if identity is None:
+        return None
+    return identity.name == name and identity.id_number_hash == id_number_hash

@@ -306,3 +306,12 @@ def user_role_grant(*, user_id: int, role: str, actor_id: int | None = None) -> 
         actor_id=actor_id, after={"role": role},
     )  # fmt: skip
     return True
+
+
+def sessions_clear_expired() -> int:
+    """Delete expired sign-in sessions (Celery beat, daily; Django never does it by itself).
+    Returns how many went."""
+    from django.contrib.sessions.models import Session
+
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted

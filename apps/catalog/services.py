@@ -163,6 +163,15 @@ def product_create(
     return product
 
 
+def products_sold(*, units: dict[int, int]) -> None:
+    """Add sold units to products' ``sales_count`` (product id -> units): one F() update per
+    product in pk order, run after the paying transaction commits (no lock held meanwhile)."""
+    for product_id in sorted(units):
+        Product.objects.filter(pk=product_id).update(
+            sales_count=F("sales_count") + units[product_id]
+        )
+
+
 def product_refresh(*, product_id: int) -> None:
     """Recompute a product's derived fields after it or its SKUs changed; reindex on commit.
 

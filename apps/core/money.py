@@ -5,6 +5,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 FEN_PER_YUAN = 100
+# No single charge, payment or refund comes near ¥10 billion; anything larger read from outside
+# (a provider's notification, a form) is not money but a malformed or hostile value.
+MAX_AMOUNT_FEN = 10**12
 
 
 class MoneyError(ValueError):
@@ -19,12 +22,22 @@ def to_fen(yuan: str | int | Decimal) -> int:
         value = Decimal(str(yuan).strip())
     except (InvalidOperation, ValueError) as exc:
         raise MoneyError(f"not an amount: {yuan!r}") from exc
-    if not value.is_finite():
+    if not value.is_finite() or abs(value) > MAX_AMOUNT_FEN // FEN_PER_YUAN:
         raise MoneyError(f"not an amount: {yuan!r}")
     fen = value * FEN_PER_YUAN
     if fen != fen.to_integral_value():
         raise MoneyError(f"more precise than a fen: {yuan!r}")
     return int(fen)
+
+
+def fen_checked(amount: object) -> int:
+    """An amount in whole fen read from outside (a JSON number, digits): an ``int`` from 0 to
+    ``MAX_AMOUNT_FEN``, else ``MoneyError``."""
+    if not isinstance(amount, int) or isinstance(amount, bool):
+        raise MoneyError(f"not an amount in fen: a {type(amount).__name__}")
+    if not 0 <= amount <= MAX_AMOUNT_FEN:
+        raise MoneyError("an amount in fen out of range")
+    return amount
 
 
 def round_fen(amount: Decimal) -> int:

@@ -23,3 +23,9 @@ def shipment_register_task(shipment_id: int) -> str:
 def shipments_register_task() -> int:
     """Beat, every minute: register again the parcels the courier did not take yet."""
     return services.shipments_register_pending()
+
+
+@shared_task(acks_late=True)
+def carts_purge_abandoned_task() -> int:
+    """Beat, hourly: delete guest carts nobody can reach any more."""
+    return services.carts_purge_abandoned()

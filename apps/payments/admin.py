@@ -77,12 +77,15 @@ class RefundAdmin(ReadOnly):
         "status",
         "automatic",
         "reason",
+        "requested_by",
+        "first_approved_by",
+        "decided_by",
         "created_at",
         "error_code",
     ]
     list_filter = ["status", "automatic"]
     search_fields = ["public_id", "intent__public_id", "intent__reference"]
-    list_select_related = ["intent"]
+    list_select_related = ["intent", "requested_by", "first_approved_by", "decided_by"]
     actions = ["approve", "reject", "retry"]
 
     @admin.display(description=_("Amount"), ordering="amount_fen")
@@ -92,15 +95,19 @@ class RefundAdmin(ReadOnly):
     def _decide(self, request: HttpRequest, queryset: QuerySet[Refund], approve: bool) -> None:
         for refund in queryset:
             try:
-                services.refund_decide(
+                decided = services.refund_decide(
                     refund_id=refund.pk, approve=approve, actor_id=cast(int, request.user.pk)
                 )
             except DomainError as exc:
                 messages.warning(request, f"{refund.public_id}: {exc.message}")
             else:
-                messages.success(
-                    request, f"{refund.public_id}: {_('approved') if approve else _('rejected')}"
-                )
+                if not approve:
+                    done = _("rejected")
+                elif decided.status == Refund.Status.REQUESTED:
+                    done = _("first approval recorded; a second finance user must approve")
+                else:
+                    done = _("approved")
+                messages.success(request, f"{refund.public_id}: {done}")
 
     @admin.action(
         description=_("Approve selected refunds (they are then paid back)"), permissions=["change"]

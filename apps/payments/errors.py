@@ -52,3 +52,25 @@ class CarrierBillingMonthlyLimit(DomainError):
 class CarrierBillingCodeInvalid(InvalidArgument):
     code = "CARRIER_BILLING_CODE_INVALID"
     default_message = _("The confirmation code is wrong or has expired.")
+
+
+class RefundSelfApproval(DomainError):
+    code = "REFUND_SELF_APPROVAL"
+    http_status = 403
+    default_message = _("Whoever asked for a refund cannot approve it: another finance user must.")
+
+
+class RefundSecondApproverNeeded(DomainError):
+    code = "REFUND_SECOND_APPROVER_NEEDED"
+    http_status = 403
+    default_message = _(
+        "You have approved this refund already; a refund this large needs a second finance user."
+    )
+
+
+class CarrierBillingCodeExpired(DomainError):
+    code = "CARRIER_BILLING_CODE_EXPIRED"
+    http_status = 422
+    default_message = _(
+        "The confirmation code has expired (it lasts 5 minutes). Start the payment again."
+    )

@@ -176,6 +176,16 @@ class Refund(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Above REFUND_SECOND_APPROVAL_ABOVE_FEN the first finance approval is recorded here and a
+    # second, different user's approval moves the refund to approved (``decided_by``).
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     automatic = models.BooleanField(
         default=False, help_text="Raised by the system, approved without finance"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apps.payments.errors import PaymentNotFound
+from apps.payments.errors import PaymentNotFound, RefundNotFound
 from apps.payments.models import PaymentIntent, Refund
 from apps.payments.services import IntentView, RefundView, _refund_view, _view
 
@@ -28,6 +28,13 @@ def refunds_for(*, purpose: str, reference: str) -> list[RefundView]:
         .order_by("id")
     )
     return [_refund_view(r) for r in rows]
+
+
+def refund_get(*, public_id: str) -> RefundView:
+    refund = Refund.objects.select_related("intent").filter(public_id=public_id).first()
+    if refund is None:
+        raise RefundNotFound()
+    return _refund_view(refund)
 
 
 def state_label(*, subject: str, status: str) -> str:

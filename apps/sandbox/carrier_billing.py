@@ -7,15 +7,19 @@ Prepaid subscribers are charged against their balance, which must cover the amou
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.sandbox import sms
 from apps.sandbox.errors import SandboxError, invalid_argument, not_found
 from apps.sandbox.models import CarrierPayment, Knobs, Subscriber
 
 MAX_CODE_ATTEMPTS = 3
+# The text says "5分钟内有效": a code typed later is refused and the merchant prepares anew.
+CODE_LIFETIME = timedelta(minutes=5)
 
 
 def _body(payment: CarrierPayment) -> dict[str, Any]:
@@ -78,7 +82,8 @@ def billing_prepare(
 
 
 def billing_validate(*, payment_id: str, code: str) -> dict[str, Any]:
-    """The subscriber's code; a wrong one counts (committed) and three lock the payment."""
+    """The subscriber's code; a wrong one counts (committed) and three lock the payment; any
+    code after ``CODE_LIFETIME`` is ``CODE_EXPIRED`` (410)."""
     wrong_left: int | None = None
     with transaction.atomic():
         payment = _get(payment_id, lock=True)
@@ -86,6 +91,8 @@ def billing_validate(*, payment_id: str, code: str) -> dict[str, Any]:
             return _body(payment)
         if payment.status != CarrierPayment.Status.PREPARED:
             raise SandboxError(409, "INVALID_STATE", f"The payment is {payment.status}.")
+        if payment.created_at <= timezone.now() - CODE_LIFETIME:
+            raise SandboxError(410, "CODE_EXPIRED", "The code has expired; prepare a new payment.")
         if payment.attempts >= MAX_CODE_ATTEMPTS:
             raise SandboxError(
                 403, "TOO_MANY_ATTEMPTS", "Too many wrong codes; prepare a new payment."

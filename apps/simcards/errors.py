@@ -68,3 +68,12 @@ class IdNumberLimitReached(Conflict):
 class SearchTooBroad(InvalidArgument):
     code = "SIM_SEARCH_INVALID"
     default_message = _("Search with digits only: a prefix, an ending or digits it contains.")
+
+
+class SimOwnerNotAccountHolder(DomainError):
+    code = "SIM_OWNER_NOT_ACCOUNT_HOLDER"
+    http_status = 422
+    default_message = _(
+        "A SIM card bought with this account is registered to the account's own real-name "
+        "identity: enter the name and ID number you verified for this account."
+    )

@@ -32,7 +32,8 @@ class SimNumber(models.Model):
         Status.AVAILABLE: frozenset({Status.HELD, Status.RETIRED}),
         # held → held: an expired cart hold taken over, or a cart hold moved onto an order.
         Status.HELD: frozenset({Status.HELD, Status.AVAILABLE, Status.SOLD}),
-        Status.SOLD: frozenset({Status.ACTIVE}),
+        # sold → available: the order was refunded before the line was opened.
+        Status.SOLD: frozenset({Status.ACTIVE, Status.AVAILABLE}),
         Status.ACTIVE: frozenset(),
         Status.RETIRED: frozenset({Status.AVAILABLE}),
     }

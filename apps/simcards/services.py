@@ -3,7 +3,8 @@
 Every state change runs under the number's row lock (``select_for_update``) and goes through
 ``audited_transition``; the pool's one row per number (unique ``msisdn``) is what makes two
 buyers unable to get the same number. Locks are taken in number order, after the caller's
-cart or order row (the global order: user → order → stock and numbers → payment → ledger).
+cart or order row (the global order: user → cart → order → stock → SIM numbers → payment →
+ledger; docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.selectors import real_name_matches
 from apps.accounts.validators import mask_id_number, normalize_id_number, normalize_real_name
 from apps.carrier.identity import identity_verify
 from apps.core.audit import audited_transition
@@ -28,6 +30,7 @@ from apps.simcards.errors import (
     NumberOnYourOrder,
     NumberTaken,
     RealNameMismatch,
+    SimOwnerNotAccountHolder,
     TooManyHolds,
 )
 from apps.simcards.models import SimNumber
@@ -133,16 +136,26 @@ def number_release(*, msisdn: str, user_id: int) -> bool:
     return True
 
 
-def owner_verify(*, name: str, id_number: str) -> VerifiedOwner:
+def owner_verify(*, name: str, id_number: str, user_id: int | None = None) -> VerifiedOwner:
     """Check a buyer's name and ID number with the national register through the carrier.
 
     Network call, made before any transaction. Raises ``InvalidIdNumber``/``InvalidRealName``
-    for a malformed entry, ``RealNameMismatch`` when the register disagrees,
-    ``IdNumberLimitReached`` when the ID already holds the most numbers allowed, and
-    ``CarrierUnavailable`` when the carrier does not answer.
+    for a malformed entry, ``SimOwnerNotAccountHolder`` when ``user_id``'s account has a
+    verified real-name identity and this is not it (checked first, no network call),
+    ``RealNameMismatch`` when the register disagrees, ``IdNumberLimitReached`` when the ID
+    already holds the most numbers allowed, and ``CarrierUnavailable`` when the carrier does
+    not answer.
     """
     name = normalize_real_name(name)
     id_number = normalize_id_number(id_number)
+    if (
+        user_id is not None
+        and real_name_matches(
+            user_id=user_id, name=name, id_number_hash=keyed_hash(id_number, purpose="id-number")
+        )
+        is False
+    ):
+        raise SimOwnerNotAccountHolder()
     check = identity_verify(name=name, id_number=id_number)
     if not check.matched:
         raise RealNameMismatch()
@@ -156,6 +169,13 @@ def owner_verify(*, name: str, id_number: str) -> VerifiedOwner:
         id_number_hash=keyed_hash(id_number, purpose="id-number"), id_number_masked=mask_id_number(id_number),
         numbers_registered=check.numbers_registered, limit=check.limit,
     )  # fmt: skip
+
+
+def numbers_premium_lock(*, msisdns: list[str]) -> dict[str, int]:
+    """Lock the numbers (in number order) and return each one's premium in fen, so that the
+    checkout prices them as they are held. Runs in the caller's transaction, after stock."""
+    rows = SimNumber.objects.select_for_update().filter(msisdn__in=msisdns).order_by("msisdn")
+    return {number.msisdn: number.premium_fen for number in rows}
 
 
 def numbers_hold_for_order(
@@ -234,6 +254,25 @@ def numbers_release_order(*, reference: str) -> int:
     for number in numbers.order_by("msisdn"):
         _move(number, Status.AVAILABLE, order=reference)
         _clear(number)
+        number.save()
+        released += 1
+    return released
+
+
+def number_release_for_order(*, line_ids: list[int], reference: str) -> int:
+    """The paid order was refunded in full: its sold numbers not yet activated go back to the
+    pool (an opened line stays active and is closed at the carrier, not here). Idempotent;
+    runs in the order's transaction and locks the numbers in order."""
+    released = 0
+    numbers = SimNumber.objects.select_for_update().filter(
+        order_line_id__in=line_ids, status=Status.SOLD
+    )
+    for number in numbers.order_by("msisdn"):
+        _move(number, Status.AVAILABLE, order=reference, reason="order refunded")
+        _clear(number)
+        number.sold_at = None
+        number.activation_attempts = 0
+        number.activation_error = ""
         number.save()
         released += 1
     return released

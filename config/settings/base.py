@@ -274,6 +274,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "apps.core.tasks.outbox_sweep_task", "schedule": 60.0},
     "outbox-prune": {"task": "apps.core.tasks.outbox_prune_task", "schedule": 86400.0},
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},
+    "carts-purge": {"task": "apps.orders.tasks.carts_purge_abandoned_task", "schedule": 3600.0},
+    "sessions-clear": {
+        "task": "apps.accounts.tasks.sessions_clear_expired_task",
+        "schedule": 86400.0,
+    },
     "payments-sync-pending": {
         "task": "apps.payments.tasks.intents_sync_pending_task",
         "schedule": 60.0,
@@ -314,6 +319,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
+# Refunds above this amount (fen) need two different finance users' approvals (maker-checker).
+REFUND_SECOND_APPROVAL_ABOVE_FEN = env.int("REFUND_SECOND_APPROVAL_ABOVE_FEN", default=50_000)
 # Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
 CARRIER_BILLING_MONTHLY_LIMIT_FEN = env.int("CARRIER_BILLING_MONTHLY_LIMIT_FEN", default=50_000)

@@ -4,7 +4,15 @@ from decimal import Decimal
 
 import pytest
 
-from apps.core.money import MoneyError, apply_rate, format_fen, round_fen, to_fen
+from apps.core.money import (
+    MAX_AMOUNT_FEN,
+    MoneyError,
+    apply_rate,
+    fen_checked,
+    format_fen,
+    round_fen,
+    to_fen,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,3 +43,24 @@ def test_rounding_is_half_up_in_one_place():
 )
 def test_format_fen(fen, text):
     assert format_fen(fen) == text
+
+
+@pytest.mark.parametrize("raw", ["1E+999999", "-1E+999999", "1E+400", "sNaN", "-Infinity", "1E+30"])
+def test_to_fen_refuses_absurd_and_non_finite_amounts(raw):
+    with pytest.raises(MoneyError):
+        to_fen(raw)
+
+
+@pytest.mark.parametrize("raw", [0, 1, MAX_AMOUNT_FEN])
+def test_fen_checked_takes_whole_fen_in_range(raw):
+    assert fen_checked(raw) == raw
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [-1, MAX_AMOUNT_FEN + 1, 10**5000, 1.0, True, "5", None],
+    ids=["negative", "over", "huge", "float", "bool", "str", "none"],
+)
+def test_fen_checked_refuses_what_is_not_an_amount_in_fen(raw):
+    with pytest.raises(MoneyError):
+        fen_checked(raw)

@@ -7,6 +7,7 @@ from apps.orders.services.cart import (
     cart_line_remove,
     cart_line_set_quantity,
     cart_merge,
+    carts_purge_abandoned,
     recipient_check,
 )
 from apps.orders.services.delivery import (
@@ -62,6 +63,7 @@ __all__ = [
     "cart_line_remove",
     "cart_line_set_quantity",
     "cart_merge",
+    "carts_purge_abandoned",
     "checkout_submit",
     "order_cancel",
     "order_complete",

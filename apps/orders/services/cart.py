@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.carrier.errors import SubscriberNotFound
@@ -19,6 +22,7 @@ from apps.orders.errors import (
     RecipientNotRechargeable,
     RecipientRequired,
 )
+from apps.orders.locks import cart_lock, carts_lock, guest_carts_lock_idle
 from apps.orders.models import Cart, CartLine
 from apps.simcards import services as simcards
 from apps.simcards.errors import NumberRequired, SignInToChoose
@@ -35,15 +39,9 @@ class CartOwner:
     session_key: str | None = None
 
 
-def _cart_for(owner: CartOwner, *, lock: bool = False) -> Cart:
-    """The owner's cart, created on first use. With ``lock``, the row is locked."""
-    lookup = {"user_id": owner.user_id} if owner.user_id else {"session_key": owner.session_key}
-    if not any(lookup.values()):
-        raise ValueError("a cart needs a user or a session")
-    cart, _ = Cart.objects.get_or_create(**lookup)
-    if lock:
-        cart = Cart.objects.select_for_update().get(pk=cart.pk)
-    return cart
+def _cart_locked(owner: CartOwner) -> Cart:
+    """The owner's cart, created on first use, its row locked."""
+    return cart_lock(user_id=owner.user_id, session_key=owner.session_key)
 
 
 def recipient_check(*, raw: str) -> str:
@@ -109,7 +107,7 @@ def cart_add(
             raise NumberRequired()
         msisdn = normalize_phone(sim_number)
     with transaction.atomic():
-        cart = _cart_for(owner, lock=True)
+        cart = _cart_locked(owner)
         line = CartLine.objects.filter(cart=cart, sku_id=sku_id, recipient_msisdn=msisdn).first()
         if is_sim:
             assert owner.user_id is not None
@@ -132,7 +130,7 @@ def cart_add(
 def cart_line_set_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> None:
     """Change a line's quantity (0 removes it). Locks the cart row."""
     with transaction.atomic():
-        cart = _cart_for(owner, lock=True)
+        cart = _cart_locked(owner)
         line = CartLine.objects.filter(cart=cart, pk=line_id).first()
         if line is None:
             raise CartLineNotFound()
@@ -154,7 +152,7 @@ def _release_number(owner: CartOwner, line: CartLine) -> None:
 def cart_line_remove(*, owner: CartOwner, line_id: int) -> None:
     """Remove a line; a SIM line's number goes back to the pool. Locks the cart, then the number."""
     with transaction.atomic():
-        cart = _cart_for(owner, lock=True)
+        cart = _cart_locked(owner)
         line = CartLine.objects.filter(cart=cart, pk=line_id).first()
         if line is None:
             raise CartLineNotFound()
@@ -166,15 +164,16 @@ def cart_merge(*, session_key: str, user_id: int) -> int:
     """Move a guest's lines into the user's cart at sign-in; returns how many lines moved.
 
     Quantities of the same line add up, capped by stock and purchase limits (a line that
-    cannot fit keeps what fits). The guest cart is deleted. Locks both carts (user's first).
+    cannot fit keeps what fits). The guest cart is deleted. Locks both carts in pk order.
     """
-    guest = Cart.objects.filter(session_key=session_key).first()
-    if guest is None:
+    guest_id = Cart.objects.filter(session_key=session_key).values_list("pk", flat=True).first()
+    if guest_id is None:
         return 0
     moved = 0
     with transaction.atomic():
-        cart = _cart_for(CartOwner(user_id=user_id), lock=True)
-        guest = Cart.objects.select_for_update().filter(pk=guest.pk).first()
+        cart_id = Cart.objects.get_or_create(user_id=user_id)[0].pk
+        locked = {c.pk: c for c in carts_lock(cart_ids=[cart_id, guest_id])}
+        cart, guest = locked[cart_id], locked.get(guest_id)
         if guest is None:
             return 0
         for line in CartLine.objects.filter(cart=guest).order_by("id"):
@@ -208,3 +207,13 @@ def cart_merge(*, session_key: str, user_id: int) -> int:
             moved += 1
         guest.delete()
     return moved
+
+
+def carts_purge_abandoned(*, limit: int = 5000) -> int:
+    """Delete guest carts idle longer than a session lives (their owner can no longer reach
+    them); returns how many went. Celery beat, hourly. Skips carts locked by a running add."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    with transaction.atomic():
+        ids = guest_carts_lock_idle(idle_before=cutoff, limit=limit)
+        Cart.objects.filter(pk__in=ids).delete()
+    return len(ids)

@@ -1,7 +1,8 @@
 """Checkout, paying, cancelling, expiring and refunding orders.
 
-Locks, always in the global order: the user row, then the order row, then stock (catalog
-locks SKUs in pk order), then payments, then the ledger. Payments reach orders only through
+Locks, always in the global order (orders/locks.py): the user row, then the cart, then the
+order row, then stock (catalog locks SKUs in pk order), then SIM numbers, then payments, then
+the ledger. Payments reach orders only through
 the purpose handler registered in apps.py (``payment_succeeded`` / ``payment_refunded``).
 """
 
@@ -10,20 +11,21 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.catalog.selectors import skus_for_sale
-from apps.catalog.services import stock_commit, stock_release, stock_reserve
+from apps.catalog.services import products_sold, stock_commit, stock_release, stock_reserve
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
-from apps.orders.models import Cart, CartLine, Order, OrderLine
+from apps.orders.locks import cart_lock, user_lock
+from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services.delivery import (
     lines_refunded_publish,
     order_delivery_ended,
@@ -36,7 +38,7 @@ from apps.payments.errors import InsufficientPoints
 from apps.payments.handlers import PaymentFact, RefundFact
 from apps.simcards import services as simcards
 from apps.simcards.errors import RealNameRequired
-from apps.simcards.selectors import SIM_TYPE_CODE, NumberState, numbers_state
+from apps.simcards.selectors import SIM_TYPE_CODE, NumberState
 
 PURPOSE = "order"
 Status = Order.Status
@@ -187,7 +189,8 @@ def checkout_submit(
     """Turn the user's cart into an order: freeze prices, hold stock and numbers, spend points.
 
     Idempotent per ``checkout_key`` (the page's hidden token): submitting twice returns the
-    same order. Locks the user row first, so one user's checkouts run one at a time; stock
+    same order. Locks the user row, then the cart (orders/locks.py), so one user's checkouts
+    run one at a time and adds wait for them (an add is in this order or in the cart); stock
     is reserved under ``order:<number>`` and nothing is written if any SKU is short
     (``OutOfStock``). Points, if any, are taken at once as a points payment. A SIM card's
     buyer is checked with the carrier first (``real_name``; no transaction is open during the
@@ -200,11 +203,14 @@ def checkout_submit(
             if existing.user_id != user_id:
                 raise OrderNotFound()
             return order_view(existing)
-        get_user_model().objects.select_for_update().filter(pk=user_id).first()
+        user_lock(user_id=user_id)
         existing = Order.objects.filter(checkout_key=checkout_key).first()  # a racing twin
         if existing is not None:
             return order_view(existing)
-        cart_lines = list(CartLine.objects.filter(cart__user_id=user_id).order_by("id"))
+        # Adds wait on the cart row until this checkout ends: it orders what it read here and
+        # removes those lines only; an add after it lands in the (kept) cart.
+        cart = cart_lock(user_id=user_id)
+        cart_lines = list(CartLine.objects.filter(cart=cart).order_by("id"))
         if not cart_lines:
             raise CartEmpty()
         skus = skus_for_sale(sku_ids=[line.sku_id for line in cart_lines])
@@ -216,11 +222,16 @@ def checkout_submit(
         sim_lines = [line for line in cart_lines if skus[line.sku_id].type_code == SIM_TYPE_CODE]
         if sim_lines and sim_owner is None:
             raise RealNameRequired()
-        # A SIM card costs the card's price plus its number's premium.
-        premiums = {
-            n.msisdn: n.premium_fen
-            for n in numbers_state(msisdns=[line.recipient_msisdn for line in sim_lines]).values()
-        }
+        number = _new_number()
+        stock_reserve(
+            lines=[(line.sku_id, line.quantity) for line in cart_lines],
+            reference=f"order:{number}",
+        )
+        # A SIM card costs the card's price plus its number's premium, read under the number's
+        # lock (after stock, in the global order) so the order has the price it holds.
+        premiums = simcards.numbers_premium_lock(
+            msisdns=[line.recipient_msisdn for line in sim_lines]
+        )
         prices = {
             line.pk: skus[line.sku_id].price_fen + premiums.get(line.recipient_msisdn, 0)
             for line in cart_lines
@@ -233,7 +244,7 @@ def checkout_submit(
         if points and points > payments.points_balance(user_id=user_id):
             raise InsufficientPoints()
         order = Order.objects.create(
-            number=_new_number(), user_id=user_id, checkout_key=checkout_key, goods_fen=goods,
+            number=number, user_id=user_id, checkout_key=checkout_key, goods_fen=goods,
             points_fen=points, payable_fen=goods - points,
             shipping=shipping.__dict__ if (shipping and needs_shipping) else {},
             expires_at=timezone.now() + timedelta(seconds=settings.ORDER_PAYMENT_TIMEOUT_SECONDS),
@@ -247,10 +258,6 @@ def checkout_submit(
             )
             for line in cart_lines
         )  # fmt: skip
-        stock_reserve(
-            lines=[(line.sku_id, line.quantity) for line in cart_lines],
-            reference=f"order:{order.number}",
-        )
         if sim_lines:
             # After stock: the global lock order is stock, then numbers.
             assert sim_owner is not None
@@ -260,7 +267,7 @@ def checkout_submit(
                 lines=[(ol.pk, ol.recipient_msisdn) for ol in order_lines if ol.sku_id in sim_skus],
                 owner=sim_owner,
             )  # fmt: skip
-        Cart.objects.filter(user_id=user_id).delete()
+        CartLine.objects.filter(pk__in=[line.pk for line in cart_lines]).delete()
         audit_record(action="order.created", object_type="order", object_id=order.number, actor_id=user_id,
                      after={"goods_fen": goods, "points_fen": points, "lines": len(cart_lines)})  # fmt: skip
         if points:
@@ -321,6 +328,10 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         order.paid_at = timezone.now()
         order.save(update_fields=["status", "paid_at", "updated_at"])
         stock_commit(reference=f"order:{order.number}")
+        sold: dict[int, int] = {}
+        for line in order.lines.all():
+            sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
+        transaction.on_commit(partial(products_sold, units=sold))
         simcards.numbers_sell(reference=f"order:{order.number}")
         _lines_move(order, Fulfilment.READY)
         order_paid_publish(order)
@@ -347,6 +358,8 @@ def payment_refunded(fact: RefundFact) -> None:
         if line.can_move_to(Fulfilment.REFUNDED):
             _line_move(line, Fulfilment.REFUNDED, order_number=order.number)
             moved.append(line.pk)
+    # A SIM number sold with a refunded line and not yet activated goes back to the pool.
+    simcards.number_release_for_order(line_ids=moved, reference=f"order:{order.number}")
     lines_refunded_publish(number=order.number, line_ids=moved, key=f"refund:{fact.refund_id}",
                            reason="order_refunded" if whole else "lines_refunded")  # fmt: skip
     order.save(update_fields=fields)

@@ -33,4 +33,6 @@ def sim_owner_check(
         return None
     if real_name is None:
         raise RealNameRequired()
-    return simcards.owner_verify(name=real_name.name, id_number=real_name.id_number)
+    return simcards.owner_verify(
+        name=real_name.name, id_number=real_name.id_number, user_id=user_id
+    )

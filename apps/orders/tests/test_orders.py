@@ -194,6 +194,10 @@ def test_an_operator_asks_for_a_refund_in_the_workbench_and_finance_approves(
         1500,
         operator.pk,
     )
+    # Maker-checker: the operator who asked cannot approve; another finance user does.
+    client.post("/admin/payments/refund/", {"action": "approve", "_selected_action": [refund.pk]})
+    assert Refund.objects.get().status == "requested"
+    client.force_login(User.objects.create_superuser("13800000009", "pw"))
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             "/admin/payments/refund/", {"action": "approve", "_selected_action": [refund.pk]}

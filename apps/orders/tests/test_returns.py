@@ -93,9 +93,10 @@ def test_a_return_received_unopened_gives_stock_and_money_back_once(
         operator.pk,
     )
     assert again.refund_ids == [refund.pk]
-    # Finance approves in the payments workbench; the points come back.
+    # Finance (not the operator who received the return) approves; the points come back.
+    finance = User.objects.create_user("13800000009", "pw", is_staff=True)
     with django_capture_on_commit_callbacks(execute=True):
-        payments.refund_decide(refund_id=refund.pk, approve=True, actor_id=operator.pk)
+        payments.refund_decide(refund_id=refund.pk, approve=True, actor_id=finance.pk)
     assert Refund.objects.get().status == "succeeded"
     assert payments.points_balance(user_id=buyer.pk) == 2900
     assert (Order.objects.get(pk=order.pk).refunded_fen, Order.objects.get(pk=order.pk).status) == (

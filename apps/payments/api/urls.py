@@ -13,4 +13,9 @@ urlpatterns = [
         views.CarrierConfirmApi.as_view(),
         name="carrier-confirm",
     ),
+    path(
+        "refunds/<str:public_id>/decision/",
+        views.RefundDecisionApi.as_view(),
+        name="refund-decision",
+    ),
 ]

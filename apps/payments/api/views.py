@@ -1,4 +1,5 @@
-"""Payments API: a payment's state, and confirming a phone-bill charge with the texted code."""
+"""Payments API: a payment's state, confirming a phone-bill charge with the texted code, and
+finance's decision on a refund."""
 
 from __future__ import annotations
 
@@ -67,3 +68,40 @@ class CarrierConfirmApi(APIView):
             code=data.validated_data["code"],
         )
         return Response(IntentOutput(asdict(intent)).data)
+
+
+class RefundDecisionInput(StrictSerializer):
+    approve = serializers.BooleanField()
+
+
+class RefundOutput(serializers.Serializer):
+    public_id = serializers.CharField()
+    intent_public_id = serializers.CharField()
+    amount_fen = serializers.IntegerField()
+    status = serializers.CharField()
+    requested_by_id = serializers.IntegerField(allow_null=True)
+    first_approved_by_id = serializers.IntegerField(allow_null=True)
+
+
+class CanDecideRefunds(permissions.BasePermission):
+    """Finance: the same permission as the workbench's approve and reject actions."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return bool(request.user and request.user.has_perm("payments.change_refund"))
+
+
+class RefundDecisionApi(APIView):
+    permission_classes = [permissions.IsAuthenticated, CanDecideRefunds]
+
+    @extend_schema(tags=["payments"], summary="Finance approves or rejects a requested refund (maker-checker)",
+                   request=RefundDecisionInput, responses={200: RefundOutput, 403: OpenApiResponse(ErrorSerializer),
+                                                           404: OpenApiResponse(ErrorSerializer), 409: OpenApiResponse(ErrorSerializer)})  # fmt: skip
+    def post(self, request: Request, public_id: str) -> Response:
+        data = RefundDecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        refund = services.refund_decide(
+            refund_id=selectors.refund_get(public_id=public_id).id,
+            approve=data.validated_data["approve"],
+            actor_id=cast(int, request.user.pk),
+        )
+        return Response(RefundOutput(asdict(refund)).data)

@@ -190,7 +190,7 @@ class AlipayProvider:
         """Alipay stops resending only on a body of exactly ``success``; anything else is a retry."""
         return Ack(status=200, content_type="text/plain", body=b"success" if ok else b"fail")
 
-    def query(self, *, out_trade_no: str) -> TradeState:
+    def query(self, *, out_trade_no: str, started_at: datetime | None = None) -> TradeState:
         """``alipay.trade.query``; ``ACQ.TRADE_NOT_EXIST`` is ``not_found``, not an error."""
         answer = self._call(lambda: self._sdk.api_alipay_trade_query(out_trade_no=out_trade_no))
         if answer.get("code") != SUCCESS_CODE:
@@ -224,6 +224,8 @@ class AlipayProvider:
         amount_fen: int,
         total_fen: int,
         reason: str,
+        started_at: datetime | None = None,
+        requested_at: datetime | None = None,
     ) -> RefundResult:
         """``alipay.trade.refund``, synchronous and idempotent per ``out_request_no`` at Alipay.
 

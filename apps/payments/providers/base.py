@@ -49,6 +49,8 @@ class PaymentRequest:
     client_ip: str
     expires_at: datetime
     openid: str = ""  # WeChat JSAPI only
+    # When the intent was opened: UnionPay's txnTime, which its queries must name again.
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,9 @@ class Provider(Protocol):
 
     def ack(self, *, ok: bool) -> Ack: ...
 
-    def query(self, *, out_trade_no: str) -> TradeState: ...
+    def query(self, *, out_trade_no: str, started_at: datetime | None = None) -> TradeState:
+        """``started_at``: the request's ``started_at`` (UnionPay names it; others ignore it)."""
+        ...
 
     def refund(
         self,
@@ -128,4 +132,9 @@ class Provider(Protocol):
         amount_fen: int,
         total_fen: int,
         reason: str,
-    ) -> RefundResult: ...
+        started_at: datetime | None = None,
+        requested_at: datetime | None = None,
+    ) -> RefundResult:
+        """``started_at`` as in ``query``; ``requested_at``: when the refund was asked for, the
+        same on every repeat (UnionPay's txnTime of the refund)."""
+        ...

@@ -58,8 +58,9 @@ _DIGITS = re.compile(r"^[0-9]{1,12}$")
 _NOTIFICATION_FIELDS = ("orderId", "queryId", "respCode", "txnAmt", "merId", "txnTime")
 
 
-def _now_txn_time() -> str:
-    return timezone.now().astimezone(UNIONPAY_TZ).strftime("%Y%m%d%H%M%S")
+def _txn_time(moment: datetime | None = None) -> str:
+    """``yyyyMMddHHmmss`` in Beijing time of ``moment`` (now when None)."""
+    return (moment or timezone.now()).astimezone(UNIONPAY_TZ).strftime("%Y%m%d%H%M%S")
 
 
 def _check_order_id(value: str, name: str) -> None:
@@ -158,7 +159,7 @@ class UnionpayProvider:
         fields = self._header(TXN_CONSUME, "01", channel_type=channel_type)
         fields.update(
             orderId=request.out_trade_no,
-            txnTime=_now_txn_time(),
+            txnTime=_txn_time(request.started_at),
             txnAmt=str(request.amount_fen),
             currencyCode=CURRENCY_CNY,
             frontUrl=request.return_url,
@@ -211,13 +212,13 @@ class UnionpayProvider:
             return Ack(status=200, content_type="text/plain", body=b"ok")
         return Ack(status=400, content_type="text/plain", body=b"fail")
 
-    def query(self, *, out_trade_no: str) -> TradeState:
+    def query(self, *, out_trade_no: str, started_at: datetime | None = None) -> TradeState:
         """Transaction status query (txnType 00) of the consumption ``out_trade_no``.
 
-        UnionPay wants the queried order's own ``txnTime``, which the contract does not carry;
-        the current time is sent (the sandbox finds orders by ``merId`` and ``orderId``).
+        UnionPay matches the queried order's own ``txnTime``: ``started_at`` is the consumption's
+        (the intent's creation time, sent as its txnTime at start); without it, the current time.
         """
-        answer = self._query_order(out_trade_no)
+        answer = self._query_order(out_trade_no, _txn_time(started_at))
         if answer.get("respCode") == RESP_NOT_FOUND:
             return TradeState(out_trade_no=out_trade_no, status="not_found")
         status = _order_status(answer.get("origRespCode", ""))
@@ -239,6 +240,8 @@ class UnionpayProvider:
         amount_fen: int,
         total_fen: int,
         reason: str,
+        started_at: datetime | None = None,
+        requested_at: datetime | None = None,
     ) -> RefundResult:
         """Refund (txnType 04) of the consumption's ``queryId``, with ``orderId`` = out_request_no.
 
@@ -249,7 +252,7 @@ class UnionpayProvider:
         safe. ``reason`` has no field at UnionPay.
         """
         _check_order_id(out_request_no, "out_request_no")
-        original = self.query(out_trade_no=out_trade_no)
+        original = self.query(out_trade_no=out_trade_no, started_at=started_at)
         if original.status == "not_found":
             raise ProviderRejected(
                 f"UnionPay has no order {out_trade_no}.", details={"provider_code": RESP_NOT_FOUND}
@@ -258,7 +261,7 @@ class UnionpayProvider:
         fields.update(
             orderId=out_request_no,
             origQryId=original.provider_trade_no,
-            txnTime=_now_txn_time(),
+            txnTime=_txn_time(requested_at),
             txnAmt=str(amount_fen),
             currencyCode=CURRENCY_CNY,
             backUrl=self.refund_back_url,
@@ -267,10 +270,12 @@ class UnionpayProvider:
         code = answer.get("respCode", "")
         if code != RESP_OK and code != RESP_DUPLICATE and code not in RESP_PENDING:
             raise _refusal(answer, "refund")
-        return self._refund_state(out_request_no=out_request_no, amount_fen=amount_fen)
+        return self._refund_state(
+            out_request_no=out_request_no, amount_fen=amount_fen, txn_time=_txn_time(requested_at)
+        )
 
-    def _refund_state(self, *, out_request_no: str, amount_fen: int) -> RefundResult:
-        answer = self._query_order(out_request_no)
+    def _refund_state(self, *, out_request_no: str, amount_fen: int, txn_time: str) -> RefundResult:
+        answer = self._query_order(out_request_no, txn_time)
         if answer.get("respCode") == RESP_NOT_FOUND:
             # Accepted a moment ago and not visible yet.
             return RefundResult(
@@ -293,10 +298,11 @@ class UnionpayProvider:
             error_code="" if status != "failed" else code,
         )
 
-    def _query_order(self, order_id: str) -> dict[str, str]:
-        """A signed, verified query answer; ``respCode`` is 00 or 34 when this returns."""
+    def _query_order(self, order_id: str, txn_time: str) -> dict[str, str]:
+        """A signed, verified query answer; ``respCode`` is 00 or 34 when this returns.
+        ``txn_time`` is the queried order's own txnTime, as UnionPay matches it."""
         fields = self._header(TXN_QUERY, "00", biz_type="000000")
-        fields.update(orderId=order_id, txnTime=_now_txn_time())
+        fields.update(orderId=order_id, txnTime=txn_time)
         answer = self._post("queryTrans.do", fields)
         code = answer.get("respCode", "")
         if code in RESP_PENDING:

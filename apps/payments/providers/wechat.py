@@ -27,6 +27,7 @@ import requests
 from django.conf import settings
 from wechatpayv3 import WeChatPay, WeChatPayType
 
+from apps.core.money import fen_checked
 from apps.payments.providers.base import (
     Ack,
     InvalidNotification,
@@ -256,7 +257,7 @@ class WechatProvider:
 
     # --- queries and refunds ----------------------------------------------------------------
 
-    def query(self, *, out_trade_no: str) -> TradeState:
+    def query(self, *, out_trade_no: str, started_at: datetime | None = None) -> TradeState:
         status, body = self._call(lambda: self._client.query(out_trade_no=out_trade_no))
         if status == 404 and body.get("code") in ("ORDER_NOT_EXIST", "ORDERNOTEXIST"):
             return TradeState(out_trade_no=out_trade_no, status="not_found")
@@ -281,6 +282,8 @@ class WechatProvider:
         amount_fen: int,
         total_fen: int,
         reason: str,
+        started_at: datetime | None = None,
+        requested_at: datetime | None = None,
     ) -> RefundResult:
         """Ask for a refund; the same out_request_no (WeChat's out_refund_no) refunds once."""
         refund = self._ok(
@@ -373,9 +376,7 @@ def _notification(event: dict[str, Any]) -> ProviderNotification:
     mchid = resource["mchid"]
     if not all(isinstance(value, str) and value for value in (event_id, out_trade_no, mchid)):
         raise ValueError("id, out_trade_no and mchid must be non-empty strings")
-    total = amount["total"]
-    if not isinstance(total, int) or isinstance(total, bool):
-        raise ValueError("amount.total must be an integer")
+    total = fen_checked(amount["total"])  # a MoneyError is a ValueError: malformed
     return ProviderNotification(
         out_trade_no=out_trade_no,
         provider_trade_no=str(resource.get("transaction_id") or ""),

@@ -10,6 +10,7 @@ from apps.accounts.models import User
 from apps.ledger.selectors import account_balance, ledger_check
 from apps.payments import services
 from apps.payments.errors import (
+    CarrierBillingCodeExpired,
     CarrierBillingCodeInvalid,
     CarrierBillingDailyLimit,
     CarrierBillingMonthlyLimit,
@@ -115,3 +116,16 @@ def test_charges_still_being_prepared_count_against_the_cap(carrier_sandbox, buy
                                  expires_at=timezone.now() + timedelta(minutes=5))  # fmt: skip
     with pytest.raises(CarrierBillingDailyLimit):
         _start(buyer, 600, key="second")
+
+
+def test_a_code_typed_after_five_minutes_has_expired(carrier_sandbox, buyer):
+    intent = _start(buyer, 1500)
+    code = _code(carrier_sandbox)
+    carrier_sandbox.age_carrier_payment(
+        PaymentIntent.objects.get().provider_trade_no, seconds=5 * 60 + 1
+    )
+    with pytest.raises(CarrierBillingCodeExpired):
+        services.carrier_billing_confirm(public_id=intent.public_id, user_id=buyer.pk, code=code)
+    assert PaymentIntent.objects.get().status == "pending"
+    assert carrier_sandbox_balance(carrier_sandbox) == 10_000
+    assert account_balance(code="clearing:carrier_billing") == 0

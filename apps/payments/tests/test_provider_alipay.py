@@ -192,6 +192,8 @@ def payment_request(
         "return_url": RETURN_URL,
         "client_ip": "127.0.0.1",
         "expires_at": timezone.now() + timedelta(minutes=15),
+        # Opened a while ago, as an intent is before its buyer pays: UnionPay's txnTime.
+        "started_at": timezone.now() - timedelta(seconds=90),
     }
     values.update(kw)
     return PaymentRequest(**values)

@@ -217,7 +217,7 @@ def test_lost_mode_sends_nothing_but_the_query_reports_the_payment(unionpay, car
         front = pay(unionpay, request)
         assert receiver.after(1.0) == []
 
-    state = unionpay.query(out_trade_no=request.out_trade_no)
+    state = unionpay.query(out_trade_no=request.out_trade_no, started_at=request.started_at)
     assert state.status == "succeeded"
     assert state.amount_fen == 1234
     assert state.provider_trade_no == front["queryId"]
@@ -232,8 +232,14 @@ def test_query_of_an_unpaid_a_cancelled_and_an_unknown_order(unionpay):
         cashier = open_cashier(browser, unionpay.start(cancelled))
         assert "已取消付款" in submit(browser, cashier, "cancel-form").text
 
-    assert unionpay.query(out_trade_no=pending.out_trade_no).status == "pending"
-    assert unionpay.query(out_trade_no=cancelled.out_trade_no).status == "closed"
+    assert (
+        unionpay.query(out_trade_no=pending.out_trade_no, started_at=pending.started_at).status
+        == "pending"
+    )
+    assert (
+        unionpay.query(out_trade_no=cancelled.out_trade_no, started_at=cancelled.started_at).status
+        == "closed"
+    )
     assert unionpay.query(out_trade_no=unique_order_id()).status == "not_found"
 
 
@@ -244,25 +250,46 @@ def test_refunds_partial_repeated_full_and_over(unionpay):
     trade = request.out_trade_no
 
     first = unionpay.refund(
-        out_trade_no=trade, out_request_no="R1" + trade, amount_fen=500, total_fen=1234, reason=""
+        started_at=request.started_at,
+        out_trade_no=trade,
+        out_request_no="R1" + trade,
+        amount_fen=500,
+        total_fen=1234,
+        reason="",
     )
     again = unionpay.refund(
-        out_trade_no=trade, out_request_no="R1" + trade, amount_fen=500, total_fen=1234, reason=""
+        started_at=request.started_at,
+        out_trade_no=trade,
+        out_request_no="R1" + trade,
+        amount_fen=500,
+        total_fen=1234,
+        reason="",
     )
     with pytest.raises(ProviderRejected) as over:
         unionpay.refund(
             out_trade_no=trade,
+            started_at=request.started_at,
             out_request_no="R2" + trade,
             amount_fen=735,
             total_fen=1234,
             reason="",
         )
     rest = unionpay.refund(
-        out_trade_no=trade, out_request_no="R3" + trade, amount_fen=734, total_fen=1234, reason=""
+        started_at=request.started_at,
+        out_trade_no=trade,
+        out_request_no="R3" + trade,
+        amount_fen=734,
+        total_fen=1234,
+        reason="",
     )
     with pytest.raises(ProviderRejected) as reused:
         unionpay.refund(
-            out_trade_no=trade, out_request_no="R3" + trade, amount_fen=1, total_fen=1234, reason=""
+            started_at=request.started_at,
+            out_trade_no=trade,
+            out_request_no="R3" + trade,
+            amount_fen=1,
+            total_fen=1234,
+            reason="",
         )
 
     assert (first.status, first.amount_fen) == ("succeeded", 500)
@@ -273,7 +300,7 @@ def test_refunds_partial_repeated_full_and_over(unionpay):
     assert rest.provider_refund_no != first.provider_refund_no
     assert reused.value.details["provider_code"] == "12"
     # A refunded consumption is still a successful consumption at UnionPay.
-    assert unionpay.query(out_trade_no=trade).status == "succeeded"
+    assert unionpay.query(out_trade_no=trade, started_at=request.started_at).status == "succeeded"
 
 
 def test_refund_of_an_unknown_or_unpaid_order_is_refused(unionpay):
@@ -292,6 +319,7 @@ def test_refund_of_an_unknown_or_unpaid_order_is_refused(unionpay):
     with pytest.raises(ProviderRejected) as unpaid:
         unionpay.refund(
             out_trade_no=request.out_trade_no,
+            started_at=request.started_at,
             out_request_no=unique_order_id(),
             amount_fen=1,
             total_fen=1234,
@@ -424,3 +452,17 @@ def test_ack():
 
     assert (provider.ack(ok=True).status, provider.ack(ok=True).body) == (200, b"ok")
     assert provider.ack(ok=False).status != 200
+
+
+def test_the_query_names_the_original_orders_txn_time(unionpay, carrier_sandbox):
+    """UnionPay finds a consumption by its own txnTime: the time the intent was opened, sent at
+    start and again in every query, not the time of the query."""
+    carrier_sandbox.set_knobs(pay_notify_mode="lost", pay_notify_delay_ms=0)
+    opened = timezone.now() - timedelta(minutes=3)
+    with notification_receiver(b"ok") as receiver:
+        request = payment_request(notify_url=receiver.url, channel="front", started_at=opened)
+        pay(unionpay, request)
+    assert (
+        unionpay.query(out_trade_no=request.out_trade_no, started_at=opened).status == "succeeded"
+    )
+    assert unionpay.query(out_trade_no=request.out_trade_no).status == "not_found"

@@ -288,8 +288,8 @@ def _merchant_accepted(response: httpx.Response) -> bool:
 def query_trans(request: HttpRequest) -> HttpResponse:
     """Transaction status query (txnType 00) of a consumption or refund by merId and orderId.
 
-    The real gateway also matches the queried order's ``txnTime``; the sandbox does not, since
-    the platform's query contract carries no txnTime (see the platform adapter).
+    A consumption is found only with its own ``txnTime``, as at the real gateway (a refund's is
+    not checked: the sandbox keeps the time it received the refund, not the one it was sent).
     """
     fields = request.POST.dict()
     if not merchant_signed(fields):
@@ -301,6 +301,8 @@ def query_trans(request: HttpRequest) -> HttpResponse:
     trade = PayTrade.objects.filter(
         provider=PayTrade.Provider.UNIONPAY, merchant_id=merchant, out_trade_no=order_id
     ).first()
+    if trade is not None and fields.get("txnTime") != str(trade.extra.get("txnTime", "")):
+        return _answer(_echo(fields, "34"))
     if trade is not None:
         orig = {"succeeded": "00", "pending": "05"}.get(trade.status, "01")
         answer = _echo(fields, "00")

@@ -1,0 +1,60 @@
+"""Row locks of the orders app's cart and checkout: named helpers, rows taken in primary-key order.
+
+The one global lock order every path of the platform follows (a path may skip a level but never
+goes back up one; docs/architecture.md, "Transactions and locks"):
+
+    user → cart → order → stock → SIM numbers → payment intent → refund → ledger balances
+
+A user's checkouts run one at a time under the user's row; adds, changes and the checkout meet
+on the cart row, so a checkout sees every add acknowledged before it and an add that waited
+for a checkout lands in the cart the checkout left (the cart row is never deleted under a user).
+Callers hold a transaction open; nothing here makes a network call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from apps.orders.models import Cart
+
+
+def user_lock(*, user_id: int) -> None:
+    """Lock the buyer's user row (one checkout per user at a time)."""
+    get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk").first()
+
+
+def cart_lock(*, user_id: int | None = None, session_key: str | None = None) -> Cart:
+    """Lock the owner's cart row, creating the cart on first use (the new row is locked by its
+    insert; a racing creator waits for it, then locks the row that won)."""
+    lookup = {"user_id": user_id} if user_id else {"session_key": session_key}
+    if not any(lookup.values()):
+        raise ValueError("a cart needs a user or a session")
+    for _attempt in range(3):
+        cart = Cart.objects.select_for_update().filter(**lookup).first()
+        if cart is not None:
+            return cart
+        try:
+            with transaction.atomic():
+                return Cart.objects.create(**lookup)
+        except IntegrityError:
+            continue  # created meanwhile: lock that one
+    raise RuntimeError(f"cart for {lookup} neither found nor created")
+
+
+def guest_carts_lock_idle(*, idle_before: datetime, limit: int) -> list[int]:
+    """Lock guest carts (no user) not touched since ``idle_before``, in primary-key order,
+    skipping any a running add holds; returns their ids."""
+    return list(
+        Cart.objects.select_for_update(skip_locked=True)
+        .filter(user__isnull=True, updated_at__lt=idle_before)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def carts_lock(*, cart_ids: list[int]) -> list[Cart]:
+    """Lock several carts (a guest's and the user's at sign-in) in primary-key order."""
+    return list(Cart.objects.select_for_update().filter(pk__in=cart_ids).order_by("pk"))

@@ -1,0 +1,158 @@
+"""Starting and cancelling a payment; paying from points at once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.audit import audit_record
+from apps.core.errors import IdempotencyConflict
+from apps.ledger.errors import InsufficientBalance
+from apps.ledger.services import LineSpec, journal_post
+from apps.payments.errors import InsufficientPoints, MethodUnavailable, PaymentNotFound
+from apps.payments.locks import intent_lock
+from apps.payments.models import Method, PaymentIntent
+from apps.payments.providers import get_provider
+from apps.payments.providers.base import PaymentRequest, ProviderRejected, ProviderUnavailable
+from apps.payments.services.carrier_billing import (
+    _carrier_billing_check_limits,
+    _carrier_billing_prepare,
+)
+from apps.payments.services.common import IntentView, Status, _move, _view, new_public_id
+from apps.payments.services.notifications import _succeed
+from apps.payments.services.points import points_account
+
+CHANNELS: dict[str, tuple[str, ...]] = {
+    Method.ALIPAY: ("page", "wap"),
+    # JSAPI needs the buyer's openid from WeChat sign-in, which the platform does not have yet.
+    Method.WECHAT: ("native", "h5"),
+    Method.UNIONPAY: ("front", "mobile"),
+    Method.POINTS: ("",),
+    Method.CARRIER_BILLING: ("",),
+}
+
+# --- Starting a payment -----------------------------------------------------------------------
+
+
+def intent_start(
+    *,
+    purpose: str,
+    reference: str,
+    user_id: int | None,
+    method: str,
+    channel: str,
+    amount_fen: int,
+    subject: str,
+    client_ip: str,
+    idempotency_key: str,
+    expires_at: datetime,
+    return_url: str,
+) -> IntentView:
+    """Open a payment and ask the provider how the buyer pays; idempotent per key.
+
+    Provider methods: the intent is committed as ``created``, the provider is called with no
+    transaction open, then the intent becomes ``pending`` with the browser's next step in
+    ``action``. Points are taken at once (``succeeded``). The same key returns the first
+    intent (a different amount or method under it is an ``IdempotencyConflict``).
+    """
+    if method not in CHANNELS or channel not in CHANNELS[method]:
+        raise MethodUnavailable(details={"method": method, "channel": channel})
+    if amount_fen <= 0:
+        raise MethodUnavailable(details={"amount_fen": amount_fen})
+    with transaction.atomic():
+        existing = PaymentIntent.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if (existing.method, existing.amount_fen, existing.reference) != (
+                method,
+                amount_fen,
+                reference,
+            ):
+                raise IdempotencyConflict()
+            return _view(existing)
+        try:
+            with transaction.atomic():
+                intent = PaymentIntent.objects.create(
+                    public_id=new_public_id("PI"), user_id=user_id, purpose=purpose,
+                    reference=reference, method=method, channel=channel, amount_fen=amount_fen,
+                    idempotency_key=idempotency_key, expires_at=expires_at,
+                )  # fmt: skip
+        except IntegrityError:
+            return _view(PaymentIntent.objects.get(idempotency_key=idempotency_key))
+        audit_record(action="payment.created", object_type="payment", object_id=intent.public_id,
+                     actor_id=user_id, after={"method": method, "amount_fen": amount_fen, "reference": reference})  # fmt: skip
+        if method == Method.POINTS:
+            _points_take(intent)
+            return _view(intent)
+        if method == Method.CARRIER_BILLING:
+            _carrier_billing_check_limits(intent)
+    if method == Method.CARRIER_BILLING:
+        return _carrier_billing_prepare(intent, subject=subject)
+    provider = get_provider(method)
+    notify_url = settings.PAYMENTS_PUBLIC_BASE_URL + reverse("payments:notify", args=[method])
+    try:
+        action = provider.start(
+            PaymentRequest(
+                out_trade_no=intent.public_id, amount_fen=amount_fen, subject=subject[:120],
+                channel=channel, notify_url=notify_url, return_url=return_url,
+                client_ip=client_ip or "127.0.0.1", expires_at=expires_at, started_at=intent.created_at,
+            )
+        )  # fmt: skip
+    except (ProviderUnavailable, ProviderRejected):
+        with transaction.atomic():
+            locked = intent_lock(public_id=intent.public_id)
+            assert locked is not None
+            if locked.can_move_to(Status.FAILED):
+                _move(locked, Status.FAILED, reason="provider refused or unreachable at start")
+                locked.save(update_fields=["status", "updated_at"])
+        raise
+    with transaction.atomic():
+        locked = intent_lock(public_id=intent.public_id)
+        assert locked is not None
+        locked.action = asdict(action)
+        fields = ["action", "updated_at"]
+        if locked.status == Status.CREATED:
+            _move(locked, Status.PENDING)
+            fields.append("status")
+        locked.save(update_fields=fields)
+    return _view(locked)
+
+
+def intent_cancel(*, public_id: str, reason: str) -> bool:
+    """Stop waiting for a payment (its order was cancelled or expired); idempotent.
+
+    A success that arrives later is still taken and then refunded automatically.
+    """
+    with transaction.atomic():
+        intent = intent_lock(public_id=public_id)
+        if intent is None:
+            raise PaymentNotFound()
+        if intent.status not in (Status.CREATED, Status.PENDING):
+            return False
+        _move(intent, Status.CANCELLED, reason=reason)
+        intent.save(update_fields=["status", "updated_at"])
+    return True
+
+
+def _points_take(intent: PaymentIntent) -> None:
+    """Pay ``intent`` from the user's points, in the caller's transaction (intent row new).
+
+    The ledger checks the holding under its balance lock, so two concurrent spends cannot
+    together take more points than the user holds; its refusal is ``InsufficientPoints``.
+    """
+    if intent.user_id is None:
+        raise MethodUnavailable()
+    account = points_account(intent.user_id)
+    try:
+        journal_post(
+            idempotency_key=f"payment:{intent.public_id}:points", kind="points.redeemed",
+            reference=f"{intent.purpose}:{intent.reference}",
+            lines=[LineSpec(account, intent.amount_fen), LineSpec("points:redeemed", -intent.amount_fen)],
+        )  # fmt: skip
+    except InsufficientBalance as exc:
+        raise InsufficientPoints(details={"balance": exc.details["held"]}) from exc
+    _succeed(intent, provider_trade_no="", paid_at=timezone.now())

@@ -1,0 +1,199 @@
+"""What providers report (notifications, queries) applied once to the intent, booked, handed to the owner."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.money import MAX_AMOUNT_FEN
+from apps.ledger.services import LineSpec, journal_post
+from apps.payments.errors import PaymentNotFound
+from apps.payments.handlers import PaymentFact, purpose_handler
+from apps.payments.locks import intent_lock, intent_owner_lock
+from apps.payments.models import Method, PaymentEvent, PaymentIntent
+from apps.payments.providers import PROVIDER_METHODS, get_provider
+from apps.payments.providers.base import (
+    Ack,
+    InvalidNotification,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from apps.payments.services.common import Status, _move
+from apps.payments.services.refunds import _refund_create
+
+logger = logging.getLogger(__name__)
+
+
+def notification_receive(
+    *, method: str, body: bytes, headers: dict[str, str], form: dict[str, str]
+) -> Ack:
+    """Verify and apply one provider notification; any number of repeats has one effect.
+
+    Refused (bad signature, stale timestamp...): stored unverified, nothing else happens,
+    and the provider is told it failed. Verified: recorded under the provider's event id
+    (a repeat stops here), then applied to the intent under its row lock.
+    """
+    if method not in PROVIDER_METHODS:
+        raise PaymentNotFound()
+    provider = get_provider(method)
+    raw = body.decode("utf-8", errors="replace")[:20000]
+    try:
+        note = provider.verify_notification(body=body, headers=headers, form=form)
+        if not 0 <= note.amount_fen <= MAX_AMOUNT_FEN:  # whatever the provider's format
+            raise InvalidNotification("The notification's amount is not an amount of money.")
+    except InvalidNotification as exc:
+        PaymentEvent.objects.create(method=method, kind="notification", raw=raw, headers=headers,
+                                    outcome=f"invalid:{exc.message}"[:64])  # fmt: skip
+        return provider.ack(ok=False)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = PaymentEvent.objects.create(
+                    method=method, kind="notification", dedupe_key=f"{method}:{note.event_id}",
+                    verified=True, raw=raw, headers=headers,
+                )  # fmt: skip
+        except IntegrityError:
+            return provider.ack(ok=True)  # already applied
+        if note.merchant_id != provider.merchant_id:
+            outcome = _review(note.out_trade_no, f"merchant {note.merchant_id} is not ours")
+        elif note.status != "succeeded":
+            outcome = f"ignored:{note.status}"  # a stale or out-of-order state
+        else:
+            outcome = _apply_paid(
+                public_id=note.out_trade_no, amount_fen=note.amount_fen, currency=note.currency,
+                provider_trade_no=note.provider_trade_no, paid_at=note.paid_at,
+            )  # fmt: skip
+        event.intent = PaymentIntent.objects.filter(public_id=note.out_trade_no).first()
+        event.outcome = outcome
+        event.save(update_fields=["intent", "outcome"])
+    return provider.ack(ok=True)
+
+
+def intent_sync(*, public_id: str) -> str:
+    """Ask the provider about a pending intent (a lost notification); apply a success once."""
+    intent = PaymentIntent.objects.filter(public_id=public_id).first()
+    if intent is None:
+        raise PaymentNotFound()
+    if intent.method not in PROVIDER_METHODS:
+        return "not_applicable"
+    state = get_provider(intent.method).query(out_trade_no=public_id, started_at=intent.created_at)
+    if state.status != "succeeded":
+        return state.status
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = PaymentEvent.objects.create(
+                    intent=intent, method=intent.method, kind="query", verified=True,
+                    dedupe_key=f"{intent.method}:query:{public_id}", raw=str(asdict(state)),
+                )  # fmt: skip
+        except IntegrityError:
+            return "already_applied"
+        outcome = _apply_paid(
+            public_id=public_id, amount_fen=state.amount_fen, currency="CNY",
+            provider_trade_no=state.provider_trade_no, paid_at=state.paid_at,
+        )  # fmt: skip
+        event.outcome = outcome
+        event.save(update_fields=["outcome"])
+    return outcome
+
+
+def _review(public_id: str, reason: str) -> str:
+    intent = intent_lock(public_id=public_id)
+    if intent is None:
+        return "unknown_intent"
+    if intent.can_move_to(Status.REVIEW):
+        _move(intent, Status.REVIEW, reason=reason)
+        intent.review_reason = reason[:200]
+        intent.save(update_fields=["status", "review_reason", "updated_at"])
+    return "review"
+
+
+def _apply_paid(
+    *,
+    public_id: str,
+    amount_fen: int,
+    currency: str,
+    provider_trade_no: str,
+    paid_at: datetime | None,
+) -> str:
+    """Mark the intent paid if the money matches it exactly; runs in the caller's transaction.
+
+    Locks the owner's object first (via its handler), then the intent, then the ledger.
+    """
+    intent_owner_lock(public_id=public_id)
+    intent = intent_lock(public_id=public_id)
+    if intent is None:
+        return "unknown_intent"
+    if intent.status in PaymentIntent.PAID:
+        return "already_paid"
+    if amount_fen != intent.amount_fen or currency != intent.currency:
+        return _review(
+            public_id,
+            f"paid {amount_fen} {currency}, expected {intent.amount_fen} {intent.currency}",
+        )
+    return _succeed(intent, provider_trade_no=provider_trade_no, paid_at=paid_at or timezone.now())
+
+
+def _succeed(intent: PaymentIntent, *, provider_trade_no: str, paid_at: datetime) -> str:
+    """Record the money, book it, and hand it to the owner; refund it if the owner declines."""
+    _move(intent, Status.SUCCEEDED, provider_trade_no=provider_trade_no)
+    intent.provider_trade_no = provider_trade_no
+    intent.paid_at = paid_at
+    intent.save(update_fields=["status", "provider_trade_no", "paid_at", "updated_at"])
+    fact = PaymentFact(
+        intent_id=intent.pk, public_id=intent.public_id, purpose=intent.purpose, reference=intent.reference,
+        method=intent.method, amount_fen=intent.amount_fen, user_id=intent.user_id,
+    )  # fmt: skip
+    accepted = purpose_handler(intent.purpose).on_succeeded(fact)
+    if accepted:
+        try:
+            with transaction.atomic():
+                PaymentIntent.objects.filter(pk=intent.pk).update(settles=True)
+        except IntegrityError:
+            accepted = False  # another intent already paid this reference
+    # The ledger last: its balance rows are the hottest locks, so they are held the shortest.
+    reference = f"{intent.purpose}:{intent.reference}"
+    if intent.method == Method.POINTS:
+        # The points were spent in their own journal; book what they were worth in money.
+        lines = [
+            LineSpec("platform:points_expense", intent.amount_fen),
+            LineSpec("platform:revenue", -intent.amount_fen),
+        ]
+    else:
+        lines = [
+            LineSpec(f"clearing:{intent.method}", intent.amount_fen),
+            LineSpec("platform:revenue", -intent.amount_fen),
+        ]
+    journal_post(
+        idempotency_key=f"payment:{intent.public_id}",
+        kind="payment.succeeded",
+        reference=reference,
+        lines=lines,
+    )
+    if not accepted:
+        _refund_create(intent, amount_fen=intent.amount_fen, reason="自动退款：订单已取消、过期或已支付",
+                       request_key=f"auto:{intent.public_id}", requested_by=None, automatic=True)  # fmt: skip
+        return "refunding"
+    return "succeeded"
+
+
+def intents_sync_pending(*, older_than_seconds: int = 60, limit: int = 200) -> int:
+    """Query the providers for intents still pending after a while (lost notifications)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = list(
+        PaymentIntent.objects.filter(
+            status=Status.PENDING, created_at__lt=cutoff, method__in=PROVIDER_METHODS
+        )
+        .order_by("created_at")
+        .values_list("public_id", flat=True)[:limit]
+    )
+    for public_id in ids:
+        try:
+            intent_sync(public_id=public_id)
+        except (ProviderUnavailable, ProviderRejected):
+            logger.warning("could not query payment %s", public_id)
+    return len(ids)
