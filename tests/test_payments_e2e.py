@@ -99,13 +99,14 @@ def test_paid_once_through_the_signed_notification_and_replays_change_nothing(sh
     number = _order(shop)
     intent = _start(shop, number, method)
     _pay_at_cashier(intent)
-    assert _wait(lambda: _status(number) == "paid"), PaymentEvent.objects.values_list(
+    assert _wait(lambda: _status(number) == "completed"), PaymentEvent.objects.values_list(
         "outcome", flat=True
     )
     assert PaymentIntent.objects.get(public_id=intent.public_id).status == "succeeded"
     assert account_balance(code=f"clearing:{method}") == 3000
+    # The digital line is delivered once paid (its entitlement handed on): the order completes.
     assert list(Order.objects.get(number=number).lines.values_list("fulfilment", flat=True)) == [
-        "ready"
+        "delivered"
     ]
 
     notes = shop["sandbox"].pay_notifications(intent.public_id)
@@ -165,7 +166,7 @@ def test_a_lost_notification_is_recovered_by_the_poller(shop, method):
     time.sleep(0.5)
     assert _status(number) == "pending_payment"
     assert payments.intents_sync_pending(older_than_seconds=0) == 1
-    assert _status(number) == "paid"
+    assert _status(number) == "completed"
     assert payments.intents_sync_pending(older_than_seconds=0) == 0
     assert account_balance(code=f"clearing:{method}") == 3000
 
@@ -197,7 +198,7 @@ def test_partial_and_repeated_refunds_approved_by_finance(shop):
     number = _order(shop)
     intent = _start(shop, number, "alipay")
     _pay_at_cashier(intent)
-    assert _wait(lambda: _status(number) == "paid")
+    assert _wait(lambda: _status(number) == "completed")
     finance = User.objects.create_user("13800000001", "pw", is_staff=True)
     checker = User.objects.create_user("13800000002", "pw", is_staff=True)
     first = payments.refund_request(
@@ -259,12 +260,12 @@ def test_paying_twice_keeps_the_first_and_refunds_the_second(shop):
     first = _start(shop, number, "alipay", attempt="a1")
     second = _start(shop, number, "wechat", attempt="a2")
     _pay_at_cashier(first)
-    assert _wait(lambda: _status(number) == "paid")
+    assert _wait(lambda: _status(number) == "completed")
     _pay_at_cashier(second)
     assert _wait(lambda: Refund.objects.filter(status="succeeded").exists())
     assert Refund.objects.get().intent.public_id == second.public_id
     order = Order.objects.get(number=number)
-    assert (order.status, order.refunded_fen) == ("paid", 0)
+    assert (order.status, order.refunded_fen) == ("completed", 0)
     assert account_balance(code="clearing:alipay") == 3000
     assert account_balance(code="clearing:wechat") == 0
     assert ledger_check() == []

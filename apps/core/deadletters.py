@@ -24,6 +24,7 @@ from apps.core import locks, outbox
 from apps.core.audit import audited_transition
 from apps.core.errors import Conflict, NotFound
 from apps.core.models import DeadLetter
+from apps.core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def dead_letter_retry(*, dead_letter_id: int, actor_id: int | None) -> None:
     """Re-enqueue the task with its stored arguments, once (``DeadLetterClosed`` after that).
 
     Locks the dead letter, then an outbox event's row: an event is made pending again and
-    sent by the outbox after commit; another task is sent after commit under a new task id.
+    sent by the outbox after commit; another task is handed to the outbox as a new event.
     A task that fails again makes a new dead letter.
     """
     with transaction.atomic():
@@ -133,8 +134,7 @@ def dead_letter_retry(*, dead_letter_id: int, actor_id: int | None) -> None:
         event_id = letter.task_id.split("#")[0]
         if _is_uuid(event_id) and outbox.event_requeue(event_id=event_id):
             return
-        args, kwargs = list(letter.args), dict(letter.kwargs)
-        transaction.on_commit(lambda: task.apply_async(args=args, kwargs=kwargs))
+        enqueue_on_commit(task, *letter.args, **letter.kwargs)
 
 
 def dead_letter_discard(*, dead_letter_id: int, actor_id: int | None) -> None:
