@@ -247,7 +247,8 @@ def test_delivered_cards_are_refunded_only_on_an_operators_override_which_voids_
             number=order.number, user_id=buyer.pk, reason="changed my mind",
             requested_by=operator.pk, override_reason="客服工单 #42：误购",
         )  # fmt: skip
-        payments.refund_decide(refund_id=refund_id, approve=True, actor_id=operator.pk)
+        finance = _buyer("13800000032")  # maker-checker: another user approves
+        payments.refund_decide(refund_id=refund_id, approve=True, actor_id=finance.pk)
     override = AuditEvent.objects.get(action="order.refund_override")
     assert (override.actor_id, override.after["reason"]) == (operator.pk, "客服工单 #42：误购")
     assert Order.objects.get(pk=order.pk).status == "refunded"

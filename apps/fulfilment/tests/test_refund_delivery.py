@@ -79,7 +79,8 @@ def test_an_operators_override_refunds_a_delivered_line_and_records_why(
             number=order.number, user_id=buyer.pk, reason="", requested_by=operator.pk,
             override_reason="投诉单 C-7：重复购买",
         )  # fmt: skip
-        payments.refund_decide(refund_id=refund_id, approve=True, actor_id=operator.pk)
+        checker = User.objects.create_user("13800000039", is_staff=True)  # maker-checker
+        payments.refund_decide(refund_id=refund_id, approve=True, actor_id=checker.pk)
     refund = Refund.objects.get()
     assert (refund.amount_fen, refund.reason, refund.status) == (
         500,
