@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import DomainError
+from apps.core.http import safe_next_url
 from apps.payments import selectors, services
 from apps.payments.errors import PaymentNotFound
 from apps.payments.handlers import purpose_handler
@@ -48,7 +49,7 @@ def carrier_confirm(request: HttpRequest, public_id: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(reverse("payments:go", args=[public_id]) + "?" + request.GET.urlencode())
-    return redirect(request.GET.get("back") or "/")
+    return redirect(safe_next_url(request, request.GET.get("back")))
 
 
 @require_GET
@@ -67,6 +68,7 @@ def go(request: HttpRequest, public_id: str) -> HttpResponse:
         "intent": intent,
         "action": action,
         "title": describe(intent.reference) if describe else intent.reference,
+        "back": safe_next_url(request, request.GET.get("back")),
     }
     if kind == "redirect" and intent.status == "pending":
         return redirect(action["url"])
