@@ -74,6 +74,8 @@ def main() -> int:
     env.setdefault("CARRIER_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     env.setdefault("CARRIER_CALLBACK_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
     env.setdefault("SERVE_MEDIA", "1")
+    # Development conveniences that stay off in production: /metrics without a token.
+    env.setdefault("METRICS_OPEN", "1")
     # Demo caps high enough that any demo product can be paid by phone bill; the platform's
     # defaults (¥200 a day, ¥500 a month) are what a carrier would set.
     env.setdefault("CARRIER_BILLING_DAILY_LIMIT_FEN", "2000000")

@@ -307,10 +307,11 @@ CARRIER_BILLING_MONTHLY_LIMIT_FEN = env.int("CARRIER_BILLING_MONTHLY_LIMIT_FEN",
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
-# Capability gateway (apps.gateway): access-token lifetime, and a bearer token /metrics wants
-# (empty: open, for a scraper on a private network).
+# Capability gateway (apps.gateway): access-token lifetime, and the bearer token /metrics wants.
+# Without a token /metrics answers 401 unless METRICS_OPEN (on under DEBUG and `make run`).
 GATEWAY_TOKEN_TTL_SECONDS = env.int("GATEWAY_TOKEN_TTL_SECONDS", default=300)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_OPEN = env.bool("METRICS_OPEN", default=DEBUG)
 # Partner SMS: the price of one segment in fen; one-time codes a number may get per hour.
 GATEWAY_SMS_SEGMENT_PRICE_FEN = env.int("GATEWAY_SMS_SEGMENT_PRICE_FEN", default=5)
 GATEWAY_OTP_MAX_PER_NUMBER_HOUR = env.int("GATEWAY_OTP_MAX_PER_NUMBER_HOUR", default=5)
