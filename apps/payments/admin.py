@@ -50,7 +50,12 @@ class PaymentIntentAdmin(ReadOnly):
     def amount(self, obj: PaymentIntent) -> str:
         return format_fen(obj.amount_fen)
 
-    @admin.action(description=_("Ask the provider for the state of selected payments"))
+    def has_query_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("payments.query_paymentintent")
+
+    @admin.action(
+        description=_("Ask the provider for the state of selected payments"), permissions=["query"]
+    )
     def query_provider(self, request: HttpRequest, queryset: QuerySet[PaymentIntent]) -> None:
         for public_id in queryset.values_list("public_id", flat=True):
             try:
