@@ -14,21 +14,28 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import DomainError
 from apps.core.http import safe_next_url
+from apps.core.middleware import accepts_nul_bytes
 from apps.payments import selectors, services
 from apps.payments.errors import PaymentNotFound
 from apps.payments.handlers import purpose_handler
 
 
+@accepts_nul_bytes
 @csrf_exempt
 @require_POST
 def notify(request: HttpRequest, method: str) -> HttpResponse:
-    """Asynchronous notifications: verified with the provider's SDK, applied once, answered as it expects."""
+    """Asynchronous notifications: verified with the provider's SDK, applied once, answered as it expects.
+
+    A NUL byte cannot be stored; it is written as the visible ``\\u0000``, which also breaks
+    the signature, so the notification is refused, recorded and answered in the provider's
+    FAIL format like any other forgery.
+    """
     try:
         ack = services.notification_receive(
             method=method,
-            body=request.body,
-            headers=dict(request.headers),
-            form=request.POST.dict(),
+            body=request.body.replace(b"\x00", b"\\u0000"),
+            headers={name: value.replace("\x00", "") for name, value in request.headers.items()},
+            form={name: value.replace("\x00", "\\u0000") for name, value in request.POST.items()},
         )
     except PaymentNotFound as exc:
         raise Http404 from exc
