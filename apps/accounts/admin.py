@@ -95,6 +95,14 @@ class UserAdmin(DjangoUserAdmin):
             fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return fields
 
+    def has_change_permission(self, request, obj=None):
+        # Staff accounts (superusers above all) are changed by superusers only: phone, password,
+        # active flag, roles. Otherwise an operator could move a superuser's phone or password
+        # to one they hold and sign in as them.
+        if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_inlines(self, request, obj):
         # A new user has no identity yet; it is registered by the user, not typed in here.
         return [RealNameInline] if obj else []
