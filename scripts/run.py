@@ -74,8 +74,11 @@ def main() -> int:
     env.setdefault("CARRIER_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     env.setdefault("CARRIER_CALLBACK_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
     env.setdefault("SERVE_MEDIA", "1")
-    # Development conveniences that stay off in production: /metrics without a token.
+    # Development conveniences that stay off in production: /metrics without a token,
+    # `manage.py totp_code` for the demo staff's authenticator codes, callbacks to loopback.
     env.setdefault("METRICS_OPEN", "1")
+    env.setdefault("TOTP_CODE_COMMAND", "1")
+    env.setdefault("GATEWAY_CALLBACK_ALLOW_LOOPBACK", "1")
     # Demo caps high enough that any demo product can be paid by phone bill; the platform's
     # defaults (¥200 a day, ¥500 a month) are what a carrier would set.
     env.setdefault("CARRIER_BILLING_DAILY_LIMIT_FEN", "2000000")
@@ -139,6 +142,8 @@ CarrierHub is running (Ctrl-C stops it):
   REST API docs    {web}/api/docs/
   workbench        {web}/admin/   login 13800000000 / carrierhub-demo (operator)
                                           13800000001 / carrierhub-demo (finance)
+                   plus the authenticator code: {sys.executable} manage.py totp_code 13800000000
+                   (or add secret CARRIERHUBDEMOSTAFFTOTP234567ABC to an authenticator app)
   carrier sandbox  {sandbox}/   SMS inbox: {sandbox}/sms/inbox/
   health           {web}/healthz
 Consumers sign in at {web}/accounts/login/ with any mobile number, e.g. 13800138000;

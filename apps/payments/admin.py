@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.second_factor import recent_second_factor_required
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 from apps.payments import services
@@ -110,6 +111,7 @@ class RefundAdmin(ReadOnly):
     @admin.action(
         description=_("Approve selected refunds (they are then paid back)"), permissions=["change"]
     )
+    @recent_second_factor_required
     def approve(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
         self._decide(request, queryset, approve=True)
 

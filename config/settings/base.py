@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "apps.core.middleware.RefuseNulBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.accounts.second_factor.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -150,6 +151,12 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Workbench: a staff session lasts this long after password and authenticator code, and
+# sensitive actions (refund approval, role changes) want a code no older than REAUTH.
+STAFF_SESSION_SECONDS = env.int("STAFF_SESSION_SECONDS", default=4 * 3600)
+STAFF_REAUTH_SECONDS = env.int("STAFF_REAUTH_SECONDS", default=10 * 60)
+# `manage.py totp_code` prints a staff member's current code: the demo only (make run sets it).
+TOTP_CODE_COMMAND = env.bool("TOTP_CODE_COMMAND", default=DEBUG)
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 # How many reverse proxies (load balancers) put their address in X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -321,6 +328,9 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 GATEWAY_TOKEN_TTL_SECONDS = env.int("GATEWAY_TOKEN_TTL_SECONDS", default=300)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_OPEN = env.bool("METRICS_OPEN", default=DEBUG)
+# Partner callbacks go to public addresses only; loopback too where this is on (the demo
+# sandbox under DEBUG or `make run`, whose partner receiver runs on the same machine).
+GATEWAY_CALLBACK_ALLOW_LOOPBACK = env.bool("GATEWAY_CALLBACK_ALLOW_LOOPBACK", default=DEBUG)
 # Partner SMS: the price of one segment in fen; one-time codes a number may get per hour.
 GATEWAY_SMS_SEGMENT_PRICE_FEN = env.int("GATEWAY_SMS_SEGMENT_PRICE_FEN", default=5)
 GATEWAY_OTP_MAX_PER_NUMBER_HOUR = env.int("GATEWAY_OTP_MAX_PER_NUMBER_HOUR", default=5)
