@@ -35,7 +35,9 @@ def notify(request: HttpRequest, method: str) -> HttpResponse:
             method=method,
             body=request.body.replace(b"\x00", b"\\u0000"),
             headers={name: value.replace("\x00", "") for name, value in request.headers.items()},
-            form={name: value.replace("\x00", "\\u0000") for name, value in request.POST.items()},
+            form={
+                name: str(value).replace("\x00", "\\u0000") for name, value in request.POST.items()
+            },
         )
     except PaymentNotFound as exc:
         raise Http404 from exc

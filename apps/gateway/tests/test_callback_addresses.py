@@ -71,6 +71,7 @@ def _delivery(url: str) -> CallbackDelivery:
         app_id=app.app_id, environment="sandbox", client_id=app.client_id, url=url,
         event_type="t", subject="s", data={"x": 1},
     )  # fmt: skip
+    assert event_id is not None
     return CallbackDelivery.objects.get(pk=event_id)
 
 

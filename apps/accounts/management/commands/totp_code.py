@@ -26,9 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, phone: str, **options: Any) -> None:
         if not (settings.DEBUG or settings.TOTP_CODE_COMMAND):
-            raise CommandError(
-                "totp_code is for the demo: set TOTP_CODE_COMMAND=1."
-            )
+            raise CommandError("totp_code is for the demo: set TOTP_CODE_COMMAND=1.")
         try:
             phone = normalize_phone(phone)
         except InvalidPhoneNumber as exc:
