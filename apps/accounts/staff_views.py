@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from typing import cast
+from urllib.parse import quote
 
 import segno
 from django import forms
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts import staff_auth
 from apps.accounts.models import User
-from apps.accounts.second_factor import second_factor_mark
+from apps.accounts.second_factor import second_factor_mark, second_factor_passed
 from apps.core.http import client_ip, safe_next_url
 
 _ENROL_KEY = "staff_enrol"  # {"user_id", "at", "next"} between password and first code
@@ -136,9 +137,13 @@ def staff_enrol(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_verify(request: HttpRequest) -> HttpResponse:
-    """The re-check before a sensitive action: one more authenticator (or recovery) code."""
-    if not request.user.is_staff:
-        return redirect("admin:login")
+    """The re-check before a sensitive action: one more authenticator (or recovery) code.
+
+    Only for a session that already passed password and code: it must not turn an SMS
+    session into a workbench one with the code alone.
+    """
+    if not request.user.is_staff or not second_factor_passed(request):
+        return redirect(f"{reverse('admin:login')}?next={quote(request.get_full_path())}")
     form = CodeForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -201,3 +201,12 @@ def test_totp_code_is_refused_outside_the_demo(settings):
     settings.TOTP_CODE_COMMAND = False
     with pytest.raises(CommandError):
         call_command("totp_code", "13800000000")
+
+
+def test_the_re_check_does_not_upgrade_an_sms_session(client, staff):
+    totp = _enrolled(staff)
+    client.force_login(staff)  # SMS sign-in: no password was given
+    response = client.post("/accounts/staff/verify/", {"code": totp.now()})
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
+    assert client.get("/admin/").status_code == 302
