@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -55,3 +56,25 @@ def _ledger_accounts(request: pytest.FixtureRequest) -> None:
 
     if not LedgerAccount.objects.filter(code="platform:revenue").exists():
         ledger_bootstrap()
+
+
+@pytest.fixture(autouse=True)
+def _staff_second_factor(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A staff member signed in with ``force_login`` has also passed the workbench's password
+    and authenticator check (tests marked ``real_second_factor`` go through it for real)."""
+    if request.node.get_closest_marker("real_second_factor"):
+        return
+    from django.test import Client
+
+    from apps.accounts.second_factor import second_factor_mark
+
+    original = Client.force_login
+
+    def force_login(self: Client, user: Any, backend: str | None = None) -> None:
+        original(self, user, backend)
+        if user.is_staff:
+            session = self.session
+            second_factor_mark(session)
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)

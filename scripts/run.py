@@ -111,6 +111,10 @@ def main() -> int:
     env.setdefault("CARRIER_BASE_URL", f"http://127.0.0.1:{SANDBOX_PORT}")
     env.setdefault("CARRIER_CALLBACK_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
     env.setdefault("SERVE_MEDIA", "1")
+    # Development conveniences that stay off in production: /metrics without a token and
+    # partner callbacks to loopback (the demo sandbox's receiver).
+    env.setdefault("METRICS_OPEN", "1")
+    env.setdefault("GATEWAY_CALLBACK_ALLOW_LOOPBACK", "1")
     # Demo caps high enough that any demo product can be paid by phone bill; the platform's
     # defaults (¥200 a day, ¥500 a month) are what a carrier would set.
     env.setdefault("CARRIER_BILLING_DAILY_LIMIT_FEN", "2000000")
@@ -190,6 +194,8 @@ CarrierHub is running (Ctrl-C stops it):
   REST API docs    {web}/api/docs/
   workbench        {web}/admin/   login 13800000000 / carrierhub-demo (operator)
                                           13800000001 / carrierhub-demo (finance)
+                   plus the authenticator code: TOTP_CODE_COMMAND=1 {sys.executable} manage.py totp_code 13800000000
+                   (or add secret CARRIERHUBDEMOSTAFFTOTP234567ABC to an authenticator app)
   carrier sandbox  {sandbox}/   SMS inbox: {sandbox}/sms/inbox/
   health           {web}/healthz
   worker and beat  Celery on {env["CELERY_BROKER_URL"]} (threads pool)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts import services
 from apps.accounts.models import ApiToken, OtpChallenge, RealNameIdentity, User
+from apps.accounts.second_factor import second_factor_recent, second_factor_redirect
 from apps.core.phone import InvalidPhoneNumber, normalize_phone
 
 
@@ -94,6 +95,25 @@ class UserAdmin(DjangoUserAdmin):
         if not request.user.is_superuser:
             fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return fields
+
+    def has_change_permission(self, request, obj=None):
+        # Staff accounts (superusers above all) are changed by superusers only: phone, password,
+        # active flag, roles. Otherwise an operator could move a superuser's phone or password
+        # to one they hold and sign in as them.
+        if obj is not None and (obj.is_staff or obj.is_superuser) and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Any change to an account (roles, staff status, phone, active) wants a fresh code.
+        if request.method == "POST" and not second_factor_recent(request):
+            return second_factor_redirect(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def user_change_password(self, request, id, form_url=""):
+        if request.method == "POST" and not second_factor_recent(request):
+            return second_factor_redirect(request)
+        return super().user_change_password(request, id, form_url)
 
     def get_inlines(self, request, obj):
         # A new user has no identity yet; it is registered by the user, not typed in here.

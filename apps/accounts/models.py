@@ -146,3 +146,43 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class StaffTotpDevice(models.Model):
+    """A staff member's authenticator app (TOTP, RFC 6238): the workbench's second factor.
+
+    The secret is encrypted at rest; ``last_step`` makes each code usable once.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret_encrypted = models.TextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("authenticator")
+        verbose_name_plural = _("authenticators")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'confirmed' if self.confirmed_at else 'enrolling'})"
+
+
+class StaffRecoveryCode(models.Model):
+    """A one-time code that stands in for the authenticator; stored only as a keyed hash."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "code_hash"], name="accounts_recovery_code_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} recovery code"

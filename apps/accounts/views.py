@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,7 +21,7 @@ from apps.accounts.validators import mask_phone
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
 from apps.carrier.services import subscriber_lookup
 from apps.core.errors import DomainError
-from apps.core.http import client_ip
+from apps.core.http import client_ip, safe_next_url
 
 # Which form field shows a refusal; others go to the phone field (or the whole form).
 _CODE_ERRORS = {"OTP_NOT_REQUESTED", "OTP_EXPIRED", "OTP_INVALID", "OTP_ATTEMPTS_EXCEEDED"}
@@ -39,10 +38,8 @@ def _user_id(request: Any) -> int:
 
 
 def _next_url(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return reverse(settings.LOGIN_REDIRECT_URL)
+    target = request.POST.get("next") or request.GET.get("next")
+    return safe_next_url(request, target, default=reverse(settings.LOGIN_REDIRECT_URL))
 
 
 @require_http_methods(["GET", "POST"])

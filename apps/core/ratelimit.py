@@ -94,8 +94,12 @@ def rate_hit_all(limits: list[RateLimit]) -> tuple[RateLimit | None, int]:
     args: list[int | str] = [now_ms, uuid.uuid4().hex]
     for item in limits:
         args += [item.window_seconds * 1000, item.limit]
+    # One hash tag for all the keys (their family, "otp" in "otp:phone:..."), so that Redis
+    # Cluster finds them in one slot; different families share the tag "{rl}".
+    families = {item.key.split(":", 1)[0] for item in limits}
+    tag = families.pop() if len(families) == 1 else "rl"
     full, retry_ms = get_redis().eval(
-        _ALL_OR_NOTHING, len(limits), *(f"rl:{item.key}" for item in limits), *args
+        _ALL_OR_NOTHING, len(limits), *(f"rl:{{{tag}}}:{item.key}" for item in limits), *args
     )
     if not full:
         return None, 0

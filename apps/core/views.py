@@ -23,7 +23,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get(
         "Accept", ""
     )
@@ -31,14 +31,14 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404: the API's error body for API paths, the site's page otherwise."""
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(error_body(404, "NOT_FOUND", _("Not found.")), status=404)
     return render(request, "404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """500: the API's error body for API paths; a page that needs no context otherwise."""
-    if _wants_json(request):
+    if wants_json(request):
         body = error_body(500, "INTERNAL", _("Something went wrong on our side; try again later."))
         return JsonResponse(body, status=500)
     return render(request, "500.html", status=500)

@@ -7,14 +7,18 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import Role, StaffTotpDevice, User
+from apps.accounts.staff_auth import totp_enrol_with_secret
 from apps.enterprise.billing import enterprise_topup
 from apps.payments.services import points_grant
 
-# Demo staff sign in at /admin/ with a password; consumers sign in with an SMS code.
+# Demo staff sign in at /admin/ with a password and an authenticator code (`manage.py
+# totp_code <phone>` prints it); consumers sign in with an SMS code.
 DEMO_POINTS = 1_000_000  # ¥10,000: enough to pay for any demo product in points
 DEMO_PREPAID_FEN = 100_000  # ¥1,000 on the demo enterprise's prepaid account, for bulk packs
 DEMO_PASSWORD = "carrierhub-demo"  # noqa: S105 - a published demo login, never used in production
+# The demo staff's authenticator secret, published like the password (scan it or use totp_code).
+DEMO_TOTP_SECRET = "CARRIERHUBDEMOSTAFFTOTP234567ABC"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ def seed_users() -> int:
                 user.set_unusable_password()
             user.save(update_fields=["password"])
         user.groups.add(*Group.objects.filter(name__in=demo.roles))
+        if demo.staff and not StaffTotpDevice.objects.filter(user=user).exists():
+            totp_enrol_with_secret(user_id=user.pk, secret=DEMO_TOTP_SECRET)
         if Role.CONSUMER in demo.roles:
             # Idempotent per key (with the amount, so that a changed grant adds, not conflicts).
             points_grant(

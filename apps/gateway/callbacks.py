@@ -10,7 +10,8 @@ call or charge, and sent after commit. Each POST carries:
   request, or the app's newest active credential in that environment once it was revoked);
 - ``X-Callback-Signature``: ``hex(HMAC-SHA256(secret, "<timestamp>.<id>." + body))``.
 
-A 2xx answer ends it; anything else (or no answer in 5 s) is retried after 5 s, 15 s, 1 min,
+Each attempt resolves the host, refuses internal addresses (``apps.gateway.addresses``) and
+connects to the address it checked. A 2xx answer ends it; anything else (or no answer in 5 s) is retried after 5 s, 15 s, 1 min,
 5 min, 15 min, 1 h and 1 h, then given up (eight attempts in about 2.5 hours).
 """
 
@@ -34,6 +35,7 @@ from apps.core.audit import audited_transition
 from apps.core.errors import Conflict
 from apps.core.tasks import enqueue_on_commit
 from apps.gateway import locks
+from apps.gateway.addresses import AddressNotAllowed, AddressUnresolved, callback_target
 from apps.gateway.capability_errors import InvalidCallbackUrl
 from apps.gateway.context import GatewayApp, context_for_app
 from apps.gateway.models import CallbackDelivery
@@ -150,11 +152,20 @@ def callback_deliver(*, delivery_id: uuid.UUID, now: datetime | None = None) -> 
             ),
         }
         try:
-            answer = httpx.post(
-                delivery.url, content=body, headers=headers, timeout=TIMEOUT_SECONDS
-            )
+            target = callback_target(delivery.url)
+            with httpx.Client(timeout=TIMEOUT_SECONDS) as client:
+                answer = client.post(
+                    target.url,
+                    content=body,
+                    headers={**headers, "Host": target.host_header},
+                    extensions={"sni_hostname": target.server_name},
+                )
             if not answer.is_success:
                 error = f"HTTP {answer.status_code}"
+        except AddressNotAllowed:
+            error = "callback address not allowed (internal network)"
+        except AddressUnresolved:
+            error = "callback host does not resolve"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:200]
     return _record(delivery_id, error=error, now=now)

@@ -1,4 +1,5 @@
-"""OAuth2 client-credentials access tokens: opaque, short-lived, kept hashed in Redis.
+"""OAuth2 client-credentials access tokens: opaque, short-lived, kept hashed in Redis and,
+durably, in PostgreSQL (``AccessToken``), which answers when Redis is down or lost the token.
 
 A token maps (by its SHA-256) to the credential that asked for it and the scopes granted.
 Each process also remembers tokens it has seen until they expire, so a call costs no extra
@@ -14,10 +15,14 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
+import redis
 from django.conf import settings
+from django.utils import timezone
 
 from apps.core.redis import get_redis
+from apps.gateway.models import AccessToken
 
 TOKEN_PREFIX = "cht_"  # noqa: S105 - a marker, not a secret
 _MAX_CACHED = 50_000
@@ -57,14 +62,20 @@ def token_store(
 ) -> tuple[str, int]:
     """Make a token for this credential and scopes; return it and its lifetime in seconds.
 
-    Raises ``redis.RedisError`` when Redis is unreachable (no token can be issued then).
+    The PostgreSQL row is written first (and this credential's expired rows dropped), then
+    Redis. Raises ``redis.RedisError`` when Redis is unreachable (no token is issued then).
     """
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     ttl = token_ttl_seconds()
     digest = _digest(token)
-    value = json.dumps(
-        {"a": app_id, "c": credential_id, "i": client_id, "s": scopes, "x": time.time() + ttl}
-    )
+    expires = time.time() + ttl
+    value = json.dumps({"a": app_id, "c": credential_id, "i": client_id, "s": scopes, "x": expires})
+    now = timezone.now()
+    AccessToken.objects.filter(credential_id=credential_id, expires_at__lt=now).delete()
+    AccessToken.objects.create(
+        digest=digest, app_id=app_id, credential_id=credential_id, client_id=client_id,
+        scopes=scopes, expires_at=now + timedelta(seconds=ttl),
+    )  # fmt: skip
     pipe = get_redis().pipeline(transaction=False)
     pipe.set(_key(digest), value, ex=ttl)
     pipe.sadd(_credential_key(credential_id), digest)
@@ -76,8 +87,8 @@ def token_store(
 def token_lookup(token: str) -> TokenInfo | None:
     """The token's grant, or None when it is unknown or expired.
 
-    Raises ``redis.RedisError`` when Redis is unreachable and this process has not seen the
-    token.
+    Redis first; when it is unreachable or does not know the token (restarted, flushed), the
+    PostgreSQL copy answers.
     """
     digest = _digest(token)
     now = time.time()
@@ -88,17 +99,30 @@ def token_lookup(token: str) -> TokenInfo | None:
         with _lock:
             _seen.pop(digest, None)
         return None
-    raw = get_redis().get(_key(digest))
-    if raw is None:
-        return None
-    data = json.loads(raw)
-    info = TokenInfo(
-        app_id=int(data["a"]),
-        credential_id=int(data["c"]),
-        client_id=str(data["i"]),
-        scopes=frozenset(data["s"]),
-        expires_at=float(data["x"]),
-    )
+    try:
+        raw = get_redis().get(_key(digest))
+    except redis.RedisError:
+        raw = None
+    if raw is not None:
+        data = json.loads(raw)
+        info = TokenInfo(
+            app_id=int(data["a"]),
+            credential_id=int(data["c"]),
+            client_id=str(data["i"]),
+            scopes=frozenset(data["s"]),
+            expires_at=float(data["x"]),
+        )
+    else:
+        row = AccessToken.objects.filter(digest=digest, expires_at__gt=timezone.now()).first()
+        if row is None:
+            return None
+        info = TokenInfo(
+            app_id=row.app_id,
+            credential_id=row.credential_id,
+            client_id=row.client_id,
+            scopes=frozenset(row.scopes),
+            expires_at=row.expires_at.timestamp(),
+        )
     with _lock:
         if len(_seen) >= _MAX_CACHED:
             _seen.clear()
@@ -108,6 +132,7 @@ def token_lookup(token: str) -> TokenInfo | None:
 
 def tokens_drop_for_credential(credential_id: int) -> None:
     """Delete every token issued to a credential (called after it is revoked)."""
+    AccessToken.objects.filter(credential_id=credential_id).delete()
     client = get_redis()
     digests = [
         d.decode() if isinstance(d, bytes) else str(d)

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.second_factor import recent_second_factor_required
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 from apps.payments import services
@@ -50,7 +51,12 @@ class PaymentIntentAdmin(ReadOnly):
     def amount(self, obj: PaymentIntent) -> str:
         return format_fen(obj.amount_fen)
 
-    @admin.action(description=_("Ask the provider for the state of selected payments"))
+    def has_query_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("payments.query_paymentintent")
+
+    @admin.action(
+        description=_("Ask the provider for the state of selected payments"), permissions=["query"]
+    )
     def query_provider(self, request: HttpRequest, queryset: QuerySet[PaymentIntent]) -> None:
         for public_id in queryset.values_list("public_id", flat=True):
             try:
@@ -112,6 +118,7 @@ class RefundAdmin(ReadOnly):
     @admin.action(
         description=_("Approve selected refunds (they are then paid back)"), permissions=["change"]
     )
+    @recent_second_factor_required
     def approve(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
         self._decide(request, queryset, approve=True)
 

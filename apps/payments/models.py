@@ -83,6 +83,8 @@ class PaymentIntent(models.Model):
     class Meta:
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
+        # Querying the provider calls out and may change a payment's state: not for viewers.
+        permissions = [("query_paymentintent", _("Can ask the provider for a payment's state"))]
         indexes = [
             models.Index(fields=["purpose", "reference"]),
             models.Index(

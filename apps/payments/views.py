@@ -13,21 +13,31 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import DomainError
+from apps.core.http import safe_next_url
+from apps.core.middleware import accepts_nul_bytes
 from apps.payments import selectors, services
 from apps.payments.errors import PaymentNotFound
 from apps.payments.handlers import purpose_handler
 
 
+@accepts_nul_bytes
 @csrf_exempt
 @require_POST
 def notify(request: HttpRequest, method: str) -> HttpResponse:
-    """Asynchronous notifications: verified with the provider's SDK, applied once, answered as it expects."""
+    """Asynchronous notifications: verified with the provider's SDK, applied once, answered as it expects.
+
+    A NUL byte cannot be stored; it is written as the visible ``\\u0000``, which also breaks
+    the signature, so the notification is refused, recorded and answered in the provider's
+    FAIL format like any other forgery.
+    """
     try:
         ack = services.notification_receive(
             method=method,
-            body=request.body,
-            headers=dict(request.headers),
-            form=request.POST.dict(),
+            body=request.body.replace(b"\x00", b"\\u0000"),
+            headers={name: value.replace("\x00", "") for name, value in request.headers.items()},
+            form={
+                name: str(value).replace("\x00", "\\u0000") for name, value in request.POST.items()
+            },
         )
     except PaymentNotFound as exc:
         raise Http404 from exc
@@ -48,7 +58,7 @@ def carrier_confirm(request: HttpRequest, public_id: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(reverse("payments:go", args=[public_id]) + "?" + request.GET.urlencode())
-    return redirect(request.GET.get("back") or "/")
+    return redirect(safe_next_url(request, request.GET.get("back")))
 
 
 @require_GET
@@ -67,6 +77,7 @@ def go(request: HttpRequest, public_id: str) -> HttpResponse:
         "intent": intent,
         "action": action,
         "title": describe(intent.reference) if describe else intent.reference,
+        "back": safe_next_url(request, request.GET.get("back")),
     }
     if kind == "redirect" and intent.status == "pending":
         return redirect(action["url"])

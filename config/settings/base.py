@@ -76,8 +76,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "apps.core.middleware.RefuseNulBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.accounts.second_factor.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -158,6 +160,12 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Workbench: a staff session lasts this long after password and authenticator code, and
+# sensitive actions (refund approval, role changes) want a code no older than REAUTH.
+STAFF_SESSION_SECONDS = env.int("STAFF_SESSION_SECONDS", default=4 * 3600)
+STAFF_REAUTH_SECONDS = env.int("STAFF_REAUTH_SECONDS", default=10 * 60)
+# `manage.py totp_code` prints a staff member's current code: the demo only (make run sets it).
+TOTP_CODE_COMMAND = env.bool("TOTP_CODE_COMMAND", default=DEBUG)
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 # How many reverse proxies (load balancers) put their address in X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -213,12 +221,20 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.parsers.LimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
 }
+# JSON bodies (every DRF endpoint, the gateway included): larger is 413, deeper is 400.
+JSON_MAX_BODY_BYTES = env.int("JSON_MAX_BODY_BYTES", default=1024 * 1024)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CarrierHub API",
     "DESCRIPTION": "Mall, accounts and carrier capabilities. Errors: {status, code, message}.",
@@ -329,10 +345,14 @@ CARRIER_BILLING_MONTHLY_LIMIT_FEN = env.int("CARRIER_BILLING_MONTHLY_LIMIT_FEN",
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
-# Capability gateway (apps.gateway): access-token lifetime, and a bearer token /metrics wants
-# (empty: open, for a scraper on a private network).
+# Capability gateway (apps.gateway): access-token lifetime, and the bearer token /metrics wants.
+# Without a token /metrics answers 401 unless METRICS_OPEN (on under DEBUG and `make run`).
 GATEWAY_TOKEN_TTL_SECONDS = env.int("GATEWAY_TOKEN_TTL_SECONDS", default=300)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_OPEN = env.bool("METRICS_OPEN", default=DEBUG)
+# Partner callbacks go to public addresses only; loopback too where this is on (the demo
+# sandbox under DEBUG or `make run`, whose partner receiver runs on the same machine).
+GATEWAY_CALLBACK_ALLOW_LOOPBACK = env.bool("GATEWAY_CALLBACK_ALLOW_LOOPBACK", default=DEBUG)
 # Partner SMS: the price of one segment in fen; one-time codes a number may get per hour.
 GATEWAY_SMS_SEGMENT_PRICE_FEN = env.int("GATEWAY_SMS_SEGMENT_PRICE_FEN", default=5)
 GATEWAY_OTP_MAX_PER_NUMBER_HOUR = env.int("GATEWAY_OTP_MAX_PER_NUMBER_HOUR", default=5)

@@ -69,3 +69,65 @@ def test_operators_cannot_make_superusers(client):
     page = client.get(f"/admin/accounts/user/{operator.pk}/change/")
     assert page.status_code == 200
     assert 'name="is_superuser"' not in page.content.decode()
+
+
+@pytest.fixture
+def operator_client(client):
+    operator = User.objects.create_user("13800000002", "pw", is_staff=True)
+    operator.groups.add(Group.objects.get(name="operator"))
+    client.force_login(operator)
+    return client
+
+
+def _change(client, user, **fields):
+    data = {
+        "phone": user.phone,
+        "nickname": user.nickname,
+        "is_active": "on" if user.is_active else "",
+        "real_name-TOTAL_FORMS": "0",
+        "real_name-INITIAL_FORMS": "0",
+    }
+    data.update(fields)
+    return client.post(
+        f"/admin/accounts/user/{user.pk}/change/", {k: v for k, v in data.items() if v != ""}
+    )
+
+
+def test_an_operator_cannot_take_over_a_superuser(operator_client):
+    boss = User.objects.create_superuser("13800000009", "boss-pw")
+    assert _change(operator_client, boss, phone="13800000002").status_code == 403
+    assert _change(operator_client, boss, is_active="").status_code == 403
+    password = operator_client.post(
+        f"/admin/accounts/user/{boss.pk}/password/",
+        {"password1": "Take-0ver-now", "password2": "Take-0ver-now", "usable_password": "true"},
+    )
+    assert password.status_code == 403
+    boss.refresh_from_db()
+    assert (boss.phone, boss.is_active, boss.check_password("boss-pw")) == (
+        "+8613800000009",
+        True,
+        True,
+    )
+
+
+def test_an_operator_cannot_change_another_staff_account(operator_client):
+    finance = User.objects.create_user("13800000008", "fin-pw", is_staff=True)
+    assert _change(operator_client, finance, phone="13800000007").status_code == 403
+    finance.refresh_from_db()
+    assert finance.phone == "+8613800000008"
+
+
+def test_an_operator_still_edits_a_consumer(operator_client):
+    consumer = User.objects.create_user("13800000006")
+    response = _change(operator_client, consumer, nickname="小王")
+    assert response.status_code == 302
+    consumer.refresh_from_db()
+    assert consumer.nickname == "小王"
+
+
+def test_a_superuser_edits_staff_accounts(admin_client):
+    finance = User.objects.create_user("13800000008", "fin-pw", is_staff=True)
+    response = _change(admin_client, finance, phone="13800000007", is_staff="on")
+    assert response.status_code == 302
+    finance.refresh_from_db()
+    assert finance.phone == "+8613800000007"

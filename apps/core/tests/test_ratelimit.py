@@ -29,5 +29,20 @@ def test_all_or_nothing_counts_under_every_key_or_none():
     assert full == address
     assert 1 <= retry_after <= 60
     # The refusal by the address did not use up the number's allowance.
-    assert get_redis().zcard("rl:t:number") == 1
+    assert get_redis().zcard("rl:{t}:t:number") == 1
     assert rate_hit_all([]) == (None, 0)
+
+
+def test_keys_counted_together_share_one_cluster_slot():
+    """Redis Cluster runs a script only over keys of one slot (else CROSSSLOT): the keys of one
+    all-or-nothing count carry one hash tag."""
+    from redis.crc import key_slot
+
+    from apps.core.ratelimit import RateLimit, rate_hit_all
+
+    rate_hit_all(
+        [RateLimit("otp:phone:+8613800138000", 5, 3600), RateLimit("otp:ip:10.0.0.1", 20, 3600)]
+    )
+    keys = sorted(get_redis().keys("rl:*"))
+    assert len(keys) == 2
+    assert len({key_slot(key) for key in keys}) == 1

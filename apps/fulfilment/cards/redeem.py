@@ -1,7 +1,9 @@
 """Redeeming a card, once: airtime or data for any China Mobile number, points for the signed-in user.
 
-Redemption is guarded against guessing: a card locks after five wrong PINs, and each user and
-each client address may try only a few PINs per hour. A redemption is usually two steps: a
+Redemption is guarded against guessing without handing anyone a way to lock another's card:
+each user and each client address may try only a few PINs per hour, and five on one card
+number a day; without the right PIN an unknown, used, locked or frozen card all answer
+``CARD_INVALID``. A redemption is usually two steps: a
 quote (card number and PIN checked, the card's worth shown, a signed confirmation handed
 out) and the redemption itself with that confirmation, which needs no PIN again.
 
@@ -76,10 +78,16 @@ class Redeemed:
     points: int
 
 
-def _tries(user_id: int | None, client_ip: str | None) -> None:
-    limits = [RateLimit(f"card:user:{user_id}", TRIES_PER_HOUR, 3600)] if user_id else []
+def _tries(number: str, user_id: int | None, client_ip: str | None) -> None:
+    """Count one PIN try against the caller: per hour on any card, and per day on this card
+    number (known or not), per user and per address. A guesser locks out only themselves."""
+    limits = []
+    if user_id:
+        limits += [RateLimit(f"card:user:{user_id}", TRIES_PER_HOUR, 3600),
+                   RateLimit(f"card:{number}:user:{user_id}", MAX_WRONG_PINS, 86400)]  # fmt: skip
     if client_ip:
-        limits.append(RateLimit(f"card:ip:{client_ip}", TRIES_PER_HOUR, 3600))
+        limits += [RateLimit(f"card:ip:{client_ip}", TRIES_PER_HOUR, 3600),
+                   RateLimit(f"card:{number}:ip:{client_ip}", MAX_WRONG_PINS, 86400)]  # fmt: skip
     try:
         full, retry_after = rate_hit_all(limits)
     except redis.RedisError as exc:
@@ -113,24 +121,24 @@ def _check(
             raise CardInvalid()
         batch = card.batch
         pin_ok = pin is None or secrets.compare_digest(card.pin_hash, pin_hash(number, pin))
+        if not pin_ok:
+            # Without the PIN an unknown, used, locked or frozen card answers the same; the
+            # count is for operators; the guesser is stopped by ``_tries``, the card not locked.
+            card.wrong_pins = min(card.wrong_pins + 1, 32767)
+            card.save(update_fields=["wrong_pins"])
+            return None, None
         usable = batch.status == CardBatch.Status.ACTIVE and batch.expires_at > timezone.now()
         target = "" if batch.kind == CardBatch.Kind.POINTS else msisdn
         interrupted = card.status == Card.Status.REDEEMING and (
             card.redeemed_at is None or card.redeemed_at < timezone.now() - timedelta(seconds=STALE_SECONDS)
         )  # fmt: skip
-        if interrupted and card.redeemed_msisdn == target and pin_ok:
+        if interrupted and card.redeemed_msisdn == target:
             if claim:
                 card.redeemed_at = timezone.now()  # in flight again
                 card.save(update_fields=["redeemed_at"])
             return card, None
         if card.status != Card.Status.ACTIVE or not usable:
             raise CardUnusable()
-        if not pin_ok:
-            card.wrong_pins += 1
-            if card.wrong_pins >= MAX_WRONG_PINS:
-                _card_move(card, Card.Status.LOCKED, actor_id=user_id, wrong_pins=card.wrong_pins)
-            card.save(update_fields=["wrong_pins", "status"])
-            return None, None
         if batch.kind == CardBatch.Kind.POINTS and user_id is None:
             raise CardNeedsAccount()
         if batch.kind != CardBatch.Kind.POINTS and not target:
@@ -168,7 +176,7 @@ def card_quote(
     is bound to the user and the target number.
     """
     number, target = _clean(number, msisdn)
-    _tries(user_id, client_ip)
+    _tries(number, user_id, client_ip)
     card, _none = _check(number=number, pin=pin, msisdn=target, user_id=user_id, claim=False)
     if card is None:
         raise CardInvalid()
@@ -202,7 +210,7 @@ def card_redeem(
     repeat of the same redemption finishes it, under the same idempotency key.
     """
     number, target = _clean(number, msisdn)
-    _tries(user_id, client_ip)
+    _tries(number, user_id, client_ip)
     return _redeem(number=number, pin=pin, msisdn=target, user_id=user_id)
 
 

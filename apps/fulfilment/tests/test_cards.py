@@ -76,41 +76,69 @@ def test_redeem_once_into_airtime(line):
     assert Card.objects.get(number=card["card_number"]).status == "redeemed"
 
 
+def _redeem(number, pin, ip, user_id=None):
+    return cards.card_redeem(
+        number=number, pin=pin, msisdn="13800138666", user_id=user_id, client_ip=ip
+    )
+
+
 @pytest.mark.django_db
-def test_five_wrong_pins_lock_the_card_and_tries_are_limited(line, settings):
+def test_wrong_pins_lock_out_the_guesser_not_the_card(line, settings):
     _, rows = _batch()
     card = rows[0]
-    for n in range(5):
+    for _ in range(cards.MAX_WRONG_PINS):
         with pytest.raises(cards.CardInvalid):
-            cards.card_redeem(
-                number=card["card_number"],
-                pin="0" * 18,
-                msisdn="13800138666",
-                user_id=None,
-                client_ip=f"10.1.0.{n}",
-            )
-    assert Card.objects.get(number=card["card_number"]).status == "locked"
-    with pytest.raises(cards.CardUnusable):
-        cards.card_redeem(
-            number=card["card_number"],
-            pin=card["pin"],
-            msisdn="13800138666",
-            user_id=None,
-            client_ip="10.1.1.1",
-        )
-    for _ in range(cards.TRIES_PER_HOUR):
-        with pytest.raises(cards.CardInvalid):
-            cards.card_redeem(
-                number="1" * 16, pin="1", msisdn="13800138666", user_id=None, client_ip="10.9.9.9"
-            )
+            _redeem(card["card_number"], "0" * 18, "10.1.0.1")
+    # The guessing address is locked out of this card, even with the right PIN...
     with pytest.raises(cards.CardTriesExceeded):
-        cards.card_redeem(
-            number=rows[1]["card_number"],
-            pin=rows[1]["pin"],
-            msisdn="13800138666",
-            user_id=None,
-            client_ip="10.9.9.9",
-        )
+        _redeem(card["card_number"], card["pin"], "10.1.0.1")
+    # ...but the card is not locked: its holder, elsewhere, redeems it.
+    assert Card.objects.get(number=card["card_number"]).status == "active"
+    assert _redeem(card["card_number"], card["pin"], "10.1.1.1").amount_fen == 10_000
+    assert _balance(line) == 10_000
+
+
+@pytest.mark.django_db
+def test_a_signed_in_guesser_is_locked_out_on_every_address(line):
+    _, rows = _batch()
+    card = rows[0]
+    for n in range(cards.MAX_WRONG_PINS):
+        with pytest.raises(cards.CardInvalid):
+            _redeem(card["card_number"], "0" * 18, f"10.3.0.{n}", user_id=42)
+    with pytest.raises(cards.CardTriesExceeded):
+        _redeem(card["card_number"], card["pin"], "10.3.1.1", user_id=42)
+    assert Card.objects.get(number=card["card_number"]).status == "active"
+
+
+@pytest.mark.django_db
+def test_without_the_pin_unknown_used_and_frozen_cards_look_the_same(line):
+    batch, rows = _batch()
+    used, other = rows[0], rows[1]
+    _redeem(used["card_number"], used["pin"], "10.4.0.1")
+    Card.objects.filter(number=other["card_number"]).update(status="locked")
+    answers = []
+    for number in ("1" * len(used["card_number"]), used["card_number"], other["card_number"]):
+        with pytest.raises(cards.CardInvalid) as info:
+            _redeem(number, "0" * 18, "10.4.0.2")
+        answers.append((info.value.code, str(info.value.message), info.value.http_status))
+    cards.card_batch_set_status(batch_id=batch.pk, status="frozen", actor_id=None)
+    with pytest.raises(cards.CardInvalid) as info:
+        _redeem(rows[2]["card_number"], "0" * 18, "10.4.0.3")
+    answers.append((info.value.code, str(info.value.message), info.value.http_status))
+    assert len(set(answers)) == 1
+    # The holder, who knows the PIN, is told the card cannot be used.
+    with pytest.raises(cards.CardUnusable):
+        _redeem(used["card_number"], used["pin"], "10.4.0.4")
+
+
+@pytest.mark.django_db
+def test_tries_per_address_and_hour_are_limited(line):
+    _, rows = _batch()
+    for n in range(cards.TRIES_PER_HOUR):
+        with pytest.raises(cards.CardInvalid):
+            _redeem(f"1{n:015d}", "1", "10.9.9.9")
+    with pytest.raises(cards.CardTriesExceeded):
+        _redeem(rows[1]["card_number"], rows[1]["pin"], "10.9.9.9")
     assert _balance(line) == 0
 
 

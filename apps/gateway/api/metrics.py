@@ -1,4 +1,4 @@
-"""``GET /metrics``: the Prometheus scrape endpoint (optionally behind a bearer token)."""
+"""``GET /metrics``: the Prometheus scrape endpoint, behind a bearer token outside development."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ from apps.gateway.metrics import exposition
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
     """Every worker's counters when PROMETHEUS_MULTIPROC_DIR is set (see docs/operations.md)."""
-    expected = getattr(settings, "METRICS_TOKEN", "")
+    expected = settings.METRICS_TOKEN
     if expected:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(given.encode(), expected.encode()):
             return HttpResponse(status=401)
+    elif not settings.METRICS_OPEN:
+        # No token configured: open only in development (DEBUG or ``make run``).
+        return HttpResponse(status=401)
     body, content_type = exposition()
     return HttpResponse(body, content_type=content_type)

@@ -10,10 +10,11 @@ from apps.gateway.models.capabilities import (
 )
 from apps.gateway.models.metering import LATENCY_BUCKETS_MS, CallRecord, UsageHourly
 from apps.gateway.models.packages import Package, Subscription
-from apps.gateway.models.partners import App, Credential, Environment, Partner
+from apps.gateway.models.partners import AccessToken, App, Credential, Environment, Partner
 
 __all__ = [
     "LATENCY_BUCKETS_MS",
+    "AccessToken",
     "App",
     "BillingCharge",
     "CallRecord",

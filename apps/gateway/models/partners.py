@@ -145,6 +145,25 @@ class App(models.Model):
         return self.name
 
 
+class AccessToken(models.Model):
+    """The durable copy of an OAuth2 access token (by SHA-256 only): Redis is the fast path,
+    this row lets a token be checked while Redis is down or after it lost its data."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    app_id = models.BigIntegerField()
+    credential_id = models.BigIntegerField(db_index=True)
+    client_id = models.CharField(max_length=40)
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.digest[:8]}…"
+
+
 class Credential(models.Model):
     """A client id and its secret for one environment of an app.
 

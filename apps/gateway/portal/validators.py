@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
+from apps.gateway.addresses import AddressNotAllowed, AddressUnresolved, host_check
 from apps.gateway.portal.errors import (
     InvalidCallbackUrl,
     InvalidContact,
@@ -53,8 +54,21 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _reachable_host(host: str, port: int) -> bool:
+    """Whether callbacks may go to ``host``: a public address, or a name that resolves only to
+    public ones (one that does not resolve yet passes; each delivery checks again)."""
+    try:
+        host_check(host, port)
+    except AddressNotAllowed:
+        return False
+    except AddressUnresolved:
+        return True
+    return True
+
+
 def normalize_callback_url(raw: str) -> str:
-    """One callback URL: https anywhere, plain http only to this machine (for development)."""
+    """One callback URL: https to a public address; plain http only to this machine, and
+    loopback at all only where GATEWAY_CALLBACK_ALLOW_LOOPBACK (the demo sandbox)."""
     url = (raw or "").strip()
     if not url or len(url) > MAX_CALLBACK_URL_LENGTH or any(ch.isspace() for ch in url):
         raise InvalidCallbackUrl()
@@ -66,9 +80,11 @@ def normalize_callback_url(raw: str) -> str:
     # Credentials in the URL would be logged with every delivery; fragments never reach a server.
     if not host or parts.username or parts.password or parts.fragment:
         raise InvalidCallbackUrl()
-    if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host)):
-        return url
-    raise InvalidCallbackUrl()
+    if not (parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))):
+        raise InvalidCallbackUrl()
+    if not _reachable_host(host, _port or (443 if parts.scheme == "https" else 80)):
+        raise InvalidCallbackUrl()
+    return url
 
 
 def normalize_callback_urls(values: list[str]) -> list[str]:

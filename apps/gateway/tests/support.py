@@ -196,3 +196,9 @@ def _gateway_caches() -> Iterator[None]:
     context_forget_all()
     tokens.forget_all()
     metering.meter_discard()
+
+
+@pytest.fixture
+def loopback_callbacks(settings: Any) -> None:
+    """Let callbacks reach the test's receiver on 127.0.0.1 (off by default, as in production)."""
+    settings.GATEWAY_CALLBACK_ALLOW_LOOPBACK = True

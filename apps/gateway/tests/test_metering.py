@@ -112,7 +112,8 @@ def test_calls_recent_newest_first():
     ]
 
 
-def test_metrics_count_per_capability_without_app_labels(client):
+def test_metrics_count_per_capability_without_app_labels(client, settings):
+    settings.METRICS_OPEN = True
     app = gateway_app_create()
     SignedClient(app).post(CHECK, {"phoneNumber": "+8613800000000"})
     text = client.get("/metrics").content.decode()
@@ -132,6 +133,15 @@ def test_metrics_token_is_required_when_set(client, settings):
     assert client.get("/metrics").status_code == 401
     ok = client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
     assert ok.status_code == 200
+
+
+def test_metrics_are_closed_without_a_token_outside_development(client, settings):
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_OPEN = False
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 401
+    settings.METRICS_OPEN = True
+    assert client.get("/metrics").status_code == 200
 
 
 def _partition_of(created_at):

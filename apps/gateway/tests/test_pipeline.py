@@ -227,6 +227,28 @@ def test_redis_down_refuses_writes_and_lets_reads_pass_with_an_alarm(redis_break
     )
 
 
+def test_a_bearer_token_is_still_checked_with_redis_down(redis_breaks, client):
+    from apps.gateway import tokens
+    from apps.gateway.models import AccessToken
+    from apps.gateway.tests.support import bearer_token
+
+    app = gateway_app_create(capabilities=["sim-swap"])
+    token = bearer_token(client_id=app.client_id, secret=app.secret, client=client)
+    stored = AccessToken.objects.get()
+    assert token not in stored.digest and len(stored.digest) == 64  # a hash, not the token
+    tokens.forget_all()  # another process, which has not seen the token yet
+    redis_breaks()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (
+        client.post(CHECK, BODY, content_type="application/json", headers=headers).status_code
+        == 200
+    )
+    forged = {"Authorization": f"Bearer {token}x"}
+    assert (
+        client.post(CHECK, BODY, content_type="application/json", headers=forged).status_code == 401
+    )
+
+
 def test_an_admitted_call_needs_no_database_query_once_the_app_is_cached(
     django_assert_num_queries,
 ):

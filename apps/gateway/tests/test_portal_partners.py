@@ -154,7 +154,7 @@ def test_apps_need_an_approved_company():
     assert App.objects.count() == 0
 
 
-def test_app_settings_are_validated_and_audited():
+def test_app_settings_are_validated_and_audited(loopback_callbacks):
     partner = approved_partner()
     app = services.app_create(
         user_id=partner.owner_id,

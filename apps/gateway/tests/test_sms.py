@@ -14,7 +14,10 @@ from apps.gateway.tests.capability_support import assert_callback_signed, wait_u
 from apps.gateway.tests.support import SignedClient, gateway_app_create
 from tests.fixtures.sandbox_support import callback_receiver, unique_msisdn
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("loopback_callbacks"),
+]
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ def two_servers(django_db_setup, tmp_path_factory):
         "REDIS_URL": settings.REDIS_URL,
         # Both servers count into one directory, as the workers of one host do.
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("prometheus")),
+        "METRICS_OPEN": "1",
     }
     processes, urls = [], []
     for index in range(2):
