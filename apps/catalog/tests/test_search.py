@@ -115,7 +115,7 @@ def test_sorting(catalog):
 
 
 def test_pagination(catalog, monkeypatch):
-    from apps.catalog import selectors
+    from apps.catalog.selectors import search as selectors
 
     monkeypatch.setattr(selectors, "PAGE_SIZE", 3)
     first = product_search(filters=SearchFilters(sort="price"))
@@ -150,7 +150,7 @@ def test_suggestions(catalog):
 
 
 def test_broad_queries_are_capped(catalog, monkeypatch):
-    from apps.catalog import selectors
+    from apps.catalog.selectors import search as selectors
 
     monkeypatch.setattr(selectors, "RESULT_POOL", 2)
     listing = product_search(filters=SearchFilters(sort="price"))
