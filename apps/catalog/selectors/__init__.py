@@ -32,7 +32,9 @@ from apps.catalog.selectors.search import (
     Facet,
     SearchFilters,
     SearchResult,
+    normalised_query,
     product_search,
+    result_cache_key,
     suggest,
 )
 
@@ -60,9 +62,11 @@ __all__ = [
     "data_packs_by_code",
     "delivery_specs",
     "home_page",
+    "normalised_query",
     "on_shelf",
     "product_detail",
     "product_search",
+    "result_cache_key",
     "sku_delivery_spec",
     "sku_for_sale",
     "skus_for_sale",

@@ -1,25 +1,48 @@
-"""Search and listings: filters, capped counts, facets, relevance, suggestions."""
+"""Search and listings: one capped pool of matches per search, ranked and faceted in Python.
+
+A search matches the index once: it reads the small columns (id, category, kind, owner,
+sales, price, rank) of at most ``RESULT_POOL + 1`` matches in the order the index yields them,
+without sorting every match, then ranks that pool (category match first, then text rank,
+then sales), counts its facets and pages it in Python, and reads the cards of one page by id.
+Past ``RESULT_POOL`` matches the total reads "5,000+", relevance is ranked within the pool,
+and facets are counted over it (``facets_sampled``). Trigram similarity is tried only when the
+words match nothing. A listing without words pages in index order (category and sales).
+"""
 
 from __future__ import annotations
 
 import math
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, QuerySet
 
 from apps.catalog import search
 from apps.catalog.models import Category, Kind, Product
-from apps.catalog.selectors.common import _CARD_FIELDS, CategoryNode, ProductCard, _card, on_shelf
+from apps.catalog.selectors.common import (
+    _CARD_FIELDS,
+    CategoryNode,
+    ProductCard,
+    _card,
+    catalog_version,
+    on_shelf,
+)
 
 PAGE_SIZE = 20
 RESULT_POOL = 5000
 MAX_PAGE = 500
 TRIGRAM_THRESHOLD = 0.3
 SORTS = ("relevance", "price", "-price", "sales", "newest")
+# Columns of a pool row, in this order.
+_POOL_FIELDS = ("id", "category_id", "kind", "owner_id", "sales_count", "min_price_fen",
+                "created_at")  # fmt: skip
+_ID, _CATEGORY, _KIND, _OWNER, _SALES, _PRICE, _CREATED, _RANK = range(8)
 
 
 def _trigram_threshold() -> None:
@@ -58,27 +81,51 @@ class SearchResult:
     fuzzy: bool  # no exact match; results are by trigram similarity
     category: CategoryNode | None
     total_capped: bool = False  # more than RESULT_POOL matches
+    facets_sampled: bool = False  # facets counted over the first RESULT_POOL matches only
 
 
-def _filtered(
-    base: QuerySet[Product], f: SearchFilters, category: Category | None, *, skip: str = ""
-) -> QuerySet[Product]:
-    qs = base
-    if f.category and skip != "category":
-        if category is None:
-            return qs.none()
-        qs = qs.filter(
-            Q(category__path=category.path) | Q(category__path__startswith=f"{category.path}/")
-        )
-    if f.kind and skip != "kind":
-        qs = qs.filter(kind=f.kind)
-    if f.owner and skip != "owner":
-        if f.owner == "platform":
-            qs = qs.filter(owner__isnull=True)
-        elif f.owner.isdigit():
-            qs = qs.filter(owner_id=int(f.owner))
-        else:
-            return qs.none()
+def normalised_query(query: str) -> str:
+    """The query as the result cache keys it: width-folded, lower case, single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", query).lower().split())
+
+
+def result_cache_key(filters: SearchFilters) -> str:
+    """The key of a search's cached answer: the catalog version and the normalised filters."""
+    f = filters
+    parts = (catalog_version(), normalised_query(f.query), f.category, f.kind, f.price_min_fen,
+             f.price_max_fen, f.in_stock, f.owner, f.sort, f.page, PAGE_SIZE, RESULT_POOL)  # fmt: skip
+    return "search:" + "|".join(str(p) for p in parts)
+
+
+@dataclass(frozen=True)
+class _Categories:
+    """Every category (one query), with what a search needs of it."""
+
+    by_id: dict[int, Category]
+    by_slug: dict[str, Category]
+
+    @classmethod
+    def load(cls) -> _Categories:
+        rows = list(Category.objects.all())
+        return cls({c.pk: c for c in rows}, {c.slug: c for c in rows if c.is_active})
+
+    def subtree(self, category: Category) -> set[int]:
+        prefix = category.path + "/"
+        return {c.pk for c in self.by_id.values() if c.path == category.path
+                or c.path.startswith(prefix)}  # fmt: skip
+
+    def matching(self, words: Iterable[str]) -> set[int]:
+        """Categories a query names (流量 → 流量包, 话费 → 话费充值): their products rank first."""
+        wanted = set(words)
+        return {
+            c.pk
+            for c in self.by_id.values()
+            if wanted & {c.slug, *search.segment(c.name), *search.segment(c.name_en)}
+        }
+
+
+def _plain(qs: QuerySet[Product], f: SearchFilters) -> QuerySet[Product]:
+    """The filters that are not facets: price and stock."""
     if f.price_min_fen is not None:
         qs = qs.filter(min_price_fen__gte=f.price_min_fen)
     if f.price_max_fen is not None:
@@ -88,115 +135,206 @@ def _filtered(
     return qs
 
 
+def _owner_id(f: SearchFilters) -> int | bool | None:
+    """None: the platform; an id: that provider; True: no filter; False: matches nothing."""
+    if not f.owner:
+        return True
+    if f.owner == "platform":
+        return None
+    return int(f.owner) if f.owner.isdigit() else False
+
+
+def _faceted(
+    qs: QuerySet[Product], f: SearchFilters, subtree: set[int] | None
+) -> QuerySet[Product]:
+    """The facet filters (category subtree, kind, owner) in SQL."""
+    if subtree is not None:
+        qs = qs.filter(category_id__in=subtree)
+    if f.kind:
+        qs = qs.filter(kind=f.kind)
+    owner = _owner_id(f)
+    if owner is False:
+        return qs.none()
+    if owner is None:
+        qs = qs.filter(owner__isnull=True)
+    elif owner is not True:
+        qs = qs.filter(owner_id=owner)
+    return qs
+
+
+def _keep(
+    row: tuple[Any, ...], f: SearchFilters, subtree: set[int] | None, *, skip: str = ""
+) -> bool:
+    """The facet filters in Python, over a pool row; ``skip`` one to count its facet."""
+    if skip != "category" and subtree is not None and row[_CATEGORY] not in subtree:
+        return False
+    if skip != "kind" and f.kind and row[_KIND] != f.kind:
+        return False
+    if skip != "owner":
+        owner = _owner_id(f)
+        if owner is False or (owner is not True and row[_OWNER] != owner):
+            return False
+    return True
+
+
+def _facets(
+    rows: list[tuple[Any, ...]], f: SearchFilters, subtree: set[int] | None, cats: _Categories
+) -> dict[str, list[Facet]]:
+    """Counts per category, kind and owner; each ignores its own filter so choices stay visible."""
+    by_category = Counter(r[_CATEGORY] for r in rows if _keep(r, f, subtree, skip="category"))
+    by_kind = Counter(r[_KIND] for r in rows if _keep(r, f, subtree, skip="kind"))
+    by_owner = Counter(r[_OWNER] is None for r in rows if _keep(r, f, subtree, skip="owner"))
+    labels = dict(Kind.choices)
+    top = sorted(by_category.items(), key=lambda item: (-item[1], cats.by_id[item[0]].slug))[:20]
+    return {
+        "category": [Facet(cats.by_id[c].slug, cats.by_id[c].name, n) for c, n in top],
+        "kind": [Facet(k, str(labels.get(k, k)), n)
+                 for k, n in sorted(by_kind.items(), key=lambda item: (-item[1], item[0]))],
+        "owner": [Facet("platform" if platform else "providers", "", n)
+                  for platform, n in sorted(by_owner.items(), key=lambda item: -item[1])],
+    }  # fmt: skip
+
+
+def _sort_key(f: SearchFilters, matched: set[int]) -> tuple[Any, bool]:
+    """A key for ``list.sort`` of pool rows, and whether to reverse."""
+    if f.sort == "price":
+        return (lambda r: (r[_PRICE], r[_ID])), False
+    if f.sort == "-price":
+        return (lambda r: (-r[_PRICE], r[_ID])), False
+    if f.sort == "sales":
+        return (lambda r: (-r[_SALES], r[_ID])), False
+    if f.sort == "newest":
+        return (lambda r: (r[_CREATED], r[_ID])), True
+    return (lambda r: (r[_CATEGORY] in matched, r[_RANK], r[_SALES], r[_ID])), True
+
+
+def _cards(ids: list[int], query: str) -> list[ProductCard]:
+    products = Product.objects.filter(pk__in=ids).only(*_CARD_FIELDS).order_by()
+    by_id = {p.pk: p for p in products}
+    return [_card(by_id[i], query) for i in ids if i in by_id]
+
+
+def _node(category: Category | None) -> CategoryNode | None:
+    if category is None:
+        return None
+    return CategoryNode(category.pk, category.slug, category.name, category.name_en, category.kind)
+
+
+def _page_of(total: int, wanted: int) -> tuple[int, int]:
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    return min(max(1, wanted), pages, MAX_PAGE), pages
+
+
 def product_search(*, filters: SearchFilters, now: datetime | None = None) -> SearchResult:
     """Products on sale matching ``filters``, one page, with facet counts.
 
-    Exact word matches (every word of the query, as a prefix) come first, ranked by weight
-    (name over other fields) then sales; with none, names similar by trigram are returned.
+    Exact word matches (every word, the last one as a prefix) come first: products of a
+    category the query names, then by text rank (name over other fields), then sales; with
+    none, names similar by trigram are returned. Three statements in the common case (the
+    categories, the pool, the page's cards), whatever the size of the catalog.
     """
     f = filters
-    category = (
-        Category.objects.filter(slug=f.category, is_active=True).first() if f.category else None
-    )
-    base = Product.objects.filter(on_shelf(now))
-    raw = search.tsquery(f.query) if f.query else None
+    cats = _Categories.load()
+    category = cats.by_slug.get(f.category) if f.category else None
+    if f.category and category is None:
+        return SearchResult([], 0, 1, 1, {"category": [], "kind": [], "owner": []}, False, None)
+    subtree = cats.subtree(category) if category else None
+    base = _plain(Product.objects.filter(on_shelf(now)).order_by(), f)
+    if not f.query:
+        return _listing(base, f, cats, category, subtree)
+    raw = search.tsquery(f.query)
+    if raw is None:
+        return SearchResult([], 0, 1, 1, {"category": [], "kind": [], "owner": []}, False,
+                            _node(category))  # fmt: skip
+    query = SearchQuery(raw, search_type="raw", config="simple")
+    matched = base.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+    rows, capped, found = _pool(matched, f, subtree)
     fuzzy = False
-    order: list[str] = []
-    if f.query and raw:
-        query = SearchQuery(raw, search_type="raw", config="simple")
-        matched = base.filter(search_vector=query)
-        if not _filtered(matched, f, category).exists():
-            fuzzy = True
-            _trigram_threshold()
-            # The %> operator (trigram_word_similar) can use the trigram GIN index; a
-            # comparison on the computed similarity would scan every product.
-            matched = base.filter(search_text__trigram_word_similar=f.query.lower()).annotate(
-                similarity=TrigramWordSimilarity(f.query.lower(), "search_text")
-            )
-            order = ["-similarity"]
-        else:
-            matched = matched.annotate(rank=SearchRank(F("search_vector"), query))
-            order = ["-rank"]
-        base = matched
-    elif f.query:
-        base = base.none()
-    sort_orders = {
-        "price": ["min_price_fen", "id"],
-        "-price": ["-min_price_fen", "id"],
-        "sales": ["-sales_count", "id"],
-        "newest": ["-created_at", "-id"],
-    }
-    ordering = sort_orders.get(f.sort) or [*order, "-sales_count", "-id"]
-    results = _filtered(base, f, category)
-    # Broad queries ("流量" matches a third of a large catalog) would count, facet and rank
-    # every match; past RESULT_POOL matches the total is shown as "5,000+" and relevance is
-    # ranked among the first RESULT_POOL matches the index yields.
-    total = results.order_by().values("pk")[: RESULT_POOL + 1].count()
-    capped = total > RESULT_POOL
-    if capped:
-        total = RESULT_POOL
-        if order:
-            results = results.filter(pk__in=_pool(results))
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(1, f.page), pages, MAX_PAGE)
-    rows = results.order_by(*ordering).only(*_CARD_FIELDS)[
-        (page - 1) * PAGE_SIZE : page * PAGE_SIZE
-    ]
+    if not found:
+        fuzzy = True
+        _trigram_threshold()
+        # The %> operator (trigram_word_similar) can use the trigram GIN index; a comparison
+        # on the computed similarity would scan every product.
+        text = f.query.lower()
+        similar = base.filter(search_text__trigram_word_similar=text).annotate(
+            rank=TrigramWordSimilarity(text, "search_text")
+        )
+        rows, capped, found = _pool(similar, f, subtree)
+    key, reverse = _sort_key(f, cats.matching(search.segment(f.query)))
+    found.sort(key=key, reverse=reverse)
+    total = min(len(found), RESULT_POOL)
+    page, pages = _page_of(total, f.page)
+    ids = [r[_ID] for r in found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     return SearchResult(
-        items=[_card(p, f.query) for p in rows],
+        items=_cards(ids, f.query),
         total=total,
         total_capped=capped,
         page=page,
         pages=pages,
-        facets=_facets(base, f, category),
+        facets=_facets(rows, f, subtree, cats),
+        facets_sampled=capped,
         fuzzy=fuzzy,
-        category=CategoryNode(
-            category.pk, category.slug, category.name, category.name_en, category.kind
-        )
-        if category
-        else None,
+        category=_node(category),
     )
 
 
-def _pool(qs: QuerySet[Product]) -> Any:
-    """At most RESULT_POOL of ``qs``'s ids, as a subquery (the first the index yields)."""
-    return qs.order_by().values("pk")[:RESULT_POOL]
+def _pool(
+    matched: QuerySet[Product], f: SearchFilters, subtree: set[int] | None
+) -> tuple[list[tuple[Any, ...]], bool, list[tuple[Any, ...]]]:
+    """(pool rows for the facets, capped?, rows passing every filter) in one or two statements.
 
-
-def _facets(
-    base: QuerySet[Product], f: SearchFilters, category: Category | None
-) -> dict[str, list[Facet]]:
-    """Counts per category, kind and owner; each ignores its own filter so choices stay visible.
-
-    Counted over at most RESULT_POOL matches each, so a broad query stays cheap (its counts are
-    then those of a sample, like its total).
+    The pool leaves the facet filters out so that each facet can ignore its own; when it is
+    capped and a facet filter is set, the filtered rows are read again with every filter in
+    SQL, so that the results are not limited to the sample.
     """
-    categories = (
-        Product.objects.filter(pk__in=_pool(_filtered(base, f, category, skip="category")))
-        .values("category__slug", "category__name")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:20]
+    rows = list(matched.values_list(*_POOL_FIELDS, "rank")[: RESULT_POOL + 1])
+    capped = len(rows) > RESULT_POOL
+    rows = rows[:RESULT_POOL]
+    filtered = f.category or f.kind or f.owner
+    if capped and filtered:
+        found = list(
+            _faceted(matched, f, subtree).values_list(*_POOL_FIELDS, "rank")[: RESULT_POOL + 1]
+        )
+        capped = len(found) > RESULT_POOL
+        return rows, capped, found[:RESULT_POOL]
+    return rows, capped, [r for r in rows if _keep(r, f, subtree)]
+
+
+_LISTING_ORDERS = {
+    "price": ["min_price_fen", "id"],
+    "-price": ["-min_price_fen", "id"],
+    "sales": ["-sales_count", "id"],
+    "newest": ["-created_at", "-id"],
+}
+
+
+def _listing(
+    base: QuerySet[Product], f: SearchFilters, cats: _Categories, category: Category | None,
+    subtree: set[int] | None,
+) -> SearchResult:  # fmt: skip
+    """No words: a page in index order (category, sales), a capped count, sampled facets."""
+    results = _faceted(base, f, subtree)
+    total = results.values("pk")[: RESULT_POOL + 1].count()
+    capped = total > RESULT_POOL
+    total = min(total, RESULT_POOL)
+    page, pages = _page_of(total, f.page)
+    ordering = _LISTING_ORDERS.get(f.sort) or ["-sales_count", "-id"]
+    products = results.order_by(*ordering).only(*_CARD_FIELDS)[
+        (page - 1) * PAGE_SIZE : page * PAGE_SIZE
+    ]
+    pool = list(base.values_list("id", "category_id", "kind", "owner_id")[: RESULT_POOL + 1])
+    sampled = len(pool) > RESULT_POOL
+    return SearchResult(
+        items=[_card(p) for p in products],
+        total=total,
+        total_capped=capped,
+        page=page,
+        pages=pages,
+        facets=_facets(pool[:RESULT_POOL], f, subtree, cats),
+        facets_sampled=sampled,
+        fuzzy=False,
+        category=_node(category),
     )
-    kinds = (
-        Product.objects.filter(pk__in=_pool(_filtered(base, f, category, skip="kind")))
-        .values("kind")
-        .annotate(n=Count("id"))
-        .order_by("-n")
-    )
-    owners = (
-        Product.objects.filter(pk__in=_pool(_filtered(base, f, category, skip="owner")))
-        .annotate(is_platform=Q(owner__isnull=True))
-        .values("is_platform")
-        .annotate(n=Count("id"))
-    )
-    labels = dict(Kind.choices)
-    return {
-        "category": [Facet(r["category__slug"], r["category__name"], r["n"]) for r in categories],
-        "kind": [Facet(r["kind"], str(labels.get(r["kind"], r["kind"])), r["n"]) for r in kinds],
-        "owner": [
-            Facet("platform" if r["is_platform"] else "providers", "", r["n"]) for r in owners
-        ],
-    }
 
 
 def suggest(*, prefix: str, limit: int = 8) -> list[str]:
