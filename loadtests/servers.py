@@ -67,13 +67,16 @@ CONFIGS = [
     ServerConfig("sync-8", "gunicorn sync, 8 workers", "gunicorn", 8),
     ServerConfig(
         "gthread-2x8",
-        "gunicorn gthread, 2 workers × 8 threads (as `make run`)",
+        "gunicorn gthread, 2 workers × 8 threads (`make run` before granian)",
         "gunicorn",
         2,
         threads=8,
         worker_class="gthread",
     ),
     ServerConfig("granian-2x1", "granian WSGI, 2 workers × 1 thread", "granian", 2, threads=1),
+    ServerConfig(
+        "granian-2x8", "granian WSGI, 2 workers × 8 threads (as `make run`)", "granian", 2, threads=8
+    ),
     ServerConfig(
         "gthread-2x8-nocache",
         "gunicorn gthread 2 × 8, page cache off (PAGE_CACHE_SECONDS=0)",
