@@ -11,6 +11,7 @@ decides (``CACHEABLE_HEADER``) whether what it rendered may be kept.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable, Iterable
 from http.cookies import SimpleCookie
@@ -108,7 +109,10 @@ class PageCacheApp:
             captured[:] = [status, headers]
             return lambda data: None
 
-        result = self.app({**environ, RENDER_FOR_EDGE: True}, start_response)
+        # A copy without the request's body stream: a re-render may run after the answer.
+        environ = {**environ, RENDER_FOR_EDGE: True, "wsgi.input": io.BytesIO(b""),
+                   "CONTENT_LENGTH": "0"}  # fmt: skip
+        result = self.app(environ, start_response)
         try:
             body = b"".join(result)
         finally:

@@ -4,9 +4,10 @@ A page is keyed by language and full path, and carries the catalog version it wa
 at. Each process reads the current version from the cache at most every ``VERSION_POLL``
 seconds, so a catalog change is seen within that time plus one render. A page rendered at an
 older version, or more than ``PAGE_CACHE_SECONDS`` ago (scheduled shelf times pass without a
-write), is stale: one request re-renders it (one per cluster, under a short lock in Redis)
-while every other request is answered with the stale copy; so no expiry makes every request
-in flight render at once.
+write), is stale: it is still served, and one background thread re-renders it (one per
+cluster, under a short lock in Redis); so no expiry makes every request in flight render,
+and no request waits for a re-render. Only a page never rendered is rendered while its
+request waits (and the others asking for it wait for that render).
 
 Thread-safety: the per-process dictionaries are only read and assigned whole (atomic under
 the GIL); ``_renderers`` is guarded by a lock so that one thread per process re-renders a key.
@@ -15,6 +16,7 @@ the GIL); ``_renderers`` is guarded by a lock so that one thread per process re-
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +25,7 @@ from typing import Generic, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 
 from apps.catalog.services import CATALOG_VERSION_KEY
 
@@ -33,6 +36,7 @@ COLD_WAIT = 2.0  # a request with no copy at all waits this long for another's r
 MAX_LOCAL_PAGES = 2_000
 
 R = TypeVar("R")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,7 @@ class PageCache:
         self._renderers: set[str] = set()
         self._retry_at: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
 
     def version(self) -> int:
         """The catalog version, read from the shared cache at most every VERSION_POLL s."""
@@ -120,23 +125,62 @@ class PageCache:
             if page is not None:
                 return Served(page, None, "stale")
             return self._wait_for(key, version, render)
+        if page is not None and self.local:
+            # Stale: answer with it now, re-render in the background, so that no request
+            # (and no worker with a single thread) waits for the render.
+            thread = threading.Thread(
+                target=self._refresh, args=(key, version, render), daemon=True,
+                name="page-refresh",
+            )  # fmt: skip
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
+            thread.start()
+            return Served(page, None, "stale")
         try:
-            shared = cache.get(self._shared_key(key)) if self.local else None
-            if self.fresh(shared, version):
-                self._keep(key, shared)  # type: ignore[arg-type]
-                return Served(shared, None, "hit")
-            if not cache.add(self._lock_key(key), 1, LOCK_SECONDS):  # another process does
-                self._retry_at[key] = time.monotonic() + RETRY_SECONDS
+            served = self._fetch_or_render(key, version, render)
+            if served is None:  # another process renders it
                 if page is not None:
                     return Served(page, None, "stale")
                 return self._wait_for(key, version, render)
-            try:
-                return self._render(key, version, render)
-            finally:
-                cache.delete(self._lock_key(key))
+            return served
         finally:
             with self._lock:
                 self._renderers.discard(key)
+
+    def _fetch_or_render(
+        self, key: str, version: int, render: Callable[[int], tuple[R, Page | None]]
+    ) -> Served[R] | None:
+        """The shared copy if fresh, else a render under the cluster-wide lock; None: locked."""
+        shared = cache.get(self._shared_key(key)) if self.local else None
+        if self.fresh(shared, version):
+            self._keep(key, shared)  # type: ignore[arg-type]
+            return Served(shared, None, "hit")
+        if not cache.add(self._lock_key(key), 1, LOCK_SECONDS):
+            self._retry_at[key] = time.monotonic() + RETRY_SECONDS
+            return None
+        try:
+            return self._render(key, version, render)
+        finally:
+            cache.delete(self._lock_key(key))
+
+    def _refresh(
+        self, key: str, version: int, render: Callable[[int], tuple[R, Page | None]]
+    ) -> None:
+        """A background re-render of a stale page (its own database connection, closed after)."""
+        try:
+            self._fetch_or_render(key, version, render)
+        except Exception:
+            logger.exception("re-rendering %s failed; the stale copy is served meanwhile", key)
+            self._retry_at[key] = time.monotonic() + 1.0
+        finally:
+            with self._lock:
+                self._renderers.discard(key)
+            connections.close_all()
+
+    def wait_for_refreshes(self) -> None:
+        """Join the background re-renders started so far (tests, and a clean shutdown)."""
+        while self._threads:
+            self._threads.pop().join()
 
     def _claim(self, key: str) -> bool:
         """This thread re-renders a stale ``key`` unless another does, or just lost the lock."""
