@@ -79,12 +79,14 @@ class ProductSearchApi(APIView):
         filters = form.filters()
         # Answers are cached whole, per catalog version and normalised query: popular
         # searches repeat, and a repeat then costs two cache reads instead of the database.
-        key = selectors.result_cache_key(filters)
-        body = cache.get(key)
+        seconds = settings.SEARCH_CACHE_SECONDS
+        key = selectors.result_cache_key(filters) if seconds > 0 else ""
+        body = cache.get(key) if key else None
         if body is None:
             result = selectors.product_search(filters=filters)
             body = JSONRenderer().render(s.SearchResultSerializer(asdict(result)).data)
-            cache.set(key, body, settings.PAGE_CACHE_SECONDS)
+            if key:
+                cache.set(key, body, seconds)
         return HttpResponse(body, content_type="application/json")
 
 
