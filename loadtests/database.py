@@ -106,9 +106,13 @@ def connect(db: BenchDatabase) -> Any:
     return _connect(db.url, autocommit=True)
 
 
-def prepare(*, products: int) -> BenchDatabase:
+def bench_url() -> str:
+    return os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def prepare(*, products: int, url: str = "") -> BenchDatabase:
     """Reach (or fall back), migrate, seed, and make sure the catalog has ``products`` rows."""
-    url = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL
+    url = url or bench_url()
     embedded = embedded_started = False
     try:
         db_name = _ensure_database(url)
