@@ -19,7 +19,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 
@@ -58,7 +58,7 @@ def storable_headers(status: int, headers: list[tuple[str, str]]) -> list[tuple[
     return kept
 
 
-def _page_of(response: HttpResponseBase, version: int) -> Page | None:
+def _page_of(response: HttpResponse, version: int) -> Page | None:
     if response.streaming or response.cookies:
         return None
     if hasattr(response, "render"):
@@ -84,7 +84,7 @@ def _answer(request: HttpRequest, page: Page, state: str) -> HttpResponse:
 
 def cached_for_anonymous(view: View) -> View:
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not _anonymous_get(request):
             response = view(request, *args, **kwargs)
             if request.user.is_authenticated:
@@ -96,7 +96,7 @@ def cached_for_anonymous(view: View) -> View:
                 response[CACHEABLE_HEADER] = "1"
             return response
 
-        def render(version: int) -> tuple[HttpResponseBase, Page | None]:
+        def render(version: int) -> tuple[HttpResponse, Page | None]:
             response = view(request, *args, **kwargs)
             return response, _page_of(response, version)
 

@@ -201,6 +201,7 @@ def _page_ids(
     found: list[tuple[Any, ...]], f: SearchFilters, matched: set[int], start: int, stop: int
 ) -> list[int]:
     """The ids of ``found[start:stop]`` in the requested order (a partial sort: heapq)."""
+    top: list[tuple[Any, ...]]
     if f.sort == "price":
         top = heapq.nsmallest(stop, ((r[_PRICE], r[_ID]) for r in found))
     elif f.sort == "-price":
