@@ -11,6 +11,7 @@ words match nothing. A listing without words pages in index order (category and 
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 import unicodedata
@@ -96,7 +97,7 @@ def result_cache_key(filters: SearchFilters) -> str:
     f = filters
     parts = (catalog_version(), normalised_query(f.query), f.category, f.kind, f.price_min_fen,
              f.price_max_fen, f.in_stock, f.owner, f.sort, f.page, PAGE_SIZE, RESULT_POOL)  # fmt: skip
-    return "search:" + "|".join(str(p) for p in parts)
+    return "search:" + hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
