@@ -190,3 +190,17 @@ def test_catalog_changes_show_within_a_second_under_concurrent_writers_and_reade
         thread.join()
     assert errors == []
     assert set(seen) == set(urls), f"not visible within 1 s: {set(urls) - set(seen)}"
+
+
+@pytest.mark.django_db
+def test_the_search_api_is_answered_in_front_of_django_too(edge):
+    app, django = edge
+    small_catalog()
+    first = get(app, "/api/v1/products/?q=%E6%B5%81%E9%87%8F")
+    again = get(app, "/api/v1/products/?q=%E6%B5%81%E9%87%8F")
+    assert (first["status"], first["headers"]["X-Cache"]) == (200, "miss")
+    assert (again["headers"]["X-Cache"], again["body"], django.calls) == ("hit", first["body"], 1)
+    assert again["headers"]["Content-Type"] == "application/json"
+    bad = get(app, "/api/v1/products/?page=0")
+    assert bad["status"] == 400
+    assert "X-Cache" not in bad["headers"]
