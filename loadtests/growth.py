@@ -15,13 +15,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import urllib.request
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from loadtests import database, report, servers, wrk
-from loadtests.inprocess import QUERIES
+from loadtests.inprocess import QUERIES, read_queries
 
 HERE = Path(__file__).resolve().parent
 PLOT = servers.ROOT / "docs" / "growth.png"
@@ -35,6 +36,11 @@ def _url_for(size: int, main_size: int) -> str:
         return url
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_{size}"))
+
+
+def _get(url: str) -> None:
+    with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310 - loopback only
+        response.read()
 
 
 def _measure(url: str, *, script: Path | None, connections: int, duration: int) -> dict[str, Any]:
@@ -51,12 +57,13 @@ def measure_size(size: int, main_size: int, args: argparse.Namespace) -> dict[st
     row: dict[str, Any] = {"products": db.products}
     for config in (CACHED, UNCACHED):
         with servers.running(config, db.env) as server:
-            # Warm: the first request of each query or page fills the caches (when on).
+            # Warm: one request per query and page fills the caches (when on) and the
+            # database's buffers, so that the cached figures are hits only.
             search_url = server.base_url + "/api/v1/products/"
             page_url = server.base_url + "/c/data/"
-            wrk.run(search_url, connections=2, threads=1, duration=2, script=HERE / "search_queries.lua",
-                    script_args=(str(QUERIES),), timeout_s=60)  # fmt: skip
-            wrk.run(page_url, connections=2, threads=1, duration=1, timeout_s=60)
+            for query in read_queries():
+                _get(f"{search_url}?q={quote(query)}")
+            _get(page_url)
             kind = "cached" if config is CACHED else "uncached"
             row[f"search_{kind}"] = _measure(search_url, script=HERE / "search_queries.lua",
                                              connections=args.connections, duration=args.duration)  # fmt: skip
