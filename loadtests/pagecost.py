@@ -42,7 +42,9 @@ def _wsgi_get(application: Any, path: str, cookie: str = "") -> tuple[str, dict[
     try:
         body = b"".join(response)
     finally:
-        response.close()
+        close = getattr(response, "close", None)  # the page cache answers hits with a list
+        if close is not None:
+            close()
     return captured["status"], captured["headers"], body
 
 

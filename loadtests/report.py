@@ -230,9 +230,9 @@ def verdict(result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def write_json(result: dict[str, Any], stamp: str) -> Path:
+def write_json(result: dict[str, Any], stamp: str, prefix: str = "") -> Path:
     RESULTS_DIR.mkdir(exist_ok=True)
-    path = RESULTS_DIR / f"{stamp}.json"
+    path = RESULTS_DIR / f"{prefix + '-' if prefix else ''}{stamp}.json"
     path.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str))
     return path
 

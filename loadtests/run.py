@@ -8,7 +8,8 @@ a free loopback port and measures it with wrk, ``--runs`` times per case, report
 - search: the JSON search API, rotating through ``search_queries.txt``;
 - selector: ``product_search`` and the page selectors timed in-process, with their SQL.
 
-Prints Markdown tables and writes every run to ``loadtests/results/<timestamp>.json``.
+Prints Markdown tables, each target beside its figure, and writes every run to
+``loadtests/results/[<name>-]<timestamp>.json`` (``make bench-portal``, ``make bench-search``).
 Every server it starts is stopped on the way out, on Ctrl-C and on errors too.
 """
 
@@ -62,6 +63,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--retries", type=int, default=2, help="redos per disturbed run at most")
     parser.add_argument("--max-wait", type=int, default=120,
                         help="seconds to wait before a run for the server to drain and others to calm down")  # fmt: skip
+    parser.add_argument("--name", default="",
+                        help="results file prefix (loadtests/results/<name>-<timestamp>.json)")  # fmt: skip
     parser.add_argument("--no-install", action="store_true",
                         help="do not pip-install extra servers (granian) into the venv")  # fmt: skip
     args = parser.parse_args(argv)
@@ -330,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     result["summary"] = report.summarise(result["runs"], max_foreign=args.max_foreign)
     text = report.markdown(result)
     result["markdown"] = text
-    path = report.write_json(result, stamp)
+    path = report.write_json(result, stamp, args.name)
     print("\n" + text)
     print(
         f"\nraw results: {path.relative_to(servers.ROOT)}  ({result['meta']['elapsed_s']} s in all)"

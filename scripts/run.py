@@ -156,17 +156,19 @@ def main() -> int:
                 cwd=ROOT, env=sandbox_env,
             )
         )  # fmt: skip
-        children.append(
-            subprocess.Popen(  # noqa: S603
-                [
-                    sys.executable, "-m", "gunicorn", "config.wsgi:application",
-                    "--bind", f"{HOST}:{WEB_PORT}", "--worker-class", "gthread",
-                    "--workers", env.get("WEB_WORKERS", "2"), "--threads", "8",
-                    "--timeout", "60", "--no-control-socket",
-                ],
-                cwd=ROOT, env=env,
-            )
+        # granian by default (measured faster on cached pages, docs/performance.md);
+        # WEB_SERVER=gunicorn serves the same application with the design card's server.
+        web_server = (
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application",
+             "--bind", f"{HOST}:{WEB_PORT}", "--worker-class", "gthread",
+             "--workers", env.get("WEB_WORKERS", "2"), "--threads", "8",
+             "--timeout", "60", "--no-control-socket"]
+            if env.get("WEB_SERVER") == "gunicorn"
+            else [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", HOST,
+                  "--port", str(WEB_PORT), "--workers", env.get("WEB_WORKERS", "2"),
+                  "--blocking-threads", "8", "--no-ws", "config.wsgi:application"]
         )  # fmt: skip
+        children.append(subprocess.Popen(web_server, cwd=ROOT, env=env))  # noqa: S603
         celery = [sys.executable, "-m", "celery", "-A", "config"]
         children.append(
             subprocess.Popen(  # noqa: S603

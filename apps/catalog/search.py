@@ -2,7 +2,7 @@
 
 Chinese has no spaces, so names are cut into words (rjieba, the Rust port of jieba) and the
 words are stored space-separated; PostgreSQL's ``simple`` configuration then indexes each as
-a lexeme. Queries are cut the same way and every word must match (as a prefix, so "iphon"
+a lexeme. Queries are cut the same way and every word must match (the last as a prefix, so "iphon"
 finds "iphone"). When nothing matches, trigram similarity on the names catches typos.
 """
 
@@ -31,12 +31,19 @@ def terms(*texts: str) -> str:
 
 
 def tsquery(query: str) -> str | None:
-    """A raw tsquery requiring every word of ``query`` as a prefix, or None if it has no words."""
+    """A raw tsquery requiring every word of ``query``, or None if it has no words.
+
+    Only the last word is a prefix (it may still be being typed: "iphon"); the others are
+    whole words as jieba cut them, and matching them exactly spares the index expanding a
+    prefix such as 包 into every word that starts with it.
+    """
     words = list(dict.fromkeys(segment(query)))[:MAX_QUERY_WORDS]
     if not words:
         return None
     # Words are \w+ only, so no tsquery syntax can get through; quotes are still doubled.
-    return " & ".join("'{}':*".format(word.replace("'", "''")) for word in words)
+    quoted = ["'{}'".format(word.replace("'", "''")) for word in words]
+    quoted[-1] += ":*"
+    return " & ".join(quoted)
 
 
 def highlight(text: str, query: str) -> str:

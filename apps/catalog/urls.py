@@ -14,4 +14,5 @@ urlpatterns = [
     path("p/<int:product_id>/", views.product, name="product"),
     path("p/check-number/", views.check_number, name="check-number"),
     path("pages/<slug:slug>/", views.portal_page, name="page"),
+    path("csrf/", views.csrf, name="csrf"),
 ]

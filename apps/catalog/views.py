@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
@@ -103,3 +105,11 @@ def portal_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = get_object_or_404(PortalPage, slug=slug, is_published=True)
     body = sanitize_description(page.body)
     return render(request, "catalog/portal_page.html", {"page": page, "body": body})
+
+
+@require_GET
+@never_cache
+@ensure_csrf_cookie
+def csrf(request: HttpRequest) -> HttpResponse:
+    """Sets the CSRF cookie for a form on a cached page, which carries no per-visitor token."""
+    return HttpResponse(status=204)

@@ -270,6 +270,12 @@ SANDBOX_INBOX_URL = env.str(
 
 # Anonymous mall pages are cached whole for this long (and dropped at once on catalog changes).
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=30)
+# How long a CDN or a micro-cache in front may hold one (Cache-Control s-maxage): a catalog
+# change then reaches visitors within this, plus the web nodes' own second.
+PAGE_CACHE_SHARED_SECONDS = env.int("PAGE_CACHE_SHARED_SECONDS", default=1)
+# The search API's answers are cached this long per catalog version and normalised query
+# (0: not cached; the benchmark measures both).
+SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=PAGE_CACHE_SECONDS)
 # Uploaded images are served by Django itself only in the zero-config run; production puts
 # MEDIA_ROOT behind the web server or object storage.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)

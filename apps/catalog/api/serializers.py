@@ -46,6 +46,9 @@ class SearchResultSerializer(serializers.Serializer):
         help_text="True when no exact match: results by name similarity"
     )
     facets = serializers.DictField(child=FacetSerializer(many=True))
+    facets_sampled = serializers.BooleanField(
+        help_text="True when the facets were counted over the first 5,000 matches only"
+    )
 
 
 class SkuSerializer(serializers.Serializer):

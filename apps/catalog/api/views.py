@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -68,12 +72,22 @@ class ProductSearchApi(APIView):
         parameters=_SEARCH_PARAMS,
         responses={200: s.SearchResultSerializer, 400: OpenApiResponse(ErrorSerializer)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         form = SearchForm(request.query_params)
         if not form.is_valid():
             raise serializers.ValidationError(form.errors.get_json_data())
-        result = selectors.product_search(filters=form.filters())
-        return Response(s.SearchResultSerializer(asdict(result)).data)
+        filters = form.filters()
+        # Answers are cached whole, per catalog version and normalised query: popular
+        # searches repeat, and a repeat then costs two cache reads instead of the database.
+        seconds = settings.SEARCH_CACHE_SECONDS
+        key = selectors.result_cache_key(filters) if seconds > 0 else ""
+        body = cache.get(key) if key else None
+        if body is None:
+            result = selectors.product_search(filters=filters)
+            body = JSONRenderer().render(s.SearchResultSerializer(asdict(result)).data)
+            if key:
+                cache.set(key, body, seconds)
+        return HttpResponse(body, content_type="application/json")
 
 
 class ProductDetailApi(APIView):

@@ -81,21 +81,40 @@ def test_anonymous_pages_are_cached_and_a_price_change_shows_at_once(
     assert "¥25.00" in third.content.decode()
 
 
-def test_cached_pages_carry_no_csrf_token_but_set_the_cookie(client, catalog):
+def test_cached_pages_carry_no_per_visitor_token_or_cookie(client, catalog):
     url = f"/p/{catalog['pack'].pk}/"
-    client.get(url)
+    miss = client.get(url)
     fresh = client.__class__()
     hit = fresh.get(url)
-    assert hit["X-Cache"] == "hit"
-    assert "csrftoken" in hit.cookies
+    assert (miss["X-Cache"], hit["X-Cache"]) == ("miss", "hit")
+    assert not miss.cookies
+    assert not hit.cookies
     assert 'name="csrfmiddlewaretoken" value="" data-csrf' in hit.content.decode()
+    assert hit["Cache-Control"].startswith("public")
+
+
+def test_a_form_on_a_cached_page_fetches_its_token_then_posts(catalog):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(f"/p/{catalog['pack'].pk}/")
+    refused = browser.post("/i18n/setlang/", {"language": "en", "csrfmiddlewaretoken": ""})
+    assert refused.status_code == 403
+    token = browser.get("/csrf/")
+    assert token.status_code == 204
+    assert "no-store" in token["Cache-Control"]
+    cookie = browser.cookies["csrftoken"].value
+    done = browser.post("/i18n/setlang/", {"language": "en", "csrfmiddlewaretoken": cookie})
+    assert done.status_code == 302
 
 
 def test_signed_in_users_are_not_served_from_cache(client, catalog):
     from apps.accounts.models import User
 
     client.force_login(User.objects.create_user("13800138000"))
-    assert "X-Cache" not in client.get("/")
+    page = client.get("/")
+    assert "X-Cache" not in page
+    assert "private" in page["Cache-Control"]
 
 
 def test_scheduled_shelves_and_banners(client, catalog):

@@ -21,8 +21,8 @@ def names(result):
 def test_segmentation_and_tsquery():
     assert search.segment("全国通用流量包") == ["全国", "通用", "流量", "包"]
     assert search.segment("iPhone 16 Pro") == ["iphone", "16", "pro"]
-    assert search.tsquery("video  vip!") == "'video':* & 'vip':*"
-    assert search.tsquery("'; DROP TABLE --") == "'drop':* & 'table':*"
+    assert search.tsquery("video  vip!") == "'video' & 'vip':*"
+    assert search.tsquery("'; DROP TABLE --") == "'drop' & 'table':*"
     assert search.tsquery("!!!") is None
 
 
@@ -115,7 +115,7 @@ def test_sorting(catalog):
 
 
 def test_pagination(catalog, monkeypatch):
-    from apps.catalog import selectors
+    from apps.catalog.selectors import search as selectors
 
     monkeypatch.setattr(selectors, "PAGE_SIZE", 3)
     first = product_search(filters=SearchFilters(sort="price"))
@@ -150,7 +150,7 @@ def test_suggestions(catalog):
 
 
 def test_broad_queries_are_capped(catalog, monkeypatch):
-    from apps.catalog import selectors
+    from apps.catalog.selectors import search as selectors
 
     monkeypatch.setattr(selectors, "RESULT_POOL", 2)
     listing = product_search(filters=SearchFilters(sort="price"))
@@ -160,3 +160,30 @@ def test_broad_queries_are_capped(catalog, monkeypatch):
     monkeypatch.setattr(selectors, "RESULT_POOL", 1)
     broad = product_search(filters=SearchFilters(query="流量"))
     assert (broad.total, broad.total_capped, len(broad.items)) == (1, True, 1)  # ranked in the pool
+
+
+def test_products_of_the_category_a_query_names_rank_first(catalog):
+    # 流量 is in airtime's words too (its parent category is 话费流量, and a top-up's name may
+    # say 流量); the data packs' category is named 流量包, so data packs come first, and the
+    # other way round for 话费 (issue #17).
+    from apps.catalog.models import Product
+    from apps.catalog.tests.factories import category, product, product_type
+
+    airtime = category("airtime", parent=catalog["data"].parent, name="话费充值")
+    top_up = product_type("airtime", needs_number=True)
+    for i in range(3):
+        made = product(airtime, top_up, f"话费流量双享充值 {i}")
+        Product.objects.filter(pk=made.pk).update(sales_count=1000 + i)
+    product(catalog["data"], product_type("extra"), "话费流量包 2GB")
+    data_first = names(product_search(filters=SearchFilters(query="流量")))
+    assert set(data_first[:3]) == {"话费流量包 2GB", "省内流量包 5GB", "全国通用流量包 10GB"}
+    assert set(data_first[3:]) == {f"话费流量双享充值 {i}" for i in range(3)}
+    airtime_first = names(product_search(filters=SearchFilters(query="话费")))
+    assert airtime_first[:3] == [f"话费流量双享充值 {i}" for i in (2, 1, 0)]
+    assert "话费流量包 2GB" in airtime_first[3:]
+
+
+def test_a_broad_query_reads_one_pool_not_every_match(catalog, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):  # categories, the pool, the page's cards
+        result = product_search(filters=SearchFilters(query="流量"))
+    assert result.total == 2

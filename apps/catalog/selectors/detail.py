@@ -1,0 +1,96 @@
+"""A product's page: the product on sale with its active SKUs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from apps.catalog.errors import ProductNotFound
+from apps.catalog.models import Product, Sku
+from apps.catalog.selectors.common import CategoryNode, on_shelf
+
+
+@dataclass(frozen=True)
+class SkuView:
+    id: int
+    code: str
+    name: str
+    price_fen: int
+    list_price_fen: int
+    attributes: dict[str, object]
+    stock_available: int | None  # None: not stock-tracked
+    low_stock: bool
+
+
+@dataclass(frozen=True)
+class ProductDetail:
+    id: int
+    name: str
+    name_en: str
+    subtitle: str
+    description: str
+    kind: str
+    type_code: str
+    type_name: str
+    needs_recipient_number: bool
+    attributes: list[tuple[str, str]]
+    image_url: str
+    category: CategoryNode
+    parent_category: CategoryNode | None
+    skus: list[SkuView]
+    per_user_limit: int | None
+    owner_id: int | None
+    min_price_fen: int
+
+
+def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDetail:
+    """A product on sale with its active SKUs (three queries). Raises ``ProductNotFound``."""
+    product = (
+        Product.objects.filter(on_shelf(now), pk=product_id)
+        .select_related("category", "category__parent", "product_type")
+        .first()
+    )
+    if product is None:
+        raise ProductNotFound()
+    skus = list(Sku.objects.filter(product_id=product_id, is_active=True))
+    schema = {item["key"]: item for item in product.product_type.attribute_schema}
+    attributes = [
+        (str(schema.get(k, {}).get("label", k)), f"{v}{schema.get(k, {}).get('unit', '')}")
+        for k, v in product.attributes.items()
+    ]
+    c, parent = product.category, product.category.parent
+    return ProductDetail(
+        id=product.pk,
+        name=product.name,
+        name_en=product.name_en,
+        subtitle=product.subtitle,
+        description=product.description,
+        kind=product.kind,
+        type_code=product.product_type.code,
+        type_name=product.product_type.name,
+        needs_recipient_number=product.product_type.needs_recipient_number,
+        attributes=attributes,
+        image_url=product.image.url if product.image else "",
+        category=CategoryNode(c.pk, c.slug, c.name, c.name_en, c.kind),
+        parent_category=CategoryNode(
+            parent.pk, parent.slug, parent.name, parent.name_en, parent.kind
+        )
+        if parent
+        else None,
+        skus=[
+            SkuView(
+                id=s.pk,
+                code=s.code,
+                name=s.name,
+                price_fen=s.price_fen,
+                list_price_fen=s.list_price_fen,
+                attributes=s.attributes,
+                stock_available=s.stock_available if s.tracks_stock else None,
+                low_stock=s.is_low_stock,
+            )
+            for s in skus
+        ],
+        per_user_limit=product.per_user_limit,
+        owner_id=product.owner_id,
+        min_price_fen=product.min_price_fen,
+    )
