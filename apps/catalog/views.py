@@ -21,7 +21,8 @@ from apps.core.phone import InvalidPhoneNumber, normalize_phone
 @require_GET
 @cached_for_anonymous
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/home.html", {"page": selectors.home_page()})
+    context = {"page": selectors.home_page(), "box": selectors.recharge_box()}
+    return render(request, "catalog/home.html", context)
 
 
 def _listing(request: HttpRequest, *, category: str, template: str) -> HttpResponse:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.catalog.selectors import skus_for_sale
 from apps.core.audit import audit_trail
-from apps.orders.models import CartLine, Order
+from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services import CartOwner, OrderView
 from apps.orders.services.orders import order_view
 from apps.orders.services.returns import ReturnView, return_view
@@ -266,3 +266,29 @@ def returnable_lines(*, number: str) -> list[int]:
             shipment_line__shipment__delivered_at__gte=since,
         ).exclude(pk__in=taken).order_by("pk").values_list("pk", flat=True)
     )  # fmt: skip
+
+
+def recent_recipients(*, user_id: int, limit: int = 5) -> list[str]:
+    """Numbers the user recharged before, newest first (one query): the recharge box offers them."""
+    rows = (
+        OrderLine.objects.filter(order__user_id=user_id)
+        .exclude(recipient_msisdn="")
+        .exclude(kind="physical")
+        .values_list("recipient_msisdn", flat=True)
+        .order_by("-order_id")[: limit * 4]
+    )
+    return list(dict.fromkeys(rows))[:limit]
+
+
+def direct_item_view(*, sku_id: int, quantity: int, recipient: str) -> CartView:
+    """A one-line cart view of an item bought directly (buy now), for the checkout page."""
+    sku = skus_for_sale(sku_ids=[sku_id]).get(sku_id)
+    if sku is None or quantity < 1:
+        return CartView(lines=[], total_fen=0, count=0)
+    line = CartLineView(
+        id=0, sku_id=sku.sku_id, product_id=sku.product_id, product_name=sku.product_name,
+        sku_name=sku.sku_name, thumbnail_url=sku.thumbnail_url, recipient=recipient,
+        quantity=quantity, price_fen=sku.price_fen, subtotal_fen=sku.price_fen * quantity,
+        on_sale=True,
+    )  # fmt: skip
+    return CartView(lines=[line], total_fen=line.subtotal_fen, count=quantity)

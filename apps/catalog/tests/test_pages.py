@@ -35,7 +35,7 @@ def test_home_shows_banners_shelves_and_categories(client, catalog):
 
 @pytest.mark.parametrize(
     ("url", "max_queries"),
-    [("/", 5), ("/c/data/", 7), ("/search/?q=流量", 8), ("/p/{iphone}/", 4)],
+    [("/", 6), ("/c/data/", 7), ("/search/?q=流量", 8), ("/p/{iphone}/", 4)],
 )
 def test_hot_pages_have_bounded_queries(
     client, catalog, django_assert_max_num_queries, url, max_queries
