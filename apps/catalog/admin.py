@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.contrib import admin, messages
@@ -188,6 +189,13 @@ class ProductAdmin(ImportExportModelAdmin):
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
         obj.kind = obj.product_type.kind
         super().save_model(request, obj, form, change)
+        if "image" in form.changed_data and obj.image:
+            # The upload as it came; the service stores it in the sizes the pages need.
+            with obj.image.open("rb") as upload:
+                content = upload.read()
+            services.product_image_set(
+                product_id=obj.pk, name=os.path.basename(obj.image.name), content=content
+            )
 
     @admin.action(description=_("Publish selected products"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
@@ -256,6 +264,15 @@ class ShelfAdmin(ScheduledAdmin):
 @admin.register(Banner)
 class BannerAdmin(ScheduledAdmin):
     list_display = ["title", "link", "sort", "starts_at", "ends_at", "is_active"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if "image" in form.changed_data and obj.image:
+            with obj.image.open("rb") as upload:
+                content = upload.read()
+            services.banner_image_set(
+                banner_id=obj.pk, name=os.path.basename(obj.image.name), content=content
+            )
 
 
 @admin.register(PortalPage)

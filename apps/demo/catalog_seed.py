@@ -22,6 +22,7 @@ from apps.catalog.models import (
     Sku,
 )
 from apps.catalog.services import SkuSpec
+from apps.demo import artwork
 from apps.demo import catalog_data as data
 
 
@@ -190,6 +191,29 @@ def _offer_codes() -> None:
             type(product).objects.filter(pk=product.pk).update(attributes=attributes)
 
 
+def _artwork() -> int:
+    """Draw a picture for every product and banner that has none; returns how many."""
+    drawn = 0
+    products = Product.objects.filter(image="").select_related("product_type", "category")
+    for product in products.order_by("id"):
+        spec = artwork.spec_for(
+            type_code=product.product_type.code, name=product.name,
+            attributes=product.attributes, category=product.category.slug,
+        )  # fmt: skip
+        services.product_image_set(
+            product_id=product.pk, name=f"art-{product.pk}.svg",
+            content=artwork.product_svg(spec).encode(),
+        )  # fmt: skip
+        drawn += 1
+    for banner in Banner.objects.filter(image="").order_by("id"):
+        svg = artwork.banner_svg(title=banner.title, subtitle=banner.subtitle, colour=banner.colour)
+        services.banner_image_set(
+            banner_id=banner.pk, name=f"banner-{banner.pk}.svg", content=svg.encode()
+        )
+        drawn += 1
+    return drawn
+
+
 def seed_catalog() -> int:
     """Create what is missing of the demo catalog; returns how many products were created."""
     seeder = _Seeder()
@@ -198,5 +222,6 @@ def seed_catalog() -> int:
     _digital(seeder)
     _physical(seeder)
     _shelves()
+    _artwork()
     services.catalog_changed()
     return seeder.created

@@ -6,6 +6,34 @@
     var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
     return match ? decodeURIComponent(match[1]) : "";
   }
+  // Banners: previous/next buttons and dots move the scroll-snapped track (a phone swipes it);
+  // it turns every 5 s, pausing while pointed at or focused, and not at all when reduced
+  // motion is asked for.
+  function carousel(root) {
+    var track = root.querySelector("[data-track]");
+    var slides = track ? track.children : [];
+    if (slides.length < 2) { return; }
+    var dots = root.querySelectorAll("[data-dot]");
+    var paused = false;
+    function current() { return Math.round(track.scrollLeft / track.clientWidth); }
+    function show(index) {
+      var n = (index + slides.length) % slides.length;
+      track.scrollTo({ left: n * track.clientWidth, behavior: "smooth" });
+    }
+    track.addEventListener("scroll", function () {
+      var n = current();
+      dots.forEach(function (dot, i) { dot.setAttribute("aria-current", i === n ? "true" : "false"); });
+    }, { passive: true });
+    root.querySelector("[data-prev]").addEventListener("click", function () { show(current() - 1); });
+    root.querySelector("[data-next]").addEventListener("click", function () { show(current() + 1); });
+    dots.forEach(function (dot) {
+      dot.addEventListener("click", function () { show(Number(dot.getAttribute("data-dot"))); });
+    });
+    ["mouseenter", "focusin"].forEach(function (e) { root.addEventListener(e, function () { paused = true; }); });
+    ["mouseleave", "focusout"].forEach(function (e) { root.addEventListener(e, function () { paused = false; }); });
+    if (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) { return; }
+    setInterval(function () { if (!paused && !document.hidden) { show(current() + 1); } }, 5000);
+  }
   document.addEventListener("DOMContentLoaded", function () {
     var token = cookie("csrftoken");
     document.querySelectorAll("input[data-csrf]").forEach(function (input) { input.value = token; });
@@ -18,6 +46,7 @@
       input.value = chip.getAttribute("data-value");
       input.dispatchEvent(new Event("input", { bubbles: true }));
     });
+    document.querySelectorAll("[data-carousel]").forEach(carousel);
     document.body.addEventListener("htmx:configRequest", function (event) {
       event.detail.headers["X-CSRFToken"] = cookie("csrftoken");
     });
