@@ -160,9 +160,13 @@ def result(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "orders/list.html", {"orders": selectors.orders_for_user(user_id=_uid(request))}
-    )
+    tab = request.GET.get("tab", "all")
+    context = {
+        "tab": tab,
+        "tabs": selectors.order_tabs(user_id=_uid(request)),
+        "orders": selectors.orders_in_tab(user_id=_uid(request), tab=tab),
+    }
+    return render(request, "orders/list.html", context)
 
 
 @login_required
@@ -170,6 +174,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _order_or_404(request, number)
     context = {"order": order, "timeline": selectors.order_timeline(number=number),
+               "paid_with": selectors.order_payment_methods(number=number),
+               "address": selectors.shipping_lines(shipping=order.shipping),
                "refunds": selectors.order_refunds(number=number),
                "sections": [html for render_section in _detail_sections if (html := render_section(request, number))],
                "shipments": selectors.order_shipments(number=number),
