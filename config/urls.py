@@ -31,6 +31,7 @@ urlpatterns = [
     path("enterprise/bulk/", include("apps.fulfilment.bulk.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("my/line/", include("apps.fulfilment.line.urls")),
+    path("my/addresses/", include("apps.accounts.my_urls")),
     path("developer/", include("apps.gateway.portal.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("payments/", include("apps.payments.urls")),

@@ -47,3 +47,7 @@ def user_profile(*, user_id: int) -> UserProfile:
         if identity
         else None,
     )
+
+
+# The address book's reads (addresses.py holds its writes too).
+from apps.accounts.addresses import AddressView, address_get, addresses_for  # noqa: E402, F401

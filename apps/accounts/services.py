@@ -314,3 +314,13 @@ def user_role_grant(*, user_id: int, role: str, actor_id: int | None = None) -> 
         actor_id=actor_id, after={"role": role},
     )  # fmt: skip
     return True
+
+
+# The address book's writes live in their own module (addresses.py).
+from apps.accounts.addresses import (  # noqa: E402, F401
+    AddressInput,
+    address_create,
+    address_delete,
+    address_set_default,
+    address_update,
+)

@@ -19,7 +19,7 @@ from apps.catalog.selectors import RECHARGE_TABS, recharge_box
 from apps.core.errors import DomainError
 from apps.core.phone import InvalidPhoneNumber, display_phone, normalize_phone, phone_segment
 from apps.orders import selectors
-from apps.orders.forms import CheckoutForm
+from apps.orders.forms import CheckoutForm, shipping_initial
 from apps.orders.services import ShippingAddress
 from apps.orders.services.direct import DirectItem, order_buy_now, recharge_place
 from apps.payments import services as payments
@@ -160,7 +160,8 @@ def buy_now(request: HttpRequest) -> HttpResponse:
     needs_shipping = selectors.cart_needs_shipping(cart=cart)
     form = CheckoutForm(
         request.POST if submitted else None,
-        initial={"checkout_key": secrets.token_urlsafe(24), "points": 0},
+        initial={"checkout_key": secrets.token_urlsafe(24), "points": 0}
+        | (shipping_initial(user_id=int(request.user.pk)) if needs_shipping else {}),  # type: ignore[arg-type]
         needs_shipping=needs_shipping,
     )
     status = 200 if cart.lines else 404

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
 from apps.orders import selectors, services
-from apps.orders.forms import CheckoutForm, PayForm
+from apps.orders.forms import CheckoutForm, PayForm, shipping_initial
 from apps.orders.models import Courier
 from apps.orders.services import ShippingAddress
 from apps.payments import services as payments
@@ -59,6 +59,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
     needs_shipping = selectors.cart_needs_shipping(cart=cart)
     needs_real_name = any(line.is_sim for line in cart.lines)
     initial = {"checkout_key": secrets.token_urlsafe(24), "points": 0}
+    if needs_shipping:
+        initial |= shipping_initial(user_id=_uid(request))
     form = CheckoutForm(
         request.POST or None,
         initial=initial,
