@@ -25,6 +25,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("apps.catalog.urls")),
+    path("", include("apps.service.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.fulfilment.urls")),
     path("", include("apps.simcards.urls")),

@@ -20,7 +20,7 @@ from apps.accounts.forms import RealNameForm, SignInForm
 from apps.accounts.models import Role, User
 from apps.accounts.validators import mask_phone
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
-from apps.carrier.services import subscriber_lookup
+from apps.carrier.services import line_status_label, operator_label, subscriber_lookup
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
 
@@ -122,7 +122,11 @@ def _line(phone: str) -> dict[str, object]:
         return {"error": _("This number is not a China Mobile line.")}
     except CarrierUnavailable:
         return {"error": _("Your line's details cannot be fetched right now.")}
-    return {"info": info}
+    return {
+        "info": info,
+        "operator": operator_label(info.operator),
+        "status": line_status_label(info.status),
+    }
 
 
 @require_POST

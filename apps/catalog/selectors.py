@@ -658,3 +658,18 @@ def recharge_box(*, tab: str = "airtime", selected_sku: int = 0) -> RechargeBox:
         airtime_pick=_pick(airtime, selected_sku, "100元"),
         data_pick=_pick(data, selected_sku, "10GB"),
     )
+
+
+def affordable_with_points(*, points: int, limit: int = 8) -> list[ProductCard]:
+    """Best-selling products on sale whose lowest price the points pay in full (1 point = 1
+    fen), dearest first: what the points page suggests."""
+    if points <= 0:
+        return []
+    rows = (
+        Product.objects.filter(
+            on_shelf(), in_stock=True, min_price_fen__gt=0, min_price_fen__lte=points
+        )
+        .only(*_CARD_FIELDS)
+        .order_by("-min_price_fen", "-sales_count", "id")[:limit]
+    )
+    return [_card(p) for p in rows]

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
-from apps.carrier.services import subscriber_lookup
+from apps.carrier.services import operator_label, subscriber_lookup
 from apps.catalog import selectors
 from apps.catalog.cache import cached_for_anonymous
 from apps.catalog.errors import ProductNotFound
@@ -89,7 +89,7 @@ def check_number(request: HttpRequest) -> HttpResponse:
         if not info.is_own_network:
             message = _(
                 "This number belongs to another operator (%(operator)s) and cannot be recharged here."
-            ) % {"operator": info.operator}
+            ) % {"operator": operator_label(info.operator)}
         elif info.status != "active":
             message = _("This number is suspended or closed.")
         else:

@@ -96,7 +96,9 @@ def test_sign_out_is_post_only(client):
 def test_profile_shows_the_lines_balance_from_the_carrier(client, carrier_sandbox):
     client.force_login(User.objects.create_user("13800138000"))
     page = client.get("/accounts/profile/").content.decode()
-    assert "CMCC" in page
+    # Operator and status in the buyer's words, never the codes (CMCC, active).
+    assert "中国移动" in page and "正常" in page
+    assert "CMCC" not in page and "active" not in page
     assert "¥" in page
 
 

@@ -7,6 +7,8 @@ from django.db.models import F
 from apps.accounts.models import User
 from apps.catalog.models import Banner, Category, Product, Sku
 from apps.catalog.selectors import SearchFilters, product_search
+from apps.demo.service_seed import FAQS
+from apps.service.models import FaqEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +31,7 @@ def test_seed_is_idempotent_and_covers_every_category(
     assert not Product.objects.filter(image="").exists()
     assert not Product.objects.exclude(thumbnail=F("image")).exists()
     assert not Banner.objects.filter(image="").exists()
+    assert FaqEntry.objects.count() == len(FAQS)
     airtime = Product.objects.get(name="全国移动话费充值 100元")
     svg = (tmp_path / airtime.image.name).read_text()
     assert ">100元</text>" in svg and ">全国话费充值</text>" in svg
