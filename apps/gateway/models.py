@@ -102,7 +102,9 @@ class App(models.Model):
         Status.DISABLED: frozenset({Status.ACTIVE}),
     }
 
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="apps")
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="apps", verbose_name=_("partner")
+    )
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     callback_urls = ArrayField(
@@ -157,9 +159,11 @@ class Credential(models.Model):
     partial unique index), which is what rotation without downtime needs.
     """
 
-    app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="credentials")
+    app = models.ForeignKey(
+        App, on_delete=models.PROTECT, related_name="credentials", verbose_name=_("app")
+    )
     environment = models.CharField(_("environment"), max_length=16, choices=Environment.choices)
-    slot = models.PositiveSmallIntegerField()
+    slot = models.PositiveSmallIntegerField(_("slot"))
     client_id = models.CharField(_("client id"), max_length=40, unique=True)
     secret_encrypted = models.TextField()
     secret_hint = models.CharField(
@@ -261,8 +265,12 @@ class Subscription(models.Model):
         Status.CANCELLED: frozenset(),
     }
 
-    app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="subscriptions")
-    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="subscriptions")
+    app = models.ForeignKey(
+        App, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("app")
+    )
+    package = models.ForeignKey(
+        Package, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("package")
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )

@@ -14,6 +14,7 @@ from apps.core.money import format_fen
 from apps.orders import services
 from apps.orders.admin_shipments import ShipmentInline, ship_link
 from apps.orders.models import Cart, CartLine, Order, OrderLine
+from apps.orders.selectors import shipping_lines
 
 
 class CartLineInline(admin.TabularInline):
@@ -39,29 +40,18 @@ class CartAdmin(admin.ModelAdmin):
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
-    fields = [
-        "id",
-        "product_name",
-        "sku_name",
-        "kind",
-        "unit_price_fen",
-        "quantity",
-        "total_fen",
-        "recipient_msisdn",
-        "fulfilment",
-    ]
-    readonly_fields = [
-        "id",
-        "product_name",
-        "sku_name",
-        "kind",
-        "unit_price_fen",
-        "quantity",
-        "total_fen",
-        "recipient_msisdn",
-        "fulfilment",
-    ]
+    fields = ["id", "product_name", "sku_name", "kind", "unit_price", "quantity", "line_total",
+              "recipient_msisdn", "fulfilment"]  # fmt: skip
+    readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("Unit price"))
+    def unit_price(self, obj: OrderLine) -> str:
+        return format_fen(obj.unit_price_fen)
+
+    @admin.display(description=_("Total"))
+    def line_total(self, obj: OrderLine) -> str:
+        return format_fen(obj.total_fen)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -85,7 +75,10 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, ShipmentInline]
     actions = ["complete", "request_refund"]
-    readonly_fields = [*(f.name for f in Order._meta.fields), "ship"]
+    # Amounts in yuan and the address as written, never fen or raw JSON.
+    fields = ["number", "user", "status", "total", "points", "payable", "refunded", "address",
+              "expires_at", "paid_at", "created_at", "updated_at", "ship"]  # fmt: skip
+    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -104,6 +97,14 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description=_("Shipping"))
     def ship(self, obj: Order) -> str:
         return ship_link(obj)
+
+    @admin.display(description=_("To pay"))
+    def payable(self, obj: Order) -> str:
+        return format_fen(obj.payable_fen)
+
+    @admin.display(description=_("Delivery address"))
+    def address(self, obj: Order) -> str:
+        return " ".join(shipping_lines(shipping=obj.shipping)) or "—"
 
     @admin.display(description=_("Refunded"))
     def refunded(self, obj: Order) -> str:

@@ -79,7 +79,7 @@ class FaqEntry(models.Model):
     answer = models.TextField(_("answer"))
     sort = models.PositiveIntegerField(_("display order"), default=0)
     is_published = models.BooleanField(_("published"), default=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["topic", "sort", "id"]

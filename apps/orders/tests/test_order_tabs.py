@@ -69,3 +69,19 @@ def test_the_order_page_shows_how_it_was_paid_and_where_it_goes(client):
     assert '<dd class="paid-with">积分</dd>' in html
     assert '<dd class="address">张三 13800138000<br>广东广州天河路1号</dd>' in html
     assert "{&#x27;name&#x27;" not in html and "province" not in html
+
+
+def test_the_workbench_order_page_shows_yuan_and_the_address_as_written(client):
+    catalog = small_catalog()
+    buyer = User.objects.create_user("13800138000")
+    order = paid_order(buyer, [catalog["iphone"]])
+    client.force_login(User.objects.create_superuser("13700000000", "pw"))
+    html = client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "¥5,999.00" in html and "张三 13800138000 广东广州天河路1号" in html
+    assert "599900" not in html and "&quot;province&quot;" not in html
+    listing = client.get("/admin/orders/order/").content.decode()
+    assert (
+        "买家" in listing
+        and "支付时间" in listing
+        and "PAID AT" not in listing.upper().replace("支付时间", "")
+    )
