@@ -407,6 +407,12 @@ class ProductDetail:
     min_price_fen: int
 
 
+def _attribute_text(item: dict[str, Any], value: object) -> str:
+    """An attribute as buyers read it: a choice's label (``recharge`` → 话费卡) and the unit."""
+    labels = item.get("choice_labels") or {}
+    return f"{labels.get(value, value)}{item.get('unit', '')}"
+
+
 def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDetail:
     """A product on sale with its active SKUs (three queries). Raises ``ProductNotFound``."""
     product = (
@@ -419,7 +425,7 @@ def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDe
     skus = list(Sku.objects.filter(product_id=product_id, is_active=True))
     schema = {item["key"]: item for item in product.product_type.attribute_schema}
     attributes = [
-        (str(schema.get(k, {}).get("label", k)), f"{v}{schema.get(k, {}).get('unit', '')}")
+        (str(schema.get(k, {}).get("label", k)), _attribute_text(schema.get(k, {}), v))
         for k, v in product.attributes.items()
     ]
     c, parent = product.category, product.category.parent

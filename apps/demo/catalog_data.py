@@ -110,6 +110,8 @@ PRODUCT_TYPES = [
                 "label": "卡种",
                 "type": "choice",
                 "choices": ["recharge", "data", "points"],
+                # What buyers read; fulfilment keeps the codes.
+                "choice_labels": {"recharge": "话费卡", "data": "流量卡", "points": "积分卡"},
                 "required": True,
             },
             {"key": "face_value", "label": "面值", "type": "int", "unit": "元", "required": False},

@@ -149,3 +149,17 @@ def test_number_check_against_the_carrier(client, catalog, carrier_sandbox):
     assert 'class="error"' in unknown
     invalid = client.get("/p/check-number/?recipient=123").content.decode()
     assert 'class="error"' in invalid
+
+
+def test_a_choice_attribute_shows_its_label_not_its_code(client):
+    from apps.catalog.tests.factories import category, product, product_type
+
+    kind = product_type("e_card", schema=[{
+        "key": "card_kind", "label": "卡种", "type": "choice", "choices": ["recharge", "data"],
+        "choice_labels": {"recharge": "话费卡", "data": "流量卡"}, "required": True,
+    }])  # fmt: skip
+    card = product(
+        category("cards-online"), kind, "话费充值卡密 50元", attributes={"card_kind": "recharge"}
+    )
+    html = client.get(f"/p/{card.pk}/").content.decode()
+    assert "<dt>卡种</dt><dd>话费卡</dd>" in html and "recharge" not in html
