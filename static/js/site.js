@@ -47,6 +47,10 @@
       input.dispatchEvent(new Event("input", { bubbles: true }));
     });
     document.querySelectorAll("[data-carousel]").forEach(carousel);
+    // Filter panels start folded on a phone (the results come first) and open on a desktop.
+    if (window.matchMedia && window.matchMedia("(min-width: 640px)").matches) {
+      document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+    }
     document.body.addEventListener("htmx:configRequest", function (event) {
       event.detail.headers["X-CSRFToken"] = cookie("csrftoken");
     });

@@ -163,3 +163,9 @@ def test_a_choice_attribute_shows_its_label_not_its_code(client):
     )
     html = client.get(f"/p/{card.pk}/").content.decode()
     assert "<dt>卡种</dt><dd>话费卡</dd>" in html and "recharge" not in html
+
+
+def test_a_search_without_results_says_so_once_and_filters_fold_on_phones(client, catalog):
+    html = client.get("/search/", {"q": "量子计算机"}).content.decode()
+    assert "没有找到" in html and "相近" not in html
+    assert '<details class="filter-panel" data-open-wide>' in html  # folded until site.js opens it
