@@ -85,3 +85,8 @@ class AddressNotFound(NotFound):
 class AddressBookFull(InvalidArgument):
     code = "ADDRESS_BOOK_FULL"
     default_message = _("An address book holds at most 20 addresses.")
+
+
+class OtpAlreadyUsed(InvalidArgument):
+    code = "OTP_ALREADY_USED"
+    default_message = _("This code was already used. Ask for a new one.")

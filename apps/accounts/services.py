@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.errors import (
     AccountDisabled,
     IdNumberInUse,
+    OtpAlreadyUsed,
     OtpAttemptsExceeded,
     OtpCooldown,
     OtpExpired,
@@ -148,7 +149,15 @@ def otp_sign_in(*, phone: str, code: str, purpose: str = OtpChallenge.Purpose.LO
             .first()
         )
         if challenge is None:
-            raise OtpNotRequested()
+            # The latest code was used already (a second tap, or a code typed twice): say so,
+            # rather than that no code was ever sent.
+            latest = (
+                OtpChallenge.objects.filter(phone=phone, purpose=purpose, superseded=False)
+                .order_by("-created_at")
+                .values_list("consumed_at", flat=True)
+                .first()
+            )
+            raise OtpAlreadyUsed() if latest is not None else OtpNotRequested()
         if challenge.attempts >= settings.OTP_MAX_ATTEMPTS:
             raise OtpAttemptsExceeded()
         if now >= challenge.expires_at:

@@ -25,7 +25,8 @@ from apps.core.errors import DomainError
 from apps.core.http import client_ip
 
 # Which form field shows a refusal; others go to the phone field (or the whole form).
-_CODE_ERRORS = {"OTP_NOT_REQUESTED", "OTP_EXPIRED", "OTP_INVALID", "OTP_ATTEMPTS_EXCEEDED"}
+_CODE_ERRORS = {"OTP_NOT_REQUESTED", "OTP_EXPIRED", "OTP_INVALID", "OTP_ATTEMPTS_EXCEEDED",
+                "OTP_ALREADY_USED"}  # fmt: skip
 _REAL_NAME_FIELDS = {
     "INVALID_ID_NUMBER": "id_number",
     "ID_NUMBER_IN_USE": "id_number",
@@ -50,6 +51,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     """Step one sends a code (action=send); step two checks it and signs in (action=login)."""
     form = SignInForm(request.POST or None)
     code_sent = False
+    resend_in = 0  # seconds until "send code" may be pressed again (the page counts down)
     status = 200
     if request.method == "POST" and form.is_valid():
         phone, code = form.cleaned_data["phone"], form.cleaned_data["code"]
@@ -57,6 +59,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             if request.POST.get("action") == "send":
                 issued = services.otp_request(phone=phone, ip=client_ip(request))
                 code_sent = True
+                resend_in = settings.OTP_RESEND_COOLDOWN_SECONDS
                 messages.success(
                     request,
                     _("A code was sent to %(phone)s.") % {"phone": mask_phone(issued.phone)},
@@ -74,11 +77,13 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             form.add_error(field, exc.message)
             code_sent = field == "code"
             status = exc.http_status
+            resend_in = int(getattr(exc, "retry_after", 0) or 0)
     elif request.method == "POST":
         status = 400
     context = {
         "form": form,
         "code_sent": code_sent,
+        "resend_in": resend_in,
         "next": request.POST.get("next") or request.GET.get("next", ""),
         "sandbox_inbox_url": settings.SANDBOX_INBOX_URL,
     }

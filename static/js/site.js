@@ -47,6 +47,20 @@
       input.dispatchEvent(new Event("input", { bubbles: true }));
     });
     document.querySelectorAll("[data-carousel]").forEach(carousel);
+    // "Send code" waits out the resend cooldown, counting down on the button.
+    document.querySelectorAll("button[data-countdown]").forEach(function (button) {
+      var left = Number(button.getAttribute("data-countdown"));
+      var label = button.textContent;
+      var wait = button.getAttribute("data-wait-text") || "%s";
+      function tick() {
+        if (left <= 0) { button.disabled = false; button.textContent = label; return; }
+        button.disabled = true;
+        button.textContent = wait.replace("%s", String(left));
+        left -= 1;
+        setTimeout(tick, 1000);
+      }
+      tick();
+    });
     // Filter panels start folded on a phone (the results come first) and open on a desktop.
     if (window.matchMedia && window.matchMedia("(min-width: 640px)").matches) {
       document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
