@@ -84,6 +84,7 @@ class ProductResource(resources.ModelResource):
             "name",
             "name_en",
             "subtitle",
+            "subtitle_en",
             "description",
             "status",
             "on_shelf_at",

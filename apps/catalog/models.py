@@ -81,6 +81,8 @@ class Product(models.Model):
     name = models.CharField(_("name"), max_length=120)
     name_en = models.CharField(_("English name"), max_length=120, blank=True)
     subtitle = models.CharField(_("subtitle"), max_length=200, blank=True)
+    # Shown in English mode; empty falls back to the Chinese subtitle.
+    subtitle_en = models.CharField(_("English subtitle"), max_length=200, blank=True)
     description = models.TextField(_("description (HTML)"), blank=True)
     # None: the platform sells it; otherwise the content provider who owns it.
     owner = models.ForeignKey(

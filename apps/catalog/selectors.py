@@ -64,6 +64,7 @@ class ProductCard:
     thumbnail_url: str
     in_stock: bool
     highlighted_name: str = ""
+    subtitle_en: str = ""
 
 
 _CARD_FIELDS = (
@@ -71,6 +72,7 @@ _CARD_FIELDS = (
     "name",
     "name_en",
     "subtitle",
+    "subtitle_en",
     "kind",
     "min_price_fen",
     "thumbnail",
@@ -89,6 +91,7 @@ def _card(product: Product, query: str = "") -> ProductCard:
         thumbnail_url=product.thumbnail.url if product.thumbnail else "",
         in_stock=product.in_stock,
         highlighted_name=search.highlight(product.name, query) if query else "",
+        subtitle_en=product.subtitle_en,
     )
 
 
@@ -405,6 +408,7 @@ class ProductDetail:
     per_user_limit: int | None
     owner_id: int | None
     min_price_fen: int
+    subtitle_en: str = ""
 
 
 def _attribute_text(item: dict[str, Any], value: object) -> str:
@@ -463,6 +467,7 @@ def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDe
         per_user_limit=product.per_user_limit,
         owner_id=product.owner_id,
         min_price_fen=product.min_price_fen,
+        subtitle_en=product.subtitle_en,
     )
 
 

@@ -214,6 +214,29 @@ def _artwork() -> int:
     return drawn
 
 
+def _english_subtitles() -> int:
+    """Fill the English subtitle of demo products that have none; returns how many."""
+    filled = 0
+    for zh, en in data.SUBTITLES_EN.items():
+        filled += Product.objects.filter(subtitle=zh, subtitle_en="").update(subtitle_en=en)
+    for product in Product.objects.filter(subtitle_en="", product_type__code__in=("plan", "phone")):
+        attrs = product.attributes
+        if product.subtitle == data.PLAN_SUBTITLE.format(
+            data=attrs.get("data"), minutes=attrs.get("minutes")
+        ):
+            english = data.PLAN_SUBTITLE_EN.format(
+                data=attrs.get("data"), minutes=attrs.get("minutes")
+            )
+        elif "brand" in attrs:
+            brand = {"华为": "Huawei", "小米": "Xiaomi", "荣耀": "Honor", "一加": "OnePlus",
+                     "中国移动": "China Mobile"}.get(attrs["brand"], attrs["brand"])  # fmt: skip
+            english = data.PHONE_SUBTITLE_EN.format(brand=brand, network=attrs.get("network", ""))
+        else:
+            continue
+        filled += Product.objects.filter(pk=product.pk).update(subtitle_en=english)
+    return filled
+
+
 def seed_catalog() -> int:
     """Create what is missing of the demo catalog; returns how many products were created."""
     seeder = _Seeder()
@@ -222,6 +245,7 @@ def seed_catalog() -> int:
     _digital(seeder)
     _physical(seeder)
     _shelves()
+    _english_subtitles()
     _artwork()
     services.catalog_changed()
     return seeder.created

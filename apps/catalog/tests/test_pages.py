@@ -169,3 +169,17 @@ def test_a_search_without_results_says_so_once_and_filters_fold_on_phones(client
     html = client.get("/search/", {"q": "量子计算机"}).content.decode()
     assert "没有找到" in html and "相近" not in html
     assert '<details class="filter-panel" data-open-wide>' in html  # folded until site.js opens it
+
+
+def test_english_mode_uses_the_english_name_and_subtitle_and_falls_back(client, catalog):
+    from apps.catalog.models import Product
+
+    Product.objects.filter(pk=catalog["pack"].pk).update(
+        subtitle="全国可用", subtitle_en="Nationwide"
+    )
+    Product.objects.filter(pk=catalog["vip"].pk).update(subtitle="热门剧集", subtitle_en="")
+    client.cookies["django_language"] = "en"
+    pack = client.get(f"/p/{catalog['pack'].pk}/").content.decode()
+    assert "National data pack 10GB" in pack and "Nationwide" in pack and "全国可用" not in pack
+    vip = client.get(f"/p/{catalog['vip'].pk}/").content.decode()
+    assert "热门剧集" in vip  # no English subtitle: the Chinese one

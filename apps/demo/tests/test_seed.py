@@ -32,6 +32,11 @@ def test_seed_is_idempotent_and_covers_every_category(
     assert not Product.objects.exclude(thumbnail=F("image")).exists()
     assert not Banner.objects.filter(image="").exists()
     assert FaqEntry.objects.count() == len(FAQS)
+    # English mode has English subtitles for the formulaic lines of the demo catalog.
+    assert Product.objects.get(name="全国移动话费充值 100元").subtitle_en.startswith("Fast top-up")
+    assert Product.objects.get(name="5G智享套餐 58元档").subtitle_en == (
+        "30GB of data and 200 minutes of calls; starts next month"
+    )
     airtime = Product.objects.get(name="全国移动话费充值 100元")
     svg = (tmp_path / airtime.image.name).read_text()
     assert ">100元</text>" in svg and ">全国话费充值</text>" in svg
