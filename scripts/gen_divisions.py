@@ -14,42 +14,40 @@ import json
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 OUT = Path(__file__).resolve().parents[1] / "apps" / "accounts" / "data" / "divisions.json"
 
 
-def build(rows: list[tuple[str, str]]) -> list[dict[str, object]]:
+def build(rows: list[tuple[str, str]]) -> list[dict[str, Any]]:
     names = {code[:6]: name for code, name in rows}
-    provinces: dict[str, dict[str, object]] = {}
+    provinces: dict[str, dict[str, Any]] = {}
+    cities: dict[str, dict[str, dict[str, Any]]] = {}
     for code in sorted(names):
         if code.endswith("0000"):
-            provinces[code] = {"code": code, "name": names[code], "cities": {}}
+            provinces[code] = {"code": code, "name": names[code]}
+            cities[code] = {}
     for code in sorted(names):
         if code.endswith("0000") or not code.endswith("00"):
             continue
-        province = provinces.get(code[:2] + "0000")
-        if province is not None:
+        province = code[:2] + "0000"
+        if province in provinces:
             # A municipality's "市辖区" is the city itself.
-            name = province["name"] if names[code] in ("市辖区", "县") else names[code]
-            province["cities"][code] = {"code": code, "name": name, "districts": []}  # type: ignore[index]
+            name = provinces[province]["name"] if names[code] in ("市辖区", "县") else names[code]
+            cities[province][code] = {"code": code, "name": name, "districts": []}
     for code in sorted(names):
         if code.endswith("00") or names[code] == "市辖区":
             continue
-        province = provinces.get(code[:2] + "0000")
-        if province is None:
+        province = code[:2] + "0000"
+        if province not in provinces:
             continue
-        cities = province["cities"]  # type: ignore[assignment]
-        city = cities.get(code[:4] + "00")  # type: ignore[union-attr]
-        if city is None:  # a county-level unit directly under the province
-            city = cities.setdefault(
-                code[:4] + "00",
-                {"code": code[:4] + "00", "name": province["name"], "districts": []},
-            )  # type: ignore[union-attr]
+        city_code = code[:4] + "00"
+        # A county-level unit directly under the province hangs under the province's name.
+        city = cities[province].setdefault(
+            city_code, {"code": city_code, "name": provinces[province]["name"], "districts": []}
+        )
         city["districts"].append({"code": code, "name": names[code]})
-    return [
-        {**p, "cities": list(p["cities"].values())}  # type: ignore[union-attr]
-        for p in provinces.values()
-    ]
+    return [{**p, "cities": list(cities[code].values())} for code, p in provinces.items()]
 
 
 def main(wheel: str) -> None:

@@ -40,9 +40,9 @@ class CartAdmin(admin.ModelAdmin):
 class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
-    fields = ["id", "product_name", "sku_name", "kind", "unit_price", "quantity", "line_total",
-              "recipient_msisdn", "fulfilment"]  # fmt: skip
-    readonly_fields = fields
+    readonly_fields = ("id", "product_name", "sku_name", "kind", "unit_price", "quantity",
+                       "line_total", "recipient_msisdn", "fulfilment")  # fmt: skip
+    fields = readonly_fields
     can_delete = False
 
     @admin.display(description=_("Unit price"))
@@ -76,9 +76,9 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, ShipmentInline]
     actions = ["complete", "request_refund"]
     # Amounts in yuan and the address as written, never fen or raw JSON.
-    fields = ["number", "user", "status", "total", "points", "payable", "refunded", "address",
-              "expires_at", "paid_at", "created_at", "updated_at", "ship"]  # fmt: skip
-    readonly_fields = fields
+    readonly_fields = ("number", "user", "status", "total", "points", "payable", "refunded",
+                       "address", "expires_at", "paid_at", "created_at", "updated_at", "ship")  # fmt: skip
+    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -299,7 +300,7 @@ def direct_item_view(*, sku_id: int, quantity: int, recipient: str) -> CartView:
 
 # --- The order list's tabs --------------------------------------------------------------------
 
-ORDER_TABS: list[tuple[str, str]] = [
+ORDER_TABS: list[tuple[str, str | Promise]] = [
     ("all", _("All")),
     ("to_pay", pgettext_lazy("order tab", "To pay")),
     ("to_deliver", _("To ship or deliver")),

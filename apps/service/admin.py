@@ -40,7 +40,7 @@ class InvoiceAdmin(admin.ModelAdmin):
         for invoice_id in queryset.filter(status=Invoice.Status.REQUESTED).values_list(
             "pk", flat=True
         ):
-            services.invoice_issue(invoice_id=invoice_id, actor_id=request.user.pk)  # type: ignore[arg-type]
+            services.invoice_issue(invoice_id=invoice_id, actor_id=request.user.pk)
             issued += 1
         messages.success(request, _("%(n)d invoices issued.") % {"n": issued})
 

@@ -52,9 +52,9 @@ def _personal(request: HttpRequest, number: str = "") -> dict[str, object]:
     if request.user.is_authenticated:
         recent = [
             display_phone(n).replace(" ", "")
-            for n in selectors.recent_recipients(user_id=int(request.user.pk))  # type: ignore[arg-type]
+            for n in selectors.recent_recipients(user_id=int(request.user.pk))
         ]
-        own = display_phone(request.user.phone).replace(" ", "")  # type: ignore[union-attr]
+        own = display_phone(request.user.phone).replace(" ", "")
         number = number or own
         recent = list(dict.fromkeys([own, *recent]))
     return {"number": number, "recent": recent, "checkout_key": secrets.token_urlsafe(18)}
@@ -77,7 +77,7 @@ def recharge(request: HttpRequest) -> HttpResponse:
             return redirect_to_login(f"{reverse('orders:recharge')}?{query}")
         try:
             order = recharge_place(
-                user_id=int(request.user.pk),  # type: ignore[arg-type]
+                user_id=int(request.user.pk),
                 sku_id=sku_id,
                 recipient=number,
                 checkout_key=request.POST.get("checkout_key") or secrets.token_urlsafe(18),
@@ -161,7 +161,7 @@ def buy_now(request: HttpRequest) -> HttpResponse:
     form = CheckoutForm(
         request.POST if submitted else None,
         initial={"checkout_key": secrets.token_urlsafe(24), "points": 0}
-        | (shipping_initial(user_id=int(request.user.pk)) if needs_shipping else {}),  # type: ignore[arg-type]
+        | (shipping_initial(user_id=int(request.user.pk)) if needs_shipping else {}),
         needs_shipping=needs_shipping,
     )
     status = 200 if cart.lines else 404
@@ -177,7 +177,7 @@ def buy_now(request: HttpRequest) -> HttpResponse:
             )
             try:
                 order = order_buy_now(
-                    user_id=int(request.user.pk),  # type: ignore[arg-type]
+                    user_id=int(request.user.pk),
                     item=item,
                     checkout_key=data["checkout_key"],
                     shipping=shipping,
@@ -197,6 +197,6 @@ def buy_now(request: HttpRequest) -> HttpResponse:
         "direct": True,
         "needs_shipping": needs_shipping,
         "needs_real_name": False,
-        "points_balance": payments.points_balance(user_id=int(request.user.pk)),  # type: ignore[arg-type]
+        "points_balance": payments.points_balance(user_id=int(request.user.pk)),
     }
     return render(request, "orders/checkout.html", context, status=status)
