@@ -82,7 +82,9 @@ class Product(models.Model):
     name_en = models.CharField(_("English name"), max_length=120, blank=True)
     subtitle = models.CharField(_("subtitle"), max_length=200, blank=True)
     # Shown in English mode; empty falls back to the Chinese subtitle.
-    subtitle_en = models.CharField(_("English subtitle"), max_length=200, blank=True)
+    subtitle_en = models.CharField(
+        _("English subtitle"), max_length=200, blank=True, default="", db_default=""
+    )
     description = models.TextField(_("description (HTML)"), blank=True)
     # None: the platform sells it; otherwise the content provider who owns it.
     owner = models.ForeignKey(

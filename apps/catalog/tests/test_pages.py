@@ -144,7 +144,7 @@ def test_number_check_against_the_carrier(client, catalog, carrier_sandbox):
     ok = client.get("/p/check-number/?recipient=13800138000").content.decode()
     assert 'class="ok"' in ok
     other = client.get("/p/check-number/?recipient=13012345678").content.decode()
-    assert "CUCC" in other and 'class="error"' in other
+    assert "中国联通" in other and "CUCC" not in other and 'class="error"' in other
     unknown = client.get("/p/check-number/?recipient=13512345678").content.decode()
     assert 'class="error"' in unknown
     invalid = client.get("/p/check-number/?recipient=123").content.decode()
