@@ -7,6 +7,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.accounts.staff_views import staff_sign_in
+from apps.core.favicon import favicon
 from apps.core.views import healthz
 
 admin.site.site_header = "CarrierHub 运营工作台"
@@ -26,12 +27,14 @@ api_v1 = [
 
 urlpatterns = [
     path("", include("apps.catalog.urls")),
+    path("", include("apps.service.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.fulfilment.urls")),
     path("", include("apps.simcards.urls")),
     path("enterprise/bulk/", include("apps.enterprise.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("my/line/", include("apps.mobile.urls")),
+    path("my/addresses/", include("apps.accounts.my_urls")),
     path("developer/", include("apps.gateway.portal.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("payments/", include("apps.payments.urls")),
@@ -44,6 +47,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("", include("apps.gateway.urls")),
     path("", include("apps.gateway.capability_urls")),
 ]

@@ -277,3 +277,31 @@ def test_unionpay_brings_the_buyer_back_with_a_post(shop, client):
     back = client.post(f"/orders/{number}/result/", {"orderId": "x", "respCode": "00"})
     assert back.status_code == 302
     assert back["Location"] == f"/orders/{number}/result/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_wechat_qr_page_moves_on_to_the_result_once_paid(shop, client):
+    """The QR page polls the payment's state (htmx); once paid it sends the buyer on."""
+    number = _order(shop, "qr")
+    intent = _start(shop, number, "wechat")
+    client.force_login(shop["buyer"])
+    back = f"/orders/{number}/result/"
+    page = client.get(f"/payments/{intent.public_id}/go/", {"back": back}).content.decode()
+    assert f'hx-get="/payments/{intent.public_id}/state/?back=' in page
+    assert 'hx-trigger="every 2s"' in page
+    waiting = client.get(
+        f"/payments/{intent.public_id}/state/", {"back": back}, HTTP_HX_REQUEST="true"
+    )
+    assert waiting.status_code == 200 and "HX-Redirect" not in waiting
+    _pay_at_cashier(intent)
+    assert _wait(lambda: _status(number) == "paid")
+    moved = client.get(
+        f"/payments/{intent.public_id}/state/", {"back": back}, HTTP_HX_REQUEST="true"
+    )
+    assert (moved.status_code, moved["HX-Redirect"]) == (204, back)
+    elsewhere = client.get(
+        f"/payments/{intent.public_id}/state/", {"back": "https://evil.example/"}
+    )
+    assert elsewhere["HX-Redirect"] == "/"
+    result = client.get(back).content.decode()
+    assert f'href="/orders/{number}/"' in result

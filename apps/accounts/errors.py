@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.errors import Conflict, DomainError, InvalidArgument, TooManyRequests
+from apps.core.errors import Conflict, DomainError, InvalidArgument, NotFound, TooManyRequests
 from apps.core.phone import InvalidPhoneNumber
 
 __all__ = ["InvalidPhoneNumber"]
@@ -70,3 +70,23 @@ class RealNameAlreadyVerified(Conflict):
 class IdNumberInUse(Conflict):
     code = "ID_NUMBER_IN_USE"
     default_message = _("This identity number is registered to another account.")
+
+
+class InvalidAddress(InvalidArgument):
+    code = "INVALID_ADDRESS"
+    default_message = _("Choose the province, city and district from the lists.")
+
+
+class AddressNotFound(NotFound):
+    code = "ADDRESS_NOT_FOUND"
+    default_message = _("This address is not in your address book.")
+
+
+class AddressBookFull(InvalidArgument):
+    code = "ADDRESS_BOOK_FULL"
+    default_message = _("An address book holds at most 20 addresses.")
+
+
+class OtpAlreadyUsed(InvalidArgument):
+    code = "OTP_ALREADY_USED"
+    default_message = _("This code was already used. Ask for a new one.")

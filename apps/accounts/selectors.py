@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from apps.accounts.addresses import AddressView, address_get, addresses_for  # noqa: F401
 from apps.accounts.models import RealNameIdentity, User
 from apps.accounts.validators import display_phone
 
@@ -56,3 +57,6 @@ def real_name_matches(*, user_id: int, name: str, id_number_hash: str) -> bool |
     if identity is None:
         return None
     return identity.name == name and identity.id_number_hash == id_number_hash
+
+
+# The address book's reads (addresses.py holds its writes too).

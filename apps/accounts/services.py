@@ -19,6 +19,7 @@ from apps.accounts import locks
 from apps.accounts.errors import (
     AccountDisabled,
     IdNumberInUse,
+    OtpAlreadyUsed,
     OtpAttemptsExceeded,
     OtpCooldown,
     OtpExpired,
@@ -144,7 +145,15 @@ def otp_sign_in(*, phone: str, code: str, purpose: str = OtpChallenge.Purpose.LO
     with transaction.atomic():
         challenge = locks.otp_challenge_lock_latest(phone=phone, purpose=purpose)
         if challenge is None:
-            raise OtpNotRequested()
+            # The latest code was used already (a second tap, or a code typed twice): say so,
+            # rather than that no code was ever sent.
+            latest = (
+                OtpChallenge.objects.filter(phone=phone, purpose=purpose, superseded=False)
+                .order_by("-created_at")
+                .values_list("consumed_at", flat=True)
+                .first()
+            )
+            raise OtpAlreadyUsed() if latest is not None else OtpNotRequested()
         if challenge.attempts >= settings.OTP_MAX_ATTEMPTS:
             raise OtpAttemptsExceeded()
         if now >= challenge.expires_at:
@@ -315,3 +324,13 @@ def sessions_clear_expired() -> int:
 
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
+
+
+# The address book's writes live in their own module (addresses.py).
+from apps.accounts.addresses import (  # noqa: E402, F401
+    AddressInput,
+    address_create,
+    address_delete,
+    address_set_default,
+    address_update,
+)

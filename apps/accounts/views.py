@@ -19,12 +19,13 @@ from apps.accounts.forms import RealNameForm, SignInForm
 from apps.accounts.models import Role, User
 from apps.accounts.validators import mask_phone
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
-from apps.carrier.services import subscriber_lookup
+from apps.carrier.services import line_status_label, operator_label, subscriber_lookup
 from apps.core.errors import DomainError
 from apps.core.http import client_ip, safe_next_url
 
 # Which form field shows a refusal; others go to the phone field (or the whole form).
-_CODE_ERRORS = {"OTP_NOT_REQUESTED", "OTP_EXPIRED", "OTP_INVALID", "OTP_ATTEMPTS_EXCEEDED"}
+_CODE_ERRORS = {"OTP_NOT_REQUESTED", "OTP_EXPIRED", "OTP_INVALID", "OTP_ATTEMPTS_EXCEEDED",
+                "OTP_ALREADY_USED"}  # fmt: skip
 _REAL_NAME_FIELDS = {
     "INVALID_ID_NUMBER": "id_number",
     "ID_NUMBER_IN_USE": "id_number",
@@ -47,6 +48,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     """Step one sends a code (action=send); step two checks it and signs in (action=login)."""
     form = SignInForm(request.POST or None)
     code_sent = False
+    resend_in = 0  # seconds until "send code" may be pressed again (the page counts down)
     status = 200
     if request.method == "POST" and form.is_valid():
         phone, code = form.cleaned_data["phone"], form.cleaned_data["code"]
@@ -54,6 +56,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             if request.POST.get("action") == "send":
                 issued = services.otp_request(phone=phone, ip=client_ip(request))
                 code_sent = True
+                resend_in = settings.OTP_RESEND_COOLDOWN_SECONDS
                 messages.success(
                     request,
                     _("A code was sent to %(phone)s.") % {"phone": mask_phone(issued.phone)},
@@ -71,11 +74,13 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             form.add_error(field, exc.message)
             code_sent = field == "code"
             status = exc.http_status
+            resend_in = int(getattr(exc, "retry_after", 0) or 0)
     elif request.method == "POST":
         status = 400
     context = {
         "form": form,
         "code_sent": code_sent,
+        "resend_in": resend_in,
         "next": request.POST.get("next") or request.GET.get("next", ""),
         "sandbox_inbox_url": settings.SANDBOX_INBOX_URL,
     }
@@ -119,7 +124,11 @@ def _line(phone: str) -> dict[str, object]:
         return {"error": _("This number is not a China Mobile line.")}
     except CarrierUnavailable:
         return {"error": _("Your line's details cannot be fetched right now.")}
-    return {"info": info}
+    return {
+        "info": info,
+        "operator": operator_label(info.operator),
+        "status": line_status_label(info.status),
+    }
 
 
 @require_POST

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from apps.carrier import locks
 from apps.carrier.client import (
@@ -303,3 +304,29 @@ def provision_once(*, kind: str, body: dict[str, Any], idempotency_key: str) -> 
             operation=kind, body=body, idempotency_key=idempotency_key
         )
     )
+
+
+# --- Codes in the reader's words --------------------------------------------------------------
+
+_OPERATOR_NAMES = {
+    "CMCC": gettext_lazy("China Mobile"),
+    "CUCC": gettext_lazy("China Unicom"),
+    "CTCC": gettext_lazy("China Telecom"),
+    "CBN": gettext_lazy("China Broadnet"),
+}
+_LINE_STATUSES = {
+    "active": gettext_lazy("In service"),
+    "suspended": gettext_lazy("Suspended"),
+    "closed": gettext_lazy("Closed"),
+    "unknown": gettext_lazy("Unknown"),
+}
+
+
+def operator_label(code: str) -> str:
+    """``CUCC`` → 中国联通: an operator's name as buyers know it (the code if unknown)."""
+    return str(_OPERATOR_NAMES.get(code, code))
+
+
+def line_status_label(status: str) -> str:
+    """A subscriber line's status (``active``) in the reader's words."""
+    return str(_LINE_STATUSES.get(status, status))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.contrib import admin, messages
@@ -96,6 +97,7 @@ class ProductResource(resources.ModelResource):
             "name",
             "name_en",
             "subtitle",
+            "subtitle_en",
             "description",
             "status",
             "on_shelf_at",
@@ -214,11 +216,21 @@ class ProductAdmin(ImportExportModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
         obj.kind = obj.product_type.kind
+        image = form.cleaned_data.get("image") if "image" in form.changed_data else None
         if not change:
             super().save_model(request, obj, form, change)
-            return
-        changes = {name: getattr(obj, name) for name in form.changed_data}
-        services.product_update(product_id=obj.pk, changes=changes, actor_id=request.user.pk)
+        else:
+            changes = {name: getattr(obj, name) for name in form.changed_data if name != "image"}
+            if changes:
+                services.product_update(
+                    product_id=obj.pk, changes=changes, actor_id=request.user.pk
+                )
+        if image:
+            # The upload as it came; the service stores it in the sizes the pages need.
+            image.seek(0)
+            services.product_image_set(
+                product_id=obj.pk, name=os.path.basename(image.name), content=image.read()
+            )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Sku:
@@ -301,6 +313,15 @@ class ShelfAdmin(ScheduledAdmin):
 @admin.register(Banner)
 class BannerAdmin(ScheduledAdmin):
     list_display = ["title", "link", "sort", "starts_at", "ends_at", "is_active"]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if "image" in form.changed_data and obj.image:
+            with obj.image.open("rb") as upload:
+                content = upload.read()
+            services.banner_image_set(
+                banner_id=obj.pk, name=os.path.basename(obj.image.name), content=content
+            )
 
 
 @admin.register(PortalPage)

@@ -25,12 +25,12 @@ class Category(models.Model):
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
-    slug = models.SlugField(max_length=64, unique=True)
-    path = models.CharField(max_length=255, unique=True, editable=False)
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=64)
     name_en = models.CharField(_("English name"), max_length=64, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    sort = models.PositiveIntegerField(_("order"), default=0)
+    sort = models.PositiveIntegerField(_("display order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -73,12 +73,18 @@ class Product(models.Model):
         PUBLISHED = "published", _("Published")
         ARCHIVED = "archived", _("Archived")
 
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+    )
     product_type = models.ForeignKey(ProductType, on_delete=models.PROTECT, related_name="products")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, editable=False)
     name = models.CharField(_("name"), max_length=120)
     name_en = models.CharField(_("English name"), max_length=120, blank=True)
     subtitle = models.CharField(_("subtitle"), max_length=200, blank=True)
+    # Shown in English mode; empty falls back to the Chinese subtitle.
+    subtitle_en = models.CharField(
+        _("English subtitle"), max_length=200, blank=True, default="", db_default=""
+    )
     description = models.TextField(_("description (HTML)"), blank=True)
     # None: the platform sells it; otherwise the content provider who owns it.
     owner = models.ForeignKey(
@@ -96,7 +102,7 @@ class Product(models.Model):
     thumbnail = models.ImageField(upload_to="products/thumbs/%Y/%m/", blank=True, editable=False)
     # Denormalised for listing, sorting and filtering without joining SKUs.
     min_price_fen = models.BigIntegerField(_("from price (fen)"), default=0, editable=False)
-    in_stock = models.BooleanField(default=True, editable=False)
+    in_stock = models.BooleanField(_("in stock"), default=True, editable=False)
     sales_count = models.PositiveIntegerField(_("sales"), default=0)
     # Search: segmented Chinese and lower-cased English terms; the vector is computed by the
     # database from them, so a bulk load only has to write the terms.
@@ -110,7 +116,7 @@ class Product(models.Model):
         db_persist=True,
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-id"]
@@ -156,7 +162,9 @@ class Product(models.Model):
 class Sku(models.Model):
     """A sellable variant with its price and, for physical goods, its stock."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="skus", verbose_name=_("product")
+    )
     code = models.CharField(_("SKU code"), max_length=64, unique=True)
     name = models.CharField(_("variant"), max_length=120)
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
@@ -224,7 +232,7 @@ class StockReservation(models.Model):
 class Scheduled(models.Model):
     """Something shown between two times, in an order."""
 
-    sort = models.PositiveIntegerField(_("order"), default=0)
+    sort = models.PositiveIntegerField(_("display order"), default=0)
     starts_at = models.DateTimeField(_("starts"), null=True, blank=True)
     ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -244,7 +252,12 @@ class Shelf(Scheduled):
     title_en = models.CharField(_("English title"), max_length=64, blank=True)
     placement = models.CharField(_("placement"), max_length=16, choices=Placement.choices)
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="shelves"
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="shelves",
+        verbose_name=_("category"),
     )
 
     class Meta:
@@ -259,7 +272,7 @@ class Shelf(Scheduled):
 class ShelfItem(models.Model):
     shelf = models.ForeignKey(Shelf, on_delete=models.CASCADE, related_name="items")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
-    sort = models.PositiveIntegerField(_("order"), default=0)
+    sort = models.PositiveIntegerField(_("display order"), default=0)
 
     class Meta:
         ordering = ["sort", "id"]
@@ -293,11 +306,11 @@ class Banner(Scheduled):
 class PortalPage(models.Model):
     """An operator-written page (help, terms, campaign) at /p/<slug>/."""
 
-    slug = models.SlugField(max_length=64, unique=True)
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
     title = models.CharField(_("title"), max_length=120)
     body = models.TextField(_("body (HTML)"))
     is_published = models.BooleanField(_("published"), default=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("portal page")

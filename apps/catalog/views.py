@@ -10,7 +10,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
-from apps.carrier.services import subscriber_lookup
+from apps.carrier.services import operator_label, subscriber_lookup
 from apps.catalog import selectors
 from apps.catalog.cache import cached_for_anonymous
 from apps.catalog.errors import ProductNotFound
@@ -23,7 +23,8 @@ from apps.core.phone import InvalidPhoneNumber, normalize_phone
 @require_GET
 @cached_for_anonymous
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "catalog/home.html", {"page": selectors.home_page()})
+    context = {"page": selectors.home_page(), "box": selectors.recharge_box()}
+    return render(request, "catalog/home.html", context)
 
 
 def _listing(request: HttpRequest, *, category: str, template: str) -> HttpResponse:
@@ -90,7 +91,7 @@ def check_number(request: HttpRequest) -> HttpResponse:
         if not info.is_own_network:
             message = _(
                 "This number belongs to another operator (%(operator)s) and cannot be recharged here."
-            ) % {"operator": info.operator}
+            ) % {"operator": operator_label(info.operator)}
         elif info.status != "active":
             message = _("This number is suspended or closed.")
         else:

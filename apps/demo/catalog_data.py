@@ -110,6 +110,8 @@ PRODUCT_TYPES = [
                 "label": "卡种",
                 "type": "choice",
                 "choices": ["recharge", "data", "points"],
+                # What buyers read; fulfilment keeps the codes.
+                "choice_labels": {"recharge": "话费卡", "data": "流量卡", "points": "积分卡"},
                 "required": True,
             },
             {"key": "face_value", "label": "面值", "type": "int", "unit": "元", "required": False},
@@ -438,3 +440,24 @@ E_CARDS = [
     ("data", "ECARD-DATA-5GB", "流量卡密 5GB 30天", "Data card code 5GB 30 days", 3000, {"card_kind": "data", "volume": "5GB", "validity_days": 30}),
     ("points", "ECARD-PTS-1000", "积分卡密 1000分", "Point card code 1000 points", 1000, {"card_kind": "points", "points": 1000}),
 ]  # fmt: skip
+
+# English subtitles for English mode, by the Chinese subtitle they translate (the seed fills
+# ``subtitle_en`` from this; a subtitle not listed stays Chinese in English mode).
+SUBTITLES_EN = {
+    "快充，一般10分钟内到账": "Fast top-up, usually credited within 10 minutes",
+    "全国通用可用，即时生效": "Works nationwide, effective at once",
+    "省内可用，即时生效": "Works in your home province, effective at once",
+    "积分可兑换话费和礼品": "Redeem points for airtime and gifts",
+    "实体卡，快递配送": "Physical card, sent by courier",
+    "需实名登记，激活后生效": "Real-name registration required; works once activated",
+    "中国移动官方周边": "Official China Mobile merchandise",
+    "新手必备，648钻石": "A must for beginners: 648 diamonds",
+    "热门剧集抢先看": "Watch popular series first",
+    "12个月超值": "12 months, best value",
+    "百万好书畅读": "A million books, read without limit",
+    "无损音质 免费下载": "Lossless sound, free downloads",
+    "热门国漫抢先看": "Watch popular Chinese anime first",
+}
+PLAN_SUBTITLE = "含{data}通用流量、{minutes}分钟通话，次月生效"
+PLAN_SUBTITLE_EN = "{data} of data and {minutes} minutes of calls; starts next month"
+PHONE_SUBTITLE_EN = "{brand} {network}, all networks; better with a contract"

@@ -23,6 +23,7 @@ from apps.catalog.models import (
 )
 from apps.catalog.services import SkuSpec
 from apps.core.money import to_fen
+from apps.demo import artwork
 from apps.demo import catalog_data as data
 
 
@@ -192,6 +193,52 @@ def _offer_codes() -> None:
             type(product).objects.filter(pk=product.pk).update(attributes=attributes)
 
 
+def _artwork() -> int:
+    """Draw a picture for every product and banner that has none; returns how many."""
+    drawn = 0
+    products = Product.objects.filter(image="").select_related("product_type", "category")
+    for product in products.order_by("id"):
+        spec = artwork.spec_for(
+            type_code=product.product_type.code, name=product.name,
+            attributes=product.attributes, category=product.category.slug,
+        )  # fmt: skip
+        services.product_image_set(
+            product_id=product.pk, name=f"art-{product.pk}.svg",
+            content=artwork.product_svg(spec).encode(),
+        )  # fmt: skip
+        drawn += 1
+    for banner in Banner.objects.filter(image="").order_by("id"):
+        svg = artwork.banner_svg(title=banner.title, subtitle=banner.subtitle, colour=banner.colour)
+        services.banner_image_set(
+            banner_id=banner.pk, name=f"banner-{banner.pk}.svg", content=svg.encode()
+        )
+        drawn += 1
+    return drawn
+
+
+def _english_subtitles() -> int:
+    """Fill the English subtitle of demo products that have none; returns how many."""
+    filled = 0
+    for zh, en in data.SUBTITLES_EN.items():
+        filled += Product.objects.filter(subtitle=zh, subtitle_en="").update(subtitle_en=en)
+    for product in Product.objects.filter(subtitle_en="", product_type__code__in=("plan", "phone")):
+        attrs = product.attributes
+        if product.subtitle == data.PLAN_SUBTITLE.format(
+            data=attrs.get("data"), minutes=attrs.get("minutes")
+        ):
+            english = data.PLAN_SUBTITLE_EN.format(
+                data=attrs.get("data"), minutes=attrs.get("minutes")
+            )
+        elif "brand" in attrs:
+            brand = {"华为": "Huawei", "小米": "Xiaomi", "荣耀": "Honor", "一加": "OnePlus",
+                     "中国移动": "China Mobile"}.get(attrs["brand"], attrs["brand"])  # fmt: skip
+            english = data.PHONE_SUBTITLE_EN.format(brand=brand, network=attrs.get("network", ""))
+        else:
+            continue
+        filled += Product.objects.filter(pk=product.pk).update(subtitle_en=english)
+    return filled
+
+
 def seed_catalog() -> int:
     """Create what is missing of the demo catalog; returns how many products were created."""
     seeder = _Seeder()
@@ -200,5 +247,7 @@ def seed_catalog() -> int:
     _digital(seeder)
     _physical(seeder)
     _shelves()
+    _english_subtitles()
+    _artwork()
     services.catalog_changed()
     return seeder.created

@@ -179,3 +179,30 @@ def ledger_check() -> list[str]:
                 f"account {row.code}: balance {row.balance_fen} but lines sum to {row.lines_sum_fen}"
             )
     return problems
+
+
+@dataclass(frozen=True)
+class AccountLine:
+    """One movement on an account with its journal's kind and words (a statement row)."""
+
+    at: datetime
+    kind: str
+    reference: str
+    description: str
+    amount_fen: int  # debit > 0, credit < 0
+
+
+def account_lines(*, code: str, limit: int = 50) -> list[AccountLine]:
+    """The newest movements on ``code`` (one query over the (account, created_at) index); an
+    unknown account has none."""
+    rows = (
+        JournalLine.objects.filter(account__code=code)
+        .select_related("journal")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [
+        AccountLine(
+            r.created_at, r.journal.kind, r.journal.reference, r.journal.description, r.amount_fen
+        )
+        for r in rows
+    ]

@@ -20,6 +20,7 @@ from apps.core.money import format_fen
 from apps.orders import services
 from apps.orders.admin_shipments import ShipmentInline, ship_link
 from apps.orders.models import Cart, CartLine, Order, OrderLine
+from apps.orders.selectors import shipping_lines
 from apps.orders.services.refunds import line_refundability
 
 
@@ -66,9 +67,9 @@ _LINE_FIELDS = [
     "product_name",
     "sku_name",
     "kind",
-    "unit_price_fen",
+    "unit_price",
     "quantity",
-    "total_fen",
+    "line_total",
     "recipient_msisdn",
     "fulfilment",
     "refund_verdict",
@@ -87,6 +88,14 @@ class OrderLineInline(admin.TabularInline):
     @admin.display(description=_("Refund"))
     def refund_verdict(self, obj: OrderLine) -> str:
         return str(REFUND_VERDICTS[line_refundability(obj, override=False).verdict])
+
+    @admin.display(description=_("Unit price"))
+    def unit_price(self, obj: OrderLine) -> str:
+        return format_fen(obj.unit_price_fen)
+
+    @admin.display(description=_("Total"))
+    def line_total(self, obj: OrderLine) -> str:
+        return format_fen(obj.total_fen)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -110,7 +119,11 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [OrderLineInline, ShipmentInline]
     actions = ["complete", "request_refund"]
-    readonly_fields = [*(f.name for f in Order._meta.fields), "ship", "refund"]
+    # Amounts in yuan and the address as written, never fen or raw JSON.
+    readonly_fields = ("number", "user", "status", "total", "points", "payable", "refunded",
+                       "address", "expires_at", "paid_at", "delivery_settled_at", "created_at",
+                       "updated_at", "ship", "refund")  # fmt: skip
+    fields = readonly_fields
 
     def get_urls(self) -> list[URLPattern]:
         own = [path("<int:pk>/refund/", self.admin_site.admin_view(self.refund_view),
@@ -171,6 +184,14 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description=_("Shipping"))
     def ship(self, obj: Order) -> str:
         return ship_link(obj)
+
+    @admin.display(description=_("To pay"))
+    def payable(self, obj: Order) -> str:
+        return format_fen(obj.payable_fen)
+
+    @admin.display(description=_("Delivery address"))
+    def address(self, obj: Order) -> str:
+        return " ".join(shipping_lines(shipping=obj.shipping)) or "—"
 
     @admin.display(description=_("Refunded"))
     def refunded(self, obj: Order) -> str:

@@ -49,3 +49,15 @@ class CheckoutForm(forms.Form):
 class PayForm(forms.Form):
     choice = forms.ChoiceField(choices=PAY_CHOICES)
     attempt = forms.CharField(max_length=40)
+
+
+def shipping_initial(*, user_id: int) -> dict[str, str]:
+    """The checkout's address fields filled from the buyer's default address, if any."""
+    from apps.accounts.selectors import addresses_for
+
+    book = addresses_for(user_id=user_id)
+    if not book:
+        return {}
+    a = book[0]
+    return {"name": a.name, "phone": a.phone, "province": a.province, "city": a.city,
+            "address": f"{a.district}{a.detail}"}  # fmt: skip

@@ -72,7 +72,12 @@ class Order(models.Model):
     }
 
     number = models.CharField(_("order number"), max_length=24, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("buyer"),
+    )
     checkout_key = models.CharField(max_length=64, unique=True)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT
@@ -83,10 +88,10 @@ class Order(models.Model):
     refunded_fen = models.BigIntegerField(_("refunded (fen)"), default=0)
     shipping = models.JSONField(_("shipping address"), default=dict, blank=True)
     expires_at = models.DateTimeField(_("pay before"))
-    paid_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     # When fulfilment said every line had ended (delivered or refunded); set once.
     delivery_settled_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("placed at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -6,13 +6,17 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.catalog.selectors import skus_for_sale
 from apps.core.audit import audit_trail
-from apps.orders.models import CartLine, Order
+from apps.orders.forms import PAY_CHOICES
+from apps.orders.models import CartLine, Order, OrderLine, ReturnRequest
 from apps.orders.services import CartOwner, OrderView
 from apps.orders.services.orders import order_view
 from apps.orders.services.returns import ReturnView, return_view
@@ -266,3 +270,123 @@ def returnable_lines(*, number: str) -> list[int]:
             shipment_line__shipment__delivered_at__gte=since,
         ).exclude(pk__in=taken).order_by("pk").values_list("pk", flat=True)
     )  # fmt: skip
+
+
+def recent_recipients(*, user_id: int, limit: int = 5) -> list[str]:
+    """Numbers the user recharged before, newest first (one query): the recharge box offers them."""
+    rows = (
+        OrderLine.objects.filter(order__user_id=user_id)
+        .exclude(recipient_msisdn="")
+        .exclude(kind="physical")
+        .values_list("recipient_msisdn", flat=True)
+        .order_by("-order_id")[: limit * 4]
+    )
+    return list(dict.fromkeys(rows))[:limit]
+
+
+def direct_item_view(*, sku_id: int, quantity: int, recipient: str) -> CartView:
+    """A one-line cart view of an item bought directly (buy now), for the checkout page."""
+    sku = skus_for_sale(sku_ids=[sku_id]).get(sku_id)
+    if sku is None or quantity < 1:
+        return CartView(lines=[], total_fen=0, count=0)
+    line = CartLineView(
+        id=0, sku_id=sku.sku_id, product_id=sku.product_id, product_name=sku.product_name,
+        sku_name=sku.sku_name, thumbnail_url=sku.thumbnail_url, recipient=recipient,
+        quantity=quantity, price_fen=sku.price_fen, subtotal_fen=sku.price_fen * quantity,
+        on_sale=True,
+    )  # fmt: skip
+    return CartView(lines=[line], total_fen=line.subtotal_fen, count=quantity)
+
+
+# --- The order list's tabs --------------------------------------------------------------------
+
+ORDER_TABS: list[tuple[str, str | Promise]] = [
+    ("all", _("All")),
+    ("to_pay", pgettext_lazy("order tab", "To pay")),
+    ("to_deliver", _("To ship or deliver")),
+    ("to_receive", _("To receive")),
+    ("completed", _("Completed")),
+    ("after_sales", _("Refunds & after-sales")),
+]
+_WAITING = (OrderLine.Fulfilment.READY, OrderLine.Fulfilment.FAILED)
+
+
+def _tab_filters() -> dict[str, Q]:
+    """Each tab as a condition on orders annotated by ``_with_flags``. 待发货/待交付: paid and
+    some line still to be sent; 待收货: paid, everything sent, something on its way."""
+    paid = Q(status=Order.Status.PAID)
+    return {
+        "all": Q(),
+        "to_pay": Q(status=Order.Status.PENDING_PAYMENT),
+        "to_deliver": paid & Q(has_waiting=True),
+        "to_receive": paid & Q(has_waiting=False, has_delivering=True),
+        "completed": Q(status=Order.Status.COMPLETED),
+        "after_sales": Q(status=Order.Status.REFUNDED)
+        | Q(refunded_fen__gt=0)
+        | Q(has_refunded_line=True)
+        | Q(has_return=True),
+    }
+
+
+def _with_flags(qs: QuerySet[Order]) -> QuerySet[Order]:
+    lines = OrderLine.objects.filter(order=OuterRef("pk"))
+    return qs.annotate(
+        has_waiting=Exists(lines.filter(fulfilment__in=_WAITING)),
+        has_delivering=Exists(lines.filter(fulfilment=OrderLine.Fulfilment.DELIVERING)),
+        has_refunded_line=Exists(lines.filter(fulfilment=OrderLine.Fulfilment.REFUNDED)),
+        has_return=Exists(ReturnRequest.objects.filter(order_line__order=OuterRef("pk"))),
+    )
+
+
+@dataclass(frozen=True)
+class OrderTab:
+    code: str
+    label: str
+    count: int
+
+
+def order_tabs(*, user_id: int) -> list[OrderTab]:
+    """The order list's tabs with how many of the user's orders each holds (one query)."""
+    filters = _tab_filters()
+    counts = _with_flags(Order.objects.filter(user_id=user_id)).aggregate(
+        **{code: Count("pk", filter=filters[code]) for code, _label in ORDER_TABS}
+    )
+    return [OrderTab(code, str(label), counts[code]) for code, label in ORDER_TABS]
+
+
+def orders_in_tab(*, user_id: int, tab: str, limit: int = 50) -> list[OrderView]:
+    """The user's orders in one tab, newest first (an unknown tab reads as "all")."""
+    condition = _tab_filters().get(tab, Q())
+    rows = (
+        _with_flags(Order.objects.filter(user_id=user_id))
+        .filter(condition)
+        .prefetch_related("lines")
+        .order_by("-id")[:limit]
+    )
+    return [order_view(o) for o in rows]
+
+
+def order_payment_methods(*, number: str) -> list[str]:
+    """How an order was paid, in the reader's words ("微信支付（扫码）", "积分"), in order."""
+    from apps.payments.selectors import intents_for
+
+    names = {key: str(label) for key, label in PAY_CHOICES} | {"points:": str(_("Points"))}
+    paid = ("succeeded", "partially_refunded", "refunded")
+    return list(
+        dict.fromkeys(
+            names.get(f"{i.method}:{i.channel}", i.method)
+            for i in intents_for(purpose="order", reference=number)
+            if i.status in paid
+        )
+    )
+
+
+def shipping_lines(*, shipping: dict[str, str]) -> list[str]:
+    """A delivery address as the reader writes it: name and phone, then the address."""
+    if not shipping:
+        return []
+    who = " ".join(filter(None, [shipping.get("name", ""), shipping.get("phone", "")]))
+    where = "".join(
+        filter(None, [shipping.get(k, "") for k in ("province", "city", "district", "address")])
+    )
+    return [line for line in (who, where) if line]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.orders.views import cart, orders, shipments
+from apps.orders.views import cart, direct, orders, shipments
 
 app_name = "orders"
 
@@ -11,6 +11,10 @@ urlpatterns = [
     path("cart/add/", cart.cart_add, name="cart-add"),
     path("cart/lines/<int:line_id>/", cart.cart_line_update, name="cart-line"),
     path("checkout/", orders.checkout, name="checkout"),
+    path("buy/", direct.buy_now, name="buy-now"),
+    path("recharge/", direct.recharge, name="recharge"),
+    path("recharge/me/", direct.recharge_me, name="recharge-me"),
+    path("recharge/number/", direct.recharge_number, name="recharge-number"),
     path("orders/", orders.order_list, name="list"),
     path("orders/<str:number>/", orders.detail, name="detail"),
     path("orders/<str:number>/pay/", orders.pay, name="pay"),

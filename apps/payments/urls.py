@@ -9,5 +9,6 @@ app_name = "payments"
 urlpatterns = [
     path("notify/<str:method>/", views.notify, name="notify"),
     path("<str:public_id>/go/", views.go, name="go"),
+    path("<str:public_id>/state/", views.state, name="state"),
     path("<str:public_id>/carrier-confirm/", views.carrier_confirm, name="carrier-confirm"),
 ]

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -84,3 +85,23 @@ def go(request: HttpRequest, public_id: str) -> HttpResponse:
     if kind == "qr":
         context["qr_svg"] = segno.make(action["qr_text"], error="m").svg_inline(scale=6)
     return render(request, "payments/go.html", context)
+
+
+@require_GET
+def state(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Polled by the QR page (htmx): while the payment waits, a note; once it has an outcome,
+    HX-Redirect sends the buyer on to ``back`` (the owner's result page)."""
+    try:
+        intent = selectors.intent_get(public_id=public_id)
+    except PaymentNotFound as exc:
+        raise Http404 from exc
+    if intent.user_id is not None and intent.user_id != request.user.pk:
+        raise Http404
+    if intent.status in ("created", "pending"):
+        return render(request, "payments/_waiting.html", {"intent": intent})
+    back = request.GET.get("back", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = "/"
+    response = HttpResponse(status=204)
+    response["HX-Redirect"] = back
+    return response

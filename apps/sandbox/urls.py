@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from apps.sandbox.favicon import favicon
 from apps.sandbox.views import api, identity, pages
 
 # The BOSS operations, served nationally and (included below) under each province.
@@ -19,6 +20,7 @@ boss_urls = [
 
 urlpatterns = [
     path("health", api.health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("carrier/v1/sms", api.sms_send, name="sms-send"),
     # ``path:`` so that a key containing "/" can still be looked up.
     path("carrier/v1/sms/by-key/<path:idempotency_key>", api.sms_by_key, name="sms-by-key"),

@@ -66,6 +66,7 @@ LOCAL_APPS = [
     "apps.enterprise",
     "apps.mobile",
     "apps.gateway",
+    "apps.service",
     "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -364,3 +365,7 @@ GATEWAY_SMS_SEGMENT_PRICE_FEN = env.int("GATEWAY_SMS_SEGMENT_PRICE_FEN", default
 GATEWAY_OTP_MAX_PER_NUMBER_HOUR = env.int("GATEWAY_OTP_MAX_PER_NUMBER_HOUR", default=5)
 # Raw call records are kept this many months (whole monthly partitions are dropped).
 GATEWAY_CALLRECORD_RETENTION_MONTHS = env.int("GATEWAY_CALLRECORD_RETENTION_MONTHS", default=13)
+
+# Electronic invoices (apps.service): the seller printed on them.
+INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="CarrierHub 数字科技有限公司")
+INVOICE_SELLER_TAX_NUMBER = env.str("INVOICE_SELLER_TAX_NUMBER", default="91110000MA01CHUB0G")

@@ -7,6 +7,34 @@
     var match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
     return match ? decodeURIComponent(match[1]) : "";
   }
+  // Banners: previous/next buttons and dots move the scroll-snapped track (a phone swipes it);
+  // it turns every 5 s, pausing while pointed at or focused, and not at all when reduced
+  // motion is asked for.
+  function carousel(root) {
+    var track = root.querySelector("[data-track]");
+    var slides = track ? track.children : [];
+    if (slides.length < 2) { return; }
+    var dots = root.querySelectorAll("[data-dot]");
+    var paused = false;
+    function current() { return Math.round(track.scrollLeft / track.clientWidth); }
+    function show(index) {
+      var n = (index + slides.length) % slides.length;
+      track.scrollTo({ left: n * track.clientWidth, behavior: "smooth" });
+    }
+    track.addEventListener("scroll", function () {
+      var n = current();
+      dots.forEach(function (dot, i) { dot.setAttribute("aria-current", i === n ? "true" : "false"); });
+    }, { passive: true });
+    root.querySelector("[data-prev]").addEventListener("click", function () { show(current() - 1); });
+    root.querySelector("[data-next]").addEventListener("click", function () { show(current() + 1); });
+    dots.forEach(function (dot) {
+      dot.addEventListener("click", function () { show(Number(dot.getAttribute("data-dot"))); });
+    });
+    ["mouseenter", "focusin"].forEach(function (e) { root.addEventListener(e, function () { paused = true; }); });
+    ["mouseleave", "focusout"].forEach(function (e) { root.addEventListener(e, function () { paused = false; }); });
+    if (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) { return; }
+    setInterval(function () { if (!paused && !document.hidden) { show(current() + 1); } }, 5000);
+  }
   var pending = null;
   function ensureToken() {
     if (cookie("csrftoken")) return Promise.resolve(cookie("csrftoken"));
@@ -43,6 +71,34 @@
       event.preventDefault();
       ensureToken().then(function () { event.detail.issueRequest(); });
     });
+    // A chip that fills an input (the recharge box's numbers used before).
+    document.body.addEventListener("click", function (event) {
+      var chip = event.target.closest ? event.target.closest("[data-fill]") : null;
+      if (!chip) { return; }
+      var input = document.querySelector(chip.getAttribute("data-fill"));
+      if (!input) { return; }
+      input.value = chip.getAttribute("data-value");
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    document.querySelectorAll("[data-carousel]").forEach(carousel);
+    // "Send code" waits out the resend cooldown, counting down on the button.
+    document.querySelectorAll("button[data-countdown]").forEach(function (button) {
+      var left = Number(button.getAttribute("data-countdown"));
+      var label = button.textContent;
+      var wait = button.getAttribute("data-wait-text") || "%s";
+      function tick() {
+        if (left <= 0) { button.disabled = false; button.textContent = label; return; }
+        button.disabled = true;
+        button.textContent = wait.replace("%s", String(left));
+        left -= 1;
+        setTimeout(tick, 1000);
+      }
+      tick();
+    });
+    // Filter panels start folded on a phone (the results come first) and open on a desktop.
+    if (window.matchMedia && window.matchMedia("(min-width: 640px)").matches) {
+      document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+    }
     document.body.addEventListener("htmx:configRequest", function (event) {
       event.detail.headers["X-CSRFToken"] = cookie("csrftoken");
     });

@@ -8,6 +8,7 @@ from django.utils import timezone
 from apps.accounts import services
 from apps.accounts.errors import (
     AccountDisabled,
+    OtpAlreadyUsed,
     OtpAttemptsExceeded,
     OtpCooldown,
     OtpExpired,
@@ -57,7 +58,7 @@ def test_first_sign_in_registers_a_consumer_and_a_code_works_once():
     assert list(user.groups.values_list("name", flat=True)) == ["consumer"]
     assert not user.has_usable_password()
     assert AuditEvent.objects.filter(action="user.registered", object_id=str(user.pk)).count() == 1
-    with pytest.raises(OtpNotRequested):
+    with pytest.raises(OtpAlreadyUsed):  # used once: said so, not "never sent"
         services.otp_sign_in(phone=PHONE, code=issued.code)
 
 

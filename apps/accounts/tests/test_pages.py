@@ -96,7 +96,9 @@ def test_sign_out_is_post_only(client):
 def test_profile_shows_the_lines_balance_from_the_carrier(client, carrier_sandbox):
     client.force_login(User.objects.create_user("13800138000"))
     page = client.get("/accounts/profile/").content.decode()
-    assert "CMCC" in page
+    # Operator and status in the buyer's words, never the codes (CMCC, active).
+    assert "中国移动" in page and "正常" in page
+    assert "CMCC" not in page and "active" not in page
     assert "¥" in page
 
 
@@ -107,3 +109,18 @@ def test_profile_survives_the_carrier_being_down(client, settings):
     response = client.get("/accounts/profile/")
     assert response.status_code == 200
     assert "暂时无法查询" in response.content.decode()
+
+
+def test_send_counts_down_and_a_used_code_is_called_used(client):
+    sent = client.post("/accounts/login/", {"phone": "13800138000", "action": "send"})
+    assert 'data-countdown="60"' in sent.content.decode()
+    again = client.post("/accounts/login/", {"phone": "13800138000", "action": "send"})
+    assert again.status_code == 429
+    assert 'data-countdown="' in again.content.decode()
+    OtpChallenge.objects.all().delete()
+    issued = services.otp_request(phone="13800138000", ip=None)
+    form = {"phone": "13800138000", "code": issued.code, "action": "login"}
+    assert client.post("/accounts/login/", form).status_code == 302
+    client.post("/accounts/logout/")
+    reused = client.post("/accounts/login/", form).content.decode()
+    assert "该验证码已使用" in reused and "尚未" not in reused

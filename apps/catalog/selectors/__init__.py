@@ -13,6 +13,15 @@ from apps.catalog.selectors.common import (
 )
 from apps.catalog.selectors.detail import ProductDetail, SkuView, product_detail
 from apps.catalog.selectors.pages import BannerView, HomePage, ShelfView, home_page
+from apps.catalog.selectors.recharge import (
+    RECHARGE_FACE_VALUES,
+    RECHARGE_TABS,
+    RechargeBox,
+    RechargeOffer,
+    affordable_with_points,
+    recharge_box,
+    recharge_offers,
+)
 from apps.catalog.selectors.sales import (
     DataPackSpec,
     DeliverySpec,
@@ -41,6 +50,8 @@ from apps.catalog.selectors.search import (
 __all__ = [
     "MAX_PAGE",
     "PAGE_SIZE",
+    "RECHARGE_FACE_VALUES",
+    "RECHARGE_TABS",
     "RESULT_POOL",
     "SORTS",
     "TRIGRAM_THRESHOLD",
@@ -52,11 +63,14 @@ __all__ = [
     "HomePage",
     "ProductCard",
     "ProductDetail",
+    "RechargeBox",
+    "RechargeOffer",
     "SearchFilters",
     "SearchResult",
     "ShelfView",
     "SkuForSale",
     "SkuView",
+    "affordable_with_points",
     "catalog_version",
     "category_tree",
     "data_packs_by_code",
@@ -66,6 +80,8 @@ __all__ = [
     "on_shelf",
     "product_detail",
     "product_search",
+    "recharge_box",
+    "recharge_offers",
     "result_cache_key",
     "sku_delivery_spec",
     "sku_for_sale",

@@ -47,6 +47,7 @@ class ProductCard:
     thumbnail_url: str
     in_stock: bool
     highlighted_name: str = ""
+    subtitle_en: str = ""
 
 
 _CARD_FIELDS = (
@@ -54,6 +55,7 @@ _CARD_FIELDS = (
     "name",
     "name_en",
     "subtitle",
+    "subtitle_en",
     "kind",
     "min_price_fen",
     "thumbnail",
@@ -72,6 +74,7 @@ def _card(product: Product, query: str = "") -> ProductCard:
         thumbnail_url=product.thumbnail.url if product.thumbnail else "",
         in_stock=product.in_stock,
         highlighted_name=search.highlight(product.name, query) if query else "",
+        subtitle_en=product.subtitle_en,
     )
 
 

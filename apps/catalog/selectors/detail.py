@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from apps.catalog.errors import ProductNotFound
 from apps.catalog.models import Product, Sku
@@ -41,6 +42,13 @@ class ProductDetail:
     per_user_limit: int | None
     owner_id: int | None
     min_price_fen: int
+    subtitle_en: str = ""
+
+
+def _attribute_text(item: dict[str, Any], value: object) -> str:
+    """An attribute as buyers read it: a choice's label (``recharge`` → 话费卡) and the unit."""
+    labels = item.get("choice_labels") or {}
+    return f"{labels.get(value, value)}{item.get('unit', '')}"
 
 
 def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDetail:
@@ -55,7 +63,7 @@ def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDe
     skus = list(Sku.objects.filter(product_id=product_id, is_active=True))
     schema = {item["key"]: item for item in product.product_type.attribute_schema}
     attributes = [
-        (str(schema.get(k, {}).get("label", k)), f"{v}{schema.get(k, {}).get('unit', '')}")
+        (str(schema.get(k, {}).get("label", k)), _attribute_text(schema.get(k, {}), v))
         for k, v in product.attributes.items()
     ]
     c, parent = product.category, product.category.parent
@@ -93,4 +101,5 @@ def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDe
         per_user_limit=product.per_user_limit,
         owner_id=product.owner_id,
         min_price_fen=product.min_price_fen,
+        subtitle_en=product.subtitle_en,
     )

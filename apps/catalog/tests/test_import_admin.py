@@ -85,3 +85,28 @@ def test_workbench_pages_open(client, url):
     staff = User.objects.create_superuser("13800000000", "pw")
     client.force_login(staff)
     assert client.get(url).status_code == 200
+
+
+def test_an_operator_uploads_a_banner_picture_and_it_is_cropped(client, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from apps.accounts.models import User
+    from apps.catalog.models import Banner
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(User.objects.create_superuser("13800000000", "pw"))
+    buffer = io.BytesIO()
+    Image.new("RGB", (2400, 1600), "orange").save(buffer, format="PNG")
+    response = client.post(
+        "/admin/catalog/banner/add/",
+        {"title": "双十一", "link": "/c/data/", "colour": "#0071c5", "sort": 0, "is_active": "on",
+         "image": SimpleUploadedFile("big.png", buffer.getvalue(), content_type="image/png")},
+    )  # fmt: skip
+    assert response.status_code == 302
+    banner = Banner.objects.get()
+    with Image.open(banner.image.path) as picture:
+        assert picture.size == (1200, 400)
+    assert [p.name for p in (tmp_path / "banners").iterdir()] == [f"{banner.pk}.jpg"]

@@ -35,7 +35,7 @@ def test_home_shows_banners_shelves_and_categories(client, catalog):
 
 @pytest.mark.parametrize(
     ("url", "max_queries"),
-    [("/", 5), ("/c/data/", 7), ("/search/?q=流量", 8), ("/p/{iphone}/", 4)],
+    [("/", 6), ("/c/data/", 7), ("/search/?q=流量", 8), ("/p/{iphone}/", 4)],
 )
 def test_hot_pages_have_bounded_queries(
     client, catalog, django_assert_max_num_queries, url, max_queries
@@ -163,8 +163,42 @@ def test_number_check_against_the_carrier(client, catalog, carrier_sandbox):
     ok = client.get("/p/check-number/?recipient=13800138000").content.decode()
     assert 'class="ok"' in ok
     other = client.get("/p/check-number/?recipient=13012345678").content.decode()
-    assert "CUCC" in other and 'class="error"' in other
+    assert "中国联通" in other and "CUCC" not in other and 'class="error"' in other
     unknown = client.get("/p/check-number/?recipient=13512345678").content.decode()
     assert 'class="error"' in unknown
     invalid = client.get("/p/check-number/?recipient=123").content.decode()
     assert 'class="error"' in invalid
+
+
+def test_a_choice_attribute_shows_its_label_not_its_code(client):
+    from apps.catalog.tests.factories import category, product, product_type
+
+    kind = product_type("e_card", schema=[{
+        "key": "card_kind", "label": "卡种", "type": "choice", "choices": ["recharge", "data"],
+        "choice_labels": {"recharge": "话费卡", "data": "流量卡"}, "required": True,
+    }])  # fmt: skip
+    card = product(
+        category("cards-online"), kind, "话费充值卡密 50元", attributes={"card_kind": "recharge"}
+    )
+    html = client.get(f"/p/{card.pk}/").content.decode()
+    assert "<dt>卡种</dt><dd>话费卡</dd>" in html and "recharge" not in html
+
+
+def test_a_search_without_results_says_so_once_and_filters_fold_on_phones(client, catalog):
+    html = client.get("/search/", {"q": "量子计算机"}).content.decode()
+    assert "没有找到" in html and "相近" not in html
+    assert '<details class="filter-panel" data-open-wide>' in html  # folded until site.js opens it
+
+
+def test_english_mode_uses_the_english_name_and_subtitle_and_falls_back(client, catalog):
+    from apps.catalog.models import Product
+
+    Product.objects.filter(pk=catalog["pack"].pk).update(
+        subtitle="全国可用", subtitle_en="Nationwide"
+    )
+    Product.objects.filter(pk=catalog["vip"].pk).update(subtitle="热门剧集", subtitle_en="")
+    client.cookies["django_language"] = "en"
+    pack = client.get(f"/p/{catalog['pack'].pk}/").content.decode()
+    assert "National data pack 10GB" in pack and "Nationwide" in pack and "全国可用" not in pack
+    vip = client.get(f"/p/{catalog['vip'].pk}/").content.decode()
+    assert "热门剧集" in vip  # no English subtitle: the Chinese one

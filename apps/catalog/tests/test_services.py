@@ -1,6 +1,7 @@
 """Catalog writes: attributes, sanitising, thumbnails, stock reservations under concurrency."""
 
 import io
+import os
 import threading
 
 import pytest
@@ -84,8 +85,39 @@ def test_thumbnail_is_generated(settings, tmp_path):
     created.save()
     services.product_reindex(product_id=created.pk)
     created.refresh_from_db()
-    with Image.open(created.thumbnail.path) as thumb:
-        assert thumb.size == (400, 300)
+    # Both sizes square (a 4:3 picture centred on white), so pages reserve the space.
+    with Image.open(created.thumbnail.path) as thumb, Image.open(created.image.path) as large:
+        assert (thumb.size, large.size) == ((400, 400), (800, 800))
+        assert thumb.getpixel((200, 10)) == (255, 255, 255)
+        assert thumb.getpixel((200, 200))[0] > 240  # red
+
+
+def test_a_new_picture_replaces_the_old_files_and_an_svg_is_its_own_thumbnail(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    created = product(category("merch", kind="physical"), product_type("m", kind="physical"), "杯")
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 600), "blue").save(buffer, format="PNG")
+    services.product_image_set(product_id=created.pk, name="cup.png", content=buffer.getvalue())
+    created.refresh_from_db()
+    first = [created.image.path, created.thumbnail.path]
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400"></svg>'
+    services.product_image_set(product_id=created.pk, name="art.svg", content=svg)
+    created.refresh_from_db()
+    assert created.image.name.endswith(".svg") and created.thumbnail.name == created.image.name
+    assert not any(os.path.exists(path) for path in first)
+
+
+def test_a_banner_picture_is_cropped_to_the_banner_size(settings, tmp_path):
+    from apps.catalog.models import Banner
+
+    settings.MEDIA_ROOT = tmp_path
+    banner = Banner.objects.create(title="促销", link="/c/data/")
+    buffer = io.BytesIO()
+    Image.new("RGB", (1000, 1000), "green").save(buffer, format="JPEG")
+    services.banner_image_set(banner_id=banner.pk, name="b.jpg", content=buffer.getvalue())
+    banner.refresh_from_db()
+    with Image.open(banner.image.path) as picture:
+        assert picture.size == (1200, 400)
 
 
 def _stocked(quantity: int) -> Sku:

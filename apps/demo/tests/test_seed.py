@@ -2,15 +2,21 @@
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 
 from apps.accounts.models import User
-from apps.catalog.models import Category, Product, Sku
+from apps.catalog.models import Banner, Category, Product, Sku
 from apps.catalog.selectors import SearchFilters, product_search
+from apps.demo.service_seed import FAQS
+from apps.service.models import FaqEntry
 
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_is_idempotent_and_covers_every_category(django_capture_on_commit_callbacks):
+def test_seed_is_idempotent_and_covers_every_category(
+    django_capture_on_commit_callbacks, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", stdout=None)
     products, users, skus = Product.objects.count(), User.objects.count(), Sku.objects.count()
@@ -21,6 +27,21 @@ def test_seed_is_idempotent_and_covers_every_category(django_capture_on_commit_c
         skus,
     )
     assert products >= 200
+    # Every product and banner has a drawn picture, its own thumbnail (an SVG scales).
+    assert not Product.objects.filter(image="").exists()
+    assert not Product.objects.exclude(thumbnail=F("image")).exists()
+    assert not Banner.objects.filter(image="").exists()
+    assert FaqEntry.objects.count() == len(FAQS)
+    # English mode has English subtitles for the formulaic lines of the demo catalog.
+    assert Product.objects.get(name="全国移动话费充值 100元").subtitle_en.startswith("Fast top-up")
+    assert Product.objects.get(name="5G智享套餐 58元档").subtitle_en == (
+        "30GB of data and 200 minutes of calls; starts next month"
+    )
+    airtime = Product.objects.get(name="全国移动话费充值 100元")
+    svg = (tmp_path / airtime.image.name).read_text()
+    assert ">100元</text>" in svg and ">全国话费充值</text>" in svg
+    phone = (tmp_path / Product.objects.get(name="华为 Mate 70 Pro").image.name).read_text()
+    assert "#c7000b" in phone and ">Mate 70 Pro</text>" in phone
     empty = Category.objects.filter(parent__isnull=False, products__isnull=True)
     assert list(empty.values_list("slug", flat=True)) == []
     assert User.objects.get(phone="+8613800000000").check_password("carrierhub-demo")

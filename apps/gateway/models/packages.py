@@ -71,8 +71,12 @@ class Subscription(models.Model):
         Status.CANCELLED: frozenset(),
     }
 
-    app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="subscriptions")
-    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="subscriptions")
+    app = models.ForeignKey(
+        App, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("app")
+    )
+    package = models.ForeignKey(
+        Package, on_delete=models.PROTECT, related_name="subscriptions", verbose_name=_("package")
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
     )

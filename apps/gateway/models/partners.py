@@ -98,7 +98,9 @@ class App(models.Model):
         Status.DISABLED: frozenset({Status.ACTIVE}),
     }
 
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="apps")
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="apps", verbose_name=_("partner")
+    )
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
     callback_urls = ArrayField(
@@ -172,9 +174,11 @@ class Credential(models.Model):
     partial unique index), which is what rotation without downtime needs.
     """
 
-    app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="credentials")
+    app = models.ForeignKey(
+        App, on_delete=models.PROTECT, related_name="credentials", verbose_name=_("app")
+    )
     environment = models.CharField(_("environment"), max_length=16, choices=Environment.choices)
-    slot = models.PositiveSmallIntegerField()
+    slot = models.PositiveSmallIntegerField(_("slot"))
     client_id = models.CharField(_("client id"), max_length=40, unique=True)
     secret_encrypted = models.TextField()
     secret_hint = models.CharField(

@@ -32,6 +32,8 @@ def test_the_product_page_offers_the_number_search_and_the_fragment_lists_number
     html = fragment.content.decode()
     assert re.findall(r'name="sim_number" value="([^"]+)"', html) == ["+8613800138888"]
     assert "138 0013 8888" in html and "¥999.00" in html
+    assert "归属地" in html and 'class="sim-numbers sim-grid"' in html  # a grid with the region
+    assert 'hx-indicator="#sim-loading"' in page and "正在查找号码" in page
     assert "<html" not in html
     refused = client.get("/sim/numbers/", {"prefix": "abc"}, HTTP_HX_REQUEST="true")
     assert refused.status_code == 400

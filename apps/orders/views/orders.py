@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
 from apps.orders import selectors, services
-from apps.orders.forms import CheckoutForm, PayForm
+from apps.orders.forms import CheckoutForm, PayForm, shipping_initial
 from apps.orders.models import Courier
 from apps.orders.services import ShippingAddress
 from apps.payments import services as payments
@@ -59,6 +59,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
     needs_shipping = selectors.cart_needs_shipping(cart=cart)
     needs_real_name = any(line.is_sim for line in cart.lines)
     initial = {"checkout_key": secrets.token_urlsafe(24), "points": 0}
+    if needs_shipping:
+        initial |= shipping_initial(user_id=_uid(request))
     form = CheckoutForm(
         request.POST or None,
         initial=initial,
@@ -160,9 +162,13 @@ def result(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "orders/list.html", {"orders": selectors.orders_for_user(user_id=_uid(request))}
-    )
+    tab = request.GET.get("tab", "all")
+    context = {
+        "tab": tab,
+        "tabs": selectors.order_tabs(user_id=_uid(request)),
+        "orders": selectors.orders_in_tab(user_id=_uid(request), tab=tab),
+    }
+    return render(request, "orders/list.html", context)
 
 
 @login_required
@@ -170,6 +176,8 @@ def order_list(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _order_or_404(request, number)
     context = {"order": order, "timeline": selectors.order_timeline(number=number),
+               "paid_with": selectors.order_payment_methods(number=number),
+               "address": selectors.shipping_lines(shipping=order.shipping),
                "refunds": selectors.order_refunds(number=number),
                "sections": [html for render_section in _detail_sections if (html := render_section(request, number))],
                "shipments": selectors.order_shipments(number=number),

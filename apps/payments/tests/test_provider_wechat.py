@@ -351,6 +351,21 @@ def test_notification_modes(provider, receiver, mode, expected):
     assert {note.out_trade_no for note in notes} == {request.out_trade_no}
 
 
+def test_out_of_order_keeps_its_order_when_the_first_notification_is_retried(provider, receiver):
+    """The stale notification waits until the real outcome was accepted: a refused first
+    delivery is retried before the stale one goes out (an explicit order, not two timers)."""
+    receiver.answers = [500]
+    request = payment(receiver.url)
+    click(provider.start(request).qr_text, notify_mode="out_of_order")
+
+    deliveries = receiver.wait_for(3)
+    statuses = [
+        provider.verify_notification(body=d.body, headers=d.headers, form={}).status
+        for d in deliveries
+    ]
+    assert statuses == ["succeeded", "succeeded", "pending"]
+
+
 def test_a_lost_notification_is_never_sent_but_the_query_knows(provider, receiver, carrier_sandbox):
     carrier_sandbox.set_knobs(pay_notify_mode="lost", pay_notify_delay_ms=100)
     request = payment(receiver.url)

@@ -372,17 +372,23 @@ def _dispatch(*, trade_pk: int, build: Builder, accepted: Acceptor) -> None:
 
 
 def _send_in_order(*, row_pks: tuple[int, ...], accepted: Acceptor) -> None:
-    """First attempt of the first row now, the next row shortly after; retries run apart."""
-    _attempt(row_pk=row_pks[0], accepted=accepted, attempt=1)
-    if len(row_pks) > 1:
+    """Send the rows strictly one after another: the next row's first attempt starts a short
+    gap after the previous row was accepted (or given up on), never while it is still being
+    retried. So "out of order" means exactly the planned order (the real outcome, then the
+    stale one), however slow the merchant or the machine is."""
+    _attempt(row_pk=row_pks[0], accepted=accepted, attempt=1, rest=row_pks[1:])
+
+
+def _next_in_order(*, rest: tuple[int, ...], accepted: Acceptor) -> None:
+    if rest:
         call_later(
-            _SEQUENCE_GAP_S,
-            functools.partial(_send_in_order, row_pks=row_pks[1:], accepted=accepted),
+            _SEQUENCE_GAP_S, functools.partial(_send_in_order, row_pks=rest, accepted=accepted)
         )
 
 
-def _attempt(*, row_pk: int, accepted: Acceptor, attempt: int) -> None:
-    """One delivery attempt, recorded on the row; a refusal schedules the next after backoff."""
+def _attempt(*, row_pk: int, accepted: Acceptor, attempt: int, rest: tuple[int, ...] = ()) -> None:
+    """One delivery attempt, recorded on the row; a refusal schedules the next after backoff.
+    ``rest`` (the rows planned after this one) go out once this one is settled."""
     row = PayNotification.objects.get(pk=row_pk)
     status: int | None = None
     try:
@@ -398,15 +404,19 @@ def _attempt(*, row_pk: int, accepted: Acceptor, attempt: int) -> None:
         response_body=answer[:_KEPT_RESPONSE_CHARS],
     )
     if done:
+        _next_in_order(rest=rest, accepted=accepted)
         return
     if attempt > len(_BACKOFF_S):
         logger.warning(
             "notification %s to %s abandoned after %d attempts", row_pk, row.url, attempt
         )
+        _next_in_order(rest=rest, accepted=accepted)
         return
     call_later(
         _BACKOFF_S[attempt - 1],
-        functools.partial(_attempt, row_pk=row_pk, accepted=accepted, attempt=attempt + 1),
+        functools.partial(
+            _attempt, row_pk=row_pk, accepted=accepted, attempt=attempt + 1, rest=rest
+        ),
     )
 
 

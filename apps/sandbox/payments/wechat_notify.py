@@ -109,13 +109,23 @@ def notifications_schedule(*, trade: PayTrade) -> None:
         logger.info("wechat notification for %s lost on purpose", trade)
         return
     delay_s = faults.knobs_get().pay_notify_delay_ms / 1000
-    for position, row in enumerate(rows):
-        job = functools.partial(_deliver, notification_pk=row.pk, attempt=1)
-        call_later(delay_s + position * _SEQUENCE_GAP_S, job)
+    pks = tuple(row.pk for row in rows)
+    call_later(
+        delay_s, functools.partial(_deliver, notification_pk=pks[0], attempt=1, rest=pks[1:])
+    )
 
 
-def _deliver(*, notification_pk: int, attempt: int) -> None:
-    """One delivery attempt, freshly signed; anything but a 2xx schedules the next after backoff."""
+def _deliver_next(rest: tuple[int, ...]) -> None:
+    """The next planned notification, a short gap after the previous one was settled: the
+    rows go out in their planned order (an explicit sequence, not one timer per row)."""
+    if rest:
+        job = functools.partial(_deliver, notification_pk=rest[0], attempt=1, rest=rest[1:])
+        call_later(_SEQUENCE_GAP_S, job)
+
+
+def _deliver(*, notification_pk: int, attempt: int, rest: tuple[int, ...] = ()) -> None:
+    """One delivery attempt, freshly signed; anything but a 2xx schedules the next after backoff.
+    ``rest`` waits until this notification was answered 2xx or given up on."""
     notification = PayNotification.objects.get(pk=notification_pk)
     headers = {"Content-Type": "application/json", **wechatpay_headers(notification.body)}
     status: int | None = None
@@ -133,15 +143,19 @@ def _deliver(*, notification_pk: int, attempt: int) -> None:
         attempts=attempt, headers=headers, response_status=status, response_body=outcome
     )
     if status is not None and 200 <= status < 300:
+        _deliver_next(rest)
         return
     if attempt > len(_BACKOFF_S):
         logger.warning(
             "wechat notification %s abandoned after %d attempts", notification_pk, attempt
         )
+        _deliver_next(rest)
         return
     call_later(
         _BACKOFF_S[attempt - 1],
-        functools.partial(_deliver, notification_pk=notification_pk, attempt=attempt + 1),
+        functools.partial(
+            _deliver, notification_pk=notification_pk, attempt=attempt + 1, rest=rest
+        ),
     )
 
 
