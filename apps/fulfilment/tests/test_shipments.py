@@ -6,10 +6,17 @@ from apps.accounts.models import User
 from apps.catalog.tests.factories import product, product_type, small_catalog
 from apps.core.models import AuditEvent
 from apps.core.tests.outbox_support import outbox_handled
-from apps.orders import services
-from apps.orders.errors import LineNotShippable, TrackingNumberInUse, TrackingNumberInvalid
-from apps.orders.models import Order, OrderLine, Shipment, TrackingEvent
-from apps.orders.tests.support import paid_order, signed_post
+from apps.fulfilment.models import Shipment, TrackingEvent
+from apps.fulfilment.shipping import services
+from apps.fulfilment.shipping.errors import (
+    LineNotShippable,
+    TrackingNumberInUse,
+    TrackingNumberInvalid,
+)
+from apps.fulfilment.tests.support import signed_post
+from apps.orders import services as order_services
+from apps.orders.models import Order, OrderLine
+from apps.orders.tests.support import paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -86,13 +93,13 @@ def test_shipping_refusals_write_nothing(order, catalog, buyer):
 
 
 def test_an_unpaid_order_cannot_ship(catalog, buyer):
-    services.cart_add(owner=services.CartOwner(user_id=buyer.pk),
+    order_services.cart_add(owner=order_services.CartOwner(user_id=buyer.pk),
                       sku_id=catalog["case"].skus.get().pk, quantity=1)  # fmt: skip
     from apps.orders.tests.support import ADDRESS
 
-    view = services.checkout_submit(user_id=buyer.pk, checkout_key="unpaid", shipping=ADDRESS)
+    view = order_services.checkout_submit(user_id=buyer.pk, checkout_key="unpaid", shipping=ADDRESS)
     unpaid = Order.objects.get(number=view.number)
-    with pytest.raises(services.orders.OrderStateConflict):
+    with pytest.raises(LineNotShippable):  # no delivery until paid
         _ship(unpaid)
     assert not Shipment.objects.exists()
 
