@@ -37,6 +37,23 @@ UPDATE fulfilment_delivery d SET shipping = o.shipping FROM orders_order o
 """
 
 
+# Back: the order key and the foreign keys return (filled from the numbers); the data stays.
+REVERSE = """
+ALTER TABLE orders_shipment ADD COLUMN order_id bigint;
+UPDATE orders_shipment s SET order_id = o.id FROM orders_order o WHERE o.number = s.order_number;
+ALTER TABLE orders_shipment ALTER COLUMN order_id SET NOT NULL;
+ALTER TABLE orders_shipment ADD CONSTRAINT orders_shipment_order_id_fk_orders_order_id
+  FOREIGN KEY (order_id) REFERENCES orders_order (id) DEFERRABLE INITIALLY DEFERRED;
+CREATE INDEX orders_shipment_order_id ON orders_shipment (order_id);
+ALTER TABLE orders_shipment DROP COLUMN order_number;
+ALTER TABLE orders_returnrequest DROP COLUMN order_number;
+ALTER TABLE orders_shipmentline ADD CONSTRAINT orders_shipmentline_order_line_id_fk_orders_orderline_id
+  FOREIGN KEY (order_line_id) REFERENCES orders_orderline (id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE orders_returnrequest ADD CONSTRAINT orders_returnrequest_order_line_id_fk_orders_orderline_id
+  FOREIGN KEY (order_line_id) REFERENCES orders_orderline (id) DEFERRABLE INITIALLY DEFERRED;
+"""
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -144,6 +161,6 @@ class Migration(migrations.Migration):
                     constraint=models.UniqueConstraint(fields=('courier', 'event_id'), name='orders_tracking_once'),
                 ),
             ],
-            database_operations=[migrations.RunSQL(FORWARD, migrations.RunSQL.noop)],
+            database_operations=[migrations.RunSQL(FORWARD, REVERSE)],
         ),
     ]
