@@ -205,3 +205,30 @@ def test_a_malformed_update_is_400(client, order):
     naive = _event("E1", "delivered", "2099-01-01T10:00:00")
     assert signed_post(client, "sf", naive).status_code == 400
     assert not TrackingEvent.objects.exists()
+
+
+def test_a_parcel_moves_its_deliveries_in_its_own_transaction(order):
+    """No outbox hop: the deliveries are delivering when shipment_create returns, before any
+    event is handled, and no parcel topic is published."""
+    from apps.core.models import OutboxEvent
+    from apps.fulfilment.models import Delivery
+
+    lines = _lines(order)
+    services.shipment_create(order_number=order.number, line_ids=lines, courier="sf",
+                             tracking_number="SF1234567890", actor_id=None)  # fmt: skip
+    deliveries = Delivery.objects.filter(line_id__in=lines).order_by("line_id")
+    assert [(d.status, d.detail) for d in deliveries] == [("delivering", "sf SF1234567890")] * len(
+        lines
+    )
+    assert set(order.lines.filter(pk__in=lines).values_list("fulfilment", flat=True)) == {
+        "delivering"
+    }
+    assert not OutboxEvent.objects.filter(topic__startswith="orders.parcel").exists()
+
+
+def test_the_ship_page_shows_the_address_the_order_paid_fact_carried(client, order):
+    operator = User.objects.create_superuser("13900000001", password="x")
+    client.force_login(operator)
+    page = client.get(f"/admin/fulfilment/shipment/ship/{order.number}/").content.decode()
+    assert "张三" in page and "天河路1号" in page
+    assert f'value="{_lines(order)[0]}"' in page
