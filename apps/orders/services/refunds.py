@@ -4,7 +4,8 @@ The rule, per line, from the delivery summary fulfilment pushes down (``OrderLin
 - not yet delivered (``ready``, ``failed``): refundable; fulfilment is told to hold the line
   (``orders.refund_requested``) so that it does not start while finance decides;
 - ``delivering``: the refund waits for the outcome (``REFUND_WAITS_FOR_DELIVERY``);
-- delivered physical goods: only through a return (``returns``);
+- delivered physical goods: only through a return (fulfilment's ``shipping.returns``, which
+  calls ``order_return_refund`` when the goods come back);
 - delivered airtime, data packs, plans, add-ons, points, cards and digital goods: not refundable
   as money unless an operator overrides, giving the reason (audited ``order.refund_override``);
 - refunded or cancelled: nothing left.
