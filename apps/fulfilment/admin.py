@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from apps.carrier.errors import CarrierUnavailable
 from apps.fulfilment import admin_cards, services, sim
 from apps.fulfilment.models import Delivery
+from apps.fulfilment.shipping import admin as shipping_admin
 
-__all__ = ["admin_cards"]  # registers the card batches and cards
+__all__ = ["admin_cards", "shipping_admin"]  # register cards, parcels and returns
 
 
 @admin.register(Delivery)

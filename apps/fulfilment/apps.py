@@ -17,7 +17,12 @@ class FulfilmentConfig(AppConfig):
         order_detail_section_register(order_delivery_section)
         order_detail_section_register(order_cards_section)
 
+        from apps.fulfilment.shipping.views import order_shipments_data, order_shipping_section
+
+        order_detail_section_register(order_shipping_section)
+
         from apps.fulfilment.selectors import order_deliveries_data
         from apps.orders.api.order_views import order_api_section_register
 
         order_api_section_register("deliveries", order_deliveries_data)
+        order_api_section_register("shipments", order_shipments_data)

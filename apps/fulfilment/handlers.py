@@ -15,7 +15,6 @@ from apps.core import outbox
 from apps.fulfilment.cards.sales import cards_void_for_lines
 from apps.fulfilment.models import Delivery
 from apps.fulfilment.services import deliveries_create, delivery_move
-from apps.fulfilment.sim import sim_activation_enqueue
 from apps.orders.services import order_delivery_settled
 
 logger = logging.getLogger(__name__)
@@ -27,7 +26,10 @@ Kind = Delivery.Kind
 def order_paid(event: outbox.Event) -> None:
     """One delivery per line of the paid order, each started by its kind's handler."""
     fact = event.payload
-    deliveries_create(number=fact["number"], user_id=fact["user_id"], lines=fact["lines"])
+    deliveries_create(
+        number=fact["number"], user_id=fact["user_id"], lines=fact["lines"],
+        shipping=fact.get("shipping") or {},
+    )  # fmt: skip
 
 
 def _locked(line_ids: list[int]) -> list[Delivery]:
@@ -61,32 +63,6 @@ def lines_refunded(event: outbox.Event) -> None:
             delivery_move(delivery, Status.REFUNDED, note=str(fact.get("reason", "")), amount_fen=0)
             delivery.save(update_fields=["status", "updated_at"])
     cards_void_for_lines(order_number=fact["number"], line_ids=fact["line_ids"])
-
-
-@outbox.handler("orders.parcel_progress")
-def parcel_progress(event: outbox.Event) -> None:
-    """A parcel of physical lines was shipped, delivered or sent back. Physical goods are
-    delivered with their parcel; a SIM card's line is then activated (delivered once open)."""
-    fact = event.payload
-    tracking = f"{fact['courier']} {fact['tracking_number']}"[:200]
-    for delivery in _locked(fact["line_ids"]):
-        state = fact["state"]
-        if delivery.status in (Status.DELIVERED, Status.REFUNDED):
-            continue
-        delivery.detail = tracking
-        if state == "shipped" or (state == "delivered" and delivery.kind == Kind.SIM):
-            if delivery.status != Status.DELIVERING:
-                delivery_move(delivery, Status.DELIVERING, note=tracking)
-            if state == "delivered":
-                sim_activation_enqueue(delivery.line_id)
-        elif state == "delivered":
-            delivery_move(delivery, Status.DELIVERED, note=tracking)
-        elif delivery.can_move_to(Status.FAILED):
-            delivery_move(delivery, Status.FAILED, note=tracking, reason="parcel_returned")
-            delivery.last_error = "PARCEL_RETURNED"
-        delivery.save(
-            update_fields=["status", "detail", "delivered_at", "last_error", "updated_at"]
-        )
 
 
 @outbox.handler("fulfilment.delivery_ended")

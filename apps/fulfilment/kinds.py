@@ -44,7 +44,7 @@ def _cards(delivery: Delivery) -> None:
 
 
 def _wait_for_parcel(delivery: Delivery) -> None:
-    """Physical goods and SIM cards move when their parcel does (``orders.parcel_progress``)."""
+    """Physical goods and SIM cards move when their parcel does (``shipping.shipments``)."""
 
 
 def _entitlement(delivery: Delivery) -> None:

@@ -70,6 +70,8 @@ class Delivery(models.Model):
     label = models.CharField(max_length=128, blank=True, help_text="What the buyer bought")
     # The product's attributes as the OrderPaid fact carried them (digital goods' content ids).
     attributes = models.JSONField(default=dict, blank=True)
+    # Physical goods and SIM cards: where the parcel goes (the OrderPaid fact's address).
+    shipping = models.JSONField(default=dict, blank=True)
     refund_fen = models.BigIntegerField(help_text="What the buyer paid for the line")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -238,3 +240,13 @@ class Card(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.status]
+
+
+# Shipping and returns live in their own module; imported here so Django registers them.
+from apps.fulfilment.shipping_models import (  # noqa: E402, F401
+    Courier,
+    ReturnRequest,
+    Shipment,
+    ShipmentLine,
+    TrackingEvent,
+)

@@ -87,7 +87,13 @@ def delivery_kind(line: dict[str, object]) -> str:
     return CATALOG_KINDS.get(str(line.get("kind") or ""), Kind.AIRTIME)
 
 
-def deliveries_create(*, number: str, user_id: int, lines: list[dict[str, object]]) -> list[int]:
+def deliveries_create(
+    *,
+    number: str,
+    user_id: int,
+    lines: list[dict[str, object]],
+    shipping: dict[str, object] | None = None,
+) -> list[int]:
     """One ``Delivery`` per line of a paid order, each started by its kind's handler.
 
     Runs in the ``orders.order_paid`` handler's transaction. Idempotent: a line has at most one
@@ -108,6 +114,7 @@ def deliveries_create(*, number: str, user_id: int, lines: list[dict[str, object
                 "order_number": number, "kind": kind, "msisdn": msisdn, "user_id": user_id,
                 "sku_id": line.get("sku_id"), "units": int(line["quantity"]),  # type: ignore[call-overload]
                 "label": str(line.get("name") or "")[:128], "attributes": attributes,
+                "shipping": dict(shipping or {}) if kind in (Kind.PHYSICAL, Kind.SIM) else {},
                 "offer_code": str(attributes.get("offer_code") or "")[:32],
                 "points": _int(attributes.get("points")) if kind == Kind.POINTS else 0,
                 "amount_fen": _face_fen(attributes.get("face_value")) if kind == Kind.AIRTIME else 0,

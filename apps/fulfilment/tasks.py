@@ -51,3 +51,31 @@ def sim_activate_task(self: Task, line_id: int) -> str:
 def sim_activations_retry_task() -> int:
     """Beat, every minute."""
     return sim.sim_activations_retry()
+
+
+@shared_task(acks_late=True)
+def shipment_register_task(shipment_id: int) -> str:
+    """Register a new parcel with its courier; idempotent (a registered parcel is skipped)."""
+    from apps.fulfilment.shipping.shipments import shipment_register
+
+    return shipment_register(shipment_id=shipment_id)
+
+
+@shared_task(acks_late=True)
+def shipments_register_task() -> int:
+    """Beat, every minute: register again the parcels the courier did not take yet."""
+    from apps.fulfilment.shipping.shipments import shipments_register_pending
+
+    return shipments_register_pending()
+
+
+# The names these tasks had in ``orders`` (shipping moved to fulfilment): messages already
+# queued under them, or a beat not yet restarted, still reach the tasks above.
+@shared_task(name="apps.orders.tasks.shipment_register_task", acks_late=True)
+def shipment_register_forward(shipment_id: int) -> str:
+    return shipment_register_task(shipment_id)
+
+
+@shared_task(name="apps.orders.tasks.shipments_register_task", acks_late=True)
+def shipments_register_forward() -> int:
+    return shipments_register_task()

@@ -187,13 +187,3 @@ class OrderLine(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.fulfilment]
-
-
-# Shipments and returns live in their own module; imported here so Django registers them.
-from apps.orders.shipping_models import (  # noqa: E402, F401
-    Courier,
-    ReturnRequest,
-    Shipment,
-    ShipmentLine,
-    TrackingEvent,
-)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
@@ -16,10 +16,9 @@ from django.utils.translation import pgettext_lazy
 from apps.catalog.selectors import skus_for_sale
 from apps.core.audit import audit_trail
 from apps.orders.forms import PAY_CHOICES
-from apps.orders.models import CartLine, Order, OrderLine, ReturnRequest
+from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services import CartOwner, OrderView
 from apps.orders.services.orders import order_view
-from apps.orders.services.returns import ReturnView, return_view
 from apps.payments.services import RefundView
 from apps.simcards.selectors import SIM_TYPE_CODE, numbers_for_lines, numbers_state
 
@@ -189,89 +188,6 @@ def order_refunds(*, number: str) -> list[RefundView]:
     return refunds_for(purpose="order", reference=number)
 
 
-@dataclass(frozen=True)
-class TrackingEventView:
-    status: str
-    status_label: str
-    occurred_at: datetime
-    location: str
-    description: str
-    applied: bool
-
-
-@dataclass(frozen=True)
-class ShipmentView:
-    id: int
-    courier: str
-    courier_label: str
-    tracking_number: str
-    status: str
-    status_label: str
-    shipped_at: datetime
-    delivered_at: datetime | None
-    line_ids: list[int]
-    events: list[TrackingEventView]
-
-
-def order_shipments(*, number: str) -> list[ShipmentView]:
-    """An order's parcels with their tracking timelines (every update, oldest first).
-
-    Callers check that the order is the user's first (``order_get`` with ``user_id``)."""
-    from apps.orders.models import Courier, Shipment
-
-    rows = (
-        Shipment.objects.filter(order__number=number)
-        .prefetch_related("lines", "events")
-        .order_by("id")
-    )
-    return [
-        ShipmentView(
-            id=s.pk, courier=s.courier, courier_label=str(Courier(s.courier).label),
-            tracking_number=s.tracking_number, status=s.status,
-            status_label=str(Shipment.Status(s.status).label), shipped_at=s.created_at,
-            delivered_at=s.delivered_at, line_ids=sorted(sl.order_line_id for sl in s.lines.all()),
-            events=[
-                TrackingEventView(e.status, str(Shipment.Status(e.status).label), e.occurred_at,
-                                  e.location, e.description, e.applied)
-                for e in sorted(s.events.all(), key=lambda e: (e.occurred_at, e.pk))
-            ],
-        )
-        for s in rows
-    ]  # fmt: skip
-
-
-def order_returns(*, number: str, user_id: int | None = None) -> list[ReturnView]:
-    """An order's returns, oldest first; only the user's own when ``user_id`` is given."""
-    from apps.orders.models import ReturnRequest
-
-    found = ReturnRequest.objects.select_related("order_line__order").filter(
-        order_line__order__number=number
-    )
-    if user_id is not None:
-        found = found.filter(user_id=user_id)
-    return [return_view(item) for item in found.order_by("id")]
-
-
-def returnable_lines(*, number: str) -> list[int]:
-    """The order's lines a return may be asked for now: physical, delivered within the return
-    window, with no return open or done."""
-    from django.conf import settings
-    from django.utils import timezone
-
-    from apps.orders.models import OrderLine, ReturnRequest
-
-    since = timezone.now() - timedelta(days=settings.RETURN_WINDOW_DAYS)
-    taken = ReturnRequest.objects.exclude(status=ReturnRequest.Status.REJECTED).values(
-        "order_line_id"
-    )
-    return list(
-        OrderLine.objects.filter(
-            order__number=number, kind="physical", fulfilment=OrderLine.Fulfilment.DELIVERED,
-            shipment_line__shipment__delivered_at__gte=since,
-        ).exclude(pk__in=taken).order_by("pk").values_list("pk", flat=True)
-    )  # fmt: skip
-
-
 def recent_recipients(*, user_id: int, limit: int = 5) -> list[str]:
     """Numbers the user recharged before, newest first (one query): the recharge box offers them."""
     rows = (
@@ -324,7 +240,7 @@ def _tab_filters() -> dict[str, Q]:
         "after_sales": Q(status=Order.Status.REFUNDED)
         | Q(refunded_fen__gt=0)
         | Q(has_refunded_line=True)
-        | Q(has_return=True),
+        | Q(has_refund_request=True),
     }
 
 
@@ -334,7 +250,8 @@ def _with_flags(qs: QuerySet[Order]) -> QuerySet[Order]:
         has_waiting=Exists(lines.filter(fulfilment__in=_WAITING)),
         has_delivering=Exists(lines.filter(fulfilment=OrderLine.Fulfilment.DELIVERING)),
         has_refunded_line=Exists(lines.filter(fulfilment=OrderLine.Fulfilment.REFUNDED)),
-        has_return=Exists(ReturnRequest.objects.filter(order_line__order=OuterRef("pk"))),
+        # A return is fulfilment's; orders sees it as a line whose refund was asked for.
+        has_refund_request=Exists(lines.filter(refund_requested_at__isnull=False)),
     )
 
 

@@ -14,18 +14,6 @@ def orders_expire_task() -> int:
 
 
 @shared_task(acks_late=True)
-def shipment_register_task(shipment_id: int) -> str:
-    """Register a new parcel with its courier; idempotent (a registered parcel is skipped)."""
-    return services.shipment_register(shipment_id=shipment_id)
-
-
-@shared_task(acks_late=True)
-def shipments_register_task() -> int:
-    """Beat, every minute: register again the parcels the courier did not take yet."""
-    return services.shipments_register_pending()
-
-
-@shared_task(acks_late=True)
 def carts_purge_abandoned_task() -> int:
     """Beat, hourly: delete guest carts nobody can reach any more."""
     return services.carts_purge_abandoned()

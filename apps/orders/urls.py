@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.orders.views import cart, direct, orders, shipments
+from apps.orders.views import cart, direct, orders
 
 app_name = "orders"
 
@@ -21,11 +21,4 @@ urlpatterns = [
     path("orders/<str:number>/result/", orders.result, name="result"),
     path("orders/<str:number>/cancel/", orders.cancel, name="cancel"),
     path("orders/<str:number>/refund/", orders.refund, name="refund"),
-    path("orders/<str:number>/returns/", shipments.return_ask, name="return-ask"),
-    path(
-        "orders/<str:number>/returns/<int:return_id>/send-back/",
-        shipments.return_send_back,
-        name="return-send-back",
-    ),
-    path("shipments/webhook/<str:courier>/", shipments.courier_webhook, name="courier-webhook"),
 ]

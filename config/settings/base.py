@@ -315,7 +315,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.fulfilment.tasks.cards_housekeeping_task",
         "schedule": 60.0,
     },
-    "shipments-register": {"task": "apps.orders.tasks.shipments_register_task", "schedule": 60.0},
+    "shipments-register": {
+        "task": "apps.fulfilment.tasks.shipments_register_task",
+        "schedule": 60.0,
+    },
     "gateway-meter-drain": {"task": "apps.gateway.tasks.meter_drain_task", "schedule": 30.0},
     "gateway-callbacks-retry": {
         "task": "apps.gateway.callback_tasks.callbacks_retry_due_task",

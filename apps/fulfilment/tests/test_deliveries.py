@@ -12,6 +12,7 @@ from apps.core.models import AuditEvent, OutboxEvent
 from apps.core.tests.outbox_support import outbox_handled
 from apps.fulfilment import handlers, services
 from apps.fulfilment.models import Delivery
+from apps.fulfilment.shipping import services as shipping
 from apps.orders import services as orders
 from apps.orders.models import Order, OrderLine
 from apps.orders.services import CartOwner
@@ -114,12 +115,12 @@ def test_every_kind_reaches_delivered_and_the_order_is_settled_once(goods, buyer
     assert Order.objects.get(pk=order.pk).status == "paid"  # the phone is still to ship
     physical = order.lines.get(kind="physical")
     with outbox_handled():
-        shipment = orders.shipment_create(order_number=order.number, line_ids=[physical.pk],
+        shipment = shipping.shipment_create(order_number=order.number, line_ids=[physical.pk],
                                           courier="sf", tracking_number="SF900000001", actor_id=None)  # fmt: skip
     with outbox_handled():
         from django.utils import timezone
 
-        orders.tracking_update_receive(courier="sf", update=orders.CourierUpdate(
+        shipping.tracking_update_receive(courier="sf", update=shipping.CourierUpdate(
             event_id="E1", tracking_number="SF900000001", status="delivered", occurred_at=timezone.now()))  # fmt: skip
     assert shipment.created
     rows = Delivery.objects.filter(order_number=order.number)

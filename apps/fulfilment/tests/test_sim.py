@@ -15,6 +15,7 @@ from apps.carrier.errors import CarrierUnavailable
 from apps.core.tests.outbox_support import outbox_handled
 from apps.fulfilment import sim
 from apps.fulfilment.models import Delivery
+from apps.fulfilment.shipping import services as shipping
 from apps.orders import services as orders
 from apps.orders.models import Order, OrderLine
 from apps.orders.services import CartOwner, RealNameInput, ShippingAddress
@@ -177,12 +178,12 @@ def test_delivering_the_card_activates_its_number_and_settles_the_order(
 ):
     line = OrderLine.objects.select_related("order").get(pk=sold.line_id)
     with outbox_handled():
-        orders.shipment_create(order_number=line.order.number, line_ids=[line.pk], courier="sf",
+        shipping.shipment_create(order_number=line.order.number, line_ids=[line.pk], courier="sf",
                                tracking_number="SF710000001", actor_id=None)  # fmt: skip
     assert (_delivery(sold).status, _delivery(sold).detail) == ("delivering", "sf SF710000001")
     assert OrderLine.objects.get(pk=line.pk).fulfilment == "delivering"
     with django_capture_on_commit_callbacks(execute=True):  # the courier's update, then the worker
-        orders.tracking_update_receive(courier="sf", update=orders.CourierUpdate(
+        shipping.tracking_update_receive(courier="sf", update=shipping.CourierUpdate(
             event_id="S1", tracking_number="SF710000001", status="delivered",
             occurred_at=timezone.now()))  # fmt: skip
     assert SimNumber.objects.get().status == "active"

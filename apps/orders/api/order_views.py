@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 from apps.core.http import client_ip
 from apps.core.serializers import ErrorSerializer, StrictSerializer
 from apps.orders import selectors, services
-from apps.orders.api.shipment_views import ShipmentOutput
 from apps.orders.services.orders import OrderNotFound
 
 _ERRORS = {k: OpenApiResponse(ErrorSerializer) for k in (400, 403, 404, 409)}
@@ -90,12 +89,10 @@ class OrderOutput(serializers.Serializer):
 
 
 class OrderDetailOutput(OrderOutput):
-    shipments = ShipmentOutput(
-        many=True, help_text="Parcels of the physical lines, with their tracking"
-    )
     sections = serializers.DictField(
         help_text="What other apps add, by name: deliveries (each line's delivery: state, when, "
-        "to which number, the parcel or hand-off)"
+        "to which number, the parcel or hand-off), shipments (the physical lines' parcels "
+        "with their tracking)"
     )
 
 
@@ -167,20 +164,18 @@ class OrderDetailApi(APIView):
 
     @extend_schema(
         tags=["orders"],
-        summary="One of my orders, with its parcels' tracking",
+        summary="One of my orders, with what other apps add (deliveries, parcels)",
         responses={200: OrderDetailOutput, 404: OpenApiResponse(ErrorSerializer)},
     )
     def get(self, request: Request, number: str) -> Response:
         order = selectors.order_get(number=number, user_id=_uid(request))
         if order is None:
             raise OrderNotFound()
-        shipments = selectors.order_shipments(number=number)
         sections = {
             name: render(_uid(request), number) for name, render in _detail_sections.items()
         }
         return Response(
-            {**_order(order), "shipments": [ShipmentOutput(asdict(s)).data for s in shipments],
-             "sections": sections}
+            {**_order(order), "sections": sections}
         )  # fmt: skip
 
 

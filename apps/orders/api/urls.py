@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.orders.api import order_views, shipment_views, views
+from apps.orders.api import order_views, views
 
 app_name = "orders-api"
 
@@ -19,22 +19,4 @@ urlpatterns += [
     path("orders/<str:number>/pay/", order_views.OrderPayApi.as_view(), name="order-pay"),
     path("orders/<str:number>/cancel/", order_views.OrderCancelApi.as_view(), name="order-cancel"),
     path("orders/<str:number>/refund/", order_views.OrderRefundApi.as_view(), name="order-refund"),
-]
-
-urlpatterns += [
-    path(
-        "orders/<str:number>/shipments/",
-        shipment_views.OrderShipmentsApi.as_view(),
-        name="order-shipments",
-    ),
-    path(
-        "orders/<str:number>/returns/",
-        shipment_views.OrderReturnsApi.as_view(),
-        name="order-returns",
-    ),
-    path(
-        "returns/<int:return_id>/send-back/",
-        shipment_views.ReturnSendBackApi.as_view(),
-        name="return-send-back",
-    ),
 ]

@@ -29,35 +29,18 @@ from apps.orders.services.refunds import (
     RefundWaitsForDelivery,
     order_refund_lines,
     order_refund_request,
-)
-from apps.orders.services.returns import (
-    ReturnView,
-    return_decide,
-    return_receive,
-    return_request,
-    return_send_back,
-)
-from apps.orders.services.shipments import (
-    CourierUpdate,
-    ShipmentResult,
-    shipment_create,
-    shipment_register,
-    shipments_register_pending,
-    tracking_update_receive,
+    order_return_refund,
 )
 from apps.orders.services.sim import RealNameInput
 
 __all__ = [
     "MAX_QUANTITY",
     "CartOwner",
-    "CourierUpdate",
     "LineRefundability",
     "NothingRefundable",
     "OrderView",
     "RealNameInput",
     "RefundWaitsForDelivery",
-    "ReturnView",
-    "ShipmentResult",
     "ShippingAddress",
     "cart_add",
     "cart_line_remove",
@@ -72,14 +55,7 @@ __all__ = [
     "order_pay",
     "order_refund_lines",
     "order_refund_request",
+    "order_return_refund",
     "orders_expire",
     "recipient_check",
-    "return_decide",
-    "return_receive",
-    "return_request",
-    "return_send_back",
-    "shipment_create",
-    "shipment_register",
-    "shipments_register_pending",
-    "tracking_update_receive",
 ]

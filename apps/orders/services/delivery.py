@@ -12,8 +12,6 @@ Topics published here (fulfilment subscribes):
   key ``lines_refunded:<number>:<refund id or return>``.
 - ``orders.refund_requested``: undelivered lines a buyer asked money back for (fulfilment
   holds them), key ``refund_requested:<number>:<request key>``.
-- ``orders.parcel_progress``: a parcel of physical lines was shipped, delivered or returned
-  (until shipping moves to fulfilment), key ``parcel:<shipment id>:<state>``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ The rule, per line, from the delivery summary fulfilment pushes down (``OrderLin
 - not yet delivered (``ready``, ``failed``): refundable; fulfilment is told to hold the line
   (``orders.refund_requested``) so that it does not start while finance decides;
 - ``delivering``: the refund waits for the outcome (``REFUND_WAITS_FOR_DELIVERY``);
-- delivered physical goods: only through a return (``returns``);
+- delivered physical goods: only through a return (fulfilment's ``shipping.returns``, which
+  calls ``order_return_refund`` when the goods come back);
 - delivered airtime, data packs, plans, add-ons, points, cards and digital goods: not refundable
   as money unless an operator overrides, giving the reason (audited ``order.refund_override``);
 - refunded or cancelled: nothing left.
@@ -179,3 +180,31 @@ def order_refund_request(
             reason=override_reason or reason or "buyer asked", key=f"order:{number}:refund:{ids}",
             requested_by=requested_by or user_id,
         )  # fmt: skip
+
+
+def order_return_refund(
+    *, number: str, line_id: int, amount_fen: int, reason: str, key: str, requested_by: int | None
+) -> list[int]:
+    """A returned physical line came back unopened (fulfilment owns returns): its stock goes
+    back on hand and refunds of ``amount_fen`` are requested for finance to approve (from the
+    money payment first, then points); the line is marked as asked for.
+
+    Locks the order, then the SKU (catalog), then the payments (the global order). Exactly once
+    per ``key``: stock is restocked under reference ``key`` and each refund request is keyed
+    ``<key>:<n>``; the caller (the received return, locked) calls it once.
+    """
+    from apps.catalog.services import stock_restock
+    from apps.orders.services.orders import OrderNotFound
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(number=number).first()
+        if order is None:
+            raise OrderNotFound(details={"order": number})
+        line = OrderLine.objects.get(pk=line_id, order=order)
+        stock_restock(lines=[(line.sku_id, line.quantity)], reference=key)
+        refund_ids = refunds_request_for(
+            number=number, amount_fen=amount_fen, reason=reason, key=key, requested_by=requested_by
+        )
+        # The line's money comes back with these refunds (payment_refunded marks it refunded).
+        OrderLine.objects.filter(pk=line.pk).update(refund_requested_at=timezone.now())
+    return refund_ids

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import time
-
 from apps.accounts.models import User
 from apps.core.tests.outbox_support import outbox_handled
-from apps.orders import courier, services
+from apps.orders import services
 from apps.orders.models import Order
 from apps.orders.services import CartOwner, ShippingAddress
 from apps.payments import services as payments
@@ -33,16 +30,3 @@ def paid_order(buyer: User, products: list, *, key: str = "paid") -> Order:
     # A digital line is delivered by its hand-off, so an order of only those completes at once.
     assert order.status in {"paid", "completed"}
     return order
-
-
-def signed_post(client, courier_code: str, body: dict, *, secret: str | None = None, ts=None):
-    """POST a status update to the webhook as the courier signs it."""
-    raw = json.dumps(body).encode()
-    stamp = str(ts if ts is not None else int(time.time()))
-    signature = courier.webhook_signature(
-        secret=secret or f"sandbox-courier-{courier_code}", timestamp=stamp, body=raw
-    )
-    return client.post(
-        f"/shipments/webhook/{courier_code}/", data=raw, content_type="application/json",
-        headers={"X-Courier-Timestamp": stamp, "X-Courier-Signature": signature},
-    )  # fmt: skip

@@ -18,11 +18,11 @@ from apps.core.errors import DomainError
 from apps.core.http import client_ip
 from apps.orders import selectors, services
 from apps.orders.forms import CheckoutForm, PayForm, shipping_initial
-from apps.orders.models import Courier
 from apps.orders.services import ShippingAddress
 from apps.payments import services as payments
 
-# Sections that higher layers add to the buyer's order page (fulfilment: the cards bought):
+# Sections that higher layers add to the buyer's order page (fulfilment: each line's delivery,
+# the cards bought, the parcels and returns):
 # ``render(request, order_number)`` returns safe HTML, or "" for nothing.
 _detail_sections: list[Callable[[HttpRequest, str], str]] = []
 
@@ -179,10 +179,7 @@ def detail(request: HttpRequest, number: str) -> HttpResponse:
                "paid_with": selectors.order_payment_methods(number=number),
                "address": selectors.shipping_lines(shipping=order.shipping),
                "refunds": selectors.order_refunds(number=number),
-               "sections": [html for render_section in _detail_sections if (html := render_section(request, number))],
-               "shipments": selectors.order_shipments(number=number),
-               "returns": selectors.order_returns(number=number, user_id=_uid(request)),
-               "returnable": selectors.returnable_lines(number=number), "couriers": Courier.choices}  # fmt: skip
+               "sections": [html for render_section in _detail_sections if (html := render_section(request, number))]}  # fmt: skip
     return render(request, "orders/detail.html", context)
 
 

@@ -10,16 +10,18 @@ from apps.catalog.models import Sku
 from apps.catalog.tests.factories import product, product_type, small_catalog
 from apps.core.models import AuditEvent
 from apps.core.tests.outbox_support import outbox_handled
-from apps.ledger.selectors import ledger_check
-from apps.orders import services
-from apps.orders.errors import (
+from apps.fulfilment.models import ReturnRequest, Shipment
+from apps.fulfilment.shipping import services
+from apps.fulfilment.shipping.errors import (
     ReturnMustBeUnopened,
     ReturnNotAllowed,
     ReturnNotFound,
     ReturnStateConflict,
 )
-from apps.orders.models import Order, ReturnRequest, Shipment
-from apps.orders.services import CourierUpdate
+from apps.fulfilment.shipping.services import CourierUpdate
+from apps.ledger.selectors import ledger_check
+from apps.orders.models import Order
+from apps.orders.services.orders import OrderNotFound
 from apps.orders.tests.support import paid_order
 from apps.payments import services as payments
 from apps.payments.models import Refund
@@ -114,7 +116,7 @@ def test_returns_that_are_not_allowed_write_nothing(catalog, buyer, delivered):
         services.return_request(number=order.number, user_id=buyer.pk, line_id=line_id,
                                 reason="", unopened=False)  # fmt: skip
     stranger = User.objects.create_user("13900139000")
-    with pytest.raises(services.orders.OrderNotFound):
+    with pytest.raises(OrderNotFound):
         services.return_request(number=order.number, user_id=stranger.pk, line_id=line_id,
                                 reason="", unopened=True)  # fmt: skip
     late = paid_order(buyer, [catalog["case"]], key="late")

@@ -22,8 +22,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError, InvalidArgument
-from apps.orders.models import Courier
-from apps.orders.services.shipments import shipment_create
+from apps.fulfilment.models import Courier
+from apps.fulfilment.shipping.shipments import shipment_create
 
 MAX_ROWS = 5000
 # Headers a warehouse may use, in English or Chinese, to the field they mean.

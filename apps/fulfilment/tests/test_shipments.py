@@ -6,10 +6,17 @@ from apps.accounts.models import User
 from apps.catalog.tests.factories import product, product_type, small_catalog
 from apps.core.models import AuditEvent
 from apps.core.tests.outbox_support import outbox_handled
-from apps.orders import services
-from apps.orders.errors import LineNotShippable, TrackingNumberInUse, TrackingNumberInvalid
-from apps.orders.models import Order, OrderLine, Shipment, TrackingEvent
-from apps.orders.tests.support import paid_order, signed_post
+from apps.fulfilment.models import Shipment, TrackingEvent
+from apps.fulfilment.shipping import services
+from apps.fulfilment.shipping.errors import (
+    LineNotShippable,
+    TrackingNumberInUse,
+    TrackingNumberInvalid,
+)
+from apps.fulfilment.tests.support import signed_post
+from apps.orders import services as order_services
+from apps.orders.models import Order, OrderLine
+from apps.orders.tests.support import paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -86,13 +93,13 @@ def test_shipping_refusals_write_nothing(order, catalog, buyer):
 
 
 def test_an_unpaid_order_cannot_ship(catalog, buyer):
-    services.cart_add(owner=services.CartOwner(user_id=buyer.pk),
+    order_services.cart_add(owner=order_services.CartOwner(user_id=buyer.pk),
                       sku_id=catalog["case"].skus.get().pk, quantity=1)  # fmt: skip
     from apps.orders.tests.support import ADDRESS
 
-    view = services.checkout_submit(user_id=buyer.pk, checkout_key="unpaid", shipping=ADDRESS)
+    view = order_services.checkout_submit(user_id=buyer.pk, checkout_key="unpaid", shipping=ADDRESS)
     unpaid = Order.objects.get(number=view.number)
-    with pytest.raises(services.orders.OrderStateConflict):
+    with pytest.raises(LineNotShippable):  # no delivery until paid
         _ship(unpaid)
     assert not Shipment.objects.exists()
 
@@ -198,3 +205,30 @@ def test_a_malformed_update_is_400(client, order):
     naive = _event("E1", "delivered", "2099-01-01T10:00:00")
     assert signed_post(client, "sf", naive).status_code == 400
     assert not TrackingEvent.objects.exists()
+
+
+def test_a_parcel_moves_its_deliveries_in_its_own_transaction(order):
+    """No outbox hop: the deliveries are delivering when shipment_create returns, before any
+    event is handled, and no parcel topic is published."""
+    from apps.core.models import OutboxEvent
+    from apps.fulfilment.models import Delivery
+
+    lines = _lines(order)
+    services.shipment_create(order_number=order.number, line_ids=lines, courier="sf",
+                             tracking_number="SF1234567890", actor_id=None)  # fmt: skip
+    deliveries = Delivery.objects.filter(line_id__in=lines).order_by("line_id")
+    assert [(d.status, d.detail) for d in deliveries] == [("delivering", "sf SF1234567890")] * len(
+        lines
+    )
+    assert set(order.lines.filter(pk__in=lines).values_list("fulfilment", flat=True)) == {
+        "delivering"
+    }
+    assert not OutboxEvent.objects.filter(topic__startswith="orders.parcel").exists()
+
+
+def test_the_ship_page_shows_the_address_the_order_paid_fact_carried(client, order):
+    operator = User.objects.create_superuser("13900000001", password="x")
+    client.force_login(operator)
+    page = client.get(f"/admin/fulfilment/shipment/ship/{order.number}/").content.decode()
+    assert "张三" in page and "天河路1号" in page
+    assert f'value="{_lines(order)[0]}"' in page

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from apps.accounts.models import User
 from apps.catalog.tests.factories import product, product_type, small_catalog
 from apps.core.tests.outbox_support import outbox_handled
-from apps.orders.models import Shipment
+from apps.fulfilment.models import Shipment
 from apps.orders.tests.support import paid_order
 
 pytestmark = pytest.mark.django_db
@@ -46,22 +46,22 @@ def _physical(order):
 def test_an_operator_ships_lines_from_the_order_page(client, operator, orders):
     order = orders[0]
     page = client.get(f"/admin/orders/order/{order.pk}/change/")
-    assert f"/admin/orders/shipment/ship/{order.number}/" in page.content.decode()
-    form = client.get(f"/admin/orders/shipment/ship/{order.number}/")
+    assert f"/admin/fulfilment/shipment/ship/{order.number}/" in page.content.decode()
+    form = client.get(f"/admin/fulfilment/shipment/ship/{order.number}/")
     assert form.status_code == 200
     assert "iPhone 16" in form.content.decode() and "视频会员" not in form.content.decode()
-    bad = client.post(f"/admin/orders/shipment/ship/{order.number}/",
+    bad = client.post(f"/admin/fulfilment/shipment/ship/{order.number}/",
                       {"lines": _physical(order), "courier": "sf", "tracking_number": "x"})  # fmt: skip
     assert bad.status_code == 400
     assert not Shipment.objects.exists()
-    done = client.post(f"/admin/orders/shipment/ship/{order.number}/",
+    done = client.post(f"/admin/fulfilment/shipment/ship/{order.number}/",
                        {"lines": _physical(order)[:1], "courier": "jd", "tracking_number": "JD0001234567"})  # fmt: skip
     assert done.status_code == 302
     shipment = Shipment.objects.get()
     assert (shipment.courier, shipment.tracking_number, shipment.shipped_by_id) == (
         "jd", "JD0001234567", operator.pk,
     )  # fmt: skip
-    assert list(shipment.lines.values_list("order_line_id", flat=True)) == _physical(order)[:1]
+    assert list(shipment.lines.values_list("line_id", flat=True)) == _physical(order)[:1]
 
 
 def _csv(rows):
@@ -79,7 +79,7 @@ def test_a_dispatch_file_with_a_bad_row_imports_nothing(client, operator, orders
         [b.number, _physical(b)[0], "DHL", "DH100000003"],  # unknown courier
         [b.number, "abc", "zto", "ZT100000004"],
     ])  # fmt: skip
-    answer = client.post("/admin/orders/shipment/import/", {"file": upload})
+    answer = client.post("/admin/fulfilment/shipment/import/", {"file": upload})
     assert answer.status_code == 400
     report = answer.context["report"]
     assert report.applied is False
@@ -98,13 +98,13 @@ def test_a_good_file_ships_once_even_when_imported_twice(client, operator, order
         [a.number, _physical(a)[1], "sf", "SF200000001"],  # the same parcel
         [b.number, _physical(b)[0], "ZTO Express", "zt200000002"],
     ]
-    first = client.post("/admin/orders/shipment/import/", {"file": _csv(rows)})
+    first = client.post("/admin/fulfilment/shipment/import/", {"file": _csv(rows)})
     assert first.status_code == 200
     assert [r.outcome for r in first.context["report"].rows] == ["created"] * 3
     assert sorted(Shipment.objects.values_list("courier", "tracking_number")) == [
         ("sf", "SF200000001"), ("zto", "ZT200000002"),
     ]  # fmt: skip
-    again = client.post("/admin/orders/shipment/import/", {"file": _csv(rows)})
+    again = client.post("/admin/fulfilment/shipment/import/", {"file": _csv(rows)})
     assert again.status_code == 200
     assert [r.outcome for r in again.context["report"].rows] == ["already"] * 3
     assert Shipment.objects.count() == 2
@@ -119,10 +119,10 @@ def test_an_xlsx_file_and_unreadable_files(client, operator, orders):
     raw = io.BytesIO()
     book.save(raw)
     xlsx = SimpleUploadedFile("dispatch.xlsx", raw.getvalue())
-    assert client.post("/admin/orders/shipment/import/", {"file": xlsx}).status_code == 200
+    assert client.post("/admin/fulfilment/shipment/import/", {"file": xlsx}).status_code == 200
     assert Shipment.objects.get().courier == "ems"
     for name, content in [("x.txt", b"a"), ("x.xlsx", b"not a zip"), ("x.csv", b"order,line\n1,2")]:
-        answer = client.post("/admin/orders/shipment/import/",
+        answer = client.post("/admin/fulfilment/shipment/import/",
                              {"file": SimpleUploadedFile(name, content)})  # fmt: skip
         assert answer.status_code == 400
         assert answer.context["form"].errors["file"]
@@ -131,8 +131,8 @@ def test_an_xlsx_file_and_unreadable_files(client, operator, orders):
 
 def test_buyers_cannot_use_the_workbench(client, orders):
     client.force_login(User.objects.get(phone="+8613800138000"))
-    assert client.get("/admin/orders/shipment/import/").status_code == 302
-    assert client.post(f"/admin/orders/shipment/ship/{orders[0].number}/",
+    assert client.get("/admin/fulfilment/shipment/import/").status_code == 302
+    assert client.post(f"/admin/fulfilment/shipment/ship/{orders[0].number}/",
                        {"lines": _physical(orders[0]), "courier": "sf",
                         "tracking_number": "SF100000009"}).status_code == 302  # fmt: skip
     assert not Shipment.objects.exists()
@@ -140,9 +140,9 @@ def test_buyers_cannot_use_the_workbench(client, orders):
 
 def test_a_tracking_file_applies_row_by_row_and_a_repeat_changes_nothing(client, operator, orders):
     a, _ = orders
-    client.post(f"/admin/orders/shipment/ship/{a.number}/",
+    client.post(f"/admin/fulfilment/shipment/ship/{a.number}/",
                 {"lines": _physical(a), "courier": "sf", "tracking_number": "SF400000001"})  # fmt: skip
-    assert "import-tracking" in client.get("/admin/orders/shipment/").content.decode()
+    assert "import-tracking" in client.get("/admin/fulfilment/shipment/").content.decode()
     rows = [
         ["courier", "tracking_number", "status", "occurred_at", "location"],
         ["sf", "SF400000001", "运输中", "2099-01-01 10:00:00", "广州"],
@@ -152,7 +152,7 @@ def test_a_tracking_file_applies_row_by_row_and_a_repeat_changes_nothing(client,
         ["sf", "SF400000001", "lost", "2099-01-01 12:00:00", ""],
     ]
     with outbox_handled():
-        first = client.post("/admin/orders/shipment/import-tracking/", {"file": _csv(rows)})
+        first = client.post("/admin/fulfilment/shipment/import-tracking/", {"file": _csv(rows)})
     assert first.status_code == 200
     assert [r.outcome for r in first.context["rows"]] == [
         "applied",
@@ -167,6 +167,6 @@ def test_a_tracking_file_applies_row_by_row_and_a_repeat_changes_nothing(client,
     assert set(a.lines.filter(kind="physical").values_list("fulfilment", flat=True)) == {
         "delivered"
     }
-    again = client.post("/admin/orders/shipment/import-tracking/", {"file": _csv(rows)})
+    again = client.post("/admin/fulfilment/shipment/import-tracking/", {"file": _csv(rows)})
     assert [r.outcome for r in again.context["rows"]] == ["duplicate"] * 3 + ["error"] * 2
     assert shipment.events.count() == 3

@@ -1,4 +1,5 @@
-"""Orders API for physical goods: an order's parcels and tracking timeline, returns."""
+"""API for physical goods: an order's parcels and tracking timeline, returns (same paths as before
+the move from orders)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.serializers import ErrorSerializer, StrictSerializer
-from apps.orders import selectors, services
-from apps.orders.models import Courier
+from apps.fulfilment.models import Courier
+from apps.fulfilment.shipping import selectors, services
+from apps.orders import selectors as order_selectors
 from apps.orders.services.orders import OrderNotFound
 
 _ERRORS = {k: OpenApiResponse(ErrorSerializer) for k in (400, 404, 409)}
@@ -71,7 +73,7 @@ def _uid(request: Request) -> int:
 
 
 def _own_order(request: Request, number: str) -> None:
-    if selectors.order_get(number=number, user_id=_uid(request)) is None:
+    if order_selectors.order_get(number=number, user_id=_uid(request)) is None:
         raise OrderNotFound()
 
 

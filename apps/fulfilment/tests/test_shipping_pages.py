@@ -6,9 +6,9 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.catalog.tests.factories import small_catalog
 from apps.core.tests.outbox_support import outbox_handled
-from apps.orders import services
-from apps.orders.models import ReturnRequest
-from apps.orders.services import CourierUpdate
+from apps.fulfilment.models import ReturnRequest
+from apps.fulfilment.shipping import services
+from apps.fulfilment.shipping.services import CourierUpdate
 from apps.orders.tests.support import paid_order
 
 pytestmark = pytest.mark.django_db
@@ -41,12 +41,15 @@ def test_the_buyer_sees_the_timeline_on_the_page_and_the_api(client, api_client,
     assert f'<option value="{line.pk}">' in page  # it may be returned
     api_client.force_authenticate(buyer)
     detail = api_client.get(f"/api/v1/orders/{order.number}/").json()
-    [parcel] = detail["shipments"]
+    [parcel] = detail["sections"]["shipments"]
     assert (parcel["courier"], parcel["tracking_number"], parcel["status"], parcel["line_ids"]) == (
         "yto", "YT700000001", "delivered", [line.pk],
     )  # fmt: skip
     assert [e["status"] for e in parcel["events"]] == ["in_transit", "delivered"]
-    assert api_client.get(f"/api/v1/orders/{order.number}/shipments/").json() == detail["shipments"]
+    assert (
+        api_client.get(f"/api/v1/orders/{order.number}/shipments/").json()
+        == detail["sections"]["shipments"]
+    )
 
 
 def test_another_user_sees_nothing_and_cannot_return(client, api_client, delivered):
@@ -80,7 +83,7 @@ def test_a_return_through_the_api_and_the_page(client, api_client, buyer, delive
     assert (early.status_code, early.json()["code"]) == (409, "RETURN_STATE_CONFLICT")
     operator = User.objects.create_superuser("13800000000", "pw")
     client.force_login(operator)
-    client.post("/admin/orders/returnrequest/",
+    client.post("/admin/fulfilment/returnrequest/",
                 {"action": "approve", "_selected_action": [asked.json()["id"]]})  # fmt: skip
     client.force_login(buyer)
     client.post(f"/orders/{order.number}/returns/{asked.json()['id']}/send-back/",
@@ -93,7 +96,7 @@ def test_a_return_through_the_api_and_the_page(client, api_client, buyer, delive
                              {"courier": "sf", "tracking_number": "SF800000002"}, format="json")  # fmt: skip
     assert (answer.status_code, answer.json()["code"]) == (404, "RETURN_NOT_FOUND")
     client.force_login(operator)
-    client.post("/admin/orders/returnrequest/",
+    client.post("/admin/fulfilment/returnrequest/",
                 {"action": "receive", "_selected_action": [item.pk]})  # fmt: skip
     assert ReturnRequest.objects.get().status == "received"
     assert len(ReturnRequest.objects.get().refund_ids) == 1

@@ -15,7 +15,7 @@ from functools import lru_cache
 import httpx
 from django.conf import settings
 
-from apps.orders.errors import CourierRejected, CourierUnavailable
+from apps.fulfilment.shipping.errors import CourierRejected, CourierUnavailable
 
 logger = logging.getLogger(__name__)
 MAX_SKEW_SECONDS = 300

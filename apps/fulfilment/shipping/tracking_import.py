@@ -16,9 +16,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
-from apps.orders.models import Shipment
-from apps.orders.services.shipment_import import courier_code, table_read
-from apps.orders.services.shipments import CourierUpdate, tracking_update_receive
+from apps.fulfilment.models import Shipment
+from apps.fulfilment.shipping.shipment_import import courier_code, table_read
+from apps.fulfilment.shipping.shipments import CourierUpdate, tracking_update_receive
 
 _HEADERS = {
     "courier": "courier", "快递公司": "courier",

@@ -11,9 +11,9 @@ from apps.accounts.models import User
 from apps.catalog.models import Sku
 from apps.catalog.tests.factories import small_catalog
 from apps.core.models import AuditEvent
-from apps.orders import services
-from apps.orders.models import Shipment, TrackingEvent
-from apps.orders.services import CourierUpdate
+from apps.fulfilment.models import Shipment, TrackingEvent
+from apps.fulfilment.shipping import services
+from apps.fulfilment.shipping.services import CourierUpdate
 from apps.orders.tests.support import paid_order
 from apps.payments.models import Refund
 

@@ -12,22 +12,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
-from apps.orders import services
-from apps.orders.models import (
+from apps.fulfilment.models import (
     Courier,
-    Order,
-    OrderLine,
+    Delivery,
     ReturnRequest,
     Shipment,
     ShipmentLine,
     TrackingEvent,
 )
-from apps.orders.services import shipment_import, tracking_import
+from apps.fulfilment.shipping import services, shipment_import, tracking_import
+from apps.fulfilment.shipping.shipments import SHIPPABLE
 
 
 class ShipForm(forms.Form):
@@ -37,12 +35,13 @@ class ShipForm(forms.Form):
     courier = forms.ChoiceField(label=_("Courier"), choices=Courier.choices)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=40)
 
-    def __init__(self, *args: Any, lines: list[OrderLine], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lines: list[Delivery], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = cast(forms.TypedMultipleChoiceField, self.fields["lines"])
-        field.choices = [(line.pk, f"#{line.pk} {line.product_name} · {line.sku_name} × {line.quantity}")
-                         for line in lines]  # fmt: skip
-        field.initial = [line.pk for line in lines]
+        field.choices = [
+            (line.line_id, f"#{line.line_id} {line.label} × {line.units}") for line in lines
+        ]
+        field.initial = [line.line_id for line in lines]
 
 
 class ImportForm(forms.Form):
@@ -82,8 +81,8 @@ class TrackingEventInline(admin.TabularInline):
 class ShipmentLineInline(admin.TabularInline):
     model = ShipmentLine
     extra = 0
-    fields = ["order_line"]
-    readonly_fields = ["order_line"]
+    fields = ["line_id"]
+    readonly_fields = ["line_id"]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -95,19 +94,18 @@ class ShipmentAdmin(admin.ModelAdmin):
     list_display = [
         "tracking_number",
         "courier",
-        "order",
+        "order_number",
         "status",
         "status_at",
         "tracking",
         "created_at",
     ]
     list_filter = ["status", "courier", "tracking", "created_at"]
-    search_fields = ["tracking_number", "order__number"]
-    list_select_related = ["order"]
+    search_fields = ["tracking_number", "order_number"]
     readonly_fields = [f.name for f in Shipment._meta.fields]
     inlines = [ShipmentLineInline, TrackingEventInline]
     actions = ["register_again"]
-    change_list_template = "admin/orders/shipment/change_list.html"
+    change_list_template = "admin/fulfilment/shipment/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # parcels are made by shipping an order's lines or by a dispatch file
@@ -117,10 +115,10 @@ class ShipmentAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         own = [
-            path("ship/<str:number>/", self.admin_site.admin_view(self.ship_view), name="orders_shipment_ship"),
-            path("import/", self.admin_site.admin_view(self.import_view), name="orders_shipment_import"),
+            path("ship/<str:number>/", self.admin_site.admin_view(self.ship_view), name="fulfilment_shipment_ship"),
+            path("import/", self.admin_site.admin_view(self.import_view), name="fulfilment_shipment_import"),
             path("import-tracking/", self.admin_site.admin_view(self.tracking_view),
-                 name="orders_shipment_import_tracking"),
+                 name="fulfilment_shipment_import_tracking"),
         ]  # fmt: skip
         return own + super().get_urls()
 
@@ -138,11 +136,15 @@ class ShipmentAdmin(admin.ModelAdmin):
         """One parcel of an order's lines, by hand."""
         if not self.has_change_permission(request):
             raise PermissionDenied
-        order = Order.objects.filter(number=number).first()
-        if order is None:
+        deliveries = Delivery.objects.filter(order_number=number)
+        if not deliveries.exists():
             messages.error(request, _("This order does not exist."))
             return redirect("admin:orders_order_changelist")
-        lines = list(order.lines.filter(kind="physical", fulfilment=OrderLine.Fulfilment.READY))
+        lines = list(
+            deliveries.filter(kind__in=SHIPPABLE, status=Delivery.Status.PENDING).order_by(
+                "line_id"
+            )
+        )
         form = ShipForm(request.POST or None, lines=lines)
         status = 200
         if request.method == "POST" and form.is_valid():
@@ -158,12 +160,13 @@ class ShipmentAdmin(admin.ModelAdmin):
             else:
                 messages.success(request, _("Shipped with %(courier)s %(number)s.") % {
                     "courier": Courier(result.courier).label, "number": result.tracking_number})  # fmt: skip
-                return redirect("admin:orders_order_change", order.pk)
+                return redirect(reverse("admin:fulfilment_shipment_changelist") + f"?q={number}")
         elif request.method == "POST":
             status = 400
         context = {**self.admin_site.each_context(request), "opts": self.model._meta,
-                   "title": _("Ship order %(number)s") % {"number": number}, "form": form, "order": order}  # fmt: skip
-        return TemplateResponse(request, "admin/orders/ship.html", context, status=status)
+                   "title": _("Ship order %(number)s") % {"number": number}, "form": form, "number": number,
+                   "shipping": lines[0].shipping if lines else {}}  # fmt: skip
+        return TemplateResponse(request, "admin/fulfilment/ship.html", context, status=status)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         """A dispatch file: all rows or none, with a row-by-row report."""
@@ -189,7 +192,7 @@ class ShipmentAdmin(admin.ModelAdmin):
                    "title": _("Import a dispatch file"), "form": form, "report": report,
                    "created": report.count("created") if report else 0,
                    "already": report.count("already") if report else 0}  # fmt: skip
-        return render(request, "admin/orders/shipment_import.html", context, status=status)
+        return render(request, "admin/fulfilment/shipment_import.html", context, status=status)
 
 
 def _tracking_view(model_admin: ShipmentAdmin, request: HttpRequest) -> HttpResponse:
@@ -212,34 +215,7 @@ def _tracking_view(model_admin: ShipmentAdmin, request: HttpRequest) -> HttpResp
         status = 400
     context = {**model_admin.admin_site.each_context(request), "opts": model_admin.model._meta,
                "title": _("Import a courier's tracking file"), "form": form, "rows": rows}  # fmt: skip
-    return render(request, "admin/orders/tracking_import.html", context, status=status)
-
-
-class ShipmentInline(admin.TabularInline):
-    model = Shipment
-    extra = 0
-    fields = ["courier", "tracking_link", "status", "status_at", "tracking"]
-    readonly_fields = ["courier", "tracking_link", "status", "status_at", "tracking"]
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description=_("tracking number"))
-    def tracking_link(self, obj: Shipment) -> str:
-        url = reverse("admin:orders_shipment_change", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, obj.tracking_number)
-
-
-def ship_link(order: Order) -> str:
-    """The order page's link to ship its physical lines."""
-    if (
-        order.status != Order.Status.PAID
-        or not order.lines.filter(kind="physical", fulfilment=OrderLine.Fulfilment.READY).exists()
-    ):
-        return "—"
-    url = reverse("admin:orders_shipment_ship", args=[order.number])
-    return format_html('<a class="button" href="{}">{}</a>', url, _("Ship physical lines"))
+    return render(request, "admin/fulfilment/tracking_import.html", context, status=status)
 
 
 @admin.register(ReturnRequest)
@@ -254,8 +230,7 @@ class ReturnRequestAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["status", "created_at"]
-    search_fields = ["order_line__order__number", "user__phone", "tracking_number"]
-    list_select_related = ["order_line__order"]
+    search_fields = ["order_number", "user__phone", "tracking_number"]
     readonly_fields = [f.name for f in ReturnRequest._meta.fields]
     actions = ["approve", "reject", "receive"]
 
@@ -265,13 +240,10 @@ class ReturnRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description=_("order"), ordering="order_line__order__number")
-    def order_number(self, obj: ReturnRequest) -> str:
-        return obj.order_line.order.number
-
     @admin.display(description=_("product"))
     def product(self, obj: ReturnRequest) -> str:
-        return f"{obj.order_line.product_name} × {obj.order_line.quantity}"
+        line = Delivery.objects.filter(line_id=obj.line_id).first()
+        return f"{line.label} × {line.units}" if line else f"#{obj.line_id}"
 
     @admin.display(description=_("refund (fen)"), ordering="amount_fen")
     def amount(self, obj: ReturnRequest) -> str:

@@ -7,8 +7,9 @@ import pytest
 
 from apps.accounts.models import User
 from apps.catalog.tests.factories import small_catalog
-from apps.orders import services
-from apps.orders.models import Order, Shipment, TrackingEvent
+from apps.fulfilment.models import Shipment, TrackingEvent
+from apps.fulfilment.shipping import services
+from apps.orders.models import Order
 from apps.orders.tests.support import paid_order
 
 

@@ -1,8 +1,10 @@
 """Shipping physical order lines and applying the couriers' status updates to the parcels.
 
-Locks, in the global order: the order row first, then its lines, then the shipment. A courier's
-update never moves a parcel backwards: it is applied only when it happened after the state the
-parcel is in and its table allows the move; every update is kept for the timeline.
+Locks, in one order: the lines' deliveries (pk order), then the shipment. A courier's update
+never moves a parcel backwards: it is applied only when it happened after the state the parcel
+is in and its table allows the move; every update is kept for the timeline. A parcel moves its
+lines' deliveries in the same transaction (``parcel_deliveries_move``): shipped -> delivering,
+delivered -> delivered (a SIM card's line is then activated), sent back -> failed.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.core import outbox
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument
 from apps.core.tasks import enqueue_on_commit
-from apps.orders import courier as courier_api
-from apps.orders.errors import (
+from apps.fulfilment.models import Courier, Delivery, Shipment, ShipmentLine, TrackingEvent
+from apps.fulfilment.services import delivery_move
+from apps.fulfilment.shipping import courier as courier_api
+from apps.fulfilment.shipping.errors import (
     CourierUnknown,
     LineNotShippable,
     ShipmentNotFound,
@@ -30,12 +33,11 @@ from apps.orders.errors import (
     TrackingNumberInvalid,
     TrackingNumberUnknown,
 )
-from apps.orders.models import Courier, Order, OrderLine, Shipment, ShipmentLine, TrackingEvent
-from apps.orders.services.orders import OrderNotFound, OrderStateConflict
 
 logger = logging.getLogger(__name__)
 SStatus = Shipment.Status
-Fulfilment = OrderLine.Fulfilment
+DStatus = Delivery.Status
+SHIPPABLE = (Delivery.Kind.PHYSICAL, Delivery.Kind.SIM)
 _TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9-]{6,40}$")
 
 
@@ -97,46 +99,42 @@ def shipment_create(
     if not wanted:
         raise LineNotShippable(details={"lines": []})
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(number=order_number).first()
-        if order is None:
-            raise OrderNotFound(details={"order": order_number})
+        deliveries = _deliveries_locked(order_number=order_number, line_ids=sorted(wanted))
+        if not Delivery.objects.filter(order_number=order_number).exists():
+            raise LineNotShippable(details={"order": order_number, "lines": sorted(wanted)})
         existing = Shipment.objects.filter(courier=courier, tracking_number=tracking_number).first()
         if existing is not None:
-            shipped = set(existing.lines.values_list("order_line_id", flat=True))
-            if existing.order_id != order.pk or shipped != wanted:
+            shipped = set(existing.lines.values_list("line_id", flat=True))
+            if existing.order_number != order_number or shipped != wanted:
                 raise TrackingNumberInUse(details={"tracking_number": tracking_number})
             return _result(existing, order_number, created=False)
-        if order.status != Order.Status.PAID:
-            raise OrderStateConflict(details={"status": order.status})
-        lines = list(
-            OrderLine.objects.select_for_update().filter(order=order, pk__in=wanted).order_by("pk")
-        )
         refused = sorted(
             wanted
             - {
-                line.pk
-                for line in lines
-                if line.kind == "physical"
-                and line.fulfilment == Fulfilment.READY
-                and not ShipmentLine.objects.filter(order_line=line).exists()
+                d.line_id
+                for d in deliveries
+                if d.kind in SHIPPABLE
+                and d.status == DStatus.PENDING
+                and not ShipmentLine.objects.filter(line_id=d.line_id).exists()
             }
         )
         if refused:
             raise LineNotShippable(details={"lines": refused})
+        line_ids = [d.line_id for d in deliveries]
         shipment = Shipment.objects.create(
-            order=order, courier=courier, tracking_number=tracking_number, status=SStatus.SHIPPED,
-            status_at=timezone.now(), shipped_by_id=actor_id,
+            order_number=order_number, courier=courier, tracking_number=tracking_number,
+            status=SStatus.SHIPPED, status_at=timezone.now(), shipped_by_id=actor_id,
         )  # fmt: skip
         ShipmentLine.objects.bulk_create(
-            ShipmentLine(shipment=shipment, order_line=line) for line in lines
+            ShipmentLine(shipment=shipment, line_id=line_id) for line_id in line_ids
         )
         audit_record(
             action="shipment.shipped", object_type="shipment", object_id=shipment.pk, actor_id=actor_id,
-            after={"order": order.number, "courier": courier, "tracking_number": tracking_number,
-                   "lines": [line.pk for line in lines]},
+            after={"order": order_number, "courier": courier, "tracking_number": tracking_number,
+                   "lines": line_ids},
         )  # fmt: skip
-        parcel_progress_publish(order.number, shipment, "shipped", [line.pk for line in lines])
-        from apps.orders.tasks import shipment_register_task  # the task module imports services
+        parcel_deliveries_move(deliveries, shipment, "shipped")
+        from apps.fulfilment.tasks import shipment_register_task  # the task module imports this
 
         enqueue_on_commit(shipment_register_task, shipment.pk)
     return _result(shipment, order_number, created=True)
@@ -146,13 +144,13 @@ def _result(shipment: Shipment, order_number: str, *, created: bool) -> Shipment
     return ShipmentResult(
         id=shipment.pk, order_number=order_number, courier=shipment.courier,
         tracking_number=shipment.tracking_number, created=created,
-        line_ids=tuple(sorted(shipment.lines.values_list("order_line_id", flat=True))),
+        line_ids=tuple(sorted(shipment.lines.values_list("line_id", flat=True))),
     )  # fmt: skip
 
 
 def webhook_url(courier: str) -> str:
     return settings.CARRIER_CALLBACK_BASE_URL.rstrip("/") + reverse(
-        "orders:courier-webhook", args=[courier]
+        "fulfilment:courier-webhook", args=[courier]
     )
 
 
@@ -200,24 +198,23 @@ def tracking_update_receive(*, courier: str, update: CourierUpdate) -> str:
 
     Returns ``"applied"``, ``"kept"`` (older, or a move the table refuses: in the timeline
     only) or ``"duplicate"`` (this event id was received before: nothing written). An unknown
-    tracking number raises ``TrackingNumberUnknown`` and writes nothing. Locks the order, then
-    the shipment; delivery of the parcel delivers its lines and may complete the order.
+    tracking number raises ``TrackingNumberUnknown`` and writes nothing. Locks the parcel's
+    deliveries, then the shipment; delivery of the parcel delivers its lines (and, once every
+    line of the order has ended, fulfilment settles the order).
     """
     courier = courier_check(courier)
     if update.status not in SStatus.values or update.status == SStatus.SHIPPED:
         raise InvalidArgument(details={"status": update.status})
     with transaction.atomic():
-        order_id = (
-            Shipment.objects.filter(courier=courier, tracking_number=update.tracking_number)
-            .values_list("order_id", flat=True)
-            .first()
-        )
-        if order_id is None:
+        found = Shipment.objects.filter(courier=courier, tracking_number=update.tracking_number)
+        first = found.values_list("order_number", flat=True).first()
+        if first is None:
             raise TrackingNumberUnknown(details={"tracking_number": update.tracking_number})
-        order = Order.objects.select_for_update().get(pk=order_id)
-        shipment = Shipment.objects.select_for_update().get(
-            courier=courier, tracking_number=update.tracking_number
+        line_ids = sorted(
+            ShipmentLine.objects.filter(shipment__in=found).values_list("line_id", flat=True)
         )
+        deliveries = _deliveries_locked(order_number=first, line_ids=line_ids)
+        shipment = found.select_for_update().get()
         if TrackingEvent.objects.filter(courier=courier, event_id=update.event_id).exists():
             return "duplicate"
         applies = (
@@ -247,29 +244,46 @@ def tracking_update_receive(*, courier: str, update: CourierUpdate) -> str:
             fields.append("delivered_at")
         shipment.save(update_fields=fields)
         if update.status in (SStatus.DELIVERED, SStatus.RETURNED):
-            _lines_settle(order, shipment, delivered=update.status == SStatus.DELIVERED)
+            parcel_deliveries_move(deliveries, shipment, update.status)
     return "applied"
 
 
-def _lines_settle(order: Order, shipment: Shipment, *, delivered: bool) -> None:
-    """A delivered parcel delivers its lines, a parcel sent back fails them: fulfilment, which
-    owns the lines' delivery, is told (``orders.parcel_progress``) and reports each line's
-    state back; it also settles the order once every line has ended."""
-    line_ids = list(
-        shipment.lines.order_by("order_line_id").values_list("order_line_id", flat=True)
-    )
-    parcel_progress_publish(
-        order.number, shipment, "delivered" if delivered else "returned", line_ids
+def _deliveries_locked(*, order_number: str, line_ids: list[int]) -> list[Delivery]:
+    """The order's deliveries of ``line_ids``, locked in pk order."""
+    return list(
+        Delivery.objects.select_for_update()
+        .filter(order_number=order_number, line_id__in=line_ids)
+        .order_by("pk")
     )
 
 
-def parcel_progress_publish(
-    number: str, shipment: Shipment, state: str, line_ids: list[int]
-) -> None:
-    """The ``orders.parcel_progress`` fact (in the caller's transaction), once per parcel and state."""
-    outbox.publish(
-        "orders.parcel_progress",
-        {"number": number, "line_ids": line_ids, "state": state, "courier": shipment.courier,
-         "tracking_number": shipment.tracking_number},
-        key=f"parcel:{shipment.pk}:{state}",
-    )  # fmt: skip
+def parcel_deliveries_move(deliveries: list[Delivery], shipment: Shipment, state: str) -> None:
+    """Move the parcel's lines' deliveries (locked) with it, in the caller's transaction.
+
+    Physical goods are delivered with their parcel; a SIM card's line stays delivering once its
+    parcel arrives and is activated (delivered once the line is open); a parcel sent back fails
+    its lines (refunded automatically unless an operator ships again). A delivery already
+    delivered or refunded is left alone, so a repeat changes nothing.
+    """
+    from apps.fulfilment.sim import sim_activation_enqueue
+
+    tracking = f"{shipment.courier} {shipment.tracking_number}"[:200]
+    for delivery in deliveries:
+        if delivery.status in (DStatus.DELIVERED, DStatus.REFUNDED):
+            continue
+        delivery.detail = tracking
+        if state == "shipped" or (
+            state == SStatus.DELIVERED and delivery.kind == Delivery.Kind.SIM
+        ):
+            if delivery.status != DStatus.DELIVERING:
+                delivery_move(delivery, DStatus.DELIVERING, note=tracking)
+            if state == SStatus.DELIVERED:
+                sim_activation_enqueue(delivery.line_id)
+        elif state == SStatus.DELIVERED:
+            delivery_move(delivery, DStatus.DELIVERED, note=tracking)
+        elif delivery.can_move_to(DStatus.FAILED):
+            delivery_move(delivery, DStatus.FAILED, note=tracking, reason="parcel_returned")
+            delivery.last_error = "PARCEL_RETURNED"
+        delivery.save(
+            update_fields=["status", "detail", "delivered_at", "last_error", "updated_at"]
+        )

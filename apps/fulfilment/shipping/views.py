@@ -1,4 +1,4 @@
-"""The couriers' status-update webhook, and the buyer's return pages."""
+"""The couriers' status-update webhook, the buyer's return forms and the order page's section."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 
 from apps.core.api import error_body
 from apps.core.errors import DomainError
-from apps.orders import courier as courier_api
-from apps.orders import services
-from apps.orders.errors import TrackingNumberUnknown
-from apps.orders.models import Courier
+from apps.fulfilment.models import Courier
+from apps.fulfilment.shipping import courier as courier_api
+from apps.fulfilment.shipping import services
+from apps.fulfilment.shipping.errors import TrackingNumberUnknown
 
 logger = logging.getLogger(__name__)
 
@@ -98,3 +98,30 @@ def return_send_back(request: HttpRequest, number: str, return_id: int) -> HttpR
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("orders:detail", number=number)
+
+
+def order_shipping_section(request: HttpRequest, number: str) -> str:
+    """The order page's parcels (with their tracking), returns and the return form ("" when
+    the order has no physical goods). The order page has checked that the order is the user's."""
+    from django.template.loader import render_to_string
+
+    from apps.fulfilment.shipping import selectors
+
+    shipments = selectors.order_shipments(number=number)
+    returns = selectors.order_returns(number=number, user_id=int(request.user.pk))  # type: ignore[arg-type]
+    returnable = selectors.returnable_lines(number=number)
+    if not (shipments or returns or returnable):
+        return ""
+    context = {"number": number, "shipments": shipments, "returns": returns,
+               "returnable": returnable, "couriers": Courier.choices}  # fmt: skip
+    return render_to_string("fulfilment/_order_shipping.html", context, request=request)
+
+
+def order_shipments_data(user_id: int, number: str) -> list[dict[str, object]]:
+    """The order API's ``shipments`` section: the parcels with their tracking."""
+    from dataclasses import asdict
+
+    from apps.fulfilment.shipping import selectors
+    from apps.fulfilment.shipping.api import ShipmentOutput
+
+    return [dict(ShipmentOutput(asdict(s)).data) for s in selectors.order_shipments(number=number)]

@@ -1,4 +1,9 @@
-"""Shipments of physical order lines, the couriers' tracking events, and returns of unopened goods."""
+"""Shipments of physical order lines, the couriers' tracking events, and returns of unopened goods.
+
+Moved from ``orders`` with their tables (``orders_*``, kept): an order line is known by its id
+(``line_id``, the column that was the key into orders' table) and an order by its number, as
+fulfilment's ``Delivery`` knows them; nothing here points into orders' tables.
+"""
 
 from __future__ import annotations
 
@@ -53,9 +58,7 @@ class Shipment(models.Model):
         REGISTERED = "registered", _("Registered with the courier")
         FAILED = "failed", _("Courier registration failed")
 
-    order = models.ForeignKey(
-        "orders.Order", on_delete=models.PROTECT, related_name="shipments", verbose_name=_("order")
-    )
+    order_number = models.CharField(_("order"), max_length=24, db_index=True)
     courier = models.CharField(_("courier"), max_length=8, choices=Courier.choices)
     tracking_number = models.CharField(_("tracking number"), max_length=40)
     status = models.CharField(
@@ -75,6 +78,7 @@ class Shipment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "orders_shipment"
         ordering = ["-id"]
         verbose_name = _("shipment")
         verbose_name_plural = _("shipments")
@@ -99,12 +103,13 @@ class ShipmentLine(models.Model):
     """An order line in a parcel; a line travels in one parcel only."""
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.OneToOneField(
-        "orders.OrderLine", on_delete=models.PROTECT, related_name="shipment_line"
-    )
+    line_id = models.BigIntegerField(unique=True, db_column="order_line_id")
+
+    class Meta:
+        db_table = "orders_shipmentline"
 
     def __str__(self) -> str:
-        return f"{self.shipment_id}:{self.order_line_id}"
+        return f"{self.shipment_id}:{self.line_id}"
 
 
 class TrackingEvent(models.Model):
@@ -122,6 +127,7 @@ class TrackingEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "orders_trackingevent"
         ordering = ["occurred_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["courier", "event_id"], name="orders_tracking_once")
@@ -149,9 +155,8 @@ class ReturnRequest(models.Model):
         Status.RECEIVED: frozenset(),
     }
 
-    order_line = models.ForeignKey(
-        "orders.OrderLine", on_delete=models.PROTECT, related_name="returns"
-    )
+    line_id = models.BigIntegerField(db_index=True, db_column="order_line_id")
+    order_number = models.CharField(_("order"), max_length=24, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED
@@ -166,13 +171,14 @@ class ReturnRequest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        db_table = "orders_returnrequest"
         ordering = ["-id"]
         verbose_name = _("return")
         verbose_name_plural = _("returns")
         constraints = [
             # One open or finished return per line; a rejected one may be asked again.
             models.UniqueConstraint(
-                fields=["order_line"],
+                fields=["line_id"],
                 condition=~Q(status="rejected"),
                 name="orders_return_once_per_line",
             ),
