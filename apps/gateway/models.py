@@ -609,3 +609,6 @@ class CallbackDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.status}"
+
+
+from apps.gateway.camara_models import ChargeRequestDetail  # noqa: E402,F401 - its own module

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.carrier import mobile as carrier_mobile
 from apps.carrier import network as carrier_network
-from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.gateway.capability_errors import (
     IdentifierNotFound,
     NetworkUnavailable,
@@ -40,11 +41,19 @@ def _carrier_errors() -> Iterator[None]:
         raise ServiceNotApplicable(_("The number belongs to another operator.")) from exc
     except CarrierUnavailable as exc:
         raise NetworkUnavailable() from exc
+    except CarrierRejected as exc:
+        # Any other refusal of a well-formed number: CAMARA lets these operations answer
+        # only their listed codes, and for a number the network cannot serve that is this one.
+        raise ServiceNotApplicable() from exc
+
+
+# A Chinese mobile number: only those can be this carrier's lines.
+_CHINESE_MOBILE = re.compile(r"^\+861[0-9]{10}$")
 
 
 def _own_country(phone_number: str) -> str:
-    """Only Chinese numbers can be this carrier's; the others are not applicable."""
-    if not phone_number.startswith("+86"):
+    """Only Chinese mobile numbers can be this carrier's; the others are not applicable."""
+    if not _CHINESE_MOBILE.match(phone_number):
         raise ServiceNotApplicable(_("The number is not on this carrier's network."))
     return phone_number
 
@@ -59,6 +68,16 @@ def sim_swapped(*, phone_number: str, max_age_hours: int) -> bool:
     """Whether the line got a new SIM within the last ``max_age_hours`` hours."""
     changed = sim_latest_change(phone_number=phone_number)
     return changed > timezone.now() - timedelta(hours=max_age_hours)
+
+
+def device_token_phone_number(*, device_token: str) -> str | None:
+    """The number the network authenticated behind ``device_token`` (None: unknown, expired).
+
+    Network call; raises ``CarrierUnavailable`` when the network does not answer.
+    """
+    if not device_token:
+        return None
+    return carrier_network.device_token_number(device_token=device_token)
 
 
 def device_phone_number(*, device_token: str | None) -> str:

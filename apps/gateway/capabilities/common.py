@@ -1,4 +1,5 @@
-"""What the capability views share: the CAMARA phone-number field and time formatting."""
+"""What the capability views share: the CAMARA phone-number field, CAMARA's rule for which
+device a call is about, and time formatting."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.core.phone import InvalidPhoneNumber, normalize_phone
+from apps.gateway.capability_errors import MissingIdentifier, UnnecessaryIdentifier
 
 # CAMARA's PhoneNumber: E.164 with the leading "+".
 E164 = r"^\+[1-9][0-9]{4,14}$"
@@ -36,3 +38,17 @@ def iso_utc(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def phone_number_identified(*, device_phone_number: str | None, given: str | None) -> str:
+    """The number a device call is about, by CAMARA's identifier rule (Commonalities 0.6):
+    a three-legged token names the device, so a number in the body as well is
+    ``UNNECESSARY_IDENTIFIER``; a two-legged token needs the number in the body, or the call
+    is ``MISSING_IDENTIFIER``."""
+    if device_phone_number and given:
+        raise UnnecessaryIdentifier()
+    if device_phone_number:
+        return device_phone_number
+    if not given:
+        raise MissingIdentifier()
+    return given
