@@ -11,6 +11,8 @@ from apps.gateway.api.base import capability_not_found, deprecated
 from apps.gateway.capabilities import (
     billing,
     carrier_billing,
+    device,
+    kyc,
     mobile_data,
     number_verification,
     otp,
@@ -113,6 +115,23 @@ urlpatterns = [
         "carrier-billing-refund/v0.3/payments/<str:payment_id>/refunds/<str:refund_id>",
         carrier_billing.RetrieveRefund.as_view(),
         name="carrier-billing-refund",
+    ),
+    path("kyc-match/v0.3/match", kyc.KycMatch.as_view(), name="kyc-match"),
+    path("kyc-age-verification/v0.1/verify", kyc.VerifyAge.as_view(), name="kyc-age-verify"),
+    path(
+        "device-roaming-status/v1/retrieve",
+        device.RoamingStatus.as_view(),
+        name="device-roaming-status",
+    ),
+    path(
+        "device-reachability-status/v1/retrieve",
+        device.ReachabilityStatus.as_view(),
+        name="device-reachability-status",
+    ),
+    path(
+        "location-verification/v3/verify",
+        device.VerifyLocation.as_view(),
+        name="location-verification",
     ),
     # The first paths, kept for the partners that integrated them.
     path(

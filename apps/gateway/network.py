@@ -31,7 +31,7 @@ MAX_AGE_HOURS = 2400
 
 
 @contextmanager
-def _carrier_errors() -> Iterator[None]:
+def carrier_errors() -> Iterator[None]:
     """The carrier's refusals in CAMARA's words."""
     try:
         yield
@@ -51,7 +51,7 @@ def _carrier_errors() -> Iterator[None]:
 _CHINESE_MOBILE = re.compile(r"^\+861[0-9]{10}$")
 
 
-def _own_country(phone_number: str) -> str:
+def own_country(phone_number: str) -> str:
     """Only Chinese mobile numbers can be this carrier's; the others are not applicable."""
     if not _CHINESE_MOBILE.match(phone_number):
         raise ServiceNotApplicable(_("The number is not on this carrier's network."))
@@ -60,8 +60,8 @@ def _own_country(phone_number: str) -> str:
 
 def sim_latest_change(*, phone_number: str) -> datetime:
     """When the SIM now in the line went in (the line's opening if it never changed)."""
-    with _carrier_errors():
-        return carrier_network.sim_latest_change(msisdn=_own_country(phone_number))
+    with carrier_errors():
+        return carrier_network.sim_latest_change(msisdn=own_country(phone_number))
 
 
 def sim_swapped(*, phone_number: str, max_age_hours: int) -> bool:
@@ -84,7 +84,7 @@ def device_phone_number(*, device_token: str | None) -> str:
     """The number the network authenticated behind the device token, or 403 in CAMARA's words."""
     if not device_token:
         raise UserNotAuthenticatedByMobileNetwork()
-    with _carrier_errors():
+    with carrier_errors():
         msisdn = carrier_network.device_token_number(device_token=device_token)
     if msisdn is None:
         raise UserNotAuthenticatedByMobileNetwork(
@@ -117,8 +117,8 @@ class DataRemaining:
 
 def data_remaining(*, phone_number: str) -> DataRemaining:
     """The line's data allowance in force now, bucket by bucket (the carrier's usage lookup)."""
-    with _carrier_errors():
-        usage = carrier_mobile.subscriber_usage(_own_country(phone_number))
+    with carrier_errors():
+        usage = carrier_mobile.subscriber_usage(own_country(phone_number))
     return DataRemaining(
         phone_number=usage.msisdn, as_of=usage.as_of, total_mb=usage.total_mb,
         used_mb=usage.used_mb, remaining_mb=usage.remaining_mb, buckets=usage.buckets,
