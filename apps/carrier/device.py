@@ -19,7 +19,7 @@ from apps.carrier.client import get_carrier_client
 @dataclass(frozen=True)
 class DeviceStatus:
     roaming: bool
-    country_code: int | None  # E.164 country calling code of the visited network
+    country_code: int | None  # the visited network's mobile country code (MCC)
     country_name: str | None  # ISO 3166 alpha-2
     connectivity: tuple[str, ...]  # "DATA", "SMS"
     last_status_time: datetime
@@ -57,8 +57,11 @@ def device_status(*, msisdn: str) -> DeviceStatus:
     )
 
 
-def device_location(*, msisdn: str) -> DeviceLocation:
+def device_location(*, msisdn: str) -> DeviceLocation | None:
+    """Where the device was last located; None when the network never located it."""
     body = get_carrier_client().call("GET", _path(msisdn, "location"))
+    if not body.get("located", True):
+        return None
     return DeviceLocation(
         latitude=Decimal(str(body["latitude"])),
         longitude=Decimal(str(body["longitude"])),

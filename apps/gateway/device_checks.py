@@ -19,6 +19,8 @@ from apps.carrier import device as carrier_device
 from apps.gateway.capability_errors import ServiceNotApplicable
 from apps.gateway.network import carrier_errors, own_country
 
+# The smallest circle worth asking about: the location server's accuracy is no finer.
+MIN_RADIUS_M = 100
 # The largest area a verification may ask about (CAMARA leaves the bound to the operator);
 # mainland China and its coast, the area this carrier's location server covers.
 MAX_RADIUS_M = 200_000
@@ -42,6 +44,11 @@ class LocationVerdict:
 class AreaNotCovered(ServiceNotApplicable):
     code = "LOCATION_VERIFICATION.AREA_NOT_COVERED"
     default_message = _("The area is outside the area this network can locate devices in.")
+
+
+class UnableToLocate(ServiceNotApplicable):
+    code = "LOCATION_VERIFICATION.UNABLE_TO_LOCATE"
+    default_message = _("The network has no location of the device.")
 
 
 class UnableToFulfilMaxAge(ServiceNotApplicable):
@@ -72,6 +79,8 @@ def location_verify(
         raise AreaNotCovered()
     with carrier_errors():
         where = carrier_device.device_location(msisdn=own_country(phone_number))
+    if where is None:
+        raise UnableToLocate()
     if max_age_s is not None and where.located_at < timezone.now() - timedelta(seconds=max_age_s):
         raise UnableToFulfilMaxAge()
     distance = _distance_m(

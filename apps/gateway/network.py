@@ -94,11 +94,16 @@ def device_phone_number(*, device_token: str | None) -> str:
 
 
 def number_verify(
-    *, device_token: str | None, phone_number: str | None, hashed_phone_number: str | None
+    *,
+    token_phone_number: str | None = None,
+    device_token: str | None,
+    phone_number: str | None,
+    hashed_phone_number: str | None,
 ) -> bool:
-    """Whether the device's number is ``phone_number`` (or hashes to ``hashed_phone_number``:
-    SHA-256, hex, of the E.164 number). Compared in constant time."""
-    device_number = device_phone_number(device_token=device_token)
+    """Whether the device's number (a three-legged token's, else the device token's) is
+    ``phone_number`` (or hashes to ``hashed_phone_number``: SHA-256, hex, of the E.164
+    number). Compared in constant time."""
+    device_number = token_phone_number or device_phone_number(device_token=device_token)
     if phone_number is not None:
         return hmac.compare_digest(device_number, phone_number)
     digest = hashlib.sha256(device_number.encode()).hexdigest()

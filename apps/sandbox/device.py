@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -32,7 +32,7 @@ CITY_CENTRES: dict[str, tuple[Decimal, Decimal]] = {
 }
 _STATE_FIELDS = {
     "roaming_country_code", "roaming_country_name", "reachable_data", "reachable_sms",
-    "latitude", "longitude", "accuracy_m",
+    "latitude", "longitude", "accuracy_m", "locatable", "seen_at_hours_ago",
 }  # fmt: skip
 _RECORD_FIELDS = {
     "id_document", "name", "given_name", "family_name", "birthdate", "address", "postal_code",
@@ -46,7 +46,8 @@ MATCHABLE = {
     "region": "region", "locality": "locality", "country": "country", "birthdate": "birthdate",
     "email": "email", "gender": "gender",
 }  # fmt: skip
-SCORED = {"name", "givenName", "familyName", "address"}
+# The properties CAMARA scores (0..100) when they do not match, among those the register holds.
+SCORED = {"name", "givenName", "familyName", "address", "region", "locality", "email"}
 
 
 def _state(msisdn: str) -> DeviceState:
@@ -76,12 +77,15 @@ def device_location(*, raw_msisdn: str) -> dict[str, Any]:
     """The device's last known position (the home city's centre when none was recorded)."""
     subscriber = _own_subscriber(raw_msisdn)
     state = _state(subscriber.msisdn)
+    if not state.locatable:
+        return {"msisdn": subscriber.msisdn, "located": False}
     if state.latitude is None or state.longitude is None:
         latitude, longitude = CITY_CENTRES.get(subscriber.city, CITY_CENTRES["北京"])
     else:
         latitude, longitude = state.latitude, state.longitude
     return {
         "msisdn": subscriber.msisdn,
+        "located": True,
         "latitude": str(latitude),
         "longitude": str(longitude),
         "accuracy_m": state.accuracy_m,
@@ -106,6 +110,11 @@ def device_state_put(*, raw_msisdn: str, payload: dict[str, Any]) -> dict[str, A
             raise invalid_argument(f"{name} must be true or false.")
         elif name == "roaming_country_name" and value is None:
             value = ""
+        elif name == "seen_at_hours_ago":
+            if not isinstance(value, int) or value < 0:
+                raise invalid_argument("seen_at_hours_ago must be a whole number of hours.")
+            fields["seen_at"] = timezone.now() - timedelta(hours=value)
+            continue
         fields[name] = value
     DeviceState.objects.update_or_create(msisdn=subscriber.msisdn, defaults=fields)
     return device_status(raw_msisdn=subscriber.msisdn)
@@ -194,7 +203,7 @@ _DEMO_RECORDS = (
     ("+8613900139000", "110101200801011233", "李娜", "娜", "李", "2008-01-01", "北京市东城区长安街1号"),
 )  # fmt: skip
 _DEMO_STATES = (
-    ("+8615000150000", {"roaming_country_code": 852, "roaming_country_name": "HK"}),
+    ("+8615000150000", {"roaming_country_code": 454, "roaming_country_name": "HK"}),
     ("+8615100151000", {"reachable_data": False, "reachable_sms": False}),
 )
 

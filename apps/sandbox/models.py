@@ -625,13 +625,15 @@ class DeviceState(models.Model):
     and SMS, at its home city's centre."""
 
     msisdn = models.CharField(max_length=16, unique=True)
-    roaming_country_code = models.PositiveSmallIntegerField(null=True, blank=True)  # E.164 code
+    roaming_country_code = models.PositiveSmallIntegerField(null=True, blank=True)  # MCC
     roaming_country_name = models.CharField(max_length=8, blank=True)  # ISO 3166 alpha-2
     reachable_data = models.BooleanField(default=True)
     reachable_sms = models.BooleanField(default=True)
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     accuracy_m = models.PositiveIntegerField(default=500)
+    # False: the location server has never located the device (switched off since joining).
+    locatable = models.BooleanField(default=True)
     seen_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -315,6 +315,8 @@ class CapabilityView(APIView):
             return {}
         if request.method in ("GET", "DELETE"):
             raw: Any = request.query_params.dict()
+        elif not request._request.body:
+            raise CapabilityError(400, "INVALID_ARGUMENT", _("A JSON body is required."))
         else:
             raw = request.data
             if not isinstance(raw, dict):

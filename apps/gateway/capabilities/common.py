@@ -15,11 +15,25 @@ from apps.gateway.capability_errors import MissingIdentifier, UnnecessaryIdentif
 E164 = r"^\+[1-9][0-9]{4,14}$"
 
 
+class TextField(serializers.CharField):
+    """A JSON string, and only a string (DRF's CharField would take 12345 as "12345")."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Must be a string.")
+        return str(super().to_internal_value(data))
+
+
 class PhoneNumberField(serializers.RegexField):
     """An E.164 number as CAMARA writes it."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(E164, max_length=16, **kwargs)  # type: ignore[arg-type]
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Must be a string.")
+        return str(super().to_internal_value(data))
 
 
 class MobileNumberField(PhoneNumberField):

@@ -21,7 +21,12 @@ from rest_framework.response import Response
 from apps.core.serializers import StrictSerializer
 from apps.gateway import device_checks
 from apps.gateway.api.base import CapabilityView, GatewayRequest
-from apps.gateway.capabilities.common import PhoneNumberField, iso_utc, phone_number_identified
+from apps.gateway.capabilities.common import (
+    PhoneNumberField,
+    TextField,
+    iso_utc,
+    phone_number_identified,
+)
 from apps.gateway.errors import CapabilityError
 
 
@@ -33,7 +38,7 @@ class Ipv4AddressIn(StrictSerializer):
 
 class DeviceIn(StrictSerializer):
     phoneNumber = PhoneNumberField(required=False)  # noqa: N815
-    networkAccessIdentifier = serializers.CharField(max_length=256, required=False)  # noqa: N815
+    networkAccessIdentifier = TextField(max_length=256, required=False)  # noqa: N815
     ipv4Address = Ipv4AddressIn(required=False)  # noqa: N815
     ipv6Address = serializers.IPAddressField(protocol="IPv6", required=False)  # noqa: N815
 
@@ -142,11 +147,12 @@ class VerifyLocation(CapabilityView):
         area, max_age = data["area"], data.get("maxAge")
         if max_age is not None and max_age < 0:
             raise CapabilityError(400, "OUT_OF_RANGE", _("maxAge cannot be negative."))
-        if area["radius"] > device_checks.MAX_RADIUS_M:
+        if not device_checks.MIN_RADIUS_M <= area["radius"] <= device_checks.MAX_RADIUS_M:
             raise CapabilityError(
                 422,
                 "LOCATION_VERIFICATION.INVALID_AREA",
-                _("The radius is larger than %(m)d metres.") % {"m": device_checks.MAX_RADIUS_M},
+                _("The radius must be %(low)d to %(high)d metres.")
+                % {"low": device_checks.MIN_RADIUS_M, "high": device_checks.MAX_RADIUS_M},
             )
         verdict = device_checks.location_verify(
             phone_number=device_phone_number(request, data.get("device")),

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from apps.core.serializers import StrictSerializer
 from apps.gateway import device_checks
 from apps.gateway.api.base import CapabilityView, GatewayRequest
-from apps.gateway.capabilities.common import PhoneNumberField, phone_number_identified
+from apps.gateway.capabilities.common import PhoneNumberField, TextField, phone_number_identified
 from apps.gateway.errors import CapabilityError
 
 # Fields the register holds (matched by the carrier) and those it never has (not_available).
@@ -33,7 +33,7 @@ NEVER_HELD = (
 
 
 def _text() -> serializers.CharField:
-    return serializers.CharField(max_length=200, required=False)
+    return TextField(max_length=200, required=False)
 
 
 class KycMatchIn(StrictSerializer):
@@ -69,19 +69,14 @@ class KycMatch(CapabilityView):
     input_serializer = KycMatchIn
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
+        if not data:
+            raise CapabilityError(400, "INVALID_ARGUMENT", _("The body names nothing to match."))
         phone_number = _identified(request, data.pop("phoneNumber", None))
         if not data:
             raise CapabilityError(
                 400,
                 "KNOW_YOUR_CUSTOMER.INVALID_PARAM_COMBINATION",
                 _("Give at least one property to match."),
-            )
-        if "name" in data and ("givenName" in data or "familyName" in data):
-            # CAMARA: match the full name or its parts, not both at once.
-            raise CapabilityError(
-                400,
-                "KNOW_YOUR_CUSTOMER.INVALID_PARAM_COMBINATION",
-                _("Give name, or givenName and familyName, not both."),
             )
         asked = {k: str(v) for k, v in data.items() if k in REGISTER_FIELDS}
         matches = device_checks.kyc_match(phone_number=phone_number, fields=asked) if asked else {}

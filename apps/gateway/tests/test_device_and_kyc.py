@@ -42,7 +42,7 @@ def line(carrier_sandbox):
         "family_name": "张", "birthdate": "1990-03-07", "address": "广州市天河区体育西路1号",
     })  # fmt: skip
     _put(carrier_sandbox, f"/sandbox/subscribers/{msisdn}/device", {
-        "roaming_country_code": 852, "roaming_country_name": "HK", "reachable_data": False,
+        "roaming_country_code": 454, "roaming_country_name": "HK", "reachable_data": False,
         "latitude": 22.3193, "longitude": 114.1694, "accuracy_m": 1000,
     })  # fmt: skip
     return msisdn
@@ -86,7 +86,7 @@ def test_roaming_and_reachability(client, line):
         "/device-reachability-status/v1/retrieve", {"device": {"phoneNumber": line}}
     )
 
-    assert (roaming.json()["roaming"], roaming.json()["countryCode"]) == (True, 852)
+    assert (roaming.json()["roaming"], roaming.json()["countryCode"]) == (True, 454)
     assert roaming.json()["countryName"] == ["HK"]
     assert (reach.json()["reachable"], reach.json()["connectivity"]) == (True, ["SMS"])
 

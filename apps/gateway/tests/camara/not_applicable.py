@@ -1,0 +1,65 @@
+"""CAMARA scenarios that cannot apply to this deployment, each with the reason (by tag).
+
+docs/capabilities.md lists the same table; the runner skips these with the reason shown.
+"""
+
+from __future__ import annotations
+
+_WHOLE_HISTORY = (
+    "this carrier keeps every line's whole SIM history and answers maxAge up to 2400 hours, "
+    "the largest the document allows: there is no shorter monitored period"
+)
+_ONE_IDENTIFIER = (
+    "this network identifies devices by phone number only (other identifiers are "
+    "422 UNSUPPORTED_IDENTIFIER), so two identifiers cannot name different devices"
+)
+NOT_APPLICABLE: dict[str, str] = {
+    # SIM swap
+    "check_sim_swap_400.3_max_age_out_of_monitored_period": _WHOLE_HISTORY,
+    "retrieve_sim_swap_date_5_no_sim_swap_or_activation_date_due_to_legal_constrain": (
+        _WHOLE_HISTORY
+    ),
+    # Device status
+    "device_reachability_status_C01.08_device_identifiers_mismatch": _ONE_IDENTIFIER,
+    "device_roaming_status_C01.08_device_identifiers_mismatch": _ONE_IDENTIFIER,
+    # KYC match
+    "KYC_Match_12_idDocument_required": (
+        "second-level validation is optional in KYC match; this carrier matches whatever "
+        "properties are given, the ID number included, without requiring it"
+    ),
+    "KYC_Match_13_idDocument_mismatch_when_idDocument_is_required": (
+        "second-level validation is optional in KYC match; a wrong ID number is answered "
+        "idDocumentMatch false (scenario KYC_Match_3 checks it)"
+    ),
+    # One-time password SMS
+    "OTPvalidationAPI_404.1_send_code_phone_number_not_belong_to_operator": (
+        "this carrier's SMS centre reaches every Chinese operator's mobile numbers "
+        "(interconnect), so a code to another operator's line is sent"
+    ),
+    "retrieve_sim_swap_date_4_sim_never_associated": (
+        "a line of this carrier is opened with its SIM; a number without a SIM is not a line"
+    ),
+}
+
+_NOT_HELD = (
+    "China's real-name register holds no kana names, middle names, birth family names or "
+    "street parts: this property is answered not_available, never false"
+)
+_NO_SCORE = "the document defines no score for this property (KYC_MatchResponse)"
+# Examples of scenario outlines that cannot apply, by tag and the property they are about.
+EXAMPLES_NOT_APPLICABLE: dict[str, dict[str, str]] = {
+    "KYC_Match_3_success_specific_property_score": {
+        "$.nameKanaHankaku": _NOT_HELD,
+        "$.nameKanaZenkaku": _NOT_HELD,
+        "$.middleNames": _NOT_HELD,
+        "$.familyNameAtBirth": _NOT_HELD,
+        "$.streetName": _NOT_HELD,
+        "$.streetNumber": _NOT_HELD,
+        "$.houseNumberExtension": _NOT_HELD,
+        "$.idDocument": _NO_SCORE,
+        "$.birthdate": _NO_SCORE,
+        "$.postalCode": _NO_SCORE,
+        "$.country": _NO_SCORE,
+        "$.gender": _NO_SCORE,
+    },
+}
