@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -96,7 +97,7 @@ def location_verify(
     return LocationVerdict("PARTIAL", max(1, min(99, round(inside * 100))), where.located_at)
 
 
-def kyc_match(*, phone_number: str, fields: dict[str, str]) -> dict[str, object]:
+def kyc_match(*, phone_number: str, fields: dict[str, str]) -> dict[str, Any]:
     """The register's verdict per field (``true`` / ``false`` / ``not_available``, scores)."""
     with carrier_errors():
         return carrier_device.kyc_match(msisdn=own_country(phone_number), fields=fields)

@@ -38,6 +38,7 @@ from apps.gateway.context import (
     AppContext,
     CredentialEntry,
     GatewayApp,
+    context_current,
     context_for_app,
     context_for_client,
 )
@@ -162,6 +163,10 @@ class CapabilityView(APIView):
                 raise permission_denied(_("Calls from this address are not allowed for this app."))
             gateway_app = context.gateway_app(credential)
             subscriptions = context.subscriptions_for(self.capability, now)
+            if not subscriptions and not reload and context_current(context) is not context:
+                # The app may have subscribed a moment ago in another process: read it again.
+                reload = True
+                continue
             if not subscriptions:
                 raise permission_denied(
                     _("The app has no current subscription to this capability.")
@@ -372,6 +377,8 @@ class CapabilityView(APIView):
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
         response["x-correlator"] = self._correlator or str(uuid.uuid4())
+        if not response.has_header("Content-Type"):
+            response["Content-Type"] = "application/json"  # 202 and 204 too, as CAMARA says
         decision = self._limits
         if decision is not None and decision.rate_limit:
             response["RateLimit-Limit"] = str(decision.rate_limit)

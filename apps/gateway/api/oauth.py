@@ -20,7 +20,7 @@ from apps.core.http import client_ip
 from apps.core.ratelimit import rate_hit
 from apps.gateway import device_identity, network, signing, tokens
 from apps.gateway.capabilities_catalog import SCOPE_TO_CAPABILITY
-from apps.gateway.context import context_for_client
+from apps.gateway.context import context_current, context_for_client
 
 TOKEN_REQUESTS_PER_MINUTE = 60
 
@@ -63,6 +63,9 @@ def token(request: HttpRequest) -> JsonResponse:
     client_id, secret = pair
     now = timezone.now()
     context = context_for_client(client_id)
+    if context is not None:
+        # Scopes of a subscription made a moment ago in another process count at once.
+        context = context_current(context)
     credential = context.credential(client_id, now) if context else None
     if (
         context is None

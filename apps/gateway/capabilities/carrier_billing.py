@@ -12,6 +12,7 @@ The older ``/carrier-billing/v1`` paths (``billing.py``) stay, answering with ``
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -25,7 +26,12 @@ from apps.core.money import FEN_PER_YUAN, MoneyError, to_fen
 from apps.core.serializers import StrictSerializer
 from apps.gateway import billing, callbacks
 from apps.gateway.api.base import CapabilityView, GatewayRequest
-from apps.gateway.capabilities.common import PhoneNumberField, iso_utc, phone_number_identified
+from apps.gateway.capabilities.common import (
+    PhoneNumberField,
+    TextField,
+    iso_utc,
+    phone_number_identified,
+)
 from apps.gateway.capability_errors import InvalidAuthorizationId
 from apps.gateway.errors import CapabilityError
 from apps.payments.errors import CarrierBillingCodeInvalid
@@ -73,7 +79,7 @@ class PaymentItemIn(ChargingInformationIn):
 class PaymentAmountIn(StrictSerializer):
     chargingInformation = ChargingInformationIn()  # noqa: N815
     chargingMetaData = ChargingMetaDataIn(required=False)  # noqa: N815
-    paymentDetails = PaymentItemIn(many=True, required=False, min_length=1)  # noqa: N815
+    paymentDetails = PaymentItemIn(many=True, required=False, min_length=1)  # type: ignore[call-arg]  # noqa: N815
 
 
 class AmountTransactionIn(StrictSerializer):
@@ -84,19 +90,35 @@ class AmountTransactionIn(StrictSerializer):
 
 
 class SinkCredentialIn(serializers.Serializer):
-    """CAMARA's sink credential: kept for the notifications, never stored or answered back."""
+    """CAMARA's sink credential (checked by ``check_sink``; never stored or answered back)."""
 
-    credentialType = serializers.ChoiceField(["PLAIN", "ACCESSTOKEN", "REFRESHTOKEN"])  # noqa: N815
+    credentialType = serializers.CharField()  # noqa: N815
 
     def to_internal_value(self, data: Any) -> Any:
-        value = super().to_internal_value(data)
-        return dict(data) if isinstance(data, dict) else value
+        super().to_internal_value(data)
+        return dict(data)
 
 
 class PrepareIn(StrictSerializer):
     amountTransaction = AmountTransactionIn()  # noqa: N815
-    sink = serializers.RegexField(r"^https:\/\/.+$", max_length=500, required=False)
+    sink = TextField(max_length=500, required=False)
     sinkCredential = SinkCredentialIn(required=False)  # noqa: N815
+
+
+def check_sink(data: dict[str, Any]) -> None:
+    """CAMARA's sink rules: an HTTPS URL, and a bearer access token as its credential."""
+    sink = data.get("sink")
+    if sink is not None and not re.match(r"^https://[^\s/]+", sink):
+        raise CapabilityError(400, "INVALID_SINK", _("sink must be an HTTPS URL."))
+    credential = data.get("sinkCredential")
+    if credential is None:
+        return
+    if credential.get("credentialType") != "ACCESSTOKEN":
+        raise CapabilityError(
+            400, "INVALID_CREDENTIAL", _("Only an ACCESSTOKEN sink credential is supported.")
+        )
+    if credential.get("accessTokenType") != "bearer" or not credential.get("accessToken"):
+        raise CapabilityError(400, "INVALID_TOKEN", _("Only a bearer access token is supported."))
 
 
 class ValidateIn(StrictSerializer):
@@ -213,6 +235,7 @@ class PreparePayment(CarrierBillingView):
         return data["amountTransaction"].get("clientCorrelator")
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
+        check_sink(data)
         transaction = data["amountTransaction"]
         information = transaction["paymentAmount"]["chargingInformation"]
         phone_number = phone_number_identified(
@@ -258,6 +281,7 @@ class Payments(CarrierBillingView):
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         if request.method == "POST":
+            check_sink(data)
             transaction = data["amountTransaction"]
             phone_number_identified(
                 device_phone_number=request.device_phone_number,
@@ -276,7 +300,9 @@ class Payments(CarrierBillingView):
         per_page = _positive_int(query.get("perPage"), "perPage", 10)
         if per_page > MAX_PER_PAGE:
             raise CapabilityError(
-                400, "OUT_OF_RANGE", _("perPage is at most %(n)d.") % {"n": MAX_PER_PAGE}
+                400,
+                "CARRIER_BILLING.TOO_MANY_MATCHING_RECORDS",
+                _("perPage is at most %(n)d.") % {"n": MAX_PER_PAGE},
             )
         created_from = _moment(query.get("paymentCreationDate.gte"), "paymentCreationDate.gte")
         created_to = _moment(query.get("paymentCreationDate.lte"), "paymentCreationDate.lte")
@@ -387,7 +413,9 @@ class _SecondStep(CarrierBillingView):
             app_id=request.gateway_app.app_id, payment_id=self.kwargs["payment_id"]
         )
         if view.phone_number != phone_number:
-            raise CapabilityError(404, "NOT_FOUND", _("The specified resource is not found."))
+            raise CapabilityError(
+                404, "IDENTIFIER_NOT_FOUND", _("The phone number is not the payment's.")
+            )
         if view.status == "succeeded":
             raise CapabilityError(
                 409, "CARRIER_BILLING.PAYMENT_CONFIRMED", _("The payment is already confirmed.")
@@ -435,7 +463,7 @@ class RefundItemIn(ChargingInformationIn):
 class RefundAmountIn(StrictSerializer):
     chargingInformation = RefundChargingIn(required=False)  # noqa: N815
     chargingMetaData = ChargingMetaDataIn(required=False)  # noqa: N815
-    refundDetails = RefundItemIn(many=True, required=False, min_length=1)  # noqa: N815
+    refundDetails = RefundItemIn(many=True, required=False, min_length=1)  # type: ignore[call-arg]  # noqa: N815
 
 
 class RefundTransactionIn(StrictSerializer):
@@ -448,7 +476,7 @@ class CreateRefundIn(StrictSerializer):
     type = serializers.ChoiceField(["total", "partial"])
     reason = serializers.CharField(max_length=100, required=False)
     amountTransaction = RefundTransactionIn()  # noqa: N815
-    sink = serializers.RegexField(r"^https:\/\/.+$", max_length=500, required=False)
+    sink = TextField(max_length=500, required=False)
     sinkCredential = SinkCredentialIn(required=False)  # noqa: N815
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -535,6 +563,7 @@ class Refunds(RefundView):
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         if request.method == "GET":
             return self._list(request)
+        check_sink(data)
         app_id, payment_id = request.gateway_app.app_id, self.kwargs["payment_id"]
         billing.charge_get(
             app_id=app_id, payment_id=payment_id, phone_number=self.owner_number(request)
@@ -557,7 +586,9 @@ class Refunds(RefundView):
         per_page = _positive_int(query.get("perPage"), "perPage", 10)
         if per_page > MAX_PER_PAGE:
             raise CapabilityError(
-                400, "OUT_OF_RANGE", _("perPage is at most %(n)d.") % {"n": MAX_PER_PAGE}
+                400,
+                "CARRIER_BILLING_REFUND.TOO_MANY_MATCHING_RECORDS",
+                _("perPage is at most %(n)d.") % {"n": MAX_PER_PAGE},
             )
         created_from = _moment(query.get("refundCreationDate.gte"), "refundCreationDate.gte")
         created_to = _moment(query.get("refundCreationDate.lte"), "refundCreationDate.lte")

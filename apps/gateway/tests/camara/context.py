@@ -8,8 +8,9 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -152,6 +153,14 @@ class Scenario:
         candidates = [op for op in ops.values() if op.path == self.resource]
         if not candidates:
             candidates = [op for op in ops.values() if op.path.startswith(self.resource + "/")]
+        if not candidates:
+            # A resource the feature names loosely ("/carrier-billing-refund/v0.3/refunds" for
+            # ".../payments/{paymentId}/refunds"): the same API's path with that ending.
+            base, _, last = self.resource.rpartition("/")
+            api = base.split("/")[1] if base.count("/") else base
+            candidates = [
+                op for op in ops.values() if op.path.endswith("/" + last) and f"/{api}/" in op.path
+            ]
         if self.method:
             candidates = [op for op in candidates if op.method == self.method] or candidates
         with_body = [op for op in candidates if op.method == "POST"]
@@ -210,7 +219,7 @@ class Scenario:
         if method in ("GET", "DELETE"):
             target = path
             if self.query:
-                target += "?" + "&".join(f"{k}={v}" for k, v in self.query)
+                target += "?" + urlencode([(k, _moment(v)) for k, v in self.query])
             self.response = send(target, headers=headers)
             return
         if self.raw_body is not None:
@@ -253,6 +262,20 @@ class Scenario:
 
     def document(self) -> str:
         return self.operation().document
+
+
+_NOW = re.compile(r"^NOW(?: - (\d+) days?)?$")
+
+
+def _moment(value: str) -> str:
+    """The features' "NOW - 7 days" as an RFC 3339 time; other values as they are."""
+    match = _NOW.match(value.strip())
+    if match is None:
+        return value
+    when = datetime.now(UTC) - timedelta(days=int(match.group(1) or 0))
+    if not match.group(1):
+        when += timedelta(minutes=5)  # "NOW" as an upper bound takes what was just made
+    return when.isoformat().replace("+00:00", "Z")
 
 
 def new_correlator() -> str:

@@ -72,14 +72,21 @@ def _gateway(ctx: Scenario, method: str, path: str, body: Any = None) -> dict[st
     return json.loads(answer.content) if answer.content else {}
 
 
-def payment(ctx: Scenario, state: str = "pending_validation", line: str = "main") -> str:
+def payment(
+    ctx: Scenario, state: str = "pending_validation", line: str = "main", merchant: str = ""
+) -> str:
     """A payment of the line in ``state`` (pending_validation, reserved, succeeded,
-    cancelled), made once per state and line."""
-    key = f"payment:{line}:{state}"
+    cancelled), made once per state, line and merchant."""
+    key = f"payment:{line}:{state}:{merchant}"
     if key in ctx.memory:
         return str(ctx.memory[key])
     msisdn = ctx.line(line)
-    prepared = _gateway(ctx, "POST", f"{PAYMENTS}/prepare", prepare_body(msisdn))
+    body = prepare_body(msisdn)
+    if merchant:
+        body["amountTransaction"]["paymentAmount"]["chargingMetaData"] = {
+            "merchantIdentifier": merchant
+        }
+    prepared = _gateway(ctx, "POST", f"{PAYMENTS}/prepare", body)
     payment_id = str(prepared["paymentId"])
     ctx.memory[f"authorization:{payment_id}"] = prepared["validationInfo"]["authorizationId"]
     if state in ("reserved", "succeeded"):
@@ -100,19 +107,20 @@ def payment(ctx: Scenario, state: str = "pending_validation", line: str = "main"
     return payment_id
 
 
-def refund(ctx: Scenario, amount: float = 1) -> str:
+def refund(ctx: Scenario, amount: float = 1, *, total: bool = False) -> str:
+    """A refund of the scenario's charged payment: ``amount`` yuan, or all that is left."""
     payment_id = ctx.path_params.setdefault("paymentId", payment(ctx, "succeeded"))
+    transaction: dict[str, Any] = {"referenceCode": random_reference(), "refundAmount": {}}
+    if not total:
+        transaction["refundAmount"] = {"chargingInformation": charging(amount)}
     made = _gateway(
         ctx,
         "POST",
         f"{REFUNDS}/{payment_id}/refunds",
         {
-            "type": "partial",
-            "reason": "partial refund",
-            "amountTransaction": {
-                "referenceCode": random_reference(),
-                "refundAmount": {"chargingInformation": charging(amount)},
-            },
+            "type": "total" if total else "partial",
+            "reason": "refund",
+            "amountTransaction": transaction,
         },
     )
     return str(made["refundId"])
