@@ -9,6 +9,7 @@ moves the charge when payments settles or refunds it.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -74,7 +75,14 @@ def _view(charge: BillingCharge, request: dict[str, Any] | None = None) -> Charg
     )  # fmt: skip
 
 
+# A charge id as the gateway makes them (``GC`` + date + hex); anything else names nothing,
+# and is not sent to the database (a NUL byte there is an error, not a miss).
+_CHARGE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+
+
 def _get(app_id: int, payment_id: str) -> BillingCharge:
+    if not _CHARGE_ID.match(payment_id):
+        raise CapabilityNotFound()
     charge = BillingCharge.objects.filter(pk=payment_id, app_id=app_id).first()
     if charge is None:
         raise CapabilityNotFound()

@@ -1,5 +1,6 @@
-"""Schemathesis with each CAMARA document (not the project's schema) against the gateway:
-requests generated from the document, a token with every scope, the sandbox as the carrier.
+"""Schemathesis with each CAMARA document (not the project's schema) against the running
+gateway (a live server): requests generated from the document, a token with every scope, the
+sandbox as the carrier.
 No answer may be a server error, or use a status code, content type or body the document
 does not describe. Bounded: a few derandomized examples per operation."""
 
@@ -16,9 +17,6 @@ if not documents.available():
     pytest.skip(documents.MISSING, allow_module_level=True)
 
 import schemathesis
-from django.core import signals
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -30,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from apps.gateway.tests.camara.context import CAPABILITIES
 from apps.gateway.tests.support import gateway_app_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 EXAMPLES_PER_OPERATION = 4
 CHECKS = [
     not_a_server_error,
@@ -58,10 +56,12 @@ def _token(client: Any, app: Any) -> str:
 
 
 @pytest.mark.parametrize("name", documents.yaml_names() if documents.available() else [])
-def test_the_gateway_answers_as_the_document_says(name, carrier_sandbox, client, settings_):
+def test_the_gateway_answers_as_the_document_says(
+    name, carrier_sandbox, client, live_server, settings_
+):
     app = gateway_app_create(capabilities=list(CAPABILITIES), rate_per_second=100_000)
     headers = {"Authorization": f"Bearer {_token(client, app)}"}
-    wsgi = get_wsgi_application()
+    base_url = live_server.url + documents.base_path(documents.document(name))
     schema = _schema(name)
 
     for result in schema.get_all_operations():
@@ -76,18 +76,13 @@ def test_the_gateway_answers_as_the_document_says(name, carrier_sandbox, client,
             suppress_health_check=list(HealthCheck),
         )
         def check(case: Any) -> None:
-            case.call_and_validate(app=wsgi, headers=headers, checks=CHECKS)
+            case.call_and_validate(base_url=base_url, headers=headers, checks=CHECKS)
 
         check()
 
 
 @pytest.fixture
 def settings_(settings):
-    """Tokens that outlive the run, and the test's database connection kept open across the
-    WSGI requests (as Django's test client keeps it)."""
+    """Tokens that outlive the run."""
     settings.GATEWAY_TOKEN_TTL_SECONDS = 600
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield settings
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+    return settings
