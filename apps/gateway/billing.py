@@ -9,9 +9,11 @@ moves the charge when payments settles or refunds it.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -25,10 +27,13 @@ from apps.gateway.capability_errors import (
     CapabilityNotFound,
     ChargeStateConflict,
     IdentifierNotFound,
+    InvalidAuthorizationId,
     NetworkUnavailable,
+    RefundInvalidPaymentStatus,
+    RefundUnauthorizedAmount,
 )
 from apps.gateway.context import GatewayApp
-from apps.gateway.models import BillingCharge
+from apps.gateway.models import BillingCharge, ChargeRequestDetail
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
 from apps.payments.errors import RefundNotAllowed
@@ -51,18 +56,33 @@ class ChargeView:
     merchant_reference: str
     status: str
     created_at: datetime
+    updated_at: datetime
+    authorization_id: str
+    # The partner's CAMARA request as it came ({} for a charge made through the old paths).
+    request: dict[str, Any]
 
 
-def _view(charge: BillingCharge) -> ChargeView:
+def _view(charge: BillingCharge, request: dict[str, Any] | None = None) -> ChargeView:
+    if request is None:
+        detail = ChargeRequestDetail.objects.filter(charge_id=charge.pk).first()
+        request = detail.request if detail else {}
     return ChargeView(
         payment_id=charge.pk, phone_number=charge.msisdn, amount_fen=charge.amount_fen,
         refunded_fen=charge.refunded_fen, description=charge.description,
         merchant_reference=charge.merchant_reference, status=charge.status,
-        created_at=charge.created_at,
+        created_at=charge.created_at, updated_at=charge.updated_at,
+        authorization_id=charge.intent_public_id, request=request,
     )  # fmt: skip
 
 
+# A charge id as the gateway makes them (``GC`` + date + hex); anything else names nothing,
+# and is not sent to the database (a NUL byte there is an error, not a miss).
+_CHARGE_ID = re.compile(r"^[A-Z0-9]{1,32}$")
+
+
 def _get(app_id: int, payment_id: str) -> BillingCharge:
+    if not _CHARGE_ID.match(payment_id):
+        raise CapabilityNotFound()
     charge = BillingCharge.objects.filter(pk=payment_id, app_id=app_id).first()
     if charge is None:
         raise CapabilityNotFound()
@@ -86,19 +106,28 @@ def charge_prepare(
     description: str,
     merchant_reference: str,
     callback_url: str,
+    request: dict[str, Any] | None = None,
+    merchant_identifier: str = "",
 ) -> ChargeView:
     """Open a charge; the carrier texts the subscriber a code. Network call after commit.
 
+    ``request`` is the partner's CAMARA request, kept to answer it back (without secrets).
     The subscriber's daily and monthly caps are the payments app's (an advisory lock per
     subscriber). Repeats are the pipeline's (Idempotency-Key / clientCorrelator).
     """
     user_id = user_ensure_for_phone(phone=msisdn)
-    charge = BillingCharge.objects.create(
-        id=f"GC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}",
-        app_id=gateway_app.app_id, environment=gateway_app.environment,
-        client_id=gateway_app.client_id, callback_url=callback_url, msisdn=msisdn,
-        amount_fen=amount_fen, description=description[:60], merchant_reference=merchant_reference,
-    )  # fmt: skip
+    with transaction.atomic():
+        charge = BillingCharge.objects.create(
+            id=f"GC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}",
+            app_id=gateway_app.app_id, environment=gateway_app.environment,
+            client_id=gateway_app.client_id, callback_url=callback_url, msisdn=msisdn,
+            amount_fen=amount_fen, description=description[:60],
+            merchant_reference=merchant_reference[:64],
+        )  # fmt: skip
+        if request is not None:
+            ChargeRequestDetail.objects.create(
+                charge=charge, request=request, merchant_identifier=merchant_identifier[:64]
+            )
     try:
         intent = payments.intent_start(
             purpose=PURPOSE, reference=charge.pk, user_id=user_id, method="carrier_billing",
@@ -117,16 +146,65 @@ def charge_prepare(
         raise
     BillingCharge.objects.filter(pk=charge.pk).update(intent_public_id=intent.public_id)
     charge.intent_public_id = intent.public_id
+    return _view(charge, request or {})
+
+
+def charge_get(*, app_id: int, payment_id: str, phone_number: str | None = None) -> ChargeView:
+    """One of the app's charges (of ``phone_number`` only, for a three-legged token)."""
+    charge = _get(app_id, payment_id)
+    if phone_number is not None and charge.msisdn != phone_number:
+        raise CapabilityNotFound()
     return _view(charge)
 
 
-def charge_get(*, app_id: int, payment_id: str) -> ChargeView:
-    return _view(_get(app_id, payment_id))
+@dataclass(frozen=True)
+class ChargePage:
+    charges: tuple[ChargeView, ...]
+    total: int
 
 
-def charge_validate(*, app_id: int, payment_id: str, code: str) -> ChargeView:
-    """The subscriber's code, checked at the carrier; the charge is then ``validated``."""
+def charge_list(
+    *,
+    app_id: int,
+    phone_number: str | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    statuses: tuple[str, ...],
+    merchant_identifier: str,
+    newest_first: bool,
+    offset: int,
+    limit: int,
+) -> ChargePage:
+    """The app's charges (of one number for a three-legged token), filtered and one page of
+    them, with how many match in all. Reads only."""
+    rows = BillingCharge.objects.filter(app_id=app_id)
+    if phone_number is not None:
+        rows = rows.filter(msisdn=phone_number)
+    if created_from is not None:
+        rows = rows.filter(created_at__gte=created_from)
+    if created_to is not None:
+        rows = rows.filter(created_at__lte=created_to)
+    if statuses:
+        rows = rows.filter(status__in=statuses)
+    if merchant_identifier:
+        rows = rows.filter(detail__merchant_identifier=merchant_identifier)
+    total = rows.count()
+    order = ("-created_at", "-id") if newest_first else ("created_at", "id")
+    page = list(rows.select_related("detail").order_by(*order)[offset : offset + limit])
+    views = tuple(_view(c, c.detail.request if hasattr(c, "detail") else {}) for c in page)
+    return ChargePage(charges=views, total=total)
+
+
+def charge_validate(
+    *, app_id: int, payment_id: str, code: str, authorization_id: str | None = None
+) -> ChargeView:
+    """The subscriber's code, checked at the carrier; the charge is then ``validated``.
+
+    ``authorization_id`` (CAMARA's) must be the one the prepared charge answered with.
+    """
     charge = _get(app_id, payment_id)
+    if authorization_id is not None and authorization_id != charge.intent_public_id:
+        raise InvalidAuthorizationId()
     if charge.status not in (Status.PENDING, Status.VALIDATED):
         raise ChargeStateConflict(details={"status": charge.status})
     user_id = user_ensure_for_phone(phone=charge.msisdn)
@@ -190,34 +268,99 @@ class ChargeRefundView:
 
 
 def charge_refund(
-    *, app_id: int, payment_id: str, amount_fen: int, reason: str
+    *,
+    app_id: int,
+    payment_id: str,
+    amount_fen: int | None,
+    reason: str,
+    request: dict[str, Any] | None = None,
 ) -> ChargeRefundView:
-    """Give part or all of a charge back (approved at once: the partner is the merchant).
+    """Give part (``amount_fen``) or all (None: what is left) of a charge back, approved at
+    once (the partner is the merchant). ``request`` is the partner's CAMARA refund request,
+    kept with the refund to answer it back.
 
     Refunds go through ``payments.refund_automatic``, keyed by how many this charge already
     has, so a repeat cannot refund twice and the total never exceeds what was charged.
+    Locks the charge row, then the payments rows.
     """
     charge = _get(app_id, payment_id)
     if charge.status != Status.SUCCEEDED:
-        raise ChargeStateConflict(details={"status": charge.status})
+        raise (ChargeStateConflict if request is None else RefundInvalidPaymentStatus)(
+            details={"status": charge.status}
+        )
     with transaction.atomic():
         # The owner's row first (the payments lock order), so two refunds cannot both pass
         # the check below; refund_automatic alone would clamp the second to what is left.
         locks.billing_charge_lock(charge.pk)
         taken = payment_selectors.refunds_for(purpose=PURPOSE, reference=charge.pk)
         refundable = charge.amount_fen - sum(r.amount_fen for r in taken if r.status != "rejected")
-        if amount_fen > refundable:
+        if amount_fen is None:
+            amount_fen = refundable
+        if amount_fen > refundable or amount_fen <= 0:
+            if request is not None:
+                raise RefundUnauthorizedAmount(details={"refundable_fen": refundable})
             raise RefundNotAllowed(details={"refundable_fen": refundable})
         refund = payments.refund_automatic(
             purpose=PURPOSE, reference=charge.pk, amount_fen=amount_fen,
             reason=reason or "partner refund", key=f"gateway:{charge.pk}:{len(taken)}",
         )  # fmt: skip
+        if refund is not None and request is not None:
+            detail, _created = ChargeRequestDetail.objects.get_or_create(charge=charge)
+            detail.refunds[refund.public_id] = request
+            detail.save(update_fields=["refunds"])
     if refund is None:
         raise ChargeStateConflict(details={"status": charge.status})
     return ChargeRefundView(
         refund_id=refund.public_id, payment_id=charge.pk, amount_fen=refund.amount_fen,
         status=refund.status, created_at=refund.created_at,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ChargeRefundDetail:
+    refund_id: str
+    amount_fen: int
+    status: str  # the payments refund's state
+    created_at: datetime
+    reason: str
+    request: dict[str, Any]  # the partner's CAMARA request ({} for the old paths)
+
+
+def charge_refunds(
+    *, app_id: int, payment_id: str, phone_number: str | None = None
+) -> tuple[ChargeRefundDetail, ...]:
+    """The refunds of one of the app's charges, oldest first. Reads only."""
+    charge = _get(app_id, payment_id)
+    if phone_number is not None and charge.msisdn != phone_number:
+        raise CapabilityNotFound()
+    detail = ChargeRequestDetail.objects.filter(charge_id=charge.pk).first()
+    asked = detail.refunds if detail else {}
+    return tuple(
+        ChargeRefundDetail(
+            refund_id=r.public_id,
+            amount_fen=r.amount_fen,
+            status=r.status,
+            created_at=r.created_at,
+            reason=r.reason,
+            request=asked.get(r.public_id, {}),
+        )
+        for r in payment_selectors.refunds_for(purpose=PURPOSE, reference=charge.pk)
+    )
+
+
+def charge_refundable_fen(*, app_id: int, payment_id: str, phone_number: str | None = None) -> int:
+    """What can still be refunded of a charge: nothing unless it succeeded. Reads only."""
+    charge = _get(app_id, payment_id)
+    if phone_number is not None and charge.msisdn != phone_number:
+        raise CapabilityNotFound()
+    if charge.status != Status.SUCCEEDED:
+        return 0
+    taken = payment_selectors.refunds_for(purpose=PURPOSE, reference=charge.pk)
+    return charge.amount_fen - sum(r.amount_fen for r in taken if r.status not in DENIED_REFUNDS)
+
+
+# The payments refund states that gave nothing back.
+DENIED_REFUNDS = frozenset({"rejected", "failed"})
 
 
 # --- The payments handler -------------------------------------------------------------------

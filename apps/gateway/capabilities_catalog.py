@@ -20,6 +20,11 @@ class Capability(models.TextChoices):
     VOICE = "voice", _("Voice (click to dial)")
     MOBILE_DATA = "mobile-data", _("Mobile data")
     CARRIER_BILLING = "carrier-billing", _("Carrier billing")
+    KYC_MATCH = "kyc-match", _("KYC match")
+    KYC_AGE_VERIFICATION = "kyc-age-verification", _("KYC age verification")
+    DEVICE_ROAMING_STATUS = "device-roaming-status", _("Device roaming status")
+    DEVICE_REACHABILITY_STATUS = "device-reachability-status", _("Device reachability status")
+    LOCATION_VERIFICATION = "location-verification", _("Location verification")
 
 
 @dataclass(frozen=True)
@@ -30,12 +35,17 @@ class CapabilitySpec:
 
 
 # Scope names follow the CAMARA API definitions where one exists (SimSwap, NumberVerification,
-# OneTimePasswordSMS, CarrierBillingCheckOut); SMS, voice and mobile data follow their pattern.
+# OneTimePasswordSMS, CarrierBillingCheckOut, KnowYourCustomer, DeviceStatus, DeviceLocation);
+# SMS, voice and mobile data follow their pattern.
 CAPABILITIES: dict[str, CapabilitySpec] = {
     spec.code: spec
     for spec in (
         CapabilitySpec("sim-swap", ("sim-swap:check", "sim-swap:retrieve-date"), False),
-        CapabilitySpec("number-verification", ("number-verification:verify",), False),
+        CapabilitySpec(
+            "number-verification",
+            ("number-verification:verify", "number-verification:device-phone-number:read"),
+            False,
+        ),
         CapabilitySpec("one-time-password-sms", ("one-time-password-sms:send-validate",), True),
         CapabilitySpec("sms", ("sms:send", "sms:read"), True),
         CapabilitySpec("voice", ("voice:calls:write", "voice:calls:read"), True),
@@ -51,6 +61,11 @@ CAPABILITIES: dict[str, CapabilitySpec] = {
             ),
             True,
         ),
+        CapabilitySpec("kyc-match", ("kyc-match:match",), False),
+        CapabilitySpec("kyc-age-verification", ("kyc-age-verification:verify",), False),
+        CapabilitySpec("device-roaming-status", ("device-roaming-status:read",), False),
+        CapabilitySpec("device-reachability-status", ("device-reachability-status:read",), False),
+        CapabilitySpec("location-verification", ("location-verification:verify",), False),
     )
 }
 SCOPE_TO_CAPABILITY: dict[str, str] = {

@@ -104,3 +104,27 @@ class ChargeStateConflict(DomainError):
     code = "CONFLICT"
     http_status = 409
     default_message = _("The payment is not in a state that allows this.")
+
+
+class UnnecessaryIdentifier(DomainError):
+    code = "UNNECESSARY_IDENTIFIER"
+    http_status = 422
+    default_message = _("The device is already identified by the access token.")
+
+
+class InvalidAuthorizationId(DomainError):
+    code = "CARRIER_BILLING.INVALID_AUTHORIZATION_ID"
+    http_status = 400
+    default_message = _("The authorizationId is not the one of this payment.")
+
+
+class RefundInvalidPaymentStatus(DomainError):
+    code = "CARRIER_BILLING_REFUND.INVALID_PAYMENT_STATUS"
+    http_status = 422
+    default_message = _("Only a payment that succeeded can be refunded.")
+
+
+class RefundUnauthorizedAmount(DomainError):
+    code = "CARRIER_BILLING_REFUND.UNAUTHORIZED_AMOUNT"
+    http_status = 422
+    default_message = _("The amount is more than what is left to refund of the payment.")

@@ -234,6 +234,15 @@ def context_for_app(app_id: int, *, reload: bool = False) -> AppContext | None:
     return context
 
 
+def context_current(context: AppContext) -> AppContext | None:
+    """``context``, or the app's context read again when another process changed it since
+    (its Redis version moved). For a refusal the cached copy would give: a subscription or a
+    credential made a moment ago elsewhere must count on the next call, not 30 s later."""
+    if _read_version(context.app_id) == context.version:
+        return context
+    return context_load(context.app_id)
+
+
 def context_for_client(client_id: str) -> AppContext | None:
     """The context of the app that owns ``client_id`` (None for an unknown or revoked id)."""
     app_id = _app_of_client.get(client_id)

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from apps.core.errors import Conflict, IdempotencyConflict
 from apps.core.idempotency import idempotency_claim, idempotency_complete
@@ -33,10 +34,17 @@ class IdempotentCall:
 
     @classmethod
     def begin(
-        cls, *, request: Request, data: dict[str, Any], app_id: int, capability: str
+        cls,
+        *,
+        request: Request,
+        data: dict[str, Any],
+        app_id: int,
+        capability: str,
+        correlator: str | None = None,
     ) -> IdempotentCall | None:
-        """Claim the call's key; None when the call carries none (it simply runs)."""
-        key = request.headers.get(HEADER) or data.get("clientCorrelator") or ""
+        """Claim the call's key (the header's, else the body's ``correlator``); None when the
+        call carries none (it simply runs)."""
+        key = request.headers.get(HEADER) or correlator or ""
         if not key:
             return None
         key = str(key)
@@ -68,7 +76,8 @@ class IdempotentCall:
 
     def finish(self, status: int, body: Any) -> None:
         """Keep the answer for repeats."""
-        stored = json.loads(json.dumps(body, default=str))
+        # DRF's encoder, so that a replay reads like the first answer (decimals as numbers).
+        stored = json.loads(json.dumps(body, cls=JSONEncoder))
         idempotency_complete(
             scope=self.scope, key=self.key, response={"status": status, "body": stored}
         )

@@ -158,7 +158,8 @@ def otp_send(*, gateway_app: GatewayApp, msisdn: str, template: str) -> uuid.UUI
     The line is checked with the carrier first (a network call, no transaction open): a
     suspended or closed line is blocked, an unknown number of this network is not allowed.
     At most ``GATEWAY_OTP_MAX_PER_NUMBER_HOUR`` codes per number per hour, counted in Redis
-    whoever asks. Only the code's keyed hash is stored; the SMS preview masks it.
+    whoever asks. Only the code's keyed hash is stored; the SMS preview masks it. A new code
+    ends the app's earlier codes for the number (CAMARA: only the latest one is valid).
     """
     try:
         line = carrier.subscriber_lookup(msisdn=msisdn)
@@ -180,6 +181,10 @@ def otp_send(*, gateway_app: GatewayApp, msisdn: str, template: str) -> uuid.UUI
     code = f"{secrets.randbelow(10**OTP_CODE_DIGITS):0{OTP_CODE_DIGITS}d}"
     authentication_id = uuid.uuid4()
     with transaction.atomic():
+        now = timezone.now()
+        OtpCode.objects.filter(app_id=gateway_app.app_id, msisdn=msisdn, expires_at__gt=now).update(
+            expires_at=now
+        )
         OtpCode.objects.create(
             id=authentication_id, app_id=gateway_app.app_id, msisdn=msisdn,
             code_hash=_otp_hash(authentication_id, code), expires_at=timezone.now() + OTP_TTL,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.carrier import mobile as carrier_mobile
 from apps.carrier import network as carrier_network
-from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.gateway.capability_errors import (
     IdentifierNotFound,
     NetworkUnavailable,
@@ -30,7 +31,7 @@ MAX_AGE_HOURS = 2400
 
 
 @contextmanager
-def _carrier_errors() -> Iterator[None]:
+def carrier_errors() -> Iterator[None]:
     """The carrier's refusals in CAMARA's words."""
     try:
         yield
@@ -40,19 +41,27 @@ def _carrier_errors() -> Iterator[None]:
         raise ServiceNotApplicable(_("The number belongs to another operator.")) from exc
     except CarrierUnavailable as exc:
         raise NetworkUnavailable() from exc
+    except CarrierRejected as exc:
+        # Any other refusal of a well-formed number: CAMARA lets these operations answer
+        # only their listed codes, and for a number the network cannot serve that is this one.
+        raise ServiceNotApplicable() from exc
 
 
-def _own_country(phone_number: str) -> str:
-    """Only Chinese numbers can be this carrier's; the others are not applicable."""
-    if not phone_number.startswith("+86"):
+# A Chinese mobile number: only those can be this carrier's lines.
+_CHINESE_MOBILE = re.compile(r"^\+861[0-9]{10}$")
+
+
+def own_country(phone_number: str) -> str:
+    """Only Chinese mobile numbers can be this carrier's; the others are not applicable."""
+    if not _CHINESE_MOBILE.match(phone_number):
         raise ServiceNotApplicable(_("The number is not on this carrier's network."))
     return phone_number
 
 
 def sim_latest_change(*, phone_number: str) -> datetime:
     """When the SIM now in the line went in (the line's opening if it never changed)."""
-    with _carrier_errors():
-        return carrier_network.sim_latest_change(msisdn=_own_country(phone_number))
+    with carrier_errors():
+        return carrier_network.sim_latest_change(msisdn=own_country(phone_number))
 
 
 def sim_swapped(*, phone_number: str, max_age_hours: int) -> bool:
@@ -61,11 +70,21 @@ def sim_swapped(*, phone_number: str, max_age_hours: int) -> bool:
     return changed > timezone.now() - timedelta(hours=max_age_hours)
 
 
+def device_token_phone_number(*, device_token: str) -> str | None:
+    """The number the network authenticated behind ``device_token`` (None: unknown, expired).
+
+    Network call; raises ``CarrierUnavailable`` when the network does not answer.
+    """
+    if not device_token:
+        return None
+    return carrier_network.device_token_number(device_token=device_token)
+
+
 def device_phone_number(*, device_token: str | None) -> str:
     """The number the network authenticated behind the device token, or 403 in CAMARA's words."""
     if not device_token:
         raise UserNotAuthenticatedByMobileNetwork()
-    with _carrier_errors():
+    with carrier_errors():
         msisdn = carrier_network.device_token_number(device_token=device_token)
     if msisdn is None:
         raise UserNotAuthenticatedByMobileNetwork(
@@ -75,11 +94,16 @@ def device_phone_number(*, device_token: str | None) -> str:
 
 
 def number_verify(
-    *, device_token: str | None, phone_number: str | None, hashed_phone_number: str | None
+    *,
+    token_phone_number: str | None = None,
+    device_token: str | None,
+    phone_number: str | None,
+    hashed_phone_number: str | None,
 ) -> bool:
-    """Whether the device's number is ``phone_number`` (or hashes to ``hashed_phone_number``:
-    SHA-256, hex, of the E.164 number). Compared in constant time."""
-    device_number = device_phone_number(device_token=device_token)
+    """Whether the device's number (a three-legged token's, else the device token's) is
+    ``phone_number`` (or hashes to ``hashed_phone_number``: SHA-256, hex, of the E.164
+    number). Compared in constant time."""
+    device_number = token_phone_number or device_phone_number(device_token=device_token)
     if phone_number is not None:
         return hmac.compare_digest(device_number, phone_number)
     digest = hashlib.sha256(device_number.encode()).hexdigest()
@@ -98,8 +122,8 @@ class DataRemaining:
 
 def data_remaining(*, phone_number: str) -> DataRemaining:
     """The line's data allowance in force now, bucket by bucket (the carrier's usage lookup)."""
-    with _carrier_errors():
-        usage = carrier_mobile.subscriber_usage(_own_country(phone_number))
+    with carrier_errors():
+        usage = carrier_mobile.subscriber_usage(own_country(phone_number))
     return DataRemaining(
         phone_number=usage.msisdn, as_of=usage.as_of, total_mb=usage.total_mb,
         used_mb=usage.used_mb, remaining_mb=usage.remaining_mb, buckets=usage.buckets,

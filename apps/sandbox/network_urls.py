@@ -1,4 +1,5 @@
-"""Sandbox routes for the network capabilities: SIM records, device auth, voice calls."""
+"""Sandbox routes for the network capabilities: SIM records, device auth, voice calls, device
+status and location, the real-name register."""
 
 from django.urls import path
 
@@ -21,4 +22,18 @@ urlpatterns = [
         name="call-behaviour",
     ),
     path("sandbox/network-auth", network.device_authenticate, name="device-authenticate"),
+    path(
+        "carrier/v1/subscribers/<str:msisdn>/device-status",
+        network.device_status,
+        name="device-status",
+    ),
+    path(
+        "carrier/v1/subscribers/<str:msisdn>/location",
+        network.device_location,
+        name="device-location",
+    ),
+    path("carrier/v1/subscribers/<str:msisdn>/kyc-match", network.kyc_match, name="kyc-match"),
+    path("carrier/v1/subscribers/<str:msisdn>/age-check", network.age_check, name="age-check"),
+    path("sandbox/subscribers/<str:msisdn>/device", network.device_state, name="device-state"),
+    path("sandbox/subscribers/<str:msisdn>/real-name", network.real_name, name="real-name"),
 ]

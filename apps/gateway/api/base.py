@@ -10,28 +10,35 @@ batches) and counted for Prometheus.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
 import redis
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api import error_body
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
-from apps.gateway import metering, metrics, signing, tokens
+from apps.gateway import device_identity, metering, metrics, signing, tokens
 from apps.gateway.api.schema import CapabilityAutoSchema
 from apps.gateway.context import (
     AppContext,
     CredentialEntry,
     GatewayApp,
+    context_current,
     context_for_app,
     context_for_client,
 )
@@ -45,10 +52,23 @@ logger = logging.getLogger(__name__)
 CORRELATOR_PATTERN = re.compile(r"^[a-zA-Z0-9\-_:;./<>{}]{0,256}$")
 
 
+_API_EXCEPTION_CODES = {
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "TOO_MANY_REQUESTS",
+}
+
+
 class GatewayRequest(Request):
-    """A request the pipeline admitted (for typing ``perform``): it carries the caller."""
+    """A request the pipeline admitted (for typing ``perform``): it carries the caller and,
+    for a three-legged token, the phone number of the device the token identifies."""
 
     gateway_app: GatewayApp
+    device_phone_number: str | None
 
 
 class CapabilityView(APIView):
@@ -61,9 +81,14 @@ class CapabilityView(APIView):
     output_serializer: ClassVar[type[serializers.Serializer] | None] = None
     writes: ClassVar[bool] = False  # True: refuse 503 when Redis is down; False: pass, alarm
     idempotent: ClassVar[bool] = False  # True: honour Idempotency-Key or body clientCorrelator
+    # The 429 code when the quota is used up (documents that list only TOO_MANY_REQUESTS).
+    quota_exceeded_code: ClassVar[str] = "QUOTA_EXCEEDED"
 
     authentication_classes: list[type] = []
     permission_classes: list[type] = []
+    # CAMARA bodies are JSON only: another content type is 415, and answers are always JSON.
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
     schema = CapabilityAutoSchema()
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
@@ -80,6 +105,7 @@ class CapabilityView(APIView):
         self._gateway_app: GatewayApp | None = None
         self._limits: LimitDecision | None = None
         self._error_code = ""
+        self._device_phone_number: str | None = None
         try:
             response = super().dispatch(request, *args, **kwargs)
         except Exception:
@@ -106,6 +132,11 @@ class CapabilityView(APIView):
                 correlator=self._correlator,
             )
 
+    def client_correlator(self, data: dict[str, Any]) -> str | None:
+        """The body's repeat-safe key (CAMARA's ``clientCorrelator``), where the body has one."""
+        value = data.get("clientCorrelator")
+        return str(value) if value else None
+
     def operation_name(self) -> str:
         """The operation recorded with each call: the view's name unless a subclass says."""
         return type(self).__name__
@@ -117,7 +148,9 @@ class CapabilityView(APIView):
             self._correlator = str(uuid.uuid4())
             raise CapabilityError(400, "INVALID_ARGUMENT", _("The x-correlator header is invalid."))
         self._correlator = given or str(uuid.uuid4())
-        cast(GatewayRequest, request).gateway_app = self._admit(request)
+        admitted = cast(GatewayRequest, request)
+        admitted.gateway_app = self._admit(request)
+        admitted.device_phone_number = self._device_phone_number
 
     def _admit(self, request: Request) -> GatewayApp:
         """Authenticate, authorise and count the call; return the caller."""
@@ -130,6 +163,10 @@ class CapabilityView(APIView):
                 raise permission_denied(_("Calls from this address are not allowed for this app."))
             gateway_app = context.gateway_app(credential)
             subscriptions = context.subscriptions_for(self.capability, now)
+            if not subscriptions and not reload and context_current(context) is not context:
+                # The app may have subscribed a moment ago in another process: read it again.
+                reload = True
+                continue
             if not subscriptions:
                 raise permission_denied(
                     _("The app has no current subscription to this capability.")
@@ -209,6 +246,10 @@ class CapabilityView(APIView):
             raise permission_denied(
                 _("The access token does not carry the scope %(scope)s.") % {"scope": self.scope}
             )
+        try:
+            self._device_phone_number = device_identity.device_for_token(token)
+        except redis.RedisError as exc:
+            raise unavailable() from exc
         return context, credential
 
     def _redis_down(self, exc: Exception, gateway_app: GatewayApp) -> GatewayApp:
@@ -237,7 +278,7 @@ class CapabilityView(APIView):
         if decision.outcome == Outcome.QUOTA_EXCEEDED:
             raise CapabilityError(
                 429,
-                "QUOTA_EXCEEDED",
+                self.quota_exceeded_code,
                 _("The quota of the app's packages for this period is used up."),
                 headers={"Retry-After": str(decision.retry_after_seconds)},
             )
@@ -253,6 +294,7 @@ class CapabilityView(APIView):
         call = IdempotentCall.begin(
             request=request,
             data=data,
+            correlator=self.client_correlator(data),
             app_id=request.gateway_app.app_id,
             capability=self.capability,
         )
@@ -278,6 +320,8 @@ class CapabilityView(APIView):
             return {}
         if request.method in ("GET", "DELETE"):
             raw: Any = request.query_params.dict()
+        elif not request._request.body:
+            raise CapabilityError(400, "INVALID_ARGUMENT", _("A JSON body is required."))
         else:
             raw = request.data
             if not isinstance(raw, dict):
@@ -315,6 +359,16 @@ class CapabilityView(APIView):
             self._error_code = "INVALID_ARGUMENT"
             body = CapabilityError(400, "INVALID_ARGUMENT", _("The body is not valid JSON."))
             return Response(body.as_body(), status=400)
+        if isinstance(exc, exceptions.APIException):
+            # 405, 406, 415 and the like: CAMARA's body too, never DRF's {"detail": ...}.
+            code = _API_EXCEPTION_CODES.get(exc.status_code, "INVALID_ARGUMENT")
+            self._error_code = code
+            response = Response(
+                error_body(exc.status_code, code, str(exc.detail)), status=exc.status_code
+            )
+            if isinstance(exc, exceptions.MethodNotAllowed):
+                response["Allow"] = ", ".join(m.upper() for m in self.http_method_names)
+            return response
         response = super().handle_exception(exc)
         if isinstance(response.data, dict):
             self._error_code = str(response.data.get("code", ""))
@@ -323,6 +377,8 @@ class CapabilityView(APIView):
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
         response["x-correlator"] = self._correlator or str(uuid.uuid4())
+        if not response.has_header("Content-Type"):
+            response["Content-Type"] = "application/json"  # 202 and 204 too, as CAMARA says
         decision = self._limits
         if decision is not None and decision.rate_limit:
             response["RateLimit-Limit"] = str(decision.rate_limit)
@@ -335,3 +391,28 @@ class CapabilityView(APIView):
                     response["Quota-Remaining"] = str(decision.quota_remaining)
             response["RateLimit-Policy"] = policy
         return response
+
+
+def capability_not_found(request: HttpRequest, **kwargs: Any) -> JsonResponse:
+    """An unknown path under a capability's prefix: CAMARA's JSON 404, never the mall's page."""
+    given = request.headers.get("x-correlator", "")
+    response = JsonResponse(
+        error_body(404, "NOT_FOUND", str(_("The specified resource is not found."))), status=404
+    )
+    response["x-correlator"] = (
+        given if CORRELATOR_PATTERN.match(given) and given else str(uuid.uuid4())
+    )
+    return response
+
+
+def deprecated(view: Callable[..., Any], *, successor: str) -> Callable[..., Any]:
+    """Serve an old path on: its answers say ``Deprecation: true`` and name the successor."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        response = view(request, *args, **kwargs)
+        response["Deprecation"] = "true"
+        response["Link"] = f'<{successor}>; rel="successor-version"'
+        return response
+
+    return wrapped

@@ -1,8 +1,10 @@
 """Number verification (CAMARA NumberVerification v2): ``/verify`` and ``/device-phone-number``.
 
 CAMARA's network learns the device's number from a token obtained by network-based
-authentication; here the partner passes the network's device token in ``X-Device-Token``
-(see docs/api.md, "Number verification").
+authentication: the partner exchanges the network's device token for a three-legged access
+token at ``/oauth2/token`` (``apps.gateway.device_identity``). Partners of the first release
+may still pass the device token in ``X-Device-Token`` beside a two-legged token (see
+docs/api.md, "Number verification").
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class NumberVerify(CapabilityView):
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         verified = network.number_verify(
+            token_phone_number=request.device_phone_number,
             device_token=request.headers.get(DEVICE_TOKEN_HEADER),
             phone_number=data.get("phoneNumber"),
             hashed_phone_number=data.get("hashedPhoneNumber"),
@@ -62,12 +65,12 @@ class DevicePhoneNumber(CapabilityView):
     """The number the network authenticated behind the device token."""
 
     capability = "number-verification"
-    # The catalogue opens one scope for the capability; CAMARA names this one
-    # ``number-verification:device-phone-number:read``.
-    scope = "number-verification:verify"
+    scope = "number-verification:device-phone-number:read"
     http_method_names = ["get"]
     output_serializer = DevicePhoneNumberOut
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
-        number = network.device_phone_number(device_token=request.headers.get(DEVICE_TOKEN_HEADER))
+        number = request.device_phone_number or network.device_phone_number(
+            device_token=request.headers.get(DEVICE_TOKEN_HEADER)
+        )
         return Response({"devicePhoneNumber": number})

@@ -8,14 +8,16 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from apps.core.phone import InvalidPhoneNumber, normalize_phone
 from apps.core.serializers import StrictSerializer
 from apps.gateway import messaging
 from apps.gateway.api.base import CapabilityView, GatewayRequest
-from apps.gateway.capabilities.common import MobileNumberField
+from apps.gateway.capabilities.common import PhoneNumberField
+from apps.gateway.capability_errors import OtpPhoneNumberNotAllowed
 
 
 class SendCodeInput(StrictSerializer):
-    phoneNumber = MobileNumberField()  # noqa: N815 - CAMARA's field names
+    phoneNumber = PhoneNumberField()  # noqa: N815 - CAMARA's field names
     # CAMARA: the template must hold {{code}} and fit one SMS (160 characters).
     message = serializers.RegexField(r"\{\{code\}\}", max_length=160, trim_whitespace=False)
 
@@ -38,8 +40,13 @@ class SendCode(CapabilityView):
     writes = True
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
+        try:
+            # A well-formed number that no text can reach (a landline): CAMARA's 403.
+            msisdn = normalize_phone(data["phoneNumber"])
+        except InvalidPhoneNumber as exc:
+            raise OtpPhoneNumberNotAllowed() from exc
         authentication_id = messaging.otp_send(
-            gateway_app=request.gateway_app, msisdn=data["phoneNumber"], template=data["message"]
+            gateway_app=request.gateway_app, msisdn=msisdn, template=data["message"]
         )
         return Response({"authenticationId": str(authentication_id)})
 

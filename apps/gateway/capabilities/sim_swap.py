@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from apps.core.serializers import StrictSerializer
 from apps.gateway import network
 from apps.gateway.api.base import CapabilityView, GatewayRequest
-from apps.gateway.capabilities.common import PhoneNumberField, iso_utc
-from apps.gateway.capability_errors import MissingIdentifier, OutOfRange
+from apps.gateway.capabilities.common import PhoneNumberField, iso_utc, phone_number_identified
+from apps.gateway.capability_errors import OutOfRange
 
 
 class CheckInput(StrictSerializer):
@@ -31,11 +31,10 @@ class SimChangeOut(serializers.Serializer):
     latestSimChange = serializers.DateTimeField(allow_null=True)  # noqa: N815
 
 
-def _phone_number(data: dict[str, Any]) -> str:
-    # Two-legged calls must name the line; CAMARA's answer when they do not.
-    if not data.get("phoneNumber"):
-        raise MissingIdentifier()
-    return str(data["phoneNumber"])
+def _phone_number(request: GatewayRequest, data: dict[str, Any]) -> str:
+    return phone_number_identified(
+        device_phone_number=request.device_phone_number, given=data.get("phoneNumber")
+    )
 
 
 class SimSwapCheck(CapabilityView):
@@ -48,9 +47,9 @@ class SimSwapCheck(CapabilityView):
     output_serializer = SwappedOut
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
-        phone_number = _phone_number(data)
         if not 1 <= data["maxAge"] <= network.MAX_AGE_HOURS:
             raise OutOfRange(details={"maxAge": "1..2400"})
+        phone_number = _phone_number(request, data)
         swapped = network.sim_swapped(phone_number=phone_number, max_age_hours=data["maxAge"])
         return Response({"swapped": swapped})
 
@@ -65,5 +64,5 @@ class SimSwapRetrieveDate(CapabilityView):
     output_serializer = SimChangeOut
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
-        changed = network.sim_latest_change(phone_number=_phone_number(data))
+        changed = network.sim_latest_change(phone_number=_phone_number(request, data))
         return Response({"latestSimChange": iso_utc(changed)})

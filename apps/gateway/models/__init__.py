@@ -19,6 +19,7 @@ __all__ = [
     "BillingCharge",
     "CallRecord",
     "CallbackDelivery",
+    "ChargeRequestDetail",
     "Credential",
     "Environment",
     "OtpCode",
@@ -29,3 +30,5 @@ __all__ = [
     "UsageHourly",
     "VoiceCall",
 ]
+
+from apps.gateway.camara_models import ChargeRequestDetail

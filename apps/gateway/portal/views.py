@@ -61,8 +61,20 @@ def _stash_secret(request: HttpRequest, issued: IssuedCredential) -> None:
     request.session[_REVEAL_KEY] = encrypt_text(json.dumps(payload))
 
 
-@login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The portal's own landing page for a visitor (what it offers, the capabilities and
+    packages with their prices, sign-in; no mall header); the signed-in user's dashboard."""
+    if not request.user.is_authenticated:
+        labels = dict(Capability.choices)
+        packages = [
+            (package, [str(labels.get(code, code)) for code in package.capabilities])
+            for package in selectors.packages_offered()
+        ]
+        return render(
+            request,
+            "gateway/portal/landing.html",
+            {"capabilities": Capability.choices, "packages": packages},
+        )
     user_id = _user_id(request)
     partner = selectors.partner_of(user_id=user_id)
     apps = list(selectors.apps_of(user_id=user_id)) if partner else []

@@ -22,9 +22,26 @@ def partner_client(client):
 
 
 def test_portal_needs_sign_in(client):
-    response = client.get("/developer/")
+    response = client.get("/developer/apps/new/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/?next=/developer/")
+    assert response["Location"].startswith("/accounts/login/?next=/developer/apps/new/")
+
+
+def test_a_visitor_sees_the_portal_landing_page_not_the_mall(client, db):
+    from apps.gateway.models import Package
+
+    Package.objects.create(
+        code="kyc-basic", name="实名核验包", capabilities=["kyc-match"], price_per_call_fen=10
+    )
+
+    response = client.get("/developer/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="portal-sign-in"' in page and "next=/developer/" in page
+    assert "实名核验包" in page and "¥0.10" in page
+    assert "location-verification" in page  # every capability is listed
+    assert 'class="searchbox"' not in page  # no mall header
 
 
 def test_register_company_page(client):

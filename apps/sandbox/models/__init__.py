@@ -17,8 +17,10 @@ from apps.sandbox.models.courier import CourierKnobs, CourierParcel, CourierPush
 from apps.sandbox.models.mobile import BillItem, DataBucket, Offer, PlanTerm
 from apps.sandbox.models.network import (
     CallBehaviour,
+    DeviceState,
     DeviceToken,
     IdentityRecord,
+    RealNameRecord,
     SimChange,
     SimRegistration,
     VoiceCall,
@@ -38,6 +40,7 @@ __all__ = [
     "CourierParcel",
     "CourierPush",
     "DataBucket",
+    "DeviceState",
     "DeviceToken",
     "IdentityRecord",
     "Knobs",
@@ -47,6 +50,7 @@ __all__ = [
     "PayTrade",
     "PlanTerm",
     "Provisioning",
+    "RealNameRecord",
     "SimChange",
     "SimRegistration",
     "SmsMessage",

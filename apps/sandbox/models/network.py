@@ -121,3 +121,56 @@ class SimRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.msisdn} {self.request_id}"
+
+
+class DeviceState(models.Model):
+    """What the network knows of a line's device now (the HLR/HSS and the location server):
+    roaming, reachability and position. A line without a row is at home, reachable by data
+    and SMS, at its home city's centre."""
+
+    msisdn = models.CharField(max_length=16, unique=True)
+    roaming_country_code = models.PositiveSmallIntegerField(null=True, blank=True)  # MCC
+    roaming_country_name = models.CharField(max_length=8, blank=True)  # ISO 3166 alpha-2
+    reachable_data = models.BooleanField(default=True)
+    reachable_sms = models.BooleanField(default=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    accuracy_m = models.PositiveIntegerField(default=500)
+    # False: the location server has never located the device (switched off since joining).
+    locatable = models.BooleanField(default=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: models.Manager[DeviceState] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"device of {self.msisdn}"
+
+
+class RealNameRecord(models.Model):
+    """The carrier's real-name register entry of a line (实名登记): who registered it. Matched
+    against what a partner holds (KYC match); never handed out."""
+
+    msisdn = models.CharField(max_length=16, unique=True)
+    id_document = models.CharField(max_length=32)
+    name = models.CharField(max_length=60)
+    given_name = models.CharField(max_length=30, blank=True)
+    family_name = models.CharField(max_length=30, blank=True)
+    birthdate = models.DateField()
+    address = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=12, blank=True)
+    region = models.CharField(max_length=32, blank=True)
+    locality = models.CharField(max_length=32, blank=True)
+    country = models.CharField(max_length=2, default="CN")
+    email = models.CharField(max_length=100, blank=True)
+    gender = models.CharField(max_length=8, blank=True)
+    # Whether the carrier verified the record against an ID document in a shop.
+    verified = models.BooleanField(default=True)
+    parental_control = models.BooleanField(default=False)
+    content_lock = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects: models.Manager[RealNameRecord] = models.Manager()
+
+    def __str__(self) -> str:
+        return f"real-name record of {self.msisdn}"

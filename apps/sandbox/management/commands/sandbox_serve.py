@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from psycopg import sql
 
+from apps.sandbox.device import seed_device_demo
 from apps.sandbox.network import seed_sim_changes
 from apps.sandbox.seed import seed_mobile, seed_subscribers
 
@@ -86,6 +87,7 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=0)
             created = seed_subscribers()
             seed_sim_changes()
+            seed_device_demo()
             seed_mobile()
         except Exception as exc:
             raise CommandError(f"cannot prepare the sandbox database: {exc}") from exc

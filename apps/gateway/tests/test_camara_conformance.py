@@ -1,0 +1,167 @@
+"""CAMARA's shape held by the pipeline and carrier billing v0.5 / refund v0.3 end to end."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from apps.gateway.models import BillingCharge
+from apps.gateway.tests.support import SignedClient, gateway_app_create, signed_headers
+from apps.payments.models import Refund
+from apps.sandbox.tests.support import unique_msisdn
+
+pytestmark = pytest.mark.django_db(transaction=True)
+BASE = "/carrier-billing/v0.5/payments"
+REFUNDS = "/carrier-billing-refund/v0.3/payments"
+
+
+@pytest.fixture
+def client(carrier_sandbox):
+    return SignedClient(gateway_app_create(capabilities=["carrier-billing", "sim-swap"]))
+
+
+def _prepare_body(msisdn: str, amount: float | str = 15.5) -> dict:
+    return {
+        "amountTransaction": {
+            "phoneNumber": msisdn,
+            "clientCorrelator": f"cc-{msisdn}",
+            "referenceCode": "order-7",
+            "paymentAmount": {
+                "chargingInformation": {"amount": amount, "currency": "CNY", "description": "道具"},
+                "chargingMetaData": {"merchantIdentifier": "m-1"},
+            },
+        }
+    }
+
+
+def _code(sandbox, msisdn: str) -> str:
+    match = re.search(r"验证码(\d{6})", sandbox.messages(msisdn)[0]["text"])
+    assert match is not None
+    return match.group(1)
+
+
+def test_two_step_payment_then_refunds_in_camara_shape(carrier_sandbox, client):
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+
+    prepared = client.post(f"{BASE}/prepare", _prepare_body(msisdn))
+    body = prepared.json()
+    payment = f"{BASE}/{body['paymentId']}"
+    early = client.post(f"{payment}/confirm", {"phoneNumber": msisdn})
+    wrong_id = client.post(
+        f"{payment}/validate", {"authorizationId": "nope", "code": _code(carrier_sandbox, msisdn)}
+    )
+    validated = client.post(
+        f"{payment}/validate",
+        {"authorizationId": body["validationInfo"]["authorizationId"],
+         "code": _code(carrier_sandbox, msisdn)},
+    )  # fmt: skip
+    confirmed = client.post(f"{payment}/confirm", {"phoneNumber": msisdn})
+    again = client.post(f"{payment}/cancel", {"phoneNumber": msisdn})
+    read = client.get(payment)
+    listed = client.get(f"{BASE}?perPage=1&paymentStatus=succeeded")
+    refund = client.post(
+        f"{REFUNDS}/{body['paymentId']}/refunds",
+        {"type": "partial", "reason": "退一部分",
+         "amountTransaction": {"referenceCode": "r-1", "refundAmount": {"chargingInformation": {
+             "amount": 5, "currency": "CNY", "description": "part"}}}},
+    )  # fmt: skip
+    too_much = client.post(
+        f"{REFUNDS}/{body['paymentId']}/refunds",
+        {"type": "partial",
+         "amountTransaction": {"referenceCode": "r-2", "refundAmount": {"chargingInformation": {
+             "amount": 50, "currency": "CNY", "description": "all"}}}},
+    )  # fmt: skip
+    left = client.get(f"{REFUNDS}/{body['paymentId']}/refunds/remaining-amount")
+    refunds = client.get(f"{REFUNDS}/{body['paymentId']}/refunds")
+    one = client.get(f"{REFUNDS}/{body['paymentId']}/refunds/{refund.json()['refundId']}")
+
+    assert prepared.status_code == 201, prepared.content
+    assert (body["paymentStatus"], body["validationInfo"]["action"]) == (
+        "pending_validation", "validate",
+    )  # fmt: skip
+    assert body["amountTransaction"]["paymentAmount"]["chargingInformation"]["amount"] == 15.5
+    assert body["amountTransaction"]["clientCorrelator"] == f"cc-{msisdn}"
+    assert (early.status_code, early.json()["code"]) == (403, "CARRIER_BILLING.PAYMENT_DENIED")
+    assert wrong_id.json()["code"] == "CARRIER_BILLING.INVALID_AUTHORIZATION_ID"
+    assert (validated.status_code, confirmed.status_code) == (204, 202)
+    assert (again.status_code, again.json()["code"]) == (409, "CARRIER_BILLING.PAYMENT_CONFIRMED")
+    assert (read.json()["paymentStatus"], read.json()["amountTransaction"]["referenceCode"]) == (
+        "succeeded", "order-7",
+    )  # fmt: skip
+    assert (listed.status_code, listed["X-Total-Count"], len(listed.json())) == (200, "1", 1)
+    assert refund.status_code == 201, refund.content
+    assert (refund.json()["type"], refund.json()["refundStatus"] in ("processing", "succeeded")) == (
+        "partial", True,
+    )  # fmt: skip
+    assert (too_much.status_code, too_much.json()["code"]) == (
+        422, "CARRIER_BILLING_REFUND.UNAUTHORIZED_AMOUNT",
+    )  # fmt: skip
+    assert left.json() == {"amount": 10.5, "currency": "CNY"}
+    assert [r["refundId"] for r in refunds.json()] == [refund.json()["refundId"]]
+    assert one.json()["amountTransaction"]["referenceCode"] == "r-1"
+    assert Refund.objects.filter(intent__reference=body["paymentId"]).count() == 1
+
+
+def test_one_step_create_payment_is_denied_and_charges_nothing(carrier_sandbox, client):
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+
+    answer = client.post(BASE, _prepare_body(msisdn))
+
+    assert (answer.status_code, answer.json()["code"]) == (403, "CARRIER_BILLING.PAYMENT_DENIED")
+    assert not BillingCharge.objects.exists()
+
+
+def test_a_fraction_of_a_fen_is_refused(carrier_sandbox, client):
+    answer = client.post(f"{BASE}/prepare", _prepare_body("+8613800138000", "0.005"))
+
+    assert (answer.status_code, answer.json()["code"]) == (400, "INVALID_ARGUMENT")
+    assert not BillingCharge.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("post", "/sim-swap/v2/nothing-here", 404, "NOT_FOUND"),
+        ("get", "/carrier-billing/v0.5/payments/x/y/z", 404, "NOT_FOUND"),
+        ("get", "/sim-swap/v2/check", 405, "METHOD_NOT_ALLOWED"),
+        ("put", f"{BASE}/prepare", 405, "METHOD_NOT_ALLOWED"),
+    ],
+)
+def test_unknown_paths_and_methods_answer_camara_json(client, method, path, status, code):
+    answer = client.call(method.upper(), path, {} if method != "get" else None)
+
+    assert answer.status_code == status
+    assert answer["Content-Type"] == "application/json"
+    assert answer.json()["code"] == code
+    assert set(answer.json()) == {"status", "code", "message"}
+
+
+def test_a_wrong_content_type_is_415(client):
+    body = b"phoneNumber=+8613800138000"
+    signed = signed_headers(
+        client_id=client.app.client_id, secret=client.app.secret, method="POST",
+        target="/sim-swap/v2/check", body=body,
+    )  # fmt: skip
+    answer = client.client.post(
+        "/sim-swap/v2/check", data=body, content_type="text/plain", headers=signed
+    )
+
+    assert (answer.status_code, answer.json()["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+def test_old_billing_paths_say_they_are_deprecated(carrier_sandbox, client):
+    answer = client.get("/carrier-billing/v1/payments/GC-none")
+
+    assert answer.status_code == 404
+    assert answer["Deprecation"] == "true"
+    assert "/carrier-billing/v0.5/payments" in answer["Link"]
+
+
+@pytest.mark.parametrize("number", ["+861380013800", "+85291234567", "+8618612345678"])
+def test_sim_swap_foreign_or_unknown_segment_is_service_not_applicable(client, number):
+    answer = client.post("/sim-swap/v2/check", {"phoneNumber": number})
+
+    assert (answer.status_code, answer.json()["code"]) == (422, "SERVICE_NOT_APPLICABLE")
