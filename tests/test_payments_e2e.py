@@ -294,7 +294,7 @@ def test_the_wechat_qr_page_moves_on_to_the_result_once_paid(shop, client):
     )
     assert waiting.status_code == 200 and "HX-Redirect" not in waiting
     _pay_at_cashier(intent)
-    assert _wait(lambda: _status(number) == "paid")
+    assert _wait(lambda: _status(number) == "completed")  # a digital line: delivered when paid
     moved = client.get(
         f"/payments/{intent.public_id}/state/", {"back": back}, HTTP_HX_REQUEST="true"
     )

@@ -33,10 +33,14 @@ DEMO_PACKAGES = (
                 tuple(CAPABILITIES), 1_000, "day", 10, 0, 0),
     DemoPackage("messaging-pro", "短信与验证码套餐", "短信群发、状态回执和一次性验证码，每月 10 万次。",
                 ("sms", "one-time-password-sms"), 100_000, "month", 100, 49_900, 3),
-    DemoPackage("identity-pro", "号码认证与防诈套餐", "SIM 卡更换检测和本机号码校验，每月 5 万次。",
-                ("sim-swap", "number-verification"), 50_000, "month", 50, 99_900, 0),
-    DemoPackage("network-pro", "通话、流量与话费支付", "点击拨号、流量余量查询和话费支付，按次计费不限量。",
-                ("voice", "mobile-data", "carrier-billing"), None, "month", 20, 0, 5),
+    DemoPackage("identity-pro", "号码认证与防诈套餐",
+                "SIM 卡更换检测、本机号码校验、实名信息核验、年龄核验和位置核验，每月 5 万次。",
+                ("sim-swap", "number-verification", "kyc-match", "kyc-age-verification",
+                 "location-verification"), 50_000, "month", 50, 99_900, 0),
+    DemoPackage("network-pro", "通话、流量、终端状态与话费支付",
+                "点击拨号、流量余量查询、漫游与在线状态查询和话费支付，按次计费不限量。",
+                ("voice", "mobile-data", "carrier-billing", "device-roaming-status",
+                 "device-reachability-status"), None, "month", 20, 0, 5),
 )  # fmt: skip
 
 

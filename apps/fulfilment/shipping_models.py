@@ -58,7 +58,7 @@ class Shipment(models.Model):
         REGISTERED = "registered", _("Registered with the courier")
         FAILED = "failed", _("Courier registration failed")
 
-    order_number = models.CharField(_("order"), max_length=24, db_index=True)
+    order_number = models.CharField(_("order number"), max_length=24, db_index=True)
     courier = models.CharField(_("courier"), max_length=8, choices=Courier.choices)
     tracking_number = models.CharField(_("tracking number"), max_length=40)
     status = models.CharField(
@@ -156,7 +156,7 @@ class ReturnRequest(models.Model):
     }
 
     line_id = models.BigIntegerField(db_index=True, db_column="order_line_id")
-    order_number = models.CharField(_("order"), max_length=24, db_index=True)
+    order_number = models.CharField(_("order number"), max_length=24, db_index=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED

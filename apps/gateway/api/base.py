@@ -23,7 +23,6 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,6 +31,7 @@ from rest_framework.views import APIView
 from apps.core.api import error_body
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
+from apps.core.parsers import LimitedJSONParser
 from apps.gateway import device_identity, metering, metrics, signing, tokens
 from apps.gateway.api.schema import CapabilityAutoSchema
 from apps.gateway.context import (
@@ -87,7 +87,7 @@ class CapabilityView(APIView):
     authentication_classes: list[type] = []
     permission_classes: list[type] = []
     # CAMARA bodies are JSON only: another content type is 415, and answers are always JSON.
-    parser_classes = [JSONParser]
+    parser_classes = [LimitedJSONParser]  # size and depth limits before the decoder
     renderer_classes = [JSONRenderer]
     schema = CapabilityAutoSchema()
 

@@ -1,28 +1,29 @@
 """Buying one item straight away (buy now, the recharge box): an order without the cart.
 
 ``checkout_submit`` owns every rule of turning goods into an order (frozen prices, stock
-holds, points, audit). It reads the buyer's cart; so a direct purchase hands it a cart that
-holds only this one item, for the length of one transaction, and puts the buyer's own cart
-back afterwards with the same rows. Nobody else sees the swap: the user row is locked first
-(the global order: user, then cart), and any failure rolls the whole swap back.
+holds, points, audit); a direct purchase hands it the one item (``items``), and the buyer's
+cart is neither read nor changed.
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from apps.catalog.errors import PurchaseLimitExceeded
 from apps.catalog.selectors import SkuForSale, sku_for_sale
 from apps.core.errors import InvalidArgument
 from apps.orders.errors import InvalidQuantity, RecipientRequired
-from apps.orders.models import Cart, CartLine, Order
+from apps.orders.models import Order
 from apps.orders.services.cart import MAX_QUANTITY, recipient_check
-from apps.orders.services.orders import OrderView, ShippingAddress, checkout_submit, order_view
+from apps.orders.services.orders import (
+    DirectLine,
+    OrderView,
+    ShippingAddress,
+    checkout_submit,
+    order_view,
+)
 from apps.simcards.selectors import SIM_TYPE_CODE
 
 
@@ -73,34 +74,16 @@ def order_buy_now(
     """Place an order for one item without touching the buyer's cart.
 
     Idempotent per ``checkout_key`` like ``checkout_submit``. The recipient is checked with
-    the carrier before the transaction. Locks the user row, then the cart row; the cart's
-    lines are parked on a holding cart while ``checkout_submit`` runs and come back with
-    their ids and times unchanged.
+    the carrier before the transaction; ``checkout_submit`` locks the user row.
     """
     existing = Order.objects.filter(checkout_key=checkout_key, user_id=user_id).first()
     if existing is not None:
         return order_view(existing)
     _, msisdn = direct_item_check(item=item)
-    with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=user_id).first()
-        own = Cart.objects.select_for_update().filter(user_id=user_id).first()
-        holding = None
-        if own is not None:
-            holding = Cart.objects.create(session_key=f"hold:{secrets.token_hex(12)}")
-            CartLine.objects.filter(cart=own).update(cart=holding)
-        else:
-            own = Cart.objects.create(user_id=user_id)
-        CartLine.objects.create(
-            cart=own, sku_id=item.sku_id, recipient_msisdn=msisdn, quantity=item.quantity
-        )
-        order = checkout_submit(
-            user_id=user_id, checkout_key=checkout_key, shipping=shipping, points=points
-        )
-        if holding is not None:
-            restored = Cart.objects.create(pk=own.pk, user_id=user_id)
-            CartLine.objects.filter(cart=holding).update(cart=restored)
-            holding.delete()
-    return order
+    return checkout_submit(
+        user_id=user_id, checkout_key=checkout_key, shipping=shipping, points=points,
+        items=[DirectLine(sku_id=item.sku_id, quantity=item.quantity, recipient_msisdn=msisdn)],
+    )  # fmt: skip
 
 
 def recharge_place(*, user_id: int, sku_id: int, recipient: str, checkout_key: str) -> OrderView:

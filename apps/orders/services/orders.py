@@ -178,6 +178,15 @@ def _new_number() -> str:
 # --- Checkout ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DirectLine:
+    """An item ordered without the cart: one SKU, how many, and for whose number."""
+
+    sku_id: int
+    quantity: int
+    recipient_msisdn: str = ""
+
+
 def checkout_submit(
     *,
     user_id: int,
@@ -185,8 +194,12 @@ def checkout_submit(
     shipping: ShippingAddress | None = None,
     points: int = 0,
     real_name: RealNameInput | None = None,
+    items: list[DirectLine] | None = None,
 ) -> OrderView:
     """Turn the user's cart into an order: freeze prices, hold stock and numbers, spend points.
+
+    With ``items`` (buy now, the recharge box) those are ordered instead, and the cart is
+    neither read nor changed.
 
     Idempotent per ``checkout_key`` (the page's hidden token): submitting twice returns the
     same order. Locks the user row, then the cart (orders/locks.py), so one user's checkouts
@@ -209,8 +222,15 @@ def checkout_submit(
             return order_view(existing)
         # Adds wait on the cart row until this checkout ends: it orders what it read here and
         # removes those lines only; an add after it lands in the (kept) cart.
-        cart = cart_lock(user_id=user_id)
-        cart_lines = list(CartLine.objects.filter(cart=cart).order_by("id"))
+        if items is None:
+            cart = cart_lock(user_id=user_id)
+            cart_lines = list(CartLine.objects.filter(cart=cart).order_by("id"))
+        else:  # unsaved lines, told apart by a negative key
+            cart_lines = [
+                CartLine(pk=-n, sku_id=it.sku_id, quantity=it.quantity,
+                         recipient_msisdn=it.recipient_msisdn)
+                for n, it in enumerate(items, start=1)
+            ]  # fmt: skip
         if not cart_lines:
             raise CartEmpty()
         skus = skus_for_sale(sku_ids=[line.sku_id for line in cart_lines])
@@ -267,7 +287,8 @@ def checkout_submit(
                 lines=[(ol.pk, ol.recipient_msisdn) for ol in order_lines if ol.sku_id in sim_skus],
                 owner=sim_owner,
             )  # fmt: skip
-        CartLine.objects.filter(pk__in=[line.pk for line in cart_lines]).delete()
+        if items is None:
+            CartLine.objects.filter(pk__in=[line.pk for line in cart_lines]).delete()
         audit_record(action="order.created", object_type="order", object_id=order.number, actor_id=user_id,
                      after={"goods_fen": goods, "points_fen": points, "lines": len(cart_lines)})  # fmt: skip
         if points:
