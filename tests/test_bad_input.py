@@ -34,7 +34,7 @@ def test_nul_in_api_paths_and_queries_is_a_400_with_the_error_body(consumer, met
     response = getattr(consumer, method)(path)
     assert response.status_code == 400
     assert response.json()["status"] == 400
-    assert response.json()["code"] == "NUL_CHARACTER"
+    assert response.json()["code"] == "INVALID_ARGUMENT"
 
 
 def test_nul_in_a_json_body_is_a_400(consumer):
@@ -43,7 +43,7 @@ def test_nul_in_a_json_body_is_a_400(consumer):
         data='{"sku": "a\\u0000b", "quantity": 1}',
         content_type="application/json",
     )
-    assert (response.status_code, response.json()["code"]) == (400, "NUL_CHARACTER")
+    assert (response.status_code, response.json()["code"]) == (400, "INVALID_ARGUMENT")
 
 
 @pytest.mark.parametrize("path", ["/search/suggest/?q=%00", "/payments/%00/go/", "/p/%00/"])

@@ -69,5 +69,5 @@ class RefuseNulBytesMiddleware:
 def _refuse(request: HttpRequest) -> HttpResponse:
     message = _("The request contains a NUL character.")
     if wants_json(request) or (request.content_type or "").endswith("json"):
-        return JsonResponse(error_body(400, "NUL_CHARACTER", message), status=400)
+        return JsonResponse(error_body(400, "INVALID_ARGUMENT", message), status=400)
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
