@@ -26,6 +26,15 @@ from apps.catalog.errors import (
     SkuNotFound,
     StockBelowReserved,
 )
+from apps.catalog.locks import (
+    category_lock,
+    product_lock,
+    products_lock,
+    reservations_lock_held,
+    sku_lock,
+    sku_lock_tracking,
+    skus_lock,
+)
 from apps.catalog.models import Banner, Category, Product, ProductType, Sku, StockReservation
 from apps.core.audit import audit_record, audited_transition
 from apps.core.idempotency import idempotency_claim, idempotency_complete
@@ -182,11 +191,7 @@ def product_refresh(*, product_id: int) -> None:
     Called by every writer, the workbench included. Idempotent.
     """
     with transaction.atomic():
-        product = (
-            Product.objects.select_related("product_type")
-            .select_for_update(of=("self",))
-            .get(pk=product_id)
-        )
+        product = product_lock(product_id=product_id, with_type=True)
         skus = Sku.objects.filter(product_id=product_id, is_active=True)
         summary = skus.aggregate(low=Min("price_fen"))
         product.kind = product.product_type.kind
@@ -326,9 +331,7 @@ def stock_reserve(*, lines: list[tuple[int, int]], reference: str) -> None:
             raise OutOfStock(details={"sku_id": sku_id, "quantity": quantity})
         wanted[sku_id] = wanted.get(sku_id, 0) + quantity
     with transaction.atomic():
-        skus = list(
-            Sku.objects.select_for_update().filter(pk__in=wanted, tracks_stock=True).order_by("pk")
-        )
+        skus = skus_lock(sku_ids=wanted, tracking_only=True)
         if Sku.objects.filter(pk__in=wanted).count() != len(wanted):
             raise SkuNotFound()
         held = set(
@@ -365,19 +368,10 @@ def stock_commit(*, reference: str) -> int:
 
 def _stock_settle(*, reference: str, to: str) -> int:
     with transaction.atomic():
-        reservations = list(
-            StockReservation.objects.select_for_update()
-            .filter(reference=reference, status=StockReservation.Status.HELD)
-            .order_by("sku_id")
-        )
+        reservations = reservations_lock_held(reference=reference)
         if not reservations:
             return 0
-        skus = {
-            sku.pk: sku
-            for sku in Sku.objects.select_for_update()
-            .filter(pk__in=[r.sku_id for r in reservations])
-            .order_by("pk")
-        }
+        skus = {sku.pk: sku for sku in skus_lock(sku_ids=[r.sku_id for r in reservations])}
         units = 0
         for reservation in reservations:
             sku = skus[reservation.sku_id]
@@ -407,7 +401,7 @@ def stock_on_hand_set(*, sku_id: int, on_hand: Callable[[], int], reason: str) -
     for unpaid orders (those then fail to be delivered and are refunded). Returns the value set.
     """
     with transaction.atomic():
-        sku = Sku.objects.select_for_update().filter(pk=sku_id, tracks_stock=True).first()
+        sku = sku_lock_tracking(sku_id=sku_id)
         if sku is None:
             return 0
         before = sku.stock_on_hand
@@ -437,9 +431,7 @@ def stock_restock(*, lines: list[tuple[int, int]], reference: str) -> int:
             if quantity <= 0:
                 raise OutOfStock(details={"sku_id": sku_id, "quantity": quantity})
             wanted[sku_id] = wanted.get(sku_id, 0) + quantity
-        skus = list(
-            Sku.objects.select_for_update().filter(pk__in=wanted, tracks_stock=True).order_by("pk")
-        )
+        skus = skus_lock(sku_ids=wanted, tracking_only=True)
         for sku in skus:
             Sku.objects.filter(pk=sku.pk).update(stock_on_hand=F("stock_on_hand") + wanted[sku.pk])
             audit_record(action="stock.restocked", object_type="sku", object_id=sku.pk,
@@ -494,7 +486,7 @@ def category_refresh_paths(*, category_id: int) -> None:
     with transaction.atomic():
         pending = [category_id]
         while pending:
-            category = Category.objects.select_for_update().get(pk=pending.pop())
+            category = category_lock(category_id=pending.pop())
             category.path = category_path_for(category)
             category.save(update_fields=["path"])
             pending.extend(
@@ -536,9 +528,7 @@ def products_status_set(*, product_ids: list[int], status: str, actor_id: int | 
     Each move writes an audit event; derived fields, the index and cached pages follow.
     """
     with transaction.atomic():
-        products = list(
-            Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk")
-        )
+        products = products_lock(product_ids=product_ids)
         moved = [p for p in products if _product_status_move(p, status, actor_id)]
         for product in moved:
             product.save(update_fields=["status", "updated_at"])
@@ -554,7 +544,7 @@ def product_update(*, product_id: int, changes: dict[str, Any], actor_id: int | 
     Idempotent: writing the same values again changes nothing but ``updated_at``.
     """
     with transaction.atomic():
-        product = Product.objects.select_for_update().get(pk=product_id)
+        product = product_lock(product_id=product_id)
         fields = sorted(set(changes) - _PRODUCT_GUARDED)
         for name in fields:
             setattr(product, name, changes[name])
@@ -575,7 +565,7 @@ def sku_update(*, sku_id: int, changes: dict[str, Any], actor_id: int | None) ->
     raises ``StockBelowReserved`` and writes nothing. Audits the stock change; idempotent.
     """
     with transaction.atomic():
-        sku = Sku.objects.select_for_update().get(pk=sku_id)
+        sku = sku_lock(sku_id=sku_id)
         fields = sorted(set(changes) - _SKU_GUARDED)
         for name in fields:
             setattr(sku, name, changes[name])
