@@ -10,7 +10,7 @@ from apps.gateway.models import CallbackDelivery
 from apps.gateway.portal.errors import InvalidCallbackUrl
 from apps.gateway.portal.validators import normalize_callback_url
 from apps.gateway.tests.support import gateway_app_create
-from apps.sandbox.tests.support import callback_receiver
+from tests.fixtures.sandbox_support import callback_receiver
 
 INTERNAL = [
     "https://169.254.169.254/latest/meta-data/",

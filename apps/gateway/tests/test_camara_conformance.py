@@ -9,7 +9,7 @@ import pytest
 from apps.gateway.models import BillingCharge
 from apps.gateway.tests.support import SignedClient, gateway_app_create, signed_headers
 from apps.payments.models import Refund
-from apps.sandbox.tests.support import unique_msisdn
+from tests.fixtures.sandbox_support import unique_msisdn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BASE = "/carrier-billing/v0.5/payments"

@@ -8,7 +8,7 @@ import pytest
 
 from apps.gateway.tests.capability_support import device_token
 from apps.gateway.tests.support import SignedClient, gateway_app_create
-from apps.sandbox.tests.support import unique_msisdn
+from tests.fixtures.sandbox_support import unique_msisdn
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ import httpx
 from apps.gateway.tests.camara import documents
 from apps.gateway.tests.capability_support import device_token
 from apps.gateway.tests.support import GatewayTestApp
-from apps.sandbox.tests.support import unique_msisdn
 from tests.fixtures.sandbox import SandboxServer
+from tests.fixtures.sandbox_support import unique_msisdn
 
 CAPABILITIES = (
     "sim-swap", "number-verification", "one-time-password-sms", "carrier-billing", "kyc-match",
