@@ -25,6 +25,7 @@ from apps.core.audit import audit_record
 from apps.core.errors import Conflict, InvalidArgument
 from apps.core.locks import advisory_xact_lock
 from apps.enterprise.errors import InsufficientPrepaidBalance
+from apps.enterprise.locks import topup_lock_or_create
 from apps.enterprise.models import EnterpriseTopUp
 from apps.ledger.models import AccountKind
 from apps.ledger.selectors import account_balance
@@ -132,7 +133,7 @@ def enterprise_topup(
         raise InvalidArgument(details={"amount_fen": amount_fen, "reference": reference})
     _ensure(enterprise_id)
     with transaction.atomic():
-        topup, created = EnterpriseTopUp.objects.select_for_update().get_or_create(
+        topup, created = topup_lock_or_create(
             reference=reference,
             defaults={"enterprise_id": enterprise_id, "amount_fen": amount_fen, "note": note[:200],
                       "created_by": actor_id},

@@ -28,6 +28,7 @@ from apps.core.phone import InvalidPhoneNumber, normalize_phone
 from apps.core.tasks import enqueue_on_commit
 from apps.enterprise import billing
 from apps.enterprise.errors import BulkBatchBusy, BulkBatchNotFound, NothingToRetry
+from apps.enterprise.locks import bulk_batch_lock, bulk_row_lock, bulk_rows_lock_failed
 from apps.enterprise.models import BulkBatch, BulkRow
 from apps.enterprise.parsing import RawRow, file_rows, volume_mb
 
@@ -161,7 +162,7 @@ def bulk_row_deliver(*, row_id: int) -> str:
     ``delivering`` and a later run, under the same key, finds out.
     """
     with transaction.atomic():
-        row = BulkRow.objects.select_for_update().select_related("batch").get(pk=row_id)
+        row = bulk_row_lock(row_id=row_id)
         if row.status not in BulkRow.OPEN:
             return row.status
         _move(row, RowStatus.DELIVERING, attempt=row.attempts + 1)
@@ -177,7 +178,7 @@ def bulk_row_deliver(*, row_id: int) -> str:
     except (CarrierRejected, SubscriberNotFound) as exc:
         return bulk_row_fail(row_id=row_id, reason=getattr(exc, "carrier_code", "") or exc.code)
     with transaction.atomic():
-        row = BulkRow.objects.select_for_update().select_related("batch").get(pk=row_id)
+        row = bulk_row_lock(row_id=row_id)
         if row.status != RowStatus.DELIVERING:
             return row.status
         _move(row, RowStatus.DELIVERED, request_id=done.request_id)
@@ -191,7 +192,7 @@ def bulk_row_deliver(*, row_id: int) -> str:
 def bulk_row_fail(*, row_id: int, reason: str) -> str:
     """Give up on a row for now: release its price. Idempotent (a final row is left alone)."""
     with transaction.atomic():
-        row = BulkRow.objects.select_for_update().select_related("batch").get(pk=row_id)
+        row = bulk_row_lock(row_id=row_id)
         if row.status not in BulkRow.OPEN:
             return row.status
         if row.status == RowStatus.PENDING:
@@ -222,7 +223,7 @@ def bulk_batch_finish_if_done(*, batch_id: int) -> bool:
     if BulkRow.objects.filter(batch_id=batch_id, status__in=BulkRow.OPEN).exists():
         return False
     with transaction.atomic():
-        batch = BulkBatch.objects.select_for_update().get(pk=batch_id)
+        batch = bulk_batch_lock(batch_id=batch_id)
         if batch.status != BulkBatch.Status.RUNNING:
             return False
         if BulkRow.objects.filter(batch_id=batch_id, status__in=BulkRow.OPEN).exists():
@@ -250,14 +251,10 @@ def bulk_batch_retry_failed(*, batch_no: str, owner_id: int | None, actor_id: in
         raise BulkBatchNotFound()
     with transaction.atomic():
         billing.prepaid_lock(enterprise_id=batch_owner)
-        batch = BulkBatch.objects.select_for_update().get(batch_no=batch_no)
+        batch = bulk_batch_lock(batch_no=batch_no)
         if batch.status != BulkBatch.Status.COMPLETED:
             raise BulkBatchBusy()
-        rows = list(
-            BulkRow.objects.select_for_update()
-            .filter(batch_id=batch.pk, status=RowStatus.FAILED)
-            .order_by("pk")
-        )
+        rows = bulk_rows_lock_failed(batch_id=batch.pk)
         if not rows:
             raise NothingToRetry()
         batch.retry_round += 1

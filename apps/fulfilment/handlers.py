@@ -13,6 +13,7 @@ from django.db import transaction
 
 from apps.core import outbox
 from apps.fulfilment.cards.sales import cards_void_for_lines
+from apps.fulfilment.locks import deliveries_lock_lines, deliveries_lock_order
 from apps.fulfilment.models import Delivery
 from apps.fulfilment.services import deliveries_create, delivery_move
 from apps.orders.services import order_delivery_settled
@@ -32,16 +33,12 @@ def order_paid(event: outbox.Event) -> None:
     )  # fmt: skip
 
 
-def _locked(line_ids: list[int]) -> list[Delivery]:
-    return list(Delivery.objects.select_for_update().filter(line_id__in=line_ids).order_by("pk"))
-
-
 @outbox.handler("orders.refund_requested")
 def refund_requested(event: outbox.Event) -> None:
     """Hold the lines whose money the buyer asked back before they start: a pending delivery
     fails (``REFUND_REQUESTED``) without an automatic refund (finance decides; an operator may
     deliver it again if finance rejects). A delivery already under way is left to finish."""
-    for delivery in _locked(event.payload["line_ids"]):
+    for delivery in deliveries_lock_lines(line_ids=event.payload["line_ids"]):
         if delivery.status == Status.PENDING and delivery.kind not in (Kind.PHYSICAL, Kind.SIM):
             delivery_move(delivery, Status.FAILED, note="REFUND_REQUESTED")
             delivery.last_error = "REFUND_REQUESTED"
@@ -55,7 +52,7 @@ def lines_refunded(event: outbox.Event) -> None:
     audited), and unredeemed cards of those lines are voided. A line still delivering keeps
     going (its outcome is recorded; finance sees it)."""
     fact = event.payload
-    for delivery in _locked(fact["line_ids"]):
+    for delivery in deliveries_lock_lines(line_ids=fact["line_ids"]):
         if delivery.status == Status.DELIVERING:
             logger.warning("line %s refunded while delivering", delivery.line_id)
             continue
@@ -72,6 +69,6 @@ def delivery_ended(event: outbox.Event) -> None:
     in pk order, so two lines ending together settle the order once."""
     number = event.payload["number"]
     with transaction.atomic():
-        rows = list(Delivery.objects.select_for_update().filter(order_number=number).order_by("pk"))
+        rows = deliveries_lock_order(order_number=number)
         if rows and all(row.status in Delivery.ENDED for row in rows):
             order_delivery_settled(number=number, lines={row.line_id: row.status for row in rows})

@@ -31,6 +31,7 @@ from apps.core.money import MoneyError, to_fen
 from apps.fulfilment.cards.batches import CARD_PRODUCT_TYPE
 from apps.fulfilment.cards.sales import cards_allocate
 from apps.fulfilment.delivery import LineUndeliverable, delivered_text, unit_deliver
+from apps.fulfilment.locks import delivery_lock
 from apps.fulfilment.models import Delivery
 from apps.orders.services import order_line_delivery_record
 from apps.payments.services import refund_automatic
@@ -219,7 +220,7 @@ def job_deliver(*, job_id: int, again: bool = False) -> str:
     alone (an operator's ``again`` sends a failed one once more).
     """
     with transaction.atomic():
-        job = Delivery.objects.select_for_update().get(pk=job_id)
+        job = delivery_lock(delivery_id=job_id)
         if job.status in (Status.DELIVERED, Status.REFUNDED) or job.kind not in JOB_KINDS:
             return job.status
         if job.status == Status.FAILED and not again:
@@ -257,7 +258,7 @@ def _job_finish(*, job_id: int, last: dict[str, object]) -> str:
     """Record the last unit's result (``last``: the fields it sets) and, if the delivery is
     still delivering, move it to delivered and queue the recipient's SMS, in one transaction."""
     with transaction.atomic():
-        job = Delivery.objects.select_for_update().get(pk=job_id)
+        job = delivery_lock(delivery_id=job_id)
         for field, value in last.items():
             setattr(job, field, value)
         if job.status != Status.DELIVERING:
@@ -276,7 +277,7 @@ def job_fail(*, job_id: int, reason: str) -> str:
     """Give up on a delivery: refund the buyer for the units not delivered, automatically
     (idempotent per delivery: the refund is keyed ``fulfilment:<id>``). Locks the delivery."""
     with transaction.atomic():
-        job = Delivery.objects.select_for_update().get(pk=job_id)
+        job = delivery_lock(delivery_id=job_id)
         if job.status in (Status.DELIVERED, Status.REFUNDED):
             return job.status
         if job.status != Status.FAILED:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.carrier.errors import CarrierRejected, SubscriberNotFound
 from apps.carrier.identity import LineOpened, sim_line_open_once
+from apps.fulfilment.locks import delivery_lock
 from apps.fulfilment.models import Delivery
 from apps.simcards import selectors as sim_selectors
 from apps.simcards import services as simcards
@@ -59,7 +60,7 @@ def sim_activate(*, line_id: int) -> str:
     if delivery.status in (Status.FAILED, Status.REFUNDED) or request.status != "sold":
         return f"not_sold:{request.status if request.status != 'sold' else delivery.status}"
     with transaction.atomic():
-        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        locked = delivery_lock(delivery_id=delivery.pk)
         delivery_move(locked, Status.DELIVERING, attempt=locked.attempts + 1)
         locked.attempts += 1
         locked.save(update_fields=["status", "attempts", "updated_at"])
@@ -72,7 +73,7 @@ def sim_activate(*, line_id: int) -> str:
         return f"refused:{code}"
     simcards.number_activated(msisdn=request.msisdn, request_id=opened.request_id)
     with transaction.atomic():
-        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        locked = delivery_lock(delivery_id=delivery.pk)
         if locked.status == Status.DELIVERING:
             locked.carrier_request_id = opened.request_id[:32]
             locked.last_error = ""

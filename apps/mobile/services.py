@@ -32,6 +32,7 @@ from apps.mobile.errors import (
     RequestInProgress,
     SamePlan,
 )
+from apps.mobile.locks import line_request_lock
 from apps.mobile.models import LineRequest
 from apps.mobile.selectors import LineRequestView, request_view
 
@@ -130,7 +131,7 @@ def _finish(
 ) -> str:
     """Record the carrier's outcome once (row lock); text the subscriber when it was applied."""
     with transaction.atomic():
-        row = LineRequest.objects.select_for_update().get(pk=request_id)
+        row = line_request_lock(request_id=request_id)
         if row.status != Status.SUBMITTED:
             return row.status
         _move(row, status, error_code=error_code)
@@ -176,7 +177,7 @@ def line_request_apply(*, request_id: int) -> str:
     key). A refusal moves the request to ``refused`` with the carrier's code.
     """
     with transaction.atomic():
-        row = LineRequest.objects.select_for_update().get(pk=request_id)
+        row = line_request_lock(request_id=request_id)
         if row.status != Status.SUBMITTED:
             return row.status
         row.attempts += 1

@@ -11,7 +11,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +31,7 @@ from apps.service.errors import (
     TicketNotFound,
     TicketOrderRequired,
 )
+from apps.service.locks import invoice_lock, ticket_lock, user_lock
 from apps.service.models import Invoice, Ticket, TicketMessage
 from apps.service.tax import uscc_valid
 
@@ -98,7 +98,7 @@ def invoice_request(
         raise InvoiceNotAllowed()
     try:
         with transaction.atomic():
-            get_user_model().objects.select_for_update().filter(pk=user_id).first()
+            user_lock(user_id=user_id)
             invoice = Invoice.objects.create(
                 user_id=user_id, order_number=order_number, title_type=title_type, title=title,
                 tax_number=tax_number, email=email.strip()[:254], amount_fen=amount,
@@ -111,7 +111,7 @@ def invoice_request(
 
 
 def _locked_invoice(invoice_id: int) -> Invoice:
-    invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
+    invoice = invoice_lock(invoice_id=invoice_id)
     if invoice is None:
         raise InvoiceNotFound()
     return invoice
@@ -193,7 +193,7 @@ def ticket_open(
     paid = order is not None and order.paid_at is not None
     charge = kind == Ticket.Kind.WRONG_AMOUNT or (kind == Ticket.Kind.COMPLAINT and paid)
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=user_id).first()
+        user_lock(user_id=user_id)
         ticket = Ticket.objects.create(
             user_id=user_id, order_number=order_number, kind=kind, is_charge_complaint=charge,
             subject=subject or str(Ticket.Kind(kind).label),
@@ -212,8 +212,7 @@ def ticket_reply(*, ticket_id: int, author_id: int, body: str, from_staff: bool)
     if not body:
         raise EmptyMessage()
     with transaction.atomic():
-        qs = Ticket.objects.select_for_update().filter(pk=ticket_id)
-        ticket = (qs if from_staff else qs.filter(user_id=author_id)).first()
+        ticket = ticket_lock(ticket_id=ticket_id, user_id=None if from_staff else author_id)
         if ticket is None:
             raise TicketNotFound()
         if ticket.status == Ticket.Status.CLOSED:
@@ -241,8 +240,7 @@ def ticket_reply(*, ticket_id: int, author_id: int, body: str, from_staff: bool)
 def ticket_close(*, ticket_id: int, actor_id: int, by_staff: bool = False) -> TicketView:
     """Close a ticket (the buyer's own, or any by customer service). Locks the ticket row."""
     with transaction.atomic():
-        qs = Ticket.objects.select_for_update().filter(pk=ticket_id)
-        ticket = (qs if by_staff else qs.filter(user_id=actor_id)).first()
+        ticket = ticket_lock(ticket_id=ticket_id, user_id=None if by_staff else actor_id)
         if ticket is None:
             raise TicketNotFound()
         if ticket.status != Ticket.Status.CLOSED:

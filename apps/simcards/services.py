@@ -1,6 +1,6 @@
 """Number-pool writes: holding a number for a buyer, selling it, releasing it, recording activation.
 
-Every state change runs under the number's row lock (``select_for_update``) and goes through
+Every state change runs under the number's row lock (``apps.simcards.locks``) and goes through
 ``audited_transition``; the pool's one row per number (unique ``msisdn``) is what makes two
 buyers unable to get the same number. Locks are taken in number order, after the caller's
 cart or order row (the global order: user → cart → order → stock → SIM numbers → payment →
@@ -32,6 +32,13 @@ from apps.simcards.errors import (
     RealNameMismatch,
     SimOwnerNotAccountHolder,
     TooManyHolds,
+)
+from apps.simcards.locks import (
+    number_lock,
+    numbers_lock,
+    numbers_lock_held_for,
+    numbers_lock_lapsed_holds,
+    numbers_lock_sold_to_lines,
 )
 from apps.simcards.models import SimNumber
 
@@ -76,7 +83,7 @@ def _clear(number: SimNumber) -> None:
 
 
 def _locked(msisdn: str) -> SimNumber:
-    number = SimNumber.objects.select_for_update().filter(msisdn=msisdn).first()
+    number = number_lock(msisdn=msisdn)
     if number is None:
         raise NumberNotFound()
     return number
@@ -122,7 +129,7 @@ def number_release(*, msisdn: str, user_id: int) -> bool:
     """Give back a number the user held in their cart (the line was removed). Locks the row;
     does nothing to a number that is not in this user's cart."""
     with transaction.atomic():
-        number = SimNumber.objects.select_for_update().filter(msisdn=msisdn).first()
+        number = number_lock(msisdn=msisdn)
         if (
             number is None
             or number.status != Status.HELD
@@ -174,7 +181,7 @@ def owner_verify(*, name: str, id_number: str, user_id: int | None = None) -> Ve
 def numbers_premium_lock(*, msisdns: list[str]) -> dict[str, int]:
     """Lock the numbers (in number order) and return each one's premium in fen, so that the
     checkout prices them as they are held. Runs in the caller's transaction, after stock."""
-    rows = SimNumber.objects.select_for_update().filter(msisdn__in=msisdns).order_by("msisdn")
+    rows = numbers_lock(msisdns=msisdns)
     return {number.msisdn: number.premium_fen for number in rows}
 
 
@@ -231,10 +238,7 @@ def numbers_sell(*, reference: str) -> int:
     """The order was paid: its held numbers are sold to their owner. Idempotent; runs in the
     paying transaction and locks the numbers in order."""
     sold = 0
-    numbers = SimNumber.objects.select_for_update().filter(
-        hold_reference=reference, status=Status.HELD
-    )
-    for number in numbers.order_by("msisdn"):
+    for number in numbers_lock_held_for(reference=reference):
         _move(number, Status.SOLD, order=reference)
         number.sold_at = timezone.now()
         number.held_until = None
@@ -248,10 +252,7 @@ def numbers_release_order(*, reference: str) -> int:
     """The unpaid order was cancelled or expired: its numbers go back to the pool. Idempotent;
     runs in the order's transaction and locks the numbers in order."""
     released = 0
-    numbers = SimNumber.objects.select_for_update().filter(
-        hold_reference=reference, status=Status.HELD
-    )
-    for number in numbers.order_by("msisdn"):
+    for number in numbers_lock_held_for(reference=reference):
         _move(number, Status.AVAILABLE, order=reference)
         _clear(number)
         number.save()
@@ -264,10 +265,7 @@ def number_release_for_order(*, line_ids: list[int], reference: str) -> int:
     pool (an opened line stays active and is closed at the carrier, not here). Idempotent;
     runs in the order's transaction and locks the numbers in order."""
     released = 0
-    numbers = SimNumber.objects.select_for_update().filter(
-        order_line_id__in=line_ids, status=Status.SOLD
-    )
-    for number in numbers.order_by("msisdn"):
+    for number in numbers_lock_sold_to_lines(line_ids=line_ids):
         _move(number, Status.AVAILABLE, order=reference, reason="order refunded")
         _clear(number)
         number.sold_at = None
@@ -284,10 +282,7 @@ def holds_release_lapsed(*, now: datetime | None = None, limit: int = 1000) -> i
     now = now or timezone.now()
     released = 0
     with transaction.atomic():
-        numbers = SimNumber.objects.select_for_update(skip_locked=True).filter(
-            status=Status.HELD, hold_reference="", held_until__lte=now
-        )
-        for number in numbers.order_by("held_until")[:limit]:
+        for number in numbers_lock_lapsed_holds(now=now, limit=limit):
             _move(number, Status.AVAILABLE, reason="hold lapsed")
             _clear(number)
             number.save()

@@ -32,6 +32,7 @@ from apps.fulfilment.cards.errors import (
     CardStateConflict,
     PrintFileGone,
 )
+from apps.fulfilment.locks import card_batch_lock, card_lock_with_batch
 from apps.fulfilment.models import Card, CardBatch
 
 MAX_BATCH = 100_000
@@ -175,7 +176,7 @@ def card_batch_print_file_take(*, batch_id: int, actor_id: int | None) -> tuple[
     The caller checks the ``fulfilment.download_print_file`` permission.
     """
     with transaction.atomic():
-        batch = CardBatch.objects.select_for_update().filter(pk=batch_id).first()
+        batch = card_batch_lock(batch_id=batch_id)
         if batch is None:
             raise CardNotFound()
         if not batch.print_file:
@@ -222,7 +223,7 @@ def card_batch_set_status(*, batch_id: int, status: str, actor_id: int | None) -
     Locks the batch row, then (online batches) its SKU row to recount the stock.
     """
     with transaction.atomic():
-        batch = CardBatch.objects.select_for_update().filter(pk=batch_id).first()
+        batch = card_batch_lock(batch_id=batch_id)
         if batch is None:
             raise CardNotFound()
         audited_transition(batch, status, object_type="card_batch", object_id=batch.batch_no, action_prefix="cards",
@@ -253,7 +254,7 @@ def card_set_status(*, card_id: int, action: str, actor_id: int | None) -> str:
         raise CardStateConflict(details={"action": action})
     sources, to = CARD_ACTIONS[action]
     with transaction.atomic():
-        card = Card.objects.select_for_update().select_related("batch").filter(pk=card_id).first()
+        card = card_lock_with_batch(card_id=card_id)
         if card is None:
             raise CardNotFound()
         if card.status not in sources:

@@ -41,6 +41,7 @@ from apps.fulfilment.cards.errors import (
     CardTriesExceeded,
     CardUnusable,
 )
+from apps.fulfilment.locks import card_lock, card_lock_with_batch
 from apps.fulfilment.models import Card, CardBatch
 from apps.payments.services import points_grant
 
@@ -114,9 +115,7 @@ def _check(
     None) for a wrong PIN, which is counted and committed (five lock the card). With ``claim``,
     a usable card moves to ``redeeming`` (airtime, data) or is redeemed at once (points)."""
     with transaction.atomic():
-        card = (
-            Card.objects.select_for_update().select_related("batch").filter(number=number).first()
-        )
+        card = card_lock_with_batch(number=number)
         if card is None:
             raise CardInvalid()
         batch = card.batch
@@ -248,7 +247,7 @@ def _redeem(*, number: str, pin: str | None, msisdn: str, user_id: int | None) -
 
 def _finish(card_id: int, to: str, user_id: int | None, **after: object) -> None:
     with transaction.atomic():
-        card = Card.objects.select_for_update().get(pk=card_id)
+        card = card_lock(card_id=card_id)
         if card.status != Card.Status.REDEEMING:
             return  # a concurrent repeat finished it
         _card_move(card, to, actor_id=user_id, **after)

@@ -20,6 +20,7 @@ from apps.core.audit import audit_record, audited_transition
 from apps.core.crypto import decrypt_text
 from apps.fulfilment.cards.batches import CardValue, sellable_cards
 from apps.fulfilment.cards.errors import CardNotFound, CardStateConflict
+from apps.fulfilment.locks import cards_lock_for_lines, cards_pick_unlocked
 from apps.fulfilment.models import Card
 
 
@@ -36,12 +37,7 @@ def cards_allocate(
         held = Card.objects.filter(sold_line_id=line_id).count()
         if held >= units:
             return held
-        picked = list(
-            Card.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(sellable_cards(sku_id=sku_id))
-            .order_by("batch__expires_at", "id")
-            .values_list("pk", "number")[: units - held]
-        )
+        picked = cards_pick_unlocked(sellable=sellable_cards(sku_id=sku_id), limit=units - held)
         now = timezone.now()
         taken = Card.objects.filter(
             pk__in=[pk for pk, _n in picked], status=Card.Status.ACTIVE, sold_line_id__isnull=True
@@ -104,12 +100,11 @@ def cards_void_for_lines(*, order_number: str, line_ids: list[int]) -> int:
     """Void the unredeemed cards of order lines whose money went back (fulfilment's
     ``orders.lines_refunded`` handler; runs in its transaction). Locks those cards; cards
     already redeemed stay redeemed, and the audit trail shows finance which ones were."""
-    rows = Card.objects.select_for_update().filter(
-        sold_line_id__in=line_ids,
-        status__in=[Card.Status.ACTIVE, Card.Status.LOCKED, Card.Status.FROZEN],
+    rows = cards_lock_for_lines(
+        line_ids=line_ids, statuses=[Card.Status.ACTIVE, Card.Status.LOCKED, Card.Status.FROZEN]
     )
     voided = 0
-    for card in rows.order_by("id"):
+    for card in rows:
         audited_transition(card, Card.Status.VOIDED, object_type="card", object_id=card.number, action_prefix="card",
                            refused=lambda details: CardStateConflict(details=details),
                            after={"reason": "order_refunded", "order": order_number})  # fmt: skip

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.core.audit import audit_record, audited_transition
+from apps.fulfilment.locks import delivery_lock_line, return_lock
 from apps.fulfilment.models import Delivery, ReturnRequest, Shipment
 from apps.fulfilment.shipping.errors import (
     ReturnMustBeUnopened,
@@ -76,8 +77,8 @@ def _locked(return_id: int, *, user_id: int | None = None) -> ReturnRequest:
     line_id = found.values_list("line_id", flat=True).first()
     if line_id is None:
         raise ReturnNotFound()
-    Delivery.objects.select_for_update().filter(line_id=line_id).first()
-    return ReturnRequest.objects.select_for_update().get(pk=return_id)
+    delivery_lock_line(line_id=line_id)
+    return return_lock(return_id=return_id)
 
 
 def return_request(
@@ -91,11 +92,7 @@ def return_request(
         raise ReturnMustBeUnopened()
     reason = (reason or "").strip()[:200]
     with transaction.atomic():
-        line = (
-            Delivery.objects.select_for_update()
-            .filter(order_number=number, line_id=line_id, user_id=user_id)
-            .first()
-        )
+        line = delivery_lock_line(order_number=number, line_id=line_id, user_id=user_id)
         if line is None:
             if not Delivery.objects.filter(order_number=number, user_id=user_id).exists():
                 raise OrderNotFound()

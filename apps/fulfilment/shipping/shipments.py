@@ -22,6 +22,7 @@ from django.utils import timezone
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument
 from apps.core.tasks import enqueue_on_commit
+from apps.fulfilment.locks import deliveries_lock_parcel, shipment_lock
 from apps.fulfilment.models import Courier, Delivery, Shipment, ShipmentLine, TrackingEvent
 from apps.fulfilment.services import delivery_move
 from apps.fulfilment.shipping import courier as courier_api
@@ -99,7 +100,7 @@ def shipment_create(
     if not wanted:
         raise LineNotShippable(details={"lines": []})
     with transaction.atomic():
-        deliveries = _deliveries_locked(order_number=order_number, line_ids=sorted(wanted))
+        deliveries = deliveries_lock_parcel(order_number=order_number, line_ids=sorted(wanted))
         if not Delivery.objects.filter(order_number=order_number).exists():
             raise LineNotShippable(details={"order": order_number, "lines": sorted(wanted)})
         existing = Shipment.objects.filter(courier=courier, tracking_number=tracking_number).first()
@@ -171,7 +172,7 @@ def shipment_register(*, shipment_id: int) -> str:
     except (courier_api.CourierUnavailable, courier_api.CourierRejected) as exc:
         state, error = Shipment.Tracking.FAILED, exc.code
     with transaction.atomic():
-        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
+        shipment = shipment_lock(shipment_id=shipment_id)
         if shipment.tracking != Shipment.Tracking.REGISTERED:
             shipment.tracking, shipment.tracking_error = state, error
             shipment.save(update_fields=["tracking", "tracking_error", "updated_at"])
@@ -213,8 +214,8 @@ def tracking_update_receive(*, courier: str, update: CourierUpdate) -> str:
         line_ids = sorted(
             ShipmentLine.objects.filter(shipment__in=found).values_list("line_id", flat=True)
         )
-        deliveries = _deliveries_locked(order_number=first, line_ids=line_ids)
-        shipment = found.select_for_update().get()
+        deliveries = deliveries_lock_parcel(order_number=first, line_ids=line_ids)
+        shipment = shipment_lock(courier=courier, tracking_number=update.tracking_number)
         if TrackingEvent.objects.filter(courier=courier, event_id=update.event_id).exists():
             return "duplicate"
         applies = (
@@ -246,15 +247,6 @@ def tracking_update_receive(*, courier: str, update: CourierUpdate) -> str:
         if update.status in (SStatus.DELIVERED, SStatus.RETURNED):
             parcel_deliveries_move(deliveries, shipment, update.status)
     return "applied"
-
-
-def _deliveries_locked(*, order_number: str, line_ids: list[int]) -> list[Delivery]:
-    """The order's deliveries of ``line_ids``, locked in pk order."""
-    return list(
-        Delivery.objects.select_for_update()
-        .filter(order_number=order_number, line_id__in=line_ids)
-        .order_by("pk")
-    )
 
 
 def parcel_deliveries_move(deliveries: list[Delivery], shipment: Shipment, state: str) -> None:

@@ -1,4 +1,5 @@
-"""Order writes: the cart (cart.py) and checkout, payment and cancellation of orders (orders.py)."""
+"""Order writes: the cart (cart.py) and checkout, payment and cancellation of orders (orders.py,
+with their errors, views and state moves in state.py)."""
 
 from apps.orders.services.cart import (
     MAX_QUANTITY,

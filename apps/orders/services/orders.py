@@ -1,4 +1,5 @@
-"""Checkout, paying, cancelling, expiring and refunding orders.
+"""Checkout, paying, cancelling, expiring and refunding orders (errors, views and state moves:
+``state.py``).
 
 Locks, always in the global order (orders/locks.py): the user row, then the cart, then the
 order row, then stock (catalog locks SKUs in pk order), then SIM numbers, then payments, then
@@ -9,21 +10,18 @@ the purpose handler registered in apps.py (``payment_succeeded`` / ``payment_ref
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from apps.catalog.selectors import skus_for_sale
 from apps.catalog.services import products_sold, stock_commit, stock_release, stock_reserve
-from apps.core.audit import audit_record, audited_transition
-from apps.core.errors import Conflict, InvalidArgument, NotFound
+from apps.core.audit import audit_record
+from apps.core.errors import InvalidArgument
 from apps.orders.locks import cart_lock, user_lock
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services.delivery import (
@@ -32,143 +30,30 @@ from apps.orders.services.delivery import (
     order_paid_publish,
 )
 from apps.orders.services.sim import RealNameInput, sim_owner_check
+from apps.orders.services.state import (
+    PURPOSE,
+    CartChanged,
+    CartEmpty,
+    Fulfilment,
+    OrderNotFound,
+    OrderStateConflict,
+    OrderView,
+    ShippingAddress,
+    ShippingRequired,
+    Status,
+    _line_move,
+    _lines_move,
+    _locked_order,
+    _move,
+    order_view,
+)
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
 from apps.payments.errors import InsufficientPoints
 from apps.payments.handlers import PaymentFact, RefundFact
 from apps.simcards import services as simcards
 from apps.simcards.errors import RealNameRequired
-from apps.simcards.selectors import SIM_TYPE_CODE, NumberState
-
-PURPOSE = "order"
-Status = Order.Status
-Fulfilment = OrderLine.Fulfilment
-
-
-class CartEmpty(InvalidArgument):
-    code = "CART_EMPTY"
-    default_message = gettext_lazy("Your cart is empty.")
-
-
-class CartChanged(Conflict):
-    code = "CART_CHANGED"
-    default_message = gettext_lazy(
-        "Something in your cart is no longer on sale. Check your cart and try again."
-    )
-
-
-class ShippingRequired(InvalidArgument):
-    code = "SHIPPING_REQUIRED"
-    default_message = gettext_lazy("Enter a delivery address for the physical goods.")
-
-
-class OrderNotFound(NotFound):
-    code = "ORDER_NOT_FOUND"
-    default_message = gettext_lazy("This order does not exist.")
-
-
-class OrderStateConflict(Conflict):
-    code = "ORDER_STATE_CONFLICT"
-    default_message = gettext_lazy("The order cannot do that in its current state.")
-
-
-@dataclass(frozen=True)
-class ShippingAddress:
-    name: str
-    phone: str
-    province: str
-    city: str
-    address: str
-
-
-@dataclass(frozen=True)
-class OrderLineView:
-    id: int
-    product_id: int
-    product_name: str
-    sku_name: str
-    kind: str
-    unit_price_fen: int
-    quantity: int
-    total_fen: int
-    recipient: str
-    fulfilment: str
-    fulfilment_label: str
-    sku_id: int = 0
-    # For a SIM card: the number on it, its hold, sale and activation (``order_get`` fills it).
-    sim: NumberState | None = None
-
-
-@dataclass(frozen=True)
-class OrderView:
-    id: int
-    number: str
-    user_id: int
-    status: str
-    status_label: str
-    goods_fen: int
-    points_fen: int
-    payable_fen: int
-    refunded_fen: int
-    shipping: dict[str, Any]
-    expires_at: datetime
-    paid_at: datetime | None
-    created_at: datetime
-    lines: list[OrderLineView] = field(default_factory=list)
-
-
-def order_view(order: Order) -> OrderView:
-    return OrderView(
-        id=order.pk, number=order.number, user_id=order.user_id, status=order.status,
-        status_label=str(Order.Status(order.status).label),
-        goods_fen=order.goods_fen, points_fen=order.points_fen, payable_fen=order.payable_fen,
-        refunded_fen=order.refunded_fen, shipping=order.shipping, expires_at=order.expires_at,
-        paid_at=order.paid_at, created_at=order.created_at,
-        lines=[
-            OrderLineView(
-                id=line.pk, product_id=line.product_id, product_name=line.product_name, sku_name=line.sku_name,
-                kind=line.kind, unit_price_fen=line.unit_price_fen, quantity=line.quantity, total_fen=line.total_fen,
-                recipient=line.recipient_msisdn, fulfilment=line.fulfilment,
-                fulfilment_label=str(Fulfilment(line.fulfilment).label), sku_id=line.sku_id,
-            )
-            for line in order.lines.all()
-        ],
-    )  # fmt: skip
-
-
-def _move(order: Order, status: str, *, actor_id: int | None = None, **after: Any) -> None:
-    """One transition of the order's state machine, with its audit event (row locked)."""
-    audited_transition(
-        order, status, object_type="order", object_id=order.number, actor_id=actor_id,
-        refused=lambda details: OrderStateConflict(details=details), after=after,
-    )  # fmt: skip
-
-
-def _line_move(line: OrderLine, status: str, *, order_number: str, note: str = "") -> None:
-    """One transition of a line's fulfilment, with its audit event (row locked by the caller)."""
-    audited_transition(
-        line, status, object_type="order_line", object_id=line.pk, field="fulfilment",
-        refused=lambda details: OrderStateConflict(details=details),
-        after={"order": order_number, **({"note": note} if note else {})},
-    )  # fmt: skip
-    line.save(update_fields=["fulfilment"])
-
-
-def _lines_move(order: Order, status: str) -> None:
-    """Move every line that its table allows (the order row is locked)."""
-    for line in order.lines.all():
-        if line.can_move_to(status):
-            _line_move(line, status, order_number=order.number)
-
-
-def _locked_order(number: str, *, user_id: int | None = None) -> Order:
-    qs = Order.objects.select_for_update().filter(number=number)
-    if user_id is not None:
-        qs = qs.filter(user_id=user_id)
-    order = qs.first()
-    if order is None:
-        raise OrderNotFound()
-    return order
+from apps.simcards.selectors import SIM_TYPE_CODE
 
 
 def _new_number() -> str:
