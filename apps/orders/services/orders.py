@@ -10,6 +10,7 @@ the purpose handler registered in apps.py (``payment_succeeded`` / ``payment_ref
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
