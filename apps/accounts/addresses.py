@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from apps.accounts import locks
 from apps.accounts.divisions import division_valid
 from apps.accounts.errors import AddressBookFull, AddressNotFound, InvalidAddress
-from apps.accounts.models import Address, User
+from apps.accounts.models import Address
 from apps.accounts.validators import normalize_phone
 from apps.core.audit import audit_record
 
@@ -64,7 +65,7 @@ def _clean(data: AddressInput) -> dict[str, str]:
 
 
 def _lock_user(user_id: int) -> None:
-    User.objects.select_for_update().filter(pk=user_id).first()
+    locks.user_lock_if_exists(user_id)
 
 
 def address_create(*, user_id: int, data: AddressInput, make_default: bool = False) -> AddressView:

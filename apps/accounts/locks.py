@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from apps.accounts.models import ApiToken, OtpChallenge, User
+from apps.accounts.models import ApiToken, OtpChallenge, StaffTotpDevice, User
 
 
 def user_lock(user_id: int) -> User:
@@ -30,3 +30,17 @@ def api_tokens_lock_active(token_ids: list[int]) -> QuerySet[ApiToken]:
         .filter(pk__in=token_ids, revoked_at__isnull=True)
         .order_by("pk")
     )
+
+
+def user_lock_if_exists(user_id: int) -> User | None:
+    """Lock one user, or None when there is none."""
+    return User.objects.select_for_update().filter(pk=user_id).first()
+
+
+def totp_device_lock(*, user_id: int, confirmed: bool | None = None) -> StaffTotpDevice | None:
+    """Lock a staff member's authenticator row (only a confirmed or a pending one when
+    ``confirmed`` says so); None when there is none."""
+    qs = StaffTotpDevice.objects.select_for_update().filter(user_id=user_id)
+    if confirmed is not None:
+        qs = qs.filter(confirmed_at__isnull=not confirmed)
+    return qs.first()

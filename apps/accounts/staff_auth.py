@@ -11,6 +11,7 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts import locks
 from apps.accounts.models import StaffRecoveryCode, StaffTotpDevice, User
 from apps.core.audit import audit_record
 from apps.core.crypto import decrypt_text, encrypt_text, keyed_hash
@@ -41,7 +42,7 @@ def totp_enrol_start(*, user_id: int) -> str:
     A confirmed device is never replaced here (a superuser resets it: ``totp_reset``).
     """
     with transaction.atomic():
-        device = StaffTotpDevice.objects.select_for_update().filter(user_id=user_id).first()
+        device = locks.totp_device_lock(user_id=user_id)
         if device is not None and device.confirmed_at is not None:
             raise ValueError("already enrolled")
         if device is None:
@@ -77,7 +78,7 @@ def totp_enrol_confirm(*, user_id: int, code: str) -> list[str] | None:
     """Confirm the pending device with its first code; return the recovery codes (shown once,
     stored hashed), or None when the code is wrong. Locks the device row."""
     with transaction.atomic():
-        device = StaffTotpDevice.objects.select_for_update().filter(user_id=user_id).first()
+        device = locks.totp_device_lock(user_id=user_id)
         if device is None or device.confirmed_at is not None:
             return None
         step = _totp_step(device, code.strip())
@@ -118,11 +119,7 @@ def second_factor_verify(*, user_id: int, code: str) -> bool:
     if not code:
         return False
     with transaction.atomic():
-        device = (
-            StaffTotpDevice.objects.select_for_update()
-            .filter(user_id=user_id, confirmed_at__isnull=False)
-            .first()
-        )
+        device = locks.totp_device_lock(user_id=user_id, confirmed=True)
         if device is None:
             return False
         if code.isdigit():

@@ -1,4 +1,5 @@
-"""Row locks of the orders app's cart and checkout: named helpers, rows taken in primary-key order.
+"""Row locks of the orders app (carts, orders, order lines): named helpers, rows taken in
+primary-key order.
 
 The one global lock order every path of the platform follows (a path may skip a level but never
 goes back up one; docs/architecture.md, "Transactions and locks"):
@@ -17,8 +18,9 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
-from apps.orders.models import Cart
+from apps.orders.models import Cart, Order, OrderLine
 
 
 def user_lock(*, user_id: int) -> None:
@@ -58,3 +60,24 @@ def guest_carts_lock_idle(*, idle_before: datetime, limit: int) -> list[int]:
 def carts_lock(*, cart_ids: list[int]) -> list[Cart]:
     """Lock several carts (a guest's and the user's at sign-in) in primary-key order."""
     return list(Cart.objects.select_for_update().filter(pk__in=cart_ids).order_by("pk"))
+
+
+def order_lock(
+    *, number: str, user_id: int | None = None, skip_locked: bool = False
+) -> Order | None:
+    """Lock an order row by its number (and owner, when given); None when there is none (or,
+    with ``skip_locked``, when another transaction holds it)."""
+    qs = Order.objects.select_for_update(skip_locked=skip_locked).filter(number=number)
+    if user_id is not None:
+        qs = qs.filter(user_id=user_id)
+    return qs.first()
+
+
+def order_lines_lock(lines: QuerySet[OrderLine]) -> list[OrderLine]:
+    """Lock these order lines in primary-key order (after their order: order, then lines)."""
+    return list(lines.select_for_update().order_by("pk"))
+
+
+def order_line_lock(*, line_id: int) -> OrderLine:
+    """Lock one order line (not its order, which is read along) for its delivery summary."""
+    return OrderLine.objects.select_for_update(of=("self",)).select_related("order").get(pk=line_id)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from apps.catalog.selectors import delivery_specs
 from apps.core import outbox
 from apps.core.audit import audit_record, audited_transition
+from apps.orders.locks import order_line_lock, order_lock
 from apps.orders.models import Order, OrderLine
 
 Fulfilment = OrderLine.Fulfilment
@@ -86,11 +87,7 @@ def order_line_delivery_record(*, line_id: int, state: str, note: str = "") -> b
     no move is refused here; each change is audited (``order_line.<state>``)."""
     to = _SUMMARY[state]
     with transaction.atomic(savepoint=False):
-        line = (
-            OrderLine.objects.select_for_update(of=("self",))
-            .select_related("order")
-            .get(pk=line_id)
-        )
+        line = order_line_lock(line_id=line_id)
         if line.fulfilment == to:
             return False
         audited_transition(
@@ -111,7 +108,7 @@ def order_delivery_settled(*, number: str, lines: dict[int, str]) -> bool:
     from apps.orders.services.orders import Status, _move
 
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(number=number).first()
+        order = order_lock(number=number)
         if order is None or order.delivery_settled_at is not None:
             return False
         order.delivery_settled_at = timezone.now()

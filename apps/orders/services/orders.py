@@ -23,7 +23,7 @@ from apps.catalog.selectors import skus_for_sale
 from apps.catalog.services import products_sold, stock_commit, stock_release, stock_reserve
 from apps.core.audit import audit_record
 from apps.core.errors import InvalidArgument
-from apps.orders.locks import cart_lock, user_lock
+from apps.orders.locks import cart_lock, order_lines_lock, order_lock, user_lock
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services.delivery import (
     lines_refunded_publish,
@@ -220,7 +220,7 @@ def payment_succeeded(fact: PaymentFact) -> bool:
     Runs in the payment's transaction with the intent locked; locks the order row. The order
     is paid when its points part and its money part have both settled.
     """
-    order = Order.objects.select_for_update().filter(number=fact.reference).first()
+    order = order_lock(number=fact.reference)
     if order is None or order.status != Status.PENDING_PAYMENT:
         return False
     wanted = order.points_fen if fact.method == "points" else order.payable_fen
@@ -249,7 +249,7 @@ def payment_refunded(fact: RefundFact) -> None:
     """Book a refund on its order; the order is refunded when everything paid came back."""
     if not fact.intent_settled:
         return  # a second or late payment given back: the order never counted it
-    order = Order.objects.select_for_update().filter(number=fact.reference).first()
+    order = order_lock(number=fact.reference)
     if order is None or order.status not in (Status.PAID, Status.COMPLETED):
         return
     order.refunded_fen += fact.amount_fen
@@ -261,7 +261,7 @@ def payment_refunded(fact: RefundFact) -> None:
     # The lines this money was for: all of them, or those a refund was asked for.
     lines = order.lines.all() if whole else order.lines.filter(refund_requested_at__isnull=False)
     moved = []
-    for line in lines.select_for_update().order_by("pk"):
+    for line in order_lines_lock(lines):
         if line.can_move_to(Fulfilment.REFUNDED):
             _line_move(line, Fulfilment.REFUNDED, order_number=order.number)
             moved.append(line.pk)
@@ -274,7 +274,7 @@ def payment_refunded(fact: RefundFact) -> None:
 
 def lock(reference: str) -> None:
     """Lock the order before its payment (the global lock order: order, then payment)."""
-    Order.objects.select_for_update().filter(number=reference).values_list("pk", flat=True).first()
+    order_lock(number=reference)
 
 
 def describe(reference: str) -> str:
@@ -326,7 +326,7 @@ def orders_expire(*, now: datetime | None = None, limit: int = 500) -> int:
     expired = 0
     for number in numbers:
         with transaction.atomic():
-            order = Order.objects.select_for_update(skip_locked=True).filter(number=number).first()
+            order = order_lock(number=number, skip_locked=True)
             if order is None or order.status != Status.PENDING_PAYMENT:
                 continue
             _close_unpaid(order, Status.EXPIRED, actor_id=None)

@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from apps.core import outbox
 from apps.core.audit import audit_record
 from apps.core.errors import Conflict
-from apps.orders.models import Order, OrderLine
+from apps.orders.locks import order_lines_lock, order_lock
+from apps.orders.models import OrderLine
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
 
@@ -139,12 +140,12 @@ def order_refund_request(
 
     override_reason = override_reason.strip()[:200]
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(number=number, user_id=user_id).first()
+        order = order_lock(number=number, user_id=user_id)
         if order is None:
             raise OrderNotFound()
         if order.status not in (Status.PAID, Status.COMPLETED):
             raise OrderStateConflict()
-        lines = list(OrderLine.objects.select_for_update().filter(order=order).order_by("pk"))
+        lines = order_lines_lock(OrderLine.objects.filter(order=order))
         verdicts = [line_refundability(line, override=bool(override_reason)) for line in lines]
         waiting = [v.line_id for v in verdicts if v.verdict == "delivering"]
         if waiting:
@@ -197,7 +198,7 @@ def order_return_refund(
     from apps.orders.services.orders import OrderNotFound
 
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(number=number).first()
+        order = order_lock(number=number)
         if order is None:
             raise OrderNotFound(details={"order": number})
         line = OrderLine.objects.get(pk=line_id, order=order)

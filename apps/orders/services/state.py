@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from apps.core.audit import audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
+from apps.orders.locks import order_lock
 from apps.orders.models import Order, OrderLine
 from apps.simcards.selectors import NumberState
 
@@ -139,10 +140,7 @@ def _lines_move(order: Order, status: str) -> None:
 
 
 def _locked_order(number: str, *, user_id: int | None = None) -> Order:
-    qs = Order.objects.select_for_update().filter(number=number)
-    if user_id is not None:
-        qs = qs.filter(user_id=user_id)
-    order = qs.first()
+    order = order_lock(number=number, user_id=user_id)
     if order is None:
         raise OrderNotFound()
     return order
