@@ -24,6 +24,7 @@ from django.db import connection, transaction
 
 from apps.accounts.models import User
 from apps.catalog.tests.factories import category, product, product_type
+from apps.core.models import OutboxEvent
 from apps.enterprise import services as bulk
 from apps.enterprise.models import BulkBatch, BulkRow
 from apps.enterprise.tests.bulk_support import data_packs, enterprise, sandbox_packs
@@ -117,6 +118,9 @@ def through_broker(worker: Path, carrier_sandbox) -> Iterator[Path]:
     use(broker_url=_broker_url(), task_always_eager=False)
     try:
         yield worker
+        # The worker finishes what the test set going (the SMS's status, the order's settlement)
+        # before the teardown empties the tables: a transaction of it racing the flush deadlocked.
+        _wait(lambda: not OutboxEvent.objects.filter(status="pending").exists(), worker)
     finally:
         use(**previous)
 
