@@ -93,8 +93,10 @@ def test_a_repeat_returns_the_first_answer_and_another_body_is_409(dlr):
     # Both delivery reports are applied here before the test ends, so none reaches the live
     # server while the teardown empties the tables (that raced the flush).
     assert wait_until(
-        lambda: SmsMessage.objects.filter(msisdn=to, status__in=["delivered", "undelivered"]).count()
-        == 2
+        lambda: (
+            SmsMessage.objects.filter(msisdn=to, status__in=["delivered", "undelivered"]).count()
+            == 2
+        )
     )
 
 
