@@ -6,6 +6,7 @@ base view and the query-string readers.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -192,3 +193,37 @@ def _moment(raw: str | None, name: str) -> Any:
             _("%(name)s must be an RFC 3339 time with a zone.") % {"name": name},
         )
     return moment
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The paging, date range and order of a CAMARA list operation's query string."""
+
+    page: int
+    per_page: int
+    created_from: Any
+    created_to: Any
+    order: str
+
+
+def list_query(query: Any, *, code_prefix: str, date_param: str) -> ListQuery:
+    """Parse ``page``, ``perPage``, ``<date_param>.gte/.lte`` and ``order``; the refusals carry
+    the API's own code prefix (``CARRIER_BILLING`` or ``CARRIER_BILLING_REFUND``)."""
+    page = _positive_int(query.get("page"), "page", 1)
+    per_page = _positive_int(query.get("perPage"), "perPage", 10)
+    if per_page > MAX_PER_PAGE:
+        raise CapabilityError(
+            400,
+            f"{code_prefix}.TOO_MANY_MATCHING_RECORDS",
+            _("perPage is at most %(n)d.") % {"n": MAX_PER_PAGE},
+        )
+    created_from = _moment(query.get(f"{date_param}.gte"), f"{date_param}.gte")
+    created_to = _moment(query.get(f"{date_param}.lte"), f"{date_param}.lte")
+    if created_from and created_to and created_from > created_to:
+        raise CapabilityError(
+            400, f"{code_prefix}.INVALID_DATE_RANGE", _("The date range is inverted.")
+        )
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise CapabilityError(400, "INVALID_ARGUMENT", _("order is asc or desc."))
+    return ListQuery(page, per_page, created_from, created_to, order)

@@ -15,7 +15,6 @@ from apps.gateway import billing, callbacks
 from apps.gateway.api.base import GatewayRequest
 from apps.gateway.capabilities.carrier_billing.common import (
     CURRENCY,
-    MAX_PER_PAGE,
     PAYMENT_STATUS,
     CarrierBillingView,
     PhoneNumberIn,
@@ -24,10 +23,9 @@ from apps.gateway.capabilities.carrier_billing.common import (
     _currency,
     _decimals,
     _fen,
-    _moment,
-    _positive_int,
     _request_kept,
     check_sink,
+    list_query,
     yuan,
 )
 from apps.gateway.capabilities.common import iso_utc, phone_number_identified
@@ -144,23 +142,9 @@ class Payments(CarrierBillingView):
                 ),
             )
         query = request.query_params
-        page = _positive_int(query.get("page"), "page", 1)
-        per_page = _positive_int(query.get("perPage"), "perPage", 10)
-        if per_page > MAX_PER_PAGE:
-            raise CapabilityError(
-                400,
-                "CARRIER_BILLING.TOO_MANY_MATCHING_RECORDS",
-                _("perPage is at most %(n)d.") % {"n": MAX_PER_PAGE},
-            )
-        created_from = _moment(query.get("paymentCreationDate.gte"), "paymentCreationDate.gte")
-        created_to = _moment(query.get("paymentCreationDate.lte"), "paymentCreationDate.lte")
-        if created_from and created_to and created_from > created_to:
-            raise CapabilityError(
-                400, "CARRIER_BILLING.INVALID_DATE_RANGE", _("The date range is inverted.")
-            )
-        order = query.get("order", "desc")
-        if order not in ("asc", "desc"):
-            raise CapabilityError(400, "INVALID_ARGUMENT", _("order is asc or desc."))
+        listed = list_query(query, code_prefix="CARRIER_BILLING", date_param="paymentCreationDate")
+        page, per_page, order = listed.page, listed.per_page, listed.order
+        created_from, created_to = listed.created_from, listed.created_to
         wanted = [s for value in query.getlist("paymentStatus") for s in value.split(",") if s]
         ours = {camara: our for our, camara in PAYMENT_STATUS.items()}
         if any(s not in ours and s != "processing" for s in wanted):

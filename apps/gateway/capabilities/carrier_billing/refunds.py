@@ -17,7 +17,6 @@ from apps.gateway import billing
 from apps.gateway.api.base import GatewayRequest
 from apps.gateway.capabilities.carrier_billing.common import (
     CURRENCY,
-    MAX_PER_PAGE,
     REFUND_STATUS,
     CarrierBillingView,
     ChargingInformationIn,
@@ -26,10 +25,9 @@ from apps.gateway.capabilities.carrier_billing.common import (
     _currency,
     _decimals,
     _fen,
-    _moment,
-    _positive_int,
     _request_kept,
     check_sink,
+    list_query,
     yuan,
 )
 from apps.gateway.capabilities.common import TextField, iso_utc
@@ -166,23 +164,11 @@ class Refunds(RefundView):
 
     def _list(self, request: GatewayRequest) -> Response:
         query = request.query_params
-        page = _positive_int(query.get("page"), "page", 1)
-        per_page = _positive_int(query.get("perPage"), "perPage", 10)
-        if per_page > MAX_PER_PAGE:
-            raise CapabilityError(
-                400,
-                "CARRIER_BILLING_REFUND.TOO_MANY_MATCHING_RECORDS",
-                _("perPage is at most %(n)d.") % {"n": MAX_PER_PAGE},
-            )
-        created_from = _moment(query.get("refundCreationDate.gte"), "refundCreationDate.gte")
-        created_to = _moment(query.get("refundCreationDate.lte"), "refundCreationDate.lte")
-        if created_from and created_to and created_from > created_to:
-            raise CapabilityError(
-                400, "CARRIER_BILLING_REFUND.INVALID_DATE_RANGE", _("The date range is inverted.")
-            )
-        order = query.get("order", "desc")
-        if order not in ("asc", "desc"):
-            raise CapabilityError(400, "INVALID_ARGUMENT", _("order is asc or desc."))
+        listed = list_query(
+            query, code_prefix="CARRIER_BILLING_REFUND", date_param="refundCreationDate"
+        )
+        page, per_page, order = listed.page, listed.per_page, listed.order
+        created_from, created_to = listed.created_from, listed.created_to
         wanted = {s for value in query.getlist("refundStatus") for s in value.split(",") if s}
         if wanted - {"processing", "denied", "succeeded"}:
             raise CapabilityError(400, "INVALID_ARGUMENT", _("Unknown refundStatus."))
