@@ -39,11 +39,12 @@ _SUMMARY = {
 ENDED = frozenset({Fulfilment.DELIVERED, Fulfilment.REFUNDED})
 
 
-def order_paid_publish(order: Order) -> None:
+def order_paid_publish(order: Order, *, lines: list[OrderLine] | None = None) -> None:
     """Publish the complete ``orders.order_paid`` fact: everything fulfilment needs to deliver
     every line without reading orders' tables. In the paying transaction (order row locked);
     the outbox key makes a second publish of the same order a no-op."""
-    lines = list(order.lines.all().order_by("pk"))
+    if lines is None:
+        lines = list(order.lines.all().order_by("pk"))
     specs = delivery_specs(product_ids=[line.product_id for line in lines])
     payload: dict[str, Any] = {
         "number": order.number,

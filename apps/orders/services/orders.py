@@ -235,13 +235,14 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         order.paid_at = timezone.now()
         order.save(update_fields=["status", "paid_at", "updated_at"])
         stock_commit(reference=f"order:{order.number}")
+        lines = list(order.lines.order_by("pk"))  # read once for the three uses below
         sold: dict[int, int] = {}
-        for line in order.lines.all():
+        for line in lines:
             sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
         transaction.on_commit(partial(products_sold, units=sold))
         simcards.numbers_sell(reference=f"order:{order.number}")
-        _lines_move(order, Fulfilment.READY)
-        order_paid_publish(order)
+        _lines_move(order, Fulfilment.READY, lines=lines)
+        order_paid_publish(order, lines=lines)
     return True
 
 
