@@ -16,6 +16,7 @@ event whose handler keeps failing, or keeps killing its worker, becomes a dead l
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Callable
@@ -103,7 +104,7 @@ def _publish(topic: str, payload: dict[str, Any], *, key: str | None) -> uuid.UU
         first = OutboxEvent.objects.filter(key=key).values_list("pk", flat=True).get()
         if first != event.id:
             return first
-    transaction.on_commit(lambda: _send(event.id, topic, payload))
+    transaction.on_commit(functools.partial(_send, event.id, topic, payload))
     return event.id
 
 
@@ -187,7 +188,7 @@ def event_requeue(*, event_id: uuid.UUID | str) -> bool:
         return False
     event.status, event.last_error, event.sent_at = OutboxEvent.Status.PENDING, "", timezone.now()
     event.save(update_fields=["status", "last_error", "sent_at"])
-    transaction.on_commit(lambda: _send(event.id, event.topic, event.payload))
+    transaction.on_commit(functools.partial(_send, event.id, event.topic, event.payload))
     return True
 
 

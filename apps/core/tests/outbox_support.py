@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from apps.core import outbox
 
-def _runs(func: object, *, tasks: bool) -> bool:
-    """Whether to run this on-commit callback: an outbox event's dispatch, and a task event's
-    only with ``tasks`` (other on-commit work is left to its own test)."""
-    if not getattr(func, "__module__", "").startswith("apps.core.outbox"):
-        return tasks
-    try:
-        topic = inspect.getclosurevars(func).nonlocals.get("topic")  # type: ignore[arg-type]
-    except TypeError:
-        return True
-    return tasks or topic != "core.task"
+
+def _outbox_topic(func: object) -> str | None:
+    """The topic of an outbox event's after-commit send; None for any other on-commit work."""
+    if isinstance(func, partial) and func.func is outbox._send:
+        return str(func.args[1])
+    return None
 
 
 @contextmanager
@@ -38,11 +35,9 @@ def outbox_handled(*, tasks: bool = False) -> Iterator[None]:
             del connection.run_on_commit[start:]
             for entry in pending:
                 func = entry[1]
-                if not getattr(func, "__module__", "").startswith("apps.core.outbox"):
-                    if tasks:
-                        func()
-                    else:
-                        kept.append(entry)
-                elif _runs(func, tasks=tasks):
+                topic = _outbox_topic(func)
+                if topic is None and not tasks:
+                    kept.append(entry)
+                elif tasks or topic != outbox.TASK_TOPIC:
                     func()
         connection.run_on_commit.extend(kept)
