@@ -49,7 +49,8 @@ class ProductType(models.Model):
     """What a product is (data pack, phone, game...) and the attributes it must declare.
 
     ``attribute_schema`` is a list of ``{"key", "label", "type": "str"|"int"|"choice",
-    "choices"?: [...], "required": bool, "unit"?: str}``.
+    "choices"?: [...], "required": bool, "unit"?: str}``; English mode reads the optional
+    ``label_en``, ``unit_en`` and ``choice_labels_en`` (value → English words).
     """
 
     code = models.SlugField(max_length=32, unique=True)
@@ -167,6 +168,11 @@ class Sku(models.Model):
     )
     code = models.CharField(_("SKU code"), max_length=64, unique=True)
     name = models.CharField(_("variant"), max_length=120)
+    # Shown in English mode; empty falls back to the Chinese name. A database default keeps
+    # the bulk loader's COPY working.
+    name_en = models.CharField(
+        _("English variant"), max_length=120, blank=True, default="", db_default=""
+    )
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     price_fen = models.BigIntegerField(_("price (fen)"))
     list_price_fen = models.BigIntegerField(_("list price (fen)"))
@@ -194,6 +200,9 @@ class Sku(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.name} · {self.name}"
+
+    def display_name(self, language: str) -> str:
+        return self.name_en if language == "en" and self.name_en else self.name
 
     @property
     def stock_available(self) -> int:

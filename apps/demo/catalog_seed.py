@@ -44,9 +44,19 @@ def _categories() -> dict[str, int]:
     return ids
 
 
+def _in_english(item: dict[str, object]) -> dict[str, object]:
+    """A schema item with its English label, unit and value words for English mode."""
+    english: dict[str, object] = {"label_en": data.ATTRIBUTE_LABELS_EN.get(str(item["label"]), "")}
+    if "unit" in item:
+        english["unit_en"] = data.ATTRIBUTE_UNITS_EN.get(str(item["unit"]), "")
+    english["choice_labels_en"] = data.ATTRIBUTE_VALUES_EN
+    return {**item, **english}
+
+
 def _types() -> dict[str, int]:
     ids = {}
-    for code, name, kind, needs_number, schema in data.PRODUCT_TYPES:
+    for code, name, kind, needs_number, items in data.PRODUCT_TYPES:
+        schema = [_in_english(item) for item in items]
         product_type, _ = ProductType.objects.update_or_create(
             code=code,
             defaults={
@@ -219,7 +229,7 @@ def _artwork() -> int:
 def _english_subtitles() -> int:
     """Fill the English subtitle of demo products that have none; returns how many."""
     filled = 0
-    for zh, en in data.SUBTITLES_EN.items():
+    for zh, en in (data.SUBTITLES_EN | data.CONTENT_SUBTITLES_EN).items():
         filled += Product.objects.filter(subtitle=zh, subtitle_en="").update(subtitle_en=en)
     for product in Product.objects.filter(subtitle_en="", product_type__code__in=("plan", "phone")):
         attrs = product.attributes
@@ -239,6 +249,29 @@ def _english_subtitles() -> int:
     return filled
 
 
+def _sku_name_en(name: str) -> str:
+    """A demo SKU's English name: a known word, a colour and storage, or a number and unit."""
+    if name in data.SKU_NAMES_EN:
+        return data.SKU_NAMES_EN[name]
+    words = name.split(" ")
+    if all(w in data.COLOURS_EN or w.endswith(("GB", "MB")) for w in words):
+        return " ".join(data.COLOURS_EN.get(w, w) for w in words)
+    english = name
+    for zh, en in data.SKU_UNITS_EN:
+        english = english.replace(zh, en)
+    return english if english != name else ""
+
+
+def _english_variants() -> int:
+    """Fill the English name of demo SKUs that have none; returns how many."""
+    filled = 0
+    for sku in Sku.objects.filter(name_en="").only("pk", "name"):
+        english = _sku_name_en(sku.name)
+        if english:
+            filled += Sku.objects.filter(pk=sku.pk).update(name_en=english)
+    return filled
+
+
 def seed_catalog() -> int:
     """Create what is missing of the demo catalog; returns how many products were created."""
     seeder = _Seeder()
@@ -248,6 +281,7 @@ def seed_catalog() -> int:
     _physical(seeder)
     _shelves()
     _english_subtitles()
+    _english_variants()
     _artwork()
     services.catalog_changed()
     return seeder.created

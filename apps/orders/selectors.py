@@ -51,6 +51,9 @@ class CartLineView:
     # when the hold lapsed and the number may have gone to someone else.
     is_sim: bool = False
     held_until: datetime | None = None
+    # English mode's names; empty: the Chinese ones.
+    product_name_en: str = ""
+    sku_name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ def cart_view(*, owner: CartOwner | None) -> CartView:
                 product_id=sku.product_id if sku else 0,
                 product_name=sku.product_name if sku else "",
                 sku_name=sku.sku_name if sku else "",
+                product_name_en=sku.product_name_en if sku else "",
+                sku_name_en=sku.sku_name_en if sku else "",
                 thumbnail_url=sku.thumbnail_url if sku else "",
                 recipient=row.recipient_msisdn,
                 quantity=row.quantity,
@@ -209,7 +214,7 @@ def direct_item_view(*, sku_id: int, quantity: int, recipient: str) -> CartView:
         id=0, sku_id=sku.sku_id, product_id=sku.product_id, product_name=sku.product_name,
         sku_name=sku.sku_name, thumbnail_url=sku.thumbnail_url, recipient=recipient,
         quantity=quantity, price_fen=sku.price_fen, subtotal_fen=sku.price_fen * quantity,
-        on_sale=True,
+        on_sale=True, product_name_en=sku.product_name_en, sku_name_en=sku.sku_name_en,
     )  # fmt: skip
     return CartView(lines=[line], total_fen=line.subtotal_fen, count=quantity)
 

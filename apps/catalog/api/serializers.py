@@ -33,6 +33,7 @@ class ProductCardSerializer(serializers.Serializer):
 class FacetSerializer(serializers.Serializer):
     value = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # the metaclass pops declared fields
+    label_en = serializers.CharField()
     count = serializers.IntegerField()
 
 
@@ -55,6 +56,7 @@ class SkuSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
+    name_en = serializers.CharField(help_text="English name; empty: use name")
     price_fen = serializers.IntegerField()
     list_price_fen = serializers.IntegerField()
     attributes = serializers.DictField()
@@ -67,11 +69,16 @@ class ProductDetailSerializer(serializers.Serializer):
     name = serializers.CharField()
     name_en = serializers.CharField()
     subtitle = serializers.CharField()
+    subtitle_en = serializers.CharField(help_text="English subtitle; empty: use subtitle")
     description = serializers.CharField(help_text="Sanitised HTML")
     kind = serializers.CharField()
     type_code = serializers.CharField()
     needs_recipient_number = serializers.BooleanField()
     attributes = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
+    attributes_en = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="The attributes in English (Chinese where the schema has no English)",
+    )
     image_url = serializers.CharField()
     skus = SkuSerializer(many=True)
     per_user_limit = serializers.IntegerField(allow_null=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ class SkuView:
     id: int
     code: str
     name: str
+    name_en: str
     price_fen: int
     list_price_fen: int
     attributes: dict[str, object]
@@ -43,12 +44,32 @@ class ProductDetail:
     owner_id: int | None
     min_price_fen: int
     subtitle_en: str = ""
+    attributes_en: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _attribute_text(item: dict[str, Any], value: object) -> str:
-    """An attribute as buyers read it: a choice's label (``recharge`` → 话费卡) and the unit."""
+def _attribute_text(item: dict[str, Any], value: object, *, english: bool = False) -> str:
+    """An attribute as buyers read it: a choice's label (``recharge`` → 话费卡) and the unit.
+
+    In English the item's ``choice_labels_en`` and ``unit_en`` are used, falling back to the
+    Chinese words when the schema has none.
+    """
     labels = item.get("choice_labels") or {}
-    return f"{labels.get(value, value)}{item.get('unit', '')}"
+    text, unit = labels.get(value, value), item.get("unit", "")
+    if english:
+        text = (item.get("choice_labels_en") or {}).get(value, text)
+        unit = item.get("unit_en", "") or unit
+    return f"{text}{unit}"
+
+
+def _attributes(
+    schema: dict[str, dict[str, Any]], values: dict[str, Any], *, english: bool
+) -> list[tuple[str, str]]:
+    rows = []
+    for key, value in values.items():
+        item = schema.get(key, {})
+        label = str((english and item.get("label_en")) or item.get("label", key))
+        rows.append((label, _attribute_text(item, value, english=english)))
+    return rows
 
 
 def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDetail:
@@ -62,10 +83,6 @@ def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDe
         raise ProductNotFound()
     skus = list(Sku.objects.filter(product_id=product_id, is_active=True))
     schema = {item["key"]: item for item in product.product_type.attribute_schema}
-    attributes = [
-        (str(schema.get(k, {}).get("label", k)), _attribute_text(schema.get(k, {}), v))
-        for k, v in product.attributes.items()
-    ]
     c, parent = product.category, product.category.parent
     return ProductDetail(
         id=product.pk,
@@ -77,7 +94,7 @@ def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDe
         type_code=product.product_type.code,
         type_name=product.product_type.name,
         needs_recipient_number=product.product_type.needs_recipient_number,
-        attributes=attributes,
+        attributes=_attributes(schema, product.attributes, english=False),
         image_url=product.image.url if product.image else "",
         category=CategoryNode(c.pk, c.slug, c.name, c.name_en, c.kind),
         parent_category=CategoryNode(
@@ -90,6 +107,7 @@ def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDe
                 id=s.pk,
                 code=s.code,
                 name=s.name,
+                name_en=s.name_en,
                 price_fen=s.price_fen,
                 list_price_fen=s.list_price_fen,
                 attributes=s.attributes,
@@ -102,4 +120,5 @@ def product_detail(*, product_id: int, now: datetime | None = None) -> ProductDe
         owner_id=product.owner_id,
         min_price_fen=product.min_price_fen,
         subtitle_en=product.subtitle_en,
+        attributes_en=_attributes(schema, product.attributes, english=True),
     )

@@ -25,6 +25,9 @@ class SkuForSale:
     thumbnail_url: str
     # The product type's code: SIM cards ("sim") need a number chosen from the pool.
     type_code: str = ""
+    # English mode's names; empty: the Chinese ones.
+    product_name_en: str = ""
+    sku_name_en: str = ""
 
 
 def skus_for_sale(*, sku_ids: list[int], now: datetime | None = None) -> dict[int, SkuForSale]:
@@ -48,6 +51,8 @@ def skus_for_sale(*, sku_ids: list[int], now: datetime | None = None) -> dict[in
             stock_available=s.stock_available if s.tracks_stock else None,
             thumbnail_url=s.product.thumbnail.url if s.product.thumbnail else "",
             type_code=s.product.product_type.code,
+            product_name_en=s.product.name_en,
+            sku_name_en=s.name_en,
         )
     return result
 

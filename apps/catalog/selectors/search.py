@@ -24,6 +24,7 @@ from typing import Any
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connection
 from django.db.models import Count, F, QuerySet
+from django.utils import translation
 
 from apps.catalog import search
 from apps.catalog.models import Category, Kind, Product
@@ -72,6 +73,7 @@ class Facet:
     value: str
     label: str
     count: int
+    label_en: str = ""  # English mode's label (the same when there is no English)
 
 
 @dataclass(frozen=True)
@@ -200,11 +202,16 @@ def _facets(
             by_kind[r[_KIND]] += n
         if _keep(r, f, subtree, skip="owner"):
             by_owner[r[_OWNER] is None] += n
-    labels = dict(Kind.choices)
+    # Answers are cached whatever the visitor's language: each facet carries both labels.
+    with translation.override("zh-hans"):
+        kinds = {k: str(label) for k, label in Kind.choices}
+    with translation.override("en"):
+        kinds_en = {k: str(label) for k, label in Kind.choices}
     top = sorted(by_category.items(), key=lambda item: (-item[1], cats.by_id[item[0]].slug))[:20]
     return {
-        "category": [Facet(cats.by_id[c].slug, cats.by_id[c].name, n) for c, n in top],
-        "kind": [Facet(k, str(labels.get(k, k)), n)
+        "category": [Facet(cats.by_id[c].slug, cats.by_id[c].name, n,
+                           cats.by_id[c].name_en or cats.by_id[c].name) for c, n in top],
+        "kind": [Facet(k, kinds.get(k, k), n, kinds_en.get(k, k))
                  for k, n in sorted(by_kind.items(), key=lambda item: (-item[1], item[0]))],
         "owner": [Facet("platform" if platform else "providers", "", n)
                   for platform, n in sorted(by_owner.items(), key=lambda item: -item[1])],

@@ -29,6 +29,7 @@ class SkuSpec:
     list_price_fen: int | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     stock: int | None = None  # None: not stock-tracked (digital and electronic goods)
+    name_en: str = ""  # English mode's name; empty: the Chinese one
 
 
 def product_create(
@@ -70,6 +71,7 @@ def product_create(
                 product=product,
                 code=spec.code,
                 name=spec.name,
+                name_en=spec.name_en,
                 attributes=spec.attributes,
                 price_fen=spec.price_fen,
                 list_price_fen=spec.list_price_fen

@@ -34,7 +34,9 @@ def test_search_with_facets(api_client, catalog):
     assert [i["name"] for i in body["items"]] == ["省内流量包 5GB", "全国通用流量包 10GB"]
     assert body["items"][0]["highlighted_name"] == "省内<mark>流量</mark>包 5GB"
     assert (body["total"], body["pages"], body["fuzzy"]) == (2, 1, False)
-    assert body["facets"]["category"] == [{"value": "data", "label": "流量包", "count": 2}]
+    assert body["facets"]["category"] == [
+        {"value": "data", "label": "流量包", "label_en": "data", "count": 2}
+    ]
     priced = api_client.get("/api/v1/products/", {"price_max": "15.00", "sort": "price"}).json()
     assert [i["min_price_fen"] for i in priced["items"]] == [1000, 1500]
 

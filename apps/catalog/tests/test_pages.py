@@ -202,3 +202,41 @@ def test_english_mode_uses_the_english_name_and_subtitle_and_falls_back(client, 
     assert "National data pack 10GB" in pack and "Nationwide" in pack and "全国可用" not in pack
     vip = client.get(f"/p/{catalog['vip'].pk}/").content.decode()
     assert "热门剧集" in vip  # no English subtitle: the Chinese one
+
+
+def test_english_mode_names_skus_attributes_and_facets_in_english(client, catalog):
+    from apps.catalog.models import Category, Product, ProductType
+
+    ProductType.objects.filter(code="data_pack").update(
+        attribute_schema=[
+            {"key": "scope", "label": "使用范围", "label_en": "Where it works", "type": "choice",
+             "choices": ["全国", "省内"], "choice_labels_en": {"全国": "Nationwide"}},
+            {"key": "validity_days", "label": "有效期", "label_en": "Valid for", "type": "int",
+             "unit": "天", "unit_en": " days"},
+            {"key": "volume", "label": "流量", "type": "str"},
+        ]
+    )  # fmt: skip
+    pack = catalog["pack"]
+    Product.objects.filter(pk=pack.pk).update(
+        attributes={"scope": "全国", "validity_days": 30, "volume": "10GB"}
+    )
+    Sku.objects.filter(product=pack).update(name="10GB/30天", name_en="10GB/30 days")
+    Category.objects.filter(slug="data").update(name_en="Data packs")
+    Sku.objects.filter(product=catalog["local"]).update(name="5GB/7天", name_en="")
+
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/p/{pack.pk}/").content.decode()
+    assert "<span>10GB/30 days</span>" in page and "10GB/30天" not in page
+    assert "<dt>Where it works</dt><dd>Nationwide</dd>" in page
+    assert "<dt>Valid for</dt><dd>30 days</dd>" in page
+    assert "<dt>流量</dt><dd>10GB</dd>" in page  # no English label: the Chinese one
+    local = client.get(f"/p/{catalog['local'].pk}/").content.decode()
+    assert "<span>5GB/7天</span>" in local  # no English variant name: the Chinese one
+    search = client.get("/search/", {"q": "流量"}).content.decode()
+    assert ">Data packs <span>(2)</span>" in search and ">Electronic goods <span>" in search
+
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/p/{pack.pk}/").content.decode()
+    assert "<span>10GB/30天</span>" in page and "<dt>使用范围</dt><dd>全国</dd>" in page
+    search = client.get("/search/", {"q": "流量"}).content.decode()
+    assert ">流量包 <span>(2)</span>" in search and ">电子商品 <span>" in search

@@ -37,6 +37,13 @@ def test_seed_is_idempotent_and_covers_every_category(
     assert Product.objects.get(name="5G智享套餐 58元档").subtitle_en == (
         "30GB of data and 200 minutes of calls; starts next month"
     )
+    # ... and English variant names, content subtitles and attribute labels.
+    assert not Sku.objects.filter(name_en="").exists()
+    assert Sku.objects.get(code="AIR-nation-100").name_en == "100 yuan"
+    assert Product.objects.get(name="星海战纪 月卡").subtitle_en == "300 coins every day"
+    assert not Product.objects.filter(kind="digital", subtitle_en="").exists()
+    schema = Product.objects.get(name="全国移动话费充值 100元").product_type.attribute_schema
+    assert schema[0]["label_en"] == "Face value" and schema[0]["unit_en"] == " yuan"
     airtime = Product.objects.get(name="全国移动话费充值 100元")
     svg = (tmp_path / airtime.image.name).read_text()
     assert ">100元</text>" in svg and ">全国话费充值</text>" in svg
