@@ -160,10 +160,16 @@ class LineRequestView:
     error_message: str
     created_at: datetime
     updated_at: datetime
-    timeline: tuple[AuditEntry, ...] = ()
+    # (when, the state it reached in the reader's words), oldest first.
+    timeline: tuple[tuple[datetime, str], ...] = ()
 
 
-def request_view(row: LineRequest, timeline: tuple[AuditEntry, ...] = ()) -> LineRequestView:
+def _status_text(status: object) -> str:
+    return str(LineRequest.Status(status).label) if status in LineRequest.Status else str(status)
+
+
+def request_view(row: LineRequest, trail: tuple[AuditEntry, ...] = ()) -> LineRequestView:
+    timeline = tuple((e.at, _status_text((e.after or {}).get("status"))) for e in trail)
     return LineRequestView(
         id=row.pk, kind=row.kind, kind_label=str(LineRequest.Kind(row.kind).label), msisdn=row.msisdn,
         offer_code=row.offer_code, offer_name=row.offer_name, fee_fen=row.fee_fen, status=row.status,

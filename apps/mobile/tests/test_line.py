@@ -330,7 +330,12 @@ def test_confirming_a_change_on_the_page(line, api, number, django_capture_on_co
     made = LineRequest.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/my/line/requests/{made.pk}/"
     assert made.status == "applied"
-    assert api.get(f"/my/line/requests/{made.pk}/").context["made"].status == "applied"
+    page = api.get(f"/my/line/requests/{made.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.context["made"].status == "applied"
+    history = page.content.decode().split('<ol class="timeline">')[1].split("</ol>")[0]
+    assert "applied" not in history and "submitted" not in history  # states in words
+    states = [state for _at, state in page.context["made"].timeline]
+    assert states and "applied" not in states and states[-1] in history
     assert _carrier(line, number, "/plan")["pending"]["plan"]["code"] == "5G-88"
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.carrier.errors import SubscriberNotFound
-from apps.carrier.services import subscriber_lookup
+from apps.carrier.services import operator_label, subscriber_lookup
 from apps.catalog.errors import OutOfStock, PurchaseLimitExceeded, SkuNotFound
 from apps.catalog.selectors import SkuForSale, sku_for_sale
 from apps.core.phone import normalize_phone
@@ -58,7 +58,7 @@ def recipient_check(*, raw: str) -> str:
             _(
                 "This number belongs to another operator (%(operator)s) and cannot be recharged here."
             )
-            % {"operator": info.operator}
+            % {"operator": operator_label(info.operator)}
         )
     if info.status != "active":
         raise RecipientNotRechargeable(_("This number is suspended or closed."))
