@@ -165,7 +165,8 @@ class LineRequestView:
 
 
 def _status_text(status: object) -> str:
-    return str(LineRequest.Status(status).label) if status in LineRequest.Status else str(status)
+    labels = dict(LineRequest.Status.choices)
+    return str(labels.get(str(status), status))
 
 
 def request_view(row: LineRequest, trail: tuple[AuditEntry, ...] = ()) -> LineRequestView:
