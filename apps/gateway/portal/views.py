@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any, cast
 
 from django.contrib import messages
@@ -267,6 +268,8 @@ def secret(request: HttpRequest) -> HttpResponse:
         return render(request, "gateway/portal/secret.html", {"shown": None}, status=410)
     shown = json.loads(decrypt_text(token))
     _owned_app(request, shown["app_id"])  # still the user's
+    if shown["expires_at"]:  # shown in the visitor's time zone by the template
+        shown["expires_at"] = datetime.fromisoformat(shown["expires_at"])
     response = render(request, "gateway/portal/secret.html", {"shown": shown})
     response["Cache-Control"] = "no-store, private"
     return response
@@ -288,8 +291,20 @@ def packages(request: HttpRequest, app_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def subscribe(request: HttpRequest, app_id: int) -> HttpResponse:
+    """Subscribe to a package; a paid one first shows its price and asks to confirm."""
     user_id = _user_id(request)
     code = request.POST.get("package", "")
+    package = selectors.packages_offered().filter(code=code).first()
+    is_paid = package is not None and bool(package.price_fen or package.price_per_call_fen)
+    if package is not None and is_paid and request.POST.get("confirm") != "yes":
+        app = _owned_app(request, app_id)
+        labels = dict(Capability.choices)
+        context = {
+            "app": app,
+            "package": package,
+            "capability_labels": [str(labels.get(c, c)) for c in package.capabilities],
+        }
+        return render(request, "gateway/portal/subscribe_confirm.html", context)
     try:
         access.app_subscribe(user_id=user_id, app_id=app_id, package_code=code)
     except DomainError as exc:

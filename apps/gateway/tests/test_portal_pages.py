@@ -1,6 +1,7 @@
 """Developer-portal pages: registration, apps, the secret shown once, packages, usage, privacy."""
 
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -192,3 +193,39 @@ def test_usage_page_embeds_the_chart_data(partner_client):
         f"/developer/apps/{app.pk}/usage/?granularity=day", headers={"HX-Request": "true"}
     )
     assert "<html" not in partial.content.decode() and 'id="usage-data"' in partial.content.decode()
+
+
+def test_a_paid_package_asks_to_confirm_its_price_first(partner_client):
+    Package.objects.create(
+        code="sms-pro", name="短信专业包", capabilities=["sms"], price_fen=99900,
+        quota_calls=10000, quota_period="month",
+    )  # fmt: skip
+    Package.objects.create(code="free", name="免费包", capabilities=["sms"], quota_calls=10)
+    app = services.app_create(user_id=partner_client.partner.owner_id, name="A").app
+    url = f"/developer/apps/{app.pk}/packages/subscribe/"
+
+    asked = partner_client.post(url, {"package": "sms-pro"})
+
+    assert asked.status_code == 200 and not Subscription.objects.exists()
+    page = asked.content.decode()
+    assert "¥999.00" in page and 'name="confirm" value="yes"' in page and "短信专业包" in page
+    partner_client.post(url, {"package": "sms-pro", "confirm": "yes"})
+    assert Subscription.objects.get(package__code="sms-pro").status == "active"
+    # A free package needs no confirmation.
+    assert partner_client.post(url, {"package": "free"}).status_code == 302
+    assert Subscription.objects.filter(package__code="free", status="active").exists()
+
+
+def test_the_new_secret_shows_its_expiry_in_beijing_time_with_copy_buttons(partner_client):
+    created = partner_client.post(
+        "/developer/apps/new/",
+        {"name": "A", "description": "", "callback_urls": "", "ip_allowlist": ""},
+    )
+    assert created["Location"] == "/developer/secret/"
+    credential = Credential.objects.get()
+    shown = partner_client.get("/developer/secret/").content.decode()
+
+    local = credential.expires_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f'">{local:%Y-%m-%d %H:%M} (' in shown  # the visible text, in Beijing time
+    assert f'datetime="{credential.expires_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S}' in shown
+    assert 'data-copy="client-secret"' in shown and "js/copy.js" in shown
