@@ -109,15 +109,17 @@ class OtpChallenge(models.Model):
     class Purpose(models.TextChoices):
         LOGIN = "login", _("Sign in or register")
 
-    phone = models.CharField(max_length=20)
-    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.LOGIN)
+    phone = models.CharField(max_length=20, verbose_name=_("phone"))
+    purpose = models.CharField(
+        max_length=16, choices=Purpose.choices, default=Purpose.LOGIN, verbose_name=_("purpose")
+    )
     code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    consumed_at = models.DateTimeField(null=True, blank=True)
-    superseded = models.BooleanField(default=False)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    consumed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("consumed at"))
+    superseded = models.BooleanField(default=False, verbose_name=_("superseded"))
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("ip"))
     sms_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
@@ -132,14 +134,16 @@ class OtpChallenge(models.Model):
 class ApiToken(models.Model):
     """A bearer token for apps. Only its SHA-256 is stored; the token is shown once."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=64, blank=True)
-    prefix = models.CharField(max_length=8, db_index=True)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(max_length=64, blank=True, verbose_name=_("name"))
+    prefix = models.CharField(max_length=8, db_index=True, verbose_name=_("prefix"))
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
         verbose_name = _("API token")

@@ -37,14 +37,16 @@ class SmsMessage(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     msisdn = models.CharField(_("mobile number"), max_length=20)
-    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, verbose_name=_("purpose"))
     # What operators may see: OTP texts are stored with the code masked.
     preview = models.CharField(max_length=500)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status")
+    )
     carrier_message_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    segments = models.PositiveSmallIntegerField(null=True, blank=True)
-    error_code = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    segments = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("segments"))
+    error_code = models.CharField(max_length=64, blank=True, verbose_name=_("error code"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     submitted_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

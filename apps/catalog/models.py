@@ -53,12 +53,14 @@ class ProductType(models.Model):
     ``label_en``, ``unit_en`` and ``choice_labels_en`` (value → English words).
     """
 
-    code = models.SlugField(max_length=32, unique=True)
+    code = models.SlugField(max_length=32, unique=True, verbose_name=_("code"))
     name = models.CharField(_("name"), max_length=64)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     attribute_schema = models.JSONField(default=list, blank=True)
     # Electronic goods delivered to a phone number ask the buyer for it on the product page.
-    needs_recipient_number = models.BooleanField(default=False)
+    needs_recipient_number = models.BooleanField(
+        default=False, verbose_name=_("needs recipient number")
+    )
 
     class Meta:
         verbose_name = _("product type")

@@ -61,16 +61,22 @@ class DeadLetter(models.Model):
         Status.DISCARDED: frozenset(),
     }
 
-    task_name = models.CharField(max_length=200, db_index=True)
+    task_name = models.CharField(max_length=200, db_index=True, verbose_name=_("task name"))
     task_id = models.CharField(max_length=64, unique=True)
     args = models.JSONField(default=list)
     kwargs = models.JSONField(default=dict)
     exception = models.TextField()
     traceback = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(help_text="Runs of the task, the first included")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(
+        help_text="Runs of the task, the first included", verbose_name=_("attempts")
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.OPEN, verbose_name=_("status")
+    )
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
     resolved_by = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
@@ -95,15 +101,21 @@ class OutboxEvent(models.Model):
         DEAD = "dead", _("Dead letter")
 
     id = models.UUIDField(primary_key=True)
-    topic = models.CharField(max_length=200)
+    topic = models.CharField(max_length=200, verbose_name=_("event topic"))
     key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     payload = models.JSONField(default=dict)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0, help_text="Runs started, counted first")
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Runs started, counted first", verbose_name=_("attempts")
+    )
     last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="Last handed to the broker")
-    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last handed to the broker", verbose_name=_("sent at")
+    )
+    done_at = models.DateTimeField(null=True, blank=True, verbose_name=_("done at"))
 
     class Meta:
         indexes = [

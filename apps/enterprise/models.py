@@ -77,24 +77,28 @@ class BulkRow(models.Model):
     }
     OPEN = (Status.PENDING, Status.DELIVERING)
 
-    batch = models.ForeignKey(BulkBatch, on_delete=models.CASCADE, related_name="rows")
-    row_no = models.PositiveIntegerField(help_text="Line number in the file (the header is line 1)")
+    batch = models.ForeignKey(
+        BulkBatch, on_delete=models.CASCADE, related_name="rows", verbose_name=_("bulk batch")
+    )
+    row_no = models.PositiveIntegerField(
+        help_text="Line number in the file (the header is line 1)", verbose_name=_("row no")
+    )
     raw_msisdn = models.CharField(max_length=40)
     raw_pack = models.CharField(max_length=64)
-    msisdn = models.CharField(max_length=20, blank=True)
-    pack_code = models.CharField(max_length=64, blank=True)
+    msisdn = models.CharField(max_length=20, blank=True, verbose_name=_("msisdn"))
+    pack_code = models.CharField(max_length=64, blank=True, verbose_name=_("pack code"))
     volume_mb = models.PositiveIntegerField(default=0)
     validity_days = models.PositiveIntegerField(default=0)
-    price_fen = models.BigIntegerField(default=0)
+    price_fen = models.BigIntegerField(default=0, verbose_name=_("price fen"))
     idempotency_key = models.CharField(max_length=128, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices)
-    error_code = models.CharField(max_length=40, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, verbose_name=_("status"))
+    error_code = models.CharField(max_length=40, blank=True, verbose_name=_("error code"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     failures = models.PositiveSmallIntegerField(
         default=0, help_text="Times the row failed: numbers the release journals"
     )
     carrier_request_id = models.CharField(max_length=40, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         db_table = "fulfilment_bulkrow"
@@ -136,7 +140,7 @@ class EnterpriseTopUp(models.Model):
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     journal_id = models.BigIntegerField(null=True, blank=True)
-    created_by = models.BigIntegerField(null=True, blank=True)
+    created_by = models.BigIntegerField(null=True, blank=True, verbose_name=_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

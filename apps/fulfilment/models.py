@@ -49,13 +49,16 @@ class Delivery(models.Model):
     }  # fmt: skip
     ENDED = frozenset({Status.DELIVERED, Status.REFUNDED})
 
-    line_id = models.BigIntegerField(unique=True, help_text="The order line delivered")
-    order_number = models.CharField(max_length=24, db_index=True)
+    line_id = models.BigIntegerField(
+        unique=True, help_text="The order line delivered", verbose_name=_("order line id")
+    )
+    order_number = models.CharField(max_length=24, db_index=True, verbose_name=_("order number"))
     sku_id = models.BigIntegerField(null=True, blank=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    msisdn = models.CharField(max_length=20, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    msisdn = models.CharField(max_length=20, blank=True, verbose_name=_("msisdn"))
     units = models.PositiveIntegerField(
-        help_text="Quantity bought: each unit is one top-up or pack"
+        help_text="Quantity bought: each unit is one top-up or pack",
+        verbose_name=_("units to deliver"),
     )
     amount_fen = models.BigIntegerField(default=0, help_text="Face value per unit (airtime)")
     volume_mb = models.PositiveIntegerField(default=0)
@@ -73,15 +76,17 @@ class Delivery(models.Model):
     # Physical goods and SIM cards: where the parcel goes (the OrderPaid fact's address).
     shipping = models.JSONField(default=dict, blank=True)
     refund_fen = models.BigIntegerField(help_text="What the buyer paid for the line")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    delivered_units = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    delivered_units = models.PositiveIntegerField(default=0, verbose_name=_("delivered units"))
     delivered_at = models.DateTimeField(null=True, blank=True)
     # What the buyer is shown: the tracking number of the parcel, the handler's note...
     detail = models.CharField(max_length=200, blank=True)
-    last_error = models.CharField(max_length=200, blank=True)
+    last_error = models.CharField(max_length=200, blank=True, verbose_name=_("last error"))
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("delivery")
@@ -135,9 +140,13 @@ class CardBatch(models.Model):
         Status.VOIDED: frozenset(),
     }
 
-    batch_no = models.CharField(max_length=20, unique=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.RECHARGE)
-    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.PRINT)
+    batch_no = models.CharField(max_length=20, unique=True, verbose_name=_("batch no"))
+    kind = models.CharField(
+        max_length=16, choices=Kind.choices, default=Kind.RECHARGE, verbose_name=_("kind")
+    )
+    channel = models.CharField(
+        max_length=16, choices=Channel.choices, default=Channel.PRINT, verbose_name=_("channel")
+    )
     face_value_fen = models.BigIntegerField(default=0, help_text="Recharge cards")
     volume_mb = models.PositiveIntegerField(default=0, help_text="Data cards")
     validity_days = models.PositiveIntegerField(default=0, help_text="Data cards")
@@ -145,9 +154,11 @@ class CardBatch(models.Model):
     sku_id = models.BigIntegerField(
         null=True, blank=True, help_text="The SKU an online batch sells"
     )
-    quantity = models.PositiveIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    expires_at = models.DateTimeField()
+    quantity = models.PositiveIntegerField(verbose_name=_("quantity"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.ACTIVE, verbose_name=_("status")
+    )
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
     created_by = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # The printable file (numbers and PINs), Fernet-encrypted; emptied by its one download.
@@ -204,18 +215,24 @@ class Card(models.Model):
         Status.VOIDED: frozenset(),
     }  # fmt: skip
 
-    batch = models.ForeignKey(CardBatch, on_delete=models.PROTECT, related_name="cards")
-    number = models.CharField(max_length=20, unique=True)
+    batch = models.ForeignKey(
+        CardBatch, on_delete=models.PROTECT, related_name="cards", verbose_name=_("card batch")
+    )
+    number = models.CharField(max_length=20, unique=True, verbose_name=_("card number"))
     pin_hash = models.CharField(max_length=64)
     pin_encrypted = models.TextField(blank=True, editable=False)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    wrong_pins = models.PositiveSmallIntegerField(default=0)
-    redeemed_msisdn = models.CharField(max_length=20, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.ACTIVE, verbose_name=_("status")
+    )
+    wrong_pins = models.PositiveSmallIntegerField(default=0, verbose_name=_("wrong pins"))
+    redeemed_msisdn = models.CharField(max_length=20, blank=True, verbose_name=_("redeemed msisdn"))
     redeemed_by = models.BigIntegerField(null=True, blank=True)
-    redeemed_at = models.DateTimeField(null=True, blank=True)
+    redeemed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("redeemed at"))
     sold_line_id = models.BigIntegerField(null=True, blank=True, help_text="Order line (online)")
     sold_user_id = models.BigIntegerField(null=True, blank=True)
-    sold_order_number = models.CharField(max_length=24, blank=True, db_index=True)
+    sold_order_number = models.CharField(
+        max_length=24, blank=True, db_index=True, verbose_name=_("sold order number")
+    )
     sold_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

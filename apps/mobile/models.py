@@ -29,23 +29,25 @@ class LineRequest(models.Model):
     }
 
     user_id = models.BigIntegerField()
-    msisdn = models.CharField(max_length=20)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    offer_code = models.CharField(max_length=32)
+    msisdn = models.CharField(max_length=20, verbose_name=_("msisdn"))
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    offer_code = models.CharField(max_length=32, verbose_name=_("offer code"))
     offer_name = models.CharField(max_length=64)
     # The fee shown when the subscriber confirmed: a plan's monthly fee, an add-on's price.
     fee_fen = models.BigIntegerField()
     # The client's key for this request (form token or Idempotency-Key header).
     request_key = models.CharField(max_length=64)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.SUBMITTED, verbose_name=_("status")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     carrier_request_id = models.CharField(max_length=32, blank=True)
-    effective_from = models.DateField(null=True, blank=True)
+    effective_from = models.DateField(null=True, blank=True, verbose_name=_("effective from"))
     charged_fen = models.BigIntegerField(
         default=0, help_text="What the carrier took from the balance"
     )
-    error_code = models.CharField(max_length=32, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    error_code = models.CharField(max_length=32, blank=True, verbose_name=_("error code"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -10,10 +10,17 @@ from django.utils.translation import gettext_lazy as _
 
 class Cart(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
     )
-    session_key = models.CharField(max_length=40, null=True, blank=True, unique=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    session_key = models.CharField(
+        max_length=40, null=True, blank=True, unique=True, verbose_name=_("session key")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("cart")

@@ -55,19 +55,24 @@ class PaymentIntent(models.Model):
     PAID = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
 
     public_id = models.CharField(
-        max_length=32, unique=True, help_text="out_trade_no at the provider"
+        max_length=32,
+        unique=True,
+        help_text="out_trade_no at the provider",
+        verbose_name=_("public id"),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
-    purpose = models.CharField(max_length=32)
-    reference = models.CharField(max_length=64)
-    method = models.CharField(max_length=20, choices=Method.choices)
-    channel = models.CharField(max_length=16, blank=True)
+    purpose = models.CharField(max_length=32, verbose_name=_("purpose"))
+    reference = models.CharField(max_length=64, verbose_name=_("reference"))
+    method = models.CharField(max_length=20, choices=Method.choices, verbose_name=_("method"))
+    channel = models.CharField(max_length=16, blank=True, verbose_name=_("channel"))
     amount_fen = models.BigIntegerField()
     currency = models.CharField(max_length=3, default="CNY")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CREATED)
-    settles = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.CREATED, verbose_name=_("status")
+    )
+    settles = models.BooleanField(default=False, verbose_name=_("settles"))
     refunded_fen = models.BigIntegerField(default=0)
     provider_trade_no = models.CharField(max_length=64, blank=True)
     action = models.JSONField(
@@ -76,8 +81,8 @@ class PaymentIntent(models.Model):
     review_reason = models.CharField(max_length=200, blank=True)
     idempotency_key = models.CharField(max_length=100, unique=True)
     expires_at = models.DateTimeField()
-    paid_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -125,16 +130,23 @@ class PaymentEvent(models.Model):
     """A notification, query result or provider answer, kept raw. ``dedupe_key`` makes each count once."""
 
     intent = models.ForeignKey(
-        PaymentIntent, null=True, on_delete=models.PROTECT, related_name="events"
+        PaymentIntent,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        verbose_name=_("payment intent"),
     )
-    method = models.CharField(max_length=20, choices=Method.choices)
-    kind = models.CharField(max_length=20)  # notification | query | refund | carrier
+    method = models.CharField(max_length=20, choices=Method.choices, verbose_name=_("method"))
+    # notification | query | refund | carrier
+    kind = models.CharField(max_length=20, verbose_name=_("kind"))
     dedupe_key = models.CharField(max_length=128, unique=True, null=True)  # noqa: DJ001 - NULL: not de-duplicated
-    verified = models.BooleanField(default=False)
+    verified = models.BooleanField(default=False, verbose_name=_("verified"))
     raw = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
-    outcome = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    outcome = models.CharField(max_length=64, blank=True, verbose_name=_("outcome"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
         verbose_name = _("payment event")
@@ -165,18 +177,37 @@ class Refund(models.Model):
     }
 
     public_id = models.CharField(
-        max_length=32, unique=True, help_text="out_request_no at the provider"
+        max_length=32,
+        unique=True,
+        help_text="out_request_no at the provider",
+        verbose_name=_("public id"),
     )
-    intent = models.ForeignKey(PaymentIntent, on_delete=models.PROTECT, related_name="refunds")
+    intent = models.ForeignKey(
+        PaymentIntent,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+        verbose_name=_("payment intent"),
+    )
     amount_fen = models.BigIntegerField()
-    reason = models.CharField(max_length=200)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    reason = models.CharField(max_length=200, verbose_name=_("reason"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.REQUESTED, verbose_name=_("status")
+    )
     request_key = models.CharField(max_length=100, unique=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     # Above REFUND_SECOND_APPROVAL_ABOVE_FEN the first finance approval is recorded here and a
     # second, different user's approval moves the refund to approved (``decided_by``).
@@ -189,11 +220,13 @@ class Refund(models.Model):
         related_name="+",
     )
     automatic = models.BooleanField(
-        default=False, help_text="Raised by the system, approved without finance"
+        default=False,
+        help_text="Raised by the system, approved without finance",
+        verbose_name=_("automatic"),
     )
     provider_refund_no = models.CharField(max_length=64, blank=True)
-    error_code = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    error_code = models.CharField(max_length=64, blank=True, verbose_name=_("error code"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

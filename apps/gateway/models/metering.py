@@ -58,7 +58,7 @@ class UsageHourly(models.Model):
     milliseconds (not cumulative), with one extra bucket for slower ones: enough for p95.
     """
 
-    app_id = models.BigIntegerField()
+    app_id = models.BigIntegerField(verbose_name=_("app id"))
     partner_id = models.BigIntegerField()
     environment = models.CharField(_("environment"), max_length=16, choices=Environment.choices)
     capability = models.CharField(_("capability"), max_length=40)
