@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.response import Response
 
 from apps.core.money import FEN_PER_YUAN, MoneyError, to_fen
 from apps.core.serializers import StrictSerializer
@@ -158,6 +159,23 @@ def _decimals(value: Any, keys: frozenset[str] = frozenset({"amount", "taxAmount
     if isinstance(value, list):
         return [_decimals(v) for v in value]
     return value
+
+
+class _EmptyJson(Response):
+    """No body, yet ``Content-Type: application/json``: DRF drops the header of an empty body
+    while rendering, so it is put back afterwards."""
+
+    @property
+    def rendered_content(self) -> bytes:
+        content = super().rendered_content
+        self["Content-Type"] = "application/json"
+        return content
+
+
+def accepted(status: int) -> Response:
+    """An empty ``202``/``204`` answer that says ``Content-Type: application/json``, as CAMARA's
+    features check on every answer."""
+    return _EmptyJson(status=status)
 
 
 class CarrierBillingView(CapabilityView):

@@ -24,6 +24,7 @@ from apps.gateway.capabilities.carrier_billing.common import (
     _decimals,
     _fen,
     _request_kept,
+    accepted,
     check_sink,
     list_query,
     yuan,
@@ -203,7 +204,7 @@ class ValidatePayment(CarrierBillingView):
             raise CapabilityError(
                 400, "CARRIER_BILLING.INVALID_CODE", _("The code is not the one texted.")
             ) from exc
-        return Response(status=204)
+        return accepted(204)
 
 
 class _SecondStep(CarrierBillingView):
@@ -247,7 +248,7 @@ class ConfirmPayment(_SecondStep):
                 _("The subscriber has not validated the payment with the texted code."),
             )
         billing.charge_confirm(app_id=request.gateway_app.app_id, payment_id=view.payment_id)
-        return Response(status=202)
+        return accepted(202)
 
 
 @extend_schema_view(post=extend_schema(operation_id="cancelPayment", responses={202: None}))
@@ -255,4 +256,4 @@ class CancelPayment(_SecondStep):
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         view = self._charge(request, data)
         billing.charge_cancel(app_id=request.gateway_app.app_id, payment_id=view.payment_id)
-        return Response(status=202)
+        return accepted(202)

@@ -94,12 +94,10 @@ SUCCESSES_NOT_APPLICABLE: dict[str, tuple[int, str]] = {
 # Scenarios that fail as of this release (counted as failed in docs/capabilities.md), by tag:
 # what the last run said. Each is work left, not a deployment choice.
 KNOWN_FAILING: dict[str, str] = {
-    "cancel_payment_01_generic_success_scenario": "the 202/204 answer carries no Content-Type header where the feature checks one",
     "cancel_payment_02_phoneNumber_three_legged": "no step definition yet: Given the request body property '$.phonenumber' is set to a valid value which is the same as associated to access token",
     "cancel_payment_03_phoneNumber_two_legged": "no step definition yet: Given the request body property '$.phonenumber' is set to a valid value which is the same as associated to access token",
     "cancel_payment_400.02_empty_request_body": "the answer differs from the feature's expectation (conftest.py)",
     "cancel_payment_C02.05_phone_number_not_supported": "the answer differs from the feature's expectation (conftest.py)",
-    "confirm_payment_01_generic_success_scenario": "the 202/204 answer carries no Content-Type header where the feature checks one",
     "confirm_payment_02_phoneNumber_three_legged": "no step definition yet: Given the request body property '$.phonenumber' is set to a valid value which is the same as associated to access token",
     "confirm_payment_03_phoneNumber_two_legged": "no step definition yet: Given the request body property '$.phonenumber' is set to a valid value which is the same as associated to access token",
     "confirm_payment_400.02_empty_request_body": "the answer differs from the feature's expectation (conftest.py)",
@@ -147,6 +145,5 @@ KNOWN_FAILING: dict[str, str] = {
     "retrieve_payments_03_for_phoneNumber": "no step definition yet: And the header 'Authorization' is set to a valid access token associated for a phone number with payments requested",
     "retrieve_refund_429.01_Too_Many_Requests": "the runner's quota setup does not reach the read operations",
     "retrieve_refunds_03_for_phoneNumber": "no step definition yet: And the header 'Authorization' is set to a valid access token associated for a phone number with refunds requested",
-    "validate_payment_01_generic_success_scenario": "the 202/204 answer carries no Content-Type header where the feature checks one",
     "validate_payment_400.06_exceeding_validation_attempts": "no step definition yet: When the request 'validatePayment' is sent after '3' times",
 }
