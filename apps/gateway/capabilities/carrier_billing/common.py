@@ -166,7 +166,7 @@ class _EmptyJson(Response):
     while rendering, so it is put back afterwards."""
 
     @property
-    def rendered_content(self) -> bytes:
+    def rendered_content(self) -> Any:  # bytes, though the stubs say str
         content = super().rendered_content
         self["Content-Type"] = "application/json"
         return content
