@@ -22,7 +22,7 @@ from apps.accounts.services import user_ensure_for_phone
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
 from apps.core.audit import audited_transition
 from apps.core.errors import DomainError
-from apps.gateway import callbacks, locks
+from apps.gateway import billing_events, locks
 from apps.gateway.capability_errors import (
     CapabilityNotFound,
     ChargeStateConflict,
@@ -39,8 +39,7 @@ from apps.payments import services as payments
 from apps.payments.errors import RefundNotAllowed
 from apps.payments.handlers import PaymentFact, PurposeHandler, RefundFact
 
-PURPOSE = "gateway"
-CHARGE_EVENT = "org.carrierhub.carrier-billing.v1.payment-status-changed"
+PURPOSE = billing_events.PURPOSE
 # How long a prepared charge waits for the subscriber's code.
 PREPARED_TTL = timedelta(minutes=15)
 Status = BillingCharge.Status
@@ -396,16 +395,11 @@ def _on_refunded(fact: RefundFact) -> None:
         return
     charge.refunded_fen += fact.amount_fen
     charge.save(update_fields=["refunded_fen", "updated_at"])
-    _owe_callback(charge)
+    billing_events.refund_notify(charge, refund_pk=fact.refund_id)
 
 
 def _owe_callback(charge: BillingCharge) -> None:
-    callbacks.callback_enqueue(
-        app_id=charge.app_id, environment=charge.environment, client_id=charge.client_id,
-        url=charge.callback_url, event_type=CHARGE_EVENT, subject=charge.pk,
-        data={"paymentId": charge.pk, "paymentStatus": charge.status, "amountFen": charge.amount_fen,
-              "refundedFen": charge.refunded_fen, "merchantReference": charge.merchant_reference or None},
-    )  # fmt: skip
+    billing_events.charge_notify(charge)
 
 
 def _describe(reference: str) -> str:

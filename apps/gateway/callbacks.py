@@ -74,10 +74,12 @@ def callback_enqueue(
     event_type: str,
     subject: str,
     data: dict[str, Any],
+    source: str = "carrierhub-gateway",
 ) -> uuid.UUID | None:
-    """Record an event for the partner, in the caller's transaction; it is sent after commit.
+    """Record an event for the partner, in the caller's transaction; it is sent after commit
+    as a CloudEvent 1.0 (``source`` a URI reference naming where it happened).
 
-    Returns the event id, or None when the app has no callback URL (nothing is owed).
+    Returns the event id, or None when there is no URL to send it to (nothing is owed).
     """
     if not url:
         return None
@@ -89,7 +91,7 @@ def callback_enqueue(
         id=event_id, app_id=app_id, environment=environment, client_id=client_id, url=url,
         event_type=event_type, subject=subject, next_attempt_at=now,
         payload={
-            "id": str(event_id), "source": "carrierhub-gateway", "specversion": "1.0",
+            "id": str(event_id), "source": source, "specversion": "1.0",
             "type": event_type, "time": now.isoformat(), "datacontenttype": "application/json",
             "data": data,
         },

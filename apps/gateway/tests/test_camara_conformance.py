@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from apps.gateway.models import BillingCharge
+from apps.gateway.models import BillingCharge, CallbackDelivery
+from apps.gateway.tests.camara import documents
 from apps.gateway.tests.support import SignedClient, gateway_app_create, signed_headers
 from apps.payments.models import Refund
 from tests.fixtures.sandbox_support import unique_msisdn
@@ -165,3 +166,54 @@ def test_sim_swap_foreign_or_unknown_segment_is_service_not_applicable(client, n
     answer = client.post("/sim-swap/v2/check", {"phoneNumber": number})
 
     assert (answer.status_code, answer.json()["code"]) == (422, "SERVICE_NOT_APPLICABLE")
+
+
+@pytest.mark.skipif(not documents.available(), reason=documents.MISSING)
+def test_sink_notifications_are_the_documents_cloudevents(carrier_sandbox, client):
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+    sink, refund_sink = "https://sink.invalid/payments", "https://sink.invalid/refunds"
+    body = _prepare_body(msisdn) | {"sink": sink}
+
+    prepared = client.post(f"{BASE}/prepare", body).json()
+    payment = f"{BASE}/{prepared['paymentId']}"
+    client.post(
+        f"{payment}/validate",
+        {"authorizationId": prepared["validationInfo"]["authorizationId"],
+         "code": _code(carrier_sandbox, msisdn)},
+    )  # fmt: skip
+    assert client.post(f"{payment}/confirm", {"phoneNumber": msisdn}).status_code == 202
+    refund = client.post(
+        f"{REFUNDS}/{prepared['paymentId']}/refunds",
+        {"type": "partial", "sink": refund_sink,
+         "amountTransaction": {"referenceCode": "r-1", "refundAmount": {"chargingInformation": {
+             "amount": 5, "currency": "CNY", "description": "part"}}}},
+    )  # fmt: skip
+    assert refund.status_code == 201, refund.content
+
+    sent = {d.event_type: d for d in CallbackDelivery.objects.filter(subject=prepared["paymentId"])}
+    completed = sent["org.camaraproject.carrier-billing.v0.payment-completed"]
+    assert completed.url == sink
+    assert completed.payload["data"]["paymentId"] == prepared["paymentId"]
+    assert completed.payload["data"]["status"] == "succeeded"
+    assert (
+        documents.schema_errors(
+            "carrier-billing.yaml", "#/components/schemas/EventPaymentCompleted", completed.payload
+        )
+        == []
+    )
+    refunded = sent["org.camaraproject.carrier-billing-refund.v0.refund-completed"]
+    assert refunded.url == refund_sink
+    assert refunded.payload["data"]["refundId"] == refund.json()["refundId"]
+    assert (
+        documents.schema_errors(
+            "carrier-billing-refund.yaml",
+            "#/components/schemas/EventRefundCompleted",
+            refunded.payload,
+        )
+        == []
+    )
+    assert set(sent) == {
+        "org.camaraproject.carrier-billing.v0.payment-completed",
+        "org.camaraproject.carrier-billing-refund.v0.refund-completed",
+    }  # no first-release event for a CAMARA payment
