@@ -156,6 +156,15 @@ def charge_get(*, app_id: int, payment_id: str, phone_number: str | None = None)
     return _view(charge)
 
 
+def charge_reference_taken(*, app_id: int, reference: str) -> bool:
+    """Whether one of the app's CAMARA payments already has this ``referenceCode``. Reads only:
+    two requests racing with the same new reference may both pass (the partner's own key,
+    ``clientCorrelator``, is what makes a repeat safe)."""
+    return BillingCharge.objects.filter(
+        app_id=app_id, merchant_reference=reference[:64], detail__isnull=False
+    ).exists()
+
+
 @dataclass(frozen=True)
 class ChargePage:
     charges: tuple[ChargeView, ...]

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.money import FEN_PER_YUAN, MoneyError, to_fen
@@ -20,6 +21,7 @@ from apps.core.serializers import StrictSerializer
 from apps.gateway.api.base import CapabilityView, GatewayRequest
 from apps.gateway.capabilities.common import PhoneNumberField, TextField
 from apps.gateway.errors import CapabilityError
+from apps.gateway.idempotency import HEADER as IDEMPOTENCY_HEADER
 
 CAPABILITY = "carrier-billing"
 CURRENCY = "CNY"
@@ -178,6 +180,14 @@ def accepted(status: int) -> Response:
     return _EmptyJson(status=status)
 
 
+def reference_in_use(reference: str, *, taken: bool) -> None:
+    """CAMARA's ``409 ALREADY_EXISTS`` for a ``referenceCode`` another request used."""
+    if reference and taken:
+        raise CapabilityError(
+            409, "ALREADY_EXISTS", _("The referenceCode was already used by another request.")
+        )
+
+
 class CarrierBillingView(CapabilityView):
     """What the CAMARA carrier-billing views share: the capability and its 429 code."""
 
@@ -188,6 +198,21 @@ class CarrierBillingView(CapabilityView):
     def owner_number(self, request: GatewayRequest) -> str | None:
         """A three-legged token sees only its own number's payments."""
         return request.device_phone_number
+
+    def post(self, drf_request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A ``clientCorrelator`` already used with another request is CAMARA's
+        ``400 INVALID_ARGUMENT`` here (the pipeline's ``409 CONFLICT`` is for the
+        Idempotency-Key header, which these documents do not know)."""
+        try:
+            return super().post(drf_request, *args, **kwargs)
+        except CapabilityError as exc:
+            if exc.code != "CONFLICT" or IDEMPOTENCY_HEADER in drf_request.headers:
+                raise
+            raise CapabilityError(
+                400,
+                "INVALID_ARGUMENT",
+                _("This clientCorrelator was already used with another request."),
+            ) from exc
 
 
 def _positive_int(raw: str | None, name: str, default: int) -> int:

@@ -27,6 +27,7 @@ from apps.gateway.capabilities.carrier_billing.common import (
     accepted,
     check_sink,
     list_query,
+    reference_in_use,
     yuan,
 )
 from apps.gateway.capabilities.common import iso_utc, phone_number_identified
@@ -68,6 +69,11 @@ def payment_body(view: billing.ChargeView) -> dict[str, Any]:
     return body
 
 
+def _reference_unused(request: GatewayRequest, reference: str) -> None:
+    taken = billing.charge_reference_taken(app_id=request.gateway_app.app_id, reference=reference)
+    reference_in_use(reference, taken=taken)
+
+
 @extend_schema_view(post=extend_schema(operation_id="preparePayment"))
 class PreparePayment(CarrierBillingView):
     """Reserve the amount: the carrier texts the subscriber a code to validate it with."""
@@ -84,6 +90,7 @@ class PreparePayment(CarrierBillingView):
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         check_sink(data)
         transaction = data["amountTransaction"]
+        _reference_unused(request, transaction["referenceCode"])
         information = transaction["paymentAmount"]["chargingInformation"]
         phone_number = phone_number_identified(
             device_phone_number=request.device_phone_number, given=transaction.get("phoneNumber")
@@ -126,10 +133,18 @@ class Payments(CarrierBillingView):
     def input_serializer(self) -> Any:  # type: ignore[override]
         return PrepareIn if getattr(self.request, "method", "") == "POST" else None
 
+    @property
+    def idempotent(self) -> bool:  # type: ignore[override]
+        return getattr(self.request, "method", "") == "POST"
+
+    def client_correlator(self, data: dict[str, Any]) -> str | None:
+        return data["amountTransaction"].get("clientCorrelator")
+
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         if request.method == "POST":
             check_sink(data)
             transaction = data["amountTransaction"]
+            _reference_unused(request, transaction["referenceCode"])
             phone_number_identified(
                 device_phone_number=request.device_phone_number,
                 given=transaction.get("phoneNumber"),

@@ -28,6 +28,7 @@ from apps.gateway.capabilities.carrier_billing.common import (
     _request_kept,
     check_sink,
     list_query,
+    reference_in_use,
     yuan,
 )
 from apps.gateway.capabilities.common import TextField, iso_utc
@@ -150,6 +151,12 @@ class Refunds(RefundView):
         billing.charge_get(
             app_id=app_id, payment_id=payment_id, phone_number=self.owner_number(request)
         )
+        reference = data["amountTransaction"].get("referenceCode") or ""
+        used = {
+            (r.request.get("amountTransaction") or {}).get("referenceCode")
+            for r in self.refunds(request)
+        }
+        reference_in_use(reference, taken=reference in used)
         amount_fen: int | None = None
         information = data["amountTransaction"]["refundAmount"].get("chargingInformation")
         if information is not None:

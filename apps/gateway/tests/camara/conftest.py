@@ -28,6 +28,7 @@ from apps.gateway.tests.camara.context import (
     REGISTER,
     Scenario,
     new_correlator,
+    random_reference,
 )
 from apps.gateway.tests.camara.not_applicable import (
     EXAMPLES_NOT_APPLICABLE,
@@ -1684,3 +1685,49 @@ def _refund_tax(camara: Scenario, name: str, value: str) -> None:
     camara.body_set("$.amountTransaction.refundAmount.chargingInformation", defaults.charging(1))
     chosen: Any = {"true": True, "false OR not set": False}.get(value, 0.1)
     camara.body_set(f"$.amountTransaction.refundAmount.chargingInformation.{name}", chosen)
+
+
+@step(
+    parsers.re(
+        r'^the request body property "\$\.amountTransaction\.referenceCode" is set to a value already use in another (?P<what>payment|refund) request$'
+    )
+)
+def _reference_used(camara: Scenario, what: str) -> None:
+    """A payment (or a refund of the scenario's payment) made first; its referenceCode reused."""
+    from apps.gateway.models import BillingCharge, ChargeRequestDetail
+
+    if what == "payment":
+        made = BillingCharge.objects.get(pk=defaults.payment(camara))
+        reference = made.merchant_reference
+    else:
+        refund_id = defaults.refund(camara)
+        kept = ChargeRequestDetail.objects.get(charge_id=camara.path_params["paymentId"]).refunds
+        reference = kept[refund_id]["amountTransaction"]["referenceCode"]
+    camara.body_set("$.amountTransaction.referenceCode", reference)
+
+
+@step(
+    parsers.re(
+        r'^the request body property includes property "\$\.(?:amountTransaction\.)?clientCorrelator" with a value already use in a non-completed (?P<what>payment|refund)$'
+    )
+)
+def _correlator_used(camara: Scenario, what: str) -> None:
+    """Another request sent first under a clientCorrelator, which this different one reuses
+    (the documents keep it inside ``amountTransaction``)."""
+    correlator = "cc-reused-" + camara.line()[-8:]
+    if what == "payment":
+        first = defaults.prepare_body(camara.line())
+        one_step = camara.operation().operation_id == "createPayment"
+        path = defaults.PAYMENTS if one_step else f"{defaults.PAYMENTS}/prepare"
+    else:
+        payment_id = camara.path_params.setdefault(
+            "paymentId", defaults.payment(camara, "succeeded")
+        )
+        first = {"type": "partial", "amountTransaction": {
+            "referenceCode": random_reference(),
+            "refundAmount": {"chargingInformation": defaults.charging(1)}}}  # fmt: skip
+        path = f"{defaults.REFUNDS}/{payment_id}/refunds"
+    first["amountTransaction"]["clientCorrelator"] = correlator
+    # The first may be refused (createPayment): the answer is kept under its correlator alike.
+    defaults.send_json(camara, "POST", path, first, must_succeed=False)
+    camara.body_set("$.amountTransaction.clientCorrelator", correlator)
