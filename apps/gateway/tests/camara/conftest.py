@@ -1443,8 +1443,21 @@ def _five(camara: Scenario) -> None:
 )
 def _own_only(camara: Scenario) -> None:
     ours = set(camara.memory.get("payments", [])) | set(camara.memory.get("refunds", []))
+    assert camara.answer(), "the scenario's own payments or refunds are listed"
     for item in camara.answer():
         assert (item.get("paymentId") or item.get("refundId")) in ours
+
+
+@step(
+    parsers.re(
+        r'^the header "Authorization" is set to a valid access token associated for a phone number with (?:payments|refunds) requested$'
+    )
+)
+def _token_of_a_payer(camara: Scenario) -> None:
+    """The main line's three-legged token; another number's payment exists too, so that a list
+    by this token must leave it out."""
+    defaults.payment(camara, "succeeded", line="other")
+    camara.token = f"Bearer {camara.three_legged_token()}"
 
 
 @step(

@@ -136,8 +136,6 @@ KNOWN_FAILING: dict[str, str] = {
     "retrieve_payment_remaining_amount_04_total_refund_denied": "no step definition yet: And an existing total refund finally denied for that 'paymentId'",
     "retrieve_payment_remaining_amount_07_partial_refund_denied": "no step definition yet: And an existing partial refund finally denied for that 'paymentId'",
     "retrieve_payment_remaining_amount_429.01_Too_Many_Requests": "the runner's quota setup does not reach the read operations",
-    "retrieve_payments_03_for_phoneNumber": "no step definition yet: And the header 'Authorization' is set to a valid access token associated for a phone number with payments requested",
     "retrieve_refund_429.01_Too_Many_Requests": "the runner's quota setup does not reach the read operations",
-    "retrieve_refunds_03_for_phoneNumber": "no step definition yet: And the header 'Authorization' is set to a valid access token associated for a phone number with refunds requested",
     "validate_payment_400.06_exceeding_validation_attempts": "no step definition yet: When the request 'validatePayment' is sent after '3' times",
 }
