@@ -217,3 +217,25 @@ def test_sink_notifications_are_the_documents_cloudevents(carrier_sandbox, clien
         "org.camaraproject.carrier-billing.v0.payment-completed",
         "org.camaraproject.carrier-billing-refund.v0.refund-completed",
     }  # no first-release event for a CAMARA payment
+
+
+def test_the_carrier_billing_caps_are_the_documents_422_codes(carrier_sandbox, client, settings):
+    settings.CARRIER_BILLING_DAILY_LIMIT_FEN = 2000
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+
+    def prepare(amount: float, n: int):
+        body = _prepare_body(msisdn, amount=amount)
+        body["amountTransaction"].update(clientCorrelator=f"cc-{n}", referenceCode=f"order-{n}")
+        return client.post(f"{BASE}/prepare", body)
+
+    alone, first, together = prepare(20.01, 1), prepare(15, 2), prepare(6, 3)
+
+    assert (alone.status_code, alone.json()["code"]) == (422, "CARRIER_BILLING.UNAUTHORIZED_AMOUNT")
+    assert first.status_code == 201
+    assert (together.status_code, together.json()["code"]) == (
+        422, "CARRIER_BILLING.USER_AMOUNT_THRESHOLD_OVERPASSED",
+    )  # fmt: skip
+    assert sorted(BillingCharge.objects.values_list("status", flat=True)) == [
+        "failed", "failed", "pending",
+    ]  # fmt: skip

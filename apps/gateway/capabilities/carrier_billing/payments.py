@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
 
+from apps.core.errors import DomainError
 from apps.gateway import billing, callbacks
 from apps.gateway.api.base import GatewayRequest
 from apps.gateway.capabilities.carrier_billing.common import (
@@ -33,7 +34,11 @@ from apps.gateway.capabilities.carrier_billing.common import (
 from apps.gateway.capabilities.common import iso_utc, phone_number_identified
 from apps.gateway.capability_errors import InvalidAuthorizationId
 from apps.gateway.errors import CapabilityError
-from apps.payments.errors import CarrierBillingCodeInvalid
+from apps.payments.errors import (
+    CarrierBillingCodeInvalid,
+    CarrierBillingDailyLimit,
+    CarrierBillingMonthlyLimit,
+)
 
 
 def payment_body(view: billing.ChargeView) -> dict[str, Any]:
@@ -69,6 +74,21 @@ def payment_body(view: billing.ChargeView) -> dict[str, Any]:
     return body
 
 
+def _over_cap(exc: DomainError, amount_fen: int) -> CapabilityError:
+    """The subscriber's daily or monthly carrier-billing cap (MIIT's limits, the payments
+    app's settings) as the document's 422 codes: the amount alone is over the cap, or what
+    the subscriber already spent with it is."""
+    if amount_fen > int((exc.details or {}).get("limit_fen", 0)):
+        return CapabilityError(
+            422, "CARRIER_BILLING.UNAUTHORIZED_AMOUNT", _("Unauthorized amount requested.")
+        )
+    return CapabilityError(
+        422,
+        "CARRIER_BILLING.USER_AMOUNT_THRESHOLD_OVERPASSED",
+        _("The subscriber's accumulated carrier-billing payments would pass the allowed amount."),
+    )
+
+
 def _reference_unused(request: GatewayRequest, reference: str) -> None:
     taken = billing.charge_reference_taken(app_id=request.gateway_app.app_id, reference=reference)
     reference_in_use(reference, taken=taken)
@@ -99,12 +119,15 @@ class PreparePayment(CarrierBillingView):
         amount_fen = _fen(information["amount"])
         url = callbacks.callback_url_choose(gateway_app=request.gateway_app, requested=None)
         meta = transaction["paymentAmount"].get("chargingMetaData") or {}
-        view = billing.charge_prepare(
-            gateway_app=request.gateway_app, msisdn=phone_number, amount_fen=amount_fen,
-            description=information["description"], merchant_reference=transaction["referenceCode"],
-            callback_url=url, request=_request_kept(data),
-            merchant_identifier=meta.get("merchantIdentifier", ""),
-        )  # fmt: skip
+        try:
+            view = billing.charge_prepare(
+                gateway_app=request.gateway_app, msisdn=phone_number, amount_fen=amount_fen,
+                description=information["description"], merchant_reference=transaction["referenceCode"],
+                callback_url=url, request=_request_kept(data),
+                merchant_identifier=meta.get("merchantIdentifier", ""),
+            )  # fmt: skip
+        except (CarrierBillingDailyLimit, CarrierBillingMonthlyLimit) as exc:
+            raise _over_cap(exc, amount_fen) from exc
         body = payment_body(view)
         body["validationInfo"] = {"action": "validate", "authorizationId": view.authorization_id}
         return Response(body, status=201)

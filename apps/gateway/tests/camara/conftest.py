@@ -1744,3 +1744,15 @@ def _correlator_used(camara: Scenario, what: str) -> None:
     # The first may be refused (createPayment): the answer is kept under its correlator alike.
     defaults.send_json(camara, "POST", path, first, must_succeed=False)
     camara.body_set("$.amountTransaction.clientCorrelator", correlator)
+
+
+@step(
+    parsers.re(
+        r'^the request body property "\$\.amountTransaction\.paymentAmount\.chargingInformationAmount" exceeds the value allowed by the regulation$'
+    )
+)
+def _amount_over_cap(camara: Scenario) -> None:
+    """More than the subscriber's daily carrier-billing cap in one payment (the document's
+    ``chargingInformationAmount`` is ``paymentAmount.chargingInformation.amount``)."""
+    over = settings.CARRIER_BILLING_DAILY_LIMIT_FEN // 100 + 1
+    camara.body_set("$.amountTransaction.paymentAmount.chargingInformation.amount", over)

@@ -13,6 +13,11 @@ _ONE_IDENTIFIER = (
     "this network identifies devices by phone number only (other identifiers are "
     "422 UNSUPPORTED_IDENTIFIER), so two identifiers cannot name different devices"
 )
+_THRESHOLD_CODE = (
+    "expects CARRIER_BILLING.AMOUNT_THRESHOLD_OVERPASSED, a code carrier-billing.yaml does not "
+    "list; the gateway answers the listed CARRIER_BILLING.USER_AMOUNT_THRESHOLD_OVERPASSED "
+    "(test_camara_conformance.py checks it)"
+)
 NOT_APPLICABLE: dict[str, str] = {
     # SIM swap
     "check_sim_swap_400.3_max_age_out_of_monitored_period": _WHOLE_HISTORY,
@@ -36,6 +41,8 @@ NOT_APPLICABLE: dict[str, str] = {
         "expects CARRIER_BILLING.PHONE_NUMBER_REQUIRED, a code carrier-billing.yaml does not "
         "list; the gateway answers the listed MISSING_IDENTIFIER"
     ),
+    "prepare_payment_422.02_accumulated_threshold_amount_overpassed": _THRESHOLD_CODE,
+    "create_payment_422.02_accumulated_threshold_amount_overpassed": _THRESHOLD_CODE,
     # Device status
     "device_reachability_status_C01.08_device_identifiers_mismatch": _ONE_IDENTIFIER,
     "device_roaming_status_C01.08_device_identifiers_mismatch": _ONE_IDENTIFIER,
@@ -104,8 +111,7 @@ KNOWN_FAILING: dict[str, str] = {
     "confirm_payment_403.02_payment_denied": "the answer differs from the feature's expectation (conftest.py)",
     "confirm_payment_C02.05_phone_number_not_supported": "the answer differs from the feature's expectation (conftest.py)",
     "create_payment_422.01_phoneNumber_required": "the answer differs from the feature's expectation (conftest.py)",
-    "create_payment_422.02_accumulated_threshold_amount_overpassed": "no step definition yet: And the request body property '$.amountTransaction.paymentAmount.chargingInformationAmount' exceeds the accumulated threshold ",
-    "create_payment_422.02_unauthorized_amount": "no step definition yet: And the request body property '$.amountTransaction.paymentAmount.chargingInformationAmount' exceeds the value allowed by the r",
+    "create_payment_422.02_unauthorized_amount": "createPayment refuses every one-step payment (403 CARRIER_BILLING.PAYMENT_DENIED) before the amount is checked",
     "create_payment_C02.02_phone_number_not_found": "the answer differs from the feature's expectation (conftest.py)",
     "create_payment_C02.03_unnecessary_phone_number": "the answer differs from the feature's expectation (conftest.py)",
     "create_payment_C02.04_missing_phone_number": "the answer differs from the feature's expectation (conftest.py)",
@@ -127,8 +133,6 @@ KNOWN_FAILING: dict[str, str] = {
     "prepare_payment_14_async_behaviour": "the answer differs from the feature's expectation (conftest.py)",
     "prepare_payment_403.02_payment_denied": "the answer differs from the feature's expectation (conftest.py)",
     "prepare_payment_422.01_phoneNumber_required": "the answer differs from the feature's expectation (conftest.py)",
-    "prepare_payment_422.02_accumulated_threshold_amount_overpassed": "no step definition yet: And the request body property '$.amountTransaction.paymentAmount.chargingInformationAmount' exceeds the accumulated threshold ",
-    "prepare_payment_422.02_unauthorized_amount": "no step definition yet: And the request body property '$.amountTransaction.paymentAmount.chargingInformationAmount' exceeds the value allowed by the r",
     "prepare_payment_C02.03_unnecessary_phone_number": "the answer differs from the feature's expectation (conftest.py)",
     "prepare_payment_C02.04_missing_phone_number": "the answer differs from the feature's expectation (conftest.py)",
     "prepare_payment_C02.05_phone_number_not_supported": "the answer differs from the feature's expectation (conftest.py)",
