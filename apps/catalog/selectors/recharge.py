@@ -21,6 +21,9 @@ class RechargeOffer:
     note: str  # "30天 全国", or "" for airtime
     price_fen: int
     list_price_fen: int
+    # English mode's words ("100 yuan", "30 days, nationwide").
+    label_en: str = ""
+    note_en: str = ""
 
 
 _RECHARGE_TYPES = {"airtime": "airtime", "data_pack": "data"}
@@ -49,12 +52,16 @@ def _recharge_grids(now: datetime | None = None) -> dict[str, list[RechargeOffer
             if value not in RECHARGE_FACE_VALUES:
                 continue
             key, note, rank = f"{value}元", "", int(value)
+            key_en, note_en = f"{value} yuan", ""
         else:
             if attrs.get("scope") != "全国" or attrs.get("validity_days") != 30:
                 continue
             key, note, rank = str(attrs.get("volume", sku.name)), "30天 全国", sku.price_fen
+            key_en, note_en = key, "30 days, nationwide"
         if key not in best[tab]:
-            offer = RechargeOffer(sku.pk, key, note, sku.price_fen, sku.list_price_fen)
+            offer = RechargeOffer(
+                sku.pk, key, note, sku.price_fen, sku.list_price_fen, key_en, note_en
+            )
             best[tab][key] = (rank, offer)
     return {
         tab: [offer for _rank, offer in sorted(found.values(), key=lambda pair: pair[0])]

@@ -57,6 +57,14 @@ def test_the_recharge_grid_offers_each_face_value_once_at_its_price(catalog):
     assert (box.tab, box.airtime_pick) == ("airtime", catalog["airtime_100"].pk)
 
 
+def test_the_recharge_grid_reads_english_in_english_mode(client, catalog):
+    client.cookies["django_language"] = "en"
+    page = client.get("/recharge/").content.decode()
+    assert '<span class="face">100 yuan</span>' in page and "100元" not in page
+    client.cookies["django_language"] = "zh-hans"
+    assert '<span class="face">100元</span>' in client.get("/recharge/").content.decode()
+
+
 def test_buy_now_orders_one_item_and_leaves_the_cart_as_it_was(catalog, buyer):
     owner = CartOwner(user_id=buyer.pk)
     services.cart_add(owner=owner, sku_id=catalog["vip"].skus.get().pk, quantity=2)
