@@ -67,6 +67,7 @@ LOCAL_APPS = [
     "apps.mobile",
     "apps.gateway",
     "apps.service",
+    "apps.settlement",
     "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS

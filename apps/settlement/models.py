@@ -1,0 +1,218 @@
+"""Settlement's tables: rules per counterparty, batches, statements and their lines.
+
+A statement is one counterparty's settlement for one period, built from the ledger lines of
+its account (``counterparties.Kind.account_code``); its lines are copies of those lines, so
+that the statement ties out against the ledger and stays readable as the book grows.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.settlement import rules
+from apps.settlement.counterparties import KIND_CHOICES
+
+
+class SettlementRule(models.Model):
+    """One version of a counterparty's rule, in force from ``effective_from`` until the next
+    version's date. ``party_id`` empty: the kind's default for parties without their own."""
+
+    class Method(models.TextChoices):
+        PERCENTAGE = rules.PERCENTAGE, _("Percentage")
+        TIERED = rules.TIERED, _("Tiered by monthly volume")
+        PER_UNIT = rules.PER_UNIT, _("Fixed fee per unit")
+
+    kind = models.CharField(_("counterparty kind"), max_length=16, choices=KIND_CHOICES)
+    party_id = models.BigIntegerField(_("counterparty id"), null=True, blank=True)
+    method = models.CharField(_("method"), max_length=16, choices=Method.choices)
+    rate = models.DecimalField(_("share rate"), max_digits=7, decimal_places=6, default=0)
+    # [[volume_from_fen, "rate"], ...] ascending
+    tiers = models.JSONField(_("tiers"), default=list, blank=True)
+    unit_fee_fen = models.BigIntegerField(_("fee per unit (fen)"), default=0)
+    deduct_refunds = models.BooleanField(_("deduct refunds"), default=True)
+    deduct_chargebacks = models.BooleanField(_("deduct chargebacks"), default=True)
+    complaint_fee_fen = models.BigIntegerField(_("fee per complaint (fen)"), default=0)
+    minimum_payout_fen = models.BigIntegerField(_("minimum payout (fen)"), default=0)
+    effective_from = models.DateField(_("effective from"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "party_id", "effective_from"]
+        verbose_name = _("settlement rule")
+        verbose_name_plural = _("settlement rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "party_id", "effective_from"],
+                name="settlement_rule_one_per_day",
+                nulls_distinct=False,
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lte=1), name="settlement_rule_rate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_fee_fen__gte=0)
+                & Q(complaint_fee_fen__gte=0)
+                & Q(minimum_payout_fen__gte=0),
+                name="settlement_rule_fees_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.party_id or '*'} {self.method} from {self.effective_from}"
+
+
+class SettlementBatch(models.Model):
+    """One run of a kind's settlement for a period; the same period is one batch, ever."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("counterparty kind"), max_length=16, choices=KIND_CHOICES)
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end (exclusive)"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RUNNING
+    )
+    parties_total = models.PositiveIntegerField(_("counterparties"), default=0)
+    parties_done = models.PositiveIntegerField(_("counterparties done"), default=0)
+    tie_out_failures = models.PositiveIntegerField(_("tie-out failures"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("run by"),
+    )
+    runs = models.PositiveIntegerField(_("runs"), default=1)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_start", "kind"]
+        verbose_name = _("settlement batch")
+        verbose_name_plural = _("settlement batches")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "period_start", "period_end"],
+                name="settlement_batch_one_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gt=models.F("period_start")),
+                name="settlement_batch_period_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period_start}..{self.period_end}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.parties_total:
+            return 100 if self.status == self.Status.DONE else 0
+        return self.parties_done * 100 // self.parties_total
+
+
+class Statement(models.Model):
+    """One counterparty's settlement for one period (draft → confirmed → paid | disputed)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        CONFIRMED = "confirmed", _("Confirmed")
+        PAID = "paid", _("Paid")
+        DISPUTED = "disputed", _("Disputed")
+
+    TRANSITIONS = {
+        Status.DRAFT: frozenset({Status.CONFIRMED, Status.DISPUTED}),
+        Status.CONFIRMED: frozenset({Status.PAID, Status.DISPUTED}),
+        Status.DISPUTED: frozenset({Status.DRAFT}),
+        Status.PAID: frozenset(),
+    }
+
+    batch = models.ForeignKey(SettlementBatch, on_delete=models.PROTECT, related_name="statements")
+    kind = models.CharField(_("counterparty kind"), max_length=16, choices=KIND_CHOICES)
+    party_id = models.BigIntegerField(_("counterparty id"))
+    account_code = models.CharField(_("ledger account"), max_length=64)
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end (exclusive)"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    lines_count = models.PositiveIntegerField(_("lines"), default=0)
+    lines_total_fen = models.BigIntegerField(_("sum of the lines"), default=0)
+    ledger_movement_fen = models.BigIntegerField(_("ledger movement"), default=0)
+    tie_out_ok = models.BooleanField(_("ties out"), default=False)
+    volume_fen = models.BigIntegerField(_("sales"), default=0)
+    units = models.PositiveIntegerField(_("units"), default=0)
+    refunds_fen = models.BigIntegerField(_("refunds"), default=0)
+    chargebacks_fen = models.BigIntegerField(_("chargebacks"), default=0)
+    complaints_fen = models.BigIntegerField(_("complaints"), default=0)
+    adjustments_fen = models.BigIntegerField(_("adjustments"), default=0)
+    share_fen = models.BigIntegerField(_("share"), default=0)
+    deductions_fen = models.BigIntegerField(_("deductions"), default=0)
+    party_fen = models.BigIntegerField(_("counterparty amount"), default=0)
+    commission_fen = models.BigIntegerField(_("platform commission"), default=0)
+    carried_in_fen = models.BigIntegerField(_("carried in"), default=0)
+    minimum_payout_fen = models.BigIntegerField(_("minimum payout"), default=0)
+    payout_fen = models.BigIntegerField(_("payout"), default=0)
+    carry_out_fen = models.BigIntegerField(_("carried over"), default=0)
+    rules_applied = models.JSONField(_("rules applied"), default=list, blank=True)
+    run_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    commission_journal_id = models.BigIntegerField(null=True, blank=True)
+    payout_journal_id = models.BigIntegerField(null=True, blank=True)
+    dispute_note = models.TextField(_("dispute notes"), blank=True)
+    # Bumped when a disputed statement is reopened: its next confirmation posts under a new key.
+    revision = models.PositiveIntegerField(default=0)
+    built_at = models.DateTimeField(_("built at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_start", "kind", "party_id"]
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "party_id", "period_start", "period_end"],
+                name="settlement_statement_one_per_period",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="settlement_statement_status")]
+
+    def __str__(self) -> str:
+        return f"{self.account_code} {self.period_start}..{self.period_end}"
+
+
+class StatementLine(models.Model):
+    """A copy of one ledger line on the statement's account within its period."""
+
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    journal_id = models.BigIntegerField()
+    journal_kind = models.CharField(max_length=32)
+    reference = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    category = models.CharField(max_length=16)
+    amount_fen = models.BigIntegerField()  # as booked: debit > 0, credit < 0
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("statement line")
+        verbose_name_plural = _("statement lines")
+
+    def __str__(self) -> str:
+        return f"{self.journal_kind} {self.reference}: {self.amount_fen}"
