@@ -280,4 +280,33 @@ def movements(*, start: datetime, end: datetime, unit: str = "CNY") -> list[Move
             " GROUP BY a.code, a.name, a.kind ORDER BY a.code",
             [start, end, unit],
         )
-        return [MovementRow(*row) for row in cursor.fetchall()]
+        # SUM over bigint is numeric in PostgreSQL: back to whole fen.
+        return [
+            MovementRow(code, name, kind, int(debit), int(credit), int(net))
+            for code, name, kind, debit, credit, net in cursor.fetchall()
+        ]
+
+
+def net_by_journal_kind(*, code: str, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    """The net movement of ``code`` in ``[start, end)`` per journal kind, by kind."""
+    rows = (
+        JournalLine.objects.filter(account__code=code, created_at__gte=start, created_at__lt=end)
+        .values_list("journal__kind")
+        .annotate(net=Sum("amount_fen"))
+        .order_by("journal__kind")
+    )
+    return [(kind, int(net)) for kind, net in rows]
+
+
+def movements_by_account(*, prefix: str, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    """The net movement in ``[start, end)`` of every account whose code starts with
+    ``prefix``, by code; accounts without lines in the period are left out."""
+    rows = (
+        JournalLine.objects.filter(
+            account__code__startswith=prefix, created_at__gte=start, created_at__lt=end
+        )
+        .values_list("account__code")
+        .annotate(net=Sum("amount_fen"))
+        .order_by("account__code")
+    )
+    return [(code, int(net)) for code, net in rows]

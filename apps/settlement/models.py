@@ -216,3 +216,72 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.journal_kind} {self.reference}: {self.amount_fen}"
+
+
+class ReportExport(models.Model):
+    """One finance report requested from the workbench, written to a file by a worker."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    report = models.CharField(_("report"), max_length=32)
+    params = models.JSONField(_("parameters"), default=dict)
+    fmt = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    rows_written = models.BigIntegerField(_("rows written"), default=0)
+    file_name = models.CharField(max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("report export")
+        verbose_name_plural = _("report exports")
+
+    def __str__(self) -> str:
+        return f"{self.report}.{self.fmt} #{self.pk}"
+
+
+class PartnerInvoice(models.Model):
+    """A capability partner's monthly invoice: its metered production calls at its packages'
+    prices, posted once to the ledger as a receivable (``partner:<id>:receivable``)."""
+
+    partner_id = models.BigIntegerField(_("partner"))
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end (exclusive)"))
+    amount_fen = models.BigIntegerField(_("amount"))
+    # [{"app_id", "capability", "package", "calls", "price_per_call_fen", "amount_fen"}, ...]
+    lines = models.JSONField(_("lines"), default=list)
+    journal_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-period_start", "partner_id"]
+        verbose_name = _("partner invoice")
+        verbose_name_plural = _("partner invoices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner_id", "period_start", "period_end"],
+                name="settlement_partner_invoice_one_per_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"partner {self.partner_id} {self.period_start}..{self.period_end}"

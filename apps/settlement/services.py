@@ -247,10 +247,21 @@ def statement_build(*, batch_id: int, party_id: int, run_by_id: int | None = Non
         locked.ledger_movement_fen = movement
         locked.tie_out_ok = totals[1] == movement
         for name in (
-            "volume_fen", "units", "refunds_fen", "chargebacks_fen", "complaints_fen",
-            "adjustments_fen", "share_fen", "deductions_fen", "party_fen", "commission_fen",
-            "carried_in_fen", "minimum_payout_fen", "payout_fen", "carry_out_fen",
-        ):  # fmt: skip
+            "volume_fen",
+            "units",
+            "refunds_fen",
+            "chargebacks_fen",
+            "complaints_fen",
+            "adjustments_fen",
+            "share_fen",
+            "deductions_fen",
+            "party_fen",
+            "commission_fen",
+            "carried_in_fen",
+            "minimum_payout_fen",
+            "payout_fen",
+            "carry_out_fen",
+        ):
             setattr(locked, name, getattr(figures, name))
         locked.rules_applied = figures.rules
         locked.run_by_id = run_by_id
@@ -272,9 +283,13 @@ def statement_build(*, batch_id: int, party_id: int, run_by_id: int | None = Non
 
 
 def _copy_lines(
-    statement: Statement, kind: Kind, code: str, start: dt.datetime, end: dt.datetime,
+    statement: Statement,
+    kind: Kind,
+    code: str,
+    start: dt.datetime,
+    end: dt.datetime,
     totals: list[int],
-) -> Iterator[rules.Line]:  # fmt: skip
+) -> Iterator[rules.Line]:
     """Copy the account's period lines onto the statement in chunks while yielding them to
     the arithmetic; ``totals`` gets their count and sum."""
     pending: list[StatementLine] = []

@@ -295,6 +295,11 @@ COURIER_SECRETS = {
 }
 RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
 CELERY_BEAT_SCHEDULE = {
+    # Settlement: partners' invoices and last month's statements (docs/settlement.md).
+    "settlement-monthly": {
+        "task": "apps.settlement.tasks.settlement_monthly_task",
+        "schedule": 86400.0,
+    },
     "outbox-sweep": {"task": "apps.core.tasks.outbox_sweep_task", "schedule": 60.0},
     "outbox-prune": {"task": "apps.core.tasks.outbox_prune_task", "schedule": 86400.0},
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},

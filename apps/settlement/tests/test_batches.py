@@ -42,8 +42,11 @@ def test_a_batch_builds_each_cp_statement_from_its_ledger_lines() -> None:
 
     batch = SettlementBatch.objects.get(pk=batch_id)
     assert (batch.status, batch.parties_total, batch.parties_done, batch.tie_out_failures) == (
-        "done", 2, 2, 0,
-    )  # fmt: skip
+        "done",
+        2,
+        2,
+        0,
+    )
     first = Statement.objects.get(party_id=1)
     assert first.account_code == "cp:1:payable"
     assert (first.lines_count, first.lines_total_fen) == (3, -14_000)
@@ -51,9 +54,13 @@ def test_a_batch_builds_each_cp_statement_from_its_ledger_lines() -> None:
     assert (first.volume_fen, first.units, first.refunds_fen) == (15_000, 2, 1_000)
     assert (first.share_fen, first.deductions_fen, first.party_fen) == (10_500, 700, 9_800)
     assert (first.commission_fen, first.payout_fen) == (4_200, 9_800)
-    assert sorted(StatementLine.objects.filter(statement=first).values_list("category", flat=True)) == [
-        "refund", "sale", "sale",
-    ]  # fmt: skip
+    assert sorted(
+        StatementLine.objects.filter(statement=first).values_list("category", flat=True)
+    ) == [
+        "refund",
+        "sale",
+        "sale",
+    ]
     assert Statement.objects.get(party_id=2).party_fen == 1_400
 
 
@@ -101,8 +108,10 @@ def test_two_concurrent_runs_of_a_period_make_one_batch_and_one_statement_each()
     assert len(results) == 2 and results[0] == results[1]
     assert SettlementBatch.objects.count() == 1
     assert sorted(Statement.objects.values_list("party_id", "lines_count", "payout_fen")) == [
-        (1, 1, 1_000), (2, 1, 2_000), (3, 1, 3_000),
-    ]  # fmt: skip
+        (1, 1, 1_000),
+        (2, 1, 2_000),
+        (3, 1, 3_000),
+    ]
     assert StatementLine.objects.count() == 3
     assert SettlementBatch.objects.get().status == "done"
 
@@ -118,8 +127,10 @@ def test_minimum_payout_carries_over_to_the_next_month() -> None:
     october, november = Statement.objects.order_by("period_start")
     assert (october.payout_fen, october.carry_out_fen) == (0, 4_000)
     assert (november.carried_in_fen, november.payout_fen, november.carry_out_fen) == (
-        4_000, 12_000, 0,
-    )  # fmt: skip
+        4_000,
+        12_000,
+        0,
+    )
 
 
 def test_a_rule_version_prices_only_lines_from_its_date() -> None:
@@ -155,8 +166,10 @@ def test_a_channel_is_one_more_kind() -> None:
 
     statement = Statement.objects.get()
     assert (statement.kind, statement.account_code, statement.party_fen) == (
-        "channel", "channel:7:payable", 1_000,
-    )  # fmt: skip
+        "channel",
+        "channel:7:payable",
+        1_000,
+    )
 
 
 def test_the_monthly_batch_settles_the_month_before() -> None:
@@ -166,16 +179,25 @@ def test_the_monthly_batch_settles_the_month_before() -> None:
 
 def test_statement_lines_sum_to_the_ledger_movement() -> None:
     for amount in (123, 4_567, -89):
-        post("cp", 1, amount, journal_kind="content_sale" if amount > 0 else "refund",
-             at=at(dt.date(2026, 10, 5)))  # fmt: skip
+        post(
+            "cp",
+            1,
+            amount,
+            journal_kind="content_sale" if amount > 0 else "refund",
+            at=at(dt.date(2026, 10, 5)),
+        )
     services.batch_run(kind="cp", period_start=OCT, period_end=NOV)
     statement = Statement.objects.get()
     lines_sum = sum(
         StatementLine.objects.filter(statement=statement).values_list("amount_fen", flat=True)
     )
-    assert lines_sum == ledger.account_movement(
-        code="cp:1:payable", start=services.day_start(OCT), end=services.day_start(NOV)
-    ) == -4_601  # fmt: skip
+    assert (
+        lines_sum
+        == ledger.account_movement(
+            code="cp:1:payable", start=services.day_start(OCT), end=services.day_start(NOV)
+        )
+        == -4_601
+    )
 
 
 def test_a_period_that_starts_in_the_future_is_refused() -> None:

@@ -68,8 +68,9 @@ def test_a_statement_that_no_longer_ties_out_cannot_be_confirmed(
     start = today().replace(day=1)
     end = start + dt.timedelta(days=32)
     post("cp", 1, 1_000)
-    services.batch_run(kind="cp", period_start=start, period_end=end.replace(day=1),
-                       run_by_id=maker.pk)  # fmt: skip
+    services.batch_run(
+        kind="cp", period_start=start, period_end=end.replace(day=1), run_by_id=maker.pk
+    )
     statement = Statement.objects.get()
     assert statement.tie_out_ok
     post("cp", 1, 500)
@@ -84,8 +85,9 @@ def test_a_statement_that_no_longer_ties_out_cannot_be_confirmed(
     assert AuditEvent.objects.filter(action="settlement.tie_out_failed").count() == 1
 
     # Running the batch again rebuilds the same draft, which ties out and can be confirmed.
-    services.batch_run(kind="cp", period_start=start, period_end=end.replace(day=1),
-                       run_by_id=maker.pk)  # fmt: skip
+    services.batch_run(
+        kind="cp", period_start=start, period_end=end.replace(day=1), run_by_id=maker.pk
+    )
     services.statement_confirm(statement_id=statement.pk, actor_id=checker.pk)
     statement.refresh_from_db()
     assert (statement.pk, statement.status, statement.lines_count) == (statement.pk, "confirmed", 2)
@@ -99,8 +101,9 @@ def test_paying_posts_the_payout_journal_once(maker: User, checker: User) -> Non
 
     payout = Journal.objects.get(kind="settlement_payout")
     assert sorted(payout.lines.values_list("account__code", "amount_fen")) == [
-        ("bank:clearing", -7_000), ("cp:1:payable", 7_000),
-    ]  # fmt: skip
+        ("bank:clearing", -7_000),
+        ("cp:1:payable", 7_000),
+    ]
     assert ledger.account_balance(code="cp:1:payable") == 0
     with pytest.raises(StatementStateConflict):
         services.statement_pay(statement_id=statement.pk, actor_id=checker.pk)
@@ -111,8 +114,10 @@ def test_paying_posts_the_payout_journal_once(maker: User, checker: User) -> Non
         .values_list("action", flat=True)
     )
     assert actions == [
-        "settlement.statement_built", "settlement.statement.confirmed", "settlement.statement.paid",
-    ]  # fmt: skip
+        "settlement.statement_built",
+        "settlement.statement.confirmed",
+        "settlement.statement.paid",
+    ]
 
 
 def test_a_draft_cannot_be_paid(maker: User, checker: User) -> None:
@@ -143,8 +148,14 @@ def test_a_dispute_needs_a_note_and_reverses_the_commission(maker: User, checker
 
 
 def test_a_partner_pays_us(maker: User, checker: User) -> None:
-    post("partner", 5, 3_000, journal_kind="partner_invoice", at=at(dt.date(2026, 10, 31)),
-         clearing="platform:revenue")  # fmt: skip
+    post(
+        "partner",
+        5,
+        3_000,
+        journal_kind="partner_invoice",
+        at=at(dt.date(2026, 10, 31)),
+        clearing="platform:revenue",
+    )
     services.batch_run(kind="partner", period_start=OCT, period_end=NOV, run_by_id=maker.pk)
     statement = Statement.objects.get()
     assert (statement.party_fen, statement.commission_fen, statement.payout_fen) == (
@@ -169,10 +180,11 @@ def test_rules_are_never_retroactive(maker: User) -> None:
     assert not SettlementRule.objects.exists()
 
     rule_id = services.rule_create(
-        rule=RuleInput("cp", 1, "tiered", today() + dt.timedelta(days=1),
-                       tiers=((0, "0.5"), (100_000, "0.6"))),
+        rule=RuleInput(
+            "cp", 1, "tiered", today() + dt.timedelta(days=1), tiers=((0, "0.5"), (100_000, "0.6"))
+        ),
         actor_id=maker.pk,
-    )  # fmt: skip
+    )
     assert SettlementRule.objects.get(pk=rule_id).tiers == [[0, "0.5"], [100_000, "0.6"]]
     assert AuditEvent.objects.filter(action="settlement.rule_created").count() == 1
     # Today's sale is priced without tomorrow's rule.

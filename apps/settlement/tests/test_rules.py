@@ -66,9 +66,14 @@ def test_refunds_chargebacks_and_complaints_are_deducted() -> None:
 
 def test_deductions_can_be_switched_off() -> None:
     terms = [
-        Terms(D1, rules.PERCENTAGE, rate=Decimal("0.5"), deduct_refunds=False,
-              deduct_chargebacks=False)
-    ]  # fmt: skip
+        Terms(
+            D1,
+            rules.PERCENTAGE,
+            rate=Decimal("0.5"),
+            deduct_refunds=False,
+            deduct_chargebacks=False,
+        )
+    ]
     lines = [*sales(10_000), Line(D20, rules.REFUND, -2_000), Line(D20, rules.CHARGEBACK, -100)]
     figures = rules.compute(lines=lines, rules=terms, carried_in_fen=0, last_day=D31)
     assert figures.party_fen == 5_000
