@@ -285,3 +285,90 @@ class PartnerInvoice(models.Model):
 
     def __str__(self) -> str:
         return f"partner {self.partner_id} {self.period_start}..{self.period_end}"
+
+
+class ReconBatch(models.Model):
+    """One provider's daily bill, downloaded, parsed and matched once (T+1)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    provider = models.CharField(_("provider"), max_length=20)
+    bill_date = models.DateField(_("bill date"))
+    merchant_id = models.CharField(_("merchant id"), max_length=64)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.RUNNING
+    )
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    rows = models.PositiveIntegerField(_("bill rows"), default=0)
+    counts = models.JSONField(_("results"), default=dict, blank=True)
+    bill_net_fen = models.BigIntegerField(_("bill net"), default=0)
+    ledger_net_fen = models.BigIntegerField(_("clearing account movement"), default=0)
+    tie_out_ok = models.BooleanField(_("ties out"), default=False)
+    fees_fen = models.BigIntegerField(_("fees"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-bill_date", "provider"]
+        verbose_name = _("reconciliation batch")
+        verbose_name_plural = _("reconciliation batches")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "bill_date"], name="settlement_recon_one_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.bill_date}"
+
+
+class ReconDifference(models.Model):
+    """One row the bill and the platform disagree on, worked open → investigating → resolved."""
+
+    class Kind(models.TextChoices):
+        AMOUNT = "amount_mismatch", _("Amount differs")
+        STATUS = "status_mismatch", _("Status differs")
+        PROVIDER_ONLY = "provider_only", _("Only at the provider")
+        PLATFORM_ONLY = "platform_only", _("Only on the platform")
+        CROSS_DAY = "cross_day", _("Cleared on another day")
+        FEE = "fee_mismatch", _("Fee differs from the contract")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        INVESTIGATING = "investigating", _("Investigating")
+        RESOLVED = "resolved", _("Resolved")
+
+    TRANSITIONS = {
+        Status.OPEN: frozenset({Status.INVESTIGATING, Status.RESOLVED}),
+        Status.INVESTIGATING: frozenset({Status.RESOLVED}),
+        Status.RESOLVED: frozenset(),
+    }
+
+    batch = models.ForeignKey(ReconBatch, on_delete=models.PROTECT, related_name="differences")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    key = models.CharField(_("out-trade-no or refund number"), max_length=64)
+    bill_row = models.JSONField(_("at the provider"), null=True, blank=True)
+    platform_row = models.JSONField(_("on the platform"), null=True, blank=True)
+    difference_fen = models.BigIntegerField(_("difference"), default=0)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    resolution = models.TextField(_("resolution"), blank=True)
+    journal_id = models.BigIntegerField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("reconciliation difference")
+        verbose_name_plural = _("reconciliation differences")
+        indexes = [models.Index(fields=["status", "kind"], name="settlement_recondiff_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"

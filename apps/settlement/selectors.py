@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from apps.settlement.errors import StatementNotFound
-from apps.settlement.models import Statement
+from apps.settlement.models import ReconDifference, Statement
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ def statement_lines(*, statement_id: int) -> list[StatementLineView]:
 class WorkCounts:
     statements_awaiting_confirmation: int
     statements_failing_tie_out: int
+    reconciliation_differences_open: int
 
 
 def work_counts() -> WorkCounts:
@@ -95,4 +96,7 @@ def work_counts() -> WorkCounts:
     return WorkCounts(
         statements_awaiting_confirmation=drafts.filter(tie_out_ok=True).count(),
         statements_failing_tie_out=drafts.filter(tie_out_ok=False).count(),
+        reconciliation_differences_open=ReconDifference.objects.exclude(
+            status=ReconDifference.Status.RESOLVED
+        ).count(),
     )
