@@ -18,7 +18,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
@@ -26,12 +26,15 @@ from apps.core.money import format_fen
 from apps.settlement import exports, selectors, services, tasks
 from apps.settlement.counterparties import KIND_CHOICES
 from apps.settlement.models import (
+    ReconBatch,
+    ReconDifference,
     ReportExport,
     SettlementBatch,
     SettlementRule,
     Statement,
     StatementLine,
 )
+from apps.settlement.reconciliation import services as recon
 from apps.settlement.reports.sources import REPORTS, Params
 from apps.settlement.views import FORMATS, statement_download
 
@@ -422,3 +425,99 @@ class ReportExportAdmin(admin.ModelAdmin):
         except DomainError:
             return HttpResponse(status=404)
         return FileResponse(file_path.open("rb"), as_attachment=True, filename=file_path.name)
+
+
+@admin.register(ReconBatch)
+class ReconBatchAdmin(admin.ModelAdmin):
+    list_display = ["provider", "bill_date", "status", "rows", "results", "bill_net", "ledger_net",
+                    "tie_out_ok", "error", "finished_at"]  # fmt: skip
+    list_filter = ["provider", "status", "tie_out_ok"]
+    readonly_fields = [f.name for f in ReconBatch._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("Results"))
+    def results(self, obj: ReconBatch) -> str:
+        return ", ".join(f"{k}: {v}" for k, v in obj.counts.items() if v)
+
+    @admin.display(description=_("Bill net"))
+    def bill_net(self, obj: ReconBatch) -> str:
+        return format_fen(obj.bill_net_fen)
+
+    @admin.display(description=_("Clearing account movement"))
+    def ledger_net(self, obj: ReconBatch) -> str:
+        return format_fen(obj.ledger_net_fen)
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(label=_("Resolution"), widget=forms.Textarea(attrs={"rows": 3}))
+    adjust = forms.BooleanField(
+        label=_("Book the difference as an adjustment journal"), required=False
+    )
+
+
+@admin.register(ReconDifference)
+class ReconDifferenceAdmin(admin.ModelAdmin):
+    """The work queue: each difference with the provider's row beside the platform's."""
+
+    list_display = ["id", "batch", "kind", "key", "difference", "status", "created_at"]
+    list_filter = ["status", "kind", "batch__provider"]
+    search_fields = ["key"]
+    actions = ["investigate", "resolve"]
+    readonly_fields = ["batch", "kind", "key", "evidence", "difference", "status", "resolution",
+                       "journal_id", "resolved_by", "created_at"]  # fmt: skip
+    exclude = ["bill_row", "platform_row", "difference_fen"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("Difference"))
+    def difference(self, obj: ReconDifference) -> str:
+        return format_fen(obj.difference_fen)
+
+    @admin.display(description=_("Evidence"))
+    def evidence(self, obj: ReconDifference) -> str:
+        bill, ours = obj.bill_row or {}, obj.platform_row or {}
+        keys = sorted(set(bill) | set(ours))
+        rows = format_html_join(
+            "", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            ((key, bill.get(key, "—"), ours.get(key, "—")) for key in keys),
+        )  # fmt: skip
+        return format_html(
+            "<table><tr><th></th><th>{}</th><th>{}</th></tr>{}</table>",
+            _("At the provider"), _("On the platform"), rows,
+        )  # fmt: skip
+
+    @admin.action(description=_("Investigate the selected differences"), permissions=["change"])
+    def investigate(self, request: HttpRequest, queryset: QuerySet[ReconDifference]) -> None:
+        for difference_id in queryset.values_list("pk", flat=True):
+            try:
+                recon.difference_investigate(difference_id=difference_id, actor_id=_actor(request))
+            except DomainError as exc:
+                messages.error(request, f"#{difference_id}: {exc.message}")
+
+    @admin.action(description=_("Resolve the selected differences"), permissions=["change"])
+    def resolve(
+        self, request: HttpRequest, queryset: QuerySet[ReconDifference]
+    ) -> HttpResponse | None:
+        form = ResolveForm(request.POST if "note" in request.POST else None)
+        if form.is_valid():
+            for difference_id in queryset.values_list("pk", flat=True):
+                try:
+                    recon.difference_resolve(
+                        difference_id=difference_id, actor_id=_actor(request),
+                        note=form.cleaned_data["note"], adjust=form.cleaned_data["adjust"],
+                    )  # fmt: skip
+                except DomainError as exc:
+                    messages.error(request, f"#{difference_id}: {exc.message}")
+            return None
+        context = {**self.admin_site.each_context(request), "form": form, "statements": queryset,
+                   "opts": self.model._meta, "action": "resolve"}  # fmt: skip
+        return render(request, "settlement/admin_dispute.html", context)

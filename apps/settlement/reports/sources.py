@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.money import format_fen
 from apps.ledger import selectors as ledger
 from apps.settlement.counterparties import KINDS
-from apps.settlement.models import Statement, StatementLine
+from apps.settlement.models import ReconBatch, Statement, StatementLine
 from apps.settlement.services import SHANGHAI, day_start
 
 Row = list[Any]
@@ -170,6 +170,21 @@ def _revenue(params: Params) -> Iterator[Row]:
                 yield [counterparty.code, party, code, yuan(counterparty.owed(total))]
 
 
+def _reconciliation(params: Params) -> Iterator[Row]:
+    """Each day's bill per provider with its results, then its differences."""
+    batches = ReconBatch.objects.filter(bill_date__gte=params.start, bill_date__lt=params.end)
+    for batch in batches.order_by("bill_date", "provider"):
+        yield [
+            batch.bill_date.isoformat(), batch.provider, "batch", batch.status, batch.rows,
+            yuan(batch.bill_net_fen), yuan(batch.ledger_net_fen),
+            "Y" if batch.tie_out_ok else "N",
+            "; ".join(f"{k}={v}" for k, v in batch.counts.items()), batch.error[:200],
+        ]  # fmt: skip
+        for d in batch.differences.order_by("pk").iterator(chunk_size=2000):
+            yield [batch.bill_date.isoformat(), batch.provider, d.kind, d.status, d.key,
+                   yuan(d.difference_fen), "", "", d.resolution[:200], ""]  # fmt: skip
+
+
 REPORTS: dict[str, Report] = {
     report.code: report
     for report in (
@@ -220,6 +235,23 @@ REPORTS: dict[str, Report] = {
             _("Account movements"),
             [_("Time"), _("Journal"), _("Journal kind"), _("Reference"), _("Amount")],
             _account_movements,
+        ),
+        Report(
+            "reconciliation",
+            _("Reconciliation results"),
+            [
+                _("Day"),
+                _("Provider"),
+                _("Row"),
+                _("Status"),
+                _("Rows or key"),
+                _("Bill net or difference"),
+                _("Clearing account"),
+                _("Ties out"),
+                _("Results or resolution"),
+                _("Error"),
+            ],
+            _reconciliation,
         ),
         Report(
             "revenue",

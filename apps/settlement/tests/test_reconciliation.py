@@ -267,3 +267,34 @@ def test_open_differences_are_counted_for_the_workbench_home() -> None:
     difference = ReconDifference.objects.get(key=intent.public_id)
     recon.difference_resolve(difference_id=difference.pk, actor_id=None, note="ok", adjust=False)
     assert selectors.work_counts().reconciliation_differences_open == 0
+
+
+def test_the_workbench_queue_shows_both_sides_and_the_report_lists_them(client) -> None:
+    from apps.accounts.models import User
+    from apps.settlement.reports.sources import REPORTS, Params
+
+    intent = paid("alipay", 1_200, at(DAY, 11))
+    recon.recon_run(provider="alipay", bill_date=DAY, data=bill("alipay", [
+        bill_row(intent, amount_fen=1_210)]))  # fmt: skip
+    difference = ReconDifference.objects.get()
+    client.force_login(User.objects.create_superuser("13800138099"))
+
+    page = client.get(f"/admin/settlement/recondifference/{difference.pk}/change/")
+
+    assert page.status_code == 200
+    assert "<td>1210</td><td>1200</td>" in page.text  # amount_fen: the provider's, then ours
+    client.post("/admin/settlement/recondifference/", {
+        "action": "resolve", "_selected_action": [difference.pk], "note": "多收", "adjust": "on",
+    })  # fmt: skip
+    difference.refresh_from_db()
+    assert (difference.status, difference.resolution) == ("resolved", "多收")
+    rows = list(REPORTS["reconciliation"].rows(Params(DAY, NEXT)))
+    assert rows[0][:4] == ["2026-11-20", "alipay", "batch", "done"]
+    assert rows[1][:6] == [
+        "2026-11-20",
+        "alipay",
+        "amount_mismatch",
+        "resolved",
+        intent.public_id,
+        "0.10",
+    ]
