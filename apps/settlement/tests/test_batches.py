@@ -207,3 +207,28 @@ def test_a_period_that_starts_in_the_future_is_refused() -> None:
     with pytest.raises(InvalidPeriod):
         services.batch_run(kind="cp", period_start=tomorrow, period_end=tomorrow)
     assert not SettlementBatch.objects.exists()
+
+
+def test_the_batch_task_hands_counterparties_to_chunk_tasks(
+    monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from apps.core.models import OutboxEvent
+    from apps.settlement import tasks
+
+    monkeypatch.setattr(tasks, "CHUNK", 2)
+    for party in range(1, 6):
+        post("cp", party, 100 * party, at=at(dt.date(2026, 10, 5)))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_id = tasks.settlement_batch_task("cp", OCT.isoformat(), NOV.isoformat())
+
+    chunks = OutboxEvent.objects.filter(payload__task__endswith="settlement_chunk_task")
+    assert sorted(event.payload["args"][1] for event in chunks) == [[1, 2], [3, 4], [5]]
+    batch = SettlementBatch.objects.get(pk=batch_id)
+    assert (batch.status, batch.parties_done, batch.parties_total, batch.progress_percent) == (
+        "done",
+        5,
+        5,
+        100,
+    )
+    assert Statement.objects.count() == 5
