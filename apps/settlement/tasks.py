@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from apps.core.tasks import enqueue_on_commit
+from apps.payments.providers.base import ProviderUnavailable
+from apps.payments.services import bills
 from apps.settlement import exports, invoices, services
 from apps.settlement.counterparties import KINDS
+from apps.settlement.reconciliation import services as recon
+from apps.settlement.reconciliation.formats import BillForeignMerchant, BillMalformed
 
 CHUNK = 50  # counterparties per chunk task: one chunk's statements build in seconds
 
@@ -66,3 +70,24 @@ def settlement_monthly_task() -> list[int]:
 def report_export_task(export_id: int) -> int:
     """Write a requested finance report to its file, with progress on the export row."""
     return exports.export_write(export_id=export_id)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=6)
+def recon_fetch_task(self: Task, provider: str, bill_date: str) -> int:
+    """Download and reconcile one provider's bill; retried while the provider is unavailable.
+    A bad, foreign or duplicated bill is not retried: its error is on the batch."""
+    try:
+        return recon.recon_fetch(provider=provider, bill_date=dt.date.fromisoformat(bill_date))
+    except ProviderUnavailable as exc:
+        raise self.retry(exc=exc, countdown=600) from exc
+    except (BillMalformed, BillForeignMerchant, recon.BillDuplicate):
+        return 0
+
+
+@shared_task(acks_late=True)
+def recon_daily_task() -> list[str]:
+    """Beat, daily: reconcile yesterday's bill of every provider (T+1)."""
+    yesterday = (services.today() - dt.timedelta(days=1)).isoformat()
+    for provider in bills.BILL_METHODS:
+        recon_fetch_task.delay(provider, yesterday)
+    return list(bills.BILL_METHODS)

@@ -300,6 +300,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.settlement.tasks.settlement_monthly_task",
         "schedule": 86400.0,
     },
+    "settlement-reconcile": {"task": "apps.settlement.tasks.recon_daily_task", "schedule": 86400.0},
     "outbox-sweep": {"task": "apps.core.tasks.outbox_sweep_task", "schedule": 60.0},
     "outbox-prune": {"task": "apps.core.tasks.outbox_prune_task", "schedule": 86400.0},
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},

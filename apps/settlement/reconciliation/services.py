@@ -37,6 +37,7 @@ from apps.core.money import apply_rate
 from apps.ledger import selectors as ledger
 from apps.ledger.services import LineSpec, account_ensure, journal_post
 from apps.payments import selectors as payments
+from apps.payments.services import bills
 from apps.settlement.models import ReconBatch, ReconDifference
 from apps.settlement.reconciliation import formats
 from apps.settlement.reconciliation.formats import PAYMENT, SUCCESS, BillMalformed, BillRow
@@ -63,14 +64,10 @@ class DifferenceStateConflict(Conflict):
 
 
 def merchant_id(provider: str) -> str:
-    configured: dict[str, str] = getattr(settings, "SETTLEMENT_MERCHANT_IDS", {})
-    defaults = {
-        "alipay": getattr(settings, "ALIPAY_APP_ID", ""),
-        "wechat": getattr(settings, "WECHAT_MCH_ID", ""),
-        "unionpay": getattr(settings, "UNIONPAY_MER_ID", ""),
-        "carrier_billing": "carrierhub",
-    }
-    return configured.get(provider) or defaults[provider]
+    """The platform's merchant id in ``provider``'s bills (the carrier names no merchant)."""
+    if provider == "carrier_billing":
+        return str(getattr(settings, "CARRIER_BILLING_MERCHANT_ID", "carrierhub"))
+    return bills.merchant_id_for(provider)
 
 
 def fee_rate(provider: str) -> Decimal:
@@ -284,3 +281,10 @@ def difference_resolve(
             )
             difference.journal_id = journal.id
         difference.save()
+
+
+def recon_fetch(*, provider: str, bill_date: dt.date) -> int:
+    """Download the provider's bill for ``bill_date`` (no transaction open) and reconcile it;
+    ``ProviderUnavailable`` when the file cannot be had now."""
+    data = bills.bill_download(method=provider, bill_date=bill_date)
+    return recon_run(provider=provider, bill_date=bill_date, data=data)
