@@ -112,6 +112,7 @@ def _write_bill(rows: int, path: Path) -> None:
     from apps.settlement.reconciliation.services import merchant_id
 
     bill = Bill("alipay", merchant_id("alipay"), DAY)
+    start = dt.datetime.combine(DAY, dt.time.min, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     intents = PaymentIntent.objects.filter(purpose="bench").order_by("pk")
     for number, (public_id, trade_no, amount, paid_at) in enumerate(
         intents.values_list("public_id", "provider_trade_no", "amount_fen", "paid_at").iterator(
@@ -120,7 +121,7 @@ def _write_bill(rows: int, path: Path) -> None:
     ):
         amount += 1 if number % 1000 == 0 else 0
         bill.rows.append(BillRow("payment", public_id, trade_no, "", amount,
-                                 apply_rate(amount, Decimal("0.006")), "success", paid_at))  # fmt: skip
+                                 apply_rate(amount, Decimal("0.006")), "success", paid_at or start))  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(formats.write(bill))
     print(f"wrote {path} ({path.stat().st_size // 1_000_000} MB)")
