@@ -193,11 +193,11 @@ REPORTS: dict[str, Report] = {
             _("Statements"),
             [
                 _("Id"),
-                _("Kind"),
+                _("Counterparty kind"),
                 _("Counterparty"),
                 _("Account"),
-                _("From"),
-                _("To"),
+                _("Period start"),
+                _("Period end (exclusive)"),
                 _("Status"),
                 _("Lines"),
                 _("Sales"),
@@ -221,13 +221,13 @@ REPORTS: dict[str, Report] = {
         Report(
             "payments_by_method",
             _("Daily payments by method"),
-            [_("Day"), _("Method"), _("Received"), _("Paid out"), _("Net")],
+            [_("Business date"), _("Method"), _("Received"), _("Paid out"), _("Net")],
             _payments_by_method,
         ),
         Report(
             "trial_balance",
             _("Trial balance"),
-            [_("Account"), _("Name"), _("Kind"), _("Debits"), _("Credits"), _("Net")],
+            [_("Account"), _("Account name"), _("Account kind"), _("Debits"), _("Credits"), _("Net")],
             _trial_balance,
         ),
         Report(
@@ -240,9 +240,9 @@ REPORTS: dict[str, Report] = {
             "reconciliation",
             _("Reconciliation results"),
             [
-                _("Day"),
+                _("Business date"),
                 _("Provider"),
-                _("Row"),
+                _("Row kind"),
                 _("Status"),
                 _("Rows or key"),
                 _("Bill net or difference"),
