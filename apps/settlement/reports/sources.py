@@ -227,7 +227,14 @@ REPORTS: dict[str, Report] = {
         Report(
             "trial_balance",
             _("Trial balance"),
-            [_("Account"), _("Account name"), _("Account kind"), _("Debits"), _("Credits"), _("Net")],
+            [
+                _("Account"),
+                _("Account name"),
+                _("Account kind"),
+                _("Debits"),
+                _("Credits"),
+                _("Net"),
+            ],
             _trial_balance,
         ),
         Report(
