@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install install-dev run test lint format bench bench-portal bench-search bench-growth bench-payments bench-deliveries bench-gateway stop messages worker beat clean
+.PHONY: help install install-dev run test lint format bench bench-portal bench-search bench-growth bench-payments bench-deliveries bench-gateway bench-settlement stop messages worker beat clean
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
@@ -77,6 +77,12 @@ bench-deliveries: install-dev
 
 bench-gateway: install-dev
 	$(PY) -m loadtests.gateway
+
+# Settlement of a month and reconciliation of a day's bill; the docs figures are at 1 M:
+# make bench-settlement BENCH_SETTLEMENT_ARGS="--lines 1000000" BENCH_RECON_ARGS="--rows 1000000"
+bench-settlement: install-dev
+	$(PY) -m loadtests.settlement $(BENCH_SETTLEMENT_ARGS)
+	$(PY) -m loadtests.reconciliation $(BENCH_RECON_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}

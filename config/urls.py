@@ -35,6 +35,8 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("my/line/", include("apps.mobile.urls")),
     path("my/addresses/", include("apps.accounts.my_urls")),
+    # Settlement: partners' statements (the CP console mounts party_statement_urls the same way).
+    path("developer/statements/", include("apps.settlement.developer_urls")),
     path("developer/", include("apps.gateway.portal.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("payments/", include("apps.payments.urls")),

@@ -10,7 +10,13 @@ from typing import Literal
 
 from django.db.models import QuerySet
 
-from apps.gateway.models import LATENCY_BUCKETS_MS, CallRecord, UsageHourly
+from apps.gateway.models import (
+    LATENCY_BUCKETS_MS,
+    CallRecord,
+    Environment,
+    Subscription,
+    UsageHourly,
+)
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -154,4 +160,51 @@ def calls_recent(*, app_id: int, limit: int = 50) -> list[CallView]:
             correlator=r.correlator,
         )
         for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class BillableUsage:
+    """A partner's production calls of one capability in a period, at one package's price."""
+
+    partner_id: int
+    app_id: int
+    capability: str
+    package_code: str
+    calls: int
+    price_per_call_fen: int
+
+
+def billable_usage(*, start: datetime, end: datetime) -> list[BillableUsage]:
+    """Production calls in ``[start, end)`` per partner, app, capability and the package that
+    covered them (the app's subscription in force at the hour whose package includes the
+    capability; the cheapest when several do). Sandbox calls are free, and calls no package
+    covered are left out. For the partners' monthly invoices."""
+    rows = list(
+        _rows(
+            start=start, end=end, app_id=None, partner_id=None, capability=None,
+            environment=Environment.PRODUCTION,
+        ).values_list("partner_id", "app_id", "capability", "hour", "calls")
+    )  # fmt: skip
+    subscriptions: dict[int, list[Subscription]] = defaultdict(list)
+    for subscription in Subscription.objects.filter(
+        app_id__in={row[1] for row in rows}
+    ).select_related("package"):
+        subscriptions[subscription.app_id].append(subscription)
+    totals: dict[tuple[int, int, str, str, int], int] = defaultdict(int)
+    for partner_id, app_id, capability, hour, calls in rows:
+        covering = [
+            s.package
+            for s in subscriptions[app_id]
+            if capability in s.package.capabilities
+            and s.starts_at <= hour
+            and (s.ends_at is None or hour < s.ends_at)
+        ]
+        if covering and calls:
+            package = min(covering, key=lambda p: (p.price_per_call_fen, p.pk))
+            key = (partner_id, app_id, capability, package.code, package.price_per_call_fen)
+            totals[key] += calls
+    return [
+        BillableUsage(partner, app, capability, code, calls, price)
+        for (partner, app, capability, code, price), calls in sorted(totals.items())
     ]

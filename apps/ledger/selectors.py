@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -206,3 +207,106 @@ def account_lines(*, code: str, limit: int = 50) -> list[AccountLine]:
         )
         for r in rows
     ]
+
+
+# --- Period reads for settlement and finance reports -----------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodLine:
+    """One line on an account within a period, with its journal's words (a statement line)."""
+
+    journal_id: int
+    kind: str
+    reference: str
+    at: datetime
+    amount_fen: int  # debit > 0, credit < 0
+
+
+def account_codes(*, prefix: str, suffix: str = "") -> list[str]:
+    """The codes of accounts that start with ``prefix`` and end with ``suffix``, sorted."""
+    rows = LedgerAccount.objects.filter(code__startswith=prefix)
+    if suffix:
+        rows = rows.filter(code__endswith=suffix)
+    return list(rows.order_by("code").values_list("code", flat=True))
+
+
+def account_movement(*, code: str, start: datetime, end: datetime) -> int:
+    """The sum of the lines on ``code`` dated in ``[start, end)`` (0 for an unknown account):
+    one aggregate over the (account, created_at) index, the figure a statement ties out to."""
+    total = JournalLine.objects.filter(
+        account__code=code, created_at__gte=start, created_at__lt=end
+    ).aggregate(total=Sum("amount_fen"))
+    return int(total["total"] or 0)
+
+
+def account_period_lines(
+    *, code: str, start: datetime, end: datetime, chunk_size: int = 5000
+) -> Iterator[PeriodLine]:
+    """The lines on ``code`` dated in ``[start, end)``, oldest first, streamed from a
+    server-side cursor in chunks (a statement of a million lines is never one list)."""
+    rows = (
+        JournalLine.objects.filter(account__code=code, created_at__gte=start, created_at__lt=end)
+        .order_by("created_at", "id")
+        .values_list(
+            "journal_id", "journal__kind", "journal__reference", "created_at", "amount_fen"
+        )
+    )
+    for journal_id, kind, reference, at, amount in rows.iterator(chunk_size=chunk_size):
+        yield PeriodLine(journal_id, kind, reference, at, amount)
+
+
+@dataclass(frozen=True)
+class MovementRow:
+    code: str
+    name: str
+    kind: str
+    debit_fen: int
+    credit_fen: int  # positive: the sum of the credit lines' absolute values
+    net_fen: int
+
+
+def movements(*, start: datetime, end: datetime, unit: str = "CNY") -> list[MovementRow]:
+    """Every account's debits, credits and net movement in ``[start, end)`` (one query), the
+    trial balance of a period; accounts without lines in it are left out."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.code, a.name, a.kind,"
+            " COALESCE(SUM(l.amount_fen) FILTER (WHERE l.amount_fen > 0), 0),"
+            " COALESCE(-SUM(l.amount_fen) FILTER (WHERE l.amount_fen < 0), 0),"
+            " SUM(l.amount_fen)"
+            " FROM ledger_journalline l JOIN ledger_ledgeraccount a ON a.id = l.account_id"
+            " WHERE l.created_at >= %s AND l.created_at < %s AND a.unit = %s"
+            " GROUP BY a.code, a.name, a.kind ORDER BY a.code",
+            [start, end, unit],
+        )
+        # SUM over bigint is numeric in PostgreSQL: back to whole fen.
+        return [
+            MovementRow(code, name, kind, int(debit), int(credit), int(net))
+            for code, name, kind, debit, credit, net in cursor.fetchall()
+        ]
+
+
+def net_by_journal_kind(*, code: str, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    """The net movement of ``code`` in ``[start, end)`` per journal kind, by kind."""
+    rows = (
+        JournalLine.objects.filter(account__code=code, created_at__gte=start, created_at__lt=end)
+        .values_list("journal__kind")
+        .annotate(net=Sum("amount_fen"))
+        .order_by("journal__kind")
+    )
+    return [(kind, int(net)) for kind, net in rows]
+
+
+def movements_by_account(*, prefix: str, start: datetime, end: datetime) -> list[tuple[str, int]]:
+    """The net movement in ``[start, end)`` of every account whose code starts with
+    ``prefix``, by code; accounts without lines in the period are left out."""
+    rows = (
+        JournalLine.objects.filter(
+            account__code__startswith=prefix, created_at__gte=start, created_at__lt=end
+        )
+        .values_list("account__code")
+        .annotate(net=Sum("amount_fen"))
+        .order_by("account__code")
+    )
+    return [(code, int(net)) for code, net in rows]

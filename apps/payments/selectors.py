@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
 from apps.payments.errors import PaymentNotFound, RefundNotFound
 from apps.payments.models import PaymentIntent, Refund
 from apps.payments.services import IntentView, RefundView, _refund_view, _view
@@ -44,3 +48,60 @@ def state_label(*, subject: str, status: str) -> str:
     if choices is None or status not in choices.values:
         return status
     return str(choices(status).label)
+
+
+@dataclass(frozen=True)
+class ReconRow:
+    """A payment or refund as the platform has it, for matching a provider's daily bill."""
+
+    kind: str  # "payment" | "refund"
+    out_trade_no: str  # the intent's public id
+    provider_trade_no: str
+    refund_no: str  # the refund's public id (its out_request_no); "" for a payment
+    amount_fen: int
+    succeeded: bool
+    at: datetime | None  # paid (payment) or last moved (refund)
+
+
+def _payment_row(intent: PaymentIntent) -> ReconRow:
+    succeeded = intent.status in (
+        PaymentIntent.Status.SUCCEEDED,
+        PaymentIntent.Status.PARTIALLY_REFUNDED,
+        PaymentIntent.Status.REFUNDED,
+    )
+    return ReconRow("payment", intent.public_id, intent.provider_trade_no, "",
+                    intent.amount_fen, succeeded, intent.paid_at)  # fmt: skip
+
+
+def _refund_row(refund: Refund) -> ReconRow:
+    return ReconRow("refund", refund.intent.public_id, refund.intent.provider_trade_no,
+                    refund.public_id, refund.amount_fen,
+                    refund.status == Refund.Status.SUCCEEDED, refund.updated_at)  # fmt: skip
+
+
+def recon_day(*, method: str, start: datetime, end: datetime) -> Iterator[ReconRow]:
+    """The method's payments paid and refunds succeeded in ``[start, end)``, streamed."""
+    intents = PaymentIntent.objects.filter(method=method, paid_at__gte=start, paid_at__lt=end)
+    for intent in intents.order_by("pk").iterator(chunk_size=5000):
+        yield _payment_row(intent)
+    refunds = Refund.objects.filter(
+        intent__method=method, status=Refund.Status.SUCCEEDED,
+        updated_at__gte=start, updated_at__lt=end,
+    ).select_related("intent")  # fmt: skip
+    for refund in refunds.order_by("pk").iterator(chunk_size=5000):
+        yield _refund_row(refund)
+
+
+def recon_lookup(
+    *, method: str, out_trade_nos: list[str], refund_nos: list[str]
+) -> dict[str, ReconRow]:
+    """Payments by out-trade-no and refunds by refund number, whatever their day or status
+    (the provider's rows the day's platform rows did not match)."""
+    found: dict[str, ReconRow] = {}
+    for intent in PaymentIntent.objects.filter(method=method, public_id__in=out_trade_nos):
+        found[intent.public_id] = _payment_row(intent)
+    for refund in Refund.objects.filter(
+        intent__method=method, public_id__in=refund_nos
+    ).select_related("intent"):
+        found[refund.public_id] = _refund_row(refund)
+    return found

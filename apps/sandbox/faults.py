@@ -134,6 +134,7 @@ def knobs_reset() -> Knobs:
     """Put every knob back to its default."""
     defaults = {name: Knobs._meta.get_field(name).get_default() for name in KNOB_FIELDS}  # type: ignore[union-attr]
     defaults["province_knobs"] = {}
+    defaults["bill_differences"] = {}
     knobs, _ = Knobs.objects.update_or_create(pk=1, defaults=defaults)
     return knobs
 

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from apps.sandbox.favicon import favicon
+from apps.sandbox.payments import bills
 from apps.sandbox.views import api, identity, pages
 
 # The BOSS operations, served nationally and (included below) under each province.
@@ -60,6 +61,12 @@ urlpatterns = [
     path("sandbox/identities/<str:id_number>", identity.identity_put, name="identity-put"),
     path("sandbox/pay/notifications", api.pay_notifications, name="pay-notifications"),
     path("sandbox/knobs", api.knobs_detail, name="knobs-api"),
+    path("sandbox/bills/<str:provider>/<str:day>", bills.bill, name="bill"),
+    path(
+        "sandbox/bills/<str:provider>/<str:day>/differences",
+        bills.bill_differences,
+        name="bill-differences",
+    ),
     path("sandbox/knobs/reset", api.knobs_reset, name="knobs-reset"),
     path("sandbox/provinces/<str:province>/knobs", api.province_knobs, name="province-knobs"),
     path("sandbox/sms", api.sms_list, name="sms-list"),

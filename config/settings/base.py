@@ -67,6 +67,7 @@ LOCAL_APPS = [
     "apps.mobile",
     "apps.gateway",
     "apps.service",
+    "apps.settlement",
     "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -294,6 +295,12 @@ COURIER_SECRETS = {
 }
 RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=7)
 CELERY_BEAT_SCHEDULE = {
+    # Settlement: partners' invoices and last month's statements (docs/settlement.md).
+    "settlement-monthly": {
+        "task": "apps.settlement.tasks.settlement_monthly_task",
+        "schedule": 86400.0,
+    },
+    "settlement-reconcile": {"task": "apps.settlement.tasks.recon_daily_task", "schedule": 86400.0},
     "outbox-sweep": {"task": "apps.core.tasks.outbox_sweep_task", "schedule": 60.0},
     "outbox-prune": {"task": "apps.core.tasks.outbox_prune_task", "schedule": 86400.0},
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},

@@ -171,6 +171,8 @@ class Knobs(models.Model):
     )
     # Per provincial BOSS: {"gd": {"error_rate": 1.0, "latency_ms": 3000}}; the rest inherit.
     province_knobs = models.JSONField("分省设置", default=dict, blank=True)
+    # Differences the daily bill files carry, by "<provider>:<YYYY-MM-DD>" (sandbox/bills.py).
+    bill_differences = models.JSONField("对账单差异", default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects: models.Manager[Knobs] = models.Manager()

@@ -7,6 +7,7 @@ from apps.demo.cards_seed import seed_cards
 from apps.demo.catalog_seed import seed_catalog
 from apps.demo.gateway_seed import seed_gateway
 from apps.demo.service_seed import seed_faqs
+from apps.demo.settlement_seed import seed_settlement_rules
 from apps.demo.sim_seed import seed_sim_pool
 
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         seed_cards()
         numbers = seed_sim_pool()
         seed_faqs()
+        seed_settlement_rules()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready: {users} new users, {products} new products, "
