@@ -20,6 +20,9 @@ def _clean_redis() -> None:
     from apps.core.redis import get_redis
 
     get_redis().flushdb()
+    from apps.risk.snapshot import invalidate
+
+    invalidate()  # the risk configuration cached in this process belongs to the last test
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ LOCAL_APPS = [
     "apps.core",
     "apps.ledger",
     "apps.carrier",
+    "apps.risk",
     "apps.accounts",
     "apps.catalog",
     "apps.simcards",
@@ -324,6 +325,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.gateway.callback_tasks.callbacks_retry_due_task",
         "schedule": 10.0,
     },
+    # Risk (docs/risk.md): decisions queued in Redis are written in batches.
+    "risk-decisions-flush": {"task": "apps.risk.tasks.decisions_flush_task", "schedule": 5.0},
+    "risk-partitions": {"task": "apps.risk.tasks.decision_partitions_task", "schedule": 86400.0},
     "gateway-partitions": {
         "task": "apps.gateway.tasks.callrecord_partitions_task",
         "schedule": 86400.0,
