@@ -59,6 +59,12 @@ def _ledger_accounts(request: pytest.FixtureRequest) -> None:
 
     if not LedgerAccount.objects.filter(code="platform:revenue").exists():
         ledger_bootstrap()
+        # The same flush took the risk caps the migrations seed (phone-bill caps).
+        from importlib import import_module
+
+        from apps.risk.models import Cap
+
+        import_module("apps.risk.migrations.0003_phone_bill_caps").phone_bill_caps_ensure(Cap)
 
 
 @pytest.fixture(autouse=True)

@@ -79,6 +79,15 @@ def fails_closed(kind: Kind) -> bool:
     return POLICIES[kind].fail_closed
 
 
+def canonical_msisdn(value: str) -> str:
+    """Numbers as risk keeps them: digits only, a Chinese number without its country code
+    (``+8613800138000`` and ``13800138000`` are one subscriber, on lists and in counters)."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        return digits[2:]
+    return digits
+
+
 @dataclass(frozen=True)
 class Event:
     """Something about to happen. Fields a kind has no use for stay empty.
@@ -113,6 +122,7 @@ class Decision:
     shadow_rules: tuple[str, ...] = ()
     degraded: bool = False
     counted: tuple[tuple[str, int, int], ...] = field(default=(), repr=False)
+    totals: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def allowed(self) -> bool:

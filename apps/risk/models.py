@@ -229,3 +229,97 @@ class Label(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.reference}"
+
+
+class Hold(models.Model):
+    """Something a ``review`` decision stopped: an order, payment, charge or refund waiting
+    for an operator to release or refuse it. The owner (the app that asked) registered what
+    each answer does (``apps.risk.holds``); risk knows no owner."""
+
+    class Status(models.TextChoices):
+        HELD = "held", _("held")
+        RELEASED = "released", _("released")
+        REFUSED = "refused", _("refused")
+
+    TRANSITIONS = {
+        Status.HELD: frozenset({Status.RELEASED, Status.REFUSED}),
+        Status.RELEASED: frozenset(),
+        Status.REFUSED: frozenset(),
+    }
+
+    owner = models.CharField(_("owner"), max_length=40)
+    reference = models.CharField(_("reference"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=24, choices=KIND_CHOICES)
+    decision_id = models.UUIDField()
+    reasons = ArrayField(models.CharField(max_length=64), default=list, verbose_name=_("reasons"))
+    user_id = models.BigIntegerField(null=True, blank=True)
+    amount_fen = models.BigIntegerField(_("amount (fen)"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.HELD
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("review hold")
+        verbose_name_plural = _("review queue")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "reference"], name="risk_hold_owner_reference")
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="risk_hold_status_time")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.reference} ({self.status})"
+
+
+class Case(models.Model):
+    """An anomaly the nightly job found (or an operator opened): one per anomaly, subject and
+    day. Its outcome feeds the lists."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    class Outcome(models.TextChoices):
+        NO_ACTION = "no_action", _("no action")
+        LIST_ENTRY = "list_entry", _("list entry added")
+        CP_WARNED = "cp_warned", _("CP warned")
+        CP_SUSPENDED = "cp_suspended", _("CP suspended")
+        REFUNDS = "refunds", _("refunds issued")
+
+    anomaly = models.CharField(_("anomaly"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=80)
+    day = models.DateField(_("day"))
+    title = models.CharField(_("title"), max_length=200)
+    evidence = models.JSONField(_("evidence"), default=dict)
+    references = ArrayField(
+        models.CharField(max_length=64), default=list, blank=True, verbose_name=_("linked orders")
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("assignee"),
+    )  # fmt: skip
+    notes = models.TextField(_("notes"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["anomaly", "subject", "day"], name="risk_case_once_a_day"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="risk_case_status_time")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -8,7 +8,7 @@ import io
 import ipaddress
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,11 +21,33 @@ from django.utils.dateparse import parse_datetime
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
 from apps.risk import counters, snapshot
+from apps.risk.cases import case_update
 from apps.risk.engine import Compiled, RuleInvalid, evaluate, rule_compile
-from apps.risk.events import POLICIES, Decision, Event, Kind, Outcome, Severity, fails_closed
+from apps.risk.events import (
+    POLICIES,
+    Decision,
+    Event,
+    Kind,
+    Outcome,
+    Severity,
+    canonical_msisdn,
+    fails_closed,
+)
+from apps.risk.holds import enforce, hold_answer, holds_on_review
 from apps.risk.recorder import record
 
-__all__ = ["Decision", "Event", "Kind", "Outcome", "decide"]
+# What callers use through ``risk.services`` besides the functions defined here.
+__all__ = [
+    "Decision",
+    "Event",
+    "Kind",
+    "Outcome",
+    "RuleInvalid",
+    "case_update",
+    "enforce",
+    "hold_answer",
+    "holds_on_review",
+]
 
 
 def _stricter(a: str, b: str) -> str:
@@ -77,6 +99,8 @@ def decide(*, event: Event) -> Decision:
     still run) or closed (block), as configured. No transaction, no lock, no table read.
     """
     started = time.perf_counter()
+    if event.msisdn and (not event.msisdn.isdigit() or event.msisdn.startswith("86")):
+        event = replace(event, msisdn=canonical_msisdn(event.msisdn))
     now = timezone.now()
     snap = snapshot.current()
     outcome = Outcome.ALLOW.value
@@ -133,6 +157,7 @@ def decide(*, event: Event) -> Decision:
     decision = Decision(
         id=str(uuid.uuid4()), kind=event.kind, outcome=final, reasons=tuple(reasons),
         rules=tuple(fired), shadow_rules=tuple(shadow), degraded=degraded, counted=counted,
+        totals=totals,
     )  # fmt: skip
     context["watch"] = sorted(context["watch"])
     record(
@@ -277,6 +302,8 @@ def _list_value(dimension: str, value: str) -> str:
         raise InvalidArgument(f"Unknown dimension {dimension!r}.")
     if not value or len(value) > 64:
         raise InvalidArgument(f"The {dimension} value is empty or too long.")
+    if dimension == "msisdn":
+        value = canonical_msisdn(value) if value.lstrip("+").isdigit() else value
     if dimension in ("msisdn", "prefix") and not value.isdigit():
         raise InvalidArgument(f"{value!r} is not a number.")
     if dimension == "ip":
@@ -429,13 +456,21 @@ def backtest(*, expression: str, kinds: list[str], start: datetime, end: datetim
     )  # fmt: skip
 
 
-__all__ += [
-    "Backtest",
-    "RuleInvalid",
-    "backtest",
-    "decision_release",
-    "list_entry_add",
-    "lists_import_csv",
-    "rule_create",
-    "rule_transition",
-]
+def complaint_label(
+    *,
+    origin: str,
+    reference: str,
+    msisdn: str = "",
+    cp_id: str = "",
+    product: str = "",
+    note: str = "",
+) -> None:
+    """A subscriber complained about a charge (``origin`` names the ticket): a label for
+    backtests, and one in the CP's or product's complaint rate. Once per origin."""
+    from apps.risk.models import Label
+
+    Label.objects.get_or_create(
+        origin=origin[:64],
+        defaults={"source": Label.Source.COMPLAINT, "reference": reference[:64], "msisdn": msisdn[:20],
+                  "cp_id": cp_id[:40], "product": product[:64], "note": note[:200]},
+    )  # fmt: skip
