@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install install-dev run test lint format bench bench-portal bench-search bench-growth bench-payments bench-deliveries bench-gateway stop messages worker beat clean
+.PHONY: help install install-dev run test lint format bench bench-portal bench-search bench-growth bench-payments bench-deliveries bench-gateway bench-risk stop messages worker beat clean
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
@@ -77,6 +77,10 @@ bench-deliveries: install-dev
 
 bench-gateway: install-dev
 	$(PY) -m loadtests.gateway
+
+# Risk decisions per second and what they add to checkout and phone-bill (docs/risk.md).
+bench-risk: install-dev
+	$(PY) -m loadtests.risk
 
 worker: install
 	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}
