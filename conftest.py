@@ -20,9 +20,11 @@ def _clean_redis() -> None:
     from apps.core.redis import get_redis
 
     get_redis().flushdb()
+    from apps.risk.recorder import pending_discard
     from apps.risk.snapshot import invalidate
 
     invalidate()  # the risk configuration cached in this process belongs to the last test
+    pending_discard()  # and so do the decisions it buffered
 
 
 @pytest.fixture

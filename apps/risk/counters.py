@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apps.core.redis import get_redis
+from apps.risk.recorder import QUEUE_KEY
 
 BUCKETS = 60
 WINDOW_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "month": 30 * 86400}
@@ -19,7 +20,7 @@ GENERATION_KEY = "risk:gen"
 
 _CHECK_AND_COUNT = """
 local now = tonumber(ARGV[1])
-local n = #KEYS - 2
+local n = #KEYS - 3
 local sums, over, buckets = {}, {}, {}
 for i = 1, n do
   local a = 1 + (i - 1) * 4
@@ -48,6 +49,10 @@ if #over == 0 then
     redis.call('EXPIRE', KEYS[i + 2], size * (nb + 1))
     sums[i] = sums[i] + inc
   end
+end
+local first_row = 2 + n * 4
+if #ARGV >= first_row then
+  redis.call('RPUSH', KEYS[3 + n], unpack(ARGV, first_row))
 end
 return {redis.call('GET', KEYS[1]) or '0', redis.call('GET', KEYS[2]) or '0', sums, over, buckets}
 """
@@ -88,17 +93,21 @@ def score_key(msisdn: str) -> str:
     return f"risk:score:{msisdn}"
 
 
-def check_and_count(counts: list[Count], *, now: float, score_subject: str) -> Counted:
-    """Run the script (raises ``redis.RedisError`` when Redis is unreachable).
+def check_and_count(
+    counts: list[Count], *, now: float, score_subject: str, rows: list[str] | None = None
+) -> Counted:
+    """Run the script (raises ``redis.RedisError`` when Redis is unreachable). ``rows`` are
+    recorded decisions to append to the record queue in the same round trip.
 
     ``totals`` are the window sums including this event when it was counted (or excluding it
     when a cap refused it: then nothing was counted, ``over`` names the caps over their limit).
     """
-    args: list[int | float] = [int(now)]
+    args: list[int | float | str] = [int(now)]
     for c in counts:
         size = WINDOW_SECONDS[c.window] // BUCKETS
         args += [size, BUCKETS, c.increment, -1 if c.limit is None else c.limit]
-    keys = [GENERATION_KEY, score_key(score_subject or "-"), *(c.key for c in counts)]
+    keys = [GENERATION_KEY, score_key(score_subject or "-"), *(c.key for c in counts), QUEUE_KEY]
+    args += rows or []
     redis = get_redis()
     script = redis.register_script(_CHECK_AND_COUNT)
     generation, score, sums, over, buckets = script(keys=keys, args=args)

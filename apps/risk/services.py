@@ -34,7 +34,7 @@ from apps.risk.events import (
     fails_closed,
 )
 from apps.risk.holds import enforce, hold_answer, holds_on_review
-from apps.risk.recorder import record
+from apps.risk import recorder
 
 # What callers use through ``risk.services`` besides the functions defined here.
 __all__ = [
@@ -127,11 +127,13 @@ def decide(*, event: Event) -> Decision:
             for cap in snap.caps
             if event.kind in cap.kinds and (value := getattr(event, cap.dimension))
         ]
+        rows = recorder.take()
         try:
             result = counters.check_and_count(
-                counts, now=now.timestamp(), score_subject=event.msisdn
+                counts, now=now.timestamp(), score_subject=event.msisdn, rows=rows
             )
         except redis.RedisError:
+            recorder.give_back(rows)
             degraded = True
             if fails_closed(event.kind):
                 outcome = Outcome.BLOCK
@@ -160,7 +162,7 @@ def decide(*, event: Event) -> Decision:
         totals=totals,
     )  # fmt: skip
     context["watch"] = sorted(context["watch"])
-    record(
+    recorder.record(
         {
             "created_at": now.isoformat(),
             "id": decision.id,
@@ -181,7 +183,8 @@ def decide(*, event: Event) -> Decision:
             "reference": event.reference[:64],
             "context": context,
             "latency_us": int((time.perf_counter() - started) * 1_000_000),
-        }
+        },
+        degraded=degraded,
     )
     return decision
 
