@@ -106,3 +106,28 @@ def test_a_held_payment_waits_for_the_operator_and_follows_the_answer(carrier_sa
     assert list(PaymentIntent.objects.values_list("idempotency_key", flat=True)) == ["r1"]
     with pytest.raises(HoldStateRefused):
         risk.hold_answer(hold_id=held["r1"].pk, release=False, actor_id=None)
+
+
+def test_the_pay_page_asks_for_the_sms_code_when_risk_challenges_a_phone_bill_payment(
+    carrier_sandbox, buyer, client, django_capture_on_commit_callbacks
+):
+    from apps.catalog.tests.factories import small_catalog
+    from apps.orders import services as orders
+    from apps.orders.services import CartOwner
+
+    vip = small_catalog()["vip"]
+    orders.cart_add(owner=CartOwner(user_id=buyer.pk), sku_id=vip.skus.get().pk, quantity=1)
+    order = orders.checkout_submit(user_id=buyer.pk, checkout_key="page")
+    _rule("bill-any", "amount_fen > 0", "challenge", ["phone_bill_charge"])
+    client.force_login(buyer)
+    form = {"choice": "carrier_billing:", "attempt": "a1"}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = client.post(f"/orders/{order.number}/pay/", form)
+    text = carrier_sandbox.messages(f"+86{PHONE}", limit=1)[0]["text"]
+    code = re.search(r"(\d{6})", text).group(1)  # type: ignore[union-attr]
+    paid = client.post(f"/orders/{order.number}/pay/", {**form, "risk_code": code})
+
+    assert asked.status_code == 428 and 'name="risk_code"' in asked.content.decode()
+    assert paid.status_code == 302
+    assert PaymentIntent.objects.get().method == "carrier_billing"

@@ -84,7 +84,7 @@ def _fire() -> None:
         _timer = None
     try:
         push_pending()
-    except Exception:  # noqa: BLE001 - a timer thread has no caller to tell; retried next time
+    except Exception:
         import logging
 
         logging.getLogger(__name__).exception("risk: pushing buffered decisions failed")

@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
-from apps.risk import counters, snapshot
+from apps.risk import counters, recorder, snapshot
 from apps.risk.cases import case_update
 from apps.risk.engine import Compiled, RuleInvalid, evaluate, rule_compile
 from apps.risk.events import (
@@ -34,7 +34,6 @@ from apps.risk.events import (
     fails_closed,
 )
 from apps.risk.holds import enforce, hold_answer, holds_on_review
-from apps.risk import recorder
 
 # What callers use through ``risk.services`` besides the functions defined here.
 __all__ = [

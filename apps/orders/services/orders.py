@@ -211,8 +211,10 @@ def order_pay(
     client_ip: str,
     attempt_key: str,
     return_url: str,
+    risk_code: str = "",
 ) -> payments.IntentView:
-    """Start paying what is left of an order with a provider; idempotent per ``attempt_key``."""
+    """Start paying what is left of an order with a provider; idempotent per ``attempt_key``.
+    ``risk_code`` answers a risk challenge (the SMS code texted by the first try)."""
     order = Order.objects.filter(number=number, user_id=user_id).first()
     if order is None:
         raise OrderNotFound()
@@ -222,7 +224,7 @@ def order_pay(
         purpose=PURPOSE, reference=number, user_id=user_id, method=method, channel=channel,
         amount_fen=order.payable_fen, subject=_("CarrierHub order %(number)s") % {"number": number},
         client_ip=client_ip, idempotency_key=f"order:{number}:{attempt_key}", expires_at=order.expires_at,
-        return_url=return_url,
+        return_url=return_url, risk_code=risk_code,
     )  # fmt: skip
 
 
