@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install install-dev run test lint format bench bench-portal bench-search bench-growth bench-payments bench-deliveries bench-gateway bench-settlement stop messages worker beat clean
+.PHONY: help install install-dev run test lint format bench bench-portal bench-search bench-growth bench-payments bench-deliveries bench-gateway stop messages worker beat clean
+.PHONY: bench-settlement
+.PHONY: bench-risk
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
@@ -83,6 +85,9 @@ bench-gateway: install-dev
 bench-settlement: install-dev
 	$(PY) -m loadtests.settlement $(BENCH_SETTLEMENT_ARGS)
 	$(PY) -m loadtests.reconciliation $(BENCH_RECON_ARGS)
+# Risk decisions per second and what they add to checkout and phone-bill (docs/risk.md).
+bench-risk: install-dev
+	$(PY) -m loadtests.risk
 
 worker: install
 	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}

@@ -20,6 +20,11 @@ def _clean_redis() -> None:
     from apps.core.redis import get_redis
 
     get_redis().flushdb()
+    from apps.risk.recorder import pending_discard
+    from apps.risk.snapshot import invalidate
+
+    invalidate()  # the risk configuration cached in this process belongs to the last test
+    pending_discard()  # and so do the decisions it buffered
 
 
 @pytest.fixture
@@ -56,6 +61,12 @@ def _ledger_accounts(request: pytest.FixtureRequest) -> None:
 
     if not LedgerAccount.objects.filter(code="platform:revenue").exists():
         ledger_bootstrap()
+        # The same flush took the risk caps the migrations seed (phone-bill caps).
+        from importlib import import_module
+
+        from apps.risk.models import Cap
+
+        import_module("apps.risk.migrations.0003_phone_bill_caps").phone_bill_caps_ensure(Cap)
 
 
 @pytest.fixture(autouse=True)

@@ -108,6 +108,7 @@ class OtpChallenge(models.Model):
 
     class Purpose(models.TextChoices):
         LOGIN = "login", _("Sign in or register")
+        RISK = "risk", _("Confirm a payment risk control questioned")
 
     phone = models.CharField(max_length=20, verbose_name=_("phone"))
     purpose = models.CharField(

@@ -28,6 +28,11 @@ class UserProfile:
     real_name: RealNameView | None
 
 
+def user_phone(*, user_id: int) -> str:
+    """The user's number ("" when there is no such user): one indexed read."""
+    return User.objects.filter(pk=user_id).values_list("phone", flat=True).first() or ""
+
+
 def user_profile(*, user_id: int) -> UserProfile:
     """The user's profile with roles and masked real-name identity, in two queries."""
     user = User.objects.prefetch_related("groups").select_related("real_name").get(pk=user_id)

@@ -42,6 +42,7 @@ from apps.core.crypto import encrypt_text, keyed_hash
 from apps.core.errors import DomainError, ServiceUnavailable
 from apps.core.locks import advisory_xact_lock
 from apps.core.ratelimit import RateLimit, rate_hit_all
+from apps.risk import services as risk
 
 TOKEN_PREFIX = "chk_"  # noqa: S105 - a public prefix, not a secret
 
@@ -87,11 +88,13 @@ def otp_request(
 ) -> OtpIssued:
     """Send a fresh six-digit code to ``phone`` by SMS.
 
-    Refuses, in this order: a malformed number; a resend inside the cooldown; more than the
+    Refuses, in this order: a malformed number; risk control (``RiskBlocked``: a listed
+    number or IP, a cap); a resend inside the cooldown; more than the
     hourly sends for the number or for the IP. A new code supersedes earlier ones. Takes an
     advisory lock on the number so that two concurrent requests cannot both pass the cooldown.
     """
     phone = normalize_phone(phone)
+    risk.enforce(event=risk.Event(kind=risk.Kind.OTP_REQUEST, msisdn=phone, ip=ip or ""))
     now = timezone.now()
     with transaction.atomic():
         advisory_xact_lock("otp", f"{purpose}:{phone}")
@@ -140,6 +143,8 @@ def otp_sign_in(*, phone: str, code: str, purpose: str = OtpChallenge.Purpose.LO
     """
     phone = normalize_phone(phone)
     code = (code or "").strip()
+    if purpose == OtpChallenge.Purpose.LOGIN:
+        risk.enforce(event=risk.Event(kind=risk.Kind.SIGN_IN, msisdn=phone))
     now = timezone.now()
     failure: DomainError | None = None
     with transaction.atomic():

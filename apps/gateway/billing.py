@@ -38,6 +38,7 @@ from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
 from apps.payments.errors import RefundNotAllowed
 from apps.payments.handlers import PaymentFact, PurposeHandler, RefundFact
+from apps.risk import services as risk
 
 PURPOSE = billing_events.PURPOSE
 # How long a prepared charge waits for the subscriber's code.
@@ -114,6 +115,10 @@ def charge_prepare(
     The subscriber's daily and monthly caps are the payments app's (an advisory lock per
     subscriber). Repeats are the pipeline's (Idempotency-Key / clientCorrelator).
     """
+    risk.enforce(
+        event=risk.Event(kind=risk.Kind.GATEWAY_BILLING, msisdn=msisdn, partner_id=str(gateway_app.app_id),
+                         amount_fen=amount_fen, reference=merchant_reference[:64]),
+    )  # fmt: skip
     user_id = user_ensure_for_phone(phone=msisdn)
     with transaction.atomic():
         charge = BillingCharge.objects.create(

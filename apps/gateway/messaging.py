@@ -38,6 +38,7 @@ from apps.gateway.capability_errors import (
 )
 from apps.gateway.context import GatewayApp
 from apps.gateway.models import OtpCode, PartnerSms
+from apps.risk import services as risk
 
 SMS_EVENT = "org.carrierhub.sms.v1.message-status-changed"
 # The carrier's SMS states, as the partner sees them.
@@ -84,6 +85,9 @@ def sms_send(
     """
     segments = carrier.sms_segment_count(text)
     price_fen = segments * settings.GATEWAY_SMS_SEGMENT_PRICE_FEN
+    for msisdn in recipients:  # a listed or capped recipient refuses the batch
+        risk.enforce(event=risk.Event(kind=risk.Kind.GATEWAY_SMS, msisdn=msisdn,
+                                      partner_id=str(gateway_app.app_id), amount_fen=price_fen))  # fmt: skip
     batch_id = uuid.uuid4()
     rows = []
     with transaction.atomic():

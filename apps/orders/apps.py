@@ -26,3 +26,4 @@ class OrdersConfig(AppConfig):
                 lock=orders.lock,
             ),
         )
+        from apps.orders import risk_handlers as _risk  # noqa: F401  (answers to held refunds)

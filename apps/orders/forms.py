@@ -49,6 +49,8 @@ class CheckoutForm(forms.Form):
 class PayForm(forms.Form):
     choice = forms.ChoiceField(choices=PAY_CHOICES)
     attempt = forms.CharField(max_length=40)
+    # The SMS code risk control asked for (RISK_CHALLENGE_REQUIRED): same attempt, with the code.
+    risk_code = forms.CharField(max_length=6, required=False)
 
 
 def shipping_initial(*, user_id: int) -> dict[str, str]:

@@ -19,6 +19,7 @@ from apps.accounts.selectors import user_profile
 from apps.carrier.services import sms_queue
 from apps.core.audit import audit_record, audited_transition
 from apps.orders.selectors import order_get
+from apps.risk import services as risk
 from apps.service.errors import (
     EmptyMessage,
     InvalidInvoiceTitle,
@@ -201,6 +202,10 @@ def ticket_open(
         TicketMessage.objects.create(ticket=ticket, author_id=user_id, body=body[:4000])
         audit_record(action="ticket.opened", object_type="ticket", object_id=ticket.pk,
                      actor_id=user_id, after={"kind": kind, "charge_complaint": charge})  # fmt: skip
+        if charge:  # a label for risk control's backtests and complaint rates
+            risk.complaint_label(
+                origin=f"ticket:{ticket.pk}", reference=order_number, note=ticket.subject
+            )
     return ticket_view(ticket)
 
 

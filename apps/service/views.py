@@ -141,7 +141,8 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         (o.number, f"{o.number} · {o.lines[0].product_name if o.lines else ''}") for o in recent
     ]
     form = TicketForm(request.POST or None, orders=choices,
-                      initial={"order_number": request.GET.get("order", ""), "kind": request.GET.get("kind", "")})  # fmt: skip
+                      initial={"order_number": request.GET.get("order", ""), "kind": request.GET.get("kind", ""),
+                               "subject": request.GET.get("subject", "")[:120]})  # fmt: skip
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab as _crontab
 
 from config.embedded import VAR_DIR, embedded_url
 
@@ -57,6 +58,7 @@ LOCAL_APPS = [
     "apps.core",
     "apps.ledger",
     "apps.carrier",
+    "apps.risk",
     "apps.accounts",
     "apps.catalog",
     "apps.simcards",
@@ -331,6 +333,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.gateway.callback_tasks.callbacks_retry_due_task",
         "schedule": 10.0,
     },
+    # Risk (docs/risk.md): decisions queued in Redis are written in batches.
+    "risk-decisions-flush": {"task": "apps.risk.tasks.decisions_flush_task", "schedule": 5.0},
+    "risk-partitions": {"task": "apps.risk.tasks.decision_partitions_task", "schedule": 86400.0},
+    "risk-anomalies": {
+        "task": "apps.risk.tasks.anomalies_task",
+        "schedule": _crontab(hour=2, minute=30),
+    },
     "gateway-partitions": {
         "task": "apps.gateway.tasks.callrecord_partitions_task",
         "schedule": 86400.0,
@@ -354,7 +363,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Refunds above this amount (fen) need two different finance users' approvals (maker-checker).
 REFUND_SECOND_APPROVAL_ABOVE_FEN = env.int("REFUND_SECOND_APPROVAL_ABOVE_FEN", default=50_000)
-# Phone-bill payments: a subscriber's spending caps, in fen, per Asia/Shanghai day and month.
+# Phone-bill payments: a subscriber's spending caps, in fen, per sliding day and 30 days. Since
+# risk control they are the risk caps phone-bill-user-day/-month (workbench); these values are
+# only their first limits, read when the risk migrations run.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
 CARRIER_BILLING_MONTHLY_LIMIT_FEN = env.int("CARRIER_BILLING_MONTHLY_LIMIT_FEN", default=50_000)
 

@@ -44,6 +44,7 @@ from apps.fulfilment.cards.errors import (
 from apps.fulfilment.locks import card_lock, card_lock_with_batch
 from apps.fulfilment.models import Card, CardBatch
 from apps.payments.services import points_grant
+from apps.risk import services as risk
 
 MAX_WRONG_PINS = 5
 STALE_SECONDS = 60  # a redemption in flight longer than this is taken as interrupted
@@ -214,6 +215,11 @@ def card_redeem(
 
 
 def _redeem(*, number: str, pin: str | None, msisdn: str, user_id: int | None) -> Redeemed:
+    risk.enforce(
+        event=risk.Event(
+            kind=risk.Kind.CARD_REDEMPTION, user_id=user_id, msisdn=msisdn, product="card"
+        )
+    )
     card, done = _check(number=number, pin=pin, msisdn=msisdn, user_id=user_id, claim=True)
     if card is None:
         raise CardInvalid()

@@ -133,9 +133,14 @@ def test_a_cancelled_charge_cannot_be_confirmed_and_moves_no_money(carrier_sandb
     assert account_balance(code="clearing:carrier_billing") == 0
 
 
-def test_prepare_refusals_leave_nothing_behind(carrier_sandbox, client, settings):
+def test_prepare_refusals_leave_nothing_behind(carrier_sandbox, client):
+    from apps.risk.models import Cap
+    from apps.risk.services import cap_saved
+
     poor = _subscriber(carrier_sandbox, balance_fen=100)
-    settings.CARRIER_BILLING_DAILY_LIMIT_FEN = 2000
+    cap = Cap.objects.get(code="phone-bill-user-day")
+    cap.limit = 2000
+    cap_saved(cap=cap, actor_id=None)
     rich = _subscriber(carrier_sandbox)
 
     unknown = client.post(

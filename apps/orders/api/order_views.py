@@ -107,6 +107,10 @@ class PayInput(StrictSerializer):
     attempt_key = serializers.CharField(
         max_length=40, help_text="Idempotency key of this payment attempt"
     )
+    risk_code = serializers.CharField(
+        max_length=6, required=False, default="",
+        help_text="The SMS code after a RISK_CHALLENGE_REQUIRED answer (same attempt_key)",
+    )  # fmt: skip
     return_url = serializers.URLField(required=False, default="")
 
 
@@ -195,6 +199,7 @@ class OrderPayApi(APIView):
             number=number, user_id=_uid(request), method=data.validated_data["method"],
             channel=data.validated_data["channel"], client_ip=client_ip(request) or "",
             attempt_key=data.validated_data["attempt_key"], return_url=data.validated_data["return_url"],
+            risk_code=data.validated_data["risk_code"],
         )  # fmt: skip
         return Response(IntentOutput(asdict(intent)).data, status=status.HTTP_201_CREATED)
 

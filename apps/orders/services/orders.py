@@ -52,6 +52,7 @@ from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
 from apps.payments.errors import InsufficientPoints
 from apps.payments.handlers import PaymentFact, RefundFact
+from apps.risk import services as risk
 from apps.simcards import services as simcards
 from apps.simcards.errors import RealNameRequired
 from apps.simcards.selectors import SIM_TYPE_CODE
@@ -73,6 +74,7 @@ class DirectLine:
     recipient_msisdn: str = ""
 
 
+@risk.holds_on_review
 def checkout_submit(
     *,
     user_id: int,
@@ -93,7 +95,9 @@ def checkout_submit(
     is reserved under ``order:<number>`` and nothing is written if any SKU is short
     (``OutOfStock``). Points, if any, are taken at once as a points payment. A SIM card's
     buyer is checked with the carrier first (``real_name``; no transaction is open during the
-    call), and the chosen numbers are held for the order under the same reference.
+    call), and the chosen numbers are held for the order under the same reference. Risk
+    control decides on the checkout (and on a SIM purchase, by the owner's ID hash) once the
+    total is known: a block refuses it, a review holds the checkout key for an operator.
     """
     sim_owner = sim_owner_check(user_id=user_id, checkout_key=checkout_key, real_name=real_name)
     with transaction.atomic():
@@ -143,6 +147,17 @@ def checkout_submit(
             for line in cart_lines
         }
         goods = sum(prices[line.pk] * line.quantity for line in cart_lines)
+        risk.enforce(
+            event=risk.Event(kind=risk.Kind.CHECKOUT, user_id=user_id, amount_fen=goods, reference=checkout_key),
+            owner="orders", reference=checkout_key,
+        )  # fmt: skip
+        if sim_lines:
+            assert sim_owner is not None
+            risk.enforce(
+                event=risk.Event(kind=risk.Kind.SIM_PURCHASE, user_id=user_id, id_hash=sim_owner.id_number_hash,
+                                 msisdn=sim_lines[0].recipient_msisdn, amount_fen=goods, reference=checkout_key),
+                owner="orders.sim", reference=checkout_key,
+            )  # fmt: skip
         if points < 0 or points > goods:
             raise InvalidArgument(
                 _("You can pay at most the order total with points."), details={"points": points}
@@ -196,8 +211,10 @@ def order_pay(
     client_ip: str,
     attempt_key: str,
     return_url: str,
+    risk_code: str = "",
 ) -> payments.IntentView:
-    """Start paying what is left of an order with a provider; idempotent per ``attempt_key``."""
+    """Start paying what is left of an order with a provider; idempotent per ``attempt_key``.
+    ``risk_code`` answers a risk challenge (the SMS code texted by the first try)."""
     order = Order.objects.filter(number=number, user_id=user_id).first()
     if order is None:
         raise OrderNotFound()
@@ -207,7 +224,7 @@ def order_pay(
         purpose=PURPOSE, reference=number, user_id=user_id, method=method, channel=channel,
         amount_fen=order.payable_fen, subject=_("CarrierHub order %(number)s") % {"number": number},
         client_ip=client_ip, idempotency_key=f"order:{number}:{attempt_key}", expires_at=order.expires_at,
-        return_url=return_url,
+        return_url=return_url, risk_code=risk_code,
     )  # fmt: skip
 
 

@@ -26,6 +26,7 @@ from apps.orders.locks import order_lines_lock, order_lock
 from apps.orders.models import OrderLine
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
+from apps.risk import services as risk
 
 Fulfilment = OrderLine.Fulfilment
 PURPOSE = "order"
@@ -119,6 +120,7 @@ def refunds_request_for(
     return refund_ids
 
 
+@risk.holds_on_review
 def order_refund_request(
     *,
     number: str,
@@ -133,8 +135,9 @@ def order_refund_request(
     never the buyer's) also refunds delivered electronic lines and is audited with the lines it
     covered. Idempotent: lines already asked for are not asked for again, and a repeat returns
     the refunds still open. Raises ``RefundWaitsForDelivery`` while a line is being delivered
-    and ``NothingRefundable`` when no line qualifies (nothing is written then). Locks the order,
-    then its lines, then the payments.
+    and ``NothingRefundable`` when no line qualifies (nothing is written then). Risk control
+    decides on a buyer's request: a review holds it until an operator answers (a release asks
+    again for the buyer, ``orders.receivers``). Locks the order, then its lines, then the payments.
     """
     from apps.orders.services.orders import OrderNotFound, OrderStateConflict, Status
 
@@ -157,6 +160,12 @@ def order_refund_request(
                 return [r.id for r in payment_selectors.refunds_for(purpose=PURPOSE, reference=number)
                         if r.status in OPEN_REFUND]  # fmt: skip
             raise NothingRefundable(details={"lines": {v.line_id: v.verdict for v in verdicts}})
+        if not override_reason:  # an operator's override is a decision already
+            risk.enforce(
+                event=risk.Event(kind=risk.Kind.REFUND_REQUEST, user_id=user_id, reference=number,
+                                 amount_fen=sum(line.total_fen for line in asked)),
+                owner="orders.refund", reference=number,
+            )  # fmt: skip
         now = timezone.now()
         for line in asked:
             line.refund_requested_at = now

@@ -122,6 +122,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
         return redirect("orders:detail", number=number)
     form = PayForm(request.POST or None, initial={"attempt": secrets.token_hex(8)})
     status = 200
+    challenged = False  # risk control asked for an SMS code: the page asks for it
     if request.method == "POST" and form.is_valid():
         method, channel = form.cleaned_data["choice"].split(":")
         return_url = request.build_absolute_uri(reverse("orders:result", args=[number]))
@@ -129,10 +130,12 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
             intent = services.order_pay(
                 number=number, user_id=_uid(request), method=method, channel=channel,
                 client_ip=client_ip(request) or "", attempt_key=form.cleaned_data["attempt"], return_url=return_url,
+                risk_code=form.cleaned_data["risk_code"].strip(),
             )  # fmt: skip
         except DomainError as exc:
             messages.error(request, exc.message)
             status = exc.http_status
+            challenged = exc.code == "RISK_CHALLENGE_REQUIRED" or exc.code.startswith("OTP_")
         else:
             return redirect(
                 reverse("payments:go", args=[intent.public_id])
@@ -140,7 +143,8 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
             )
     elif request.method == "POST":
         status = 400
-    return render(request, "orders/pay.html", {"order": order, "form": form}, status=status)
+    context = {"order": order, "form": form, "challenged": challenged}
+    return render(request, "orders/pay.html", context, status=status)
 
 
 @csrf_exempt  # UnionPay posts the buyer back with a signed form; nothing is changed here

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.carrier import services as carrier
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
-from apps.core.locks import advisory_xact_lock
 from apps.core.phone import mask_phone
 from apps.payments.errors import (
     CarrierBillingCodeExpired,
     CarrierBillingCodeInvalid,
-    CarrierBillingDailyLimit,
-    CarrierBillingMonthlyLimit,
-    MethodUnavailable,
     PaymentNotFound,
     PaymentNotPayable,
 )
@@ -25,37 +20,14 @@ from apps.payments.locks import intent_lock
 from apps.payments.models import Method, PaymentEvent, PaymentIntent
 from apps.payments.services.common import IntentView, Status, _move, _view
 from apps.payments.services.notifications import _apply_paid
+from apps.risk import services as risk
 
 
-def _carrier_billing_check_limits(intent: PaymentIntent) -> None:
-    """Refuse a charge that would take the user over the daily or monthly cap (in the caller's
-    transaction, which holds the new intent; concurrent charges are serialised per user)."""
-    if intent.user_id is None:
-        raise MethodUnavailable()
-    advisory_xact_lock("carrier-billing", str(intent.user_id))
-    now = timezone.localtime()
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    spent = PaymentIntent.objects.filter(
-        user_id=intent.user_id, method=Method.CARRIER_BILLING,
-        status__in=[Status.CREATED, Status.PENDING, *PaymentIntent.PAID], created_at__gte=day.replace(day=1),
-    ).exclude(pk=intent.pk)  # fmt: skip
-    month_total = sum(spent.values_list("amount_fen", flat=True))
-    day_total = sum(spent.filter(created_at__gte=day).values_list("amount_fen", flat=True))
-    if day_total + intent.amount_fen > settings.CARRIER_BILLING_DAILY_LIMIT_FEN:
-        raise CarrierBillingDailyLimit(
-            details={"limit_fen": settings.CARRIER_BILLING_DAILY_LIMIT_FEN, "spent_fen": day_total}
-        )
-    if month_total + intent.amount_fen > settings.CARRIER_BILLING_MONTHLY_LIMIT_FEN:
-        raise CarrierBillingMonthlyLimit(
-            details={
-                "limit_fen": settings.CARRIER_BILLING_MONTHLY_LIMIT_FEN,
-                "spent_fen": month_total,
-            }
-        )
-
-
-def _carrier_billing_prepare(intent: PaymentIntent, *, subject: str) -> IntentView:
-    """Ask the carrier to text the subscriber a code (network call, no transaction open)."""
+def _carrier_billing_prepare(
+    intent: PaymentIntent, *, subject: str, decision: risk.Decision | None = None
+) -> IntentView:
+    """Ask the carrier to text the subscriber a code (network call, no transaction open).
+    A charge the carrier refuses gives its amount back to the risk caps."""
     from apps.accounts.selectors import user_profile
 
     msisdn = user_profile(user_id=intent.user_id).phone  # type: ignore[arg-type]
@@ -65,6 +37,8 @@ def _carrier_billing_prepare(intent: PaymentIntent, *, subject: str) -> IntentVi
             reference=intent.public_id, idempotency_key=intent.public_id,
         )  # fmt: skip
     except (CarrierUnavailable, CarrierRejected, SubscriberNotFound):
+        if decision is not None:
+            risk.decision_release(decision=decision)
         with transaction.atomic():
             locked = intent_lock(public_id=intent.public_id)
             assert locked is not None

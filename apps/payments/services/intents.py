@@ -20,12 +20,13 @@ from apps.payments.models import Method, PaymentIntent
 from apps.payments.providers import get_provider
 from apps.payments.providers.base import PaymentRequest, ProviderRejected, ProviderUnavailable
 from apps.payments.services.carrier_billing import (
-    _carrier_billing_check_limits,
     _carrier_billing_prepare,
 )
 from apps.payments.services.common import IntentView, Status, _move, _view, new_public_id
 from apps.payments.services.notifications import _succeed
 from apps.payments.services.points import points_account
+from apps.payments.services.risk_checks import challenges_by_sms, intent_decide
+from apps.risk.services import holds_on_review
 
 CHANNELS: dict[str, tuple[str, ...]] = {
     Method.ALIPAY: ("page", "wap"),
@@ -39,6 +40,8 @@ CHANNELS: dict[str, tuple[str, ...]] = {
 # --- Starting a payment -----------------------------------------------------------------------
 
 
+@holds_on_review
+@challenges_by_sms
 def intent_start(
     *,
     purpose: str,
@@ -52,8 +55,13 @@ def intent_start(
     idempotency_key: str,
     expires_at: datetime,
     return_url: str,
+    challenge_passed: bool = False,
 ) -> IntentView:
     """Open a payment and ask the provider how the buyer pays; idempotent per key.
+
+    Risk control decides on every new intent (``risk_checks``): a block refuses it (the
+    phone-bill caps with their own codes), a review holds it (``RiskUnderReview``), a
+    challenge texts the subscriber a code to pass back as ``risk_code``.
 
     Provider methods: the intent is committed as ``created``, the provider is called with no
     transaction open, then the intent becomes ``pending`` with the browser's next step in
@@ -85,13 +93,12 @@ def intent_start(
             return _view(PaymentIntent.objects.get(idempotency_key=idempotency_key))
         audit_record(action="payment.created", object_type="payment", object_id=intent.public_id,
                      actor_id=user_id, after={"method": method, "amount_fen": amount_fen, "reference": reference})  # fmt: skip
+        decision = intent_decide(intent, client_ip=client_ip, challenge_passed=challenge_passed)
         if method == Method.POINTS:
             _points_take(intent)
             return _view(intent)
-        if method == Method.CARRIER_BILLING:
-            _carrier_billing_check_limits(intent)
     if method == Method.CARRIER_BILLING:
-        return _carrier_billing_prepare(intent, subject=subject)
+        return _carrier_billing_prepare(intent, subject=subject, decision=decision)
     provider = get_provider(method)
     notify_url = settings.PAYMENTS_PUBLIC_BASE_URL + reverse("payments:notify", args=[method])
     try:

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.carrier.errors import CarrierUnavailable
 from apps.ledger.selectors import account_balance, ledger_check
 from apps.payments import services
 from apps.payments.errors import (
@@ -91,31 +92,41 @@ def carrier_sandbox_balance(sandbox) -> int:
     ).json()["balance_fen"]
 
 
-def test_daily_and_monthly_caps(carrier_sandbox, buyer, settings):
-    settings.CARRIER_BILLING_DAILY_LIMIT_FEN = 2000
-    settings.CARRIER_BILLING_MONTHLY_LIMIT_FEN = 3000
+def _caps(day: int, month: int) -> None:
+    from apps.risk.models import Cap
+    from apps.risk.services import cap_saved
+
+    for code, limit in (("phone-bill-user-day", day), ("phone-bill-user-month", month)):
+        cap = Cap.objects.get(code=code)
+        cap.limit = limit
+        cap_saved(cap=cap, actor_id=None)
+
+
+def test_daily_and_monthly_caps(carrier_sandbox, buyer):
+    _caps(day=2000, month=3000)
     _start(buyer, 1500, key="a")
     with pytest.raises(CarrierBillingDailyLimit) as daily:
         _start(buyer, 600, key="b")
     assert daily.value.details == {"limit_fen": 2000, "spent_fen": 1500}
-    PaymentIntent.objects.filter(idempotency_key="a").update(
-        created_at=timezone.now() - timedelta(days=1)
-    )
-    if timezone.localtime().day == 1:
-        return  # yesterday was last month: nothing more to show today
+    _caps(day=10_000, month=3000)
     _start(buyer, 1400, key="c")
     with pytest.raises(CarrierBillingMonthlyLimit):
         _start(buyer, 200, key="d")
     assert PaymentIntent.objects.count() == 2
 
 
-def test_charges_still_being_prepared_count_against_the_cap(carrier_sandbox, buyer, settings):
-    settings.CARRIER_BILLING_DAILY_LIMIT_FEN = 2000
-    PaymentIntent.objects.create(public_id="PIINFLIGHT", user=buyer, purpose="test", reference="r", method="carrier_billing",
-                                 amount_fen=1500, idempotency_key="in-flight", status="created",
-                                 expires_at=timezone.now() + timedelta(minutes=5))  # fmt: skip
-    with pytest.raises(CarrierBillingDailyLimit):
-        _start(buyer, 600, key="second")
+def test_a_charge_the_carrier_refuses_gives_its_amount_back_to_the_cap(carrier_sandbox, buyer):
+    _caps(day=2000, month=50_000)
+    carrier_sandbox.set_knobs(error_rate=1.0)
+    with pytest.raises(CarrierUnavailable):
+        _start(buyer, 1500, key="refused")
+    carrier_sandbox.reset_knobs()
+
+    _start(buyer, 1500, key="second")
+
+    assert sorted(PaymentIntent.objects.values_list("idempotency_key", "status")) == [
+        ("refused", "failed"), ("second", "pending"),
+    ]  # fmt: skip
 
 
 def test_a_code_typed_after_five_minutes_has_expired(carrier_sandbox, buyer):

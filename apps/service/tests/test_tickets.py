@@ -42,6 +42,19 @@ def test_a_charge_complaint_is_marked_and_others_are_not(buyer):
     assert selectors.charge_complaints_count(user_id=buyer.pk) == 2
 
 
+def test_a_charge_complaint_is_a_risk_label_on_its_order_once(buyer):
+    from apps.risk.models import Label
+
+    order = paid_order(buyer, [small_catalog()["vip"]])
+    ticket = services.ticket_open(user_id=buyer.pk, kind="complaint", order_number=order.number,
+                                  subject="我没有订购", body="我没有订购这个")  # fmt: skip
+    services.ticket_open(user_id=buyer.pk, kind="other", subject="问", body="怎么用？")
+
+    label = Label.objects.get()
+    assert (label.source, label.reference, label.origin, label.note) == (
+        "complaint", order.number, f"ticket:{ticket.id}", "我没有订购")  # fmt: skip
+
+
 def test_a_ticket_about_an_order_needs_one_of_ones_own(buyer):
     other = User.objects.create_user("13900139000")
     theirs = paid_order(other, [small_catalog()["vip"]])

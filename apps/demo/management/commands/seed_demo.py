@@ -6,6 +6,7 @@ from apps.demo import seed
 from apps.demo.cards_seed import seed_cards
 from apps.demo.catalog_seed import seed_catalog
 from apps.demo.gateway_seed import seed_gateway
+from apps.demo.risk_seed import seed_risk
 from apps.demo.service_seed import seed_faqs
 from apps.demo.settlement_seed import seed_settlement_rules
 from apps.demo.sim_seed import seed_sim_pool
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         numbers = seed_sim_pool()
         seed_faqs()
         seed_settlement_rules()
+        seed_risk()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready: {users} new users, {products} new products, "

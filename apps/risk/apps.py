@@ -1,0 +1,8 @@
+"""Risk control: one decision call for every path that moves money or sends SMS."""
+
+from django.apps import AppConfig
+
+
+class RiskConfig(AppConfig):
+    name = "apps.risk"
+    verbose_name = "风控"

@@ -1,0 +1,84 @@
+"""Risk reads for other apps and home pages: queue lengths, caps, holds, complaint rates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from apps.risk.models import Cap, Case, DecisionRecord, Hold
+
+
+def cap_limit(*, code: str) -> int | None:
+    """The limit of a cap (None when it has none or does not exist)."""
+    return Cap.objects.filter(code=code).values_list("limit", flat=True).first()
+
+
+def open_cases_count() -> int:
+    return Case.objects.filter(status=Case.Status.OPEN).count()
+
+
+def review_queue_length() -> int:
+    return Hold.objects.filter(status=Hold.Status.HELD).count()
+
+
+def hold_status(*, owner: str, reference: str) -> str | None:
+    """``held``, ``released``, ``refused``, or None when the thing was never held."""
+    return (
+        Hold.objects.filter(owner=owner, reference=reference)
+        .values_list("status", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    days: int
+    rows: list[dict[str, Any]]  # day, kind, outcome, n
+    top_reasons: list[tuple[str, int]]
+    open_cases: int
+    review_queue: int
+
+
+def dashboard(*, days: int = 7) -> Dashboard:
+    """Decisions per day, kind and outcome, the commonest reasons, the queues' lengths."""
+    since = timezone.now() - timedelta(days=days)
+    recent = DecisionRecord.objects.filter(created_at__gte=since)
+    rows = list(
+        recent.annotate(day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("day", "kind", "outcome")
+        .annotate(n=Count("*"))
+        .order_by("-day", "kind", "outcome")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reason, count(*) FROM risk_decisionrecord, unnest(reasons) AS reason "
+            "WHERE created_at >= %s GROUP BY reason ORDER BY 2 DESC, 1 LIMIT 10",
+            [since],
+        )
+        top = [(r, int(n)) for r, n in cursor.fetchall()]
+    return Dashboard(days, rows, top, open_cases_count(), review_queue_length())
+
+
+@dataclass(frozen=True)
+class ShadowResult:
+    label: str
+    fired: int
+    would_change: int  # fired on events the active rules allowed
+
+
+def rule_shadow_result(*, label: str, days: int = 7) -> ShadowResult:
+    """What a rule version in shadow did over the last days: the events it fired on, and
+    those among them it would have changed (they were allowed)."""
+    since = timezone.now() - timedelta(days=days)
+    fired = DecisionRecord.objects.filter(created_at__gte=since, shadow_rules__contains=[label])
+    return ShadowResult(label, fired.count(), fired.filter(outcome="allow").count())
+
+
+def decisions_latest(*, limit: int = 50) -> list[DecisionRecord]:
+    return list(DecisionRecord.objects.order_by("-created_at")[:limit])
