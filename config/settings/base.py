@@ -63,6 +63,7 @@ LOCAL_APPS = [
     "apps.payments",
     "apps.orders",
     "apps.fulfilment",
+    "apps.content",
     "apps.enterprise",
     "apps.mobile",
     "apps.gateway",

@@ -1,0 +1,14 @@
+"""Content's Celery tasks: sending CP notifications with backoff."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from apps.content.services.notifications import notification_send
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def notification_send_task(self: Task, notification_id: int) -> None:
+    wait = notification_send(notification_id=notification_id)
+    if wait is not None:
+        raise self.retry(countdown=wait)
