@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("apps.service.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.fulfilment.urls")),
+    path("", include("apps.content.urls")),
     path("", include("apps.simcards.urls")),
     path("enterprise/bulk/", include("apps.enterprise.urls")),
     path("accounts/", include("apps.accounts.urls")),
