@@ -23,6 +23,7 @@ api_v1 = [
     path("", include("apps.fulfilment.api.urls")),
     path("me/line/", include("apps.mobile.api_urls")),
     path("", include("apps.enterprise.api.urls")),
+    path("", include("apps.content.api.urls")),
 ]
 
 urlpatterns = [

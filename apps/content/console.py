@@ -43,7 +43,9 @@ class ProductForm(forms.Form):
     )
     trial_days = forms.IntegerField(label=gettext_lazy("free trial (days)"), min_value=0, initial=0)
     billing_code = forms.CharField(label=gettext_lazy("carrier billing code"), max_length=32)
-    notify_url = forms.URLField(label=gettext_lazy("notification URL"), required=False)
+    notify_url = forms.URLField(
+        label=gettext_lazy("notification URL"), required=False, assume_scheme="https"
+    )
 
 
 class PriceForm(forms.Form):

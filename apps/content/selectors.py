@@ -95,3 +95,30 @@ def chapter_get(*, product_id: int, number: int) -> Chapter | None:
 def notifications_of(*, cp_id: int, limit: int = 50) -> list[Notification]:
     """The CP's delivery log, newest first."""
     return list(Notification.objects.filter(cp_id=cp_id)[:limit])
+
+
+def entitlement_check(
+    *, cp_id: int, phone: str, product_id: int, chapter: int | None
+) -> dict[str, object]:
+    """The signed entitlement API's answer: may this number use this product of this CP now?
+    Another CP's product is answered like an unknown one (``ProductNotFound``)."""
+    from apps.accounts.selectors import user_id_for_phone
+    from apps.content.errors import ProductNotFound
+
+    if not ContentProduct.objects.filter(pk=product_id, cp_id=cp_id).exists():
+        raise ProductNotFound()
+    user_id = user_id_for_phone(phone=phone)
+    now = timezone.now()
+    rows = Entitlement.objects.filter(product_id=product_id)
+    if user_id is not None:
+        rows = rows.filter(_active(user_id, now))
+    else:
+        rows = rows.none()
+    if chapter is not None:
+        rows = rows.filter(Q(chapter__isnull=True) | Q(chapter=chapter))
+    else:
+        rows = rows.filter(chapter__isnull=True)
+    ends = list(rows.values_list("ends_at", flat=True))
+    until = None if not ends or None in ends else max(e for e in ends if e is not None)
+    return {"phone_number": phone, "product_id": product_id, "chapter": chapter, "entitled": bool(ends),
+            "until": until.isoformat() if until else None}  # fmt: skip
