@@ -110,10 +110,7 @@ def entitlement_check(
     user_id = user_id_for_phone(phone=phone)
     now = timezone.now()
     rows = Entitlement.objects.filter(product_id=product_id)
-    if user_id is not None:
-        rows = rows.filter(_active(user_id, now))
-    else:
-        rows = rows.none()
+    rows = rows.filter(_active(user_id, now)) if user_id is not None else rows.none()
     if chapter is not None:
         rows = rows.filter(Q(chapter__isnull=True) | Q(chapter=chapter))
     else:

@@ -73,7 +73,7 @@ def _code(sandbox, msisdn: str) -> str:
 
 
 def test_an_in_app_purchase_end_to_end_and_the_entitlement_check(carrier_sandbox, cp_setup):
-    cp, product, client, msisdn = cp_setup
+    _cp, product, client, msisdn = cp_setup
     before = client.get(
         f"/api/v1/content/entitlements/?phone_number={msisdn}&product_id={product.pk}"
     )
@@ -106,7 +106,7 @@ def test_an_in_app_purchase_end_to_end_and_the_entitlement_check(carrier_sandbox
 
 
 def test_unsigned_tampered_stale_and_replayed_calls_are_refused_and_change_nothing(cp_setup):
-    cp, product, client, msisdn = cp_setup
+    _cp, product, client, msisdn = cp_setup
     target = "/api/v1/content/charges/"
     body = json.dumps(
         {"product_id": product.pk, "phone_number": msisdn, "cp_order_id": "U-1"}
@@ -130,7 +130,7 @@ def test_unsigned_tampered_stale_and_replayed_calls_are_refused_and_change_nothi
 
 
 def test_bad_input_gets_a_clear_error(cp_setup):
-    cp, product, client, msisdn = cp_setup
+    _cp, product, client, msisdn = cp_setup
     other = approved_cp()
     theirs = product_on_sale(other)
     answers = {
