@@ -229,6 +229,8 @@ class Charge(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     cp_order_id = models.CharField(max_length=64)
     chapter = models.PositiveIntegerField(null=True, blank=True)
+    # The subscription this charge renews or starts (monthly products).
+    subscription_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     intent_public_id = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -251,6 +253,7 @@ class Entitlement(models.Model):
     class Source(models.TextChoices):
         CHARGE = "charge", _("Charge")
         ORDER = "order", _("Mall order")
+        TRIAL = "trial", _("Free trial")
 
     user_id = models.BigIntegerField()
     product = models.ForeignKey(
@@ -301,3 +304,87 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return str(f"{self.event} {self.event_id}")
+
+
+class Subscription(models.Model):
+    """A subscriber's monthly subscription to a product: renewed on the phone bill by the beat
+    job (``subscriptions_renew_due``), with dunning; one ``Renewal`` per period at most."""
+
+    class Status(models.TextChoices):
+        TRIALING = "trialing", _("Free trial")
+        ACTIVE = "active", _("Active")
+        PAST_DUE = "past_due", _("Payment overdue")
+        SUSPENDED = "suspended", _("Suspended")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    TRANSITIONS = {
+        Status.TRIALING: frozenset({Status.ACTIVE, Status.PAST_DUE, Status.CANCELLED}),
+        Status.ACTIVE: frozenset({Status.ACTIVE, Status.PAST_DUE, Status.CANCELLED}),
+        Status.PAST_DUE: frozenset(
+            {Status.ACTIVE, Status.PAST_DUE, Status.SUSPENDED, Status.CANCELLED}
+        ),
+        Status.SUSPENDED: frozenset({Status.ACTIVE, Status.CANCELLED}),
+        Status.CANCELLED: frozenset(),
+    }
+
+    user_id = models.BigIntegerField(db_index=True)
+    msisdn = models.CharField(max_length=20)
+    cp = models.ForeignKey(ContentProvider, on_delete=models.PROTECT, related_name="subscriptions")
+    product = models.ForeignKey(
+        ContentProduct, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    # A downgrade waits for the next period (docs/content.md, proration rules).
+    next_product = models.ForeignKey(
+        ContentProduct, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    # When the beat job next tries to charge (the period's end, then the dunning retries).
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveSmallIntegerField(default=0)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_try_at"],
+                name="content_sub_due",
+                condition=Q(next_try_at__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.status}"
+
+
+class Renewal(models.Model):
+    """The charging of one period of a subscription: unique per (subscription, period), so two
+    beat runs can never charge one period twice; retries of the period reuse the row."""
+
+    class Status(models.TextChoices):
+        CHARGING = "charging", _("Charging")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="renewals"
+    )
+    period_start = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CHARGING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    charge_id = models.CharField(max_length=32, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "period_start"], name="content_renewal_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id}@{self.period_start:%Y-%m-%d}"

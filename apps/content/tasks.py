@@ -12,3 +12,11 @@ def notification_send_task(self: Task, notification_id: int) -> None:
     wait = notification_send(notification_id=notification_id)
     if wait is not None:
         raise self.retry(countdown=wait)
+
+
+@shared_task(acks_late=True)
+def subscriptions_renew_task() -> dict[str, int]:
+    """Beat: renew the subscriptions that are due, with dunning (exactly once per period)."""
+    from apps.content.services.subscriptions import subscriptions_renew_due
+
+    return subscriptions_renew_due()

@@ -197,14 +197,20 @@ def _on_succeeded(fact: PaymentFact) -> bool:
     if charge is None or fact.amount_fen != charge.amount_fen or charge.status != Status.PENDING:
         return False
     _move(charge, Status.SUCCEEDED)
-    entitlement_for_charge(charge)
+    if charge.product.billing_mode == ContentProduct.BillingMode.MONTHLY:
+        from apps.content.services.subscriptions import subscription_from_charge
+
+        subscription_from_charge(charge, now=timezone.now())
+    else:
+        entitlement_for_charge(charge)
     cp = ContentProvider.objects.get(pk=charge.cp_id)
     share_post(
         cp=cp, amount_fen=charge.amount_fen, key=fact.public_id, reference=f"{PURPOSE}:{charge.pk}"
     )
     from apps.content.services.notifications import notify_cp
 
-    notify_cp(charge=charge, event="charge.succeeded")
+    renewal = charge.channel == Charge.Channel.SUBSCRIPTION
+    notify_cp(charge=charge, event="subscription.renewed" if renewal else "charge.succeeded")
     return True
 
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.carrier.signing import carrier_signature
-from apps.content.models import Charge, Notification, SigningKey
+from apps.content.models import Charge, Notification, SigningKey, Subscription
 from apps.core.crypto import decrypt_text
 
 # Seconds before each retry: 10 s, 1 min, 5 min, 30 min, 2 h; then given up.
@@ -33,14 +33,36 @@ def notify_cp(*, charge: Charge, event: str) -> Notification | None:
     url = charge.product.notify_url
     if not url:
         return None
-    event_id = uuid.uuid4()
     payload = {
-        "event_id": str(event_id), "event": event, "charge_id": charge.pk, "cp_order_id": charge.cp_order_id,
+        "event": event, "charge_id": charge.pk, "cp_order_id": charge.cp_order_id,
         "product_id": charge.product_id, "phone_number": charge.msisdn, "amount_fen": charge.amount_fen,
         "status": charge.status, "occurred_at": timezone.now().isoformat(),
     }  # fmt: skip
+    return _owe(cp_id=charge.cp_id, url=url, event=event, payload=payload)
+
+
+def notify_subscription(*, sub: Subscription, event: str) -> Notification | None:
+    """Owe the CP a notification about a subscription (cancelled)."""
+    url = sub.product.notify_url
+    if not url:
+        return None
+    payload = {
+        "event": event, "subscription_id": sub.pk, "product_id": sub.product_id, "phone_number": sub.msisdn,
+        "status": sub.status, "period_end": sub.period_end.isoformat(), "occurred_at": timezone.now().isoformat(),
+    }  # fmt: skip
+    return _owe(cp_id=sub.cp_id, url=url, event=event, payload=payload)
+
+
+def _owe(*, cp_id: int, url: str, event: str, payload: dict[str, object]) -> Notification:
+    """The notification row, in the caller's transaction, and its sending handed on through
+    the outbox (``enqueue_on_commit``). ``event_id`` is the CP's key to apply it once."""
+    event_id = uuid.uuid4()
     notification = Notification.objects.create(
-        event_id=event_id, cp_id=charge.cp_id, url=url, event=event, payload=payload
+        event_id=event_id,
+        cp_id=cp_id,
+        url=url,
+        event=event,
+        payload={"event_id": str(event_id), **payload},
     )
     from apps.content.tasks import notification_send_task
     from apps.core.tasks import enqueue_on_commit

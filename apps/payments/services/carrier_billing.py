@@ -54,15 +54,18 @@ def _carrier_billing_check_limits(intent: PaymentIntent) -> None:
         )
 
 
-def _carrier_billing_prepare(intent: PaymentIntent, *, subject: str) -> IntentView:
-    """Ask the carrier to text the subscriber a code (network call, no transaction open)."""
+def _carrier_billing_prepare(
+    intent: PaymentIntent, *, subject: str, recurring: bool = False
+) -> IntentView:
+    """Ask the carrier to text the subscriber a code (network call, no transaction open); a
+    ``recurring`` renewal is validated at once (confirm it with an empty code)."""
     from apps.accounts.selectors import user_profile
 
     msisdn = user_profile(user_id=intent.user_id).phone  # type: ignore[arg-type]
     try:
         state = carrier.billing_prepare(
             msisdn=msisdn, amount_fen=intent.amount_fen, description=subject[:60],
-            reference=intent.public_id, idempotency_key=intent.public_id,
+            reference=intent.public_id, idempotency_key=intent.public_id, recurring=recurring,
         )  # fmt: skip
     except (CarrierUnavailable, CarrierRejected, SubscriberNotFound):
         with transaction.atomic():

@@ -52,6 +52,7 @@ def intent_start(
     idempotency_key: str,
     expires_at: datetime,
     return_url: str,
+    recurring: bool = False,
 ) -> IntentView:
     """Open a payment and ask the provider how the buyer pays; idempotent per key.
 
@@ -59,6 +60,8 @@ def intent_start(
     transaction open, then the intent becomes ``pending`` with the browser's next step in
     ``action``. Points are taken at once (``succeeded``). The same key returns the first
     intent (a different amount or method under it is an ``IdempotencyConflict``).
+    ``recurring`` (phone bill only): a subscription's renewal the subscriber agreed to when
+    subscribing; the carrier texts no code and ``carrier_billing_confirm`` charges it with none.
     """
     if method not in CHANNELS or channel not in CHANNELS[method]:
         raise MethodUnavailable(details={"method": method, "channel": channel})
@@ -91,7 +94,7 @@ def intent_start(
         if method == Method.CARRIER_BILLING:
             _carrier_billing_check_limits(intent)
     if method == Method.CARRIER_BILLING:
-        return _carrier_billing_prepare(intent, subject=subject)
+        return _carrier_billing_prepare(intent, subject=subject, recurring=recurring)
     provider = get_provider(method)
     notify_url = settings.PAYMENTS_PUBLIC_BASE_URL + reverse("payments:notify", args=[method])
     try:
