@@ -24,7 +24,9 @@ class CpServer:
     and applies each event id once (what docs/content.md asks of a CP)."""
 
     def __init__(self, fail_first: int) -> None:
-        self.fail_left, self.received, self.applied = fail_first, [], set()
+        self.fail_left = fail_first
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.applied: set[str] = set()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
