@@ -96,16 +96,19 @@ class IssuedKey:
     slot: str
 
 
-def cp_key_issue(*, cp_id: int, actor_id: int | None) -> IssuedKey:
+def cp_key_issue(
+    *, cp_id: int, actor_id: int | None, demo_secret: str = "", key_id: str = ""
+) -> IssuedKey:
     """Issue the CP's next key (its first becomes active at once). The secret is returned
-    once and kept encrypted. Replaces an unused next key. Locks the CP row."""
-    secret = secrets.token_urlsafe(32)
+    once and kept encrypted. Replaces an unused next key. Locks the CP row. ``demo_secret``
+    and ``key_id``: the demo seed's published key, which the sandbox's demo CP app signs with."""
+    secret = demo_secret or secrets.token_urlsafe(32)
     with transaction.atomic():
         cp = cp_lock(cp_id=cp_id)
         slot = Slot.NEXT if cp.keys.filter(slot=Slot.ACTIVE).exists() else Slot.ACTIVE
         cp.keys.filter(slot=slot).update(slot=Slot.RETIRED)
         key = SigningKey.objects.create(
-            cp=cp, key_id=f"cp{cp.pk}_{secrets.token_hex(6)}", secret_encrypted=encrypt_text(secret),
+            cp=cp, key_id=key_id or f"cp{cp.pk}_{secrets.token_hex(6)}", secret_encrypted=encrypt_text(secret),
             secret_hint=secret[-4:], slot=slot,
         )  # fmt: skip
         audit_record(action="content_provider.key_issued", object_type="content_provider",

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from apps.demo import seed
 from apps.demo.cards_seed import seed_cards
 from apps.demo.catalog_seed import seed_catalog
+from apps.demo.content_seed import seed_content
 from apps.demo.gateway_seed import seed_gateway
 from apps.demo.service_seed import seed_faqs
 from apps.demo.sim_seed import seed_sim_pool
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         seed_cards()
         numbers = seed_sim_pool()
         seed_faqs()
+        content = seed_content()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready: {users} new users, {products} new products, "
@@ -27,3 +29,4 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(self.style.SUCCESS(f"SIM number pool: {numbers} new numbers"))
+        self.stdout.write(self.style.SUCCESS(f"content: {content} new demo CP products"))
