@@ -39,7 +39,7 @@ def test_the_phone_bill_on_the_pay_page_asks_for_the_texted_code(carrier_sandbox
         f"/payments/{intent}/carrier-confirm/?back=/pay/content/{charge.pk}/", {"code": "000001"}
     )
     assert wrong.status_code == 302 and Charge.objects.get(pk=charge.pk).status == "pending"
-    code = re.search(r"验证码(\d{6})", carrier_sandbox.messages(msisdn)[0]["text"]).group(1)  # type: ignore[union-attr]
+    code = re.search(r"验证码(\d{6})", carrier_sandbox.messages(msisdn)[0]["text"]).group(1)
     done = client.post(
         f"/payments/{intent}/carrier-confirm/?back=/pay/content/{charge.pk}/", {"code": code}
     )
