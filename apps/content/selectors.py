@@ -119,3 +119,15 @@ def entitlement_check(
     until = None if not ends or None in ends else max(e for e in ends if e is not None)
     return {"phone_number": phone, "product_id": product_id, "chapter": chapter, "entitled": bool(ends),
             "until": until.isoformat() if until else None}  # fmt: skip
+
+
+def products_on_sale(*, cp_id: int) -> list[dict[str, object]]:
+    """A CP's approved products as its API answers them."""
+    rows = ContentProduct.objects.filter(
+        cp_id=cp_id, status=ContentProduct.Status.APPROVED
+    ).order_by("pk")
+    return [
+        {"product_id": p.pk, "kind": p.kind, "title": p.title, "price_fen": p.price_fen, "billing_mode": p.billing_mode,
+         "trial_days": p.trial_days, "billing_code": p.billing_code}
+        for p in rows
+    ]  # fmt: skip

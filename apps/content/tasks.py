@@ -20,3 +20,11 @@ def subscriptions_renew_task() -> dict[str, int]:
     from apps.content.services.subscriptions import subscriptions_renew_due
 
     return subscriptions_renew_due()
+
+
+@shared_task(acks_late=True)
+def subscription_renew_task(subscription_id: int) -> str:
+    """Renew one subscription if it is due (safe to run twice: one charge per period)."""
+    from apps.content.services.subscriptions import subscription_renew
+
+    return subscription_renew(subscription_id=subscription_id)

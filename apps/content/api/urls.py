@@ -18,4 +18,5 @@ urlpatterns = [
         name="content-charge-refund",
     ),
     path("content/entitlements/", views.EntitlementApi.as_view(), name="content-entitlements"),
+    path("content/products/", views.ProductsApi.as_view(), name="content-products"),
 ]

@@ -116,3 +116,9 @@ class EntitlementApi(CpSignedView):
             chapter=int(chapter) if chapter else None,
         )
         return Response(check)
+
+
+class ProductsApi(CpSignedView):
+    def get(self, request: Request) -> Response:
+        """The CP's products on sale (what its app may charge for)."""
+        return Response({"products": selectors.products_on_sale(cp_id=self.cp_id)})
