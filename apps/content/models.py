@@ -223,7 +223,7 @@ class Charge(models.Model):
     id = models.CharField(primary_key=True, max_length=32)
     cp = models.ForeignKey(ContentProvider, on_delete=models.PROTECT, related_name="charges")
     product = models.ForeignKey(ContentProduct, on_delete=models.PROTECT, related_name="charges")
-    user_id = models.BigIntegerField(db_index=True)
+    user_id = models.BigIntegerField()
     msisdn = models.CharField(max_length=20)
     amount_fen = models.PositiveIntegerField()
     channel = models.CharField(max_length=16, choices=Channel.choices)
@@ -237,6 +237,11 @@ class Charge(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # The caps in content/limits.py sum a subscriber's and a CP's charges of the day.
+        indexes = [
+            models.Index(fields=["user_id", "created_at"], name="content_charge_user_day"),
+            models.Index(fields=["cp", "created_at"], name="content_charge_cp_day"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["cp", "cp_order_id"], name="content_charge_cp_order"),
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="content_charge_amount"),
