@@ -72,3 +72,10 @@ class NotEntitled(DomainError):
     code = "NOT_ENTITLED"
     http_status = 403
     default_message = _("You have not bought this content.")
+
+
+class ChapterRequired(InvalidArgument):
+    code = "CHAPTER_REQUIRED"
+    default_message = _(
+        "A per-chapter product is bought one chapter at a time: name a chapter it has."
+    )

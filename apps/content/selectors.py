@@ -16,6 +16,7 @@ from apps.content.models import (
     CpMember,
     Entitlement,
     Notification,
+    Subscription,
 )
 
 
@@ -131,3 +132,10 @@ def products_on_sale(*, cp_id: int) -> list[dict[str, object]]:
          "trial_days": p.trial_days, "billing_code": p.billing_code}
         for p in rows
     ]  # fmt: skip
+
+
+def subscription_of(*, user_id: int, product_id: int) -> Subscription | None:
+    """The subscriber's latest subscription to a product (or to one it was changed from)."""
+    return (
+        Subscription.objects.filter(user_id=user_id, product_id=product_id).order_by("-pk").first()
+    )

@@ -12,10 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.content import selectors, services
 from apps.content.models import Charge, ContentProduct
+from apps.content.services import subscriptions
 from apps.core.errors import DomainError
 
 # A media link lives this long (seconds); it names the product and the subscriber.
@@ -72,11 +73,35 @@ def item(request: HttpRequest, product_id: int) -> HttpResponse:
         if whole and product.kind != "reading"
         else ""
     )
-    return render(
-        request,
-        "content/item.html",
-        {"product": product, "whole": whole, "chapters": chapters, "link": link},
-    )
+    context = {"product": product, "whole": whole, "chapters": chapters, "link": link,
+               "subscription": selectors.subscription_of(user_id=uid, product_id=product_id)}  # fmt: skip
+    return render(request, "content/item.html", context)
+
+
+@login_required
+@require_POST
+def subscription_cancel(request: HttpRequest, product_id: int) -> HttpResponse:
+    """The subscriber cancels: no more renewals, access to the end of the paid period."""
+    sub = selectors.subscription_of(user_id=_uid(request), product_id=product_id)
+    if sub is None:
+        raise Http404
+    subscriptions.subscription_cancel(subscription_id=sub.pk, user_id=_uid(request))
+    messages.success(request, _("Cancelled: you keep access to the end of the paid period."))
+    return redirect("content:item", product_id)
+
+
+@login_required
+@require_POST
+def trial_start(request: HttpRequest, product_id: int) -> HttpResponse:
+    """A signed-in subscriber (the SMS sign-in proves the number) starts a free trial."""
+    phone = str(getattr(request.user, "phone", ""))
+    try:
+        subscriptions.subscription_start_trial(
+            user_id=_uid(request), msisdn=phone, product_id=product_id
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("content:item", product_id)
 
 
 @login_required

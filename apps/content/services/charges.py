@@ -20,6 +20,7 @@ from apps.carrier import services as carrier
 from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
 from apps.content import limits
 from apps.content.errors import (
+    ChapterRequired,
     ChargeNotFound,
     ChargeStateConflict,
     IdentifierNotFound,
@@ -84,8 +85,10 @@ def charge_create(
     if existing is not None:
         return _same(existing, product_id=product_id, msisdn=msisdn)
     product = _sellable(cp_id, product_id)
-    if product.billing_mode == ContentProduct.BillingMode.PER_CHAPTER and not chapter:
-        raise ProductNotFound(details={"chapter": chapter})
+    if product.billing_mode == ContentProduct.BillingMode.PER_CHAPTER and not (
+        chapter and product.chapters.filter(number=chapter).exists()
+    ):
+        raise ChapterRequired(details={"chapter": chapter})
     try:
         subscriber = carrier.subscriber_lookup(msisdn=msisdn)
     except SubscriberNotFound as exc:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from apps.content import selectors, services
-from apps.content.errors import CapExceeded, IdentifierNotFound, ProductNotFound
+from apps.content.errors import CapExceeded, ChapterRequired, IdentifierNotFound, ProductNotFound
 from apps.content.models import Charge, Entitlement
 from apps.content.tests.support import approved_cp, product_on_sale
 from apps.core.errors import Conflict
@@ -157,4 +157,22 @@ def test_the_content_cap_refuses_a_charge_past_the_subscribers_daily_cap(carrier
         "limit_fen": 1500,
         "spent_fen": 1000,
     }
+    assert Charge.objects.count() == 1
+
+
+def test_a_per_chapter_charge_opens_that_chapter_only(carrier_sandbox):
+    cp = approved_cp()
+    book = product_on_sale(cp, price_fen=20, mode="per_chapter", chapters=3)
+    msisdn = _subscriber(carrier_sandbox)
+    with pytest.raises(ChapterRequired):
+        services.charge_create(
+            cp_id=cp.pk, product_id=book.pk, phone_number=msisdn, cp_order_id="P-0", chapter=9
+        )
+    charge = services.charge_create(
+        cp_id=cp.pk, product_id=book.pk, phone_number=msisdn, cp_order_id="P-1", chapter=2
+    )
+    services.charge_confirm(charge_id=charge.pk, code=_code(carrier_sandbox, msisdn))
+    assert selectors.entitled(user_id=charge.user_id, product_id=book.pk, chapter=2)
+    assert not selectors.entitled(user_id=charge.user_id, product_id=book.pk, chapter=3)
+    assert not selectors.entitled(user_id=charge.user_id, product_id=book.pk)
     assert Charge.objects.count() == 1

@@ -13,7 +13,7 @@ from apps.accounts.models import User
 from apps.catalog.models import Product
 from apps.content import selectors, services, views
 from apps.content.handlers import entitlement_requested
-from apps.content.models import ContentProduct, ContentProvider, Entitlement
+from apps.content.models import ContentProduct, ContentProvider, Entitlement, Subscription
 from apps.content.tests.support import approved_cp, operator, product_on_sale
 from apps.core import outbox
 from apps.core.models import OutboxEvent
@@ -110,3 +110,20 @@ def test_the_cp_console_applies_proposes_a_product_and_shows_a_key_once(client):
     secret = page.context["issued"].secret
     assert secret in page.content.decode()
     assert secret not in client.get("/cp/").content.decode()
+
+
+def test_a_subscriber_starts_a_free_trial_and_cancels_it_from_the_content_page(client, buyer):
+    cp = approved_cp()
+    product = services.product_create(cp_id=cp.pk, actor_id=None, kind="video", title="影视包月", description="",
+                                      price_fen=1500, billing_mode="monthly", billing_code="V7", trial_days=7)  # fmt: skip
+    services.product_review(product_id=product.pk, decision="approve", actor_id=operator().pk)
+    client.force_login(buyer)
+    assert "7" in client.get(f"/my/content/{product.pk}/").content.decode()
+    client.post(f"/my/content/{product.pk}/trial/")
+    assert selectors.entitled(user_id=buyer.pk, product_id=product.pk)
+    client.post(f"/my/content/{product.pk}/trial/")  # once per product
+    assert Subscription.objects.filter(user_id=buyer.pk).count() == 1
+    client.post(f"/my/content/{product.pk}/cancel/")
+    sub = Subscription.objects.get(user_id=buyer.pk)
+    assert (sub.status, sub.next_try_at) == ("cancelled", None)
+    assert selectors.entitled(user_id=buyer.pk, product_id=product.pk)  # to the trial's end
