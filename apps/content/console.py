@@ -43,6 +43,7 @@ class ProductForm(forms.Form):
     )
     trial_days = forms.IntegerField(label=gettext_lazy("free trial (days)"), min_value=0, initial=0)
     billing_code = forms.CharField(label=gettext_lazy("carrier billing code"), max_length=32)
+    cover = forms.ImageField(label=gettext_lazy("cover"), required=False)
     notify_url = forms.URLField(
         label=gettext_lazy("notification URL"), required=False, assume_scheme="https"
     )
@@ -98,10 +99,13 @@ def home(request: HttpRequest) -> HttpResponse:
 @cp_required
 @require_http_methods(["GET", "POST"])
 def product_new(request: HttpRequest, cp: ContentProvider) -> HttpResponse:
-    form = ProductForm(request.POST or None)
+    form = ProductForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        upload = data.pop("cover", None)
+        cover = (upload.name, upload.read()) if upload else None
         try:
-            services.product_create(cp_id=cp.pk, actor_id=_uid(request), **form.cleaned_data)
+            services.product_create(cp_id=cp.pk, actor_id=_uid(request), cover=cover, **data)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from apps.catalog.services import Listing, listing_upsert
+from apps.catalog.services import Listing, listing_upsert, product_image_set
 from apps.content.errors import (
     InvalidPrice,
     ProductNotFound,
@@ -50,6 +50,7 @@ def product_create(
     notify_url: str = "",
     trial_days: int = 0,
     chapters: list[tuple[str, str]] | None = None,
+    cover: tuple[str, bytes] | None = None,
 ) -> ContentProduct:
     """A CP proposes a product; it waits for an operator's review. ``chapters`` (title, text)
     for reading products, numbered from 1 (the first is a free preview). Refuses a price that is
@@ -72,6 +73,10 @@ def product_create(
             billing_mode=billing_mode, billing_code=billing_code.strip()[:32], notify_url=notify_url,
             trial_days=max(0, trial_days) if billing_mode == "monthly" else 0,
         )  # fmt: skip
+        if cover is not None:
+            from django.core.files.base import ContentFile
+
+            product.cover.save(cover[0], ContentFile(cover[1]), save=True)
         Chapter.objects.bulk_create(
             Chapter(product=product, number=n, title=t[:120], body=b, free=n == 1)
             for n, (t, b) in enumerate(chapters or [], start=1)
@@ -110,6 +115,10 @@ def _sync_listing(product: ContentProduct) -> None:
     if product.catalog_product_id is None:
         product.catalog_product_id, product.catalog_sku_id = listing.product_id, listing.sku_id
         product.save(update_fields=["catalog_product_id", "catalog_sku_id", "updated_at"])
+        if product.cover:
+            with product.cover.open("rb") as picture:
+                product_image_set(product_id=listing.product_id, name=product.cover.name.rsplit("/", 1)[-1],
+                                  content=picture.read())  # fmt: skip
 
 
 def product_review(

@@ -165,3 +165,23 @@ def test_keys_are_issued_active_then_next_rotated_and_the_secret_is_kept_encrypt
     assert slots == {first.key_id: "retired", second.key_id: "active"}
     with pytest.raises(ReviewRefused):
         services.cp_key_rotate(cp_id=cp.pk, actor_id=None)
+
+
+def test_the_cover_goes_to_the_mall_listing_when_approved(settings, tmp_path):
+    import io
+
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(picture, format="PNG")
+    cp = approved_cp()
+    product = services.product_create(cp_id=cp.pk, actor_id=None, kind="animation", title="封面测试", description="",
+                                      price_fen=100, billing_mode="one_off", billing_code="C1",
+                                      cover=("cover.png", picture.getvalue()))  # fmt: skip
+    assert product.cover.name.endswith(".png")
+    approved = services.product_review(
+        product_id=product.pk, decision="approve", actor_id=operator().pk
+    )
+    listing = Product.objects.get(pk=approved.catalog_product_id)
+    assert listing.image and listing.thumbnail  # the catalog keeps it in its own sizes
