@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from apps.content.locks import entitlements_lock
 from apps.content.models import Charge, ContentProduct, Entitlement
 from apps.core.audit import audit_record
 
@@ -45,11 +46,7 @@ def entitlements_revoke(*, source: str, references: list[str], reason: str) -> i
     """Revoke the entitlements granted by these charges or lines (a refund, a chargeback);
     returns how many were revoked now. Idempotent."""
     now = timezone.now()
-    rows = list(
-        Entitlement.objects.select_for_update()
-        .filter(source=source, reference__in=references, revoked_at__isnull=True)
-        .order_by("pk")
-    )
+    rows = list(entitlements_lock(source=source, references=references))
     for row in rows:
         row.revoked_at = now
         row.save(update_fields=["revoked_at"])

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.carrier.signing import carrier_signature
+from apps.content.locks import notification_lock
 from apps.content.models import Charge, Notification, SigningKey, Subscription
 from apps.core.crypto import decrypt_text
 
@@ -102,7 +103,7 @@ def notification_send(*, notification_id: int) -> int | None:
     except httpx.HTTPError as exc:
         ok, note = False, type(exc).__name__
     with transaction.atomic():
-        row = Notification.objects.select_for_update().get(pk=notification_id)
+        row = notification_lock(notification_id=notification_id)
         if row.status != Notification.Status.PENDING:
             return None
         row.attempts += 1

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable
 from apps.content.errors import ChargeStateConflict, ProductNotFound, ProductNotOnSale
+from apps.content.locks import subscription_lock
 from apps.content.models import Charge, ContentProduct, Entitlement, Renewal, Subscription
 from apps.content.services.entitlements import entitlement_grant
 from apps.core.audit import audited_transition
@@ -52,7 +53,7 @@ def _move(sub: Subscription, status: str, **after: object) -> None:
 
 
 def _lock(sub_id: int) -> Subscription:
-    return Subscription.objects.select_for_update().get(pk=sub_id)
+    return subscription_lock(subscription_id=sub_id)
 
 
 def subscription_start_trial(
