@@ -8,6 +8,7 @@ PYTEST_ARGS ?= -n 2
 .PHONY: help install install-dev run test lint format bench bench-portal bench-search bench-growth bench-payments bench-deliveries bench-gateway stop messages worker beat clean
 .PHONY: bench-settlement
 .PHONY: bench-risk
+.PHONY: bench-content
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
@@ -57,6 +58,7 @@ bench: install-dev
 	-$(PY) -m loadtests.payments
 	-$(PY) -m loadtests.deliveries
 	-$(PY) -m loadtests.gateway
+	-$(PY) -m loadtests.content
 	$(PY) -m loadtests.summary
 
 BENCH_PORTAL_ARGS ?= --servers granian-2x8,granian-2x1,gthread-2x8,sync-4
@@ -88,6 +90,9 @@ bench-settlement: install-dev
 # Risk decisions per second and what they add to checkout and phone-bill (docs/risk.md).
 bench-risk: install-dev
 	$(PY) -m loadtests.risk
+# Content billing: in-app charges/s (signed create + confirm) and renewals/s by a real worker.
+bench-content: install-dev
+	$(PY) -m loadtests.content
 
 worker: install
 	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}

@@ -149,6 +149,8 @@ def main() -> int:
         _manage("collectstatic", "--noinput", "-v", "0", env=env)
         _manage("seed_demo", env=env)
         sandbox_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.sandbox"}
+        # The demo CP app (/cp-app/ on the sandbox) calls the platform's content API here.
+        sandbox_env.setdefault("SANDBOX_PLATFORM_URL", f"http://{HOST}:{WEB_PORT}")
         children.append(
             subprocess.Popen(  # noqa: S603
                 [sys.executable, "manage.py", "sandbox_serve",
@@ -199,6 +201,8 @@ CarrierHub is running (Ctrl-C stops it):
                    plus the authenticator code: TOTP_CODE_COMMAND=1 {sys.executable} manage.py totp_code 13800000000
                    (or add secret CARRIERHUBDEMOSTAFFTOTP234567ABC to an authenticator app)
   carrier sandbox  {sandbox}/   SMS inbox: {sandbox}/sms/inbox/
+  content          CP console {web}/cp/ (13900139000), my content {web}/my/content/,
+                   demo CP app (in-app purchase) {sandbox}/cp-app/
   health           {web}/healthz
   worker and beat  Celery on {env["CELERY_BROKER_URL"]} (threads pool)
 Consumers sign in at {web}/accounts/login/ with any mobile number, e.g. 13800138000;

@@ -224,12 +224,13 @@ class CarrierClient:
         description: str,
         reference: str,
         idempotency_key: str,
+        recurring: bool = False,
     ) -> BillingState:
         body = self._request(
             "POST",
             "/carrier/v1/payments",
             json={"msisdn": msisdn, "amount_fen": amount_fen, "description": description[:200],
-                  "merchant_reference": reference},
+                  "merchant_reference": reference, **({"recurring": True} if recurring else {})},
             idempotency_key=idempotency_key,
         )  # fmt: skip
         return _billing(body)

@@ -244,12 +244,19 @@ def subscriber_lookup(*, msisdn: str) -> SubscriberInfo:
 
 
 def billing_prepare(
-    *, msisdn: str, amount_fen: int, description: str, reference: str, idempotency_key: str
+    *,
+    msisdn: str,
+    amount_fen: int,
+    description: str,
+    reference: str,
+    idempotency_key: str,
+    recurring: bool = False,
 ) -> BillingState:
-    """Open a charge on the subscriber's bill; the carrier texts them a code. Network call."""
+    """Open a charge on the subscriber's bill; the carrier texts them a code (none for a
+    ``recurring`` subscription renewal, which the subscriber agreed to already). Network call."""
     return get_carrier_client().billing_prepare(
         msisdn=msisdn, amount_fen=amount_fen, description=description, reference=reference,
-        idempotency_key=idempotency_key,
+        idempotency_key=idempotency_key, recurring=recurring,
     )  # fmt: skip
 
 

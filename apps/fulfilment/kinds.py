@@ -54,7 +54,7 @@ def _entitlement(delivery: Delivery) -> None:
         "fulfilment.entitlement_requested",
         {"delivery_id": delivery.pk, "number": delivery.order_number, "line_id": delivery.line_id,
          "user_id": delivery.user_id, "sku_id": delivery.sku_id, "units": delivery.units,
-         "attributes": delivery.attributes},
+         "attributes": delivery.attributes, "paid_fen": delivery.refund_fen},
         key=f"entitlement_requested:{delivery.line_id}",
     )  # fmt: skip
     delivery.detail = "entitlement_requested"

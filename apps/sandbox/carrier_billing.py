@@ -44,8 +44,16 @@ def _get(payment_id: str, *, lock: bool = False) -> CarrierPayment:
 def billing_prepare(
     *, idempotency_key: str, payload: dict[str, Any], knobs: Knobs
 ) -> tuple[int, dict[str, Any]]:
-    """Open a charge and text the subscriber a code; idempotent per key."""
-    unknown = set(payload) - {"msisdn", "amount_fen", "description", "merchant_reference"}
+    """Open a charge and text the subscriber a code; idempotent per key. A ``recurring`` charge
+    (a monthly subscription's renewal, which the subscriber agreed to when subscribing, as the
+    BOSS knows its 包月 orders) needs no code: it is validated at once and no SMS is sent."""
+    unknown = set(payload) - {
+        "msisdn",
+        "amount_fen",
+        "description",
+        "merchant_reference",
+        "recurring",
+    }
     if unknown or not isinstance(payload.get("amount_fen"), int) or payload["amount_fen"] <= 0:
         raise invalid_argument("Body needs msisdn and a positive integer amount_fen, nothing else.")
     existing = CarrierPayment.objects.filter(idempotency_key=idempotency_key).first()
@@ -66,11 +74,15 @@ def billing_prepare(
         amount_fen=payload["amount_fen"], description=str(payload.get("description", ""))[:200],
         merchant_reference=str(payload.get("merchant_reference", ""))[:64], code=code,
     )  # fmt: skip
+    if payload.get("recurring") is True:
+        payment.status = CarrierPayment.Status.VALIDATED
     try:
         with transaction.atomic():
             payment.save(force_insert=True)
     except IntegrityError:
         return 200, _body(CarrierPayment.objects.get(idempotency_key=idempotency_key))
+    if payment.status == CarrierPayment.Status.VALIDATED:
+        return 201, _body(payment)
     yuan = f"{payment.amount_fen // 100}.{payment.amount_fen % 100:02d}"
     sms.sms_accept(
         idempotency_key=f"billing:{payment.payment_id}",

@@ -77,6 +77,7 @@ urlpatterns = [
     path("wechat/", include("apps.sandbox.payments.wechat_urls")),
     path("unionpay/", include("apps.sandbox.payments.unionpay_urls")),
     path("courier/", include("apps.sandbox.courier")),
+    path("cp-app/", include("apps.sandbox.cp_app")),
     path("", pages.index, name="index"),
     path("sms/inbox/", pages.inbox, name="inbox"),
     path("knobs/", pages.knobs, name="knobs"),

@@ -65,6 +65,7 @@ LOCAL_APPS = [
     "apps.payments",
     "apps.orders",
     "apps.fulfilment",
+    "apps.content",
     "apps.enterprise",
     "apps.mobile",
     "apps.gateway",
@@ -305,6 +306,7 @@ CELERY_BEAT_SCHEDULE = {
     "settlement-reconcile": {"task": "apps.settlement.tasks.recon_daily_task", "schedule": 86400.0},
     "outbox-sweep": {"task": "apps.core.tasks.outbox_sweep_task", "schedule": 60.0},
     "outbox-prune": {"task": "apps.core.tasks.outbox_prune_task", "schedule": 86400.0},
+    "content-renewals": {"task": "apps.content.tasks.subscriptions_renew_task", "schedule": 300.0},
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},
     "carts-purge": {"task": "apps.orders.tasks.carts_purge_abandoned_task", "schedule": 3600.0},
     "sessions-clear": {

@@ -20,6 +20,7 @@ from apps.catalog.services.images import (
     banner_image_set,
     product_image_set,
 )
+from apps.catalog.services.listings import Listing, listing_upsert
 from apps.catalog.services.products import (
     SkuSpec,
     category_create,
@@ -51,12 +52,14 @@ __all__ = [
     "IMAGE_SIZE",
     "PRODUCT_TRANSITIONS",
     "THUMBNAIL_SIZE",
+    "Listing",
     "SkuSpec",
     "banner_image_set",
     "catalog_changed",
     "category_create",
     "category_path_for",
     "category_refresh_paths",
+    "listing_upsert",
     "product_create",
     "product_image_set",
     "product_refresh",

@@ -107,6 +107,7 @@ def test_every_kind_reaches_delivered_and_the_order_is_settled_once(goods, buyer
     assert entitlement.payload == {
         "delivery_id": digital.pk, "number": order.number, "line_id": digital.line_id,
         "user_id": buyer.pk, "sku_id": digital.sku_id, "units": 1, "attributes": digital.attributes,
+        "paid_fen": digital.refund_fen,
     }  # fmt: skip
     points = Delivery.objects.get(order_number=order.number, kind="points")
     with outbox_handled():

@@ -24,17 +24,22 @@ from apps.risk import services as risk
 
 
 def _carrier_billing_prepare(
-    intent: PaymentIntent, *, subject: str, decision: risk.Decision | None = None
+    intent: PaymentIntent,
+    *,
+    subject: str,
+    decision: risk.Decision | None = None,
+    recurring: bool = False,
 ) -> IntentView:
-    """Ask the carrier to text the subscriber a code (network call, no transaction open).
-    A charge the carrier refuses gives its amount back to the risk caps."""
+    """Ask the carrier to text the subscriber a code (network call, no transaction open); a
+    ``recurring`` renewal is validated at once (confirm it with an empty code). A charge the
+    carrier refuses gives its amount back to the risk caps."""
     from apps.accounts.selectors import user_profile
 
     msisdn = user_profile(user_id=intent.user_id).phone  # type: ignore[arg-type]
     try:
         state = carrier.billing_prepare(
             msisdn=msisdn, amount_fen=intent.amount_fen, description=subject[:60],
-            reference=intent.public_id, idempotency_key=intent.public_id,
+            reference=intent.public_id, idempotency_key=intent.public_id, recurring=recurring,
         )  # fmt: skip
     except (CarrierUnavailable, CarrierRejected, SubscriberNotFound):
         if decision is not None:

@@ -56,6 +56,7 @@ def intent_start(
     expires_at: datetime,
     return_url: str,
     challenge_passed: bool = False,
+    recurring: bool = False,
 ) -> IntentView:
     """Open a payment and ask the provider how the buyer pays; idempotent per key.
 
@@ -67,6 +68,8 @@ def intent_start(
     transaction open, then the intent becomes ``pending`` with the browser's next step in
     ``action``. Points are taken at once (``succeeded``). The same key returns the first
     intent (a different amount or method under it is an ``IdempotencyConflict``).
+    ``recurring`` (phone bill only): a subscription's renewal the subscriber agreed to when
+    subscribing; the carrier texts no code and ``carrier_billing_confirm`` charges it with none.
     """
     if method not in CHANNELS or channel not in CHANNELS[method]:
         raise MethodUnavailable(details={"method": method, "channel": channel})
@@ -93,12 +96,17 @@ def intent_start(
             return _view(PaymentIntent.objects.get(idempotency_key=idempotency_key))
         audit_record(action="payment.created", object_type="payment", object_id=intent.public_id,
                      actor_id=user_id, after={"method": method, "amount_fen": amount_fen, "reference": reference})  # fmt: skip
-        decision = intent_decide(intent, client_ip=client_ip, challenge_passed=challenge_passed)
+        # A renewal cannot answer a texted code: the subscriber consented when subscribing.
+        decision = intent_decide(
+            intent, client_ip=client_ip, challenge_passed=challenge_passed or recurring
+        )
         if method == Method.POINTS:
             _points_take(intent)
             return _view(intent)
     if method == Method.CARRIER_BILLING:
-        return _carrier_billing_prepare(intent, subject=subject, decision=decision)
+        return _carrier_billing_prepare(
+            intent, subject=subject, decision=decision, recurring=recurring
+        )
     provider = get_provider(method)
     notify_url = settings.PAYMENTS_PUBLIC_BASE_URL + reverse("payments:notify", args=[method])
     try:

@@ -14,6 +14,7 @@ from apps.sandbox.models.carrier import (
     Subscriber,
 )
 from apps.sandbox.models.courier import CourierKnobs, CourierParcel, CourierPush
+from apps.sandbox.models.cp_app import CpAppEvent
 from apps.sandbox.models.mobile import BillItem, DataBucket, Offer, PlanTerm
 from apps.sandbox.models.network import (
     CallBehaviour,
@@ -39,6 +40,7 @@ __all__ = [
     "CourierKnobs",
     "CourierParcel",
     "CourierPush",
+    "CpAppEvent",
     "DataBucket",
     "DeviceState",
     "DeviceToken",

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from apps.demo import seed
 from apps.demo.cards_seed import seed_cards
 from apps.demo.catalog_seed import seed_catalog
+from apps.demo.content_seed import seed_content
 from apps.demo.gateway_seed import seed_gateway
 from apps.demo.risk_seed import seed_risk
 from apps.demo.service_seed import seed_faqs
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         seed_cards()
         numbers = seed_sim_pool()
         seed_faqs()
+        content = seed_content()
         seed_settlement_rules()
         seed_risk()
         self.stdout.write(
@@ -31,3 +33,4 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(self.style.SUCCESS(f"SIM number pool: {numbers} new numbers"))
+        self.stdout.write(self.style.SUCCESS(f"content: {content} new demo CP products"))

@@ -1,0 +1,212 @@
+"""Workbench: review CP applications, products and price changes; see charges, subscriptions,
+entitlements and CP notifications. Every decision goes through the content services (audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from apps.content import services
+from apps.content.models import (
+    Charge,
+    ContentProduct,
+    ContentProvider,
+    CpDocument,
+    Entitlement,
+    Notification,
+    Subscription,
+)
+from apps.core.errors import DomainError
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (shown to the content provider)"), max_length=200, widget=forms.Textarea
+    )
+
+
+def _decide(
+    modeladmin: admin.ModelAdmin[Any],
+    request: HttpRequest,
+    queryset: QuerySet[Any],
+    *,
+    needs_reason: bool,
+    title: str,
+    decide: Callable[[int, str, int], object],
+) -> HttpResponse | None:
+    """Apply a decision to each selected row; a rejection or suspension first asks the reason."""
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if needs_reason and not form.is_valid():
+        context = {
+            **modeladmin.admin_site.each_context(request), "title": title, "objects": queryset, "form": form,
+            "action": request.POST.get("action", ""), "opts": modeladmin.model._meta,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        }  # fmt: skip
+        return TemplateResponse(request, "admin/content/decision.html", context)
+    reason = form.cleaned_data["reason"] if needs_reason else ""
+    for obj in queryset:
+        try:
+            decide(obj.pk, reason, cast(int, request.user.pk))
+        except DomainError as exc:
+            messages.warning(request, f"{obj}: {exc.message}")
+        else:
+            messages.success(request, f"{obj}: {title}")
+    return None
+
+
+class DocumentInline(admin.TabularInline):
+    model = CpDocument
+    extra = 0
+    readonly_fields = ("title", "file", "uploaded_at")
+    can_delete = False
+
+
+@admin.register(ContentProvider)
+class ContentProviderAdmin(admin.ModelAdmin):
+    list_display = ("name", "licence_number", "status", "revenue_share_bp", "created_at")
+    list_filter = ("status",)
+    search_fields = ("name", "licence_number")
+    readonly_fields = ("status", "reject_reason")
+    inlines = [DocumentInline]
+    actions = ["approve", "reject", "suspend"]
+
+    def _review(
+        self, request: HttpRequest, queryset: QuerySet[Any], decision: str, title: str
+    ) -> HttpResponse | None:
+        return _decide(self, request, queryset, needs_reason=decision != "approve", title=title,
+                       decide=lambda pk, reason, actor: services.cp_review(cp_id=pk, decision=decision, actor_id=actor, reason=reason))  # fmt: skip
+
+    @admin.action(description=_("Approve selected content providers"), permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        return self._review(request, queryset, "approve", str(_("Approve")))
+
+    @admin.action(description=_("Reject selected content providers"), permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        return self._review(request, queryset, "reject", str(_("Reject")))
+
+    @admin.action(description=_("Suspend selected content providers"), permissions=["change"])
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        return self._review(request, queryset, "suspend", str(_("Suspend")))
+
+
+@admin.register(ContentProduct)
+class ContentProductAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "cp",
+        "kind",
+        "billing_mode",
+        "price_fen",
+        "proposed_price_fen",
+        "status",
+    )
+    list_filter = ("status", "kind", "billing_mode")
+    search_fields = ("title", "billing_code")
+    readonly_fields = (
+        "status",
+        "reject_reason",
+        "price_fen",
+        "proposed_price_fen",
+        "catalog_product_id",
+        "catalog_sku_id",
+    )
+    actions = ["approve", "reject", "suspend", "approve_price", "reject_price"]
+
+    def _review(
+        self, request: HttpRequest, queryset: QuerySet[Any], decision: str, title: str
+    ) -> HttpResponse | None:
+        return _decide(self, request, queryset, needs_reason=decision != "approve", title=title,
+                       decide=lambda pk, reason, actor: services.product_review(product_id=pk, decision=decision, actor_id=actor, reason=reason))  # fmt: skip
+
+    @admin.action(description=_("Approve selected products (on sale)"), permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        return self._review(request, queryset, "approve", str(_("Approve")))
+
+    @admin.action(description=_("Reject selected products"), permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        return self._review(request, queryset, "reject", str(_("Reject")))
+
+    @admin.action(description=_("Suspend selected products"), permissions=["change"])
+    def suspend(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        return self._review(request, queryset, "suspend", str(_("Suspend")))
+
+    @admin.action(description=_("Approve the proposed prices"), permissions=["change"])
+    def approve_price(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        return _decide(self, request, queryset, needs_reason=False, title=str(_("Approve")),
+                       decide=lambda pk, reason, actor: services.price_change_review(product_id=pk, approve=True, actor_id=actor))  # fmt: skip
+
+    @admin.action(description=_("Reject the proposed prices"), permissions=["change"])
+    def reject_price(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        return _decide(self, request, queryset, needs_reason=True, title=str(_("Reject")),
+                       decide=lambda pk, reason, actor: services.price_change_review(product_id=pk, approve=False, actor_id=actor, reason=reason))  # fmt: skip
+
+
+class ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Charge)
+class ChargeAdmin(ReadOnly):
+    list_display = (
+        "id",
+        "cp",
+        "product",
+        "msisdn",
+        "amount_fen",
+        "channel",
+        "status",
+        "created_at",
+    )
+    list_filter = ("status", "channel")
+    search_fields = ("id", "msisdn", "cp_order_id")
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(ReadOnly):
+    list_display = ("id", "product", "msisdn", "status", "period_end", "next_try_at", "failures")
+    list_filter = ("status",)
+    search_fields = ("msisdn",)
+
+
+@admin.register(Entitlement)
+class EntitlementAdmin(ReadOnly):
+    list_display = (
+        "user_id",
+        "product",
+        "source",
+        "reference",
+        "chapter",
+        "starts_at",
+        "ends_at",
+        "revoked_at",
+    )
+    list_filter = ("source",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnly):
+    list_display = (
+        "event",
+        "cp",
+        "status",
+        "attempts",
+        "last_response",
+        "created_at",
+        "delivered_at",
+    )
+    list_filter = ("status", "event")

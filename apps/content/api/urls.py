@@ -1,0 +1,22 @@
+"""The CP server API under /api/v1/content/."""
+
+from django.urls import path
+
+from apps.content.api import views
+
+urlpatterns = [
+    path("content/charges/", views.ChargesApi.as_view(), name="content-charges"),
+    path("content/charges/<str:charge_id>/", views.ChargeApi.as_view(), name="content-charge"),
+    path(
+        "content/charges/<str:charge_id>/confirm/",
+        views.ChargeConfirmApi.as_view(),
+        name="content-charge-confirm",
+    ),
+    path(
+        "content/charges/<str:charge_id>/refund/",
+        views.ChargeRefundApi.as_view(),
+        name="content-charge-refund",
+    ),
+    path("content/entitlements/", views.EntitlementApi.as_view(), name="content-entitlements"),
+    path("content/products/", views.ProductsApi.as_view(), name="content-products"),
+]

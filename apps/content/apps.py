@@ -1,0 +1,17 @@
+"""Digital content billing: content providers, their products, charges, entitlements."""
+
+from django.apps import AppConfig
+
+
+class ContentConfig(AppConfig):
+    name = "apps.content"
+    verbose_name = "数字内容"
+
+    def ready(self) -> None:
+        # Content owns "content" payments (the purpose registry) and delivers the mall's digital
+        # lines (outbox handlers, registered by importing handlers).
+        from apps.content import handlers, tasks  # noqa: F401
+        from apps.content.services import charges
+        from apps.payments.handlers import purpose_register
+
+        purpose_register(charges.PURPOSE, charges.HANDLER)

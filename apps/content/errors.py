@@ -1,0 +1,81 @@
+"""Content billing's refusals, each with a machine-readable code (CAMARA-style on the API)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.errors import Conflict, DomainError, InvalidArgument, NotFound
+
+
+class InvalidPrice(InvalidArgument):
+    code = "INVALID_PRICE"
+    default_message = _("The price must be a whole number of fen above zero.")
+
+
+class ProviderNotFound(NotFound):
+    code = "CP_NOT_FOUND"
+    default_message = _("No such content provider.")
+
+
+class ProductNotFound(NotFound):
+    code = "PRODUCT_NOT_FOUND"
+    default_message = _("No such content product.")
+
+
+class ProductNotOnSale(Conflict):
+    code = "PRODUCT_NOT_ON_SALE"
+    default_message = _("This product is not on sale.")
+
+
+class ReviewRefused(Conflict):
+    code = "REVIEW_STATE_CONFLICT"
+    default_message = _("This review decision does not apply in the current state.")
+
+
+class ReasonRequired(InvalidArgument):
+    code = "REASON_REQUIRED"
+    default_message = _("A rejection needs a reason.")
+
+
+class ProviderNotApproved(Conflict):
+    code = "CP_NOT_APPROVED"
+    default_message = _("The content provider is not approved.")
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+    http_status = 401
+    default_message = _("The request signature is missing, wrong, stale or replayed.")
+
+
+class ChargeNotFound(NotFound):
+    code = "CHARGE_NOT_FOUND"
+    default_message = _("No such charge.")
+
+
+class ChargeStateConflict(Conflict):
+    code = "CHARGE_STATE_CONFLICT"
+    default_message = _("The charge cannot do that in its current state.")
+
+
+class IdentifierNotFound(NotFound):
+    code = "IDENTIFIER_NOT_FOUND"
+    default_message = _("The phone number is not a subscriber of the carrier.")
+
+
+class CapExceeded(Conflict):
+    code = "CONTENT_CAP_EXCEEDED"
+    default_message = _("This charge would exceed a phone-bill spending cap for content.")
+
+
+class NotEntitled(DomainError):
+    code = "NOT_ENTITLED"
+    http_status = 403
+    default_message = _("You have not bought this content.")
+
+
+class ChapterRequired(InvalidArgument):
+    code = "CHAPTER_REQUIRED"
+    default_message = _(
+        "A per-chapter product is bought one chapter at a time: name a chapter it has."
+    )

@@ -1,0 +1,64 @@
+"""Content as the deliverer of the mall's digital lines (outbox topics fulfilment publishes).
+
+Fulfilment owns every line's delivery; for a digital line it hands the entitlement over with
+``fulfilment.entitlement_requested`` (the hand-off is the line's delivery). Content grants the
+entitlement to the buyer, books the CP's share of what the line was paid, and texts the buyer
+where to find it. A refunded line (``orders.lines_refunded``) loses its entitlement and the
+share goes back. Each handler runs once per event (the outbox's receipt) and is idempotent by
+the line anyway.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from apps.accounts.selectors import user_profile
+from apps.carrier.services import sms_queue
+from apps.content.models import ContentProduct, Entitlement
+from apps.content.services.entitlements import entitlement_grant, entitlements_revoke
+from apps.content.services.money import share_post, share_reverse
+from apps.core import outbox
+
+
+@outbox.handler("fulfilment.entitlement_requested")
+def entitlement_requested(event: outbox.Event) -> None:
+    fact = event.payload
+    product = (
+        ContentProduct.objects.select_related("cp")
+        .filter(catalog_sku_id=fact.get("sku_id"))
+        .first()
+    )
+    if product is None:
+        return  # a platform-sold digital good: no CP, nothing to grant here
+    line = str(fact["line_id"])
+    if Entitlement.objects.filter(source=Entitlement.Source.ORDER, reference=line).exists():
+        return
+    entitlement = entitlement_grant(
+        user_id=int(fact["user_id"]),
+        product=product,
+        source=Entitlement.Source.ORDER,
+        reference=line,
+    )
+    paid = int(fact.get("paid_fen") or 0)
+    if paid > 0:
+        entitlement.share_fen = share_post(
+            cp=product.cp, amount_fen=paid, key=f"line:{line}", reference=f"order:{fact['number']}"
+        )
+        entitlement.save(update_fields=["share_fen"])
+    sms_queue(msisdn=user_profile(user_id=int(fact["user_id"])).phone, purpose="notice",
+              text=_("[CarrierHub] %(title)s is yours: open My content to use it.") % {"title": product.title})  # fmt: skip
+
+
+@outbox.handler("orders.lines_refunded")
+def lines_refunded(event: outbox.Event) -> None:
+    fact = event.payload
+    lines = [str(line_id) for line_id in fact.get("line_ids", [])]
+    granted = Entitlement.objects.select_related("product__cp").filter(
+        source=Entitlement.Source.ORDER, reference__in=lines, revoked_at__isnull=True
+    )
+    shares = [(row.reference, row.product.cp, row.share_fen) for row in granted]
+    entitlements_revoke(source=Entitlement.Source.ORDER, references=lines, reason="refunded")
+    for line, cp, share in shares:
+        if share:
+            share_reverse(cp=cp, amount_fen=0, share_fen=share, key=f"line:{line}",
+                          reference=f"order:{fact['number']}")  # fmt: skip

@@ -1,0 +1,141 @@
+"""Content reads: review queues (counts for the workbench home), what a subscriber owns,
+access checks for chapters and media, and the CP console's lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.content.models import (
+    Chapter,
+    ContentProduct,
+    ContentProvider,
+    CpMember,
+    Entitlement,
+    Notification,
+    Subscription,
+)
+
+
+def cp_applications_awaiting_review() -> int:
+    """How many CP applications wait for an operator (the analytics workbench's count)."""
+    return ContentProvider.objects.filter(status=ContentProvider.Status.PENDING).count()
+
+
+def products_awaiting_review() -> int:
+    """How many products, or price changes, wait for an operator."""
+    return ContentProduct.objects.filter(
+        Q(status=ContentProduct.Status.PENDING) | Q(proposed_price_fen__isnull=False)
+    ).count()
+
+
+def cp_of_user(*, user_id: int) -> ContentProvider | None:
+    member = CpMember.objects.select_related("cp").filter(user_id=user_id).first()
+    return member.cp if member else None
+
+
+def _active(user_id: int, now: datetime) -> Q:
+    return Q(user_id=user_id, revoked_at__isnull=True, starts_at__lte=now) & (
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+
+
+@dataclass(frozen=True)
+class Owned:
+    product_id: int
+    title: str
+    kind: str
+    billing_mode: str
+    until: datetime | None
+    chapters: tuple[int, ...]  # for per-chapter purchases: the chapters bought
+    whole: bool  # the whole product (not only some chapters)
+
+
+def owned_content(*, user_id: int, now: datetime | None = None) -> list[Owned]:
+    """What a subscriber may use now, one row per product (``/my/content/``)."""
+    now = now or timezone.now()
+    rows = (
+        Entitlement.objects.filter(_active(user_id, now))
+        .select_related("product")
+        .order_by("-created_at")
+    )
+    by_product: dict[int, list[Entitlement]] = {}
+    for row in rows:
+        by_product.setdefault(row.product_id, []).append(row)
+    owned = []
+    for items in by_product.values():
+        product = items[0].product
+        ends = [e.ends_at for e in items]
+        owned.append(Owned(
+            product_id=product.pk, title=product.title, kind=product.kind, billing_mode=product.billing_mode,
+            until=None if None in ends else max(e for e in ends if e is not None),
+            chapters=tuple(sorted(e.chapter for e in items if e.chapter)),
+            whole=any(e.chapter is None for e in items),
+        ))  # fmt: skip
+    return owned
+
+
+def entitled(
+    *, user_id: int, product_id: int, chapter: int | None = None, now: datetime | None = None
+) -> bool:
+    """True when the subscriber may use the product (or that chapter of it) now."""
+    now = now or timezone.now()
+    rows = Entitlement.objects.filter(_active(user_id, now), product_id=product_id)
+    if chapter is None:
+        return rows.filter(chapter__isnull=True).exists()
+    return rows.filter(Q(chapter__isnull=True) | Q(chapter=chapter)).exists()
+
+
+def chapter_get(*, product_id: int, number: int) -> Chapter | None:
+    return Chapter.objects.filter(product_id=product_id, number=number).first()
+
+
+def notifications_of(*, cp_id: int, limit: int = 50) -> list[Notification]:
+    """The CP's delivery log, newest first."""
+    return list(Notification.objects.filter(cp_id=cp_id)[:limit])
+
+
+def entitlement_check(
+    *, cp_id: int, phone: str, product_id: int, chapter: int | None
+) -> dict[str, object]:
+    """The signed entitlement API's answer: may this number use this product of this CP now?
+    Another CP's product is answered like an unknown one (``ProductNotFound``)."""
+    from apps.accounts.selectors import user_id_for_phone
+    from apps.content.errors import ProductNotFound
+
+    if not ContentProduct.objects.filter(pk=product_id, cp_id=cp_id).exists():
+        raise ProductNotFound()
+    user_id = user_id_for_phone(phone=phone)
+    now = timezone.now()
+    rows = Entitlement.objects.filter(product_id=product_id)
+    rows = rows.filter(_active(user_id, now)) if user_id is not None else rows.none()
+    if chapter is not None:
+        rows = rows.filter(Q(chapter__isnull=True) | Q(chapter=chapter))
+    else:
+        rows = rows.filter(chapter__isnull=True)
+    ends = list(rows.values_list("ends_at", flat=True))
+    until = None if not ends or None in ends else max(e for e in ends if e is not None)
+    return {"phone_number": phone, "product_id": product_id, "chapter": chapter, "entitled": bool(ends),
+            "until": until.isoformat() if until else None}  # fmt: skip
+
+
+def products_on_sale(*, cp_id: int) -> list[dict[str, object]]:
+    """A CP's approved products as its API answers them."""
+    rows = ContentProduct.objects.filter(
+        cp_id=cp_id, status=ContentProduct.Status.APPROVED
+    ).order_by("pk")
+    return [
+        {"product_id": p.pk, "kind": p.kind, "title": p.title, "price_fen": p.price_fen, "billing_mode": p.billing_mode,
+         "trial_days": p.trial_days, "billing_code": p.billing_code}
+        for p in rows
+    ]  # fmt: skip
+
+
+def subscription_of(*, user_id: int, product_id: int) -> Subscription | None:
+    """The subscriber's latest subscription to a product (or to one it was changed from)."""
+    return (
+        Subscription.objects.filter(user_id=user_id, product_id=product_id).order_by("-pk").first()
+    )

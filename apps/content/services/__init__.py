@@ -1,0 +1,52 @@
+"""Content writes: providers and their keys, products and their review, charges, entitlements,
+the CP's share in the ledger and notifications to CPs; one module each, every name here."""
+
+from apps.content.services.charges import (
+    PURPOSE,
+    charge_confirm,
+    charge_create,
+    charge_get,
+    charge_pay_start,
+    charge_refund,
+)
+from apps.content.services.entitlements import entitlement_grant, entitlements_revoke
+from apps.content.services.money import cp_share_fen, payable_code
+from apps.content.services.products import (
+    price_change_propose,
+    price_change_review,
+    product_create,
+    product_resubmit,
+    product_review,
+)
+from apps.content.services.providers import (
+    IssuedKey,
+    cp_document_add,
+    cp_key_issue,
+    cp_key_rotate,
+    cp_register,
+    cp_review,
+)
+
+__all__ = [
+    "PURPOSE",
+    "IssuedKey",
+    "charge_confirm",
+    "charge_create",
+    "charge_get",
+    "charge_pay_start",
+    "charge_refund",
+    "cp_document_add",
+    "cp_key_issue",
+    "cp_key_rotate",
+    "cp_register",
+    "cp_review",
+    "cp_share_fen",
+    "entitlement_grant",
+    "entitlements_revoke",
+    "payable_code",
+    "price_change_propose",
+    "price_change_review",
+    "product_create",
+    "product_resubmit",
+    "product_review",
+]

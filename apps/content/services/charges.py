@@ -1,0 +1,249 @@
+"""Charges: one sale of a content product billed to a subscriber, in-app (the CP's server
+asks) or on the hosted web page; the owner object of a ``content`` payment.
+
+The money takes the payments app's road (purpose ``content``, method ``carrier_billing``: the
+carrier texts a code, the subscriber confirms it; or a provider method on the web page). The
+handler registered in ``ContentConfig.ready`` settles the charge in the payment's
+transaction: the charge is paid, the entitlement granted and the CP's share booked, once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.services import user_ensure_for_phone
+from apps.carrier import services as carrier
+from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.content import limits
+from apps.content.errors import (
+    ChapterRequired,
+    ChargeNotFound,
+    ChargeStateConflict,
+    IdentifierNotFound,
+    ProductNotFound,
+    ProductNotOnSale,
+)
+from apps.content.locks import charge_lock
+from apps.content.models import Charge, ContentProduct, ContentProvider, Entitlement
+from apps.content.services.entitlements import entitlement_for_charge, entitlements_revoke
+from apps.content.services.money import share_post, share_reverse
+from apps.core.audit import audited_transition
+from apps.core.errors import Conflict, DomainError
+from apps.core.locks import advisory_xact_lock
+from apps.core.phone import normalize_phone
+from apps.payments import services as payments
+from apps.payments.handlers import PaymentFact, PurposeHandler, RefundFact
+
+PURPOSE = "content"
+Status = Charge.Status
+PENDING_TTL_MINUTES = 15
+
+
+def _move(charge: Charge, status: str) -> None:
+    audited_transition(
+        charge, status, object_type="content_charge", object_id=charge.pk,
+        refused=lambda details: ChargeStateConflict(details=details),
+    )  # fmt: skip
+    charge.save(update_fields=["status", "updated_at"])
+
+
+def _sellable(cp_id: int, product_id: int) -> ContentProduct:
+    product = ContentProduct.objects.select_related("cp").filter(pk=product_id).first()
+    if product is None or product.cp_id != cp_id:
+        raise ProductNotFound()  # another CP's product is as unknown as a missing one
+    if (
+        product.status != ContentProduct.Status.APPROVED
+        or product.cp.status != ContentProvider.Status.APPROVED
+    ):
+        raise ProductNotOnSale(details={"status": product.status})
+    return product
+
+
+def charge_create(
+    *,
+    cp_id: int,
+    product_id: int,
+    phone_number: str,
+    cp_order_id: str,
+    channel: str = Charge.Channel.IN_APP,
+    chapter: int | None = None,
+) -> Charge:
+    """Open a charge and have the carrier text the subscriber a code (after commit).
+
+    Idempotent by the CP's order id: a repeat with the same product and number returns the
+    first charge (a different one is a ``Conflict``). Refused before anything is written:
+    another CP's product or an unknown one (``ProductNotFound``), a product not on sale, a
+    number the carrier does not know (``IdentifierNotFound``), a content cap passed
+    (``CapExceeded``). Locks: the subscriber's advisory lock while counting against the caps.
+    """
+    msisdn = normalize_phone(phone_number)
+    existing = Charge.objects.filter(cp_id=cp_id, cp_order_id=cp_order_id).first()
+    if existing is not None:
+        return _same(existing, product_id=product_id, msisdn=msisdn)
+    product = _sellable(cp_id, product_id)
+    if product.billing_mode == ContentProduct.BillingMode.PER_CHAPTER and not (
+        chapter and product.chapters.filter(number=chapter).exists()
+    ):
+        raise ChapterRequired(details={"chapter": chapter})
+    try:
+        subscriber = carrier.subscriber_lookup(msisdn=msisdn)
+    except SubscriberNotFound as exc:
+        raise IdentifierNotFound() from exc
+    if not subscriber.is_own_network:
+        raise IdentifierNotFound(details={"operator": subscriber.operator})
+    user_id = user_ensure_for_phone(phone=msisdn)
+    try:
+        with transaction.atomic():
+            advisory_xact_lock("content-caps", str(user_id))
+            limits.caps_check(user_id=user_id, cp_id=cp_id, amount_fen=product.price_fen)
+            charge = Charge.objects.create(
+                id=f"CC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}", cp_id=cp_id,
+                product=product, user_id=user_id, msisdn=msisdn, amount_fen=product.price_fen,
+                channel=channel, cp_order_id=cp_order_id[:64], chapter=chapter,
+            )  # fmt: skip
+    except IntegrityError:
+        existing = Charge.objects.get(cp_id=cp_id, cp_order_id=cp_order_id)
+        return _same(existing, product_id=product_id, msisdn=msisdn)
+    if channel == Charge.Channel.IN_APP:
+        charge_pay_start(charge_id=charge.pk, method="carrier_billing", channel="")
+    return Charge.objects.get(pk=charge.pk)
+
+
+def _same(existing: Charge, *, product_id: int, msisdn: str) -> Charge:
+    if (existing.product_id, existing.msisdn) != (product_id, msisdn):
+        raise Conflict(details={"cp_order_id": existing.cp_order_id})
+    return existing
+
+
+def charge_pay_start(
+    *, charge_id: str, method: str, channel: str, client_ip: str = "", return_url: str = ""
+) -> payments.IntentView:
+    """Start the charge's payment (network call, no transaction open): for the phone bill the
+    carrier texts the subscriber a code. One payment per charge and method (idempotent key)."""
+    charge = Charge.objects.select_related("product").get(pk=charge_id)
+    if charge.status != Status.PENDING:
+        raise ChargeStateConflict(details={"status": charge.status})
+    try:
+        intent = payments.intent_start(
+            purpose=PURPOSE, reference=charge.pk, user_id=charge.user_id, method=method, channel=channel,
+            amount_fen=charge.amount_fen, subject=charge.product.title, client_ip=client_ip,
+            idempotency_key=f"content:{charge.pk}:{method}",
+            expires_at=timezone.now() + timedelta(minutes=PENDING_TTL_MINUTES), return_url=return_url,
+        )  # fmt: skip
+    except DomainError as exc:
+        if method == "carrier_billing":
+            with transaction.atomic():
+                locked = charge_lock(charge_id=charge.pk)
+                if locked is not None and locked.status == Status.PENDING:
+                    _move(locked, Status.FAILED)
+        if isinstance(exc, SubscriberNotFound):
+            raise IdentifierNotFound() from exc
+        raise
+    Charge.objects.filter(pk=charge.pk).update(intent_public_id=intent.public_id)
+    return intent
+
+
+def charge_get(*, cp_id: int, charge_id: str) -> Charge:
+    charge = Charge.objects.select_related("product").filter(pk=charge_id, cp_id=cp_id).first()
+    if charge is None:
+        raise ChargeNotFound()
+    return charge
+
+
+def charge_confirm(*, charge_id: str, code: str, cp_id: int | None = None) -> Charge:
+    """The subscriber's SMS code confirms the charge (the second confirmation): the bill is
+    charged once, the entitlement granted. Wrong or expired codes and too many attempts are
+    the payments app's refusals (``CARRIER_BILLING_CODE_INVALID`` / ``..._EXPIRED``); nothing
+    is charged then. Idempotent: a paid charge answers with itself."""
+    charge = Charge.objects.filter(pk=charge_id).first()
+    if charge is None or (cp_id is not None and charge.cp_id != cp_id):
+        raise ChargeNotFound()
+    if charge.status == Status.SUCCEEDED:
+        return charge
+    if charge.status != Status.PENDING or not charge.intent_public_id:
+        raise ChargeStateConflict(details={"status": charge.status})
+    try:
+        payments.carrier_billing_confirm(
+            public_id=charge.intent_public_id, user_id=charge.user_id, code=code
+        )
+    except CarrierUnavailable:
+        raise
+    return Charge.objects.select_related("product").get(pk=charge.pk)
+
+
+def charge_refund(*, cp_id: int, charge_id: str, reason: str) -> payments.RefundView | None:
+    """Give a paid charge's money back in full (the CP asks, or an operator); the entitlement
+    is revoked and the CP's share reversed when the refund succeeds. Idempotent per charge."""
+    charge = charge_get(cp_id=cp_id, charge_id=charge_id)
+    if charge.status not in (Status.SUCCEEDED, Status.REFUNDED):
+        raise ChargeStateConflict(details={"status": charge.status})
+    return payments.refund_automatic(
+        purpose=PURPOSE, reference=charge.pk, amount_fen=charge.amount_fen,
+        reason=reason or "content refund", key=f"content:{charge.pk}",
+    )  # fmt: skip
+
+
+# --- The payments handler -------------------------------------------------------------------
+
+
+def _lock(reference: str) -> None:
+    charge_lock(charge_id=reference)
+
+
+def _on_succeeded(fact: PaymentFact) -> bool:
+    """Take the money if the charge still wants it: paid, entitled, the CP's share booked."""
+    charge = charge_lock(charge_id=fact.reference)
+    if charge is None or fact.amount_fen != charge.amount_fen or charge.status != Status.PENDING:
+        return False
+    _move(charge, Status.SUCCEEDED)
+    if charge.product.billing_mode == ContentProduct.BillingMode.MONTHLY:
+        from apps.content.services.subscriptions import subscription_from_charge
+
+        subscription_from_charge(charge, now=timezone.now())
+    else:
+        entitlement_for_charge(charge)
+    cp = ContentProvider.objects.get(pk=charge.cp_id)
+    share_post(
+        cp=cp, amount_fen=charge.amount_fen, key=fact.public_id, reference=f"{PURPOSE}:{charge.pk}"
+    )
+    from apps.content.services.notifications import notify_cp
+
+    renewal = charge.channel == Charge.Channel.SUBSCRIPTION
+    notify_cp(charge=charge, event="subscription.renewed" if renewal else "charge.succeeded")
+    return True
+
+
+def _on_refunded(fact: RefundFact) -> None:
+    if not fact.intent_settled:
+        return
+    charge = charge_lock(charge_id=fact.reference)
+    if charge is None:
+        return
+    cp = ContentProvider.objects.get(pk=charge.cp_id)
+    share_reverse(
+        cp=cp,
+        amount_fen=fact.amount_fen,
+        key=str(fact.refund_id),
+        reference=f"{PURPOSE}:{charge.pk}",
+    )
+    if fact.intent_fully_refunded and charge.status == Status.SUCCEEDED:
+        _move(charge, Status.REFUNDED)
+        entitlements_revoke(
+            source=Entitlement.Source.CHARGE, references=[charge.pk], reason="refunded"
+        )
+        from apps.content.services.notifications import notify_cp
+
+        notify_cp(charge=charge, event="charge.refunded")
+
+
+def _describe(reference: str) -> str:
+    return f"数字内容 {reference}"
+
+
+HANDLER = PurposeHandler(
+    on_succeeded=_on_succeeded, on_refunded=_on_refunded, describe=_describe, lock=_lock
+)

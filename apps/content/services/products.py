@@ -1,0 +1,204 @@
+"""Content products: a CP creates them, an operator reviews each product and each price change,
+and an approved product is sold in the mall through a catalog listing."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from apps.catalog.services import Listing, listing_upsert, product_image_set
+from apps.content.errors import (
+    InvalidPrice,
+    ProductNotFound,
+    ProviderNotApproved,
+    ReasonRequired,
+    ReviewRefused,
+)
+from apps.content.locks import cp_lock, product_lock
+from apps.content.models import Chapter, ContentProduct, ContentProvider
+from apps.core.audit import audit_record, audited_transition
+
+Status = ContentProduct.Status
+# The catalog category (and product type) of each kind, in Chinese and English.
+KIND_NAMES = {"game": ("游戏", "Games"), "video": ("视频", "Video"), "reading": ("阅读", "Reading"),
+              "music": ("音乐", "Music"), "animation": ("动漫", "Animation")}  # fmt: skip
+BILLING_LABELS = {"one_off": "一次性", "per_chapter": "按章节", "monthly": "包月"}
+
+
+def _price(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > 100_000_00:
+        raise InvalidPrice(details={"price_fen": value})
+    return value
+
+
+def _move(product: ContentProduct, status: str, *, actor_id: int | None, **after: object) -> None:
+    audited_transition(
+        product, status, object_type="content_product", object_id=product.pk, actor_id=actor_id,
+        refused=lambda details: ReviewRefused(details=details), after=after,
+    )  # fmt: skip
+
+
+def product_create(
+    *,
+    cp_id: int,
+    actor_id: int | None,
+    kind: str,
+    title: str,
+    description: str,
+    price_fen: int,
+    billing_mode: str,
+    billing_code: str,
+    notify_url: str = "",
+    trial_days: int = 0,
+    chapters: list[tuple[str, str]] | None = None,
+    cover: tuple[str, bytes] | None = None,
+) -> ContentProduct:
+    """A CP proposes a product; it waits for an operator's review. ``chapters`` (title, text)
+    for reading products, numbered from 1 (the first is a free preview). Refuses a price that is
+    not a positive whole number of fen (``InvalidPrice``), an unknown kind or billing mode, and
+    a CP that is not approved; nothing is written then."""
+    price_fen = _price(price_fen)
+    if (
+        kind not in ContentProduct.Kind.values
+        or billing_mode not in ContentProduct.BillingMode.values
+    ):
+        raise ReviewRefused(details={"kind": kind, "billing_mode": billing_mode})
+    if not title.strip() or not billing_code.strip():
+        raise ReviewRefused(details={"title": title, "billing_code": billing_code})
+    with transaction.atomic():
+        cp = cp_lock(cp_id=cp_id)
+        if cp.status != ContentProvider.Status.APPROVED:
+            raise ProviderNotApproved(details={"status": cp.status})
+        product = ContentProduct.objects.create(
+            cp=cp, kind=kind, title=title.strip()[:120], description=description, price_fen=price_fen,
+            billing_mode=billing_mode, billing_code=billing_code.strip()[:32], notify_url=notify_url,
+            trial_days=max(0, trial_days) if billing_mode == "monthly" else 0,
+        )  # fmt: skip
+        if cover is not None:
+            from django.core.files.base import ContentFile
+
+            product.cover.save(cover[0], ContentFile(cover[1]), save=True)
+        Chapter.objects.bulk_create(
+            Chapter(product=product, number=n, title=t[:120], body=b, free=n == 1)
+            for n, (t, b) in enumerate(chapters or [], start=1)
+        )
+        audit_record(action="content_product.proposed", object_type="content_product", object_id=product.pk,
+                     actor_id=actor_id, after={"cp": cp.pk, "price_fen": price_fen, "mode": billing_mode})  # fmt: skip
+    return product
+
+
+def _get_locked(product_id: int, cp_id: int | None = None) -> ContentProduct:
+    try:
+        product = product_lock(product_id=product_id)
+    except ContentProduct.DoesNotExist as exc:
+        raise ProductNotFound() from exc
+    if cp_id is not None and product.cp_id != cp_id:
+        raise ProductNotFound()  # another CP's product: as if it did not exist
+    return product
+
+
+def _sync_listing(product: ContentProduct) -> None:
+    """Put the product's sale state and price on its catalog listing (made when first approved)."""
+    on_sale = (
+        product.status == Status.APPROVED and product.cp.status == ContentProvider.Status.APPROVED
+    )
+    if product.catalog_product_id is None and not on_sale:
+        return
+    name, name_en = KIND_NAMES[product.kind]
+    listing = listing_upsert(
+        listing=Listing(product.catalog_product_id, product.catalog_sku_id)  # type: ignore[arg-type]
+        if product.catalog_product_id else None,
+        kind_code=product.kind, kind_name=name, kind_name_en=name_en,
+        sku_code=f"CP{product.cp_id}-{product.billing_code}", name=product.title,
+        description=product.description, price_fen=product.price_fen,
+        billing=BILLING_LABELS[product.billing_mode], on_sale=on_sale,
+    )  # fmt: skip
+    if product.catalog_product_id is None:
+        product.catalog_product_id, product.catalog_sku_id = listing.product_id, listing.sku_id
+        product.save(update_fields=["catalog_product_id", "catalog_sku_id", "updated_at"])
+        if product.cover:
+            with product.cover.open("rb") as picture:
+                product_image_set(product_id=listing.product_id, name=product.cover.name.rsplit("/", 1)[-1],
+                                  content=picture.read())  # fmt: skip
+
+
+def product_review(
+    *, product_id: int, decision: str, actor_id: int, reason: str = ""
+) -> ContentProduct:
+    """An operator approves (it goes on sale in the mall), rejects (with a reason the CP
+    sees), suspends (off sale) or reinstates a product. Locks the CP, then the product."""
+    to = {"approve": Status.APPROVED, "reject": Status.REJECTED, "suspend": Status.SUSPENDED,
+          "reinstate": Status.APPROVED}.get(decision)  # fmt: skip
+    if to is None:
+        raise ReviewRefused(details={"decision": decision})
+    if to in (Status.REJECTED, Status.SUSPENDED) and not reason.strip():
+        raise ReasonRequired()
+    with transaction.atomic():
+        cp_id = ContentProduct.objects.filter(pk=product_id).values_list("cp_id", flat=True).first()
+        if cp_id is None:
+            raise ProductNotFound()
+        cp_lock(cp_id=cp_id)
+        product = _get_locked(product_id)
+        _move(product, to, actor_id=actor_id, reason=reason)
+        product.reject_reason = "" if to == Status.APPROVED else reason.strip()[:200]
+        product.save(update_fields=["status", "reject_reason", "updated_at"])
+        _sync_listing(product)
+    return product
+
+
+def product_resubmit(
+    *, cp_id: int, product_id: int, actor_id: int, changes: dict[str, str]
+) -> ContentProduct:
+    """The CP corrects a rejected product (title, description, notify_url) and asks again."""
+    with transaction.atomic():
+        product = _get_locked(product_id, cp_id)
+        for field in ("title", "description", "notify_url"):
+            if field in changes:
+                setattr(product, field, changes[field])
+        _move(product, Status.PENDING, actor_id=actor_id)
+        product.save()
+    return product
+
+
+def price_change_propose(
+    *, cp_id: int, product_id: int, price_fen: int, actor_id: int
+) -> ContentProduct:
+    """A CP asks for a new price; the product keeps selling at the old one until an operator
+    approves. A CP naming another CP's product gets ``ProductNotFound``; nothing changes."""
+    price_fen = _price(price_fen)
+    with transaction.atomic():
+        product = _get_locked(product_id, cp_id)
+        product.proposed_price_fen = price_fen
+        product.price_reject_reason = ""
+        product.save(update_fields=["proposed_price_fen", "price_reject_reason", "updated_at"])
+        audit_record(action="content_product.price_proposed", object_type="content_product",
+                     object_id=product.pk, actor_id=actor_id,
+                     before={"price_fen": product.price_fen}, after={"price_fen": price_fen})  # fmt: skip
+    return product
+
+
+def price_change_review(
+    *, product_id: int, approve: bool, actor_id: int, reason: str = ""
+) -> ContentProduct:
+    """An operator approves a proposed price (the mall's price follows at once) or refuses it
+    with a reason. ``ReviewRefused`` when no change is proposed."""
+    if not approve and not reason.strip():
+        raise ReasonRequired()
+    with transaction.atomic():
+        product = _get_locked(product_id)
+        if product.proposed_price_fen is None:
+            raise ReviewRefused(details={"proposed_price_fen": None})
+        before, proposed = product.price_fen, product.proposed_price_fen
+        if approve:
+            product.price_fen = proposed
+        else:
+            product.price_reject_reason = reason.strip()[:200]
+        product.proposed_price_fen = None
+        product.save(
+            update_fields=["price_fen", "proposed_price_fen", "price_reject_reason", "updated_at"]
+        )
+        audit_record(action="content_product.price_" + ("approved" if approve else "rejected"),
+                     object_type="content_product", object_id=product.pk, actor_id=actor_id,
+                     before={"price_fen": before}, after={"proposed_fen": proposed, "reason": reason})  # fmt: skip
+        if approve:
+            _sync_listing(product)
+    return product
