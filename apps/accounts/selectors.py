@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from apps.accounts.addresses import AddressView, address_get, addresses_for  # noqa: F401
 from apps.accounts.models import RealNameIdentity, User
@@ -60,3 +61,16 @@ def real_name_matches(*, user_id: int, name: str, id_number_hash: str) -> bool |
 
 
 # The address book's reads (addresses.py holds its writes too).
+
+
+@dataclass(frozen=True)
+class UserBrief:
+    id: int
+    phone: str
+    date_joined: datetime
+
+
+def user_brief(*, user_id: int) -> UserBrief:
+    """A user's number and join time (marketing's targets), in one query."""
+    phone, joined = User.objects.values_list("phone", "date_joined").get(pk=user_id)
+    return UserBrief(id=user_id, phone=phone, date_joined=joined)

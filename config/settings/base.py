@@ -60,6 +60,7 @@ LOCAL_APPS = [
     "apps.accounts",
     "apps.catalog",
     "apps.simcards",
+    "apps.marketing",
     "apps.payments",
     "apps.orders",
     "apps.fulfilment",

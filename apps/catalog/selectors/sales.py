@@ -25,12 +25,14 @@ class SkuForSale:
     thumbnail_url: str
     # The product type's code: SIM cards ("sim") need a number chosen from the pool.
     type_code: str = ""
+    # The category's path (``electronic/data``): marketing's rules cover products or subtrees.
+    category_path: str = ""
 
 
 def skus_for_sale(*, sku_ids: list[int], now: datetime | None = None) -> dict[int, SkuForSale]:
     """SKUs on sale now, by id (one query); missing ids are not on sale."""
     rows = Sku.objects.filter(pk__in=sku_ids, is_active=True).select_related(
-        "product", "product__product_type"
+        "product", "product__product_type", "product__category"
     )
     result: dict[int, SkuForSale] = {}
     for s in rows:
@@ -48,6 +50,7 @@ def skus_for_sale(*, sku_ids: list[int], now: datetime | None = None) -> dict[in
             stock_available=s.stock_available if s.tracks_stock else None,
             thumbnail_url=s.product.thumbnail.url if s.product.thumbnail else "",
             type_code=s.product.product_type.code,
+            category_path=s.product.category.path if s.product.category_id else "",
         )
     return result
 

@@ -51,6 +51,12 @@ class CheckoutInput(StrictSerializer):
     real_name = RealNameInput(
         required=False, help_text="The SIM card's owner, checked with the carrier (SIM cards only)"
     )
+    coupon_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        default="",
+        help_text="A coupon you hold or one handed to you",
+    )
 
 
 class SimLineOutput(serializers.Serializer):
@@ -69,15 +75,30 @@ class OrderLineOutput(serializers.Serializer):
     unit_price_fen = serializers.IntegerField()
     quantity = serializers.IntegerField()
     total_fen = serializers.IntegerField()
+    discount_fen = serializers.IntegerField(help_text="This line's share of the order's discount")
     recipient = serializers.CharField()
     fulfilment = serializers.CharField()
     sim = SimLineOutput(allow_null=True, help_text="A SIM card's number (order detail only)")
+
+
+class DiscountOutput(serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    campaign_name = serializers.CharField()
+    rule = serializers.CharField()
+    discount_fen = serializers.IntegerField()
+    gift_points = serializers.IntegerField()
+    coupon_code = serializers.CharField()
+    status = serializers.CharField(help_text="quote, held, used, released or returned")
 
 
 class OrderOutput(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
     goods_fen = serializers.IntegerField()
+    discount_fen = serializers.IntegerField(
+        help_text="Campaigns and coupon; goods − discount − points = payable"
+    )
+    discounts = DiscountOutput(many=True, help_text="What each campaign gave (order detail only)")
     points_fen = serializers.IntegerField()
     payable_fen = serializers.IntegerField()
     refunded_fen = serializers.IntegerField()
@@ -145,6 +166,7 @@ class CheckoutApi(APIView):
             user_id=_uid(request), checkout_key=data.validated_data["checkout_key"],
             points=data.validated_data["points"], shipping=services.ShippingAddress(**shipping) if shipping else None,
             real_name=services.RealNameInput(**real_name) if real_name else None,
+            coupon_code=data.validated_data["coupon_code"],
         )  # fmt: skip
         return Response(_order(order), status=status.HTTP_201_CREATED)
 

@@ -62,7 +62,7 @@ def order_paid_publish(order: Order, *, lines: list[OrderLine] | None = None) ->
                 "quantity": line.quantity,
                 "recipient": line.recipient_msisdn,
                 "attributes": specs[line.product_id].attributes if line.product_id in specs else {},
-                "paid_fen": line.total_fen,
+                "paid_fen": line.paid_fen,
             }
             for line in lines
         ],

@@ -23,6 +23,7 @@ from apps.catalog.selectors import skus_for_sale
 from apps.catalog.services import products_sold, stock_commit, stock_release, stock_reserve
 from apps.core.audit import audit_record
 from apps.core.errors import InvalidArgument
+from apps.marketing import services as marketing
 from apps.orders.locks import cart_lock, order_lines_lock, order_lock, user_lock
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services.delivery import (
@@ -30,6 +31,7 @@ from apps.orders.services.delivery import (
     order_delivery_ended,
     order_paid_publish,
 )
+from apps.orders.services.pricing import price_lines
 from apps.orders.services.sim import RealNameInput, sim_owner_check
 from apps.orders.services.state import (
     PURPOSE,
@@ -81,8 +83,10 @@ def checkout_submit(
     points: int = 0,
     real_name: RealNameInput | None = None,
     items: list[DirectLine] | None = None,
+    coupon_code: str = "",
 ) -> OrderView:
-    """Turn the user's cart into an order: freeze prices, hold stock and numbers, spend points.
+    """Turn the user's cart into an order: freeze prices, hold stock and numbers, apply the
+    campaigns and the coupon (marketing holds them for the order), spend points.
 
     With ``items`` (buy now, the recharge box) those are ordered instead, and the cart is
     neither read nor changed.
@@ -143,7 +147,10 @@ def checkout_submit(
             for line in cart_lines
         }
         goods = sum(prices[line.pk] * line.quantity for line in cart_lines)
-        if points < 0 or points > goods:
+        # After stock and numbers (the global lock order): campaigns, then the coupon.
+        pricing = marketing.checkout_price(user_id=user_id, order_number=number, coupon_code=coupon_code,
+                                           lines=price_lines(cart_lines, skus, prices))  # fmt: skip
+        if points < 0 or points > pricing.total_fen:
             raise InvalidArgument(
                 _("You can pay at most the order total with points."), details={"points": points}
             )
@@ -151,7 +158,7 @@ def checkout_submit(
             raise InsufficientPoints()
         order = Order.objects.create(
             number=number, user_id=user_id, checkout_key=checkout_key, goods_fen=goods,
-            points_fen=points, payable_fen=goods - points,
+            discount_fen=pricing.discount_fen, points_fen=points, payable_fen=pricing.total_fen - points,
             shipping=shipping.__dict__ if (shipping and needs_shipping) else {},
             expires_at=timezone.now() + timedelta(seconds=settings.ORDER_PAYMENT_TIMEOUT_SECONDS),
         )  # fmt: skip
@@ -161,6 +168,7 @@ def checkout_submit(
                 product_name=skus[line.sku_id].product_name, sku_name=skus[line.sku_id].sku_name,
                 kind=skus[line.sku_id].kind, unit_price_fen=prices[line.pk], quantity=line.quantity,
                 total_fen=prices[line.pk] * line.quantity, recipient_msisdn=line.recipient_msisdn,
+                discount_fen=pricing.line_discounts.get(line.pk, 0),
             )
             for line in cart_lines
         )  # fmt: skip
@@ -176,7 +184,8 @@ def checkout_submit(
         if items is None:
             CartLine.objects.filter(pk__in=[line.pk for line in cart_lines]).delete()
         audit_record(action="order.created", object_type="order", object_id=order.number, actor_id=user_id,
-                     after={"goods_fen": goods, "points_fen": points, "lines": len(cart_lines)})  # fmt: skip
+                     after={"goods_fen": goods, "discount_fen": pricing.discount_fen, "points_fen": points,
+                            "lines": len(cart_lines)})  # fmt: skip
         if points:
             payments.intent_start(
                 purpose=PURPOSE, reference=order.number, user_id=user_id, method="points", channel="",
@@ -255,7 +264,7 @@ def payment_refunded(fact: RefundFact) -> None:
         return
     order.refunded_fen += fact.amount_fen
     fields = ["refunded_fen", "updated_at"]
-    whole = order.refunded_fen >= order.goods_fen
+    whole = order.refunded_fen >= order.goods_fen - order.discount_fen
     if whole:
         _move(order, Status.REFUNDED, refunded_fen=order.refunded_fen)
         fields.append("status")
@@ -292,6 +301,7 @@ def _close_unpaid(order: Order, status: str, *, actor_id: int | None) -> None:
     _lines_move(order, Fulfilment.CANCELLED)
     stock_release(reference=f"order:{order.number}")
     simcards.numbers_release_order(reference=f"order:{order.number}")
+    marketing.order_released(order_number=order.number)
     for intent in payment_selectors.intents_for(purpose=PURPOSE, reference=order.number):
         if intent.status in ("created", "pending"):
             payments.intent_cancel(public_id=intent.public_id, reason=status)
