@@ -228,3 +228,37 @@ def test_codes_are_unique_random_and_guessing_is_rate_limited(catalog, buyer):
     with pytest.raises(CouponGuessing):
         marketing.coupon_redeem(user_id=buyer.pk, code=codes[0])
     assert not Coupon.objects.filter(user_id=buyer.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_racing_checkouts_never_spend_more_than_the_budget():
+    import threading
+
+    from django.db import connection
+
+    catalog = small_catalog()
+    camp = campaign(rule="fixed", amount_fen=1_000, budget_fen=1_000)
+    buyers = [User.objects.create_user(f"1380013820{n}") for n in range(6)]
+    for user in buyers:
+        _fill(user, catalog["vip"])
+    start, results = threading.Barrier(len(buyers)), []
+
+    def run(user):
+        try:
+            start.wait()
+            results.append(
+                services.checkout_submit(
+                    user_id=user.pk, checkout_key=f"race{user.pk}"
+                ).discount_fen
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(u,)) for u in buyers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [0, 0, 0, 0, 0, 1_000]
+    camp.refresh_from_db()
+    assert (camp.spent_fen, camp.spent_units, camp.status) == (1_000, 1, "exhausted")
