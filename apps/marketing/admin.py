@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 from apps.marketing import services
-from apps.marketing.models import Campaign, Coupon, CouponBatch, Redemption
+from apps.marketing.models import Campaign, Coupon, CouponBatch, FlashClaim, FlashSale, Redemption
 
 
 @admin.register(Campaign)
@@ -120,6 +120,44 @@ class RedemptionAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["order_number"]
     readonly_fields = [f.name for f in Redemption._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(FlashSale)
+class FlashSaleAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "sku_id",
+        "price_fen",
+        "stock",
+        "per_user_limit",
+        "starts_at",
+        "ends_at",
+        "is_active",
+    ]
+    actions = ["prime"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Units are slots 1..stock: a running sale's stock and SKU stay as they are.
+        return ["sku_id", "stock", "price_fen"] if obj else []
+
+    @admin.action(
+        description=_("Rebuild the Redis count from the database"), permissions=["change"]
+    )
+    def prime(self, request: HttpRequest, queryset: QuerySet[FlashSale]) -> None:
+        for sale_id in queryset.values_list("pk", flat=True):
+            services.flash_prime(sale_id=sale_id, force=True)
+        messages.success(request, _("Rebuilt."))
+
+
+@admin.register(FlashClaim)
+class FlashClaimAdmin(admin.ModelAdmin):
+    list_display = ["sale", "user_id", "quantity", "status", "order_number", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["order_number"]
+    readonly_fields = ["sale", "user_id", "quantity", "status", "order_number"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -50,3 +50,25 @@ class CouponGuessing(TooManyRequests):
 class CampaignNotFound(NotFound):
     code = "CAMPAIGN_NOT_FOUND"
     default_message = _("There is no such campaign.")
+
+
+class FlashNotOpen(Conflict):
+    code = "FLASH_SALE_NOT_OPEN"
+    default_message = _("This flash sale is not open now.")
+
+
+class FlashSoldOut(Conflict):
+    code = "FLASH_SALE_SOLD_OUT"
+    default_message = _("Sold out: every unit of this flash sale has gone.")
+
+
+class FlashLimit(Conflict):
+    code = "FLASH_SALE_LIMIT"
+    default_message = _(
+        "You already bought in this flash sale (or asked for more than one person may)."
+    )
+
+
+class FlashSaleNotFound(NotFound):
+    code = "FLASH_SALE_NOT_FOUND"
+    default_message = _("There is no such flash sale.")

@@ -174,7 +174,13 @@ class Redemption(models.Model):
 
     order_number = models.CharField(max_length=24)
     user_id = models.BigIntegerField()
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="redemptions")
+    # A campaign's discount, or a flash sale's price (then ``campaign`` is empty).
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="redemptions"
+    )
+    flash_sale = models.ForeignKey(
+        "FlashSale", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     coupon = models.ForeignKey(Coupon, null=True, blank=True, on_delete=models.PROTECT)
     discount_fen = models.BigIntegerField()
     gift_points = models.PositiveIntegerField(default=0)
@@ -186,6 +192,14 @@ class Redemption(models.Model):
         indexes = [models.Index(fields=["order_number"])]
         constraints = [
             models.UniqueConstraint(fields=["order_number", "campaign"], name="mk_redemption_once"),
+            models.UniqueConstraint(
+                fields=["order_number", "flash_sale"], name="mk_redemption_flash_once"
+            ),
+            models.CheckConstraint(
+                condition=(Q(campaign__isnull=True) & Q(flash_sale__isnull=False))
+                | (Q(campaign__isnull=False) & Q(flash_sale__isnull=True)),
+                name="mk_redemption_one_source",
+            ),
             models.CheckConstraint(condition=Q(discount_fen__gte=0), name="mk_redemption_amount"),
         ]
 
@@ -204,3 +218,84 @@ class BuyerFacts(models.Model):
 
     def __str__(self) -> str:
         return f"buyer {self.user_id}"
+
+
+class FlashSale(models.Model):
+    """秒杀: one SKU at ``price_fen`` for a short window, ``stock`` units, at most
+    ``per_user_limit`` units for each buyer (one purchase each).
+
+    Redis counts the units down (``flash.py``); the database is the truth: every unit sold is a
+    ``FlashUnit`` row whose ``slot`` (1..stock) is unique per sale, so no more than ``stock``
+    units can ever be held, and a buyer holds at most one ``FlashClaim`` per sale.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    sku_id = models.BigIntegerField()
+    price_fen = models.BigIntegerField(_("flash price (fen)"))
+    stock = models.PositiveIntegerField(_("units"))
+    per_user_limit = models.PositiveSmallIntegerField(_("per user"), default=1)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("flash sale")
+        verbose_name_plural = _("flash sales")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="mk_flash_window"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_fen__gte=1) & Q(stock__gte=1) & Q(per_user_limit__gte=1),
+                name="mk_flash_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FlashClaim(models.Model):
+    """A buyer's units of a flash sale: reserved when Redis gave them, ordered when the
+    checkout priced them, paid with the order; deleted (units freed) when the order closes
+    unpaid or could not be placed."""
+
+    class Status(models.TextChoices):
+        RESERVED = "reserved", _("Reserved")
+        ORDERED = "ordered", _("Ordered")
+        PAID = "paid", _("Paid")
+
+    sale = models.ForeignKey(FlashSale, on_delete=models.PROTECT, related_name="claims")
+    user_id = models.BigIntegerField()
+    quantity = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RESERVED)
+    order_number = models.CharField(max_length=24, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sale", "user_id"], name="mk_flash_one_claim_each"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="mk_flash_claim_qty"),
+        ]
+        indexes = [models.Index(fields=["order_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.sale_id}:{self.user_id}×{self.quantity}"
+
+
+class FlashUnit(models.Model):
+    """One unit of a flash sale held by a claim: ``slot`` is unique per sale (1..stock)."""
+
+    sale = models.ForeignKey(FlashSale, on_delete=models.PROTECT, related_name="+")
+    claim = models.ForeignKey(FlashClaim, on_delete=models.CASCADE, related_name="units")
+    slot = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sale", "slot"], name="mk_flash_slot_once"),
+            models.CheckConstraint(condition=Q(slot__gte=1), name="mk_flash_slot_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sale_id}#{self.slot}"

@@ -31,6 +31,7 @@ class PriceLine:
     category_path: str
     unit_price_fen: int
     quantity: int
+    sku_id: int = 0
 
     @property
     def total_fen(self) -> int:

@@ -147,13 +147,20 @@ class OrderDiscount:
 
 def order_discounts(*, order_number: str) -> list[OrderDiscount]:
     """What each campaign gave an order (its page, the API), in the order they applied."""
-    rows = Redemption.objects.filter(order_number=order_number).select_related("campaign", "coupon")
-    return [
-        OrderDiscount(campaign_id=r.campaign_id, campaign_name=r.campaign.name, rule=r.campaign.rule,
-                      discount_fen=r.discount_fen, gift_points=r.gift_points,
-                      coupon_code=r.coupon.code if r.coupon else "", status=r.status)
-        for r in rows.order_by("pk")
-    ]  # fmt: skip
+    rows = Redemption.objects.filter(order_number=order_number).select_related(
+        "campaign", "coupon", "flash_sale"
+    )
+    out = []
+    for r in rows.order_by("pk"):
+        name, rule = (
+            (r.campaign.name, r.campaign.rule)
+            if r.campaign
+            else (r.flash_sale.name if r.flash_sale else "", "flash")
+        )
+        out.append(OrderDiscount(campaign_id=r.campaign_id or 0, campaign_name=name, rule=rule,
+                                 discount_fen=r.discount_fen, gift_points=r.gift_points,
+                                 coupon_code=r.coupon.code if r.coupon else "", status=r.status))  # fmt: skip
+    return out
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ credited, so revenue shows the full price and the expense the discount.
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime
 
 from django.db import transaction
@@ -34,9 +35,14 @@ from apps.marketing.errors import (
     CouponsGone,
     CouponUsed,
 )
-from apps.marketing.locks import campaigns_lock, coupon_lock, redemptions_lock
-from apps.marketing.models import BuyerFacts, Campaign, Coupon, CouponBatch, Redemption
-from apps.marketing.pricing import PriceLine, Pricing, price
+from apps.marketing.flash import flash_bind, flash_claims_release
+from apps.marketing.flash import flash_prime as flash_prime
+from apps.marketing.flash import flash_release as flash_release
+from apps.marketing.flash import flash_sale_info as flash_sale_info
+from apps.marketing.flash import flash_take as flash_take
+from apps.marketing.locks import campaigns_lock, coupon_lock, flash_claims_lock, redemptions_lock
+from apps.marketing.models import BuyerFacts, Campaign, Coupon, CouponBatch, FlashClaim, Redemption
+from apps.marketing.pricing import Applied, PriceLine, Pricing, price
 from apps.marketing.selectors import automatic_campaigns, code_normalise, live, offer_of
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
@@ -203,6 +209,34 @@ def checkout_price(
     (nothing written). Locks: campaigns, then the coupon (after stock and SIM numbers).
     """
     now = now or timezone.now()
+    # Flash-sale lines first (their claims, then the campaigns, in the lock order): they are
+    # sold at the flash price and take no other discount.
+    flash = flash_bind(user_id=user_id, order_number=order_number,
+                       lines=[(ln.key, ln.sku_id, ln.unit_price_fen, ln.quantity) for ln in lines])  # fmt: skip
+    rest = [ln for ln in lines if ln.key not in flash.line_discounts]
+    pricing = _campaigns_hold(user_id=user_id, order_number=order_number, lines=rest,
+                              coupon_code=coupon_code, now=now)  # fmt: skip
+    if not flash.line_discounts:
+        return pricing
+    for sale_id, (_name, discount) in flash.by_sale.items():
+        Redemption.objects.create(order_number=order_number, user_id=user_id, flash_sale_id=sale_id,
+                                  discount_fen=discount)  # fmt: skip
+    flash_applied = [
+        Applied(0, name, "flash", discount) for name, discount in flash.by_sale.values()
+    ]
+    discount = pricing.discount_fen + sum(flash.line_discounts.values())
+    goods = sum(ln.total_fen for ln in lines)
+    return replace(
+        pricing, goods_fen=goods, discount_fen=discount, total_fen=goods - discount,
+        line_discounts=pricing.line_discounts | {k: v for k, v in flash.line_discounts.items() if v},
+        applied=flash_applied + pricing.applied,
+    )  # fmt: skip
+
+
+def _campaigns_hold(
+    *, user_id: int, order_number: str, lines: list[PriceLine], coupon_code: str, now: datetime
+) -> Pricing:
+    """Price ``lines`` under the campaigns and the coupon and hold what they use."""
     first = _quote_with_any_code(user_id=user_id, lines=lines, coupon_code=coupon_code, now=now)
     if coupon_code and first.coupon_unused:
         raise CouponNotApplicable()
@@ -251,8 +285,12 @@ def checkout_price(
 
 def _give_back(redemptions: list[Redemption], *, to: str, coupon_back: bool, now: datetime) -> None:
     """Return held or used redemptions' budget to their campaigns (locked in pk order)."""
-    campaigns = campaigns_lock(ids=sorted({r.campaign_id for r in redemptions}))
+    campaigns = campaigns_lock(ids=sorted({r.campaign_id for r in redemptions if r.campaign_id}))
     for r in redemptions:
+        if r.campaign_id is None:  # a flash sale's price: its units are the claims'
+            r.status = to
+            r.save(update_fields=["status"])
+            continue
         campaign = campaigns[r.campaign_id]
         campaign.spent_fen -= r.discount_fen + r.gift_points
         campaign.spent_units -= 1
@@ -281,6 +319,9 @@ def order_released(*, order_number: str, now: datetime | None = None) -> None:
     held = [
         r for r in redemptions_lock(order_number=order_number) if r.status == Redemption.Status.HELD
     ]
+    flash_claims_release(
+        claims=flash_claims_lock(order_number=order_number, status=FlashClaim.Status.ORDERED)
+    )
     if held:
         _give_back(held, to=Redemption.Status.RELEASED, coupon_back=True, now=now or timezone.now())
 
@@ -300,11 +341,11 @@ def order_paid(*, order_number: str, user_id: int, lines: list[dict[str, int]]) 
                 Coupon.objects.filter(pk=r.coupon_id).update(status=Coupon.Status.USED)
             if r.discount_fen:
                 r.journal_id = journal_post(
-                    idempotency_key=f"marketing:discount:{order_number}:{r.campaign_id}",
+                    idempotency_key=f"marketing:discount:{order_number}:{_source(r)}",
                     kind="marketing.discount", reference=order_number,
-                    lines=[LineSpec(campaign_account(r.campaign_id), r.discount_fen),
+                    lines=[LineSpec(_expense_account(r), r.discount_fen),
                            LineSpec("platform:revenue", -r.discount_fen)],
-                    description=f"campaign {r.campaign_id}",
+                    description=_source(r),
                 ).id  # fmt: skip
                 r.save(update_fields=["journal_id"])
             if r.gift_points:
@@ -315,6 +356,7 @@ def order_paid(*, order_number: str, user_id: int, lines: list[dict[str, int]]) 
                            LineSpec(_points_account(user_id), -r.gift_points)],
                     description=f"campaign {r.campaign_id} order {order_number}",
                 )  # fmt: skip
+        FlashClaim.objects.filter(order_number=order_number).update(status=FlashClaim.Status.PAID)
         spent = sum(int(line.get("paid_fen", 0)) for line in lines)
         products = {int(line["product_id"]) for line in lines}
         facts, _ = BuyerFacts.objects.select_for_update().get_or_create(user_id=user_id)
@@ -322,6 +364,18 @@ def order_paid(*, order_number: str, user_id: int, lines: list[dict[str, int]]) 
         facts.spent_fen = F("spent_fen") + spent
         facts.product_ids = sorted(set(facts.product_ids) | products)
         facts.save()
+
+
+def _source(r: Redemption) -> str:
+    return f"campaign_{r.campaign_id}" if r.campaign_id else f"flash_{r.flash_sale_id}"
+
+
+def _expense_account(r: Redemption) -> str:
+    if r.campaign_id:
+        return campaign_account(r.campaign_id)
+    code = f"marketing:flash:{r.flash_sale_id}"
+    account_ensure(code=code, name=f"秒杀{r.flash_sale_id}让利", kind="expense")
+    return code
 
 
 def _points_account(user_id: int) -> str:
@@ -349,7 +403,7 @@ def order_refunded(*, order_number: str, now: datetime | None = None) -> None:
         for r in used:
             if r.journal_id is not None:
                 journal_reverse(journal_id=r.journal_id, reason="order refunded",
-                                idempotency_key=f"marketing:discount:{order_number}:{r.campaign_id}:refund")  # fmt: skip
+                                idempotency_key=f"marketing:discount:{order_number}:{_source(r)}:refund")  # fmt: skip
             if r.gift_points:
                 account = _points_account(r.user_id)
                 back = min(r.gift_points, -account_balance(code=account))

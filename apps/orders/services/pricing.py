@@ -20,6 +20,7 @@ def price_lines(
             category_path=skus[line.sku_id].category_path,
             unit_price_fen=prices[int(line.pk or 0)],
             quantity=line.quantity,
+            sku_id=line.sku_id,
         )
         for line in lines
     ]
