@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install install-dev run test lint format bench bench-portal bench-search bench-growth bench-payments bench-deliveries bench-gateway stop messages worker beat clean
+.PHONY: help install install-dev run test lint format bench bench-portal bench-search bench-growth bench-payments bench-deliveries bench-gateway bench-flash bench-checkout-marketing stop messages worker beat clean
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
@@ -77,6 +77,14 @@ bench-deliveries: install-dev
 
 bench-gateway: install-dev
 	$(PY) -m loadtests.gateway
+
+# Marketing: 10,000 buyers racing for 100 flash-sale units (docs/marketing.md).
+bench-flash: install-dev
+	$(PY) -m loadtests.flash
+
+# Marketing: checkout with 3 campaigns and a coupon against none (docs/performance.md).
+bench-checkout-marketing: install-dev
+	$(PY) -m loadtests.checkout_marketing
 
 worker: install
 	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from apps.accounts.selectors import user_brief
+from apps.accounts.selectors import UserBrief, user_brief
 from apps.carrier.selectors import home_province
 from apps.marketing.errors import CouponNotFound
 from apps.marketing.models import BuyerFacts, Campaign, Coupon, CouponBatch, Redemption
@@ -25,21 +25,49 @@ def code_normalise(code: str) -> str:
 # --- Who a campaign is for --------------------------------------------------------------------
 
 
-def targets(campaign: Campaign, *, user_id: int | None, now: datetime) -> bool:
+@dataclass
+class _Buyer:
+    """What the targets need to know of one buyer, each read at most once per pricing."""
+
+    user_id: int
+    _facts: BuyerFacts | None = None
+    _facts_read: bool = False
+    _brief: UserBrief | None = None
+
+    @property
+    def facts(self) -> BuyerFacts | None:
+        if not self._facts_read:
+            self._facts, self._facts_read = (
+                BuyerFacts.objects.filter(user_id=self.user_id).first(),
+                True,
+            )
+        return self._facts
+
+    @property
+    def brief(self) -> UserBrief:
+        if self._brief is None:
+            self._brief = user_brief(user_id=self.user_id)
+        return self._brief
+
+
+def targets(
+    campaign: Campaign, *, user_id: int | None, now: datetime, buyer: _Buyer | None = None
+) -> bool:
     if user_id is None:
         return campaign.target == Campaign.Target.ALL and not campaign.first_order_only
-    facts = BuyerFacts.objects.filter(user_id=user_id).first()
-    if campaign.first_order_only and facts is not None and facts.paid_orders:
+    buyer = buyer or _Buyer(user_id)
+    if campaign.first_order_only and buyer.facts is not None and buyer.facts.paid_orders:
         return False
     target = campaign.target
     if target == Campaign.Target.ALL:
         return True
     if target == Campaign.Target.SEGMENT:
+        facts = buyer.facts
         if facts is None or facts.spent_fen < campaign.segment_min_spend_fen:
             return False
         wanted = set(campaign.segment_product_ids)
         return not wanted or bool(wanted & set(facts.product_ids))
-    user = user_brief(user_id=user_id)
+    user = buyer.brief
     if target == Campaign.Target.NEW:
         return user.date_joined >= now - timedelta(days=campaign.new_within_days)
     if target == Campaign.Target.NUMBERS:
@@ -73,7 +101,8 @@ def automatic_campaigns(*, user_id: int | None, now: datetime) -> list[Campaign]
     rows = Campaign.objects.filter(
         status=Status.ACTIVE, coupon_only=False, starts_at__lte=now, ends_at__gt=now
     )
-    return [c for c in rows if live(c, now) and targets(c, user_id=user_id, now=now)]
+    buyer = _Buyer(user_id) if user_id is not None else None
+    return [c for c in rows if live(c, now) and targets(c, user_id=user_id, now=now, buyer=buyer)]
 
 
 def price_quote(

@@ -84,14 +84,13 @@ def _coupon_find(*, user_id: int, code: str, lock: bool) -> Coupon:
     code = code_normalise(code)
     if not code:
         raise CouponNotFound()
-    own = Coupon.objects.filter(code=code, user_id=user_id).exists()
-    if not own:
-        _guess_counted(user_id=user_id)
     coupon = (
         coupon_lock(code=code)
         if lock
         else Coupon.objects.select_related("batch__campaign").filter(code=code).first()
     )
+    if coupon is None or coupon.user_id != user_id:
+        _guess_counted(user_id=user_id)  # before the answer, so a refusal tells nothing
     if coupon is None:
         raise CouponNotFound()
     return coupon
@@ -256,6 +255,7 @@ def _campaigns_hold(
     pricing = price(lines, auto, coupon_offer, coupon_row.code if coupon_row else "")
     if coupon_code and pricing.coupon_unused:
         raise CouponNotApplicable()
+    redemptions: list[Redemption] = []
     for applied in pricing.applied:
         campaign = locked[applied.campaign_id]
         cost = applied.discount_fen + applied.gift_points
@@ -270,11 +270,12 @@ def _campaigns_hold(
                                                        "spent_units": campaign.spent_units})  # fmt: skip
         campaign.save(update_fields=fields)
         is_coupon = coupon_row is not None and applied.coupon_code == coupon_row.code
-        Redemption.objects.create(
+        redemptions.append(Redemption(
             order_number=order_number, user_id=user_id, campaign=campaign,
             coupon=coupon_row if is_coupon else None, discount_fen=applied.discount_fen,
             gift_points=applied.gift_points,
-        )  # fmt: skip
+        ))  # fmt: skip
+    Redemption.objects.bulk_create(redemptions)
     if coupon_row is not None:
         coupon_row.status, coupon_row.user_id = Coupon.Status.HELD, user_id
         coupon_row.claimed_at = coupon_row.claimed_at or now

@@ -171,3 +171,15 @@ def test_the_api_sells_at_the_flash_price_and_refuses_with_a_code(api_client):
         "/api/v1/flash-sales/999999/buy/", {"checkout_key": "k3"}, format="json"
     )
     assert (missing.status_code, missing.json()["code"]) == (404, "FLASH_SALE_NOT_FOUND")
+
+
+@pytest.mark.django_db
+def test_a_repeated_winning_request_returns_its_order():
+    vip = small_catalog()["vip"].skus.get()
+    sale = _sale(vip.pk, stock=2)
+    buyer = User.objects.create_user("13800139700")
+    first = services.flash_buy(user_id=buyer.pk, sale_id=sale.pk, checkout_key="same")
+    again = services.flash_buy(user_id=buyer.pk, sale_id=sale.pk, checkout_key="same")
+    assert again.number == first.number and Order.objects.count() == 1
+    with pytest.raises(FlashLimit):
+        services.flash_buy(user_id=buyer.pk, sale_id=sale.pk, checkout_key="other")
