@@ -13,7 +13,19 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 from apps.marketing import services
-from apps.marketing.models import Campaign, Coupon, CouponBatch, FlashClaim, FlashSale, Redemption
+from apps.marketing.models import (
+    Campaign,
+    Channel,
+    ChannelCode,
+    ChannelOrder,
+    ChannelProduct,
+    CommissionRule,
+    Coupon,
+    CouponBatch,
+    FlashClaim,
+    FlashSale,
+    Redemption,
+)
 
 
 @admin.register(Campaign)
@@ -158,6 +170,51 @@ class FlashClaimAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["order_number"]
     readonly_fields = ["sale", "user_id", "quantity", "status", "order_number"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class ChannelCodeInline(admin.TabularInline):
+    model = ChannelCode
+    extra = 1
+
+
+class ChannelProductInline(admin.TabularInline):
+    model = ChannelProduct
+    extra = 0
+
+
+class CommissionRuleInline(admin.TabularInline):
+    model = CommissionRule
+    extra = 0
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    """Operators configure a channel: its codes, the products it may sell at its prices, the
+    campaigns that apply, and its commission rules per product kind."""
+
+    list_display = ["name", "status", "partner_id", "owner_user_id", "created_at"]
+    list_filter = ["status"]
+    filter_horizontal = ["campaigns"]
+    inlines = [ChannelCodeInline, ChannelProductInline, CommissionRuleInline]
+
+
+@admin.register(ChannelOrder)
+class ChannelOrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "order_number",
+        "channel",
+        "code",
+        "status",
+        "paid_fen",
+        "commission_fen",
+        "reversed_fen",
+    ]
+    list_filter = ["status", "channel"]
+    search_fields = ["order_number", "code"]
+    readonly_fields = [f.name for f in ChannelOrder._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

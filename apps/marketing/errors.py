@@ -72,3 +72,13 @@ class FlashLimit(Conflict):
 class FlashSaleNotFound(NotFound):
     code = "FLASH_SALE_NOT_FOUND"
     default_message = _("There is no such flash sale.")
+
+
+class ChannelNotFound(NotFound):
+    code = "CHANNEL_NOT_FOUND"
+    default_message = _("There is no such channel code.")
+
+
+class ChannelProductNotAllowed(Conflict):
+    code = "CHANNEL_PRODUCT_NOT_ALLOWED"
+    default_message = _("This channel may not sell one of these products.")

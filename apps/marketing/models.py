@@ -299,3 +299,127 @@ class FlashUnit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sale_id}#{self.slot}"
+
+
+class Channel(models.Model):
+    """A partner that sells for the carrier (an app, a website, a store, an agent). Its payable
+    to the carrier's books is the ledger account ``channel:<id>:payable`` (counterparty kind
+    ``channel`` for settlement)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+
+    name = models.CharField(_("name"), max_length=120)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    # The developer-portal partner it registered as, and the user who sees its console.
+    partner_id = models.BigIntegerField(null=True, blank=True)
+    owner_user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # Campaigns that apply to its orders (none chosen: all running campaigns do).
+    campaigns = models.ManyToManyField(Campaign, blank=True, related_name="channels")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChannelCode(models.Model):
+    """A code a channel puts on its links and QR codes (``?ch=<code>``)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="codes")
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    label = models.CharField(_("label"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("channel code")
+        verbose_name_plural = _("channel codes")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ChannelProduct(models.Model):
+    """A product a channel may sell (none listed: every product), at its channel price
+    (``price_fen`` empty: the shop's price)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="products")
+    product_id = models.BigIntegerField()
+    price_fen = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "product_id"], name="mk_channel_product_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_fen__isnull=True) | Q(price_fen__gte=1), name="mk_channel_price"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.product_id}"
+
+
+class CommissionRule(models.Model):
+    """How much a channel earns on one product kind (``*``: any kind): a percentage of what
+    the line was paid, a fixed amount per order, or tiers by the order's paid amount of that
+    kind (``tiers``: ``[[from_fen, percent], ...]``, the highest tier reached applies)."""
+
+    class Mode(models.TextChoices):
+        PERCENT = "percent", _("Percentage")
+        FIXED = "fixed", _("Fixed per order")
+        TIERED = "tiered", _("Tiered")
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="commission_rules")
+    product_kind = models.CharField(_("product kind"), max_length=16, default="*")
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
+    percent = models.DecimalField(_("percent"), max_digits=5, decimal_places=2, default=0)
+    fixed_fen = models.BigIntegerField(_("fixed (fen)"), default=0)
+    tiers = models.JSONField(_("tiers"), default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "product_kind"], name="mk_commission_rule_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0) & Q(percent__lte=100) & Q(fixed_fen__gte=0),
+                name="mk_commission_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.product_kind}:{self.mode}"
+
+
+class ChannelOrder(models.Model):
+    """An order a channel brought (its code was on the order), and its commission once the
+    order completed: per line in ``line_commissions`` (line id → fen), booked by ``journal_id``."""
+
+    class Status(models.TextChoices):
+        ATTRIBUTED = "attributed", _("Attributed")
+        ACCRUED = "accrued", _("Commission accrued")
+
+    order_number = models.CharField(max_length=24, unique=True)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
+    code = models.CharField(max_length=32)
+    user_id = models.BigIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ATTRIBUTED)
+    paid_fen = models.BigIntegerField(default=0)
+    commission_fen = models.BigIntegerField(default=0)
+    reversed_fen = models.BigIntegerField(default=0)
+    line_commissions = models.JSONField(default=dict)
+    refunded_line_ids = ArrayField(models.BigIntegerField(), default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.order_number

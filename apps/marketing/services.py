@@ -24,6 +24,7 @@ from apps.core.errors import InvalidArgument
 from apps.core.ratelimit import rate_hit
 from apps.ledger.selectors import account_balance
 from apps.ledger.services import LineSpec, account_ensure, journal_post, journal_reverse
+from apps.marketing.channels import channel_attribute
 from apps.marketing.errors import (
     CampaignNotFound,
     CouponExpired,
@@ -41,7 +42,15 @@ from apps.marketing.flash import flash_release as flash_release
 from apps.marketing.flash import flash_sale_info as flash_sale_info
 from apps.marketing.flash import flash_take as flash_take
 from apps.marketing.locks import campaigns_lock, coupon_lock, flash_claims_lock, redemptions_lock
-from apps.marketing.models import BuyerFacts, Campaign, Coupon, CouponBatch, FlashClaim, Redemption
+from apps.marketing.models import (
+    BuyerFacts,
+    Campaign,
+    Channel,
+    Coupon,
+    CouponBatch,
+    FlashClaim,
+    Redemption,
+)
 from apps.marketing.pricing import Applied, PriceLine, Pricing, price
 from apps.marketing.selectors import automatic_campaigns, code_normalise, live, offer_of
 
@@ -181,11 +190,15 @@ def coupon_redeem(*, user_id: int, code: str, now: datetime | None = None) -> st
 
 
 def _quote_with_any_code(
-    *, user_id: int, lines: list[PriceLine], coupon_code: str, now: datetime
+    *, user_id: int, lines: list[PriceLine], coupon_code: str, now: datetime, only: set[int]
 ) -> Pricing:
     """The checkout's first, unlocked pricing: a code the buyer does not hold yet is looked up
     (counted against guessing) and, if usable, priced as theirs."""
-    offers = [offer_of(c) for c in automatic_campaigns(user_id=user_id, now=now)]
+    offers = [
+        offer_of(c)
+        for c in automatic_campaigns(user_id=user_id, now=now)
+        if not only or c.pk in only
+    ]
     if not coupon_code:
         return price(lines, offers)
     found = _coupon_find(user_id=user_id, code=coupon_code, lock=False)
@@ -196,7 +209,7 @@ def _quote_with_any_code(
 
 def checkout_price(
     *, user_id: int, order_number: str, lines: list[PriceLine], coupon_code: str = "",
-    now: datetime | None = None,
+    channel_code: str = "", channel_strict: bool = False, now: datetime | None = None,
 ) -> Pricing:  # fmt: skip
     """Price a checkout and hold what it uses, in the checkout's transaction.
 
@@ -208,13 +221,22 @@ def checkout_price(
     (nothing written). Locks: campaigns, then the coupon (after stock and SIM numbers).
     """
     now = now or timezone.now()
+    # The channel that brought the order (``channel_code``; unknown: ignored, or with
+    # ``channel_strict`` (the API) ``ChannelNotFound``), and the campaigns it may have.
+    channel_id = channel_attribute(code=channel_code, order_number=order_number, user_id=user_id,
+                                   product_ids=[ln.product_id for ln in lines], strict=channel_strict)  # fmt: skip
+    only = (
+        set(Channel.objects.get(pk=channel_id).campaigns.values_list("pk", flat=True))
+        if channel_id
+        else set()
+    )
     # Flash-sale lines first (their claims, then the campaigns, in the lock order): they are
     # sold at the flash price and take no other discount.
     flash = flash_bind(user_id=user_id, order_number=order_number,
                        lines=[(ln.key, ln.sku_id, ln.unit_price_fen, ln.quantity) for ln in lines])  # fmt: skip
     rest = [ln for ln in lines if ln.key not in flash.line_discounts]
     pricing = _campaigns_hold(user_id=user_id, order_number=order_number, lines=rest,
-                              coupon_code=coupon_code, now=now)  # fmt: skip
+                              coupon_code=coupon_code, now=now, only=only)  # fmt: skip
     if not flash.line_discounts:
         return pricing
     for sale_id, (_name, discount) in flash.by_sale.items():
@@ -233,10 +255,14 @@ def checkout_price(
 
 
 def _campaigns_hold(
-    *, user_id: int, order_number: str, lines: list[PriceLine], coupon_code: str, now: datetime
-) -> Pricing:
-    """Price ``lines`` under the campaigns and the coupon and hold what they use."""
-    first = _quote_with_any_code(user_id=user_id, lines=lines, coupon_code=coupon_code, now=now)
+    *, user_id: int, order_number: str, lines: list[PriceLine], coupon_code: str, now: datetime,
+    only: set[int],
+) -> Pricing:  # fmt: skip
+    """Price ``lines`` under the campaigns (``only`` those, when a channel chose some) and the
+    coupon, and hold what they use."""
+    first = _quote_with_any_code(
+        user_id=user_id, lines=lines, coupon_code=coupon_code, now=now, only=only
+    )
     if coupon_code and first.coupon_unused:
         raise CouponNotApplicable()
     used_ids = sorted({a.campaign_id for a in first.applied})

@@ -10,4 +10,5 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>/", views.campaign, name="campaign"),
     path("campaigns/<int:campaign_id>/claim/<int:batch_id>/", views.claim, name="claim"),
     path("my/coupons/", views.my_coupons, name="my-coupons"),
+    path("channel/", views.channel_console, name="channel-console"),
 ]

@@ -50,3 +50,22 @@ def my_coupons(request: HttpRequest) -> HttpResponse:
     return render(
         request, "marketing/my_coupons.html", {"coupons": coupons, "error": error}, status=status
     )
+
+
+@login_required
+@require_GET
+def channel_console(request: HttpRequest) -> HttpResponse:
+    """The channel's console: its sales and commissions (the channel this user owns)."""
+    from apps.marketing.channels import channel_sales
+    from apps.marketing.models import Channel
+
+    channel = (
+        Channel.objects.filter(owner_user_id=request.user.pk).prefetch_related("codes").first()
+    )
+    if channel is None:
+        raise Http404
+    links = [
+        (c.code, c.label, request.build_absolute_uri(f"/?ch={c.code}")) for c in channel.codes.all()
+    ]
+    context = {"channel": channel, "sales": channel_sales(channel_id=channel.pk), "links": links}
+    return render(request, "marketing/channel_console.html", context)

@@ -57,6 +57,12 @@ class CheckoutInput(StrictSerializer):
         default="",
         help_text="A coupon you hold or one handed to you",
     )
+    channel = serializers.CharField(
+        max_length=32,
+        required=False,
+        default="",
+        help_text="The channel code that brought you (unknown: 404 CHANNEL_NOT_FOUND)",
+    )
 
 
 class SimLineOutput(serializers.Serializer):
@@ -166,7 +172,8 @@ class CheckoutApi(APIView):
             user_id=_uid(request), checkout_key=data.validated_data["checkout_key"],
             points=data.validated_data["points"], shipping=services.ShippingAddress(**shipping) if shipping else None,
             real_name=services.RealNameInput(**real_name) if real_name else None,
-            coupon_code=data.validated_data["coupon_code"],
+            coupon_code=data.validated_data["coupon_code"], channel_code=data.validated_data["channel"],
+            channel_strict=True,
         )  # fmt: skip
         return Response(_order(order), status=status.HTTP_201_CREATED)
 

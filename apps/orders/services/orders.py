@@ -28,6 +28,7 @@ from apps.orders.locks import cart_lock, order_lines_lock, order_lock, user_lock
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services.delivery import (
     lines_refunded_publish,
+    order_completed_publish,
     order_delivery_ended,
     order_paid_publish,
 )
@@ -84,6 +85,8 @@ def checkout_submit(
     real_name: RealNameInput | None = None,
     items: list[DirectLine] | None = None,
     coupon_code: str = "",
+    channel_code: str = "",
+    channel_strict: bool = False,
 ) -> OrderView:
     """Turn the user's cart into an order: freeze prices, hold stock and numbers, apply the
     campaigns and the coupon (marketing holds them for the order), spend points.
@@ -149,6 +152,7 @@ def checkout_submit(
         goods = sum(prices[line.pk] * line.quantity for line in cart_lines)
         # After stock and numbers (the global lock order): campaigns, then the coupon.
         pricing = marketing.checkout_price(user_id=user_id, order_number=number, coupon_code=coupon_code,
+                                           channel_code=channel_code, channel_strict=channel_strict,
                                            lines=price_lines(cart_lines, skus, prices))  # fmt: skip
         if points < 0 or points > pricing.total_fen:
             raise InvalidArgument(
@@ -354,4 +358,5 @@ def order_complete(*, number: str, actor_id: int | None = None) -> OrderView:
             raise OrderStateConflict(details={"delivery": "open"})
         _move(order, Status.COMPLETED, actor_id=actor_id)
         order.save(update_fields=["status", "updated_at"])
+        order_completed_publish(order)
     return order_view(order)

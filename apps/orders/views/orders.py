@@ -94,6 +94,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 order = services.checkout_submit(
                     user_id=_uid(request), checkout_key=data["checkout_key"], shipping=shipping,
                     points=data.get("points") or 0, real_name=real_name, coupon_code=data.get("coupon") or "",
+                    channel_code=request.COOKIES.get("ch", ""),
                 )  # fmt: skip
             except DomainError as exc:
                 form.add_error(_error_field(exc.code), exc.message)
