@@ -6,6 +6,7 @@ from apps.demo import seed
 from apps.demo.cards_seed import seed_cards
 from apps.demo.catalog_seed import seed_catalog
 from apps.demo.gateway_seed import seed_gateway
+from apps.demo.marketing_seed import seed_marketing
 from apps.demo.service_seed import seed_faqs
 from apps.demo.sim_seed import seed_sim_pool
 
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         seed_cards()
         numbers = seed_sim_pool()
         seed_faqs()
+        campaigns = seed_marketing()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready: {users} new users, {products} new products, "
@@ -27,3 +29,4 @@ class Command(BaseCommand):
             )
         )
         self.stdout.write(self.style.SUCCESS(f"SIM number pool: {numbers} new numbers"))
+        self.stdout.write(self.style.SUCCESS(f"marketing: {campaigns} new campaigns"))
