@@ -72,6 +72,8 @@ def _keys(sale_id: int) -> list[str]:
 
 def flash_sale_info(*, sale_id: int) -> FlashSaleInfo:
     """The sale's terms, cached in the process for a few seconds (a crowd reads them once)."""
+    if not 0 < sale_id < 2**63:  # a path's digits beyond a bigint
+        raise FlashSaleNotFound()
     hit = _cache.get(sale_id)
     if hit is not None and hit[0] > time.monotonic():
         return hit[1]

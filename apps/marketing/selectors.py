@@ -212,6 +212,8 @@ class CampaignPage:
 def campaign_page(*, campaign_id: int, now: datetime | None = None) -> CampaignPage | None:
     """A campaign's public page with its claimable coupon batches; None for a draft."""
     now = now or timezone.now()
+    if not 0 < campaign_id < 2**63:
+        return None
     c = Campaign.objects.exclude(status=Status.DRAFT).filter(pk=campaign_id).first()
     if c is None:
         return None

@@ -24,6 +24,8 @@ def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def claim(request: HttpRequest, campaign_id: int, batch_id: int) -> HttpResponse:
+    if not 0 < batch_id < 2**63:
+        raise Http404
     try:
         code = services.coupon_claim(user_id=int(request.user.pk or 0), batch_id=batch_id)
     except DomainError as exc:

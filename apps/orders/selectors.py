@@ -116,6 +116,8 @@ def cart_view(*, owner: CartOwner | None, coupon_code: str = "") -> CartView:
             )
         )
     on_sale = [line for line in lines if line.on_sale]
+    if not on_sale:
+        return CartView(lines=lines, total_fen=0, count=sum(line.quantity for line in lines))
     pricing = marketing.price_quote(
         user_id=owner.user_id, coupon_code=coupon_code,
         lines=[PriceLine(key=line.id, product_id=line.product_id, category_path=skus[line.sku_id].category_path,

@@ -28,7 +28,7 @@ class CodeInput(StrictSerializer):
 
 
 class ClaimInput(StrictSerializer):
-    batch_id = serializers.IntegerField(min_value=1)
+    batch_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 _ERRORS = {s: OpenApiResponse(ErrorSerializer) for s in (400, 404, 409, 429)}

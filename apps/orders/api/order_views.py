@@ -17,7 +17,7 @@ from apps.core.serializers import ErrorSerializer, StrictSerializer
 from apps.orders import selectors, services
 from apps.orders.services.orders import OrderNotFound
 
-_ERRORS = {k: OpenApiResponse(ErrorSerializer) for k in (400, 403, 404, 409)}
+_ERRORS = {k: OpenApiResponse(ErrorSerializer) for k in (400, 403, 404, 409, 429)}
 # Sections that higher layers add to the order detail (fulfilment: each line's delivery), by
 # name: ``render(user_id, order_number)`` returns plain JSON data.
 _detail_sections: dict[str, Callable[[int, str], Any]] = {}
