@@ -262,3 +262,32 @@ def test_racing_checkouts_never_spend_more_than_the_budget():
     assert sorted(results) == [0, 0, 0, 0, 0, 1_000]
     camp.refresh_from_db()
     assert (camp.spent_fen, camp.spent_units, camp.status) == (1_000, 1, "exhausted")
+
+
+def test_the_breakdown_is_on_the_cart_checkout_and_order_pages_and_in_the_api(
+    client, api_client, catalog, buyer
+):
+    campaign(name="视频立减3元", rule="fixed", product_ids=[catalog["vip"].pk], amount_fen=300)
+    coupon_campaign = campaign(name="券", rule="fixed", amount_fen=100, coupon_only=True)
+    code = marketing.coupon_claim(user_id=buyer.pk, batch_id=_batch(coupon_campaign))
+    _fill(buyer, catalog["vip"])  # 1500
+    client.force_login(buyer)
+    cart_page = client.get("/cart/").content.decode()
+    assert "视频立减3元" in cart_page and "-¥3.00" in cart_page and "¥12.00" in cart_page
+    checkout_page = client.get(f"/checkout/?coupon={code}").content.decode()
+    assert f"优惠券 {code}" in checkout_page or f"Coupon {code}" in checkout_page
+    assert "¥11.00" in checkout_page
+    api_client.force_authenticate(buyer)
+    cart = api_client.get("/api/v1/cart/").json()
+    assert (cart["total_fen"], cart["discount_fen"], cart["payable_fen"]) == (1_500, 300, 1_200)
+    assert [d["campaign_name"] for d in cart["discounts"]] == ["视频立减3元"]
+    response = client.post("/checkout/", {"checkout_key": "page-1", "points": 0, "coupon": code})
+    assert response.status_code == 302
+    order = Order.objects.get(checkout_key="page-1")
+    assert (order.discount_fen, order.payable_fen) == (400, 1_100)
+    detail = client.get(f"/orders/{order.number}/").content.decode()
+    assert "视频立减3元" in detail and code in detail and "-¥1.00" in detail
+    body = api_client.get(f"/api/v1/orders/{order.number}/").json()
+    assert [(d["rule"], d["discount_fen"], d["coupon_code"]) for d in body["discounts"]] == [
+        ("fixed", 300, ""), ("fixed", 100, code)]  # fmt: skip
+    assert body["lines"][0]["discount_fen"] == 400
