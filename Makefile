@@ -9,6 +9,7 @@ PYTEST_ARGS ?= -n 2
 .PHONY: bench-settlement
 .PHONY: bench-risk
 .PHONY: bench-content
+.PHONY: bench-flash bench-checkout-marketing
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
@@ -93,6 +94,13 @@ bench-risk: install-dev
 # Content billing: in-app charges/s (signed create + confirm) and renewals/s by a real worker.
 bench-content: install-dev
 	$(PY) -m loadtests.content
+# Marketing: 10,000 buyers racing for 100 flash-sale units (docs/marketing.md).
+bench-flash: install-dev
+	$(PY) -m loadtests.flash
+
+# Marketing: checkout with 3 campaigns and a coupon against none (docs/performance.md).
+bench-checkout-marketing: install-dev
+	$(PY) -m loadtests.checkout_marketing
 
 worker: install
 	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}

@@ -24,6 +24,7 @@ api_v1 = [
     path("me/line/", include("apps.mobile.api_urls")),
     path("", include("apps.enterprise.api.urls")),
     path("", include("apps.content.api.urls")),
+    path("", include("apps.marketing.api.urls")),
 ]
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("", include("apps.fulfilment.urls")),
     path("", include("apps.content.urls")),
     path("", include("apps.simcards.urls")),
+    path("", include("apps.marketing.urls")),
     path("enterprise/bulk/", include("apps.enterprise.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("my/line/", include("apps.mobile.urls")),

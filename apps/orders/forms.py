@@ -20,6 +20,7 @@ class CheckoutForm(forms.Form):
     points = forms.IntegerField(
         label=_("Points to use (1 point = ¥0.01)"), min_value=0, required=False
     )
+    coupon = forms.CharField(label=_("Coupon code"), max_length=40, required=False)
     name = forms.CharField(label=_("Recipient"), max_length=30, required=False)
     phone = forms.CharField(label=_("Contact number"), max_length=20, required=False)
     province = forms.CharField(label=_("Province"), max_length=20, required=False)

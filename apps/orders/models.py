@@ -90,6 +90,8 @@ class Order(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING_PAYMENT
     )
     goods_fen = models.BigIntegerField(_("goods total (fen)"))
+    # What campaigns and a coupon took off the goods (marketing's breakdown; 0 without).
+    discount_fen = models.BigIntegerField(_("discount (fen)"), default=0)
     points_fen = models.BigIntegerField(_("paid with points (fen)"), default=0)
     payable_fen = models.BigIntegerField(_("to pay (fen)"))
     refunded_fen = models.BigIntegerField(_("refunded (fen)"), default=0)
@@ -117,11 +119,13 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=Q(goods_fen__gte=0)
                 & Q(points_fen__gte=0)
-                & Q(payable_fen=F("goods_fen") - F("points_fen")),
+                & Q(discount_fen__gte=0)
+                & Q(payable_fen=F("goods_fen") - F("discount_fen") - F("points_fen")),
                 name="orders_order_amounts_add_up",
             ),
             models.CheckConstraint(
-                condition=Q(refunded_fen__gte=0) & Q(refunded_fen__lte=F("goods_fen")),
+                condition=Q(refunded_fen__gte=0)
+                & Q(refunded_fen__lte=F("goods_fen") - F("discount_fen")),
                 name="orders_order_refund_bounded",
             ),
         ]
@@ -171,6 +175,8 @@ class OrderLine(models.Model):
     unit_price_fen = models.BigIntegerField()
     quantity = models.PositiveIntegerField()
     total_fen = models.BigIntegerField()
+    # This line's share of the order's discount; the line was paid ``total_fen - discount_fen``.
+    discount_fen = models.BigIntegerField(default=0)
     recipient_msisdn = models.CharField(max_length=20, blank=True)
     fulfilment = models.CharField(
         max_length=16, choices=Fulfilment.choices, default=Fulfilment.PENDING
@@ -187,6 +193,10 @@ class OrderLine(models.Model):
                 condition=Q(total_fen=F("unit_price_fen") * F("quantity")), name="orders_line_total"
             ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="orders_line_quantity"),
+            models.CheckConstraint(
+                condition=Q(discount_fen__gte=0) & Q(discount_fen__lte=F("total_fen")),
+                name="orders_line_discount_bounded",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -194,3 +204,7 @@ class OrderLine(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in self.TRANSITIONS[self.fulfilment]
+
+    @property
+    def paid_fen(self) -> int:
+        return self.total_fen - self.discount_fen

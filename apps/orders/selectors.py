@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -15,6 +15,9 @@ from django.utils.translation import pgettext_lazy
 
 from apps.catalog.selectors import skus_for_sale
 from apps.core.audit import audit_trail
+from apps.marketing import selectors as marketing
+from apps.marketing.pricing import PriceLine, Pricing
+from apps.marketing.selectors import OrderDiscount
 from apps.orders.forms import PAY_CHOICES
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services import CartOwner, OrderView
@@ -61,10 +64,18 @@ class CartView:
     lines: list[CartLineView]
     total_fen: int
     count: int
+    # Marketing's breakdown at today's campaigns (and the coupon chosen at checkout).
+    discount_fen: int = 0
+    discounts: list[OrderDiscount] = field(default_factory=list)
+
+    @property
+    def payable_fen(self) -> int:
+        return self.total_fen - self.discount_fen
 
 
-def cart_view(*, owner: CartOwner | None) -> CartView:
-    """The cart at today's prices (two queries); lines no longer on sale are flagged."""
+def cart_view(*, owner: CartOwner | None, coupon_code: str = "") -> CartView:
+    """The cart at today's prices and campaigns (and ``coupon_code``, one of the buyer's own
+    coupons: ``CouponNotFound`` otherwise); lines no longer on sale are flagged."""
     if owner is None:
         return CartView(lines=[], total_fen=0, count=0)
     lookup = (
@@ -109,11 +120,30 @@ def cart_view(*, owner: CartOwner | None) -> CartView:
                 held_until=number.held_until if (number and held) else None,
             )
         )
+    on_sale = [line for line in lines if line.on_sale]
+    if not on_sale:
+        return CartView(lines=lines, total_fen=0, count=sum(line.quantity for line in lines))
+    pricing = marketing.price_quote(
+        user_id=owner.user_id, coupon_code=coupon_code,
+        lines=[PriceLine(key=line.id, product_id=line.product_id, category_path=skus[line.sku_id].category_path,
+                         unit_price_fen=line.price_fen, quantity=line.quantity) for line in on_sale],
+    )  # fmt: skip
     return CartView(
         lines=lines,
-        total_fen=sum(line.subtotal_fen for line in lines if line.on_sale),
+        total_fen=pricing.goods_fen,
         count=sum(line.quantity for line in lines),
+        discount_fen=pricing.discount_fen,
+        discounts=discounts_of(pricing),
     )
+
+
+def discounts_of(pricing: Pricing) -> list[OrderDiscount]:
+    """A quote's campaigns as the order page shows them."""
+    return [
+        OrderDiscount(campaign_id=a.campaign_id, campaign_name=a.name, rule=a.rule, discount_fen=a.discount_fen,
+                      gift_points=a.gift_points, coupon_code=a.coupon_code, status="quote")
+        for a in pricing.applied
+    ]  # fmt: skip
 
 
 def cart_needs_shipping(*, cart: CartView) -> bool:
@@ -131,7 +161,7 @@ def order_get(*, number: str, user_id: int | None = None) -> OrderView | None:
     order = qs.first()
     if order is None:
         return None
-    view = order_view(order)
+    view = replace(order_view(order), discounts=marketing.order_discounts(order_number=number))
     sims = numbers_for_lines(line_ids=[line.id for line in view.lines if line.kind == "physical"])
     if not sims:
         return view

@@ -32,13 +32,15 @@ def _yuan(fen: int) -> str:
 
 
 def invoiced_amounts(order: OrderView) -> list[int]:
-    """What each line is invoiced for: its total, refunds taken off the last lines first."""
+    """What each line is invoiced for: what it was paid (its total less its share of the
+    campaigns' discount), refunds taken off the last lines first."""
     left = order.refunded_fen
     amounts = []
     for line in reversed(order.lines):
-        taken = min(left, line.total_fen)
+        paid = line.total_fen - line.discount_fen
+        taken = min(left, paid)
         left -= taken
-        amounts.append(line.total_fen - taken)
+        amounts.append(paid - taken)
     return amounts[::-1]
 
 

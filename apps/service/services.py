@@ -94,7 +94,7 @@ def invoice_request(
     order = order_get(number=order_number, user_id=user_id)
     if order is None or order.status not in INVOICEABLE:
         raise InvoiceNotAllowed()
-    amount = order.goods_fen - order.refunded_fen
+    amount = order.goods_fen - order.discount_fen - order.refunded_fen
     if amount <= 0:
         raise InvoiceNotAllowed()
     try:

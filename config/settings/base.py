@@ -62,6 +62,7 @@ LOCAL_APPS = [
     "apps.accounts",
     "apps.catalog",
     "apps.simcards",
+    "apps.marketing",
     "apps.payments",
     "apps.orders",
     "apps.fulfilment",
@@ -88,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "apps.marketing.middleware.ChannelCodeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -28,12 +28,14 @@ class SkuForSale:
     # English mode's names; empty: the Chinese ones.
     product_name_en: str = ""
     sku_name_en: str = ""
+    # The category's path (``electronic/data``): marketing's rules cover products or subtrees.
+    category_path: str = ""
 
 
 def skus_for_sale(*, sku_ids: list[int], now: datetime | None = None) -> dict[int, SkuForSale]:
     """SKUs on sale now, by id (one query); missing ids are not on sale."""
     rows = Sku.objects.filter(pk__in=sku_ids, is_active=True).select_related(
-        "product", "product__product_type"
+        "product", "product__product_type", "product__category"
     )
     result: dict[int, SkuForSale] = {}
     for s in rows:
@@ -53,6 +55,7 @@ def skus_for_sale(*, sku_ids: list[int], now: datetime | None = None) -> dict[in
             type_code=s.product.product_type.code,
             product_name_en=s.product.name_en,
             sku_name_en=s.name_en,
+            category_path=s.product.category.path if s.product.category_id else "",
         )
     return result
 

@@ -17,7 +17,7 @@ from apps.core.serializers import ErrorSerializer, StrictSerializer
 from apps.orders import selectors, services
 from apps.orders.services.orders import OrderNotFound
 
-_ERRORS = {k: OpenApiResponse(ErrorSerializer) for k in (400, 403, 404, 409)}
+_ERRORS = {k: OpenApiResponse(ErrorSerializer) for k in (400, 403, 404, 409, 429)}
 # Sections that higher layers add to the order detail (fulfilment: each line's delivery), by
 # name: ``render(user_id, order_number)`` returns plain JSON data.
 _detail_sections: dict[str, Callable[[int, str], Any]] = {}
@@ -51,6 +51,18 @@ class CheckoutInput(StrictSerializer):
     real_name = RealNameInput(
         required=False, help_text="The SIM card's owner, checked with the carrier (SIM cards only)"
     )
+    coupon_code = serializers.CharField(
+        max_length=40,
+        required=False,
+        default="",
+        help_text="A coupon you hold or one handed to you",
+    )
+    channel = serializers.CharField(
+        max_length=32,
+        required=False,
+        default="",
+        help_text="The channel code that brought you (unknown: 404 CHANNEL_NOT_FOUND)",
+    )
 
 
 class SimLineOutput(serializers.Serializer):
@@ -69,15 +81,30 @@ class OrderLineOutput(serializers.Serializer):
     unit_price_fen = serializers.IntegerField()
     quantity = serializers.IntegerField()
     total_fen = serializers.IntegerField()
+    discount_fen = serializers.IntegerField(help_text="This line's share of the order's discount")
     recipient = serializers.CharField()
     fulfilment = serializers.CharField()
     sim = SimLineOutput(allow_null=True, help_text="A SIM card's number (order detail only)")
+
+
+class DiscountOutput(serializers.Serializer):
+    campaign_id = serializers.IntegerField()
+    campaign_name = serializers.CharField()
+    rule = serializers.CharField()
+    discount_fen = serializers.IntegerField()
+    gift_points = serializers.IntegerField()
+    coupon_code = serializers.CharField()
+    status = serializers.CharField(help_text="quote, held, used, released or returned")
 
 
 class OrderOutput(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
     goods_fen = serializers.IntegerField()
+    discount_fen = serializers.IntegerField(
+        help_text="Campaigns and coupon; goods − discount − points = payable"
+    )
+    discounts = DiscountOutput(many=True, help_text="What each campaign gave (order detail only)")
     points_fen = serializers.IntegerField()
     payable_fen = serializers.IntegerField()
     refunded_fen = serializers.IntegerField()
@@ -149,6 +176,8 @@ class CheckoutApi(APIView):
             user_id=_uid(request), checkout_key=data.validated_data["checkout_key"],
             points=data.validated_data["points"], shipping=services.ShippingAddress(**shipping) if shipping else None,
             real_name=services.RealNameInput(**real_name) if real_name else None,
+            coupon_code=data.validated_data["coupon_code"], channel_code=data.validated_data["channel"],
+            channel_strict=True,
         )  # fmt: skip
         return Response(_order(order), status=status.HTTP_201_CREATED)
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.orders.api import order_views, views
+from apps.orders.api import flash, order_views, views
 
 app_name = "orders-api"
 
@@ -19,4 +19,5 @@ urlpatterns += [
     path("orders/<str:number>/pay/", order_views.OrderPayApi.as_view(), name="order-pay"),
     path("orders/<str:number>/cancel/", order_views.OrderCancelApi.as_view(), name="order-cancel"),
     path("orders/<str:number>/refund/", order_views.OrderRefundApi.as_view(), name="order-refund"),
+    path("flash-sales/<int:sale_id>/buy/", flash.FlashBuyApi.as_view(), name="flash-buy"),
 ]

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from apps.core.serializers import ErrorSerializer, StrictSerializer
 from apps.orders import selectors, services
+from apps.orders.api.order_views import DiscountOutput
 from apps.orders.errors import CartLineNotFound
 
 
@@ -35,7 +36,10 @@ class CartLineOutput(serializers.Serializer):
 
 class CartOutput(serializers.Serializer):
     lines = CartLineOutput(many=True)
-    total_fen = serializers.IntegerField()
+    total_fen = serializers.IntegerField(help_text="Goods at today's prices")
+    discount_fen = serializers.IntegerField(help_text="What today's campaigns take off")
+    payable_fen = serializers.IntegerField()
+    discounts = DiscountOutput(many=True)
     count = serializers.IntegerField()
 
 
@@ -62,9 +66,8 @@ _ERRORS = {
 
 
 def _cart(request: Request) -> Response:
-    return Response(
-        CartOutput(asdict(selectors.cart_view(owner=selectors.cart_owner(request)))).data
-    )
+    view = selectors.cart_view(owner=selectors.cart_owner(request))
+    return Response(CartOutput(asdict(view) | {"payable_fen": view.payable_fen}).data)
 
 
 class CartApi(APIView):

@@ -15,6 +15,7 @@ from apps.orders.services.delivery import (
     order_delivery_settled,
     order_line_delivery_record,
 )
+from apps.orders.services.flash import flash_buy
 from apps.orders.services.orders import (
     OrderView,
     ShippingAddress,
@@ -49,6 +50,7 @@ __all__ = [
     "cart_merge",
     "carts_purge_abandoned",
     "checkout_submit",
+    "flash_buy",
     "order_cancel",
     "order_complete",
     "order_delivery_settled",

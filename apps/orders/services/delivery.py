@@ -6,10 +6,12 @@ two services that fulfilment calls downward. ``OrderLine.fulfilment`` is orders'
 the line's delivery as fulfilment reported it (fulfilment's ``Delivery`` is the one state
 machine); orders reads it to decide what may be refunded.
 
-Topics published here (fulfilment subscribes):
+Topics published here (fulfilment and marketing subscribe):
 - ``orders.order_paid``: once per order, in the paying transaction, key ``order_paid:<number>``.
 - ``orders.lines_refunded``: lines whose money went back (order refunded, return received),
   key ``lines_refunded:<number>:<refund id or return>``.
+- ``orders.order_completed``: once per order when it completes, key
+  ``order_completed:<number>`` (marketing accrues the channel's commission).
 - ``orders.refund_requested``: undelivered lines a buyer asked money back for (fulfilment
   holds them), key ``refund_requested:<number>:<request key>``.
 """
@@ -62,12 +64,25 @@ def order_paid_publish(order: Order, *, lines: list[OrderLine] | None = None) ->
                 "quantity": line.quantity,
                 "recipient": line.recipient_msisdn,
                 "attributes": specs[line.product_id].attributes if line.product_id in specs else {},
-                "paid_fen": line.total_fen,
+                "paid_fen": line.paid_fen,
             }
             for line in lines
         ],
     }
     outbox.publish("orders.order_paid", payload, key=f"order_paid:{order.number}")
+
+
+def order_completed_publish(order: Order) -> None:
+    """Publish ``orders.order_completed`` (marketing accrues a channel's commission on it): the
+    lines with what each was paid. In the completing transaction; once per order (key)."""
+    lines = [
+        {"line_id": line.pk, "product_id": line.product_id, "kind": line.kind, "paid_fen": line.paid_fen}
+        for line in order.lines.exclude(fulfilment=Fulfilment.REFUNDED).order_by("pk")
+    ]  # fmt: skip
+    outbox.publish(
+        "orders.order_completed", {"number": order.number, "user_id": order.user_id, "lines": lines},
+        key=f"order_completed:{order.number}",
+    )  # fmt: skip
 
 
 def lines_refunded_publish(*, number: str, line_ids: list[int], key: str, reason: str) -> None:
@@ -122,6 +137,7 @@ def order_delivery_settled(*, number: str, lines: dict[int, str]) -> bool:
         if order.status == Status.PAID and delivered:
             _move(order, Status.COMPLETED, reason="delivered")
             fields.append("status")
+            order_completed_publish(order)
         order.save(update_fields=fields)
     return True
 

@@ -23,13 +23,16 @@ from apps.catalog.selectors import skus_for_sale
 from apps.catalog.services import products_sold, stock_commit, stock_release, stock_reserve
 from apps.core.audit import audit_record
 from apps.core.errors import InvalidArgument
+from apps.marketing import services as marketing
 from apps.orders.locks import cart_lock, order_lines_lock, order_lock, user_lock
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services.delivery import (
     lines_refunded_publish,
+    order_completed_publish,
     order_delivery_ended,
     order_paid_publish,
 )
+from apps.orders.services.pricing import price_lines
 from apps.orders.services.sim import RealNameInput, sim_owner_check
 from apps.orders.services.state import (
     PURPOSE,
@@ -83,8 +86,12 @@ def checkout_submit(
     points: int = 0,
     real_name: RealNameInput | None = None,
     items: list[DirectLine] | None = None,
+    coupon_code: str = "",
+    channel_code: str = "",
+    channel_strict: bool = False,
 ) -> OrderView:
-    """Turn the user's cart into an order: freeze prices, hold stock and numbers, spend points.
+    """Turn the user's cart into an order: freeze prices, hold stock and numbers, apply the
+    campaigns and the coupon (marketing holds them for the order), spend points.
 
     With ``items`` (buy now, the recharge box) those are ordered instead, and the cart is
     neither read nor changed.
@@ -147,18 +154,24 @@ def checkout_submit(
             for line in cart_lines
         }
         goods = sum(prices[line.pk] * line.quantity for line in cart_lines)
+        # After stock and numbers (the global lock order): campaigns, then the coupon.
+        pricing = marketing.checkout_price(user_id=user_id, order_number=number, coupon_code=coupon_code,
+                                           channel_code=channel_code, channel_strict=channel_strict,
+                                           lines=price_lines(cart_lines, skus, prices))  # fmt: skip
         risk.enforce(
-            event=risk.Event(kind=risk.Kind.CHECKOUT, user_id=user_id, amount_fen=goods, reference=checkout_key),
+            event=risk.Event(kind=risk.Kind.CHECKOUT, user_id=user_id, amount_fen=pricing.total_fen,
+                             reference=checkout_key),
             owner="orders", reference=checkout_key,
         )  # fmt: skip
         if sim_lines:
             assert sim_owner is not None
             risk.enforce(
                 event=risk.Event(kind=risk.Kind.SIM_PURCHASE, user_id=user_id, id_hash=sim_owner.id_number_hash,
-                                 msisdn=sim_lines[0].recipient_msisdn, amount_fen=goods, reference=checkout_key),
+                                 msisdn=sim_lines[0].recipient_msisdn, amount_fen=pricing.total_fen,
+                                 reference=checkout_key),
                 owner="orders.sim", reference=checkout_key,
             )  # fmt: skip
-        if points < 0 or points > goods:
+        if points < 0 or points > pricing.total_fen:
             raise InvalidArgument(
                 _("You can pay at most the order total with points."), details={"points": points}
             )
@@ -166,7 +179,7 @@ def checkout_submit(
             raise InsufficientPoints()
         order = Order.objects.create(
             number=number, user_id=user_id, checkout_key=checkout_key, goods_fen=goods,
-            points_fen=points, payable_fen=goods - points,
+            discount_fen=pricing.discount_fen, points_fen=points, payable_fen=pricing.total_fen - points,
             shipping=shipping.__dict__ if (shipping and needs_shipping) else {},
             expires_at=timezone.now() + timedelta(seconds=settings.ORDER_PAYMENT_TIMEOUT_SECONDS),
         )  # fmt: skip
@@ -176,6 +189,7 @@ def checkout_submit(
                 product_name=skus[line.sku_id].product_name, sku_name=skus[line.sku_id].sku_name,
                 kind=skus[line.sku_id].kind, unit_price_fen=prices[line.pk], quantity=line.quantity,
                 total_fen=prices[line.pk] * line.quantity, recipient_msisdn=line.recipient_msisdn,
+                discount_fen=pricing.line_discounts.get(line.pk, 0),
             )
             for line in cart_lines
         )  # fmt: skip
@@ -191,7 +205,8 @@ def checkout_submit(
         if items is None:
             CartLine.objects.filter(pk__in=[line.pk for line in cart_lines]).delete()
         audit_record(action="order.created", object_type="order", object_id=order.number, actor_id=user_id,
-                     after={"goods_fen": goods, "points_fen": points, "lines": len(cart_lines)})  # fmt: skip
+                     after={"goods_fen": goods, "discount_fen": pricing.discount_fen, "points_fen": points,
+                            "lines": len(cart_lines)})  # fmt: skip
         if points:
             payments.intent_start(
                 purpose=PURPOSE, reference=order.number, user_id=user_id, method="points", channel="",
@@ -272,7 +287,7 @@ def payment_refunded(fact: RefundFact) -> None:
         return
     order.refunded_fen += fact.amount_fen
     fields = ["refunded_fen", "updated_at"]
-    whole = order.refunded_fen >= order.goods_fen
+    whole = order.refunded_fen >= order.goods_fen - order.discount_fen
     if whole:
         _move(order, Status.REFUNDED, refunded_fen=order.refunded_fen)
         fields.append("status")
@@ -309,6 +324,7 @@ def _close_unpaid(order: Order, status: str, *, actor_id: int | None) -> None:
     _lines_move(order, Fulfilment.CANCELLED)
     stock_release(reference=f"order:{order.number}")
     simcards.numbers_release_order(reference=f"order:{order.number}")
+    marketing.order_released(order_number=order.number)
     for intent in payment_selectors.intents_for(purpose=PURPOSE, reference=order.number):
         if intent.status in ("created", "pending"):
             payments.intent_cancel(public_id=intent.public_id, reason=status)
@@ -361,4 +377,5 @@ def order_complete(*, number: str, actor_id: int | None = None) -> OrderView:
             raise OrderStateConflict(details={"delivery": "open"})
         _move(order, Status.COMPLETED, actor_id=actor_id)
         order.save(update_fields=["status", "updated_at"])
+        order_completed_publish(order)
     return order_view(order)

@@ -55,7 +55,7 @@ class LineRefundability:
     kind: str
     delivery: str  # the line's delivery summary
     delivery_label: str
-    total_fen: int
+    total_fen: int  # what the line was paid (its price less its share of the discount)
     # undelivered | delivering | return | override_needed | override | done
     verdict: str
     refundable: bool
@@ -76,7 +76,7 @@ def line_refundability(line: OrderLine, *, override: bool) -> LineRefundability:
         verdict = "override" if override else "override_needed"
     return LineRefundability(
         line_id=line.pk, product_name=line.product_name, kind=line.kind, delivery=state,
-        delivery_label=str(Fulfilment(state).label), total_fen=line.total_fen, verdict=verdict,
+        delivery_label=str(Fulfilment(state).label), total_fen=line.paid_fen, verdict=verdict,
         refundable=verdict in ("undelivered", "override"),
     )  # fmt: skip
 
@@ -186,7 +186,7 @@ def order_refund_request(
                 key=f"refund_requested:{number}:{ids}",
             )  # fmt: skip
         return refunds_request_for(
-            number=number, amount_fen=sum(line.total_fen for line in asked),
+            number=number, amount_fen=sum(line.paid_fen for line in asked),
             reason=override_reason or reason or "buyer asked", key=f"order:{number}:refund:{ids}",
             requested_by=requested_by or user_id,
         )  # fmt: skip

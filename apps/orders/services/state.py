@@ -69,6 +69,7 @@ class OrderLineView:
     unit_price_fen: int
     quantity: int
     total_fen: int
+    discount_fen: int
     recipient: str
     fulfilment: str
     fulfilment_label: str
@@ -85,6 +86,7 @@ class OrderView:
     status: str
     status_label: str
     goods_fen: int
+    discount_fen: int
     points_fen: int
     payable_fen: int
     refunded_fen: int
@@ -93,19 +95,21 @@ class OrderView:
     paid_at: datetime | None
     created_at: datetime
     lines: list[OrderLineView] = field(default_factory=list)
+    # What each campaign and the coupon gave (order_get only; marketing's OrderDiscount).
+    discounts: list[Any] = field(default_factory=list)
 
 
 def order_view(order: Order) -> OrderView:
     return OrderView(
         id=order.pk, number=order.number, user_id=order.user_id, status=order.status,
         status_label=str(Order.Status(order.status).label),
-        goods_fen=order.goods_fen, points_fen=order.points_fen, payable_fen=order.payable_fen,
+        goods_fen=order.goods_fen, discount_fen=order.discount_fen, points_fen=order.points_fen, payable_fen=order.payable_fen,
         refunded_fen=order.refunded_fen, shipping=order.shipping, expires_at=order.expires_at,
         paid_at=order.paid_at, created_at=order.created_at,
         lines=[
             OrderLineView(
                 id=line.pk, product_id=line.product_id, product_name=line.product_name, sku_name=line.sku_name,
-                kind=line.kind, unit_price_fen=line.unit_price_fen, quantity=line.quantity, total_fen=line.total_fen,
+                kind=line.kind, unit_price_fen=line.unit_price_fen, quantity=line.quantity, total_fen=line.total_fen, discount_fen=line.discount_fen,
                 recipient=line.recipient_msisdn, fulfilment=line.fulfilment,
                 fulfilment_label=str(Fulfilment(line.fulfilment).label), sku_id=line.sku_id,
             )

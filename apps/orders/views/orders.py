@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
+from apps.marketing import selectors as marketing
 from apps.orders import selectors, services
 from apps.orders.forms import CheckoutForm, PayForm, shipping_initial
 from apps.orders.services import ShippingAddress
@@ -49,16 +50,22 @@ _ERROR_FIELDS = {
 def _error_field(code: str) -> str | None:
     if code in _ERROR_FIELDS:
         return _ERROR_FIELDS[code]
+    if code.startswith("COUPON"):
+        return "coupon"
     return "points" if "POINTS" in code or code == "INVALID_ARGUMENT" else None
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
-    cart = selectors.cart_view(owner=selectors.cart_owner(request))
+    coupon = (request.POST.get("coupon") or request.GET.get("coupon") or "").strip()
+    try:  # the breakdown with one of the buyer's coupons; a code typed in is checked on submit
+        cart = selectors.cart_view(owner=selectors.cart_owner(request), coupon_code=coupon)
+    except DomainError:
+        cart = selectors.cart_view(owner=selectors.cart_owner(request))
     needs_shipping = selectors.cart_needs_shipping(cart=cart)
     needs_real_name = any(line.is_sim for line in cart.lines)
-    initial = {"checkout_key": secrets.token_urlsafe(24), "points": 0}
+    initial = {"checkout_key": secrets.token_urlsafe(24), "points": 0, "coupon": coupon}
     if needs_shipping:
         initial |= shipping_initial(user_id=_uid(request))
     form = CheckoutForm(
@@ -86,7 +93,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
             try:
                 order = services.checkout_submit(
                     user_id=_uid(request), checkout_key=data["checkout_key"], shipping=shipping,
-                    points=data.get("points") or 0, real_name=real_name,
+                    points=data.get("points") or 0, real_name=real_name, coupon_code=data.get("coupon") or "",
+                    channel_code=request.COOKIES.get("ch", ""),
                 )  # fmt: skip
             except DomainError as exc:
                 form.add_error(_error_field(exc.code), exc.message)
@@ -103,6 +111,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
         "needs_shipping": needs_shipping,
         "needs_real_name": needs_real_name,
         "points_balance": payments.points_balance(user_id=_uid(request)),
+        "coupons": marketing.coupons_for(user_id=_uid(request)),
     }
     return render(request, "orders/checkout.html", context, status=status)
 

@@ -7,6 +7,7 @@ from apps.demo.cards_seed import seed_cards
 from apps.demo.catalog_seed import seed_catalog
 from apps.demo.content_seed import seed_content
 from apps.demo.gateway_seed import seed_gateway
+from apps.demo.marketing_seed import seed_marketing
 from apps.demo.risk_seed import seed_risk
 from apps.demo.service_seed import seed_faqs
 from apps.demo.settlement_seed import seed_settlement_rules
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         content = seed_content()
         seed_settlement_rules()
         seed_risk()
+        campaigns = seed_marketing()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready: {users} new users, {products} new products, "
@@ -34,3 +36,4 @@ class Command(BaseCommand):
         )
         self.stdout.write(self.style.SUCCESS(f"SIM number pool: {numbers} new numbers"))
         self.stdout.write(self.style.SUCCESS(f"content: {content} new demo CP products"))
+        self.stdout.write(self.style.SUCCESS(f"marketing: {campaigns} new campaigns"))

@@ -1,0 +1,425 @@
+"""Campaigns and their rules, coupon batches and codes, what each order used, buyer facts."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Campaign(models.Model):
+    """One promotion: who it is for, when, what it gives, and how much it may cost.
+
+    The rule's fields that do not apply to its kind stay at their zero value. ``spent_*``
+    count what held and paid orders took (a cancelled or fully refunded order gives its share
+    back); the ledger account ``marketing:campaign:<id>`` books what paid orders cost.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        EXHAUSTED = "exhausted", _("Budget spent")
+
+    class Target(models.TextChoices):
+        ALL = "all", _("Everyone")
+        NEW = "new", _("New subscribers")
+        NUMBERS = "numbers", _("A list of numbers")
+        PROVINCE = "province", _("A province")
+        SEGMENT = "segment", _("Past buyers")
+
+    class Rule(models.TextChoices):
+        FIXED = "fixed", _("Fixed amount off each unit")
+        PERCENT = "percent", _("Percent off (with a cap)")
+        FULL_REDUCTION = "full_reduction", _("Spend X, get Y off (满减)")
+        GIFT_POINTS = "gift_points", _("Points on purchase")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.DRAFT: frozenset({Status.ACTIVE}),
+        Status.ACTIVE: frozenset({Status.PAUSED, Status.EXHAUSTED}),
+        Status.PAUSED: frozenset({Status.ACTIVE}),
+        Status.EXHAUSTED: frozenset({Status.ACTIVE}),
+    }
+
+    name = models.CharField(_("name"), max_length=120)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    priority = models.IntegerField(_("priority"), default=0)
+    # Who: the target, and for a first-order offer only buyers who never paid an order.
+    target = models.CharField(_("target"), max_length=16, choices=Target.choices, default="all")
+    target_numbers = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    target_province = models.CharField(_("province"), max_length=8, blank=True)
+    segment_product_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    segment_min_spend_fen = models.BigIntegerField(default=0)
+    new_within_days = models.PositiveIntegerField(default=30)
+    first_order_only = models.BooleanField(_("first order only"), default=False)
+    # What: the rule and the goods it covers (no products and no categories: everything).
+    rule = models.CharField(_("rule"), max_length=16, choices=Rule.choices)
+    product_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
+    category_paths = ArrayField(models.CharField(max_length=255), default=list, blank=True)
+    amount_fen = models.BigIntegerField(_("amount off (fen)"), default=0)
+    percent_off = models.PositiveSmallIntegerField(_("percent off"), default=0)
+    cap_fen = models.BigIntegerField(_("cap (fen)"), default=0)
+    threshold_fen = models.BigIntegerField(_("threshold (fen)"), default=0)
+    gift_points = models.PositiveIntegerField(_("points given"), default=0)
+    # A coupon campaign applies only with one of its coupons; an exclusive one alone.
+    coupon_only = models.BooleanField(_("coupon only"), default=False)
+    exclusive = models.BooleanField(_("exclusive"), default=False)
+    # Budget: 0 means no limit. Units are orders that benefited.
+    budget_fen = models.BigIntegerField(_("budget (fen)"), default=0)
+    budget_units = models.PositiveIntegerField(_("budget (orders)"), default=0)
+    spent_fen = models.BigIntegerField(default=0)
+    spent_units = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-priority", "id"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        indexes = [models.Index(fields=["status", "ends_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="mk_window"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_fen__gte=0)
+                & Q(cap_fen__gte=0)
+                & Q(threshold_fen__gte=0)
+                & Q(budget_fen__gte=0)
+                & Q(spent_fen__gte=0)
+                & Q(percent_off__lte=100),
+                name="mk_amounts",
+            ),
+            models.CheckConstraint(
+                condition=~Q(rule="full_reduction") | Q(amount_fen__lte=models.F("threshold_fen")),
+                name="mk_reduction_below_threshold",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+
+class CouponBatch(models.Model):
+    """A run of unique codes for a coupon campaign; a buyer claims one on the campaign page
+    (or types a code handed out elsewhere) up to ``per_user_limit``."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="batches")
+    name = models.CharField(_("name"), max_length=120)
+    per_user_limit = models.PositiveSmallIntegerField(_("per user"), default=1)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"))
+    claimable = models.BooleanField(_("claimable on the campaign page"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("coupon batch")
+        verbose_name_plural = _("coupon batches")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Coupon(models.Model):
+    class Status(models.TextChoices):
+        AVAILABLE = "available", _("Not claimed")
+        CLAIMED = "claimed", _("Claimed")
+        HELD = "held", _("On an unpaid order")
+        USED = "used", _("Used")
+
+    batch = models.ForeignKey(CouponBatch, on_delete=models.PROTECT, related_name="coupons")
+    code = models.CharField(max_length=20, unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.AVAILABLE)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    order_number = models.CharField(max_length=24, blank=True)
+
+    class Meta:
+        verbose_name = _("coupon")
+        verbose_name_plural = _("coupons")
+        indexes = [
+            models.Index(fields=["user_id", "status"]),
+            models.Index(
+                fields=["batch", "id"], name="mk_coupon_free", condition=Q(status="available")
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="available", user_id__isnull=True)
+                | (~Q(status="available") & Q(user_id__isnull=False)),
+                name="mk_coupon_owner",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Redemption(models.Model):
+    """What one campaign gave one order: held at checkout, used when paid, released when the
+    unpaid order closes, returned when the paid order is refunded in full."""
+
+    class Status(models.TextChoices):
+        HELD = "held", _("Held")
+        USED = "used", _("Used")
+        RELEASED = "released", _("Released")
+        RETURNED = "returned", _("Returned")
+
+    order_number = models.CharField(max_length=24)
+    user_id = models.BigIntegerField()
+    # A campaign's discount, or a flash sale's price (then ``campaign`` is empty).
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="redemptions"
+    )
+    flash_sale = models.ForeignKey(
+        "FlashSale", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    coupon = models.ForeignKey(Coupon, null=True, blank=True, on_delete=models.PROTECT)
+    discount_fen = models.BigIntegerField()
+    gift_points = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
+    journal_id = models.BigIntegerField(null=True, blank=True)  # the discount's, when paid
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["order_number"])]
+        constraints = [
+            models.UniqueConstraint(fields=["order_number", "campaign"], name="mk_redemption_once"),
+            models.UniqueConstraint(
+                fields=["order_number", "flash_sale"], name="mk_redemption_flash_once"
+            ),
+            models.CheckConstraint(
+                condition=(Q(campaign__isnull=True) & Q(flash_sale__isnull=False))
+                | (Q(campaign__isnull=False) & Q(flash_sale__isnull=True)),
+                name="mk_redemption_one_source",
+            ),
+            models.CheckConstraint(condition=Q(discount_fen__gte=0), name="mk_redemption_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_number}:{self.campaign_id}"
+
+
+class BuyerFacts(models.Model):
+    """What marketing knows of a buyer's past purchases, from the ``orders.order_paid`` facts
+    (marketing never reads orders' tables): for first-order offers and purchase segments."""
+
+    user_id = models.BigIntegerField(primary_key=True)
+    paid_orders = models.PositiveIntegerField(default=0)
+    spent_fen = models.BigIntegerField(default=0)
+    product_ids = ArrayField(models.BigIntegerField(), default=list)
+
+    def __str__(self) -> str:
+        return f"buyer {self.user_id}"
+
+
+class FlashSale(models.Model):
+    """秒杀: one SKU at ``price_fen`` for a short window, ``stock`` units, at most
+    ``per_user_limit`` units for each buyer (one purchase each).
+
+    Redis counts the units down (``flash.py``); the database is the truth: every unit sold is a
+    ``FlashUnit`` row whose ``slot`` (1..stock) is unique per sale, so no more than ``stock``
+    units can ever be held, and a buyer holds at most one ``FlashClaim`` per sale.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    sku_id = models.BigIntegerField()
+    price_fen = models.BigIntegerField(_("flash price (fen)"))
+    stock = models.PositiveIntegerField(_("units"))
+    per_user_limit = models.PositiveSmallIntegerField(_("per user"), default=1)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("flash sale")
+        verbose_name_plural = _("flash sales")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="mk_flash_window"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_fen__gte=1) & Q(stock__gte=1) & Q(per_user_limit__gte=1),
+                name="mk_flash_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FlashClaim(models.Model):
+    """A buyer's units of a flash sale: reserved when Redis gave them, ordered when the
+    checkout priced them, paid with the order; deleted (units freed) when the order closes
+    unpaid or could not be placed."""
+
+    class Status(models.TextChoices):
+        RESERVED = "reserved", _("Reserved")
+        ORDERED = "ordered", _("Ordered")
+        PAID = "paid", _("Paid")
+
+    sale = models.ForeignKey(FlashSale, on_delete=models.PROTECT, related_name="claims")
+    user_id = models.BigIntegerField()
+    quantity = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RESERVED)
+    order_number = models.CharField(max_length=24, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sale", "user_id"], name="mk_flash_one_claim_each"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="mk_flash_claim_qty"),
+        ]
+        indexes = [models.Index(fields=["order_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.sale_id}:{self.user_id}×{self.quantity}"
+
+
+class FlashUnit(models.Model):
+    """One unit of a flash sale held by a claim: ``slot`` is unique per sale (1..stock)."""
+
+    sale = models.ForeignKey(FlashSale, on_delete=models.PROTECT, related_name="+")
+    claim = models.ForeignKey(FlashClaim, on_delete=models.CASCADE, related_name="units")
+    slot = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["sale", "slot"], name="mk_flash_slot_once"),
+            models.CheckConstraint(condition=Q(slot__gte=1), name="mk_flash_slot_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sale_id}#{self.slot}"
+
+
+class Channel(models.Model):
+    """A partner that sells for the carrier (an app, a website, a store, an agent). Its payable
+    to the carrier's books is the ledger account ``channel:<id>:payable`` (counterparty kind
+    ``channel`` for settlement)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+
+    name = models.CharField(_("name"), max_length=120)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
+    )
+    # The developer-portal partner it registered as, and the user who sees its console.
+    partner_id = models.BigIntegerField(null=True, blank=True)
+    owner_user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # Campaigns that apply to its orders (none chosen: all running campaigns do).
+    campaigns = models.ManyToManyField(Campaign, blank=True, related_name="channels")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChannelCode(models.Model):
+    """A code a channel puts on its links and QR codes (``?ch=<code>``)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="codes")
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    label = models.CharField(_("label"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("channel code")
+        verbose_name_plural = _("channel codes")
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class ChannelProduct(models.Model):
+    """A product a channel may sell (none listed: every product), at its channel price
+    (``price_fen`` empty: the shop's price)."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="products")
+    product_id = models.BigIntegerField()
+    price_fen = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "product_id"], name="mk_channel_product_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_fen__isnull=True) | Q(price_fen__gte=1), name="mk_channel_price"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.product_id}"
+
+
+class CommissionRule(models.Model):
+    """How much a channel earns on one product kind (``*``: any kind): a percentage of what
+    the line was paid, a fixed amount per order, or tiers by the order's paid amount of that
+    kind (``tiers``: ``[[from_fen, percent], ...]``, the highest tier reached applies)."""
+
+    class Mode(models.TextChoices):
+        PERCENT = "percent", _("Percentage")
+        FIXED = "fixed", _("Fixed per order")
+        TIERED = "tiered", _("Tiered")
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="commission_rules")
+    product_kind = models.CharField(_("product kind"), max_length=16, default="*")
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
+    percent = models.DecimalField(_("percent"), max_digits=5, decimal_places=2, default=0)
+    fixed_fen = models.BigIntegerField(_("fixed (fen)"), default=0)
+    tiers = models.JSONField(_("tiers"), default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "product_kind"], name="mk_commission_rule_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=0) & Q(percent__lte=100) & Q(fixed_fen__gte=0),
+                name="mk_commission_amounts",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.product_kind}:{self.mode}"
+
+
+class ChannelOrder(models.Model):
+    """An order a channel brought (its code was on the order), and its commission once the
+    order completed: per line in ``line_commissions`` (line id → fen), booked by ``journal_id``."""
+
+    class Status(models.TextChoices):
+        ATTRIBUTED = "attributed", _("Attributed")
+        ACCRUED = "accrued", _("Commission accrued")
+
+    order_number = models.CharField(max_length=24, unique=True)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
+    code = models.CharField(max_length=32)
+    user_id = models.BigIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ATTRIBUTED)
+    paid_fen = models.BigIntegerField(default=0)
+    commission_fen = models.BigIntegerField(default=0)
+    reversed_fen = models.BigIntegerField(default=0)
+    line_commissions = models.JSONField(default=dict)
+    refunded_line_ids = ArrayField(models.BigIntegerField(), default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.order_number

@@ -1,0 +1,230 @@
+"""Marketing reads: which campaigns a buyer gets, the price of a cart under them and one of the
+buyer's own coupons, the buyer's coupons, what an order was given, the campaign pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from apps.accounts.selectors import UserBrief, user_brief
+from apps.carrier.selectors import home_province
+from apps.marketing.errors import CouponNotFound
+from apps.marketing.models import BuyerFacts, Campaign, Coupon, CouponBatch, Redemption
+from apps.marketing.pricing import Offer, PriceLine, Pricing, price
+
+Status = Campaign.Status
+
+
+def code_normalise(code: str) -> str:
+    """A typed code as stored: letters and digits, upper case (dashes and spaces dropped)."""
+    return "".join(ch for ch in code.upper() if ch.isalnum())[:40]
+
+
+# --- Who a campaign is for --------------------------------------------------------------------
+
+
+@dataclass
+class _Buyer:
+    """What the targets need to know of one buyer, each read at most once per pricing."""
+
+    user_id: int
+    _facts: BuyerFacts | None = None
+    _facts_read: bool = False
+    _brief: UserBrief | None = None
+
+    @property
+    def facts(self) -> BuyerFacts | None:
+        if not self._facts_read:
+            self._facts, self._facts_read = (
+                BuyerFacts.objects.filter(user_id=self.user_id).first(),
+                True,
+            )
+        return self._facts
+
+    @property
+    def brief(self) -> UserBrief:
+        if self._brief is None:
+            self._brief = user_brief(user_id=self.user_id)
+        return self._brief
+
+
+def targets(
+    campaign: Campaign, *, user_id: int | None, now: datetime, buyer: _Buyer | None = None
+) -> bool:
+    if user_id is None:
+        return campaign.target == Campaign.Target.ALL and not campaign.first_order_only
+    buyer = buyer or _Buyer(user_id)
+    if campaign.first_order_only and buyer.facts is not None and buyer.facts.paid_orders:
+        return False
+    target = campaign.target
+    if target == Campaign.Target.ALL:
+        return True
+    if target == Campaign.Target.SEGMENT:
+        facts = buyer.facts
+        if facts is None or facts.spent_fen < campaign.segment_min_spend_fen:
+            return False
+        wanted = set(campaign.segment_product_ids)
+        return not wanted or bool(wanted & set(facts.product_ids))
+    user = buyer.brief
+    if target == Campaign.Target.NEW:
+        return user.date_joined >= now - timedelta(days=campaign.new_within_days)
+    if target == Campaign.Target.NUMBERS:
+        return user.phone in campaign.target_numbers
+    return home_province(msisdn=user.phone) == campaign.target_province
+
+
+def live(campaign: Campaign, now: datetime) -> bool:
+    units_left = not campaign.budget_units or campaign.spent_units < campaign.budget_units
+    money_left = not campaign.budget_fen or campaign.spent_fen < campaign.budget_fen
+    return (
+        campaign.status == Status.ACTIVE
+        and campaign.starts_at <= now < campaign.ends_at
+        and units_left
+        and money_left
+    )
+
+
+def offer_of(campaign: Campaign) -> Offer:
+    return Offer(
+        campaign_id=campaign.pk, name=campaign.name, rule=campaign.rule,
+        product_ids=tuple(campaign.product_ids), category_paths=tuple(campaign.category_paths),
+        amount_fen=campaign.amount_fen, percent_off=campaign.percent_off, cap_fen=campaign.cap_fen,
+        threshold_fen=campaign.threshold_fen, gift_points=campaign.gift_points,
+        exclusive=campaign.exclusive,
+        budget_left_fen=campaign.budget_fen - campaign.spent_fen if campaign.budget_fen else None,
+    )  # fmt: skip
+
+
+def automatic_campaigns(*, user_id: int | None, now: datetime) -> list[Campaign]:
+    rows = Campaign.objects.filter(
+        status=Status.ACTIVE, coupon_only=False, starts_at__lte=now, ends_at__gt=now
+    )
+    buyer = _Buyer(user_id) if user_id is not None else None
+    return [c for c in rows if live(c, now) and targets(c, user_id=user_id, now=now, buyer=buyer)]
+
+
+def price_quote(
+    *, user_id: int | None, lines: list[PriceLine], coupon_code: str = "",
+    now: datetime | None = None,
+) -> Pricing:  # fmt: skip
+    """What ``lines`` would cost now under the buyer's campaigns and, if given, one coupon the
+    buyer holds (a code they do not hold is ``CouponNotFound``: quotes never look codes up;
+    typed codes go through ``services.coupon_redeem``, which is rate-limited)."""
+    now = now or timezone.now()
+    offers = [offer_of(c) for c in automatic_campaigns(user_id=user_id, now=now)]
+    coupon = None
+    if coupon_code and user_id is not None:
+        coupon = (
+            Coupon.objects.select_related("batch__campaign")
+            .filter(code=code_normalise(coupon_code), user_id=user_id, status=Coupon.Status.CLAIMED)
+            .first()
+        )
+        if coupon is None:
+            raise CouponNotFound()
+        offers = [o for o in offers if o.campaign_id != coupon.batch.campaign_id]
+    return price(
+        lines,
+        offers,
+        offer_of(coupon.batch.campaign) if coupon else None,
+        coupon.code if coupon else "",
+    )
+
+
+@dataclass(frozen=True)
+class CouponView:
+    code: str
+    campaign_id: int
+    campaign_name: str
+    rule: str
+    status: str
+    valid_until: datetime
+
+
+def coupons_for(
+    *, user_id: int, usable_only: bool = True, now: datetime | None = None
+) -> list[CouponView]:
+    """The buyer's coupons (claimed and still valid, unless ``usable_only`` is False)."""
+    now = now or timezone.now()
+    rows = (
+        Coupon.objects.filter(user_id=user_id)
+        .select_related("batch__campaign")
+        .order_by("batch__valid_until")
+    )
+    if usable_only:
+        rows = rows.filter(
+            status=Coupon.Status.CLAIMED, batch__valid_until__gt=now, batch__valid_from__lte=now
+        )
+    return [
+        CouponView(code=c.code, campaign_id=c.batch.campaign_id, campaign_name=c.batch.campaign.name,
+                   rule=c.batch.campaign.rule, status=c.status, valid_until=c.batch.valid_until)
+        for c in rows
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OrderDiscount:
+    campaign_id: int
+    campaign_name: str
+    rule: str
+    discount_fen: int
+    gift_points: int
+    coupon_code: str
+    status: str
+
+
+def order_discounts(*, order_number: str) -> list[OrderDiscount]:
+    """What each campaign gave an order (its page, the API), in the order they applied."""
+    rows = Redemption.objects.filter(order_number=order_number).select_related(
+        "campaign", "coupon", "flash_sale"
+    )
+    out = []
+    for r in rows.order_by("pk"):
+        name, rule = (
+            (r.campaign.name, r.campaign.rule)
+            if r.campaign
+            else (r.flash_sale.name if r.flash_sale else "", "flash")
+        )
+        out.append(OrderDiscount(campaign_id=r.campaign_id or 0, campaign_name=name, rule=rule,
+                                 discount_fen=r.discount_fen, gift_points=r.gift_points,
+                                 coupon_code=r.coupon.code if r.coupon else "", status=r.status))  # fmt: skip
+    return out
+
+
+@dataclass(frozen=True)
+class CampaignPage:
+    id: int
+    name: str
+    rule: str
+    rule_label: str
+    starts_at: datetime
+    ends_at: datetime
+    amount_fen: int
+    percent_off: int
+    cap_fen: int
+    threshold_fen: int
+    gift_points: int
+    batches: list[tuple[int, str, int]]  # (batch id, name, codes left to claim)
+    is_live: bool
+
+
+def campaign_page(*, campaign_id: int, now: datetime | None = None) -> CampaignPage | None:
+    """A campaign's public page with its claimable coupon batches; None for a draft."""
+    now = now or timezone.now()
+    if not 0 < campaign_id < 2**63:
+        return None
+    c = Campaign.objects.exclude(status=Status.DRAFT).filter(pk=campaign_id).first()
+    if c is None:
+        return None
+    batches = [
+        (b.pk, b.name, b.coupons.filter(status=Coupon.Status.AVAILABLE).count())
+        for b in CouponBatch.objects.filter(
+            campaign=c, claimable=True, valid_until__gt=now
+        ).order_by("pk")
+    ]
+    return CampaignPage(
+        id=c.pk, name=c.name, rule=c.rule, rule_label=str(Campaign.Rule(c.rule).label), starts_at=c.starts_at,
+        ends_at=c.ends_at, amount_fen=c.amount_fen, percent_off=c.percent_off, cap_fen=c.cap_fen,
+        threshold_fen=c.threshold_fen, gift_points=c.gift_points, batches=batches, is_live=live(c, now),
+    )  # fmt: skip

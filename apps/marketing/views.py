@@ -1,0 +1,73 @@
+"""Marketing pages: a campaign's page (claim a coupon) and the buyer's coupons (type a code)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.core.errors import DomainError
+from apps.marketing import selectors, services
+
+
+@require_GET
+def campaign(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    page = selectors.campaign_page(campaign_id=campaign_id)
+    if page is None:
+        raise Http404
+    return render(request, "marketing/campaign.html", {"campaign": page})
+
+
+@login_required
+@require_POST
+def claim(request: HttpRequest, campaign_id: int, batch_id: int) -> HttpResponse:
+    if not 0 < batch_id < 2**63:
+        raise Http404
+    try:
+        code = services.coupon_claim(user_id=int(request.user.pk or 0), batch_id=batch_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Coupon %(code)s is yours.") % {"code": code})
+    return redirect("marketing:campaign", campaign_id=campaign_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_coupons(request: HttpRequest) -> HttpResponse:
+    user_id = int(request.user.pk or 0)
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            code = services.coupon_redeem(user_id=user_id, code=request.POST.get("code", ""))
+        except DomainError as exc:
+            error, status = exc.message, exc.http_status
+        else:
+            messages.success(request, _("Coupon %(code)s is yours.") % {"code": code})
+            return redirect("marketing:my-coupons")
+    coupons = selectors.coupons_for(user_id=user_id, usable_only=False)
+    return render(
+        request, "marketing/my_coupons.html", {"coupons": coupons, "error": error}, status=status
+    )
+
+
+@login_required
+@require_GET
+def channel_console(request: HttpRequest) -> HttpResponse:
+    """The channel's console: its sales and commissions (the channel this user owns)."""
+    from apps.marketing.channels import channel_sales
+    from apps.marketing.models import Channel
+
+    channel = (
+        Channel.objects.filter(owner_user_id=request.user.pk).prefetch_related("codes").first()
+    )
+    if channel is None:
+        raise Http404
+    links = [
+        (c.code, c.label, request.build_absolute_uri(f"/?ch={c.code}")) for c in channel.codes.all()
+    ]
+    context = {"channel": channel, "sales": channel_sales(channel_id=channel.pk), "links": links}
+    return render(request, "marketing/channel_console.html", context)
