@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install install-dev run test lint format bench bench-portal bench-search bench-growth bench-payments bench-deliveries bench-gateway stop messages worker beat clean
+.PHONY: help install install-dev run test lint format bench bench-portal bench-search bench-growth bench-payments bench-deliveries bench-gateway bench-analytics stop messages worker beat clean
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
@@ -13,7 +13,7 @@ help:
 	@echo "make lint   - ruff, ruff format --check, mypy, import-linter contracts, makemigrations --check"
 	@echo "make bench  - run every benchmark in loadtests/ and print one summary (docs/performance.md);"
 	@echo "              bench-portal, bench-search, bench-growth, bench-payments, bench-deliveries"
-	@echo "              and bench-gateway run one each"
+	@echo "              bench-gateway and bench-analytics run one each"
 	@echo "make stop   - stop the embedded PostgreSQL if it is still running"
 
 $(VENV)/.base: requirements/base.txt
@@ -77,6 +77,12 @@ bench-deliveries: install-dev
 
 bench-gateway: install-dev
 	$(PY) -m loadtests.gateway
+
+# A day's rollup (100,000 orders by default; BENCH_ANALYTICS_ARGS="--orders 1000000" for the
+# figure in docs/performance.md), the chart pages over a year, the product list on 1 M products.
+BENCH_ANALYTICS_ARGS ?=
+bench-analytics: install-dev
+	$(PY) -m loadtests.analytics $(BENCH_ANALYTICS_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}

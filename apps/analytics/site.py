@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, path
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Role
-from apps.analytics import views
+from apps.analytics import admin_policy, views
 from apps.analytics.charts import PAGES
 from apps.analytics.roles import user_roles
 from apps.core import workbench
@@ -26,6 +26,18 @@ class WorkbenchSite(admin.AdminSite):
     site_title = "CarrierHub"
     index_title = _("Today")
     index_template = "admin/workbench_index.html"
+
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        """Register as Django does, then give each new list the workbench's list policy."""
+        super().register(model_or_iterable, admin_class, **options)
+        models = (
+            model_or_iterable
+            if isinstance(model_or_iterable, (list, tuple))
+            else [model_or_iterable]
+        )
+        for model in models:
+            if model in self._registry:  # Django skips swapped models (auth.User)
+                admin_policy.productise(model, self._registry[model])
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
         roles = user_roles(request.user)

@@ -1,0 +1,148 @@
+"""What every list of the workbench gets, whatever app registered it: no full-table count, an
+estimated count past ``COUNT_CAP`` rows, and a date-range filter on its first date field.
+
+The workbench site applies it to each ModelAdmin when it is registered (``WorkbenchSite``), so
+the apps' ``admin.py`` files stay as they are. An admin opts out of a piece by setting the
+attribute itself (``paginator``, ``show_full_result_count``, a date field in ``list_filter``). Bulk actions
+are confirmed in the browser (``analytics/workbench.js``, loaded by ``admin/base_site.html``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.db import connections, models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+COUNT_CAP = 10_000  # rows counted exactly; above, the planner's estimate (never a full scan)
+DATE_FIELDS = ("created_at", "requested_at", "date_joined", "occurred_at", "updated_at")
+
+
+def _estimate(queryset: QuerySet[Any]) -> int:
+    """The planner's row estimate for ``queryset`` (EXPLAIN, no execution)."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class EstimatedCountPaginator(Paginator):
+    """Counts exactly up to ``COUNT_CAP`` rows (``COUNT(*)`` over ``LIMIT cap + 1``, cheap);
+    a longer list gets the planner's estimate (at least cap + 1), so no page view counts a
+    million rows. The last pages of such a list are reached by filtering, not by paging."""
+
+    @cached_property
+    def count(self) -> int:
+        queryset = self.object_list
+        if not isinstance(queryset, QuerySet):
+            return len(queryset)
+        capped = queryset.order_by()[: COUNT_CAP + 1].count()
+        if capped <= COUNT_CAP:
+            return capped
+        return max(_estimate(queryset.order_by()), COUNT_CAP + 1)
+
+
+class DateRangeFilter(admin.FieldListFilter):
+    """From/to dates (Asia/Shanghai days, both included) on a date or date-time field."""
+
+    template = "admin/analytics/date_range_filter.html"
+
+    def __init__(self, field: Any, request: HttpRequest, params: dict[str, Any],
+                 model: Any, model_admin: Any, field_path: str) -> None:  # fmt: skip
+        self.param_start = f"{field_path}__range_start"
+        self.param_end = f"{field_path}__range_end"
+        super().__init__(field, request, params, model, model_admin, field_path)
+        # FieldListFilter moved our parameters from ``params`` to ``used_parameters``.
+        self.start = _parse_day(self.used_parameters.get(self.param_start))
+        self.end = _parse_day(self.used_parameters.get(self.param_end))
+        self.other_params = [
+            (k, v) for k, values in request.GET.lists() for v in values
+            if k not in (self.param_start, self.param_end)
+        ]  # fmt: skip
+
+    def expected_parameters(self) -> list[str | None]:
+        return [self.param_start, self.param_end]
+
+    def has_output(self) -> bool:
+        return True
+
+    def get_facet_counts(self, pk_attname: str, filtered_qs: QuerySet[Any]) -> dict[str, Any]:
+        return {}  # a range has no facet counts
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        is_datetime = isinstance(self.field, models.DateTimeField)
+        if self.start:
+            low = _day_start(self.start) if is_datetime else self.start
+            queryset = queryset.filter(**{f"{self.field_path}__gte": low})
+        if self.end:
+            high = (
+                _day_start(self.end + timedelta(days=1))
+                if is_datetime
+                else self.end + timedelta(days=1)
+            )
+            queryset = queryset.filter(**{f"{self.field_path}__lt": high})
+        return queryset
+
+    def choices(self, changelist: Any) -> Iterator[Any]:
+        yield {
+            "selected": not (self.start or self.end),
+            "query_string": changelist.get_query_string(remove=[self.param_start, self.param_end]),
+            "display": _("All"),
+        }
+
+
+def _parse_day(value: Any) -> date | None:
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _date_field(model: type[models.Model]) -> str | None:
+    names = {f.name for f in model._meta.get_fields() if isinstance(f, models.DateField)}
+    return next((n for n in DATE_FIELDS if n in names), None)
+
+
+def productise(model: type[models.Model], model_admin: admin.ModelAdmin[Any]) -> None:
+    """Apply the workbench's list policy to one registered ModelAdmin (instance attributes)."""
+    # Instance attributes (the stubs declare these as class variables): the class stays as is.
+    target: Any = model_admin
+    if "show_full_result_count" not in _declared(type(model_admin)):
+        target.show_full_result_count = False
+    if model_admin.paginator is Paginator:
+        target.paginator = EstimatedCountPaginator
+    field = _date_field(model)
+    filters: list[Any] = list(model_admin.list_filter)
+    listed = {f if isinstance(f, str) else f[0] for f in filters if not isinstance(f, type)}
+    if field and field not in listed and model_admin.date_hierarchy != field:
+        target.list_filter = [*filters, (field, DateRangeFilter)]
+
+
+def _declared(cls: type) -> set[str]:
+    """Attributes set by the admin class or a base of it other than Django's ModelAdmin."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if klass in (admin.ModelAdmin, admin.options.BaseModelAdmin, object):
+            continue
+        names |= set(vars(klass))
+    return names
