@@ -91,7 +91,7 @@ def _orders(n: int) -> float:
         c.execute("SELECT min(id) FROM accounts_user WHERE phone LIKE '+86139%%'")
         first_user = c.fetchone()[0]
         c.execute(
-            "CREATE TEMP TABLE bench_skus AS SELECT s.id, s.product_id, s.price_fen, p.kind, row_number() OVER () AS k FROM catalog_sku s JOIN catalog_product p ON p.id = s.product_id WHERE s.id IN (SELECT id FROM catalog_sku ORDER BY id LIMIT 2000)"
+            "CREATE TEMP TABLE bench_skus AS SELECT s.id, s.product_id, s.price_fen, p.kind, row_number() OVER () AS k FROM catalog_sku s JOIN catalog_product p ON p.id = s.product_id WHERE s.id IN (SELECT id FROM catalog_sku WHERE price_fen > 0 ORDER BY id LIMIT 2000)"
         )
         c.execute(
             """

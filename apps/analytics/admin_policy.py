@@ -1,5 +1,6 @@
 """What every list of the workbench gets, whatever app registered it: no full-table count, an
-estimated count past ``COUNT_CAP`` rows, and a date-range filter on its first date field.
+estimated count past ``COUNT_CAP`` rows, a date-range filter on its first date field, and, on
+a table of ``LARGE_TABLE`` rows or more, newest-first order unless the admin chose one.
 
 The workbench site applies it to each ModelAdmin when it is registered (``WorkbenchSite``), so
 the apps' ``admin.py`` files stay as they are. An admin opts out of a piece by setting the
@@ -10,6 +11,7 @@ are confirmed in the browser (``analytics/workbench.js``, loaded by ``admin/base
 from __future__ import annotations
 
 import json
+import time as time_module
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -24,6 +26,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 COUNT_CAP = 10_000  # rows counted exactly; above, the planner's estimate (never a full scan)
+LARGE_TABLE = 100_000  # rows (planner's estimate) from which a list is ordered by key by default
+_LARGE_CHECK_SECONDS = 600
 DATE_FIELDS = ("created_at", "requested_at", "date_joined", "occurred_at", "updated_at")
 
 
@@ -118,6 +122,25 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+_large_seen: dict[str, tuple[float, bool]] = {}
+
+
+def _large(model: type[models.Model]) -> bool:
+    """Whether the planner thinks ``model``'s table holds LARGE_TABLE rows or more (asked at
+    most every ten minutes per process)."""
+    table = model._meta.db_table
+    seen = _large_seen.get(table)
+    now = time_module.monotonic()
+    if seen and now - seen[0] < _LARGE_CHECK_SECONDS:
+        return seen[1]
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cursor.fetchone()
+    large = bool(row and row[0] >= LARGE_TABLE)
+    _large_seen[table] = (now, large)
+    return large
+
+
 def _date_field(model: type[models.Model]) -> str | None:
     names = {f.name for f in model._meta.get_fields() if isinstance(f, models.DateField)}
     return next((n for n in DATE_FIELDS if n in names), None)
@@ -136,6 +159,15 @@ def productise(model: type[models.Model], model_admin: admin.ModelAdmin[Any]) ->
     listed = {f if isinstance(f, str) else f[0] for f in filters if not isinstance(f, type)}
     if field and field not in listed and model_admin.date_hierarchy != field:
         target.list_filter = [*filters, (field, DateRangeFilter)]
+    if not model_admin.ordering:
+        # A model's default order (``sort, price_fen, id``, say) over a million rows is a full
+        # sort per page; newest first walks the primary key. A column clicked still sorts.
+        get_ordering = model_admin.get_ordering
+
+        def ordering(request: HttpRequest) -> Any:
+            return get_ordering(request) or (["-pk"] if _large(model) else [])
+
+        target.get_ordering = ordering
 
 
 def _declared(cls: type) -> set[str]:

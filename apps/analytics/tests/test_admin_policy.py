@@ -66,3 +66,24 @@ def test_a_long_list_is_counted_up_to_the_cap_then_estimated(client, superuser, 
     estimates.clear()
     assert client.get("/admin/catalog/product/").context["cl"].result_count == 4
     assert estimates == []
+
+
+def test_a_large_table_is_listed_newest_first_unless_a_column_is_chosen(
+    client, superuser, monkeypatch
+):
+    from apps.catalog.models import Sku
+
+    small_catalog()
+    monkeypatch.setattr(admin_policy, "LARGE_TABLE", -1)  # reltuples is -1 before ANALYZE
+    admin_policy._large_seen.clear()
+    try:
+        page = client.get("/admin/catalog/sku/")
+        assert [s.pk for s in page.context["cl"].result_list] == list(
+            Sku.objects.order_by("-pk").values_list("pk", flat=True)
+        )
+        # a clicked column (price, ascending) still sorts
+        page = client.get("/admin/catalog/sku/?o=4")
+        prices = [s.price_fen for s in page.context["cl"].result_list]
+        assert prices == sorted(prices)
+    finally:
+        admin_policy._large_seen.clear()

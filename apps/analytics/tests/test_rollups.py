@@ -164,3 +164,45 @@ def test_backfill_refuses_bad_dates_and_writes_nothing(args):
     with pytest.raises(CommandError):
         call_command("analytics_backfill", *args, "--no-progress")
     assert not DailyMetrics.objects.exists()
+
+
+def test_gateway_calls_are_summed_per_capability_and_partner_with_p95_from_the_histograms():
+    from apps.analytics.models import GatewayDaily
+    from apps.gateway.models import UsageHourly
+
+    # Given two hours of SMS calls of one partner's two apps: 100 calls in the 5 ms bucket and
+    # 100 in the 50 ms bucket, 10 errors, 2.6 s of latency in all; and a call the next day
+    def usage(app: int, hour: str, calls: int, errors: int, latency_us: int, at_5: int, at_50: int):
+        buckets = [0] * 13
+        buckets[2], buckets[5] = at_5, at_50
+        UsageHourly.objects.create(app_id=app, partner_id=7, environment="production",
+                                   capability="sms", hour=at(hour[:10], int(hour[11:])), calls=calls,
+                                   errors=errors, throttled=0, latency_sum_us=latency_us,
+                                   latency_buckets=buckets)  # fmt: skip
+
+    usage(1, f"{D} 09", 100, 4, 600_000, 100, 0)
+    usage(2, f"{D} 10", 100, 6, 2_000_000, 0, 100)
+    usage(1, "2026-11-04 00", 50, 0, 100_000, 50, 0)
+    # When the day is rolled up
+    rollups.day_rollup(day=DAY)
+    # Then one row: 200 calls, 10 errors, 13 ms on average, p95 in the 20-50 ms bucket
+    (row,) = GatewayDaily.objects.all()
+    assert (row.capability, row.partner_id, row.calls, row.errors) == ("sms", 7, 200, 10)
+    assert row.latency_avg_ms == 13.0
+    assert row.latency_p95_ms == 47  # 20 + 30 × (190 − 100) / 100
+
+
+def test_the_beat_job_rolls_up_yesterday_and_today(day_of_business, settings):
+    from django.utils import timezone
+
+    from apps.analytics.tasks import rollup_recent_task
+
+    today = timezone.localdate()
+    assert rollup_recent_task.delay().get() == [
+        (today - timedelta(days=1)).isoformat(),
+        today.isoformat(),
+    ]
+    assert set(DailyMetrics.objects.values_list("day", flat=True)) == {
+        today - timedelta(days=1),
+        today,
+    }

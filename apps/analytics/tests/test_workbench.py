@@ -163,3 +163,12 @@ def test_the_view_beacon_counts_without_a_session(client):
     assert client.get("/a/view/42").status_code == 405
     views_counter.views_flush()
     assert ProductViewDaily.objects.get(product_id=42).views >= 1
+
+
+def test_the_sales_page_shows_the_hours_of_the_day(client, rolled_up):
+    staff(client, "finance")
+    page = client.get("/admin/analytics/sales/?start=2026-11-03&end=2026-11-03")
+    hours = next(c for c in page.context["charts_json"] if c["key"] == "sales-hours")
+    assert hours["x"][9] == "09:00"
+    assert hours["series"][0]["values"][9] == 60.0  # ¥60.00 paid at 09:05
+    assert sum(hours["series"][1]["values"]) == 1
