@@ -11,7 +11,8 @@ and the workbench's product list on the 1 M-product catalog.
    (target p95 500 ms).
 3. Workbench lists on the catalog of ``--products`` products (``loadtests.database.prepare``
    generates what is missing): the product list plain, searched, filtered, date-filtered and
-   on page 50: p95 (target 1 s).
+   on page 50, the SKU list; and the order, payment and delivery lists over the orders the
+   rollup step wrote: p95 (target 1 s).
 
 The database is ``ANALYTICS_BENCH_DATABASE_URL`` (default: ``ch_analytics_bench`` on the local
 PostgreSQL), so the shared benchmark database is left alone.
@@ -88,8 +89,12 @@ def _orders(n: int) -> float:
             """,
             [day, users],
         )
-        c.execute("SELECT min(id) FROM accounts_user WHERE phone LIKE '+86139%%'")
-        first_user = c.fetchone()[0]
+        c.execute(
+            "CREATE TEMP TABLE bench_users AS SELECT id, row_number() OVER (ORDER BY id) - 1 AS k "
+            "FROM accounts_user WHERE phone LIKE '+86139%%' ORDER BY id LIMIT %s",
+            [users],
+        )
+        c.execute("CREATE UNIQUE INDEX ON bench_users (k)", [])
         c.execute(
             "CREATE TEMP TABLE bench_skus AS SELECT s.id, s.product_id, s.price_fen, p.kind, row_number() OVER () AS k FROM catalog_sku s JOIN catalog_product p ON p.id = s.product_id WHERE s.id IN (SELECT id FROM catalog_sku WHERE price_fen > 0 ORDER BY id LIMIT 2000)"
         )
@@ -99,11 +104,12 @@ def _orders(n: int) -> float:
                 refunded_fen, shipping, expires_at, created_at, updated_at, paid_at, user_id)
             SELECT 'BN' || lpad(g::text, 10, '0'), 'bn' || g, 'paid', 0, 0, 0, 0,
                    jsonb_build_object('province', (ARRAY['广东','北京','浙江','江苏','四川','上海'])[1 + g %% 6]),
-                   t + interval '30 minutes', t, t, t + interval '1 minute', %s + (g %% %s)
+                   t + interval '30 minutes', t, t, t + interval '1 minute', u.id
             FROM (SELECT g, %s::timestamptz + (g %% 86000) * interval '1 second' AS t
                   FROM generate_series(1, %s) g) s
+            JOIN bench_users u ON u.k = s.g %% %s
             """,
-            [first_user, users, f"{day} 00:00:00+08", n],
+            [f"{day} 00:00:00+08", n, users],
         )
         c.execute(
             """
@@ -154,6 +160,7 @@ def _orders(n: int) -> float:
             [],
         )
         c.execute("DROP TABLE bench_skus")
+        c.execute("DROP TABLE bench_users")
         for table in (
             "orders_order",
             "orders_orderline",
@@ -306,6 +313,9 @@ def main() -> None:
             "products filtered": "/admin/catalog/product/?status__exact=published&kind__exact=digital",
             "products date range": "/admin/catalog/product/?created_at__range_start=2026-01-01&created_at__range_end=2026-12-31",
             "skus": "/admin/catalog/sku/",
+            "orders": "/admin/orders/order/",
+            "payment intents": "/admin/payments/paymentintent/",
+            "deliveries": "/admin/fulfilment/delivery/",
         }
         report["lists"] = _timed_pages(client, lists, args.requests)
     print(json.dumps(report, ensure_ascii=False, default=str))

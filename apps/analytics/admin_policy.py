@@ -28,6 +28,9 @@ from django.utils.translation import gettext_lazy as _
 COUNT_CAP = 10_000  # rows counted exactly; above, the planner's estimate (never a full scan)
 LARGE_TABLE = 100_000  # rows (planner's estimate) from which a list is ordered by key by default
 _LARGE_CHECK_SECONDS = 600
+# A list without search gets the first two of these it has; without filters, its flags and
+# choice fields.
+SEARCH_FIELDS = ("name", "title", "code", "slug", "capability", "phone", "number")
 DATE_FIELDS = ("created_at", "requested_at", "date_joined", "occurred_at", "updated_at")
 
 
@@ -154,6 +157,14 @@ def productise(model: type[models.Model], model_admin: admin.ModelAdmin[Any]) ->
         target.show_full_result_count = False
     if model_admin.paginator is Paginator:
         target.paginator = EstimatedCountPaginator
+    if not model_admin.search_fields:
+        names = {f.name for f in model._meta.get_fields() if isinstance(f, models.CharField)}
+        target.search_fields = [n for n in SEARCH_FIELDS if n in names][:2]
+    if not model_admin.list_filter:
+        target.list_filter = [
+            f.name for f in model._meta.get_fields()
+            if isinstance(f, models.BooleanField) or (isinstance(f, models.CharField) and f.choices)
+        ][:4]  # fmt: skip
     field = _date_field(model)
     filters: list[Any] = list(model_admin.list_filter)
     listed = {f if isinstance(f, str) else f[0] for f in filters if not isinstance(f, type)}

@@ -56,7 +56,11 @@ class Chart:
             "type": self.type,
             "x": self.x,
             "series": [
-                {"name": str(s.name), "values": [_yuan(v) if s.money else v for v in s.values]}
+                {
+                    "name": str(s.name),
+                    "money": s.money,
+                    "values": [_yuan(v) if s.money else v for v in s.values],
+                }
                 for s in self.series
             ],
         }

@@ -21,9 +21,15 @@
     }
     base.grid = { left: 60, right: 20, top: 40, bottom: 40 };
     base.xAxis = { type: "category", data: chart.x };
-    base.yAxis = { type: "value" };
+    // Yuan and counts side by side get an axis each (yuan left, counts right).
+    var mixed = series.some(function (s) { return s.money; }) && series.some(function (s) { return !s.money; });
+    base.yAxis = mixed ? [{ type: "value", name: "¥" }, { type: "value" }] : { type: "value" };
+    if (mixed) base.grid.right = 60;
     base.series = series.map(function (s) {
-      return { type: chart.type, name: s.name, data: s.values, connectNulls: false, showSymbol: chart.x.length < 40 };
+      return {
+        type: chart.type, name: s.name, data: s.values, connectNulls: false,
+        showSymbol: chart.x.length < 40, yAxisIndex: mixed && !s.money ? 1 : 0,
+      };
     });
     return base;
   }
