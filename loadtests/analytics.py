@@ -279,14 +279,18 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--reuse-orders", action="store_true", help="keep the last run's orders")
     parser.add_argument("--skip", default="", help="comma list of: rollup,pages,lists")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     report: dict[str, Any] = {"database": _setup(args.products)}
     if "rollup" not in skip:
-        print(f"writing {args.orders:,} paid orders on {BENCH_DAY} ...")
-        report["orders_written_s"] = _orders(args.orders)
-        print(f"  written in {report['orders_written_s']} s; rolling the day up {args.runs} times")
+        if args.reuse_orders:
+            print(f"reusing the orders already written on {BENCH_DAY}")
+        else:
+            print(f"writing {args.orders:,} paid orders on {BENCH_DAY} ...")
+            report["orders_written_s"] = _orders(args.orders)
+        print(f"  rolling the day up {args.runs} times")
         times = _rollup(args.runs)
         report["rollup"] = {"orders": args.orders, "runs_s": times, "median_s": median(times),
                             "target_s_at_1M": TARGET_ROLLUP_1M_S}  # fmt: skip

@@ -1,5 +1,6 @@
 """What every list of the workbench gets, whatever app registered it: no full-table count, an
-estimated count past ``COUNT_CAP`` rows, a date-range filter on its first date field, and, on
+estimated count past ``COUNT_CAP`` rows, a date-range filter (in place of Django's date
+hierarchy) on its first date field, and, on
 a table of ``LARGE_TABLE`` rows or more, newest-first order unless the admin chose one.
 
 The workbench site applies it to each ModelAdmin when it is registered (``WorkbenchSite``), so
@@ -165,10 +166,13 @@ def productise(model: type[models.Model], model_admin: admin.ModelAdmin[Any]) ->
             f.name for f in model._meta.get_fields()
             if isinstance(f, models.BooleanField) or (isinstance(f, models.CharField) and f.choices)
         ][:4]  # fmt: skip
-    field = _date_field(model)
+    # Django's date hierarchy lists the distinct years/months of the whole filtered table (a
+    # full scan on every page of a million-row list): the range filter takes its place.
+    field = model_admin.date_hierarchy or _date_field(model)
+    target.date_hierarchy = None
     filters: list[Any] = list(model_admin.list_filter)
-    listed = {f if isinstance(f, str) else f[0] for f in filters if not isinstance(f, type)}
-    if field and field not in listed and model_admin.date_hierarchy != field:
+    ranged = {f[0] for f in filters if isinstance(f, tuple) and f[1] is DateRangeFilter}
+    if field and field not in ranged:
         target.list_filter = [*filters, (field, DateRangeFilter)]
     if not model_admin.ordering:
         # A model's default order (``sort, price_fen, id``, say) over a million rows is a full

@@ -27,6 +27,8 @@ from apps.analytics.models import (
     SalesHourly,
 )
 
+ROLLUP_WORK_MEM = "64MB"  # per sort, for the rollup's transaction only
+
 
 @dataclass(frozen=True)
 class Window:
@@ -52,12 +54,16 @@ def _day_lock(day: date) -> None:
 def day_rollup(*, day: date) -> DailyMetrics:
     """Recompute every rollup of ``day`` (a date in Asia/Shanghai) and return its metrics.
 
-    Takes a transaction-scoped advisory lock per day; reads the raw tables once per table.
+    Takes a transaction-scoped advisory lock per day and raises ``work_mem`` for that
+    transaction only; reads the raw tables once per table.
     """
     window = day_window(day)
     now = timezone.now()
     with transaction.atomic():
         _day_lock(day)
+        with connection.cursor() as cursor:
+            # The day's sorts (distinct orders per dimension, percentiles) stay in memory.
+            cursor.execute(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'")
         sales = sources.sales(window.start, window.end)
         payments = sources.payments(window.start, window.end)
         fulfilment = sources.fulfilment(window.start, window.end)

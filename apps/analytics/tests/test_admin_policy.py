@@ -87,3 +87,17 @@ def test_a_large_table_is_listed_newest_first_unless_a_column_is_chosen(
         assert prices == sorted(prices)
     finally:
         admin_policy._large_seen.clear()
+
+
+def test_a_date_hierarchy_becomes_a_range_filter(client, superuser):
+    from apps.analytics.tests.support import order
+
+    cat = small_catalog()
+    buyer = get_user_model().objects.create_user("13800000077")
+    order(buyer, [(cat["vip"], 1)], created=at("2026-11-02", 9))
+    newer = order(buyer, [(cat["vip"], 1)], created=at("2026-11-03", 9))
+    assert admin.site._registry[type(newer)].date_hierarchy is None
+    page = client.get(
+        "/admin/orders/order/?created_at__range_start=2026-11-03&created_at__range_end=2026-11-03"
+    )
+    assert [o.pk for o in page.context["cl"].result_list] == [newer.pk]
