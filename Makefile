@@ -10,6 +10,7 @@ PYTEST_ARGS ?= -n 2
 .PHONY: bench-risk
 .PHONY: bench-content
 .PHONY: bench-flash bench-checkout-marketing
+.PHONY: bench-analytics
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
@@ -17,7 +18,7 @@ help:
 	@echo "make lint   - ruff, ruff format --check, mypy, import-linter contracts, makemigrations --check"
 	@echo "make bench  - run every benchmark in loadtests/ and print one summary (docs/performance.md);"
 	@echo "              bench-portal, bench-search, bench-growth, bench-payments, bench-deliveries"
-	@echo "              and bench-gateway run one each"
+	@echo "              bench-gateway and bench-analytics run one each"
 	@echo "make stop   - stop the embedded PostgreSQL if it is still running"
 
 $(VENV)/.base: requirements/base.txt
@@ -101,6 +102,11 @@ bench-flash: install-dev
 # Marketing: checkout with 3 campaigns and a coupon against none (docs/performance.md).
 bench-checkout-marketing: install-dev
 	$(PY) -m loadtests.checkout_marketing
+# A day's rollup (100,000 orders by default; BENCH_ANALYTICS_ARGS="--orders 1000000" for the
+# figure in docs/performance.md), the chart pages over a year, the product list on 1 M products.
+BENCH_ANALYTICS_ARGS ?=
+bench-analytics: install-dev
+	$(PY) -m loadtests.analytics $(BENCH_ANALYTICS_ARGS)
 
 worker: install
 	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}

@@ -56,6 +56,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("", include("apps.gateway.urls")),
     path("", include("apps.gateway.capability_urls")),
+    path("", include("apps.analytics.urls")),
 ]
 if settings.SERVE_MEDIA:
     urlpatterns += [

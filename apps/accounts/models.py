@@ -24,6 +24,10 @@ class Role(models.TextChoices):
     OPERATOR = "operator", _("Operator")
     FINANCE = "finance", _("Finance")
     ENTERPRISE = "enterprise", _("Enterprise")
+    # Workbench roles (groups created by ``roles_sync`` after migrate, with their permissions).
+    RISK = "risk", _("Risk")
+    CP_REVIEWER = "cp_reviewer", _("Content provider reviewer")
+    PARTNER_REVIEWER = "partner_reviewer", _("Partner reviewer")
 
 
 class UserManager(BaseUserManager["User"]):

@@ -49,6 +49,26 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "core.view_auditevent",
         "accounts.view_user",
     ],
+    Role.RISK: [
+        "payments.view_*",
+        "payments.query_paymentintent",
+        "orders.view_*",
+        "accounts.view_user",
+        "accounts.view_realnameidentity",
+        "core.view_auditevent",
+        "risk.*",
+    ],
+    Role.CP_REVIEWER: [
+        "catalog.view_*",
+        "content.*",
+        "core.view_auditevent",
+    ],
+    Role.PARTNER_REVIEWER: [
+        "gateway.view_*",
+        "gateway.change_partner",
+        "gateway.change_app",
+        "core.view_auditevent",
+    ],
 }
 
 

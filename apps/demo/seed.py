@@ -33,6 +33,10 @@ class DemoUser:
 DEMO_USERS = (
     DemoUser("+8613800000000", "运营管理员", (Role.OPERATOR,), staff=True, superuser=True),
     DemoUser("+8613800000001", "财务", (Role.FINANCE,), staff=True),
+    # Workbench roles of the analytics home page (issue 16).
+    DemoUser("+8613800000002", "风控", (Role.RISK,), staff=True),
+    DemoUser("+8613800000003", "内容审核", (Role.CP_REVIEWER,), staff=True),
+    DemoUser("+8613800000004", "合作伙伴审核", (Role.PARTNER_REVIEWER,), staff=True),
     DemoUser("+8613800138000", "演示用户", (Role.CONSUMER,)),
     DemoUser("+8613900139000", "内容提供商演示", (Role.CONTENT_PROVIDER, Role.CONSUMER)),
     DemoUser("+8613900139001", "企业演示", (Role.ENTERPRISE,)),

@@ -26,3 +26,7 @@ class FulfilmentConfig(AppConfig):
 
         order_api_section_register("deliveries", order_deliveries_data)
         order_api_section_register("shipments", order_shipments_data)
+
+        from apps.fulfilment import todos
+
+        todos.register()

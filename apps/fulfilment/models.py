@@ -96,7 +96,9 @@ class Delivery(models.Model):
                 fields=["status", "updated_at"],
                 name="fulfilment_open_jobs",
                 condition=Q(status__in=["pending", "delivering", "failed"]),
-            )
+            ),
+            # The analytics rollups read one day of deliveries.
+            models.Index(fields=["delivered_at"], name="fulfilment_delivered_at"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -15,3 +15,7 @@ class GatewayConfig(AppConfig):
 
         purpose_register(billing.PURPOSE, billing.HANDLER)
         assert callback_tasks  # registers the callback tasks with Celery
+
+        from apps.gateway import todos
+
+        todos.register()

@@ -109,6 +109,9 @@ class Order(models.Model):
         verbose_name_plural = _("orders")
         indexes = [
             models.Index(fields=["user", "-created_at"]),
+            # The analytics rollups read one day of orders placed and of orders paid.
+            models.Index(fields=["created_at"], name="orders_created_at"),
+            models.Index(fields=["paid_at"], name="orders_paid_at"),
             models.Index(
                 fields=["expires_at"],
                 name="orders_pending_expiry",

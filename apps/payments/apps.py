@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class PaymentsConfig(AppConfig):
     name = "apps.payments"
     verbose_name = "支付"
+
+    def ready(self) -> None:
+        from apps.payments import todos
+
+        todos.register()

@@ -97,6 +97,8 @@ class PaymentIntent(models.Model):
                 name="payments_pending_idx",
                 condition=Q(status="pending"),
             ),
+            # The analytics rollups read one day of payment attempts.
+            models.Index(fields=["created_at"], name="payments_intent_created_at"),
         ]
         constraints = [
             models.CheckConstraint(

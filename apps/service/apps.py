@@ -8,3 +8,8 @@ class ServiceConfig(AppConfig):
     name = "apps.service"
     label = "service"
     verbose_name = _("Customer service")
+
+    def ready(self) -> None:
+        from apps.service import todos
+
+        todos.register()

@@ -38,7 +38,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Applications, ordered by layer (see docs/architecture.md) --------------------------------
 DJANGO_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the workbench site: a home page per role, analytics pages.
+    "apps.analytics.admin_config.WorkbenchAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -72,6 +73,7 @@ LOCAL_APPS = [
     "apps.gateway",
     "apps.service",
     "apps.settlement",
+    "apps.analytics",
     "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -364,6 +366,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.enterprise.tasks.bulk_rows_retry_stuck_task",
         "schedule": 60.0,
     },
+    # Analytics: view counters every minute, today's and yesterday's rollups every 5 minutes.
+    "analytics-views-flush": {"task": "apps.analytics.tasks.views_flush_task", "schedule": 60.0},
+    "analytics-rollup": {"task": "apps.analytics.tasks.rollup_recent_task", "schedule": 300.0},
 }
 # Refunds above this amount (fen) need two different finance users' approvals (maker-checker).
 REFUND_SECOND_APPROVAL_ABOVE_FEN = env.int("REFUND_SECOND_APPROVAL_ABOVE_FEN", default=50_000)

@@ -1,6 +1,10 @@
 """``manage.py seed_demo``: add demo data; running it again adds nothing twice."""
 
+from datetime import timedelta
+
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from apps.demo import seed
 from apps.demo.cards_seed import seed_cards
@@ -12,6 +16,11 @@ from apps.demo.risk_seed import seed_risk
 from apps.demo.service_seed import seed_faqs
 from apps.demo.settlement_seed import seed_settlement_rules
 from apps.demo.sim_seed import seed_sim_pool
+
+
+def _last_days(days: int) -> tuple[str, str]:
+    today = timezone.localdate()
+    return (today - timedelta(days=days - 1)).isoformat(), today.isoformat()
 
 
 class Command(BaseCommand):
@@ -28,6 +37,8 @@ class Command(BaseCommand):
         seed_settlement_rules()
         seed_risk()
         campaigns = seed_marketing()
+        # The workbench's charts: the last 30 days rolled up (beat keeps today's fresh).
+        call_command("analytics_backfill", *_last_days(30), "--no-progress", stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready: {users} new users, {products} new products, "
