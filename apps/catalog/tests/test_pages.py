@@ -202,3 +202,23 @@ def test_english_mode_uses_the_english_name_and_subtitle_and_falls_back(client, 
     assert "National data pack 10GB" in pack and "Nationwide" in pack and "全国可用" not in pack
     vip = client.get(f"/p/{catalog['vip'].pk}/").content.decode()
     assert "热门剧集" in vip  # no English subtitle: the Chinese one
+
+
+def test_pages_fail_open_when_the_shared_cache_is_down(client, catalog, settings):
+    """Redis down (tests/faults/test_redis_outage.py does it for real): the page is rendered
+    from PostgreSQL, uncached, instead of a 500."""
+    from apps.catalog.pagecache import SHARED_PAGES
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+        }
+    }
+    SHARED_PAGES.forget_version()
+    client.raise_request_exception = False
+    for url in ("/", f"/p/{catalog['pack'].pk}/", "/c/data/", "/search/?q=流量"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "X-Cache" not in response
+    assert "全国通用流量包" in client.get(f"/p/{catalog['pack'].pk}/").content.decode()
