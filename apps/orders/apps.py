@@ -24,5 +24,6 @@ class OrdersConfig(AppConfig):
                 on_refunded=orders.payment_refunded,
                 describe=orders.describe,
                 lock=orders.lock,
+                describe_lines=orders.describe_lines,
             ),
         )
