@@ -30,8 +30,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PRICE = 4980
 FACES = {"slow": {"latency_ms": 1200},  # under the platform's timeout (2 s in the tests)
          "failing": {"error_rate": 0.6},  # 503 before anything is applied
-         "late": {"lost_response_rate": 1.0, "hang_ms": 3000}}  # applied, answered too late  # fmt: skip
-ORDERS_PER_FAULT = 3
+         "late": {"lost_response_rate": 1.0, "hang_ms": 2500}}  # applied, answered too late  # fmt: skip
+ORDERS_PER_FAULT = 2
 
 
 def _applied(key: str) -> int:
