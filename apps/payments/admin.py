@@ -104,7 +104,7 @@ class RefundAdmin(ReadOnly):
         refunds = list(changelist.result_list)  # evaluated once: the template reuses them
         lines = selectors.refunds_lines(refunds)
         for refund in refunds:
-            refund.described_lines = lines[refund.pk]  # type: ignore[attr-defined]
+            refund.described_lines = lines[refund.pk]
         return changelist
 
     @admin.display(description=_("Delivery of the lines"))
