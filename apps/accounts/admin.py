@@ -11,9 +11,13 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.utils.translation import gettext_lazy as _
 
-from apps.accounts import services
+from apps.accounts import services, staff_auth
 from apps.accounts.models import ApiToken, OtpChallenge, RealNameIdentity, User
-from apps.accounts.second_factor import second_factor_recent, second_factor_redirect
+from apps.accounts.second_factor import (
+    recent_second_factor_required,
+    second_factor_recent,
+    second_factor_redirect,
+)
 from apps.core.phone import InvalidPhoneNumber, normalize_phone
 
 
@@ -114,6 +118,28 @@ class UserAdmin(DjangoUserAdmin):
         if request.method == "POST" and not second_factor_recent(request):
             return second_factor_redirect(request)
         return super().user_change_password(request, id, form_url)
+
+    actions = ["reset_second_factor"]
+
+    def has_reset_second_factor_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    @admin.action(
+        description=_("Reset the authenticator of selected staff (they enrol again)"),
+        permissions=["reset_second_factor"],
+    )
+    @recent_second_factor_required
+    def reset_second_factor(self, request, queryset):
+        """A lost phone: forget the staff member's authenticator and recovery codes (audited
+        ``staff.totp_reset``); they set up a new one at their next sign-in."""
+        reset = [
+            user.phone
+            for user in queryset.filter(is_staff=True)
+            if staff_auth.totp_reset(user_id=user.pk, actor_id=request.user.pk)
+        ]
+        self.message_user(
+            request, _("Authenticators reset: %(users)s") % {"users": ", ".join(reset) or "-"}
+        )
 
     def get_inlines(self, request, obj):
         # A new user has no identity yet; it is registered by the user, not typed in here.

@@ -4,17 +4,24 @@ one-time recovery code; enrolment; and the audit trail of every attempt."""
 from __future__ import annotations
 
 import secrets
+import time
+import uuid
 from dataclasses import dataclass
 
 import pyotp
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from redis.exceptions import RedisError
 
 from apps.accounts import locks
 from apps.accounts.models import StaffRecoveryCode, StaffTotpDevice, User
 from apps.core.audit import audit_record
 from apps.core.crypto import decrypt_text, encrypt_text, keyed_hash
+from apps.core.errors import ServiceUnavailable, TooManyRequests
+from apps.core.redis import get_redis
 
 ISSUER = "CarrierHub"
 RECOVERY_CODES = 10
@@ -136,6 +143,54 @@ def second_factor_verify(*, user_id: int, code: str) -> bool:
             audit_record(action="staff.recovery_code_used", object_type="user",
                          object_id=user_id, actor_id=user_id)  # fmt: skip
         return bool(used)
+
+
+class SecondFactorLocked(TooManyRequests):
+    code = "SECOND_FACTOR_LOCKED"
+    default_message = _("Too many wrong codes: signing in is locked for a while. Try again later.")
+
+
+def _wrong_code_limits(user_id: int, ip: str | None) -> list[tuple[str, int, str, str]]:
+    """(Redis key, limit, audited object type, object id) of each count of wrong codes."""
+    limits = [
+        (f"rl:{{staff2fa}}:user:{user_id}", settings.STAFF_CODE_MAX_WRONG, "user", str(user_id))
+    ]
+    if ip:
+        limits.append(
+            (f"rl:{{staff2fa}}:ip:{ip}", settings.STAFF_CODE_MAX_WRONG_PER_IP, "address", ip)
+        )
+    return limits
+
+
+def second_factor_check(*, user_id: int, code: str, ip: str | None) -> bool:
+    """``second_factor_verify`` behind a lock-out: after ``STAFF_CODE_MAX_WRONG`` wrong codes
+    for one staff member, or ``STAFF_CODE_MAX_WRONG_PER_IP`` from one address, within
+    ``STAFF_CODE_LOCK_SECONDS``, every code is refused (``SecondFactorLocked``, 429) until the
+    window has passed; reaching a limit is audited (``staff.second_factor_locked``). Fails
+    closed (``ServiceUnavailable``) when Redis is down: no code is tried without its count."""
+    window_ms = settings.STAFF_CODE_LOCK_SECONDS * 1000
+    limits = _wrong_code_limits(user_id, ip)
+    try:
+        client = get_redis()
+        now_ms = int(time.time() * 1000)
+        for key, limit, _type, _id in limits:
+            client.zremrangebyscore(key, "-inf", now_ms - window_ms)
+            if client.zcard(key) >= limit:
+                oldest = client.zrange(key, 0, 0, withscores=True)
+                retry_ms = int(oldest[0][1]) + window_ms - now_ms if oldest else window_ms
+                raise SecondFactorLocked(retry_after=max(1, retry_ms // 1000))
+        if second_factor_verify(user_id=user_id, code=code):
+            return True
+        for key, limit, object_type, object_id in limits:
+            client.zadd(key, {uuid.uuid4().hex: now_ms})
+            client.pexpire(key, window_ms)
+            if client.zcard(key) == limit:
+                audit_record(action="staff.second_factor_locked", object_type=object_type,
+                             object_id=object_id, after={"ip": ip, "user_id": user_id,
+                                                         "seconds": settings.STAFF_CODE_LOCK_SECONDS})  # fmt: skip
+    except RedisError as exc:
+        raise ServiceUnavailable() from exc
+    return False
 
 
 def totp_reset(*, user_id: int, actor_id: int) -> bool:

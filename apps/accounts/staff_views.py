@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts import staff_auth
 from apps.accounts.models import User
 from apps.accounts.second_factor import second_factor_mark, second_factor_passed
+from apps.core.errors import DomainError
 from apps.core.http import client_ip, safe_next_url
 
 _ENROL_KEY = "staff_enrol"  # {"user_id", "at", "next"} between password and first code
@@ -84,14 +85,25 @@ def staff_sign_in(request: HttpRequest) -> HttpResponse:
                     "user_id": checked.user_id, "at": int(time.time()), "next": _next(request),
                 }  # fmt: skip
                 return redirect("accounts:staff-enrol")
-            elif staff_auth.second_factor_verify(
-                user_id=checked.user_id, code=form.cleaned_data["code"]
-            ):
-                _start_staff_session(request, checked.user_id, phone)
-                return redirect(_next(request))
             else:
-                _record(request, phone=phone, user_id=checked.user_id, ok=False, reason="code")
-                form.add_error("code", _("The code is wrong or was already used."))
+                try:
+                    passed = staff_auth.second_factor_check(
+                        user_id=checked.user_id,
+                        code=form.cleaned_data["code"],
+                        ip=client_ip(request),
+                    )
+                except DomainError as exc:  # locked (429) or Redis down (503)
+                    _record(
+                        request, phone=phone, user_id=checked.user_id, ok=False, reason=exc.code
+                    )
+                    form.add_error("code", exc.message)
+                    status = exc.http_status
+                else:
+                    if passed:
+                        _start_staff_session(request, checked.user_id, phone)
+                        return redirect(_next(request))
+                    _record(request, phone=phone, user_id=checked.user_id, ok=False, reason="code")
+                    form.add_error("code", _("The code is wrong or was already used."))
     context = {
         "form": form,
         "next": request.POST.get("next") or request.GET.get("next", ""),
@@ -148,12 +160,19 @@ def staff_verify(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid() and staff_auth.second_factor_verify(
-            user_id=cast(int, request.user.pk), code=form.cleaned_data["code"]
-        ):
-            second_factor_mark(request.session)
-            return redirect(_next(request))
-        form.add_error("code", _("The code is wrong or was already used."))
+        try:
+            passed = form.is_valid() and staff_auth.second_factor_check(
+                user_id=cast(int, request.user.pk), code=form.cleaned_data["code"],
+                ip=client_ip(request),
+            )  # fmt: skip
+        except DomainError as exc:  # locked (429) or Redis down (503)
+            form.add_error("code", exc.message)
+            status = exc.http_status
+        else:
+            if passed:
+                second_factor_mark(request.session)
+                return redirect(_next(request))
+            form.add_error("code", _("The code is wrong or was already used."))
     context = {
         "form": form,
         "next": request.GET.get("next", ""),

@@ -14,6 +14,7 @@ from a copy of its own. A signed-in user's page is never cached, and is marked p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -22,8 +23,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
+from redis.exceptions import RedisError
 
 from apps.catalog.pagecache import SHARED_PAGES, Page, cache_control, make_page, page_key
+
+logger = logging.getLogger(__name__)
 
 View = Callable[..., HttpResponse]
 # Set in the WSGI environ by the edge when it asks Django to render a page for its cache.
@@ -96,13 +100,21 @@ def cached_for_anonymous(view: View) -> View:
                 response[CACHEABLE_HEADER] = "1"
             return response
 
+        rendered: list[HttpResponse] = []
+
         def render(version: int) -> tuple[HttpResponse, Page | None]:
             response = view(request, *args, **kwargs)
+            rendered.append(response)
             return response, _page_of(response, version)
 
         # A key of its own: the edge's copies carry the headers of the whole middleware stack.
         key = "django|" + page_key(language=get_language(), full_path=request.get_full_path())
-        served = SHARED_PAGES.serve(key, render)
+        try:
+            served = SHARED_PAGES.serve(key, render)
+        except (RedisError, OSError):
+            # The shared cache (Redis) is down: pages fail open, rendered uncached.
+            logger.warning("page cache unavailable; %s served uncached", request.path)
+            return rendered[-1] if rendered else view(request, *args, **kwargs)
         if served.page is None:
             return served.response  # type: ignore[return-value]
         return _answer(request, served.page, served.state)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -36,8 +39,31 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
+#: Retry-After (seconds) when the database is unreachable: a restart or fail-over takes seconds.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def _database_unavailable() -> bool:
+    """Whether the request failed because the database could not be reached (or dropped the
+    connection, or gave up the transaction): Django calls the 500 handler inside its
+    ``except`` block, so the exception is at hand."""
+    return isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
-    """500: the API's error body for API paths; a page that needs no context otherwise."""
+    """500: the API's error body for API paths; a page that needs no context otherwise.
+
+    A database outage is a 503 ``UNAVAILABLE`` with ``Retry-After`` instead: the request may
+    simply be repeated (every write is one transaction, and the keyed ones are idempotent)."""
+    if _database_unavailable():
+        response: HttpResponse
+        if wants_json(request):
+            message = _("A service this request needs is unavailable; try again later.")
+            response = JsonResponse(error_body(503, "UNAVAILABLE", message), status=503)
+        else:
+            response = render(request, "503.html", status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
     if wants_json(request):
         body = error_body(500, "INTERNAL", _("Something went wrong on our side; try again later."))
         return JsonResponse(body, status=500)

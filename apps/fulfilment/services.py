@@ -296,7 +296,8 @@ def job_fail(*, job_id: int, reason: str) -> str:
 
 def jobs_retry_stuck(*, older_than_seconds: int = 60, limit: int = 200) -> int:
     """Beat: run again deliveries left pending or delivering (a worker died, the carrier was
-    down), failing and refunding those past ``MAX_ATTEMPTS``. One delivery that cannot be
+    down), failing and refunding those past ``MAX_ATTEMPTS`` whose run again still finds the
+    carrier unable to answer. One delivery that cannot be
     retried is logged and skipped: it never stops the others."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     rows = list(
@@ -306,11 +307,14 @@ def jobs_retry_stuck(*, older_than_seconds: int = 60, limit: int = 200) -> int:
     )  # fmt: skip
     for job_id, attempts in rows:
         try:
-            if attempts >= MAX_ATTEMPTS:
-                job_fail(job_id=job_id, reason="CARRIER_UNAVAILABLE")
-            else:
-                job_deliver(job_id=job_id)
+            job_deliver(job_id=job_id)
         except CarrierUnavailable:
+            if attempts >= MAX_ATTEMPTS:
+                # Given up only after one more run found the carrier still unable to say: a
+                # run asks the carrier by key before sending, so a unit applied with its answer
+                # lost (the carrier answered after we gave up waiting) ends delivered, not
+                # refunded as well.
+                job_fail(job_id=job_id, reason="CARRIER_UNAVAILABLE")
             continue
         except Exception:
             logger.exception("delivery %s could not be retried", job_id)

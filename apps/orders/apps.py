@@ -24,6 +24,7 @@ class OrdersConfig(AppConfig):
                 on_refunded=orders.payment_refunded,
                 describe=orders.describe,
                 lock=orders.lock,
+                describe_lines=orders.describe_lines,
             ),
         )
         from apps.orders import risk_handlers as _risk  # noqa: F401  (answers to held refunds)

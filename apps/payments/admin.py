@@ -7,12 +7,14 @@ from typing import Any, cast
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.second_factor import recent_second_factor_required
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
-from apps.payments import services
+from apps.payments import selectors, services
 from apps.payments.models import PaymentEvent, PaymentIntent, Refund
 from apps.payments.providers.base import ProviderRejected, ProviderUnavailable
 
@@ -83,6 +85,7 @@ class RefundAdmin(ReadOnly):
         "status",
         "automatic",
         "reason",
+        "lines",
         "requested_by",
         "first_approved_by",
         "decided_by",
@@ -92,7 +95,29 @@ class RefundAdmin(ReadOnly):
     list_filter = ["status", "automatic"]
     search_fields = ["public_id", "intent__public_id", "intent__reference"]
     list_select_related = ["intent", "requested_by", "first_approved_by", "decided_by"]
+    readonly_fields = ["lines"]
     actions = ["approve", "reject", "retry"]
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        """The page's refunds get their lines' delivery states in one call per purpose."""
+        changelist = super().get_changelist_instance(request)
+        refunds = list(changelist.result_list)  # evaluated once: the template reuses them
+        lines = selectors.refunds_lines(refunds)
+        for refund in refunds:
+            refund.described_lines = lines[refund.pk]
+        return changelist
+
+    @admin.display(description=_("Delivery of the lines"))
+    def lines(self, obj: Refund) -> str:
+        """Each line of what the refund pays back, with its delivery state (from its owner)."""
+        described = getattr(obj, "described_lines", None)
+        if described is None:  # the approval page: one refund
+            described = selectors.refunds_lines([obj])[obj.pk]
+        if not described:
+            return "-"
+        return format_html_join(
+            mark_safe("<br>"), "{}: {}", ((line.name, line.state_label) for line in described)
+        )
 
     @admin.display(description=_("Amount"), ordering="amount_fen")
     def amount(self, obj: Refund) -> str:

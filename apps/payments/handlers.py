@@ -39,6 +39,15 @@ class RefundFact:
 
 
 @dataclass(frozen=True)
+class LineDescription:
+    """One line of what a payment bought, as its owner tells it (for the refund pages)."""
+
+    name: str
+    state: str  # the owner's delivery state code
+    state_label: str
+
+
+@dataclass(frozen=True)
 class PurposeHandler:
     # Returns True if the owner takes the payment; False (e.g. the order was cancelled or is
     # already paid) makes the payments app refund it automatically.
@@ -49,6 +58,9 @@ class PurposeHandler:
     # Lock the owner's object first, so that every path takes locks in one order (owner, then
     # payment, then ledger) and a notification cannot deadlock with a cancellation.
     lock: Callable[[str], None] | None = None
+    # The lines of each reference with their delivery state, for the refund list and approval
+    # page (one call for a page of refunds: references in, {reference: lines} out).
+    describe_lines: Callable[[list[str]], dict[str, list[LineDescription]]] | None = None
 
 
 _handlers: dict[str, PurposeHandler] = {}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from apps.payments.errors import PaymentNotFound, RefundNotFound
+from apps.payments.handlers import LineDescription, purpose_handler
 from apps.payments.models import PaymentIntent, Refund
 from apps.payments.services import IntentView, RefundView, _refund_view, _view
 
@@ -105,3 +106,22 @@ def recon_lookup(
     ).select_related("intent"):
         found[refund.public_id] = _refund_row(refund)
     return found
+
+
+def refunds_lines(refunds: Iterable[Refund]) -> dict[int, list[LineDescription]]:
+    """Each refund's lines with their delivery state, as the payment's owner describes them
+    (one call per purpose; empty for a purpose whose handler does not describe lines)."""
+    refunds = list(refunds)
+    by_purpose: dict[str, set[str]] = {}
+    for refund in refunds:
+        by_purpose.setdefault(refund.intent.purpose, set()).add(refund.intent.reference)
+    described: dict[tuple[str, str], list[LineDescription]] = {}
+    for purpose, references in by_purpose.items():
+        try:
+            describe = purpose_handler(purpose).describe_lines
+        except LookupError:
+            continue
+        if describe is not None:
+            for reference, lines in describe(sorted(references)).items():
+                described[(purpose, reference)] = lines
+    return {r.pk: described.get((r.intent.purpose, r.intent.reference), []) for r in refunds}

@@ -173,6 +173,11 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # sensitive actions (refund approval, role changes) want a code no older than REAUTH.
 STAFF_SESSION_SECONDS = env.int("STAFF_SESSION_SECONDS", default=4 * 3600)
 STAFF_REAUTH_SECONDS = env.int("STAFF_REAUTH_SECONDS", default=10 * 60)
+# Wrong authenticator/recovery codes before the workbench sign-in locks (per staff member, per
+# address) for STAFF_CODE_LOCK_SECONDS.
+STAFF_CODE_MAX_WRONG = env.int("STAFF_CODE_MAX_WRONG", default=5)
+STAFF_CODE_MAX_WRONG_PER_IP = env.int("STAFF_CODE_MAX_WRONG_PER_IP", default=20)
+STAFF_CODE_LOCK_SECONDS = env.int("STAFF_CODE_LOCK_SECONDS", default=15 * 60)
 # `manage.py totp_code` prints a staff member's current code: the demo only (make run sets it).
 TOTP_CODE_COMMAND = env.bool("TOTP_CODE_COMMAND", default=DEBUG)
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)

@@ -240,3 +240,23 @@ def test_english_mode_names_skus_attributes_and_facets_in_english(client, catalo
     assert "<span>10GB/30天</span>" in page and "<dt>使用范围</dt><dd>全国</dd>" in page
     search = client.get("/search/", {"q": "流量"}).content.decode()
     assert ">流量包 <span>(2)</span>" in search and ">电子商品 <span>" in search
+
+
+def test_pages_fail_open_when_the_shared_cache_is_down(client, catalog, settings):
+    """Redis down (tests/faults/test_redis_outage.py does it for real): the page is rendered
+    from PostgreSQL, uncached, instead of a 500."""
+    from apps.catalog.pagecache import SHARED_PAGES
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+        }
+    }
+    SHARED_PAGES.forget_version()
+    client.raise_request_exception = False
+    for url in ("/", f"/p/{catalog['pack'].pk}/", "/c/data/", "/search/?q=流量"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "X-Cache" not in response
+    assert "全国通用流量包" in client.get(f"/p/{catalog['pack'].pk}/").content.decode()

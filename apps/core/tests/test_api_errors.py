@@ -76,3 +76,37 @@ def test_session_sign_out_through_the_api_ends_the_session(client):
     csrf_client = client
     assert csrf_client.post("/api/v1/auth/sign-out/").status_code == 204
     assert client.get("/api/v1/me/").status_code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    ("accept", "json_body"), [("application/json", True), ("text/html", False)]
+)
+def test_a_database_outage_is_a_503_with_retry_after_not_a_500(
+    client, monkeypatch, accept, json_body
+):
+    """PostgreSQL down or restarting (tests/faults/test_postgres_restart.py does it for real):
+    clients are told to come back, not that the server is broken."""
+    from django.db import OperationalError
+
+    def down() -> None:
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    monkeypatch.setattr("apps.core.views.health_report", down)
+    client.raise_request_exception = False
+    response = client.get("/healthz", HTTP_ACCEPT=accept)
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    if json_body:
+        assert response.json()["code"] == "UNAVAILABLE"
+    else:
+        assert "稍后" in response.content.decode()
+
+
+def test_other_unexpected_errors_stay_500(client, monkeypatch):
+    def broken() -> None:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr("apps.core.views.health_report", broken)
+    client.raise_request_exception = False
+    response = client.get("/healthz", HTTP_ACCEPT="application/json")
+    assert (response.status_code, response.json()["code"]) == (500, "INTERNAL")

@@ -54,7 +54,7 @@ from apps.orders.services.state import (
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
 from apps.payments.errors import InsufficientPoints
-from apps.payments.handlers import PaymentFact, RefundFact
+from apps.payments.handlers import LineDescription, PaymentFact, RefundFact
 from apps.risk import services as risk
 from apps.simcards import services as simcards
 from apps.simcards.errors import RealNameRequired
@@ -312,6 +312,16 @@ def lock(reference: str) -> None:
 
 def describe(reference: str) -> str:
     return _("CarrierHub order %(number)s") % {"number": reference}
+
+
+def describe_lines(references: list[str]) -> dict[str, list[LineDescription]]:
+    """Each order's lines with their delivery state (the payments workbench's refund pages)."""
+    described: dict[str, list[LineDescription]] = {}
+    rows = OrderLine.objects.filter(order__number__in=references).order_by("order_id", "pk")
+    for number, name, state in rows.values_list("order__number", "product_name", "fulfilment"):
+        label = str(OrderLine.Fulfilment(state).label)
+        described.setdefault(number, []).append(LineDescription(name, state, label))
+    return described
 
 
 # --- Cancel, expire, complete, refund -----------------------------------------------------------

@@ -1,0 +1,25 @@
+"""Print the figures of the last fault run (var/reliability/*.json) as the Markdown table of
+docs/reliability.md: ``python -m tests.faults.report``."""
+
+from __future__ import annotations
+
+import json
+
+from tests.faults.harness import FIGURES_DIR
+
+
+def main() -> None:
+    print(
+        "| test | fault | requests during the fault | errors seen by clients (5xx / no answer) | answers during the fault | time to recover (s) |"
+    )
+    print("|---|---|---|---|---|---|")
+    for path in sorted(FIGURES_DIR.glob("*.json")):
+        data = json.loads(path.read_text())
+        statuses = ", ".join(f"{k}×{v}" for k, v in sorted(data["statuses_during_fault"].items()))
+        recovery = "" if data["recovery_seconds"] is None else f"{data['recovery_seconds']:.2f}"
+        print(f"| {data['name']} | {data['fault']} | {data['requests_during_fault']} | "
+              f"{data['errors_during_fault']} | {statuses} | {recovery} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
