@@ -44,8 +44,20 @@ def _search(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
 
 def _payments(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     m = data["median"]
-    return [("purchases end to end", "≥ 200 /s", f"{m['purchases_per_s']:.1f} /s, p99 {m['p99_ms']:.0f} ms",
-             m["purchases_per_s"] >= 200)]  # fmt: skip
+    if "purchases_per_s" in m:  # results written before the notify row existed
+        return [("purchases end to end", "≥ 200 /s", f"{m['purchases_per_s']:.1f} /s, p99 {m['p99_ms']:.0f} ms",
+                 m["purchases_per_s"] >= 200)]  # fmt: skip
+    labels = {
+        "purchase": "purchases end to end (locust)",
+        "notify": "payment notifications applied",
+    }
+    rows = []
+    for mode, row in m.items():
+        target = data.get("targets", {}).get(mode, 0)
+        rows.append((labels.get(mode, mode), f"≥ {target:.0f} /s",
+                     f"{row['per_s']:.1f} /s, p99 {row['p99_ms']:.0f} ms, {row['server_cpu_ms']:.1f} server CPU ms each",
+                     row["per_s"] >= target))  # fmt: skip
+    return rows
 
 
 def _deliveries(data: dict[str, Any]) -> list[tuple[str, str, str, bool]]:

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from apps.core import locks
 from apps.core.models import OutboxEvent
+from apps.core.transactions import insert_unless_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -100,10 +101,9 @@ def _publish(topic: str, payload: dict[str, Any], *, key: str | None) -> uuid.UU
     if key is None:
         event.save(force_insert=True)
     else:
-        OutboxEvent.objects.bulk_create([event], ignore_conflicts=True)
-        first = OutboxEvent.objects.filter(key=key).values_list("pk", flat=True).get()
-        if first != event.id:
-            return first
+        # One statement when the key is new: the insert says whether it claimed the key.
+        if insert_unless_conflict(event) is None:
+            return OutboxEvent.objects.filter(key=key).values_list("pk", flat=True).get()
     transaction.on_commit(functools.partial(_send, event.id, topic, payload))
     return event.id
 

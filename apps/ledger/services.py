@@ -35,7 +35,7 @@ from django.utils import timezone
 from apps.core.audit import audit_record
 from apps.core.errors import IdempotencyConflict
 from apps.core.idempotency import request_fingerprint
-from apps.ledger import locks
+from apps.core.transactions import helper_atomic
 from apps.ledger.errors import (
     AccountMismatch,
     AlreadyReversed,
@@ -280,11 +280,8 @@ def _post(
         idempotency_key=idempotency_key, kind=kind, reference=reference, description=description
     )
     merged = _merge(lines)
-    with transaction.atomic():
-        accounts = {a.code: a for a in LedgerAccount.objects.filter(code__in=list(merged))}
-        missing = sorted(set(merged) - set(accounts))
-        if missing:
-            raise UnknownAccount(details={"codes": missing})
+    with helper_atomic():
+        accounts = _accounts_by_code(list(merged))
         units = {account.unit for account in accounts.values()}
         if len(units) > 1:
             raise MixedUnits(details={"units": {code: a.unit for code, a in accounts.items()}})
@@ -312,8 +309,16 @@ def _post(
                 content_hash=content_hash,
                 reversal_of_id=reversal_of_id,
             )
-        amounts = {accounts[code].pk: amount for code, amount in merged.items()}
-        held = _lock_balances(sorted(amounts))
+        try:
+            amounts, held = _lock_accounts(accounts, merged)
+        except _StaleAccounts:  # the accounts as they are now, from the database
+            _account_cache.clear()
+            accounts = _accounts_by_code(list(merged), fresh=True)
+            try:
+                amounts, held = _lock_accounts(accounts, merged)
+            except _StaleAccounts as exc:
+                # Every account gets its balance row with it (account_ensure, migration 0003).
+                raise RuntimeError(f"ledger accounts without a balance row: {merged}") from exc
         _check_holdings(accounts=accounts, merged=merged, held=held)
         JournalLine.objects.bulk_create(
             JournalLine(
@@ -387,20 +392,78 @@ def _repeat(*, idempotency_key: str, content_hash: str, reversal_of_id: int | No
     return journal_get(journal_id=existing.pk)
 
 
-def _lock_balances(account_ids: list[int]) -> dict[int, int]:
+@dataclass(frozen=True)
+class _Account:
+    """What posting needs of an account; none of it ever changes once the account exists."""
+
+    pk: int
+    kind: str
+    unit: str
+
+
+# code -> account, per process: posting resolves its accounts without a query. An entry is
+# checked by the balance lock every posting takes anyway (the locked row's account code must
+# match); a mismatch (an account that was rolled back or deleted, as tests do) empties the cache.
+_account_cache: dict[str, _Account] = {}
+
+
+def _accounts_by_code(codes: list[str], *, fresh: bool = False) -> dict[str, _Account]:
+    """The accounts by code, from the cache where it has them (``fresh``: all from the database).
+
+    Built from locals, so another thread emptying the cache meanwhile changes nothing here.
+    """
+    found = (
+        {} if fresh else {code: _account_cache[code] for code in codes if code in _account_cache}
+    )
+    missing = [code for code in codes if code not in found]
+    if missing:
+        for code, pk, kind, unit in LedgerAccount.objects.filter(code__in=missing).values_list(
+            "code", "pk", "kind", "unit"
+        ):
+            found[code] = _account_cache[code] = _Account(pk=pk, kind=kind, unit=unit)
+    unknown = sorted(code for code in codes if code not in found)
+    if unknown:
+        raise UnknownAccount(details={"codes": unknown})
+    return found
+
+
+class _StaleAccounts(Exception):
+    pass
+
+
+def _lock_accounts(
+    accounts: dict[str, _Account], merged: dict[str, int]
+) -> tuple[dict[int, int], dict[int, int]]:
+    amounts = {accounts[code].pk: amount for code, amount in merged.items()}
+    held = _lock_balances(sorted(amounts), codes={accounts[c].pk: c for c in merged})
+    return amounts, held
+
+
+def _lock_balances(account_ids: list[int], *, codes: dict[int, str]) -> dict[int, int]:
     """Lock the accounts' balance rows in ascending id, the ledger's one lock order; return
-    their balances as locked."""
-    locked = dict(locks.balances_lock(account_ids).values_list("account_id", "balance_fen"))
-    if sorted(locked) != account_ids:
-        # Every account gets its balance row with it (account_ensure, migration 0003).
-        raise RuntimeError(
-            f"ledger accounts without a balance row: {set(account_ids) - set(locked)}"
+    their balances as locked.
+
+    The ids may come from the process's cache: the statement locks nothing unless every id
+    still names its account (checked once, before any row is locked, so a stale cache never
+    leaves some rows locked out of order); then ``_StaleAccounts``.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT b.account_id, b.balance_fen FROM {AccountBalance._meta.db_table} b "  # noqa: S608
+            "WHERE b.account_id = ANY(%s) AND (SELECT count(*) FROM "
+            f"{LedgerAccount._meta.db_table} a JOIN unnest(%s::bigint[], %s::text[]) "
+            "AS c(id, code) ON a.id = c.id AND a.code = c.code) = %s "
+            "ORDER BY b.account_id FOR UPDATE",
+            [account_ids, account_ids, [codes[a] for a in account_ids], len(account_ids)],
         )
+        locked = dict(cursor.fetchall())
+    if sorted(locked) != account_ids:
+        raise _StaleAccounts()
     return locked
 
 
 def _check_holdings(
-    *, accounts: dict[str, LedgerAccount], merged: dict[str, int], held: dict[int, int]
+    *, accounts: dict[str, _Account], merged: dict[str, int], held: dict[int, int]
 ) -> None:
     """Refuse a debit that would take a party's points below zero (``InsufficientBalance``).
 

@@ -118,7 +118,7 @@ TEMPLATES = [
 # importing the settings never starts anything.
 DATABASE_URL = env.str("DATABASE_URL", default="") or embedded_url()
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+DATABASES["default"]["ENGINE"] = "apps.core.dbbackend"  # audit events batched per commit
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -13,6 +13,7 @@ from apps.catalog.models import Product, Sku, StockReservation
 from apps.catalog.services.common import _in_stock, catalog_changed
 from apps.core.audit import audit_record
 from apps.core.idempotency import idempotency_claim, idempotency_complete
+from apps.core.transactions import helper_atomic
 
 
 def stock_reserve(*, lines: list[tuple[int, int]], reference: str) -> None:
@@ -27,7 +28,7 @@ def stock_reserve(*, lines: list[tuple[int, int]], reference: str) -> None:
         if quantity <= 0:
             raise OutOfStock(details={"sku_id": sku_id, "quantity": quantity})
         wanted[sku_id] = wanted.get(sku_id, 0) + quantity
-    with transaction.atomic():
+    with helper_atomic():  # checkout's transaction, no savepoint
         skus = skus_lock(sku_ids=wanted, tracking_only=True)
         if Sku.objects.filter(pk__in=wanted).count() != len(wanted):
             raise SkuNotFound()
@@ -64,7 +65,7 @@ def stock_commit(*, reference: str) -> int:
 
 
 def _stock_settle(*, reference: str, to: str) -> int:
-    with transaction.atomic():
+    with helper_atomic():  # the payment's or cancellation's transaction, no savepoint
         reservations = reservations_lock_held(reference=reference)
         if not reservations:
             return 0

@@ -17,7 +17,7 @@ def _record(action: str) -> None:
 
 
 def test_a_batch_writes_its_events_with_one_insert_in_order():
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries, audit_batch():
+    with CaptureQueriesContext(connection) as queries, transaction.atomic(), audit_batch():
         _record("a")
         with audit_batch():  # a nested batch joins the outer one
             _record("b")

@@ -6,12 +6,13 @@ from dataclasses import asdict
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.audit import audit_record
 from apps.core.errors import IdempotencyConflict
+from apps.core.transactions import insert_unless_conflict
 from apps.ledger.errors import InsufficientBalance
 from apps.ledger.services import LineSpec, journal_post
 from apps.payments.errors import InsufficientPoints, MethodUnavailable, PaymentNotFound
@@ -85,14 +86,12 @@ def intent_start(
             ):
                 raise IdempotencyConflict()
             return _view(existing)
-        try:
-            with transaction.atomic():
-                intent = PaymentIntent.objects.create(
-                    public_id=new_public_id("PI"), user_id=user_id, purpose=purpose,
-                    reference=reference, method=method, channel=channel, amount_fen=amount_fen,
-                    idempotency_key=idempotency_key, expires_at=expires_at,
-                )  # fmt: skip
-        except IntegrityError:
+        intent = PaymentIntent(
+            public_id=new_public_id("PI"), user_id=user_id, purpose=purpose,
+            reference=reference, method=method, channel=channel, amount_fen=amount_fen,
+            idempotency_key=idempotency_key, expires_at=expires_at,
+        )  # fmt: skip
+        if insert_unless_conflict(intent) is None:  # a concurrent start under the same key
             return _view(PaymentIntent.objects.get(idempotency_key=idempotency_key))
         audit_record(action="payment.created", object_type="payment", object_id=intent.public_id,
                      actor_id=user_id, after={"method": method, "amount_fen": amount_fen, "reference": reference})  # fmt: skip

@@ -7,9 +7,11 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils import timezone
 
 from apps.core.money import MAX_AMOUNT_FEN
+from apps.core.transactions import insert_unless_conflict
 from apps.ledger.services import LineSpec, journal_post
 from apps.payments.errors import PaymentNotFound
 from apps.payments.handlers import PaymentFact, purpose_handler
@@ -50,13 +52,11 @@ def notification_receive(
                                     outcome=f"invalid:{exc.message}"[:64])  # fmt: skip
         return provider.ack(ok=False)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                event = PaymentEvent.objects.create(
-                    method=method, kind="notification", dedupe_key=f"{method}:{note.event_id}",
-                    verified=True, raw=raw, headers=headers,
-                )  # fmt: skip
-        except IntegrityError:
+        event = PaymentEvent(
+            method=method, kind="notification", dedupe_key=f"{method}:{note.event_id}",
+            verified=True, raw=raw, headers=headers,
+        )  # fmt: skip
+        if insert_unless_conflict(event) is None:
             return provider.ack(ok=True)  # already applied
         if note.merchant_id != provider.merchant_id:
             outcome = _review(note.out_trade_no, f"merchant {note.merchant_id} is not ours")
@@ -150,11 +150,20 @@ def _succeed(intent: PaymentIntent, *, provider_trade_no: str, paid_at: datetime
     )  # fmt: skip
     accepted = purpose_handler(intent.purpose).on_succeeded(fact)
     if accepted:
-        try:
-            with transaction.atomic():
-                PaymentIntent.objects.filter(pk=intent.pk).update(settles=True)
-        except IntegrityError:
-            accepted = False  # another intent already paid this reference
+        # One statement, no savepoint: another intent that already settles this reference (of
+        # the same kind, money or points, as the two unique constraints say) makes it a no-op.
+        # The owner's lock, taken first, serialises payments of one reference; without one, a
+        # concurrent rival makes the unique constraint fail this whole transaction instead, and
+        # the provider's retry then finds the rival settled.
+        rivals = PaymentIntent.objects.filter(
+            purpose=intent.purpose, reference=intent.reference, settles=True
+        ).exclude(pk=intent.pk)
+        if intent.method == Method.POINTS:
+            rivals = rivals.filter(method=Method.POINTS)
+        else:
+            rivals = rivals.exclude(method=Method.POINTS)
+        settled = PaymentIntent.objects.filter(pk=intent.pk).filter(~Exists(rivals))
+        accepted = settled.update(settles=True) == 1  # else another intent paid this reference
     # The ledger last: its balance rows are the hottest locks, so they are held the shortest.
     reference = f"{intent.purpose}:{intent.reference}"
     if intent.method == Method.POINTS:
