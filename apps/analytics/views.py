@@ -17,7 +17,10 @@ from apps.analytics import views_counter
 from apps.analytics.charts import PAGES, Chart
 from apps.analytics.forms import RangeForm, default_range
 from apps.analytics.roles import user_roles
+from apps.core.http import client_ip
+from apps.core.ratelimit import rate_hit
 
+VIEWS_PER_ADDRESS_MINUTE = 120
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -87,6 +90,12 @@ def _download(chart: Chart, fmt: str, span: str) -> HttpResponse:
 @require_POST
 def view_beacon(request: HttpRequest, product_id: int) -> HttpResponse:
     """Count one view of a product page (sent by the page's script after it loads, so a page
-    served from the page cache is counted too): one Redis increment, nothing else."""
+    served from the page cache is counted too): one Redis increment, nothing else. One address
+    counts at most ``VIEWS_PER_ADDRESS_MINUTE`` views a minute (a loop cannot inflate them)."""
+    hit = rate_hit(
+        key=f"views:{client_ip(request)}", limit=VIEWS_PER_ADDRESS_MINUTE, window_seconds=60
+    )
+    if not hit.allowed:
+        return HttpResponse(status=429, headers={"Retry-After": str(hit.retry_after_seconds)})
     views_counter.view_count(product_id=product_id)
     return HttpResponse(status=204)

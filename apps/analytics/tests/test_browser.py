@@ -17,25 +17,18 @@ from apps.analytics import rollups
 from apps.analytics.tests.support import at, intent, order
 from apps.catalog.tests.factories import small_catalog
 from apps.service.models import Ticket
-from tests.test_browser import CHROMIUM, FLAGS
+from tests.test_browser import CHROMIUM, browser_page  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="needs Chromium (Debian package `chromium`)")
 SHOTS = os.environ.get("WORKBENCH_SCREENSHOTS", "")
 
 
 @pytest.fixture
-def desk():
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
+def desk(browser_page):  # noqa: F811 - the imported fixture
+    """The mall's browser fixture, at a desk's width."""
+    browser_page.set_viewport_size({"width": 1280, "height": 900})
+    browser_page.set_default_timeout(15_000)
+    return browser_page
 
 
 def _shot(page, name: str) -> None:

@@ -172,3 +172,16 @@ def test_the_sales_page_shows_the_hours_of_the_day(client, rolled_up):
     assert hours["x"][9] == "09:00"
     assert hours["series"][0]["values"][9] == 60.0  # ¥60.00 paid at 09:05
     assert sum(hours["series"][1]["values"]) == 1
+
+
+def test_one_address_counts_a_bounded_number_of_views(client, monkeypatch):
+    from django.utils import timezone
+
+    from apps.analytics import views, views_counter
+    from apps.core.redis import get_redis
+
+    get_redis().delete(views_counter._key(timezone.localdate()))
+    monkeypatch.setattr(views, "VIEWS_PER_ADDRESS_MINUTE", 3)
+    answers = [client.post("/a/view/7", REMOTE_ADDR="192.0.2.9").status_code for _ in range(5)]
+    assert answers == [204, 204, 204, 429, 429]
+    assert get_redis().hget(views_counter._key(timezone.localdate()), "7") == b"3"
