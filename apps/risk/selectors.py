@@ -82,3 +82,36 @@ def rule_shadow_result(*, label: str, days: int = 7) -> ShadowResult:
 
 def decisions_latest(*, limit: int = 50) -> list[DecisionRecord]:
     return list(DecisionRecord.objects.order_by("-created_at")[:limit])
+
+
+def complaint_rate(*, cp_id: str, days: int = 30) -> float | None:
+    """A CP's complaints per allowed charge over the last days (None without charges)."""
+    from apps.risk.cases import CHARGE_KINDS
+    from apps.risk.models import Label
+
+    since = timezone.now() - timedelta(days=days)
+    charges = DecisionRecord.objects.filter(
+        created_at__gte=since, cp_id=cp_id, kind__in=CHARGE_KINDS, outcome="allow"
+    ).count()
+    if not charges:
+        return None
+    complaints = Label.objects.filter(
+        created_at__gte=since, cp_id=cp_id, source="complaint"
+    ).count()
+    return complaints / charges
+
+
+def vetting_needs_second_reviewer(*, price_fen: int, cp_id: str = "") -> list[str]:
+    """The vetting hook for whoever approves a CP's product or price point (the content app):
+    the reasons a second reviewer must approve it, empty when one is enough. A price above
+    ``RISK_VETTING_PRICE_FEN`` (default 30 yuan), or a CP whose complaint rate over 30 days is
+    above ``RISK_COMPLAINT_RATE_MAX`` (default 2 %)."""
+    from django.conf import settings
+
+    reasons = []
+    if price_fen > int(getattr(settings, "RISK_VETTING_PRICE_FEN", 3000)):
+        reasons.append("PRICE_ABOVE_THRESHOLD")
+    rate = complaint_rate(cp_id=cp_id) if cp_id else None
+    if rate is not None and rate > float(getattr(settings, "RISK_COMPLAINT_RATE_MAX", 0.02)):
+        reasons.append("CP_COMPLAINT_RATE")
+    return reasons

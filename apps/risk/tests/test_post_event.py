@@ -128,3 +128,28 @@ def test_flushing_twice_writes_each_decision_once():
         ]
     )
     assert DecisionRecord.objects.count() == 1
+
+
+def test_vetting_asks_for_a_second_reviewer_over_the_price_or_a_complained_about_cp(settings):
+    from apps.risk.selectors import complaint_rate, vetting_needs_second_reviewer
+
+    now = timezone.now()
+    DecisionRecord.objects.bulk_create(
+        [_decision(cp_id="cp-bad", created_at=now) for _ in range(10)]
+        + [_decision(cp_id="cp-good", created_at=now) for _ in range(10)]
+    )
+    Label.objects.create(source="complaint", reference="X1", cp_id="cp-bad", origin="T-X1")
+
+    assert (
+        complaint_rate(cp_id="cp-bad"),
+        complaint_rate(cp_id="cp-good"),
+        complaint_rate(cp_id="cp-new"),
+    ) == (0.1, 0.0, None)
+    assert vetting_needs_second_reviewer(price_fen=500, cp_id="cp-good") == []
+    assert vetting_needs_second_reviewer(price_fen=5000, cp_id="cp-good") == [
+        "PRICE_ABOVE_THRESHOLD"
+    ]
+    assert vetting_needs_second_reviewer(price_fen=5000, cp_id="cp-bad") == [
+        "PRICE_ABOVE_THRESHOLD",
+        "CP_COMPLAINT_RATE",
+    ]
