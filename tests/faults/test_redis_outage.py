@@ -13,6 +13,7 @@ itself once Redis is back.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +38,12 @@ from tests.faults.harness import (
 )
 from tests.fixtures.sandbox_support import unique_msisdn
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.skipif(
+        shutil.which("redis-server") is None, reason="needs redis-server on the path"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 DOWN_SECONDS = 10.0
 
 
