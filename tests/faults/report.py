@@ -17,8 +17,20 @@ def main() -> None:
         data = json.loads(path.read_text())
         statuses = ", ".join(f"{k}×{v}" for k, v in sorted(data["statuses_during_fault"].items()))
         recovery = "" if data["recovery_seconds"] is None else f"{data['recovery_seconds']:.2f}"
+        notes = {k: v for k, v in data["notes"].items() if k in _OUTCOME_NOTES}
+        outcome = "; ".join(f"{k.replace('_', ' ')}: {_short(v)}" for k, v in notes.items())
         print(f"| {data['name']} | {data['fault']} | {data['requests_during_fault']} | "
-              f"{data['errors_during_fault']} | {statuses} | {recovery} |")  # fmt: skip
+              f"{data['errors_during_fault']} | {statuses} | {recovery} | {outcome} |")  # fmt: skip
+
+
+_OUTCOME_NOTES = ("checkouts_acknowledged", "notifications_acknowledged", "settle_seconds",
+                  "answers_during_fault_by_kind", "carrier_attempts", "ended", "open_after_fault")  # fmt: skip
+
+
+def _short(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_short(v)}" for k, v in value.items())
+    return str(value)
 
 
 if __name__ == "__main__":
