@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists
+from django.db.models import Exists, Subquery
 from django.utils import timezone
 
 from apps.core.money import MAX_AMOUNT_FEN
@@ -67,9 +67,14 @@ def notification_receive(
                 public_id=note.out_trade_no, amount_fen=note.amount_fen, currency=note.currency,
                 provider_trade_no=note.provider_trade_no, paid_at=note.paid_at,
             )  # fmt: skip
-        event.intent = PaymentIntent.objects.filter(public_id=note.out_trade_no).first()
-        event.outcome = outcome
-        event.save(update_fields=["intent", "outcome"])
+        # One UPDATE that finds the intent itself: it runs after the ledger posting, while the
+        # hot balance rows are locked, so every round trip here is paid by every notification.
+        PaymentEvent.objects.filter(pk=event.pk).update(
+            intent_id=Subquery(
+                PaymentIntent.objects.filter(public_id=note.out_trade_no).values("pk")[:1]
+            ),
+            outcome=outcome,
+        )
     return provider.ack(ok=True)
 
 
