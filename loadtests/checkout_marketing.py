@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     stamp = time.time_ns()
     rows = []
     for run in range(1, args.runs + 1):
-        plain, promo = [], []
+        plain: list[float] = []
+        promo: list[float] = []
         for n in range(args.orders):
             for marketing, into in ((False, plain), (True, promo)):
                 _campaigns(marketing)

@@ -70,7 +70,7 @@ def test_a_challenged_phone_bill_charge_needs_the_sms_code(
         _start(buyer, 1500, key="c1")
     assert not PaymentIntent.objects.exists()
     text = carrier_sandbox.messages(f"+86{PHONE}", limit=1)[0]["text"]
-    code = re.search(r"(\d{6})", text).group(1)  # type: ignore[union-attr]
+    code = re.search(r"(\d{6})", text).group(1)
     with pytest.raises(OtpInvalid):
         _start(buyer, 1500, key="c1", risk_code="000000" if code != "000000" else "111111")
     assert not PaymentIntent.objects.exists()
@@ -125,7 +125,7 @@ def test_the_pay_page_asks_for_the_sms_code_when_risk_challenges_a_phone_bill_pa
     with django_capture_on_commit_callbacks(execute=True):
         asked = client.post(f"/orders/{order.number}/pay/", form)
     text = carrier_sandbox.messages(f"+86{PHONE}", limit=1)[0]["text"]
-    code = re.search(r"(\d{6})", text).group(1)  # type: ignore[union-attr]
+    code = re.search(r"(\d{6})", text).group(1)
     paid = client.post(f"/orders/{order.number}/pay/", {**form, "risk_code": code})
 
     assert asked.status_code == 428 and 'name="risk_code"' in asked.content.decode()

@@ -87,7 +87,8 @@ def _arrange(sandbox: SandboxServer, web_url: str, settings) -> dict:
                                   channel="page", client_ip="127.0.0.1", attempt_key="a1",
                                   return_url=f"{web_url}/orders/{order.number}/result/")  # fmt: skip
         _pay_at_cashier(intent, mode="lost")  # the sandbox keeps the notification for us to send
-        wait_for(lambda pid=intent.public_id: bool(sandbox.pay_notifications(pid)), "the note")
+        pid = intent.public_id
+        wait_for(lambda: bool(sandbox.pay_notifications(pid)), "the note")  # noqa: B023
         notes.append({"order": order.number, "pi": intent.public_id,
                       "note": sandbox.pay_notifications(intent.public_id)[0]})  # fmt: skip
     return {"sku": sku, "buyers": buyers, "notes": notes}
