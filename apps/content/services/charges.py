@@ -33,10 +33,10 @@ from apps.content.services.entitlements import entitlement_for_charge, entitleme
 from apps.content.services.money import share_post, share_reverse
 from apps.core.audit import audited_transition
 from apps.core.errors import Conflict, DomainError
-from apps.core.locks import advisory_xact_lock
 from apps.core.phone import normalize_phone
 from apps.payments import services as payments
 from apps.payments.handlers import PaymentFact, PurposeHandler, RefundFact
+from apps.risk import services as risk
 
 PURPOSE = "content"
 Status = Charge.Status
@@ -78,7 +78,7 @@ def charge_create(
     first charge (a different one is a ``Conflict``). Refused before anything is written:
     another CP's product or an unknown one (``ProductNotFound``), a product not on sale, a
     number the carrier does not know (``IdentifierNotFound``), a content cap passed
-    (``CapExceeded``). Locks: the subscriber's advisory lock while counting against the caps.
+    (``CapExceeded``), risk control's refusal (``RiskBlocked``; ``limits.charge_decide``).
     """
     msisdn = normalize_phone(phone_number)
     existing = Charge.objects.filter(cp_id=cp_id, cp_order_id=cp_order_id).first()
@@ -96,20 +96,30 @@ def charge_create(
     if not subscriber.is_own_network:
         raise IdentifierNotFound(details={"operator": subscriber.operator})
     user_id = user_ensure_for_phone(phone=msisdn)
+    charge_id = f"CC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}"
+    # Risk counts the caps in Redis at the decision (no lock here); the subscriber's code (or
+    # the web page's payment) that follows is the second confirmation a challenge asks for.
+    decision = limits.charge_decide(
+        user_id=user_id, msisdn=msisdn, cp_id=cp_id, product_id=product.pk,
+        amount_fen=product.price_fen, reference=charge_id, confirmed_by_subscriber=True,
+    )  # fmt: skip
     try:
         with transaction.atomic():
-            advisory_xact_lock("content-caps", str(user_id))
-            limits.caps_check(user_id=user_id, cp_id=cp_id, amount_fen=product.price_fen)
             charge = Charge.objects.create(
-                id=f"CC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}", cp_id=cp_id,
-                product=product, user_id=user_id, msisdn=msisdn, amount_fen=product.price_fen,
-                channel=channel, cp_order_id=cp_order_id[:64], chapter=chapter,
+                id=charge_id, cp_id=cp_id, product=product, user_id=user_id, msisdn=msisdn,
+                amount_fen=product.price_fen, channel=channel, cp_order_id=cp_order_id[:64],
+                chapter=chapter,
             )  # fmt: skip
     except IntegrityError:
+        risk.decision_release(decision=decision)  # the first charge under this order id counted
         existing = Charge.objects.get(cp_id=cp_id, cp_order_id=cp_order_id)
         return _same(existing, product_id=product_id, msisdn=msisdn)
     if channel == Charge.Channel.IN_APP:
-        charge_pay_start(charge_id=charge.pk, method="carrier_billing", channel="")
+        try:
+            charge_pay_start(charge_id=charge.pk, method="carrier_billing", channel="")
+        except DomainError:
+            risk.decision_release(decision=decision)  # the charge failed: nothing was billed
+            raise
     return Charge.objects.get(pk=charge.pk)
 
 
