@@ -197,6 +197,29 @@ def charge_refund(*, cp_id: int, charge_id: str, reason: str) -> payments.Refund
     )  # fmt: skip
 
 
+def charge_complain(*, user_id: int, product_id: int, note: str = "") -> Charge:
+    """The subscriber says "I did not order this" about their latest paid charge for a
+    product: a complaint label for risk control (once per charge), which counts in the CP's
+    and the product's complaint rate (risk's nightly anomalies open a case over the threshold;
+    the case can warn or suspend the CP) and in backtests. ``ChargeNotFound`` when the
+    subscriber has no paid charge for it."""
+    charge = (
+        Charge.objects.filter(
+            user_id=user_id, product_id=product_id,
+            status__in=(Status.SUCCEEDED, Status.REFUNDED),
+        )
+        .order_by("-created_at")
+        .first()
+    )  # fmt: skip
+    if charge is None:
+        raise ChargeNotFound()
+    risk.complaint_label(
+        origin=f"content_charge:{charge.pk}", reference=charge.pk, msisdn=charge.msisdn,
+        cp_id=str(charge.cp_id), product=f"content:{charge.product_id}", note=note[:200],
+    )  # fmt: skip
+    return charge
+
+
 # --- The payments handler -------------------------------------------------------------------
 
 

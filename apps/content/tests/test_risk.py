@@ -8,18 +8,20 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.content import limits, services
-from apps.content.errors import CapExceeded
+from apps.content.errors import CapExceeded, ChargeNotFound
 from apps.content.models import Charge, Subscription
 from apps.content.services import subscriptions as subs
 from apps.content.tests.support import approved_cp, product_on_sale
 from apps.core.errors import DomainError
 from apps.payments.models import PaymentIntent
-from apps.risk import recorder
+from apps.risk import cases, recorder
 from apps.risk import services as risk_services
 from apps.risk.errors import RiskBlocked
-from apps.risk.models import Cap, DecisionRecord
+from apps.risk.models import Cap, DecisionRecord, Label
 from apps.risk.tests.support import active_rule
 from tests.fixtures.sandbox_support import unique_msisdn
 
@@ -137,3 +139,45 @@ def test_a_renewal_risk_challenges_fails_into_dunning_and_bills_nothing(carrier_
     renewal = Charge.objects.get(channel="subscription")
     assert (sub.status, sub.failures, renewal.status) == ("past_due", 1, "failed")
     assert not PaymentIntent.objects.filter(reference=renewal.pk).exists()
+
+
+def test_a_complaint_counts_in_the_cps_complaint_rate_and_opens_a_case(
+    carrier_sandbox, client, settings
+):
+    settings.RISK_RATE_MIN_CHARGES = 2
+    cp, quiet = approved_cp(), approved_cp()
+    product = product_on_sale(cp, price_fen=1000)
+    buyers = [_subscriber(carrier_sandbox) for _ in range(3)]
+    for n, msisdn in enumerate(buyers):
+        charge = services.charge_create(cp_id=cp.pk, product_id=product.pk,
+                                        phone_number=msisdn, cp_order_id=f"F-{n}")  # fmt: skip
+        services.charge_confirm(charge_id=charge.pk, code=_code(carrier_sandbox, msisdn))
+    services.charge_create(cp_id=quiet.pk, product_id=product_on_sale(quiet).pk,
+                           phone_number=buyers[0], cp_order_id="F-Q")  # fmt: skip
+    complainer = Charge.objects.get(cp_order_id="F-0")
+    client.force_login(User.objects.get(pk=complainer.user_id))
+    # Someone with no paid charge for the product cannot complain about it.
+    with pytest.raises(ChargeNotFound):
+        services.charge_complain(user_id=complainer.user_id, product_id=product.pk + 999)
+
+    page = client.post(f"/my/content/{product.pk}/complain/")
+    client.post(f"/my/content/{product.pk}/complain/")  # twice: one label
+
+    assert page.status_code == 302
+    label = Label.objects.get()
+    assert (label.source, label.cp_id, label.reference, label.product) == (
+        "complaint",
+        str(cp.pk),
+        complainer.pk,
+        f"content:{product.pk}",
+    )
+    recorder.decisions_flush()
+    found = [
+        a for a in cases.anomalies_find(day=timezone.localdate()) if a.anomaly == "complaint_rate"
+    ]
+    # 1 complaint over 3 allowed charges of the CP (and of its product): 33 % > 2 %; the
+    # quiet CP's one charge has none.
+    assert sorted((a.subject, a.evidence["labels"], a.evidence["charges"]) for a in found) == [
+        (f"cp_id:{cp.pk}", 1, 3),
+        (f"product:content:{product.pk}", 1, 3),
+    ]
