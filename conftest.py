@@ -67,6 +67,7 @@ def _ledger_accounts(request: pytest.FixtureRequest) -> None:
         from apps.risk.models import Cap
 
         import_module("apps.risk.migrations.0003_phone_bill_caps").phone_bill_caps_ensure(Cap)
+        import_module("apps.risk.migrations.0004_content_caps").content_caps_ensure(Cap)
 
 
 @pytest.fixture(autouse=True)

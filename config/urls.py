@@ -7,8 +7,10 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.accounts.staff_views import staff_sign_in
+from apps.content.console import cp_party_of
 from apps.core.favicon import favicon
 from apps.core.views import healthz
+from apps.settlement.views import party_statement_urls
 
 admin.site.site_header = "CarrierHub 运营工作台"
 admin.site.site_title = "CarrierHub"
@@ -41,6 +43,11 @@ urlpatterns = [
     path("my/addresses/", include("apps.accounts.my_urls")),
     # Settlement: partners' statements (the CP console mounts party_statement_urls the same way).
     path("developer/statements/", include("apps.settlement.developer_urls")),
+    # The CP console's statements (content owns /cp/; settlement serves the pages).
+    path(
+        "cp/statements/",
+        include(party_statement_urls(kind="cp", party_of=cp_party_of, prefix="cp-")),
+    ),
     path("developer/", include("apps.gateway.portal.urls")),
     path("carrier/", include("apps.carrier.urls")),
     path("payments/", include("apps.payments.urls")),

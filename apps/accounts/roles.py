@@ -48,6 +48,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "carrier.view_*",
         "core.view_auditevent",
         "accounts.view_user",
+        # Settlement: statements, batches, rules, reconciliation, report exports.
+        "settlement.*",
     ],
     Role.RISK: [
         "payments.view_*",
@@ -57,6 +59,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "accounts.view_realnameidentity",
         "core.view_auditevent",
         "risk.*",
+        # A case about a content provider links to it; risk reads, content's reviewers act.
+        "content.view_contentprovider",
+        "content.view_contentproduct",
+        "content.view_charge",
     ],
     Role.CP_REVIEWER: [
         "catalog.view_*",

@@ -21,6 +21,7 @@ from apps.analytics.models import (
     FulfilmentDaily,
     GatewayDaily,
     PaymentDaily,
+    RiskDecisionDaily,
     SalesDaily,
     SalesHourly,
 )
@@ -28,6 +29,8 @@ from apps.analytics.rollups import day_window, days_between
 from apps.catalog.models import Kind
 from apps.fulfilment.models import Delivery
 from apps.payments.models import Method
+from apps.risk.models import KIND_CHOICES as RISK_KINDS
+from apps.risk.models import OUTCOME_CHOICES as RISK_OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -302,6 +305,37 @@ def users(first: date, last: date) -> list[Chart]:
     ]  # fmt: skip
 
 
+def risk(first: date, last: date) -> list[Chart]:
+    """Risk decisions per day by outcome, and per kind by outcome over the range."""
+    rows = list(
+        RiskDecisionDaily.objects.filter(day__gte=first, day__lte=last).values_list(
+            "day", "kind", "outcome", "decisions"
+        )
+    )
+    # In order of severity: allow, challenge, review, block.
+    outcome_names = {o: _(label) for o, label in RISK_OUTCOMES}
+    outcomes = [o for o in outcome_names if any(r[2] == o for r in rows)]
+    per_day: dict[tuple[date, str], int] = defaultdict(int)
+    per_kind: dict[tuple[str, str], int] = defaultdict(int)
+    for day, kind, outcome, n in rows:
+        per_day[(day, outcome)] += n
+        per_kind[(kind, outcome)] += n
+    days = days_between(first, last)
+    kinds = sorted({r[1] for r in rows})
+    names = dict(RISK_KINDS)
+    return [
+        Chart("risk-days", _("Risk decisions per day by outcome"), "bar", _days(first, last), [
+            Series(outcome_names[o], [per_day.get((d, o)) for d in days])
+            for o in outcomes
+        ]),
+        Chart("risk-kinds", _("Risk decisions by kind and outcome"), "bar",
+              [str(names.get(k, k)) for k in kinds], [
+            Series(outcome_names[o], [per_kind.get((k, o), 0) for k in kinds])
+            for o in outcomes
+        ]),
+    ]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Page:
     slug: str
@@ -322,5 +356,6 @@ PAGES: dict[str, Page] = {
             "gateway", _("Capability gateway"), frozenset({"operator", "partner_reviewer"}), gateway
         ),
         Page("users", _("Users"), frozenset({"operator", "risk"}), users),
+        Page("risk", _("Risk decisions"), frozenset({"operator", "risk"}), risk),
     ]
 }

@@ -173,3 +173,24 @@ class ProductViewDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} #{self.product_id}"
+
+
+class RiskDecisionDaily(models.Model):
+    """Risk decisions of a day per kind and outcome (from ``risk.selectors.decisions_counted``)."""
+
+    day = models.DateField(_("day"))
+    kind = models.CharField(_("kind"), max_length=24)
+    outcome = models.CharField(_("outcome"), max_length=12)
+    decisions = models.BigIntegerField(_("decisions"))
+
+    class Meta:
+        verbose_name = _("daily risk decisions")
+        verbose_name_plural = _("daily risk decisions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "kind", "outcome"], name="analytics_risk_day_kind_outcome"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.outcome}"

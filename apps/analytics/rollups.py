@@ -23,9 +23,11 @@ from apps.analytics.models import (
     GatewayDaily,
     PaymentDaily,
     ProductViewDaily,
+    RiskDecisionDaily,
     SalesDaily,
     SalesHourly,
 )
+from apps.risk import selectors as risk_selectors
 
 ROLLUP_WORK_MEM = "64MB"  # per sort, for the rollup's transaction only
 
@@ -69,6 +71,7 @@ def day_rollup(*, day: date) -> DailyMetrics:
         fulfilment = sources.fulfilment(window.start, window.end)
         gateway = sources.gateway(window.start, window.end)
         scalars = sources.scalars(window.start, window.end)
+        decisions = risk_selectors.decisions_counted(start=window.start, end=window.end)
         views = sum(
             ProductViewDaily.objects.filter(day=day).values_list("views", flat=True), start=0
         )
@@ -78,6 +81,7 @@ def day_rollup(*, day: date) -> DailyMetrics:
         PaymentDaily.objects.filter(day=day).delete()
         FulfilmentDaily.objects.filter(day=day).delete()
         GatewayDaily.objects.filter(day=day).delete()
+        RiskDecisionDaily.objects.filter(day=day).delete()
         DailyMetrics.objects.filter(day=day).delete()
 
         SalesDaily.objects.bulk_create(
@@ -99,6 +103,10 @@ def day_rollup(*, day: date) -> DailyMetrics:
             FulfilmentDaily(day=day, **row.__dict__) for row in fulfilment.by_kind
         )
         GatewayDaily.objects.bulk_create(GatewayDaily(day=day, **row.__dict__) for row in gateway)
+        RiskDecisionDaily.objects.bulk_create(
+            RiskDecisionDaily(day=day, kind=kind, outcome=outcome, decisions=n)
+            for kind, outcome, n in decisions
+        )
         return DailyMetrics.objects.create(
             day=day,
             product_views=views,

@@ -15,3 +15,7 @@ class ContentConfig(AppConfig):
         from apps.payments.handlers import purpose_register
 
         purpose_register(charges.PURPOSE, charges.HANDLER)
+
+        from apps.content import todos
+
+        todos.register()

@@ -67,6 +67,17 @@ def cp_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapped
 
 
+def cp_party_of(request: HttpRequest) -> int | None:
+    """The CP whose settlement statements the signed-in user reads in the console (mounted
+    from ``config/urls.py`` with settlement's pages): its CP once approved, also while
+    suspended (it is still owed its share); None for anyone else."""
+    if not request.user.is_authenticated:
+        return None
+    cp = selectors.cp_of_user(user_id=_uid(request))
+    visible = (ContentProvider.Status.APPROVED, ContentProvider.Status.SUSPENDED)
+    return cp.pk if cp is not None and cp.status in visible else None
+
+
 def _uid(request: HttpRequest) -> int:
     return cast(int, request.user.pk)
 

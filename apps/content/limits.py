@@ -1,65 +1,92 @@
-"""Phone-bill spending caps for content, from this one place (risk control may take it over).
+"""Content charges ask risk control, and the content phone-bill caps are risk caps.
 
-``caps_for`` says the caps that apply to a subscriber buying from a CP; ``caps_check`` refuses a
-charge that would pass one. Counted: content charges pending or paid. The caps come from
-settings (``CONTENT_CAPS``) with the defaults below; the payments app's own phone-bill caps
-for all purposes still apply on top.
+Every content charge (in-app, the web pay page, a subscription's renewal or proration) is a
+``content_charge`` event for ``risk.enforce``. The caps that were settings here are risk caps
+now (``content-user-day``, ``content-user-month``, ``content-cp-day``: amounts over sliding
+windows, counted in Redis at the decision, edited in the workbench; seeded by risk's migration
+0004 from the old ``CONTENT_CAPS`` setting); a charge past one keeps content's refusal
+``CapExceeded`` with the cap's old name, its limit and what is spent. The payments app's own
+phone-bill caps (all purposes) still apply on top when the bill is charged.
+
+What each outcome means here (``risk.events.POLICIES``: content cannot hold a charge for
+review, so risk turns a review into a block): ``block`` refuses the charge before anything is
+written; ``challenge`` is satisfied when the subscriber confirms the charge itself (the in-app
+and web flows text a code or go through the provider's own confirmation), and refuses a
+renewal, which nobody confirms.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db.models import Sum
-from django.utils import timezone
-
 from apps.content.errors import CapExceeded
+from apps.risk import selectors as risk_selectors
+from apps.risk import services as risk
+from apps.risk.errors import RiskBlocked
 
-DEFAULTS = {
-    "subscriber_daily_fen": 200_00,
-    "subscriber_monthly_fen": 500_00,
-    "cp_daily_fen": 10_000_000_00,
+# The caps' old names (still the ``cap`` of ``CapExceeded``) and their risk cap codes.
+CAP_CODES = {
+    "subscriber_daily_fen": "content-user-day",
+    "subscriber_monthly_fen": "content-user-month",
+    "cp_daily_fen": "content-cp-day",
 }
-COUNTED = ("pending", "succeeded")
+_BY_REASON = {f"CAP_{code.upper().replace('-', '_')}": name for name, code in CAP_CODES.items()}
 
 
 @dataclass(frozen=True)
 class Caps:
-    subscriber_daily_fen: int
-    subscriber_monthly_fen: int
+    """The limits in force (None: the cap is off or was removed in the workbench)."""
+
+    subscriber_daily_fen: int | None
+    subscriber_monthly_fen: int | None
     # All subscribers together, per CP and day (a runaway CP app stops here).
-    cp_daily_fen: int
+    cp_daily_fen: int | None
 
 
 def caps_for(*, user_id: int, cp_id: int) -> Caps:
-    """The caps for this subscriber and CP (the same for all today; the signature leaves room
-    for per-subscriber or per-CP rules)."""
-    values = {**DEFAULTS, **getattr(settings, "CONTENT_CAPS", {})}
-    return Caps(**values)
+    """The caps for this subscriber and CP, read from risk (the same for all today: per-CP or
+    per-subscriber exceptions are risk rules)."""
+    return Caps(**{name: risk_selectors.cap_limit(code=code) for name, code in CAP_CODES.items()})
 
 
-def caps_check(*, user_id: int, cp_id: int, amount_fen: int, exclude_charge: str = "") -> None:
-    """Raise ``CapExceeded`` (with which cap, its limit and what is spent) if ``amount_fen``
-    more would pass a cap. The caller holds the subscriber's advisory lock."""
-    from apps.content.models import Charge
+def charge_decide(
+    *,
+    user_id: int,
+    msisdn: str,
+    cp_id: int,
+    product_id: int,
+    amount_fen: int,
+    reference: str,
+    confirmed_by_subscriber: bool,
+    ip: str = "",
+) -> risk.Decision:
+    """Ask risk about one content charge and carry out its answer (see the module docstring).
 
-    caps = caps_for(user_id=user_id, cp_id=cp_id)
-    now = timezone.localtime()
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = Charge.objects.filter(
-        status__in=COUNTED, channel__in=["in_app", "web", "subscription"]
-    ).exclude(pk=exclude_charge)
-
-    def spent(**filters: object) -> int:
-        return int(rows.filter(**filters).aggregate(total=Sum("amount_fen"))["total"] or 0)
-
-    checks = (
-        ("subscriber_daily_fen", caps.subscriber_daily_fen, {"user_id": user_id, "created_at__gte": day}),
-        ("subscriber_monthly_fen", caps.subscriber_monthly_fen, {"user_id": user_id, "created_at__gte": day.replace(day=1)}),
-        ("cp_daily_fen", caps.cp_daily_fen, {"cp_id": cp_id, "created_at__gte": day}),
+    Raises ``CapExceeded`` for a content cap, ``RiskBlocked`` for anything else risk refuses
+    (a list, a rule, Redis down: the kind fails closed). An allowed charge that then does not
+    happen gives its amount back with ``risk.decision_release``.
+    """
+    event = risk.Event(
+        kind=risk.Kind.CONTENT_CHARGE, user_id=user_id, msisdn=msisdn, ip=ip, cp_id=str(cp_id),
+        product=f"content:{product_id}", amount_fen=amount_fen, reference=reference,
     )  # fmt: skip
-    for name, limit, filters in checks:
-        used = spent(**filters)
-        if used + amount_fen > limit:
-            raise CapExceeded(details={"cap": name, "limit_fen": limit, "spent_fen": used})
+    try:
+        decision = risk.enforce(event=event, owner="content", reference=reference)
+    except RiskBlocked as blocked:
+        decision = blocked.decision  # type: ignore[attr-defined]
+        for reason in blocked.details["reasons"]:
+            if reason in _BY_REASON:
+                name = _BY_REASON[reason]
+                code = CAP_CODES[name]
+                raise CapExceeded(
+                    details={
+                        "cap": name,
+                        "limit_fen": risk_selectors.cap_limit(code=code),
+                        "spent_fen": decision.totals.get(code, 0),
+                    }
+                ) from blocked
+        raise
+    if decision.outcome == risk.Outcome.CHALLENGE and not confirmed_by_subscriber:
+        risk.decision_release(decision=decision)
+        raise RiskBlocked(details={"reasons": list(decision.reasons), "challenge": "unanswerable"})
+    return decision

@@ -237,7 +237,8 @@ class Charge(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        # The caps in content/limits.py sum a subscriber's and a CP's charges of the day.
+        # A subscriber's and a CP's charges by time (the CP console, complaint rates; the caps
+        # are risk caps counted in Redis since risk migration 0004).
         indexes = [
             models.Index(fields=["user_id", "created_at"], name="content_charge_user_day"),
             models.Index(fields=["cp", "created_at"], name="content_charge_cp_day"),

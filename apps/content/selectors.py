@@ -32,6 +32,16 @@ def products_awaiting_review() -> int:
     ).count()
 
 
+def products_pending_review() -> int:
+    """New products waiting for an operator (the workbench's first product to-do)."""
+    return ContentProduct.objects.filter(status=ContentProduct.Status.PENDING).count()
+
+
+def price_changes_pending_review() -> int:
+    """Price changes waiting for an operator (the workbench's second product to-do)."""
+    return ContentProduct.objects.filter(proposed_price_fen__isnull=False).count()
+
+
 def cp_of_user(*, user_id: int) -> ContentProvider | None:
     member = CpMember.objects.select_related("cp").filter(user_id=user_id).first()
     return member.cp if member else None

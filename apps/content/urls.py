@@ -12,6 +12,7 @@ urlpatterns = [
     path("my/content/<int:product_id>/chapters/<int:number>/", views.chapter, name="chapter"),
     path("my/content/<int:product_id>/cancel/", views.subscription_cancel, name="cancel"),
     path("my/content/<int:product_id>/trial/", views.trial_start, name="trial"),
+    path("my/content/<int:product_id>/complain/", views.complain, name="complain"),
     path("content/media/<str:token>/", views.media, name="media"),
     path("pay/content/<str:charge_id>/", views.pay, name="pay"),
     path("cp/", console.home, name="cp-home"),

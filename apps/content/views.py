@@ -92,6 +92,20 @@ def subscription_cancel(request: HttpRequest, product_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def complain(request: HttpRequest, product_id: int) -> HttpResponse:
+    """ "I did not order this": the subscriber's complaint about their charge for the product
+    goes to risk control (the CP's complaint rate)."""
+    try:
+        services.charge_complain(user_id=_uid(request), product_id=product_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Thank you: your complaint was recorded for review."))
+    return redirect("content:item", product_id)
+
+
+@login_required
+@require_POST
 def trial_start(request: HttpRequest, product_id: int) -> HttpResponse:
     """A signed-in subscriber (the SMS sign-in proves the number) starts a free trial."""
     phone = str(getattr(request.user, "phone", ""))

@@ -22,6 +22,11 @@ CAPS = [
     ("refund-user-day", ["refund_request"], "user_id", "day", "count", None),
     ("sim-id-day", ["sim_purchase"], "id_hash", "day", "count", None),
     ("content-cp-minute", ["content_charge"], "cp_id", "minute", "count", None),
+    # The content phone-bill caps (were apps/content/limits.py; risk migration 0004 seeds them
+    # with the same limits, so these rows only matter on a database where they were removed).
+    ("content-user-day", ["content_charge"], "user_id", "day", "amount", 200_00),
+    ("content-user-month", ["content_charge"], "user_id", "month", "amount", 500_00),
+    ("content-cp-day", ["content_charge"], "cp_id", "day", "amount", 10_000_000_00),
 ]
 
 VIRTUAL = "['170', '171', '162', '165', '167']"
@@ -224,6 +229,15 @@ RULES = [
         "challenge",
         "CONTENT_NIGHT_CP",
         "内容商夜间集中扣费",
+    ),
+    (
+        "content-near-day-cap",
+        "active",
+        ["content_charge"],
+        'counters["content-user-day"] > 15000',
+        "challenge",
+        "CONTENT_NEAR_DAY_CAP",
+        "当日内容扣费接近上限，需短信确认",
     ),
     (
         "content-big",

@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class RiskConfig(AppConfig):
     name = "apps.risk"
     verbose_name = "风控"
+
+    def ready(self) -> None:
+        from apps.risk import todos
+
+        todos.register()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -78,6 +78,18 @@ def rule_shadow_result(*, label: str, days: int = 7) -> ShadowResult:
     since = timezone.now() - timedelta(days=days)
     fired = DecisionRecord.objects.filter(created_at__gte=since, shadow_rules__contains=[label])
     return ShadowResult(label, fired.count(), fired.filter(outcome="allow").count())
+
+
+def decisions_counted(*, start: datetime, end: datetime) -> list[tuple[str, str, int]]:
+    """Decisions made in [start, end) per kind and outcome, as ``(kind, outcome, n)`` sorted
+    by kind and outcome (the analytics rollup reads this; the partitions prune to the range)."""
+    rows = (
+        DecisionRecord.objects.filter(created_at__gte=start, created_at__lt=end)
+        .values_list("kind", "outcome")
+        .annotate(n=Count("*"))
+        .order_by("kind", "outcome")
+    )
+    return [(kind, outcome, int(n)) for kind, outcome, n in rows]
 
 
 def decisions_latest(*, limit: int = 50) -> list[DecisionRecord]:

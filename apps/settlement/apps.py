@@ -8,3 +8,8 @@ class SettlementConfig(AppConfig):
     name = "apps.settlement"
     label = "settlement"
     verbose_name = _("Settlement")
+
+    def ready(self) -> None:
+        from apps.settlement import todos
+
+        todos.register()

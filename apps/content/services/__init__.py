@@ -3,6 +3,7 @@ the CP's share in the ledger and notifications to CPs; one module each, every na
 
 from apps.content.services.charges import (
     PURPOSE,
+    charge_complain,
     charge_confirm,
     charge_create,
     charge_get,
@@ -30,6 +31,7 @@ from apps.content.services.providers import (
 __all__ = [
     "PURPOSE",
     "IssuedKey",
+    "charge_complain",
     "charge_confirm",
     "charge_create",
     "charge_get",

@@ -33,10 +33,10 @@ from apps.content.services.entitlements import entitlement_for_charge, entitleme
 from apps.content.services.money import share_post, share_reverse
 from apps.core.audit import audited_transition
 from apps.core.errors import Conflict, DomainError
-from apps.core.locks import advisory_xact_lock
 from apps.core.phone import normalize_phone
 from apps.payments import services as payments
 from apps.payments.handlers import PaymentFact, PurposeHandler, RefundFact
+from apps.risk import services as risk
 
 PURPOSE = "content"
 Status = Charge.Status
@@ -78,7 +78,7 @@ def charge_create(
     first charge (a different one is a ``Conflict``). Refused before anything is written:
     another CP's product or an unknown one (``ProductNotFound``), a product not on sale, a
     number the carrier does not know (``IdentifierNotFound``), a content cap passed
-    (``CapExceeded``). Locks: the subscriber's advisory lock while counting against the caps.
+    (``CapExceeded``), risk control's refusal (``RiskBlocked``; ``limits.charge_decide``).
     """
     msisdn = normalize_phone(phone_number)
     existing = Charge.objects.filter(cp_id=cp_id, cp_order_id=cp_order_id).first()
@@ -96,20 +96,30 @@ def charge_create(
     if not subscriber.is_own_network:
         raise IdentifierNotFound(details={"operator": subscriber.operator})
     user_id = user_ensure_for_phone(phone=msisdn)
+    charge_id = f"CC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}"
+    # Risk counts the caps in Redis at the decision (no lock here); the subscriber's code (or
+    # the web page's payment) that follows is the second confirmation a challenge asks for.
+    decision = limits.charge_decide(
+        user_id=user_id, msisdn=msisdn, cp_id=cp_id, product_id=product.pk,
+        amount_fen=product.price_fen, reference=charge_id, confirmed_by_subscriber=True,
+    )  # fmt: skip
     try:
         with transaction.atomic():
-            advisory_xact_lock("content-caps", str(user_id))
-            limits.caps_check(user_id=user_id, cp_id=cp_id, amount_fen=product.price_fen)
             charge = Charge.objects.create(
-                id=f"CC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}", cp_id=cp_id,
-                product=product, user_id=user_id, msisdn=msisdn, amount_fen=product.price_fen,
-                channel=channel, cp_order_id=cp_order_id[:64], chapter=chapter,
+                id=charge_id, cp_id=cp_id, product=product, user_id=user_id, msisdn=msisdn,
+                amount_fen=product.price_fen, channel=channel, cp_order_id=cp_order_id[:64],
+                chapter=chapter,
             )  # fmt: skip
     except IntegrityError:
+        risk.decision_release(decision=decision)  # the first charge under this order id counted
         existing = Charge.objects.get(cp_id=cp_id, cp_order_id=cp_order_id)
         return _same(existing, product_id=product_id, msisdn=msisdn)
     if channel == Charge.Channel.IN_APP:
-        charge_pay_start(charge_id=charge.pk, method="carrier_billing", channel="")
+        try:
+            charge_pay_start(charge_id=charge.pk, method="carrier_billing", channel="")
+        except DomainError:
+            risk.decision_release(decision=decision)  # the charge failed: nothing was billed
+            raise
     return Charge.objects.get(pk=charge.pk)
 
 
@@ -185,6 +195,29 @@ def charge_refund(*, cp_id: int, charge_id: str, reason: str) -> payments.Refund
         purpose=PURPOSE, reference=charge.pk, amount_fen=charge.amount_fen,
         reason=reason or "content refund", key=f"content:{charge.pk}",
     )  # fmt: skip
+
+
+def charge_complain(*, user_id: int, product_id: int, note: str = "") -> Charge:
+    """The subscriber says "I did not order this" about their latest paid charge for a
+    product: a complaint label for risk control (once per charge), which counts in the CP's
+    and the product's complaint rate (risk's nightly anomalies open a case over the threshold;
+    the case can warn or suspend the CP) and in backtests. ``ChargeNotFound`` when the
+    subscriber has no paid charge for it."""
+    charge = (
+        Charge.objects.filter(
+            user_id=user_id, product_id=product_id,
+            status__in=(Status.SUCCEEDED, Status.REFUNDED),
+        )
+        .order_by("-created_at")
+        .first()
+    )  # fmt: skip
+    if charge is None:
+        raise ChargeNotFound()
+    risk.complaint_label(
+        origin=f"content_charge:{charge.pk}", reference=charge.pk, msisdn=charge.msisdn,
+        cp_id=str(charge.cp_id), product=f"content:{charge.product_id}", note=note[:200],
+    )  # fmt: skip
+    return charge
 
 
 # --- The payments handler -------------------------------------------------------------------

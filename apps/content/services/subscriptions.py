@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable
+from apps.content import limits
 from apps.content.errors import ChargeStateConflict, ProductNotFound, ProductNotOnSale
 from apps.content.locks import subscription_lock
 from apps.content.models import Charge, ContentProduct, Entitlement, Renewal, Subscription
@@ -36,6 +37,7 @@ from apps.core.audit import audited_transition
 from apps.core.errors import DomainError
 from apps.core.money import round_fen
 from apps.payments import services as payments
+from apps.risk import services as risk
 
 logger = logging.getLogger(__name__)
 Status = Subscription.Status
@@ -145,7 +147,26 @@ def _claim(sub_id: int, now: datetime) -> Charge | None:
 
 
 def _charge_recurring(charge: Charge) -> None:
-    """Charge the bill for a renewal or a proration (network calls, no transaction open)."""
+    """Charge the bill for a renewal or a proration (network calls, no transaction open).
+
+    Risk decides first (``content_charge``): nobody confirms a renewal, so a challenge refuses
+    it like a block, and a content cap passed refuses it (``CapExceeded``); the caller records
+    the failure (dunning)."""
+    decision = limits.charge_decide(
+        user_id=charge.user_id, msisdn=charge.msisdn, cp_id=charge.cp_id,
+        product_id=charge.product_id, amount_fen=charge.amount_fen, reference=charge.pk,
+        confirmed_by_subscriber=False,
+    )  # fmt: skip
+    try:
+        _charge_bill(charge)
+    except CarrierUnavailable:
+        raise  # the carrier may have billed: the amount stays counted
+    except (DomainError, CarrierRejected):
+        risk.decision_release(decision=decision)  # refused: nothing was billed
+        raise
+
+
+def _charge_bill(charge: Charge) -> None:
     intent = payments.intent_start(
         purpose="content", reference=charge.pk, user_id=charge.user_id, method="carrier_billing", channel="",
         amount_fen=charge.amount_fen, subject=charge.product.title, client_ip="",

@@ -16,6 +16,8 @@ from apps.ledger.selectors import account_balance, ledger_check
 from apps.payments.errors import CarrierBillingCodeExpired, CarrierBillingCodeInvalid
 from apps.payments.models import PaymentIntent
 from apps.payments.services import refund_execute
+from apps.risk import services as risk_services
+from apps.risk.models import Cap
 from tests.fixtures.sandbox_support import unique_msisdn
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -140,8 +142,11 @@ def test_bad_input_changes_nothing(carrier_sandbox):
     assert Charge.objects.count() == 1
 
 
-def test_the_content_cap_refuses_a_charge_past_the_subscribers_daily_cap(carrier_sandbox, settings):
-    settings.CONTENT_CAPS = {"subscriber_daily_fen": 1500}
+def test_the_content_cap_refuses_a_charge_past_the_subscribers_daily_cap(carrier_sandbox):
+    # The cap is risk's now: an operator lowers it in the workbench.
+    cap = Cap.objects.get(code="content-user-day")
+    cap.limit = 1500
+    risk_services.cap_saved(cap=cap, actor_id=None)
     cp = approved_cp()
     product = product_on_sale(cp, price_fen=1000)
     msisdn = _subscriber(carrier_sandbox)

@@ -24,3 +24,22 @@ def test_the_risk_seed_makes_twenty_rules_once_and_they_decide():
         ("REFUND_BIG",),
         "allow",
     )
+
+
+def test_the_seeded_content_caps_and_rule_govern_content_charges():
+    seed_risk()
+
+    def charge(amount: int) -> risk.Decision:
+        return risk.decide(event=risk.Event(kind=risk.Kind.CONTENT_CHARGE, user_id=9, cp_id="3",
+                                            msisdn="13800000009", amount_fen=amount))  # fmt: skip
+
+    first, near, over = charge(10_000), charge(6_000), charge(5_000)
+
+    assert (first.outcome, near.outcome, near.reasons) == (
+        "allow",
+        "challenge",
+        ("CONTENT_NEAR_DAY_CAP",),
+    )
+    # 16,000 counted today: 5,000 more passes the 20,000 a day.
+    assert over.outcome == "block"
+    assert "CAP_CONTENT_USER_DAY" in over.reasons

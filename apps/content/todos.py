@@ -1,0 +1,35 @@
+"""Content's to-dos on the workbench home page: CP applications, products and price changes
+waiting for review (the CP reviewer's queue; operators see it too)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.models import Role
+from apps.content import selectors
+from apps.core.workbench import register_todo
+
+
+def register() -> None:
+    reviewers = {Role.CP_REVIEWER}
+    register_todo(
+        "content.cp_applications",
+        _("CP applications awaiting review"),
+        selectors.cp_applications_awaiting_review,
+        "/admin/content/contentprovider/?status__exact=pending",
+        reviewers,
+    )
+    register_todo(
+        "content.products_pending",
+        _("Content products awaiting review"),
+        selectors.products_pending_review,
+        "/admin/content/contentproduct/?status__exact=pending",
+        reviewers,
+    )
+    register_todo(
+        "content.price_changes_pending",
+        _("Content price changes awaiting review"),
+        selectors.price_changes_pending_review,
+        "/admin/content/contentproduct/?proposed_price_fen__isnull=False",
+        reviewers,
+    )
