@@ -219,8 +219,13 @@ def test_sink_notifications_are_the_documents_cloudevents(carrier_sandbox, clien
     }  # no first-release event for a CAMARA payment
 
 
-def test_the_carrier_billing_caps_are_the_documents_422_codes(carrier_sandbox, client, settings):
-    settings.CARRIER_BILLING_DAILY_LIMIT_FEN = 2000
+def test_the_carrier_billing_caps_are_the_documents_422_codes(carrier_sandbox, client):
+    from apps.risk.models import Cap
+    from apps.risk.services import cap_saved
+
+    cap = Cap.objects.get(code="phone-bill-user-day")  # the caps are risk control's
+    cap.limit = 2000
+    cap_saved(cap=cap, actor_id=None)
     msisdn = unique_msisdn()
     carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
 
