@@ -34,6 +34,7 @@ urlpatterns = [
     path("enterprise/bulk/", include("apps.enterprise.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("my/line/", include("apps.mobile.urls")),
+    path("wechat/", include("apps.wechat.urls")),
     path("my/addresses/", include("apps.accounts.my_urls")),
     path("developer/", include("apps.gateway.portal.urls")),
     path("carrier/", include("apps.carrier.urls")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from apps.accounts.addresses import AddressView, address_get, addresses_for  # noqa: F401
-from apps.accounts.models import RealNameIdentity, User
+from apps.accounts.models import RealNameIdentity, User, WechatBinding
 from apps.accounts.validators import display_phone
 
 
@@ -60,3 +60,12 @@ def real_name_matches(*, user_id: int, name: str, id_number_hash: str) -> bool |
 
 
 # The address book's reads (addresses.py holds its writes too).
+
+
+def wechat_user_for_openid(*, openid: str) -> int | None:
+    """The user bound to a WeChat follower, or None."""
+    return WechatBinding.objects.filter(openid=openid).values_list("user_id", flat=True).first()
+
+
+def wechat_openid_for_user(*, user_id: int) -> str | None:
+    return WechatBinding.objects.filter(user_id=user_id).values_list("openid", flat=True).first()

@@ -70,6 +70,7 @@ urlpatterns = [
     path("wechat/", include("apps.sandbox.payments.wechat_urls")),
     path("unionpay/", include("apps.sandbox.payments.unionpay_urls")),
     path("courier/", include("apps.sandbox.courier")),
+    path("mp/", include("apps.sandbox.wechat_mp")),
     path("", pages.index, name="index"),
     path("sms/inbox/", pages.inbox, name="inbox"),
     path("knobs/", pages.knobs, name="knobs"),

@@ -26,6 +26,7 @@ from apps.sandbox.models.network import (
     VoiceCall,
 )
 from apps.sandbox.models.providers import PayNotification, PayRefund, PayTrade
+from apps.sandbox.models.wechat_mp import MpOAuthCode, MpReceived
 
 __all__ = [
     "KNOB_FIELDS",
@@ -44,6 +45,8 @@ __all__ = [
     "DeviceToken",
     "IdentityRecord",
     "Knobs",
+    "MpOAuthCode",
+    "MpReceived",
     "Offer",
     "PayNotification",
     "PayRefund",
