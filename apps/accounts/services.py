@@ -372,6 +372,19 @@ def wechat_bind(*, user_id: int, openid: str, rebind: bool = False) -> WechatBin
     return binding
 
 
+def wechat_bind_precheck(*, phone: str, openid: str, rebind: bool = False) -> None:
+    """Refuse, before an SMS code is spent on it, a binding ``wechat_bind`` would refuse."""
+    phone = normalize_phone(phone)
+    owner = WechatBinding.objects.filter(openid=openid.strip()).values_list(
+        "user__phone", flat=True
+    )
+    if owner and owner[0] != phone:
+        raise WechatBoundElsewhere()
+    mine = WechatBinding.objects.filter(user__phone=phone).values_list("openid", flat=True)
+    if mine and mine[0] != openid.strip() and not rebind:
+        raise WechatAlreadyBound()
+
+
 def wechat_unbind(*, user_id: int) -> bool:
     with transaction.atomic():
         deleted, _rows = WechatBinding.objects.filter(user_id=user_id).delete()

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from apps.accounts.selectors import wechat_openid_for_user
+from apps.catalog.selectors import delivery_specs
 from apps.core import outbox
 from apps.core.money import format_fen
 from apps.core.tasks import enqueue_on_commit
@@ -52,7 +53,8 @@ def delivery_ended(event: outbox.Event) -> None:
     openid = wechat_openid_for_user(user_id=order.user_id)
     if openid is None:
         return
-    if line.kind == "airtime":
+    specs = delivery_specs(product_ids=[line.product_id])
+    if line.product_id in specs and specs[line.product_id].type_code == "airtime":
         kind = "recharge_done"
         data = {"first": "充值已到账", "keyword1": line.recipient,
                 "keyword2": format_fen(line.total_fen), "remark": "感谢使用。"}  # fmt: skip

@@ -134,11 +134,11 @@ def bind(request: HttpRequest) -> HttpResponse:
                 form.add_error("code", _("Enter the code from the SMS."))
                 code_sent = True
             else:
+                rebind = request.POST.get("rebind") == "1"
+                # Refused bindings are refused before the code is spent.
+                accounts.wechat_bind_precheck(phone=phone, openid=openid, rebind=rebind)
                 signed_in = accounts.otp_sign_in(phone=phone, code=code)
-                accounts.wechat_bind(
-                    user_id=signed_in.user_id, openid=openid,
-                    rebind=request.POST.get("rebind") == "1",
-                )  # fmt: skip
+                accounts.wechat_bind(user_id=signed_in.user_id, openid=openid, rebind=rebind)
                 login(request, User.objects.get(pk=signed_in.user_id),
                       backend="django.contrib.auth.backends.ModelBackend")  # fmt: skip
                 return redirect("wechat:bound")
