@@ -63,13 +63,13 @@ def test_keyword_huafei_replies_with_the_balance(client, bound_line):
 def test_keyword_liuliang_replies_with_data_left(client, bound_line):
     text = reply_text(push(client, text_xml(OPENID, "流量", msg_id=1002)))
 
-    assert "29720" in text and "30720" in text and bound_line in text
+    assert text == f"{bound_line} 剩余流量：29720 MB（共 30720 MB）。"
 
 
 def test_an_unbound_follower_gets_the_bind_link(client, carrier_sandbox):
     text = reply_text(push(client, text_xml("o-stranger", "话费")))
 
-    assert "/wechat/oauth/" in text
+    assert text == "请先绑定手机号：http://127.0.0.1:8000/wechat/oauth/"
 
 
 def test_subscribe_welcomes_and_offers_binding(client):
@@ -109,3 +109,23 @@ def test_the_same_event_twice_is_processed_once(client):
 
     assert "话费" in reply_text(first)
     assert second.content == b"success"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sandbox_pushes_signed_messages_to_the_platform(
+    live_server, bound_line, carrier_sandbox
+):
+    """The sandbox's push tool signs with the server token and the platform answers it; the
+    same push with a wrong signature is refused."""
+    url = f"{live_server.url}/wechat/mp/"
+    push_url = f"{carrier_sandbox.url}/mp/sandbox/push"
+
+    good = httpx.post(
+        push_url, json={"openid": OPENID, "type": "text", "content": "话费", "url": url}
+    )
+    bad = httpx.post(push_url, json={"openid": OPENID, "type": "text", "content": "话费",
+                                     "url": url, "bad_signature": True})  # fmt: skip
+
+    assert good.status_code == 200 and good.json()["status"] == 200
+    assert "¥30.00" in good.json()["reply"]
+    assert bad.json()["status"] == 403
