@@ -8,6 +8,7 @@ from apps.demo.catalog_seed import seed_catalog
 from apps.demo.gateway_seed import seed_gateway
 from apps.demo.service_seed import seed_faqs
 from apps.demo.sim_seed import seed_sim_pool
+from apps.demo.wechat_seed import seed_wechat_menu
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         seed_cards()
         numbers = seed_sim_pool()
         seed_faqs()
+        seed_wechat_menu()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready: {users} new users, {products} new products, "
