@@ -43,3 +43,27 @@ def test_jsapi_without_an_openid_is_refused_before_anything_is_written(carrier_s
 
     assert refused.value.details["reason"] == "no_openid"
     assert not PaymentIntent.objects.filter(idempotency_key="jsapi-2").exists()
+
+
+def test_the_pay_page_offers_jsapi_only_once_the_openid_is_bound(carrier_sandbox, client):
+    from apps.catalog.tests.factories import small_catalog
+    from apps.orders import services as orders
+    from apps.orders.services import CartOwner
+
+    buyer = User.objects.create_user("13800138000")
+    sku = small_catalog()["vip"].skus.get().pk
+    orders.cart_add(owner=CartOwner(user_id=buyer.pk), sku_id=sku, quantity=1)
+    number = orders.checkout_submit(user_id=buyer.pk, checkout_key="k").number
+    client.force_login(buyer)
+
+    assert "wechat:jsapi" not in client.get(f"/orders/{number}/pay/").content.decode()
+    refused = client.post(f"/orders/{number}/pay/", {"choice": "wechat:jsapi", "attempt": "a0"})
+    assert refused.status_code == 400
+
+    WechatBinding.objects.create(user=buyer, openid="o-payer")
+    assert "wechat:jsapi" in client.get(f"/orders/{number}/pay/").content.decode()
+    page = client.post(f"/orders/{number}/pay/", {"choice": "wechat:jsapi", "attempt": "a1"})
+    assert page.status_code == 302
+    go = client.get(page["Location"]).content.decode()
+    assert "getBrandWCPayRequest" in go and "/wechat/jsapi-bridge?" in go
+    assert PaymentIntent.objects.get(channel="jsapi").status == "pending"
