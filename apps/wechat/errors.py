@@ -12,3 +12,8 @@ class BadSignature(DomainError):
 class OAuthFailed(InvalidArgument):
     code = "WECHAT_OAUTH_FAILED"
     default_message = _("WeChat sign-in failed; please try again.")
+
+
+class BadMessage(InvalidArgument):
+    code = "WECHAT_BAD_MESSAGE"
+    default_message = _("The WeChat message is not valid XML.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from xml.parsers.expat import ExpatError
 
 from django.conf import settings
 from django.contrib.auth import login
@@ -27,7 +28,7 @@ from apps.core.errors import DomainError
 from apps.core.http import client_ip
 from apps.wechat import replies
 from apps.wechat.client import mp_oauth
-from apps.wechat.errors import BadSignature, OAuthFailed
+from apps.wechat.errors import BadMessage, BadSignature, OAuthFailed
 from apps.wechat.services import message_first_time
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,10 @@ def mp_endpoint(request: HttpRequest) -> HttpResponse:
         return _refused(BadSignature())
     if request.method == "GET":
         return HttpResponse(request.GET.get("echostr", ""), content_type="text/plain")
-    message = parse_message(request.body)
+    try:
+        message = parse_message(request.body)
+    except (ExpatError, TypeError, KeyError, AttributeError):
+        return _refused(BadMessage())
     if not message_first_time(message):
         return HttpResponse("success", content_type="text/plain")
     text = _reply_text(message)

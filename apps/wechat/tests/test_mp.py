@@ -48,6 +48,13 @@ def test_a_wrong_signature_is_refused_and_nothing_is_processed(client, bound_lin
     assert "¥30.00" in reply_text(push(client, text_xml(OPENID, "话费", msg_id=77)))
 
 
+@pytest.mark.parametrize("body", ["not xml", "<xml></xml>", "<a>1</a>"])
+def test_a_malformed_body_is_a_400_with_a_code(client, body):
+    response = push(client, body)
+
+    assert (response.status_code, response.json()["code"]) == (400, "WECHAT_BAD_MESSAGE")
+
+
 def test_a_missing_signature_is_refused(client):
     assert client.get("/wechat/mp/", {"echostr": "x"}).status_code == 403
 
