@@ -20,6 +20,7 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatException
 from wechatpy.utils import check_signature
 
 from apps.accounts import services as accounts
+from apps.accounts.errors import AccountDisabled
 from apps.accounts.forms import SignInForm
 from apps.accounts.models import User
 from apps.accounts.selectors import wechat_user_for_openid
@@ -111,8 +112,10 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     request.session[SESSION_OPENID] = openid
     user_id = wechat_user_for_openid(openid=openid)
     if user_id is not None:
-        login(request, User.objects.get(pk=user_id),
-              backend="django.contrib.auth.backends.ModelBackend")  # fmt: skip
+        user = User.objects.get(pk=user_id)
+        if not user.is_active:
+            return _refused(AccountDisabled())
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("wechat:bound")
     return redirect("wechat:bind")
 

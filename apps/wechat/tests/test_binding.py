@@ -138,3 +138,13 @@ def test_binding_an_openid_of_another_user_is_refused():
     with pytest.raises(accounts.WechatBoundElsewhere):
         accounts.wechat_bind(user_id=b.pk, openid="o-frank", rebind=True)
     assert accounts.wechat_bind(user_id=a.pk, openid="o-frank").user_id == a.pk
+
+
+def test_a_disabled_users_binding_signs_nobody_in(client, mp_sandbox):  # noqa: F811
+    user = User.objects.create_user(PHONE, is_active=False)
+    WechatBinding.objects.create(user=user, openid="o-gone")
+
+    callback = _authorize(client, mp_sandbox, "o-gone")
+
+    assert (callback.status_code, callback.json()["code"]) == (403, "ACCOUNT_DISABLED")
+    assert "_auth_user_id" not in client.session
