@@ -40,6 +40,7 @@ urlpatterns = [
     path("enterprise/bulk/", include("apps.enterprise.urls")),
     path("accounts/", include("apps.accounts.urls")),
     path("my/line/", include("apps.mobile.urls")),
+    path("wechat/", include("apps.wechat.urls")),
     path("my/addresses/", include("apps.accounts.my_urls")),
     # Settlement: partners' statements (the CP console mounts party_statement_urls the same way).
     path("developer/statements/", include("apps.settlement.developer_urls")),

@@ -90,3 +90,13 @@ class AddressBookFull(InvalidArgument):
 class OtpAlreadyUsed(InvalidArgument):
     code = "OTP_ALREADY_USED"
     default_message = _("This code was already used. Ask for a new one.")
+
+
+class WechatBoundElsewhere(Conflict):
+    code = "WECHAT_BOUND_ELSEWHERE"
+    default_message = _("This WeChat account is bound to another number; unbind it there first.")
+
+
+class WechatAlreadyBound(Conflict):
+    code = "WECHAT_ALREADY_BOUND"
+    default_message = _("This number is already bound to another WeChat account.")

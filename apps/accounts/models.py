@@ -227,3 +227,21 @@ class Address(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.province}{self.city}{self.district}{self.detail}"
+
+
+class WechatBinding(models.Model):
+    """A WeChat official-account follower (``openid``) bound to a user after the user proved
+    the number by SMS code: one openid to one user, and one user to one openid."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="wechat_binding")
+    openid = models.CharField(max_length=64, unique=True)
+    bound_at = models.DateTimeField(default=timezone.now)
+
+    objects: models.Manager[WechatBinding] = models.Manager()
+
+    class Meta:
+        verbose_name = _("WeChat binding")
+        verbose_name_plural = _("WeChat bindings")
+
+    def __str__(self) -> str:
+        return f"{self.openid} → {self.user_id}"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from apps.accounts.addresses import AddressView, address_get, addresses_for  # noqa: F401
-from apps.accounts.models import RealNameIdentity, User
+from apps.accounts.models import RealNameIdentity, User, WechatBinding
 from apps.accounts.validators import display_phone
 
 
@@ -84,3 +84,12 @@ def user_brief(*, user_id: int) -> UserBrief:
     """A user's number and join time (marketing's targets), in one query."""
     phone, joined = User.objects.values_list("phone", "date_joined").get(pk=user_id)
     return UserBrief(id=user_id, phone=phone, date_joined=joined)
+
+
+def wechat_user_for_openid(*, openid: str) -> int | None:
+    """The user bound to a WeChat follower, or None."""
+    return WechatBinding.objects.filter(openid=openid).values_list("user_id", flat=True).first()
+
+
+def wechat_openid_for_user(*, user_id: int) -> str | None:
+    return WechatBinding.objects.filter(user_id=user_id).values_list("openid", flat=True).first()

@@ -28,8 +28,17 @@ from apps.accounts.errors import (
     OtpNotRequested,
     OtpNumberLimit,
     RealNameAlreadyVerified,
+    WechatAlreadyBound,
+    WechatBoundElsewhere,
 )
-from apps.accounts.models import ApiToken, OtpChallenge, RealNameIdentity, Role, User
+from apps.accounts.models import (
+    ApiToken,
+    OtpChallenge,
+    RealNameIdentity,
+    Role,
+    User,
+    WechatBinding,
+)
 from apps.accounts.validators import (
     mask_id_number,
     normalize_id_number,
@@ -339,3 +348,54 @@ from apps.accounts.addresses import (  # noqa: E402, F401
     address_set_default,
     address_update,
 )
+
+
+def wechat_bind(*, user_id: int, openid: str, rebind: bool = False) -> WechatBinding:
+    """Bind ``openid`` to the user (who proved the number by SMS code). One openid to one user:
+    an openid bound to someone else is refused, and so is a user already bound to another
+    openid unless ``rebind`` (an explicit choice) replaces it. Binding the same pair again is
+    a no-op. Audited."""
+    openid = openid.strip()
+    with transaction.atomic():
+        User.objects.select_for_update().get(pk=user_id)
+        existing = WechatBinding.objects.select_for_update().filter(openid=openid).first()
+        if existing is not None:
+            if existing.user_id != user_id:
+                raise WechatBoundElsewhere()
+            return existing
+        mine = WechatBinding.objects.select_for_update().filter(user_id=user_id).first()
+        if mine is not None and not rebind:
+            raise WechatAlreadyBound()
+        before = {"openid": mine.openid} if mine is not None else None
+        if mine is not None:
+            mine.delete()
+        binding = WechatBinding.objects.create(user_id=user_id, openid=openid)
+        audit_record(
+            action="user.wechat_bound", object_type="user", object_id=user_id, actor_id=user_id,
+            before=before, after={"openid": openid},
+        )  # fmt: skip
+    return binding
+
+
+def wechat_bind_precheck(*, phone: str, openid: str, rebind: bool = False) -> None:
+    """Refuse, before an SMS code is spent on it, a binding ``wechat_bind`` would refuse."""
+    phone = normalize_phone(phone)
+    owner = WechatBinding.objects.filter(openid=openid.strip()).values_list(
+        "user__phone", flat=True
+    )
+    if owner and owner[0] != phone:
+        raise WechatBoundElsewhere()
+    mine = WechatBinding.objects.filter(user__phone=phone).values_list("openid", flat=True)
+    if mine and mine[0] != openid.strip() and not rebind:
+        raise WechatAlreadyBound()
+
+
+def wechat_unbind(*, user_id: int) -> bool:
+    with transaction.atomic():
+        deleted, _rows = WechatBinding.objects.filter(user_id=user_id).delete()
+        if deleted:
+            audit_record(
+                action="user.wechat_unbound", object_type="user", object_id=user_id,
+                actor_id=user_id,
+            )  # fmt: skip
+    return bool(deleted)

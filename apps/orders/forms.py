@@ -13,6 +13,8 @@ PAY_CHOICES = [
     ("unionpay:front", _("UnionPay card")),
     ("carrier_billing:", _("Phone bill (China Mobile)")),
 ]
+# Offered only to a buyer whose WeChat openid is bound (docs/wechat.md).
+JSAPI_CHOICE = ("wechat:jsapi", _("WeChat Pay (inside WeChat)"))
 
 
 class CheckoutForm(forms.Form):
@@ -52,6 +54,13 @@ class PayForm(forms.Form):
     attempt = forms.CharField(max_length=40)
     # The SMS code risk control asked for (RISK_CHALLENGE_REQUIRED): same attempt, with the code.
     risk_code = forms.CharField(max_length=6, required=False)
+
+    def __init__(self, *args: object, jsapi: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if jsapi:
+            field = self.fields["choice"]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [JSAPI_CHOICE, *PAY_CHOICES]
 
 
 def shipping_initial(*, user_id: int) -> dict[str, str]:

@@ -18,7 +18,7 @@ from apps.core.audit import audit_trail
 from apps.marketing import selectors as marketing
 from apps.marketing.pricing import PriceLine, Pricing
 from apps.marketing.selectors import OrderDiscount
-from apps.orders.forms import PAY_CHOICES
+from apps.orders.forms import JSAPI_CHOICE, PAY_CHOICES
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services import CartOwner, OrderView
 from apps.orders.services.orders import order_view
@@ -322,7 +322,9 @@ def order_payment_methods(*, number: str) -> list[str]:
     """How an order was paid, in the reader's words ("微信支付（扫码）", "积分"), in order."""
     from apps.payments.selectors import intents_for
 
-    names = {key: str(label) for key, label in PAY_CHOICES} | {"points:": str(_("Points"))}
+    names = {key: str(label) for key, label in [*PAY_CHOICES, JSAPI_CHOICE]} | {
+        "points:": str(_("Points"))
+    }
     paid = ("succeeded", "partially_refunded", "refunded")
     return list(
         dict.fromkeys(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import cast
+from urllib.parse import urlencode
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -84,6 +86,11 @@ def go(request: HttpRequest, public_id: str) -> HttpResponse:
         return redirect(action["url"])
     if kind == "qr":
         context["qr_svg"] = segno.make(action["qr_text"], error="m").svg_inline(scale=6)
+    if kind == "jsapi" and settings.WECHAT_API_BASE.startswith(settings.PAYMENTS_SANDBOX_URL):
+        # Outside WeChat the sandbox's bridge stands in for WeixinJSBridge.
+        context["jsapi_bridge_url"] = (
+            f"{settings.WECHAT_API_BASE}/jsapi-bridge?{urlencode(action['jsapi_params'])}"
+        )
     return render(request, "payments/go.html", context)
 
 

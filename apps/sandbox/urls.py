@@ -78,6 +78,7 @@ urlpatterns = [
     path("unionpay/", include("apps.sandbox.payments.unionpay_urls")),
     path("courier/", include("apps.sandbox.courier")),
     path("cp-app/", include("apps.sandbox.cp_app")),
+    path("mp/", include("apps.sandbox.wechat_mp")),
     path("", pages.index, name="index"),
     path("sms/inbox/", pages.inbox, name="inbox"),
     path("knobs/", pages.knobs, name="knobs"),

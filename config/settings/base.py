@@ -74,6 +74,7 @@ LOCAL_APPS = [
     "apps.service",
     "apps.settlement",
     "apps.analytics",
+    "apps.wechat",
     "apps.demo",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -404,3 +405,19 @@ GATEWAY_CALLRECORD_RETENTION_MONTHS = env.int("GATEWAY_CALLRECORD_RETENTION_MONT
 # Electronic invoices (apps.service): the seller printed on them.
 INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="CarrierHub 数字科技有限公司")
 INVOICE_SELLER_TAX_NUMBER = env.str("INVOICE_SELLER_TAX_NUMBER", default="91110000MA01CHUB0G")
+
+# WeChat official account (apps.wechat; docs/wechat.md). The sandbox plays WeChat's servers.
+WECHAT_MP_APP_ID = env.str("WECHAT_MP_APP_ID", default="wx00000000000000mp")
+WECHAT_MP_APP_SECRET = env.str("WECHAT_MP_APP_SECRET", default="sandbox-mp-secret")
+WECHAT_MP_TOKEN = env.str("WECHAT_MP_TOKEN", default="sandbox-mp-token")
+WECHAT_MP_API_BASE = env.str("WECHAT_MP_API_BASE", default=f"{CARRIER_BASE_URL}/mp")
+WECHAT_MP_SITE_URL = env.str("WECHAT_MP_SITE_URL", default=CARRIER_CALLBACK_BASE_URL)
+WECHAT_MP_TEMPLATES = {
+    "order_paid": env.str("WECHAT_MP_TEMPLATE_ORDER_PAID", default="TPL_ORDER_PAID"),
+    "delivered": env.str("WECHAT_MP_TEMPLATE_DELIVERED", default="TPL_DELIVERED"),
+    "recharge_done": env.str("WECHAT_MP_TEMPLATE_RECHARGE_DONE", default="TPL_RECHARGE_DONE"),
+}
+# Where the sandbox's WeChat server pushes signed messages (the platform's /wechat/mp/).
+WECHAT_MP_PLATFORM_URL = env.str(
+    "WECHAT_MP_PLATFORM_URL", default=f"{CARRIER_CALLBACK_BASE_URL}/wechat/mp/"
+)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.selectors import wechat_openid_for_user
 from apps.core.errors import DomainError
 from apps.core.http import client_ip
 from apps.marketing import selectors as marketing
@@ -129,7 +130,10 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
     order = _order_or_404(request, number)
     if order.status != "pending_payment":
         return redirect("orders:detail", number=number)
-    form = PayForm(request.POST or None, initial={"attempt": secrets.token_hex(8)})
+    form = PayForm(
+        request.POST or None, initial={"attempt": secrets.token_hex(8)},
+        jsapi=wechat_openid_for_user(user_id=_uid(request)) is not None,
+    )  # fmt: skip
     status = 200
     challenged = False  # risk control asked for an SMS code: the page asks for it
     if request.method == "POST" and form.is_valid():

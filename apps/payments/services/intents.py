@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.selectors import wechat_openid_for_user
 from apps.core.audit import audit_record
 from apps.core.errors import IdempotencyConflict
 from apps.core.transactions import insert_unless_conflict
@@ -31,8 +32,8 @@ from apps.risk.services import holds_on_review
 
 CHANNELS: dict[str, tuple[str, ...]] = {
     Method.ALIPAY: ("page", "wap"),
-    # JSAPI needs the buyer's openid from WeChat sign-in, which the platform does not have yet.
-    Method.WECHAT: ("native", "h5"),
+    # JSAPI inside WeChat: only for a buyer whose WeChat openid is bound (apps.wechat).
+    Method.WECHAT: ("native", "h5", "jsapi"),
     Method.UNIONPAY: ("front", "mobile"),
     Method.POINTS: ("",),
     Method.CARRIER_BILLING: ("",),
@@ -76,6 +77,13 @@ def intent_start(
         raise MethodUnavailable(details={"method": method, "channel": channel})
     if amount_fen <= 0:
         raise MethodUnavailable(details={"amount_fen": amount_fen})
+    openid = ""
+    if channel == "jsapi":
+        openid = (wechat_openid_for_user(user_id=user_id) if user_id else None) or ""
+        if not openid:
+            raise MethodUnavailable(
+                details={"method": method, "channel": channel, "reason": "no_openid"}
+            )
     with transaction.atomic():
         existing = PaymentIntent.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -114,6 +122,7 @@ def intent_start(
                 out_trade_no=intent.public_id, amount_fen=amount_fen, subject=subject[:120],
                 channel=channel, notify_url=notify_url, return_url=return_url,
                 client_ip=client_ip or "127.0.0.1", expires_at=expires_at, started_at=intent.created_at,
+                openid=openid,
             )
         )  # fmt: skip
     except (ProviderUnavailable, ProviderRejected):

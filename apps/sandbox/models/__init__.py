@@ -27,6 +27,7 @@ from apps.sandbox.models.network import (
     VoiceCall,
 )
 from apps.sandbox.models.providers import PayNotification, PayRefund, PayTrade
+from apps.sandbox.models.wechat_mp import MpOAuthCode, MpReceived
 
 __all__ = [
     "KNOB_FIELDS",
@@ -46,6 +47,8 @@ __all__ = [
     "DeviceToken",
     "IdentityRecord",
     "Knobs",
+    "MpOAuthCode",
+    "MpReceived",
     "Offer",
     "PayNotification",
     "PayRefund",

@@ -16,6 +16,7 @@ from apps.demo.risk_seed import seed_risk
 from apps.demo.service_seed import seed_faqs
 from apps.demo.settlement_seed import seed_settlement_rules
 from apps.demo.sim_seed import seed_sim_pool
+from apps.demo.wechat_seed import seed_wechat_menu
 
 
 def _last_days(days: int) -> tuple[str, str]:
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         campaigns = seed_marketing()
         # The workbench's charts: the last 30 days rolled up (beat keeps today's fresh).
         call_command("analytics_backfill", *_last_days(30), "--no-progress", stdout=self.stdout)
+        seed_wechat_menu()
         self.stdout.write(
             self.style.SUCCESS(
                 f"demo data ready: {users} new users, {products} new products, "
