@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ContentProvider(models.Model):
@@ -37,8 +38,8 @@ class ContentProvider(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
     reject_reason = models.CharField(_("reason"), max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-id"]
@@ -104,7 +105,12 @@ class ContentProduct(models.Model):
 
     TRANSITIONS = ContentProvider.TRANSITIONS
 
-    cp = models.ForeignKey(ContentProvider, on_delete=models.PROTECT, related_name="products")
+    cp = models.ForeignKey(
+        ContentProvider,
+        on_delete=models.PROTECT,
+        related_name="products",
+        verbose_name=_("content provider"),
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"), blank=True)
@@ -128,8 +134,8 @@ class ContentProduct(models.Model):
     # The catalog product and SKU that sell it in the mall (made when first approved).
     catalog_product_id = models.BigIntegerField(null=True, blank=True, unique=True)
     catalog_sku_id = models.BigIntegerField(null=True, blank=True, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-id"]
@@ -220,23 +226,37 @@ class Charge(models.Model):
         WEB = "web", _("Web")
         SUBSCRIPTION = "subscription", _("Subscription renewal")
 
-    id = models.CharField(primary_key=True, max_length=32)
-    cp = models.ForeignKey(ContentProvider, on_delete=models.PROTECT, related_name="charges")
-    product = models.ForeignKey(ContentProduct, on_delete=models.PROTECT, related_name="charges")
-    user_id = models.BigIntegerField()
-    msisdn = models.CharField(max_length=20)
-    amount_fen = models.PositiveIntegerField()
-    channel = models.CharField(max_length=16, choices=Channel.choices)
+    id = models.CharField(primary_key=True, max_length=32, verbose_name=_("charge id"))
+    cp = models.ForeignKey(
+        ContentProvider,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        verbose_name=_("content provider"),
+    )
+    product = models.ForeignKey(
+        ContentProduct,
+        on_delete=models.PROTECT,
+        related_name="charges",
+        verbose_name=_("content product"),
+    )
+    user_id = models.BigIntegerField(verbose_name=_("user id"))
+    msisdn = models.CharField(max_length=20, verbose_name=_("MSISDN"))
+    amount_fen = models.PositiveIntegerField(verbose_name=_("amount (fen)"))
+    channel = models.CharField(max_length=16, choices=Channel.choices, verbose_name=_("channel"))
     cp_order_id = models.CharField(max_length=64)
-    chapter = models.PositiveIntegerField(null=True, blank=True)
+    chapter = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("chapter"))
     # The subscription this charge renews or starts (monthly products).
     subscription_id = models.BigIntegerField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
     intent_public_id = models.CharField(max_length=40, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("content charge")
+        verbose_name_plural = _("content charges")
         # A subscriber's and a CP's charges by time (the CP console, complaint rates; the caps
         # are risk caps counted in Redis since risk migration 0004).
         indexes = [
@@ -261,22 +281,27 @@ class Entitlement(models.Model):
         ORDER = "order", _("Mall order")
         TRIAL = "trial", _("Free trial")
 
-    user_id = models.BigIntegerField()
+    user_id = models.BigIntegerField(verbose_name=_("user id"))
     product = models.ForeignKey(
-        ContentProduct, on_delete=models.PROTECT, related_name="entitlements"
+        ContentProduct,
+        on_delete=models.PROTECT,
+        related_name="entitlements",
+        verbose_name=_("content product"),
     )
-    source = models.CharField(max_length=8, choices=Source.choices)
+    source = models.CharField(max_length=8, choices=Source.choices, verbose_name=_("source"))
     # The charge id, or the order line id.
-    reference = models.CharField(max_length=40)
-    chapter = models.PositiveIntegerField(null=True, blank=True)
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    reference = models.CharField(max_length=40, verbose_name=_("reference"))
+    chapter = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("chapter"))
+    starts_at = models.DateTimeField(verbose_name=_("starts at"))
+    ends_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ends at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
     # A mall line's CP share, booked at the grant and given back at the revocation.
     share_fen = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("content entitlement")
+        verbose_name_plural = _("content entitlements")
         indexes = [models.Index(fields=["user_id", "product"], name="content_ent_user_product")]
         constraints = [
             models.UniqueConstraint(fields=["source", "reference"], name="content_ent_once")
@@ -295,17 +320,28 @@ class Notification(models.Model):
         FAILED = "failed", _("Gave up")
 
     event_id = models.UUIDField(unique=True)
-    cp = models.ForeignKey(ContentProvider, on_delete=models.CASCADE, related_name="notifications")
+    cp = models.ForeignKey(
+        ContentProvider,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("content provider"),
+    )
     url = models.URLField()
-    event = models.CharField(max_length=32)
+    event = models.CharField(max_length=32, verbose_name=_("event"))
     payload = models.JSONField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_response = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    last_response = models.CharField(max_length=200, blank=True, verbose_name=_("last response"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    delivered_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=pgettext_lazy("notification", "delivered at")
+    )
 
     class Meta:
+        verbose_name = _("CP notification")
+        verbose_name_plural = _("CP notifications")
         ordering = ["-id"]
 
     def __str__(self) -> str:
@@ -334,27 +370,32 @@ class Subscription(models.Model):
     }
 
     user_id = models.BigIntegerField(db_index=True)
-    msisdn = models.CharField(max_length=20)
+    msisdn = models.CharField(max_length=20, verbose_name=_("MSISDN"))
     cp = models.ForeignKey(ContentProvider, on_delete=models.PROTECT, related_name="subscriptions")
     product = models.ForeignKey(
-        ContentProduct, on_delete=models.PROTECT, related_name="subscriptions"
+        ContentProduct,
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+        verbose_name=_("content product"),
     )
     # A downgrade waits for the next period (docs/content.md, proration rules).
     next_product = models.ForeignKey(
         ContentProduct, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    status = models.CharField(max_length=16, choices=Status.choices)
-    period_start = models.DateTimeField()
-    period_end = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, verbose_name=_("status"))
+    period_start = models.DateTimeField(verbose_name=_("period start"))
+    period_end = models.DateTimeField(verbose_name=_("period end"))
     # When the beat job next tries to charge (the period's end, then the dunning retries).
-    next_try_at = models.DateTimeField(null=True, blank=True)
-    failures = models.PositiveSmallIntegerField(default=0)
+    next_try_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next charge attempt"))
+    failures = models.PositiveSmallIntegerField(default=0, verbose_name=_("failed charge attempts"))
     suspended_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("content subscription")
+        verbose_name_plural = _("content subscriptions")
         indexes = [
             models.Index(
                 fields=["next_try_at"],

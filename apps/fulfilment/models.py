@@ -85,7 +85,7 @@ class Delivery(models.Model):
     # What the buyer is shown: the tracking number of the parcel, the handler's note...
     detail = models.CharField(max_length=200, blank=True)
     last_error = models.CharField(max_length=200, blank=True, verbose_name=_("last error"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
@@ -162,7 +162,7 @@ class CardBatch(models.Model):
     )
     expires_at = models.DateTimeField(verbose_name=_("expires at"))
     created_by = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     # The printable file (numbers and PINs), Fernet-encrypted; emptied by its one download.
     print_file = models.TextField(blank=True, editable=False)
     print_file_taken_at = models.DateTimeField(null=True, blank=True)

@@ -72,9 +72,9 @@ class Campaign(models.Model):
     # Budget: 0 means no limit. Units are orders that benefited.
     budget_fen = models.BigIntegerField(_("budget (fen)"), default=0)
     budget_units = models.PositiveIntegerField(_("budget (orders)"), default=0)
-    spent_fen = models.BigIntegerField(default=0)
-    spent_units = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    spent_fen = models.BigIntegerField(default=0, verbose_name=_("spent (fen)"))
+    spent_units = models.PositiveIntegerField(default=0, verbose_name=_("spent (orders)"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-priority", "id"]
@@ -111,13 +111,15 @@ class CouponBatch(models.Model):
     """A run of unique codes for a coupon campaign; a buyer claims one on the campaign page
     (or types a code handed out elsewhere) up to ``per_user_limit``."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="batches")
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="batches", verbose_name=_("campaign")
+    )
     name = models.CharField(_("name"), max_length=120)
     per_user_limit = models.PositiveSmallIntegerField(_("per user"), default=1)
     valid_from = models.DateTimeField(_("valid from"))
     valid_until = models.DateTimeField(_("valid until"))
     claimable = models.BooleanField(_("claimable on the campaign page"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("coupon batch")
@@ -134,12 +136,19 @@ class Coupon(models.Model):
         HELD = "held", _("On an unpaid order")
         USED = "used", _("Used")
 
-    batch = models.ForeignKey(CouponBatch, on_delete=models.PROTECT, related_name="coupons")
-    code = models.CharField(max_length=20, unique=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.AVAILABLE)
-    user_id = models.BigIntegerField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    order_number = models.CharField(max_length=24, blank=True)
+    batch = models.ForeignKey(
+        CouponBatch,
+        on_delete=models.PROTECT,
+        related_name="coupons",
+        verbose_name=_("coupon batch"),
+    )
+    code = models.CharField(max_length=20, unique=True, verbose_name=_("coupon code"))
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.AVAILABLE, verbose_name=_("status")
+    )
+    user_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("user id"))
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
+    order_number = models.CharField(max_length=24, blank=True, verbose_name=_("order number"))
 
     class Meta:
         verbose_name = _("coupon")
@@ -172,23 +181,37 @@ class Redemption(models.Model):
         RELEASED = "released", _("Released")
         RETURNED = "returned", _("Returned")
 
-    order_number = models.CharField(max_length=24)
-    user_id = models.BigIntegerField()
+    order_number = models.CharField(max_length=24, verbose_name=_("order number"))
+    user_id = models.BigIntegerField(verbose_name=_("user id"))
     # A campaign's discount, or a flash sale's price (then ``campaign`` is empty).
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="redemptions"
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        verbose_name=_("campaign"),
     )
     flash_sale = models.ForeignKey(
-        "FlashSale", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "FlashSale",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("flash sale"),
     )
     coupon = models.ForeignKey(Coupon, null=True, blank=True, on_delete=models.PROTECT)
-    discount_fen = models.BigIntegerField()
-    gift_points = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
+    discount_fen = models.BigIntegerField(verbose_name=_("discount (fen)"))
+    gift_points = models.PositiveIntegerField(default=0, verbose_name=_("points given"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.HELD, verbose_name=_("status")
+    )
     journal_id = models.BigIntegerField(null=True, blank=True)  # the discount's, when paid
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("redemption")
+        verbose_name_plural = _("redemptions")
         indexes = [models.Index(fields=["order_number"])]
         constraints = [
             models.UniqueConstraint(fields=["order_number", "campaign"], name="mk_redemption_once"),
@@ -230,14 +253,14 @@ class FlashSale(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=120)
-    sku_id = models.BigIntegerField()
+    sku_id = models.BigIntegerField(verbose_name=_("SKU id"))
     price_fen = models.BigIntegerField(_("flash price (fen)"))
     stock = models.PositiveIntegerField(_("units"))
     per_user_limit = models.PositiveSmallIntegerField(_("per user"), default=1)
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("flash sale")
@@ -266,14 +289,20 @@ class FlashClaim(models.Model):
         ORDERED = "ordered", _("Ordered")
         PAID = "paid", _("Paid")
 
-    sale = models.ForeignKey(FlashSale, on_delete=models.PROTECT, related_name="claims")
-    user_id = models.BigIntegerField()
-    quantity = models.PositiveSmallIntegerField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RESERVED)
-    order_number = models.CharField(max_length=24, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    sale = models.ForeignKey(
+        FlashSale, on_delete=models.PROTECT, related_name="claims", verbose_name=_("flash sale")
+    )
+    user_id = models.BigIntegerField(verbose_name=_("user id"))
+    quantity = models.PositiveSmallIntegerField(verbose_name=_("quantity"))
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.RESERVED, verbose_name=_("status")
+    )
+    order_number = models.CharField(max_length=24, blank=True, verbose_name=_("order number"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("flash claim")
+        verbose_name_plural = _("flash claims")
         constraints = [
             models.UniqueConstraint(fields=["sale", "user_id"], name="mk_flash_one_claim_each"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="mk_flash_claim_qty"),
@@ -315,11 +344,13 @@ class Channel(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
     )
     # The developer-portal partner it registered as, and the user who sees its console.
-    partner_id = models.BigIntegerField(null=True, blank=True)
-    owner_user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    partner_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("partner id"))
+    owner_user_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, verbose_name=_("owner user id")
+    )
     # Campaigns that apply to its orders (none chosen: all running campaigns do).
     campaigns = models.ManyToManyField(Campaign, blank=True, related_name="channels")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("channel")
@@ -406,19 +437,25 @@ class ChannelOrder(models.Model):
         ATTRIBUTED = "attributed", _("Attributed")
         ACCRUED = "accrued", _("Commission accrued")
 
-    order_number = models.CharField(max_length=24, unique=True)
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="orders")
-    code = models.CharField(max_length=32)
-    user_id = models.BigIntegerField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ATTRIBUTED)
-    paid_fen = models.BigIntegerField(default=0)
-    commission_fen = models.BigIntegerField(default=0)
-    reversed_fen = models.BigIntegerField(default=0)
+    order_number = models.CharField(max_length=24, unique=True, verbose_name=_("order number"))
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="orders", verbose_name=_("channel")
+    )
+    code = models.CharField(max_length=32, verbose_name=_("channel code"))
+    user_id = models.BigIntegerField(verbose_name=_("user id"))
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.ATTRIBUTED, verbose_name=_("status")
+    )
+    paid_fen = models.BigIntegerField(default=0, verbose_name=_("paid (fen)"))
+    commission_fen = models.BigIntegerField(default=0, verbose_name=_("commission (fen)"))
+    reversed_fen = models.BigIntegerField(default=0, verbose_name=_("commission reversed (fen)"))
     line_commissions = models.JSONField(default=dict)
     refunded_line_ids = ArrayField(models.BigIntegerField(), default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("channel order")
+        verbose_name_plural = _("channel orders")
         indexes = [models.Index(fields=["channel", "-created_at"])]
 
     def __str__(self) -> str:

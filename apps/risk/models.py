@@ -85,7 +85,7 @@ class ListEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", verbose_name=_("added by"),
     )  # fmt: skip
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("list entry")
@@ -137,8 +137,8 @@ class Cap(models.Model):
         _("outcome over the limit"), max_length=12, choices=OUTCOME_CHOICES, default=Outcome.BLOCK
     )
     active = models.BooleanField(_("active"), default=True)
-    version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("cap")
@@ -181,10 +181,15 @@ class Rule(models.Model):
     outcome = models.CharField(_("outcome"), max_length=12, choices=OUTCOME_CHOICES)
     reason_code = models.CharField(_("reason code"), max_length=64)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("rule")
@@ -214,14 +219,17 @@ class Label(models.Model):
 
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     reference = models.CharField(_("reference"), max_length=64, db_index=True)
-    cp_id = models.CharField(max_length=40, blank=True)
-    product = models.CharField(max_length=64, blank=True)
-    msisdn = models.CharField(max_length=20, blank=True)
+    cp_id = models.CharField(max_length=40, blank=True, verbose_name=_("content provider"))
+    product = models.CharField(max_length=64, blank=True, verbose_name=_("product"))
+    msisdn = models.CharField(max_length=20, blank=True, verbose_name=_("MSISDN"))
     note = models.CharField(max_length=200, blank=True)
     origin = models.CharField(
-        max_length=64, help_text="what made it (a ticket's number)", unique=True
+        max_length=64,
+        help_text="what made it (a ticket's number)",
+        unique=True,
+        verbose_name=_("origin"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("label")
@@ -258,7 +266,12 @@ class Hold(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.HELD
     )
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

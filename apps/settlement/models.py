@@ -39,7 +39,12 @@ class SettlementRule(models.Model):
     minimum_payout_fen = models.BigIntegerField(_("minimum payout (fen)"), default=0)
     effective_from = models.DateField(_("effective from"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -348,7 +353,12 @@ class ReconDifference(models.Model):
         Status.RESOLVED: frozenset(),
     }
 
-    batch = models.ForeignKey(ReconBatch, on_delete=models.PROTECT, related_name="differences")
+    batch = models.ForeignKey(
+        ReconBatch,
+        on_delete=models.PROTECT,
+        related_name="differences",
+        verbose_name=_("reconciliation batch"),
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     key = models.CharField(_("out-trade-no or refund number"), max_length=64)
     bill_row = models.JSONField(_("at the provider"), null=True, blank=True)

@@ -74,7 +74,7 @@ class SimNumber(models.Model):
     activation_request_id = models.CharField(max_length=32, blank=True)
     activation_attempts = models.PositiveSmallIntegerField(default=0)
     activation_error = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

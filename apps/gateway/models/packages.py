@@ -35,7 +35,7 @@ class Package(models.Model):
     price_per_call_fen = models.BigIntegerField(_("price per call (fen)"), default=0)
     price_fen = models.BigIntegerField(_("package price (fen)"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -82,7 +82,7 @@ class Subscription(models.Model):
     )
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("subscription")
