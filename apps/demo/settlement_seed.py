@@ -5,10 +5,13 @@ from __future__ import annotations
 from apps.settlement.models import SettlementRule
 from apps.settlement.services import RuleInput, rule_create, today
 
-# CPs keep 70 % of their content revenue, paid once it reaches ¥100; channels earn 5 %.
+# What the accounts already hold is owed in full: content books a CP's revenue share (its rate
+# per CP, 70 % by default) to ``cp:<id>:payable`` and marketing books a channel's commission to
+# ``channel:<id>:payable``, so settlement keeps nothing again (rate 1). A CP is paid once it is
+# owed ¥100, a channel ¥50. A rate below 1 is for a party whose account holds gross revenue.
 DEFAULT_RULES = (
-    ("cp", "percentage", "0.7", 10_000),
-    ("channel", "percentage", "0.05", 5_000),
+    ("cp", "percentage", "1", 10_000),
+    ("channel", "percentage", "1", 5_000),
 )
 
 

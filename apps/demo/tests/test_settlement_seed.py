@@ -13,6 +13,6 @@ def test_the_default_rules_are_seeded_once():
     assert seed_settlement_rules() == 0
     rates = dict(SettlementRule.objects.values_list("kind", "rate"))
     assert {kind: str(rate) for kind, rate in rates.items()} == {
-        "cp": "0.700000",
-        "channel": "0.050000",
+        "cp": "1.000000",
+        "channel": "1.000000",
     }
