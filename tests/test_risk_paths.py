@@ -21,7 +21,7 @@ from apps.risk.models import Hold
 
 pytestmark = pytest.mark.django_db
 PHONE = "13800138556"
-purpose_register("test", PurposeHandler(on_succeeded=lambda fact: True))
+purpose_register("risk-paths-test", PurposeHandler(on_succeeded=lambda fact: True))
 
 
 def _rule(code: str, expression: str, outcome: str, kinds: list[str]) -> None:
@@ -32,7 +32,7 @@ def _rule(code: str, expression: str, outcome: str, kinds: list[str]) -> None:
 
 def _start(user: User, amount: int, key: str, **kw: str) -> payments.IntentView:
     return payments.intent_start(
-        purpose="test", reference=f"ref-{key}", user_id=user.pk, method="carrier_billing", channel="",
+        purpose="risk-paths-test", reference=f"ref-{key}", user_id=user.pk, method="carrier_billing", channel="",
         amount_fen=amount, subject="视频会员", client_ip="127.0.0.1", idempotency_key=key,
         expires_at=timezone.now() + timedelta(minutes=15), return_url="", **kw,
     )  # fmt: skip
