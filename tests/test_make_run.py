@@ -111,7 +111,7 @@ def test_the_test_run_stops_the_embedded_postgres_it_started(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-n", "0", "--rootdir", str(ROOT),
          "-c", str(ROOT / "pyproject.toml"), "-p", "no:django", str(inner)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     probe = "from config.embedded import embedded_is_running; print(embedded_is_running())"
