@@ -128,6 +128,8 @@ def _deliver(*, notification_pk: int, attempt: int, rest: tuple[int, ...] = ()) 
     ``rest`` waits until this notification was answered 2xx or given up on."""
     notification = PayNotification.objects.get(pk=notification_pk)
     headers = {"Content-Type": "application/json", **wechatpay_headers(notification.body)}
+    # Recorded before it is sent: whoever sees the merchant act on it can read what was sent.
+    PayNotification.objects.filter(pk=notification_pk).update(headers=headers)
     status: int | None = None
     try:
         answer = httpx.post(
@@ -140,7 +142,7 @@ def _deliver(*, notification_pk: int, attempt: int, rest: tuple[int, ...] = ()) 
     except httpx.HTTPError as exc:
         outcome = repr(exc)
     PayNotification.objects.filter(pk=notification_pk).update(
-        attempts=attempt, headers=headers, response_status=status, response_body=outcome
+        attempts=attempt, response_status=status, response_body=outcome
     )
     if status is not None and 200 <= status < 300:
         _deliver_next(rest)
