@@ -29,9 +29,11 @@ from django.utils.translation import gettext_lazy as _
 COUNT_CAP = 10_000  # rows counted exactly; above, the planner's estimate (never a full scan)
 LARGE_TABLE = 100_000  # rows (planner's estimate) from which a list is ordered by key by default
 _LARGE_CHECK_SECONDS = 600
-# A list without search gets the first two of these it has; without filters, its flags and
-# choice fields.
-SEARCH_FIELDS = ("name", "title", "code", "slug", "capability", "phone", "number")
+# A list without search gets the first two of these it has (none of them: its row id and party
+# id, matched exactly); without filters, its flags and choice fields.
+SEARCH_FIELDS = ("name", "title", "code", "slug", "capability", "phone", "number", "reference",
+                 "merchant_id", "event", "file_name")  # fmt: skip
+ID_SEARCH_FIELDS = ("pk", "party_id")
 DATE_FIELDS = ("created_at", "requested_at", "date_joined", "occurred_at", "updated_at")
 
 
@@ -160,7 +162,11 @@ def productise(model: type[models.Model], model_admin: admin.ModelAdmin[Any]) ->
         target.paginator = EstimatedCountPaginator
     if not model_admin.search_fields:
         names = {f.name for f in model._meta.get_fields() if isinstance(f, models.CharField)}
-        target.search_fields = [n for n in SEARCH_FIELDS if n in names][:2]
+        fields = {f.name for f in model._meta.get_fields()} | {"pk"}
+        # ``<id>__exact`` compares the id as text, so a search for words finds nothing, not a 500.
+        target.search_fields = [n for n in SEARCH_FIELDS if n in names][:2] or [
+            f"{n}__exact" for n in ID_SEARCH_FIELDS if n in fields
+        ]
     if not model_admin.list_filter:
         target.list_filter = [
             f.name for f in model._meta.get_fields()

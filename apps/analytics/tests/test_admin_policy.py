@@ -101,3 +101,28 @@ def test_a_date_hierarchy_becomes_a_range_filter(client, superuser):
         "/admin/orders/order/?created_at__range_start=2026-11-03&created_at__range_end=2026-11-03"
     )
     assert [o.pk for o in page.context["cl"].result_list] == [newer.pk]
+
+
+def test_every_registered_list_can_be_searched():
+    assert [m._meta.label for m, a in admin.site._registry.items() if not a.search_fields] == []
+
+
+def test_a_list_with_nothing_textual_is_searched_by_its_ids(client, superuser):
+    import datetime as dt
+
+    from apps.settlement.models import SettlementBatch
+
+    # Given two settlement batches (no name, code or reference to search)
+    batches = [
+        SettlementBatch.objects.create(
+            kind="cp", period_start=dt.date(2026, 10, d), period_end=dt.date(2026, 10, d + 1)
+        )
+        for d in (1, 2)
+    ]
+    second = batches[1]
+    url = "/admin/settlement/settlementbatch/"
+    # Then a search for one's id lists it alone, and words find nothing (not an error)
+    page = client.get(url, {"q": str(second.pk)})
+    assert [b.pk for b in page.context["cl"].result_list] == [second.pk]
+    page = client.get(url, {"q": "十月"})
+    assert (page.status_code, list(page.context["cl"].result_list)) == (200, [])
