@@ -126,3 +126,18 @@ def test_a_list_with_nothing_textual_is_searched_by_its_ids(client, superuser):
     assert [b.pk for b in page.context["cl"].result_list] == [second.pk]
     page = client.get(url, {"q": "十月"})
     assert (page.status_code, list(page.context["cl"].result_list)) == (200, [])
+
+
+def test_amounts_in_fen_are_listed_in_yuan_and_still_sort(client, superuser):
+    from apps.catalog.models import Sku
+
+    small_catalog()
+    page = client.get("/admin/catalog/sku/", headers={"accept-language": "zh-hans"})
+    html = page.content.decode()
+    # The column is named without its unit, shows yuan, and sorts by the amount
+    assert "售价（分）" not in html and ">售价</a>" in html
+    assert "¥5,999.00" in html and ">599900<" not in html
+    page = client.get("/admin/catalog/sku/?o=4")
+    assert [s.pk for s in page.context["cl"].result_list] == list(
+        Sku.objects.order_by("price_fen", "-pk").values_list("pk", flat=True)
+    )
