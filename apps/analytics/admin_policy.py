@@ -1,7 +1,8 @@
 """What every list of the workbench gets, whatever app registered it: no full-table count, an
 estimated count past ``COUNT_CAP`` rows, a date-range filter (in place of Django's date
-hierarchy) on its first date field, and, on
-a table of ``LARGE_TABLE`` rows or more, newest-first order unless the admin chose one.
+hierarchy) on its first date field, a search when the admin declared none, amounts in fen shown
+in yuan, and, on a table of ``LARGE_TABLE`` rows or more, newest-first order unless the admin
+chose one.
 
 The workbench site applies it to each ModelAdmin when it is registered (``WorkbenchSite``), so
 the apps' ``admin.py`` files stay as they are. An admin opts out of a piece by setting the
@@ -12,26 +13,34 @@ are confirmed in the browser (``analytics/workbench.js``, loaded by ``admin/base
 from __future__ import annotations
 
 import json
+import re
 import time as time_module
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import connections, models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import cached_property, lazy
 from django.utils.translation import gettext_lazy as _
+
+from apps.core.money import format_fen
 
 COUNT_CAP = 10_000  # rows counted exactly; above, the planner's estimate (never a full scan)
 LARGE_TABLE = 100_000  # rows (planner's estimate) from which a list is ordered by key by default
 _LARGE_CHECK_SECONDS = 600
-# A list without search gets the first two of these it has; without filters, its flags and
-# choice fields.
-SEARCH_FIELDS = ("name", "title", "code", "slug", "capability", "phone", "number")
+# A list without search gets the first two of these it has (none of them: its row id and party
+# id, matched exactly); without filters, its flags and choice fields.
+SEARCH_FIELDS = ("name", "title", "code", "slug", "capability", "phone", "number", "reference",
+                 "merchant_id", "event", "file_name")  # fmt: skip
+ID_SEARCH_FIELDS = ("pk", "party_id")
+# An amount column's unit in its label: "售价（分）", "price (fen)".
+_FEN_UNIT = re.compile(r"\s*[（(](?:分|fen)[)）]\s*$")
 DATE_FIELDS = ("created_at", "requested_at", "date_joined", "occurred_at", "updated_at")
 
 
@@ -160,12 +169,22 @@ def productise(model: type[models.Model], model_admin: admin.ModelAdmin[Any]) ->
         target.paginator = EstimatedCountPaginator
     if not model_admin.search_fields:
         names = {f.name for f in model._meta.get_fields() if isinstance(f, models.CharField)}
-        target.search_fields = [n for n in SEARCH_FIELDS if n in names][:2]
+        fields = {f.name for f in model._meta.get_fields()} | {"pk"}
+        # ``<id>__exact`` compares the id as text, so a search for words finds nothing, not a 500.
+        target.search_fields = [n for n in SEARCH_FIELDS if n in names][:2] or [
+            f"{n}__exact" for n in ID_SEARCH_FIELDS if n in fields
+        ]
     if not model_admin.list_filter:
         target.list_filter = [
             f.name for f in model._meta.get_fields()
             if isinstance(f, models.BooleanField) or (isinstance(f, models.CharField) and f.choices)
         ][:4]  # fmt: skip
+    # Amounts are stored in fen; a list shows them in yuan under the field's name without the
+    # unit, sorted by the amount (an editable column stays as it is).
+    target.list_display = [
+        _yuan_column(model, name) if _is_fen_field(model, name, model_admin) else name
+        for name in model_admin.list_display
+    ]
     # Django's date hierarchy lists the distinct years/months of the whole filtered table (a
     # full scan on every page of a million-row list): the range filter takes its place.
     field = model_admin.date_hierarchy or _date_field(model)
@@ -183,6 +202,29 @@ def productise(model: type[models.Model], model_admin: admin.ModelAdmin[Any]) ->
             return get_ordering(request) or (["-pk"] if _large(model) else [])
 
         target.get_ordering = ordering
+
+
+def _is_fen_field(model: type[models.Model], name: Any, model_admin: Any) -> bool:
+    if not (isinstance(name, str) and name.endswith("_fen")) or name in model_admin.list_editable:
+        return False
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return isinstance(field, models.IntegerField)
+
+
+def _yuan_column(model: type[models.Model], name: Any) -> Any:
+    """A list column showing the fen field ``name`` in yuan (``¥5,999.00``)."""
+    field: Any = model._meta.get_field(name)
+    label = lazy(lambda: _FEN_UNIT.sub("", str(field.verbose_name)), str)()
+
+    def column(obj: models.Model) -> str:
+        value = getattr(obj, name)
+        return "-" if value is None else format_fen(value)
+
+    column.__name__ = name
+    return admin.display(description=label, ordering=name)(column)
 
 
 def _declared(cls: type) -> set[str]:

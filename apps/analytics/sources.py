@@ -22,6 +22,7 @@ from apps.catalog.models import Category, Product
 from apps.fulfilment.models import Delivery
 from apps.gateway.models import Partner, UsageHourly
 from apps.gateway.selectors import latency_percentile
+from apps.marketing.models import Channel, ChannelOrder
 from apps.orders.models import Cart, CartLine, Order, OrderLine
 from apps.payments.models import PaymentIntent, Refund
 from apps.service.models import Ticket
@@ -65,7 +66,7 @@ _DIMENSIONS: list[tuple[str, str, str]] = [
     ("kind", "kind", "''"),
     ("category", "category_id::text",
      f"(SELECT name FROM {_t(Category)} WHERE id::text = v)"),
-    ("channel", "channel", "''"),
+    ("channel", "channel", f"(SELECT name FROM {_t(Channel)} WHERE id::text = v)"),
     ("cp", "COALESCE(owner_id::text, '')",
      f"(SELECT COALESCE(NULLIF(nickname, ''), phone) FROM {_t(get_user_model())} WHERE id::text = v)"),
     ("province", "province", "''"),
@@ -77,9 +78,8 @@ def sales(start: datetime, end: datetime) -> Sales:
     """The lines of orders paid in [start, end), counted by each dimension, and per hour.
 
     GMV is the goods value of the lines (before points). An order's method is its settling
-    payment's (a provider's before points when both paid a part). No order has a channel yet
-    (the marketing app brings it): the column is there, empty, so the dimension fills in when
-    it does.
+    payment's (a provider's before points when both paid a part). An order's channel is the one
+    marketing attributed it to (``ChannelOrder``, by order number); "" for the shop's own.
     """
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {_DAY_LINES}")
@@ -87,12 +87,13 @@ def sales(start: datetime, end: datetime) -> Sales:
             f"""
             CREATE TEMP TABLE {_DAY_LINES} AS
             SELECT l.order_id, o.paid_at, l.kind, COALESCE(p.category_id::text, '') AS category_id,
-                   p.owner_id, ''::text AS channel,
+                   p.owner_id, COALESCE(co.channel_id::text, '') AS channel,
                    COALESCE(o.shipping->>'province', '') AS province,
                    COALESCE(pay.method, '') AS method, l.total_fen
             FROM {_t(OrderLine)} l
             JOIN {_t(Order)} o ON o.id = l.order_id
             LEFT JOIN {_t(Product)} p ON p.id = l.product_id
+            LEFT JOIN {_t(ChannelOrder)} co ON co.order_number = o.number
             LEFT JOIN LATERAL (
                 SELECT method FROM {_t(PaymentIntent)} i
                 WHERE i.purpose = %s AND i.reference = o.number AND i.settles

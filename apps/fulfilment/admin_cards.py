@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
@@ -31,7 +31,7 @@ class GenerateForm(forms.Form):
         label=_("SKU id (cards sold online)"), required=False, min_value=1,
         help_text=_("Leave empty for printed cards. An online batch takes its kind and value from the SKU."),
     )  # fmt: skip
-    kind = forms.ChoiceField(label=_("Kind"), choices=CardBatch.Kind.choices, required=False)
+    kind = forms.ChoiceField(label=_("Card kind"), choices=CardBatch.Kind.choices, required=False)
     face_value_yuan = forms.IntegerField(label=_("Face value (yuan)"), required=False, min_value=1)
     volume_mb = forms.IntegerField(label=_("Data (MB)"), required=False, min_value=1)
     validity_days = forms.IntegerField(
@@ -98,20 +98,20 @@ class CardBatchAdmin(admin.ModelAdmin):
     def print_file_state(self, obj: CardBatch) -> str:
         if obj.channel == CardBatch.Channel.ONLINE:
             return "—"
-        return _t("waiting for download") if obj.print_file else _t("taken")
+        return gettext("waiting for download") if obj.print_file else gettext("taken")
 
     @admin.display(description=_("Downloads"))
     def downloads(self, obj: CardBatch) -> str:
         numbers = reverse("admin:fulfilment_cardbatch_numbers", args=[obj.pk])
         links = format_html(
-            '<a class="button" href="{}">{}</a>', numbers, _t("Card numbers and states (CSV)")
+            '<a class="button" href="{}">{}</a>', numbers, gettext("Card numbers and states (CSV)")
         )
         if obj.print_file:
             url = reverse("admin:fulfilment_cardbatch_print_file", args=[obj.pk])
             links += format_html(
                 ' <a class="button" href="{}">{}</a>',
                 url,
-                _t("Print file (numbers and PINs), once only"),
+                gettext("Print file (numbers and PINs), once only"),
             )
         return links
 
@@ -140,12 +140,14 @@ class CardBatchAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 form.add_error(None, f"{exc.code}: {exc.message}")
             else:
-                messages.success(request, _t("Batch %(no)s generated.") % {"no": batch.batch_no})
+                messages.success(
+                    request, gettext("Batch %(no)s generated.") % {"no": batch.batch_no}
+                )
                 return HttpResponseRedirect(
                     reverse("admin:fulfilment_cardbatch_change", args=[batch.pk])
                 )
         context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
-                   "title": _t("Generate a card batch")}  # fmt: skip
+                   "title": gettext("Generate a card batch")}  # fmt: skip
         return TemplateResponse(request, "fulfilment/admin_generate.html", context)
 
     def print_file_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -155,7 +157,7 @@ class CardBatchAdmin(admin.ModelAdmin):
         batch = get_object_or_404(CardBatch, pk=pk)
         if request.method != "POST":
             context = {**self.admin_site.each_context(request), "batch": batch, "opts": self.model._meta,
-                       "title": _t("Download the print file of %(no)s") % {"no": batch.batch_no}}  # fmt: skip
+                       "title": gettext("Download the print file of %(no)s") % {"no": batch.batch_no}}  # fmt: skip
             return TemplateResponse(request, "fulfilment/admin_print_file.html", context)
         try:
             name, content = cards.card_batch_print_file_take(batch_id=pk, actor_id=request.user.pk)
@@ -232,7 +234,7 @@ class CardAdmin(admin.ModelAdmin):
             except DomainError as exc:
                 messages.warning(request, f"{number}: {exc.message}")
         if done:
-            messages.success(request, _t("%(n)s cards changed.") % {"n": done})
+            messages.success(request, gettext("%(n)s cards changed.") % {"n": done})
 
     @admin.action(description=_("Freeze selected cards"), permissions=["change"])
     def freeze(self, request: HttpRequest, queryset: QuerySet[Card]) -> None:

@@ -140,6 +140,7 @@ class CouponView:
     rule: str
     status: str
     valid_until: datetime
+    status_label: str = ""  # the status in words, for the buyer's pages
 
 
 def coupons_for(
@@ -158,7 +159,8 @@ def coupons_for(
         )
     return [
         CouponView(code=c.code, campaign_id=c.batch.campaign_id, campaign_name=c.batch.campaign.name,
-                   rule=c.batch.campaign.rule, status=c.status, valid_until=c.batch.valid_until)
+                   rule=c.batch.campaign.rule, status=c.status, valid_until=c.batch.valid_until,
+                   status_label=str(Coupon.Status(c.status).label))
         for c in rows
     ]  # fmt: skip
 

@@ -101,3 +101,43 @@ def test_a_date_hierarchy_becomes_a_range_filter(client, superuser):
         "/admin/orders/order/?created_at__range_start=2026-11-03&created_at__range_end=2026-11-03"
     )
     assert [o.pk for o in page.context["cl"].result_list] == [newer.pk]
+
+
+def test_every_registered_list_can_be_searched():
+    assert [m._meta.label for m, a in admin.site._registry.items() if not a.search_fields] == []
+
+
+def test_a_list_with_nothing_textual_is_searched_by_its_ids(client, superuser):
+    import datetime as dt
+
+    from apps.settlement.models import SettlementBatch
+
+    # Given two settlement batches (no name, code or reference to search)
+    batches = [
+        SettlementBatch.objects.create(
+            kind="cp", period_start=dt.date(2026, 10, d), period_end=dt.date(2026, 10, d + 1)
+        )
+        for d in (1, 2)
+    ]
+    second = batches[1]
+    url = "/admin/settlement/settlementbatch/"
+    # Then a search for one's id lists it alone, and words find nothing (not an error)
+    page = client.get(url, {"q": str(second.pk)})
+    assert [b.pk for b in page.context["cl"].result_list] == [second.pk]
+    page = client.get(url, {"q": "十月"})
+    assert (page.status_code, list(page.context["cl"].result_list)) == (200, [])
+
+
+def test_amounts_in_fen_are_listed_in_yuan_and_still_sort(client, superuser):
+    from apps.catalog.models import Sku
+
+    small_catalog()
+    page = client.get("/admin/catalog/sku/", headers={"accept-language": "zh-hans"})
+    html = page.content.decode()
+    # The column is named without its unit, shows yuan, and sorts by the amount
+    assert "售价（分）" not in html and ">售价</a>" in html
+    assert "¥5,999.00" in html and ">599900<" not in html
+    page = client.get("/admin/catalog/sku/?o=4")
+    assert [s.pk for s in page.context["cl"].result_list] == list(
+        Sku.objects.order_by("price_fen", "-pk").values_list("pk", flat=True)
+    )

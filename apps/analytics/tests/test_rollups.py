@@ -20,6 +20,7 @@ from apps.analytics.models import (
 )
 from apps.analytics.tests.support import at, intent, order
 from apps.catalog.tests.factories import small_catalog
+from apps.marketing.models import Channel, ChannelOrder
 from apps.payments.models import Refund
 from apps.service.models import Ticket
 
@@ -31,8 +32,9 @@ D = "2026-11-03"
 @pytest.fixture
 def day_of_business():
     """Given: on 3 Nov, A (a buyer since 2 Nov) pays 2 data packs and a video pass by Alipay
-    in Guangdong at 10:15; B (new that day) pays an iPhone by WeChat in Beijing at 11:40; C
-    places an order and does not pay (one Alipay attempt pending, one WeChat attempt failed);
+    in Guangdong at 10:15; B (new that day) pays an iPhone by WeChat in Beijing at 11:40,
+    through a partner shop's channel; C places an order and does not pay (one Alipay attempt
+    pending, one WeChat attempt failed);
     A gets a 15.00 refund and B complains. Orders of 2 and 4 Nov fall outside the day."""
     user_model = get_user_model()
     a = user_model.objects.create_user("13800000001")
@@ -45,8 +47,12 @@ def day_of_business():
     order(a, [(cat["pack"], 1)], created=at("2026-11-02", 20), paid=at("2026-11-02", 20, 1))
     o1 = order(a, [(cat["pack"], 2), (cat["vip"], 1)], created=at(D, 10, 10), paid=at(D, 10, 15),
                method="alipay", province="广东", delivered_after=[60, 120])  # fmt: skip
-    order(b, [(cat["iphone"], 1)], created=at(D, 11, 30), paid=at(D, 11, 40), method="wechat",
-          province="北京", delivered_after=[3600])  # fmt: skip
+    o2 = order(b, [(cat["iphone"], 1)], created=at(D, 11, 30), paid=at(D, 11, 40),
+               method="wechat", province="北京", delivered_after=[3600])  # fmt: skip
+    # B came through a partner shop's link: marketing attributed the order to its channel.
+    cat["channel"] = Channel.objects.create(name="合作商城")
+    ChannelOrder.objects.create(order_number=o2.number, channel=cat["channel"], code="shop",
+                                user_id=b.pk)  # fmt: skip
     o4 = order(c, [(cat["vip"], 1)], created=at(D, 12))
     intent(o4.number, user=c, method="alipay", amount=1500, status="pending", created=at(D, 12, 1))
     intent(o4.number, user=c, method="wechat", amount=1500, status="failed", created=at(D, 12, 2))
@@ -100,7 +106,9 @@ def test_day_rollup_equals_the_hand_computed_figures(day_of_business):
     assert by[("province", "北京")] == (1, 599_900)
     assert by[("method", "alipay")] == (1, 7_500)
     assert by[("method", "wechat")] == (1, 599_900)
-    assert by[("channel", "")] == (2, 607_400)
+    channel = str(cat["channel"].pk)
+    assert (by[("channel", "")], by[("channel", channel)]) == ((1, 7_500), (1, 599_900))
+    assert SalesDaily.objects.get(day=DAY, dimension="channel", value=channel).label == "合作商城"
     assert by[("cp", "")] == (2, 607_400)
     assert (
         SalesDaily.objects.get(day=DAY, dimension="category", value=str(cat["data"].pk)).label

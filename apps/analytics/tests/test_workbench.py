@@ -185,3 +185,35 @@ def test_one_address_counts_a_bounded_number_of_views(client, monkeypatch):
     answers = [client.post("/a/view/7", REMOTE_ADDR="192.0.2.9").status_code for _ in range(5)]
     assert answers == [204, 204, 204, 429, 429]
     assert get_redis().hget(views_counter._key(timezone.localdate()), "7") == b"3"
+
+
+def test_the_home_page_shows_todays_key_figures_from_the_rollup(client):
+    import re
+
+    from django.utils import timezone
+
+    # Given today: one order of 2 data packs paid (¥60.00) and delivered, and a new buyer
+    today = timezone.localdate().isoformat()
+    user = get_user_model().objects.create_user("13800000011")
+    cat = small_catalog()
+    order(user, [(cat["pack"], 2)], created=at(today, 0, 1), paid=at(today, 0, 2),
+          method="alipay", delivered_after=[30])  # fmt: skip
+    rollups.day_rollup(day=timezone.localdate())
+    # When finance and an operator open the workbench
+    staff(client, "finance")
+    html = client.get("/admin/").content.decode()
+
+    def figure(key: str) -> str:
+        found = re.search(
+            rf'data-figure="{key}">\s*<a href="[^"]*"><span class="wb-count">([^<]*)<', html
+        )
+        assert found, key
+        return found.group(1)
+
+    # Then the figures are the rollup's, in yuan where they are money
+    assert (figure("analytics.gmv"), figure("analytics.paid_orders")) == ("¥60.00", "1")
+    assert figure("analytics.refund_fen") == "¥0.00"
+    assert 'data-figure="analytics.product_views"' not in html  # an operator's figure
+    staff(client, "operator")
+    html = client.get("/admin/").content.decode()
+    assert figure("analytics.new_users") == "1"

@@ -33,6 +33,17 @@ def test_home_shows_banners_shelves_and_categories(client, catalog):
     assert 'href="/c/data/"' in text
 
 
+def test_banners_rotate_with_controls_when_there_are_several(client, catalog):
+    # One banner: no controls
+    assert "carousel-prev" not in client.get("/").content.decode()
+    # Two: previous, next and a dot each (static/js/site.js moves them, and every 5 s)
+    Banner.objects.create(title="新机上市", link="/c/phones/")
+    cache.clear()
+    html = client.get("/").content.decode()
+    assert "data-carousel" in html and "data-prev" in html and "data-next" in html
+    assert html.count("data-dot=") == 2 and 'aria-label="2 / 2"' in html
+
+
 @pytest.mark.parametrize(
     ("url", "max_queries"),
     [("/", 6), ("/c/data/", 7), ("/search/?q=流量", 8), ("/p/{iphone}/", 4)],

@@ -107,3 +107,20 @@ def test_every_changelist_renders_its_columns_and_filters_in_chinese(client, rf)
         untranslated += [f"{meta.label}: {t!r}" for t in texts if _untranslated(html.unescape(t))]
     assert seen > 3 * len(admins)  # headers and filters were found
     assert (untranslated, broken) == ([], [])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "header"),
+    [
+        ("/admin/risk/hold/dashboard/", "<th>类型</th>"),  # a risk decision's kind
+        ("/admin/fulfilment/cardbatch/generate/", "卡种"),  # a card batch's kind
+        ("/admin/fulfilment/cardbatch/generate/", "<title>生成卡批次"),  # gettext, not an alias
+    ],
+)
+def test_a_kind_is_named_for_what_it_sorts_not_as_a_product_kind(client, url, header):
+    """The word "Kind" once read 商品大类 (the catalog's product kind) on every screen that said
+    it; the card batch pages' texts went through an alias that makemessages does not see."""
+    client.force_login(get_user_model().objects.create_superuser(phone="+8613800000008"))
+    html = client.get(url, headers={"accept-language": "zh-hans"}).content.decode()
+    assert header in html and "商品大类" not in html

@@ -142,6 +142,13 @@ def test_rotate_revoke_and_production_request_from_the_app_page(partner_client):
     assert app.production_status == "requested"
 
 
+def test_the_credentials_table_names_its_columns_not_states(partner_client):
+    """The creation time's column reads 创建时间 (it read 已创建, the word for a state)."""
+    app = services.app_create(user_id=partner_client.partner.owner_id, name="A").app
+    html = partner_client.get(f"/developer/apps/{app.pk}/").content.decode()
+    assert "<th>创建时间</th><th>到期时间</th>" in html and "<th>已创建</th>" not in html
+
+
 def test_another_companys_app_pages_are_404(partner_client):
     stranger = approved_partner(UserFactory(), licence_number=OTHER_LICENCE)
     theirs = services.app_create(user_id=stranger.owner_id, name="theirs")

@@ -38,6 +38,7 @@ def test_claim_on_the_campaign_page(client, buyer):
     assert Coupon.objects.filter(user_id=buyer.pk).count() == 1
     mine = client.get("/my/coupons/").content.decode()
     assert Coupon.objects.get(user_id=buyer.pk).code in mine
+    assert '<p class="hint">已领取 · ' in mine and "claimed" not in mine  # words, not the code
 
 
 def test_a_draft_campaign_has_no_page(client):

@@ -59,6 +59,7 @@ class LineRefundability:
     # undelivered | delivering | return | override_needed | override | done
     verdict: str
     refundable: bool
+    requested: bool = False  # a refund of the line was asked for already
 
 
 def line_refundability(line: OrderLine, *, override: bool) -> LineRefundability:
@@ -78,6 +79,7 @@ def line_refundability(line: OrderLine, *, override: bool) -> LineRefundability:
         line_id=line.pk, product_name=line.product_name, kind=line.kind, delivery=state,
         delivery_label=str(Fulfilment(state).label), total_fen=line.paid_fen, verdict=verdict,
         refundable=verdict in ("undelivered", "override"),
+        requested=line.refund_requested_at is not None,
     )  # fmt: skip
 
 

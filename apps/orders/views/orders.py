@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -188,14 +189,42 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/list.html", context)
 
 
+# Why a line that was not asked for cannot be refunded as money now (its refund verdict).
+_REFUND_NOTES = {
+    "delivering": gettext_lazy(
+        "It is being delivered right now: ask for a refund once it is delivered or has failed."
+    ),
+    "return": gettext_lazy(
+        "It was delivered: goods are refunded once they come back through a return."
+    ),
+    "override_needed": gettext_lazy(
+        "It was delivered: airtime, data, cards and digital goods are not refunded as money once "
+        "delivered. If something is wrong, contact customer service, who can decide on a refund."
+    ),
+}
+
+
+def _refund_request_state(number: str, status: str) -> tuple[bool, list[tuple[str, str]]]:
+    """Whether the buyer may still ask for a refund (a line refundable as money and not asked
+    for yet), and why each other line not asked for is not refundable as money."""
+    if status not in ("paid", "completed"):
+        return False, []
+    lines = [v for v in services.order_refund_lines(number=number) if not v.requested]
+    notes = [(v.product_name, str(_REFUND_NOTES[v.verdict])) for v in lines
+             if v.verdict in _REFUND_NOTES]  # fmt: skip
+    return any(v.refundable for v in lines), notes
+
+
 @login_required
 @require_GET
 def detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _order_or_404(request, number)
+    refund_open, refund_notes = _refund_request_state(number, order.status)
     context = {"order": order, "timeline": selectors.order_timeline(number=number),
                "paid_with": selectors.order_payment_methods(number=number),
                "address": selectors.shipping_lines(shipping=order.shipping),
                "refunds": selectors.order_refunds(number=number),
+               "refund_open": refund_open, "refund_notes": refund_notes,
                "sections": [html for render_section in _detail_sections if (html := render_section(request, number))]}  # fmt: skip
     return render(request, "orders/detail.html", context)
 
