@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -67,7 +70,35 @@ def channel_console(request: HttpRequest) -> HttpResponse:
     if channel is None:
         raise Http404
     links = [
-        (c.code, c.label, request.build_absolute_uri(f"/?ch={c.code}")) for c in channel.codes.all()
+        (c.code, c.label, _link(request, c.code), _qr(_link(request, c.code)).svg_inline(scale=3))
+        for c in channel.codes.all()
     ]
     context = {"channel": channel, "sales": channel_sales(channel_id=channel.pk), "links": links}
     return render(request, "marketing/channel_console.html", context)
+
+
+def _link(request: HttpRequest, code: str) -> str:
+    return request.build_absolute_uri(f"/?ch={code}")
+
+
+def _qr(text: str) -> segno.QRCode:
+    return segno.make(text, error="m")
+
+
+@login_required
+@require_GET
+def channel_qr(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """One of the channel's codes as a QR image to print (``svg`` or ``png``): the owner's
+    codes only (anyone else's, or an unknown code, is a 404)."""
+    from apps.marketing.models import ChannelCode
+
+    row = ChannelCode.objects.filter(code=code, channel__owner_user_id=request.user.pk).first()
+    if row is None or fmt not in ("svg", "png"):
+        raise Http404
+    out = io.BytesIO()
+    _qr(_link(request, row.code)).save(out, kind=fmt, scale=10, border=4)
+    response = HttpResponse(
+        out.getvalue(), content_type="image/svg+xml" if fmt == "svg" else "image/png"
+    )
+    response["Content-Disposition"] = f'attachment; filename="channel-{row.code}.{fmt}"'
+    return response
