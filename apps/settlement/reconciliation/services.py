@@ -32,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.carrier import services as carrier
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, NotFound
 from apps.core.money import apply_rate
@@ -44,7 +45,8 @@ from apps.settlement.reconciliation import formats
 from apps.settlement.reconciliation.formats import PAYMENT, SUCCESS, BillMalformed, BillRow
 from apps.settlement.services import day_start
 
-PROVIDERS = ("alipay", "wechat", "unionpay", "carrier_billing")
+CARRIER = "carrier_billing"  # the carrier's daily file of phone-bill charges
+PROVIDERS = ("alipay", "wechat", "unionpay", CARRIER)
 ADJUSTMENTS = "platform:recon_adjustments"
 Kind = ReconDifference.Kind
 
@@ -303,6 +305,10 @@ def difference_resolve(
 
 def recon_fetch(*, provider: str, bill_date: dt.date) -> int:
     """Download the provider's bill for ``bill_date`` (no transaction open) and reconcile it;
-    ``ProviderUnavailable`` when the file cannot be had now."""
-    data = bills.bill_download(method=provider, bill_date=bill_date)
+    ``ProviderUnavailable`` (``CarrierUnavailable`` for the carrier's phone-bill file) when
+    the file cannot be had now."""
+    if provider == CARRIER:
+        data = carrier.billing_statement(day=bill_date, merchant_id=merchant_id(CARRIER))
+    else:
+        data = bills.bill_download(method=provider, bill_date=bill_date)
     return recon_run(provider=provider, bill_date=bill_date, data=data)
