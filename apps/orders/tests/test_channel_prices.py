@@ -111,3 +111,39 @@ def test_the_channel_price_is_booked_when_paid_and_reversed_by_a_full_refund(
     assert account_balance(code=expense) == 0
     assert Redemption.objects.get().status == "returned"
     assert ledger_check() == []
+
+
+def test_the_api_refuses_a_product_the_channel_may_not_sell_and_writes_nothing(
+    api_client, catalog, buyer, channel
+) -> None:
+    _fill(buyer, catalog["vip"])  # on the price list: allowed
+    api_client.force_authenticate(buyer)
+    other = catalog["music"]
+    ChannelProduct.objects.filter(channel=channel, product_id=other.pk).delete()
+    _fill(buyer, other)
+
+    refused = api_client.post(
+        "/api/v1/checkout/", {"checkout_key": "a1", "channel": "campus01"}, format="json"
+    )
+
+    assert (refused.status_code, refused.json()["code"]) == (409, "CHANNEL_PRODUCT_NOT_ALLOWED")
+    assert refused.json()["details"]["products"] == [other.pk]
+    assert not Order.objects.exists() and not Redemption.objects.exists()
+
+
+def test_a_channel_with_chosen_campaigns_gets_only_those(catalog, buyer, channel) -> None:
+    ChannelProduct.objects.filter(channel=channel).update(price_fen=None)
+    chosen = campaign(name="渠道专享", rule="fixed", amount_fen=200)
+    campaign(name="全场立减", rule="fixed", amount_fen=300)  # better, but not the channel's
+    channel.campaigns.add(chosen)
+    _fill(buyer, catalog["vip"])
+
+    with_channel = services.checkout_submit(
+        user_id=buyer.pk, checkout_key="c1", channel_code="campus01"
+    )
+    _fill(buyer, catalog["vip"])
+    without = services.checkout_submit(user_id=buyer.pk, checkout_key="c2")
+
+    assert [(d.campaign_name, d.discount_fen) for d in order_discounts(
+        order_number=with_channel.number)] == [("渠道专享", 200)]  # fmt: skip
+    assert Order.objects.get(number=without.number).discount_fen == 300
