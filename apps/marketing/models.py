@@ -353,10 +353,29 @@ class Channel(models.Model):
     ``channel`` for settlement)."""
 
     class Status(models.TextChoices):
+        PENDING = "pending", _("Under review")
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
+        REJECTED = "rejected", _("Rejected")
+
+    class Kind(models.TextChoices):
+        APP = "app", _("App")
+        WEBSITE = "website", _("Website")
+        STORE = "store", _("Store")
+        AGENT = "agent", _("Agent")
+
+    # A partner's application is reviewed once; an operator suspends and restores a channel.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.PENDING: frozenset({Status.ACTIVE, Status.REJECTED}),
+        Status.ACTIVE: frozenset({Status.SUSPENDED}),
+        Status.SUSPENDED: frozenset({Status.ACTIVE}),
+        Status.REJECTED: frozenset(),
+    }
 
     name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.AGENT)
+    # What the partner told us when applying: where and how it sells.
+    description = models.CharField(_("how it sells"), max_length=500, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
     )

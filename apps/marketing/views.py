@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import segno
 from django.contrib import messages
@@ -64,10 +65,15 @@ def channel_console(request: HttpRequest) -> HttpResponse:
     from apps.marketing.channels import channel_sales
     from apps.marketing.models import Channel
 
+    mine = Channel.objects.filter(owner_user_id=request.user.pk)
     channel = (
-        Channel.objects.filter(owner_user_id=request.user.pk).prefetch_related("codes").first()
+        mine.filter(status__in=[Channel.Status.ACTIVE, Channel.Status.SUSPENDED])
+        .prefetch_related("codes")
+        .first()
     )
     if channel is None:
+        if mine.exists():  # an application under review (or refused): its page says so
+            return redirect("channel-apply")
         raise Http404
     links = [
         (c.code, c.label, _link(request, c.code), _qr(_link(request, c.code)).svg_inline(scale=3))
@@ -102,3 +108,43 @@ def channel_qr(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="channel-{row.code}.{fmt}"'
     return response
+
+
+PartnerOf = Callable[[HttpRequest], "int | None"]
+
+
+def channel_apply_view(*, partner_of: PartnerOf) -> Callable[[HttpRequest], HttpResponse]:
+    """``/channel/apply/``: a developer-portal company applies to sell as a channel, and sees
+    its application's status. ``partner_of(request)`` is the signed-in user's approved
+    company id (None: none yet); mounted from ``config/urls.py``, as marketing sits below the
+    developer portal and cannot read it."""
+    from apps.marketing.channels import channel_apply
+    from apps.marketing.models import Channel
+
+    @login_required
+    @require_http_methods(["GET", "POST"])
+    def view(request: HttpRequest) -> HttpResponse:
+        user_id = int(request.user.pk or 0)
+        partner_id = partner_of(request)
+        error, status = "", 200
+        if request.method == "POST":
+            try:
+                channel_apply(
+                    user_id=user_id, partner_id=partner_id, name=request.POST.get("name", ""),
+                    kind=request.POST.get("kind", ""),
+                    description=request.POST.get("description", ""),
+                )  # fmt: skip
+            except DomainError as exc:
+                error, status = exc.message, exc.http_status
+            else:
+                messages.success(request, _("Thank you: we will review your application."))
+                return redirect("channel-apply")
+        context = {
+            "partner_id": partner_id,
+            "channels": Channel.objects.filter(owner_user_id=user_id).order_by("-pk")[:5],
+            "kinds": Channel.Kind.choices,
+            "error": error,
+        }
+        return render(request, "marketing/channel_apply.html", context, status=status)
+
+    return view
