@@ -101,12 +101,16 @@ def recon_run(*, provider: str, bill_date: dt.date, data: bytes) -> int:
             provider=provider, bill_date=bill_date,
             defaults={"merchant_id": merchant_id(provider)},
         )  # fmt: skip
-        if batch.status == ReconBatch.Status.DONE:
-            raise BillDuplicate(
-                details={"batch_id": batch.pk, "same_file": batch.file_sha256 == digest}
-            )
-        batch.status, batch.error, batch.file_sha256 = ReconBatch.Status.RUNNING, "", digest
-        batch.save()
+        duplicate = batch.status == ReconBatch.Status.DONE
+        if not duplicate:
+            batch.status, batch.error, batch.file_sha256 = ReconBatch.Status.RUNNING, "", digest
+            batch.save()
+    if duplicate:
+        # Refused and recorded on the batch's trail; the batch itself is left as it was.
+        details = {"batch_id": batch.pk, "same_file": batch.file_sha256 == digest}
+        audit_record(action="settlement.recon_duplicate_refused",
+                     object_type="settlement.recon_batch", object_id=batch.pk, after=details)  # fmt: skip
+        raise BillDuplicate(details=details)
     try:
         bill = formats.parse(
             data, provider=provider, bill_date=bill_date, merchant_id=merchant_id(provider)

@@ -251,6 +251,9 @@ def test_a_duplicated_download_is_refused_and_changes_nothing() -> None:
 
     assert refused.value.details["same_file"] is True
     assert ReconBatch.objects.count() == 1 and ReconDifference.objects.count() == 1
+    assert ReconBatch.objects.get().status == "done"
+    trail = AuditEvent.objects.get(action="settlement.recon_duplicate_refused")
+    assert trail.object_id == str(ReconBatch.objects.get().pk)
 
 
 def test_a_resolution_that_moves_money_is_a_balanced_adjustment_journal() -> None:
