@@ -200,6 +200,8 @@ class ChannelAdmin(admin.ModelAdmin):
     filter_horizontal = ["campaigns"]
     inlines = [ChannelCodeInline, ChannelProductInline, CommissionRuleInline]
     actions = ["approve", "refuse"]
+    # The status moves only through the audited review actions (a new channel starts active).
+    readonly_fields = ["status"]
 
     def _review(self, request: HttpRequest, queryset: QuerySet[Channel], approve: bool) -> None:
         from apps.marketing.channels import channel_review

@@ -117,3 +117,13 @@ def test_the_workbench_approves_through_the_service(client, owner) -> None:
 
     assert Channel.objects.get(pk=channel_id).status == "active"
     assert Channel.objects.get(pk=channel_id).codes.count() == 1
+
+
+def test_the_workbench_form_does_not_edit_the_status(client, owner) -> None:
+    channel_id = _apply(owner)
+    client.force_login(User.objects.create_superuser("13800000000", "pw"))
+
+    page = client.get(f"/admin/marketing/channel/{channel_id}/change/")
+
+    assert page.status_code == 200
+    assert 'name="status"' not in page.text
