@@ -10,7 +10,8 @@ from apps.accounts.staff_views import staff_sign_in
 from apps.content.console import cp_party_of
 from apps.core.favicon import favicon
 from apps.core.views import healthz
-from apps.settlement.views import party_statement_urls
+from apps.marketing.views import channel_apply_view
+from apps.settlement.views import partner_of, party_statement_urls
 
 admin.site.site_header = "CarrierHub 运营工作台"
 admin.site.site_title = "CarrierHub"
@@ -36,6 +37,8 @@ urlpatterns = [
     path("", include("apps.fulfilment.urls")),
     path("", include("apps.content.urls")),
     path("", include("apps.simcards.urls")),
+    # Channels apply as developer-portal companies (marketing cannot read the portal).
+    path("channel/apply/", channel_apply_view(partner_of=partner_of), name="channel-apply"),
     path("", include("apps.marketing.urls")),
     path("enterprise/bulk/", include("apps.enterprise.urls")),
     path("accounts/", include("apps.accounts.urls")),

@@ -251,6 +251,35 @@ class CarrierClient:
     def billing_get(self, *, payment_id: str) -> BillingState:
         return _billing(self._request("GET", f"/carrier/v1/payments/{quote(payment_id)}"))
 
+    def billing_statement(self, *, day: str, merchant_id: str) -> bytes:
+        """The carrier's daily file of phone-bill charges and refunds (a record file, not
+        JSON), with the same bounded retries as every call; ``CarrierUnavailable`` when it
+        cannot be had now, ``CarrierRejected`` when the carrier refuses the request."""
+        path = f"/carrier/v1/billing-statements/{quote(day)}"
+        last_error = ""
+        for attempt in range(self.max_attempts):
+            if attempt:
+                time.sleep(min(2.0, 0.1 * 2 ** (attempt - 1)) * (0.5 + random.random()))  # noqa: S311
+            try:
+                response = self._http.get(
+                    path, params={"merchant_id": merchant_id}, headers={"Accept": "text/plain"}
+                )
+            except httpx.TransportError as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code >= 500:
+                last_error = f"HTTP {response.status_code}"
+                continue
+            if response.status_code >= 400:
+                body = _json(response)
+                raise CarrierRejected(
+                    str(body.get("message", "")) or f"HTTP {response.status_code}",
+                    carrier_code=str(body.get("code", "")),
+                    http_status=response.status_code,
+                )
+            return response.content
+        raise CarrierUnavailable(details={"last_error": last_error, "attempts": self.max_attempts})
+
     def ping(self) -> None:
         """One quick try, no retries: used by /healthz."""
         self._request("GET", "/health", attempts=1)

@@ -10,7 +10,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -291,6 +291,12 @@ def billing_refund(*, payment_id: str, amount_fen: int, refund_reference: str) -
 
 def billing_get(*, payment_id: str) -> BillingState:
     return get_carrier_client().billing_get(payment_id=payment_id)
+
+
+def billing_statement(*, day: date, merchant_id: str) -> bytes:
+    """The carrier's file of the day's phone-bill charges and refunds for ``merchant_id``
+    (T+1, for reconciliation). Network call, no transaction open."""
+    return get_carrier_client().billing_statement(day=day.isoformat(), merchant_id=merchant_id)
 
 
 # --- Provisioning (BOSS) ------------------------------------------------------------------------

@@ -310,3 +310,18 @@ def movements_by_account(*, prefix: str, start: datetime, end: datetime) -> list
         .order_by("account__code")
     )
     return [(code, int(net)) for code, net in rows]
+
+
+def net_by_reference(
+    *, code: str, start: datetime, end: datetime
+) -> Iterator[tuple[str, str, int]]:
+    """The net movement of ``code`` in ``[start, end)`` per journal kind and reference
+    (``(kind, reference, net)``), streamed: a report's breakdown by what the journals are for."""
+    rows = (
+        JournalLine.objects.filter(account__code=code, created_at__gte=start, created_at__lt=end)
+        .values_list("journal__kind", "journal__reference")
+        .annotate(net=Sum("amount_fen"))
+        .order_by("journal__reference", "journal__kind")
+    )
+    for kind, reference, net in rows.iterator(chunk_size=5000):
+        yield kind, reference, int(net)

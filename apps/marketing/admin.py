@@ -195,10 +195,36 @@ class ChannelAdmin(admin.ModelAdmin):
     """Operators configure a channel: its codes, the products it may sell at its prices, the
     campaigns that apply, and its commission rules per product kind."""
 
-    list_display = ["name", "status", "partner_id", "owner_user_id", "created_at"]
-    list_filter = ["status"]
+    list_display = ["name", "kind", "status", "partner_id", "owner_user_id", "created_at"]
+    list_filter = ["status", "kind"]
     filter_horizontal = ["campaigns"]
     inlines = [ChannelCodeInline, ChannelProductInline, CommissionRuleInline]
+    actions = ["approve", "refuse"]
+    # The status moves only through the audited review actions (a new channel starts active).
+    readonly_fields = ["status"]
+
+    def _review(self, request: HttpRequest, queryset: QuerySet[Channel], approve: bool) -> None:
+        from apps.marketing.channels import channel_review
+
+        for channel_id in queryset.values_list("pk", flat=True):
+            try:
+                channel_review(channel_id=channel_id, approve=approve, actor_id=request.user.pk)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+
+    @admin.action(
+        description=_("Approve the selected applications (or restore suspended channels)"),
+        permissions=["change"],
+    )
+    def approve(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
+        self._review(request, queryset, approve=True)
+
+    @admin.action(
+        description=_("Refuse the selected applications (or suspend active channels)"),
+        permissions=["change"],
+    )
+    def refuse(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
+        self._review(request, queryset, approve=False)
 
 
 @admin.register(ChannelOrder)

@@ -11,16 +11,26 @@ so a redelivered fact posts nothing twice.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
+from apps.core.audit import audit_record, audited_transition
+from apps.core.errors import InvalidArgument
 from apps.core.money import apply_rate
 from apps.ledger.selectors import account_balance
 from apps.ledger.services import LineSpec, account_ensure, journal_post
-from apps.marketing.errors import ChannelNotFound, ChannelProductNotAllowed
+from apps.marketing.errors import (
+    ChannelAlreadyApplied,
+    ChannelNotFound,
+    ChannelPartnerNotApproved,
+    ChannelProductNotAllowed,
+    ChannelReviewConflict,
+)
 from apps.marketing.models import Channel, ChannelCode, ChannelOrder, CommissionRule
 
 COMMISSION_EXPENSE = "marketing:commission"
@@ -144,6 +154,71 @@ def commission_reverse(*, order_number: str, line_ids: list[int], key: str) -> i
                 lines=[LineSpec(channel_account(row.channel_id), back), LineSpec(_expense_account(), -back)],
             )  # fmt: skip
     return back
+
+
+# --- Onboarding: a developer-portal company applies, an operator reviews --------------------
+
+
+def channel_apply(
+    *, user_id: int, partner_id: int | None, name: str, kind: str, description: str
+) -> int:
+    """A partner company (approved in the developer portal: ``partner_id``, None when it is
+    not) applies to sell for the carrier; returns the channel, under review. One channel per
+    company, unless its earlier application was rejected. Audited."""
+    if partner_id is None:
+        raise ChannelPartnerNotApproved()
+    name = name.strip()[:120]
+    if not name or kind not in Channel.Kind.values:
+        raise InvalidArgument(details={"name": name, "kind": kind})
+    with transaction.atomic():
+        # One application at a time per company (two tabs racing apply once): a lock on the
+        # company's id, held to the commit, then its channels read.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('marketing.channel_apply'), %s)",
+                [partner_id],
+            )
+        existing = list(
+            Channel.objects.filter(partner_id=partner_id)
+            .exclude(status=Channel.Status.REJECTED)
+            .values_list("pk", flat=True)
+        )
+        if existing:
+            raise ChannelAlreadyApplied(details={"channel_id": existing[0]})
+        channel = Channel.objects.create(
+            name=name, kind=kind, description=description.strip()[:500],
+            status=Channel.Status.PENDING, partner_id=partner_id, owner_user_id=user_id,
+        )  # fmt: skip
+        audit_record(action="channel.applied", object_type="channel", object_id=channel.pk,
+                     actor_id=user_id, after={"partner_id": partner_id, "name": name})  # fmt: skip
+    return channel.pk
+
+
+def channel_review(*, channel_id: int, approve: bool, actor_id: int | None, note: str = "") -> str:
+    """An operator approves (the channel gets its first code and may sell) or rejects an
+    application; also suspends (``approve=False``) and restores (``approve=True``) an active
+    channel. Audited; returns the new status."""
+    with transaction.atomic():
+        channel = Channel.objects.select_for_update().filter(pk=channel_id).first()
+        if channel is None:
+            raise ChannelNotFound(details={"channel_id": channel_id})
+        if approve:
+            to = Channel.Status.ACTIVE
+        elif channel.status == Channel.Status.PENDING:
+            to = Channel.Status.REJECTED
+        else:
+            to = Channel.Status.SUSPENDED
+        audited_transition(
+            channel, to, object_type="channel", object_id=channel.pk, actor_id=actor_id,
+            refused=lambda details: ChannelReviewConflict(details=details),
+            after={"note": note[:200]} if note else None,
+        )  # fmt: skip
+        channel.save(update_fields=["status"])
+        if to == Channel.Status.ACTIVE and not channel.codes.exists():
+            ChannelCode.objects.create(
+                channel=channel, code=f"ch{secrets.token_hex(4)}", label=str(_("Default link"))
+            )
+    return to
 
 
 # --- The counterparty interface settlement reads ----------------------------------------------

@@ -82,3 +82,20 @@ class ChannelNotFound(NotFound):
 class ChannelProductNotAllowed(Conflict):
     code = "CHANNEL_PRODUCT_NOT_ALLOWED"
     default_message = _("This channel may not sell one of these products.")
+
+
+class ChannelAlreadyApplied(Conflict):
+    code = "CHANNEL_ALREADY_APPLIED"
+    default_message = _("Your company already has a channel or an application under review.")
+
+
+class ChannelPartnerNotApproved(Conflict):
+    code = "CHANNEL_PARTNER_NOT_APPROVED"
+    default_message = _(
+        "Register your company in the developer portal and wait for its approval first."
+    )
+
+
+class ChannelReviewConflict(Conflict):
+    code = "CHANNEL_REVIEW_CONFLICT"
+    default_message = _("This channel cannot make that move from its current status.")

@@ -200,6 +200,15 @@ class Redemption(models.Model):
         related_name="+",
         verbose_name=_("flash sale"),
     )
+    # A channel's price list below the shop's price (then ``campaign`` is empty).
+    channel = models.ForeignKey(
+        "Channel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("channel"),
+    )
     coupon = models.ForeignKey(Coupon, null=True, blank=True, on_delete=models.PROTECT)
     discount_fen = models.BigIntegerField(verbose_name=_("discount (fen)"))
     gift_points = models.PositiveIntegerField(default=0, verbose_name=_("points given"))
@@ -216,12 +225,20 @@ class Redemption(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order_number", "campaign"], name="mk_redemption_once"),
             models.UniqueConstraint(
+                fields=["order_number", "channel"], name="mk_redemption_channel_once"
+            ),
+            models.UniqueConstraint(
                 fields=["order_number", "flash_sale"], name="mk_redemption_flash_once"
             ),
             models.CheckConstraint(
-                condition=(Q(campaign__isnull=True) & Q(flash_sale__isnull=False))
-                | (Q(campaign__isnull=False) & Q(flash_sale__isnull=True)),
-                name="mk_redemption_one_source",
+                condition=(
+                    Q(campaign__isnull=False) & Q(flash_sale__isnull=True) & Q(channel__isnull=True)
+                )
+                | (Q(campaign__isnull=True) & Q(flash_sale__isnull=False) & Q(channel__isnull=True))
+                | (
+                    Q(campaign__isnull=True) & Q(flash_sale__isnull=True) & Q(channel__isnull=False)
+                ),
+                name="mk_redemption_one_of_three",
             ),
             models.CheckConstraint(condition=Q(discount_fen__gte=0), name="mk_redemption_amount"),
         ]
@@ -336,10 +353,29 @@ class Channel(models.Model):
     ``channel`` for settlement)."""
 
     class Status(models.TextChoices):
+        PENDING = "pending", _("Under review")
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
+        REJECTED = "rejected", _("Rejected")
+
+    class Kind(models.TextChoices):
+        APP = "app", _("App")
+        WEBSITE = "website", _("Website")
+        STORE = "store", _("Store")
+        AGENT = "agent", _("Agent")
+
+    # A partner's application is reviewed once; an operator suspends and restores a channel.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.PENDING: frozenset({Status.ACTIVE, Status.REJECTED}),
+        Status.ACTIVE: frozenset({Status.SUSPENDED}),
+        Status.SUSPENDED: frozenset({Status.ACTIVE}),
+        Status.REJECTED: frozenset(),
+    }
 
     name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.AGENT)
+    # What the partner told us when applying: where and how it sells.
+    description = models.CharField(_("how it sells"), max_length=500, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE
     )

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.accounts.selectors import UserBrief, user_brief
 from apps.carrier.selectors import home_province
 from apps.marketing.errors import CouponNotFound
-from apps.marketing.models import BuyerFacts, Campaign, Coupon, CouponBatch, Redemption
+from apps.marketing.models import BuyerFacts, Campaign, Channel, Coupon, CouponBatch, Redemption
 from apps.marketing.pricing import Offer, PriceLine, Pricing, price
 
 Status = Campaign.Status
@@ -176,6 +177,12 @@ class OrderDiscount:
     status: str
 
 
+def channel_price_label(channel_id: int) -> str:
+    """How a channel's price list shows in an order's breakdown."""
+    name = Channel.objects.filter(pk=channel_id).values_list("name", flat=True).first() or ""
+    return gettext("Channel price (%(channel)s)") % {"channel": name}
+
+
 def order_discounts(*, order_number: str) -> list[OrderDiscount]:
     """What each campaign gave an order (its page, the API), in the order they applied."""
     rows = Redemption.objects.filter(order_number=order_number).select_related(
@@ -183,11 +190,12 @@ def order_discounts(*, order_number: str) -> list[OrderDiscount]:
     )
     out = []
     for r in rows.order_by("pk"):
-        name, rule = (
-            (r.campaign.name, r.campaign.rule)
-            if r.campaign
-            else (r.flash_sale.name if r.flash_sale else "", "flash")
-        )
+        if r.campaign:
+            name, rule = r.campaign.name, r.campaign.rule
+        elif r.channel_id:
+            name, rule = channel_price_label(r.channel_id), "channel_price"
+        else:
+            name, rule = (r.flash_sale.name if r.flash_sale else "", "flash")
         out.append(OrderDiscount(campaign_id=r.campaign_id or 0, campaign_name=name, rule=rule,
                                  discount_fen=r.discount_fen, gift_points=r.gift_points,
                                  coupon_code=r.coupon.code if r.coupon else "", status=r.status))  # fmt: skip

@@ -46,13 +46,20 @@ from apps.marketing.models import (
     BuyerFacts,
     Campaign,
     Channel,
+    ChannelProduct,
     Coupon,
     CouponBatch,
     FlashClaim,
     Redemption,
 )
 from apps.marketing.pricing import Applied, PriceLine, Pricing, price
-from apps.marketing.selectors import automatic_campaigns, code_normalise, live, offer_of
+from apps.marketing.selectors import (
+    automatic_campaigns,
+    channel_price_label,
+    code_normalise,
+    live,
+    offer_of,
+)
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 12  # 31**12 ≈ 7.9e17 codes: a batch of a million is one in 10**11
@@ -235,23 +242,54 @@ def checkout_price(
     flash = flash_bind(user_id=user_id, order_number=order_number,
                        lines=[(ln.key, ln.sku_id, ln.unit_price_fen, ln.quantity) for ln in lines])  # fmt: skip
     rest = [ln for ln in lines if ln.key not in flash.line_discounts]
+    # Then the channel's price list: its lines sell at the channel's price, nothing else off.
+    channel_lines = channel_prices(channel_id=channel_id, lines=rest) if channel_id else {}
+    rest = [ln for ln in rest if ln.key not in channel_lines]
     pricing = _campaigns_hold(user_id=user_id, order_number=order_number, lines=rest,
                               coupon_code=coupon_code, now=now, only=only)  # fmt: skip
-    if not flash.line_discounts:
+    if not flash.line_discounts and not channel_lines:
         return pricing
-    for sale_id, (_name, discount) in flash.by_sale.items():
+    extra: list[Applied] = []
+    for sale_id, (name, discount) in flash.by_sale.items():
         Redemption.objects.create(order_number=order_number, user_id=user_id, flash_sale_id=sale_id,
                                   discount_fen=discount)  # fmt: skip
-    flash_applied = [
-        Applied(0, name, "flash", discount) for name, discount in flash.by_sale.values()
-    ]
-    discount = pricing.discount_fen + sum(flash.line_discounts.values())
+        extra.append(Applied(0, name, "flash", discount))
+    if channel_lines and channel_id:
+        discount = sum(channel_lines.values())
+        Redemption.objects.create(order_number=order_number, user_id=user_id,
+                                  channel_id=channel_id, discount_fen=discount)  # fmt: skip
+        extra.append(Applied(0, channel_price_label(channel_id), "channel_price", discount,
+                             line_discounts=dict(channel_lines)))  # fmt: skip
+    fixed = {k: v for k, v in (flash.line_discounts | channel_lines).items() if v}
+    discount = pricing.discount_fen + sum(fixed.values())
     goods = sum(ln.total_fen for ln in lines)
     return replace(
         pricing, goods_fen=goods, discount_fen=discount, total_fen=goods - discount,
-        line_discounts=pricing.line_discounts | {k: v for k, v in flash.line_discounts.items() if v},
-        applied=flash_applied + pricing.applied,
+        line_discounts=pricing.line_discounts | fixed, applied=extra + pricing.applied,
     )  # fmt: skip
+
+
+def channel_prices(*, channel_id: int, lines: list[PriceLine]) -> dict[int, int]:
+    """The discount of each line the channel's price list sells below the shop's price
+    (line key → fen): (shop price − channel price) × quantity. A channel price is at least
+    1 fen; one at or above the shop's price is ignored (channels sell at most at the shop's
+    price)."""
+    listed: dict[int, int] = {
+        product_id: price_fen
+        for product_id, price_fen in ChannelProduct.objects.filter(
+            channel_id=channel_id,
+            product_id__in={ln.product_id for ln in lines},
+            price_fen__isnull=False,
+        ).values_list("product_id", "price_fen")
+        if price_fen is not None
+    }
+    out: dict[int, int] = {}
+    for ln in lines:
+        if ln.product_id in listed:
+            price = max(1, listed[ln.product_id])
+            if price < ln.unit_price_fen:
+                out[ln.key] = (ln.unit_price_fen - price) * ln.quantity
+    return out
 
 
 def _campaigns_hold(
@@ -394,12 +432,18 @@ def order_paid(*, order_number: str, user_id: int, lines: list[dict[str, int]]) 
 
 
 def _source(r: Redemption) -> str:
+    if r.channel_id:
+        return f"channel_{r.channel_id}"
     return f"campaign_{r.campaign_id}" if r.campaign_id else f"flash_{r.flash_sale_id}"
 
 
 def _expense_account(r: Redemption) -> str:
     if r.campaign_id:
         return campaign_account(r.campaign_id)
+    if r.channel_id:
+        code = f"marketing:channel:{r.channel_id}:price"
+        account_ensure(code=code, name=f"渠道{r.channel_id}渠道价让利", kind="expense")
+        return code
     code = f"marketing:flash:{r.flash_sale_id}"
     account_ensure(code=code, name=f"秒杀{r.flash_sale_id}让利", kind="expense")
     return code

@@ -344,3 +344,32 @@ def shipping_lines(*, shipping: dict[str, str]) -> list[str]:
         filter(None, [shipping.get(k, "") for k in ("province", "city", "district", "address")])
     )
     return [line for line in (who, where) if line]
+
+
+@dataclass(frozen=True)
+class RevenueLine:
+    """An order line as finance's revenue report splits the order's money: its product kind,
+    what it was paid (``total − discount``), its discount, and whether its refund was asked."""
+
+    line_id: int
+    kind: str
+    paid_fen: int
+    discount_fen: int
+    refund_requested: bool
+
+
+def revenue_lines(*, numbers: list[str]) -> dict[str, list[RevenueLine]]:
+    """The lines of the orders ``numbers`` (unknown numbers are left out), by order number."""
+    out: dict[str, list[RevenueLine]] = {}
+    rows = (
+        OrderLine.objects.filter(order__number__in=numbers)
+        .order_by("order_id", "id")
+        .values_list(
+            "order__number", "id", "kind", "total_fen", "discount_fen", "refund_requested_at"
+        )
+    )
+    for number, line_id, kind, total, discount, asked in rows:
+        out.setdefault(number, []).append(
+            RevenueLine(line_id, kind, total - discount, discount, asked is not None)
+        )
+    return out

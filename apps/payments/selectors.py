@@ -94,13 +94,20 @@ def recon_day(*, method: str, start: datetime, end: datetime) -> Iterator[ReconR
 
 
 def recon_lookup(
-    *, method: str, out_trade_nos: list[str], refund_nos: list[str]
-) -> dict[str, ReconRow]:
+    *, method: str, out_trade_nos: list[str], refund_nos: list[str],
+    provider_trade_nos: list[str] | None = None,
+) -> dict[str, ReconRow]:  # fmt: skip
     """Payments by out-trade-no and refunds by refund number, whatever their day or status
-    (the provider's rows the day's platform rows did not match)."""
+    (the provider's rows the day's platform rows did not match); payments found by the
+    provider's trade number (``provider_trade_nos``) are keyed ``trade:<number>``."""
     found: dict[str, ReconRow] = {}
     for intent in PaymentIntent.objects.filter(method=method, public_id__in=out_trade_nos):
         found[intent.public_id] = _payment_row(intent)
+    if provider_trade_nos:
+        for intent in PaymentIntent.objects.filter(
+            method=method, provider_trade_no__in=provider_trade_nos
+        ):
+            found[f"trade:{intent.provider_trade_no}"] = _payment_row(intent)
     for refund in Refund.objects.filter(
         intent__method=method, public_id__in=refund_nos
     ).select_related("intent"):

@@ -139,7 +139,8 @@ def billing_confirm(*, payment_id: str) -> dict[str, Any]:
     subscriber.balance_fen -= payment.amount_fen
     subscriber.save(update_fields=["balance_fen", "updated_at"])
     payment.status = CarrierPayment.Status.SUCCEEDED
-    payment.save(update_fields=["status"])
+    payment.charged_at = timezone.now()
+    payment.save(update_fields=["status", "charged_at"])
     return _body(payment)
 
 
@@ -179,7 +180,8 @@ def billing_refund(*, payment_id: str, payload: dict[str, Any]) -> dict[str, Any
     subscriber.save(update_fields=["balance_fen", "updated_at"])
     payment.refunded_fen += amount
     payment.refunds = {**payment.refunds, reference: amount}
-    payment.save(update_fields=["refunded_fen", "refunds"])
+    payment.refunded_at = {**payment.refunded_at, reference: timezone.now().isoformat()}
+    payment.save(update_fields=["refunded_fen", "refunds", "refunded_at"])
     return {**_body(payment), "refund_reference": reference}
 
 

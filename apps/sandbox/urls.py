@@ -44,6 +44,11 @@ urlpatterns = [
     path("carrier/v1/", include(boss_urls)),
     # The 31 provincial BOSS endpoints: the same operations, each province with its own knobs.
     path("carrier/v1/provinces/<str:province>/", include(boss_urls)),
+    path(
+        "carrier/v1/billing-statements/<str:day>",
+        bills.carrier_statement,
+        name="billing-statement",
+    ),
     path("carrier/v1/payments", api.billing_prepare, name="billing-prepare"),
     path("carrier/v1/payments/<str:payment_id>", api.billing_detail, name="billing-detail"),
     path(

@@ -6,6 +6,7 @@ import datetime as dt
 
 from celery import Task, shared_task
 
+from apps.carrier.errors import CarrierUnavailable
 from apps.core.tasks import enqueue_on_commit
 from apps.payments.providers.base import ProviderUnavailable
 from apps.payments.services import bills
@@ -78,7 +79,7 @@ def recon_fetch_task(self: Task, provider: str, bill_date: str) -> int:
     A bad, foreign or duplicated bill is not retried: its error is on the batch."""
     try:
         return recon.recon_fetch(provider=provider, bill_date=dt.date.fromisoformat(bill_date))
-    except ProviderUnavailable as exc:
+    except (ProviderUnavailable, CarrierUnavailable) as exc:
         raise self.retry(exc=exc, countdown=600) from exc
     except (BillMalformed, BillForeignMerchant, recon.BillDuplicate):
         return 0
@@ -86,8 +87,10 @@ def recon_fetch_task(self: Task, provider: str, bill_date: str) -> int:
 
 @shared_task(acks_late=True)
 def recon_daily_task() -> list[str]:
-    """Beat, daily: reconcile yesterday's bill of every provider (T+1)."""
+    """Beat, daily: reconcile yesterday's bill of every provider and the carrier's phone-bill
+    file (T+1)."""
     yesterday = (services.today() - dt.timedelta(days=1)).isoformat()
-    for provider in bills.BILL_METHODS:
+    providers = [*bills.BILL_METHODS, recon.CARRIER]
+    for provider in providers:
         recon_fetch_task.delay(provider, yesterday)
-    return list(bills.BILL_METHODS)
+    return providers

@@ -237,6 +237,11 @@ class CarrierPayment(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     refunded_fen = models.BigIntegerField(default=0)
     refunds = models.JSONField(default=dict, blank=True, help_text="refund reference -> amount")
+    # When the bill was charged and each refund credited: the daily billing statement's days.
+    charged_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.JSONField(
+        default=dict, blank=True, help_text="refund reference -> ISO time"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects: models.Manager[CarrierPayment] = models.Manager()

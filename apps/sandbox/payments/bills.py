@@ -12,7 +12,9 @@ sets what the file gets wrong:
 
 Formats: Alipay's business detail CSV in GBK (``#`` preface, ``#交易合计``/``#退款合计``
 footer); WeChat Pay's trade bill (back-tick before every value, summary line); UnionPay's
-record file (``H``/``D``/``T`` records separated by ``|``).
+record file (``H``/``D``/``T`` records separated by ``|``); the carrier's daily file of
+phone-bill charges (``carrier_billing``, the same record layout), also served to the platform
+under the carrier's API at ``/carrier/v1/billing-statements/<YYYY-MM-DD>``.
 """
 
 from __future__ import annotations
@@ -28,12 +30,18 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 
 from apps.sandbox.errors import invalid_argument
-from apps.sandbox.faults import knobs_get
+from apps.sandbox.faults import carrier_endpoint, knobs_get
 from apps.sandbox.jsonapi import json_endpoint, json_response, read_json_object, require_api_key
-from apps.sandbox.models import PayRefund, PayTrade
+from apps.sandbox.models import CarrierPayment, Knobs, PayRefund, PayTrade
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-FEE_RATES = {"alipay": Decimal("0.006"), "wechat": Decimal("0.006"), "unionpay": Decimal("0.005")}
+CARRIER = "carrier_billing"  # the carrier's own daily file of phone-bill charges
+FEE_RATES = {
+    "alipay": Decimal("0.006"),
+    "wechat": Decimal("0.006"),
+    "unionpay": Decimal("0.005"),
+    CARRIER: Decimal(0),
+}
 
 
 @dataclass
@@ -59,35 +67,75 @@ def _day(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 def _rows(provider: str, merchant_id: str, day: dt.date) -> list[Row]:
     """The day's rows with the injected differences (and the day before's next-day rows)."""
+    start, end = _day(day)
+    if provider == CARRIER:
+        payments, refunds = _carrier_rows(start, end)
+    else:
+        trades = PayTrade.objects.filter(
+            provider=provider, merchant_id=merchant_id, status=PayTrade.Status.SUCCEEDED,
+            paid_at__gte=start - dt.timedelta(days=1), paid_at__lt=end,
+        )  # fmt: skip
+        payments = [
+            Row(False, t.out_trade_no, t.trade_no, "", t.amount_fen, 0, False, t.paid_at)
+            for t in trades
+            if t.paid_at is not None
+        ]
+        refunds = [
+            Row(True, r.trade.out_trade_no, r.trade.trade_no, r.out_request_no, r.amount_fen, 0,
+                False, r.created_at)
+            for r in PayRefund.objects.filter(
+                trade__provider=provider, trade__merchant_id=merchant_id,
+                created_at__gte=start, created_at__lt=end,
+            ).select_related("trade")
+        ]  # fmt: skip
+    return _differ(provider, day, payments, refunds)
+
+
+def _carrier_rows(start: dt.datetime, end: dt.datetime) -> tuple[list[Row], list[Row]]:
+    """The carrier's phone-bill charges paid from the day before (for next-day rows) and the
+    refunds credited in the day. The carrier bills for one merchant (the platform)."""
+    payments: list[Row] = []
+    refunds: list[Row] = []
+    charged = CarrierPayment.objects.filter(
+        status=CarrierPayment.Status.SUCCEEDED,
+        charged_at__gte=start - dt.timedelta(days=1), charged_at__lt=end,
+    )  # fmt: skip
+    for p in charged:
+        assert p.charged_at is not None
+        payments.append(Row(False, p.merchant_reference, p.payment_id, "", p.amount_fen, 0,
+                            False, p.charged_at))  # fmt: skip
+    for p in CarrierPayment.objects.exclude(refunded_at={}).filter(
+        charged_at__gte=start - dt.timedelta(days=400)
+    ):
+        for reference, when in p.refunded_at.items():
+            at = dt.datetime.fromisoformat(when)
+            if start <= at < end:
+                refunds.append(Row(True, p.merchant_reference, p.payment_id, reference,
+                                   int(p.refunds[reference]), 0, False, at))  # fmt: skip
+    return payments, refunds
+
+
+def _differ(provider: str, day: dt.date, payments: list[Row], refunds: list[Row]) -> list[Row]:
+    """The file's rows: the day's payments (and the day before's moved to this day) with the
+    injected differences, the day's refunds, the extra rows; fees at the provider's rate."""
     diffs = knobs_get().bill_differences
     today = diffs.get(f"{provider}:{day}", {})
     before = diffs.get(f"{provider}:{day - dt.timedelta(days=1)}", {})
-    start, end = _day(day)
-    trades = PayTrade.objects.filter(
-        provider=provider, merchant_id=merchant_id, status=PayTrade.Status.SUCCEEDED
-    )
+    start, _end = _day(day)
     moved_in = set(before.get("next_day", []))
     rows: list[Row] = []
-    for trade in trades.filter(paid_at__gte=start - dt.timedelta(days=1), paid_at__lt=end):
-        assert trade.paid_at is not None
-        if trade.paid_at < start and trade.out_trade_no not in moved_in:
+    for trade in payments:
+        if trade.at < start and trade.out_trade_no not in moved_in:
             continue
-        if trade.paid_at >= start and trade.out_trade_no in today.get("next_day", []):
+        if trade.at >= start and trade.out_trade_no in today.get("next_day", []):
             continue
         if trade.out_trade_no in today.get("missing", []):
             continue
         amount = trade.amount_fen + int(today.get("amount", {}).get(trade.out_trade_no, 0))
         rows.append(Row(False, trade.out_trade_no, trade.trade_no, "", amount,
                         _fee(amount, provider), trade.out_trade_no in today.get("status", []),
-                        max(trade.paid_at, start)))  # fmt: skip
-    for refund in PayRefund.objects.filter(
-        trade__provider=provider,
-        trade__merchant_id=merchant_id,
-        created_at__gte=start,
-        created_at__lt=end,
-    ).select_related("trade"):
-        rows.append(Row(True, refund.trade.out_trade_no, refund.trade.trade_no,
-                        refund.out_request_no, refund.amount_fen, 0, False, refund.created_at))  # fmt: skip
+                        max(trade.at, start)))  # fmt: skip
+    rows.extend(refunds)
     for number, extra in enumerate(today.get("extra", []), start=1):
         amount = int(extra["amount_fen"])
         rows.append(Row(False, str(extra["out_trade_no"]), f"X{day:%Y%m%d}{number:08d}", "",
@@ -209,6 +257,22 @@ def bill(request: HttpRequest, provider: str, day: str) -> HttpResponse:
         body, kind = unionpay_file(rows, merchant_id, bill_date), "text/plain; charset=us-ascii"
     response = HttpResponse(body, content_type=kind)
     response["Content-Disposition"] = f'attachment; filename="{provider}-{bill_date:%Y%m%d}.csv"'
+    return response
+
+
+@json_endpoint("GET")
+@carrier_endpoint
+def carrier_statement(request: HttpRequest, knobs: Knobs, day: str) -> HttpResponse:
+    """``GET /carrier/v1/billing-statements/<YYYY-MM-DD>?merchant_id=`` (the carrier's API key):
+    the day's phone-bill charges and refunds in the record layout (``H``/``D``/``T``), with the
+    differences set for ``carrier_billing`` at ``/sandbox/bills/carrier_billing/<day>``."""
+    bill_date = _parse_day(CARRIER, day)
+    merchant_id = request.GET.get("merchant_id", "")
+    if not merchant_id:
+        raise invalid_argument("merchant_id is required.")
+    body = unionpay_file(_rows(CARRIER, merchant_id, bill_date), merchant_id, bill_date)
+    response = HttpResponse(body, content_type="text/plain; charset=us-ascii")
+    response["Content-Disposition"] = f'attachment; filename="carrier-{bill_date:%Y%m%d}.txt"'
     return response
 
 

@@ -2,7 +2,8 @@
 
 ``recon_run`` parses the whole bill before writing anything, then matches and records the
 day in one transaction: a bad file fails the batch with its error and leaves nothing else.
-Rows match by out-trade-no (payments) or refund number (refunds) and are classified:
+Rows match by out-trade-no (payments; failing that, the provider's trade number) or refund
+number (refunds) and are classified:
 
 - matched: same amount and status (its fee is checked against the contracted rate);
 - amount_mismatch, status_mismatch: both have it, they disagree;
@@ -31,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.carrier import services as carrier
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, NotFound
 from apps.core.money import apply_rate
@@ -43,7 +45,8 @@ from apps.settlement.reconciliation import formats
 from apps.settlement.reconciliation.formats import PAYMENT, SUCCESS, BillMalformed, BillRow
 from apps.settlement.services import day_start
 
-PROVIDERS = ("alipay", "wechat", "unionpay", "carrier_billing")
+CARRIER = "carrier_billing"  # the carrier's daily file of phone-bill charges
+PROVIDERS = ("alipay", "wechat", "unionpay", CARRIER)
 ADJUSTMENTS = "platform:recon_adjustments"
 Kind = ReconDifference.Kind
 
@@ -98,12 +101,16 @@ def recon_run(*, provider: str, bill_date: dt.date, data: bytes) -> int:
             provider=provider, bill_date=bill_date,
             defaults={"merchant_id": merchant_id(provider)},
         )  # fmt: skip
-        if batch.status == ReconBatch.Status.DONE:
-            raise BillDuplicate(
-                details={"batch_id": batch.pk, "same_file": batch.file_sha256 == digest}
-            )
-        batch.status, batch.error, batch.file_sha256 = ReconBatch.Status.RUNNING, "", digest
-        batch.save()
+        duplicate = batch.status == ReconBatch.Status.DONE
+        if not duplicate:
+            batch.status, batch.error, batch.file_sha256 = ReconBatch.Status.RUNNING, "", digest
+            batch.save()
+    if duplicate:
+        # Refused and recorded on the batch's trail; the batch itself is left as it was.
+        details = {"batch_id": batch.pk, "same_file": batch.file_sha256 == digest}
+        audit_record(action="settlement.recon_duplicate_refused",
+                     object_type="settlement.recon_batch", object_id=batch.pk, after=details)  # fmt: skip
+        raise BillDuplicate(details=details)
     try:
         bill = formats.parse(
             data, provider=provider, bill_date=bill_date, merchant_id=merchant_id(provider)
@@ -149,39 +156,56 @@ def _record(batch_id: int, rows: list[BillRow]) -> list[tuple[int, str]]:
                 platform_row=_row(ours) if ours else None, difference_fen=amount,
             ))  # fmt: skip
 
+        # A payment row whose out-trade-no we do not know is matched by the provider's trade
+        # number (a bill that carries another merchant order number, or none).
+        by_trade_no = {
+            ours.provider_trade_no: key
+            for key, ours in platform.items()
+            if ours.kind == PAYMENT and ours.provider_trade_no
+        }
         for row in rows:
             fees += row.fee_fen
             ours = platform.pop(row.key, None)
+            if ours is None and row.kind == PAYMENT and row.provider_trade_no in by_trade_no:
+                ours = platform.pop(by_trade_no[row.provider_trade_no], None)
             if ours is None:
                 unmatched.append(row)
                 continue
             our_net = (
                 ours.amount_fen if row.kind == PAYMENT else -ours.amount_fen
             ) * ours.succeeded
+            key = ours.refund_no if ours.kind == "refund" else ours.out_trade_no
             if (row.status == SUCCESS) != ours.succeeded:
-                differ(Kind.STATUS, row.key, row, ours, row.net_fen - our_net)
+                differ(Kind.STATUS, key, row, ours, row.net_fen - our_net)
             elif row.amount_fen != ours.amount_fen:
-                differ(Kind.AMOUNT, row.key, row, ours, row.net_fen - our_net)
+                differ(Kind.AMOUNT, key, row, ours, row.net_fen - our_net)
             else:
                 counts["matched"] += 1
                 expected = apply_rate(row.amount_fen, rate)
                 if row.kind == PAYMENT and row.status == SUCCESS and row.fee_fen != expected:
-                    differ(Kind.FEE, row.key, row, ours, row.fee_fen - expected)
+                    differ(Kind.FEE, key, row, ours, row.fee_fen - expected)
         found = payments.recon_lookup(
             method=batch.provider,
             out_trade_nos=[r.out_trade_no for r in unmatched if r.kind == PAYMENT],
             refund_nos=[r.refund_no for r in unmatched if r.kind != PAYMENT],
+            provider_trade_nos=[
+                r.provider_trade_no for r in unmatched if r.kind == PAYMENT and r.provider_trade_no
+            ],
         )
         sync: list[tuple[str, str]] = []
         for row in unmatched:
             ours = found.get(row.key)
+            if ours is None and row.kind == PAYMENT and row.provider_trade_no:
+                ours = found.get(f"trade:{row.provider_trade_no}")
+            # Found by the trade number, the payment goes by our out-trade-no.
+            key = ours.out_trade_no if ours is not None and row.kind == PAYMENT else row.key
             if ours is not None and ours.succeeded and row.status == SUCCESS:
-                differ(Kind.CROSS_DAY, row.key, row, ours, 0)
-                _clear_platform_only(batch, row.key)
+                differ(Kind.CROSS_DAY, key, row, ours, 0)
+                _clear_platform_only(batch, key)
             else:
-                differ(Kind.PROVIDER_ONLY, row.key, row, ours, row.net_fen)
+                differ(Kind.PROVIDER_ONLY, key, row, ours, row.net_fen)
                 if ours is not None and row.kind == PAYMENT and row.status == SUCCESS:
-                    sync.append((row.key, row.out_trade_no))
+                    sync.append((key, key))
         for key, ours in platform.items():
             if ours.succeeded:
                 differ(Kind.PLATFORM_ONLY, key, None, ours,
@@ -285,6 +309,10 @@ def difference_resolve(
 
 def recon_fetch(*, provider: str, bill_date: dt.date) -> int:
     """Download the provider's bill for ``bill_date`` (no transaction open) and reconcile it;
-    ``ProviderUnavailable`` when the file cannot be had now."""
-    data = bills.bill_download(method=provider, bill_date=bill_date)
+    ``ProviderUnavailable`` (``CarrierUnavailable`` for the carrier's phone-bill file) when
+    the file cannot be had now."""
+    if provider == CARRIER:
+        data = carrier.billing_statement(day=bill_date, merchant_id=merchant_id(CARRIER))
+    else:
+        data = bills.bill_download(method=provider, bill_date=bill_date)
     return recon_run(provider=provider, bill_date=bill_date, data=data)

@@ -13,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.money import format_fen
 from apps.ledger import selectors as ledger
+from apps.marketing.pricing import spread
+from apps.orders import selectors as orders
+from apps.orders.selectors import RevenueLine
 from apps.settlement.counterparties import KINDS
 from apps.settlement.models import ReconBatch, Statement, StatementLine
 from apps.settlement.services import SHANGHAI, day_start
@@ -154,11 +157,16 @@ def _account_movements(params: Params) -> Iterator[Row]:
 
 
 def _revenue(params: Params) -> Iterator[Row]:
-    """Revenue by source: the platform's revenue by journal kind (product kind), then each
-    counterparty's gross sales and what the platform kept of them, from the ledger."""
+    """Revenue by source: the platform's revenue from orders by product kind, the rest by
+    journal kind (content shares, enterprise deliveries, partner invoices, commissions…),
+    together the movement of ``platform:revenue`` to the fen; then each counterparty's gross
+    sales and what the platform kept of them, from the ledger."""
     start, end = day_start(params.start), day_start(params.end)
-    for kind, net in ledger.net_by_journal_kind(code="platform:revenue", start=start, end=end):
-        yield ["platform", kind, "platform:revenue", yuan(-net)]
+    by_product_kind, by_journal_kind = revenue_split(start=start, end=end)
+    for kind, fen in sorted(by_product_kind.items()):
+        yield ["product_kind", kind, "platform:revenue", yuan(fen)]
+    for kind, fen in sorted(by_journal_kind.items()):
+        yield ["platform", kind, "platform:revenue", yuan(fen)]
     for counterparty in KINDS.values():
         if params.kind and counterparty.code != params.kind:
             continue
@@ -168,6 +176,60 @@ def _revenue(params: Params) -> Iterator[Row]:
             party = counterparty.party_of(code)
             if party is not None:
                 yield [counterparty.code, party, code, yuan(counterparty.owed(total))]
+
+
+def _order_weights(journal_kind: str, reference: str, lines: list[RevenueLine]) -> dict[int, int]:
+    """How one journal's revenue splits over its order's lines: payments by what each line
+    was paid, a refund over the lines whose refund was asked (all, if none is marked), a
+    marketing discount (bare order number) by each line's discount; by the line's goods when
+    those weights are all zero."""
+    if not reference.startswith("order:"):
+        weights = {ln.line_id: ln.discount_fen for ln in lines}
+    elif journal_kind.startswith("refund"):
+        asked = [ln for ln in lines if ln.refund_requested] or lines
+        weights = {ln.line_id: ln.paid_fen for ln in asked}
+    else:
+        weights = {ln.line_id: ln.paid_fen for ln in lines}
+    if sum(weights.values()) <= 0:
+        weights = {ln.line_id: ln.paid_fen + ln.discount_fen for ln in lines}
+    return weights
+
+
+def revenue_split(*, start: dt.datetime, end: dt.datetime) -> tuple[dict[str, int], dict[str, int]]:
+    """The platform's revenue in ``[start, end)`` (credits positive): the part booked on orders
+    (journals referencing ``order:<number>``, and marketing's discount journals referencing the
+    bare number) spread over each order's lines by product kind (largest remainder, to the
+    fen), and the rest by journal kind. The two add up to the movement of
+    ``platform:revenue``. Read in chunks of references, never the whole period at once."""
+    by_product_kind: dict[str, int] = {}
+    by_journal_kind: dict[str, int] = {}
+
+    def add(into: dict[str, int], key: str, fen: int) -> None:
+        into[key] = into.get(key, 0) + fen
+
+    def flush(chunk: list[tuple[str, str, int]]) -> None:
+        numbers = sorted({ref.removeprefix("order:") for _kind, ref, _net in chunk if ref})
+        lines = orders.revenue_lines(numbers=numbers)
+        for journal_kind, reference, net in chunk:
+            fen = -net  # revenue is credited
+            order_lines = lines.get(reference.removeprefix("order:"))
+            weights = _order_weights(journal_kind, reference, order_lines) if order_lines else {}
+            if not weights or sum(weights.values()) <= 0:
+                add(by_journal_kind, journal_kind, fen)
+                continue
+            kinds = {ln.line_id: ln.kind for ln in order_lines or []}
+            sign = 1 if fen >= 0 else -1
+            for line_id, share in spread(abs(fen), weights).items():
+                add(by_product_kind, kinds[line_id], sign * share)
+
+    chunk: list[tuple[str, str, int]] = []
+    for row in ledger.net_by_reference(code="platform:revenue", start=start, end=end):
+        chunk.append(row)
+        if len(chunk) >= 2000:
+            flush(chunk)
+            chunk = []
+    flush(chunk)
+    return by_product_kind, by_journal_kind
 
 
 def _reconciliation(params: Params) -> Iterator[Row]:

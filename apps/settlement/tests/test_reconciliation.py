@@ -179,6 +179,28 @@ def test_each_injected_difference_gets_its_class() -> None:
     assert ReconDifference.objects.get(pk=found[missing.public_id].pk).status == "open"
 
 
+def test_a_row_whose_out_trade_no_we_do_not_know_matches_by_the_provider_trade_no() -> None:
+    same = paid("wechat", 10_000, at(DAY, 9))
+    differs = paid("wechat", 2_000, at(DAY, 10))
+    earlier = paid("wechat", 3_000, at(DAY - dt.timedelta(days=1), 23, 59))
+    recon.recon_run(provider="wechat", bill_date=DAY - dt.timedelta(days=1), data=bill(
+        "wechat", [], DAY - dt.timedelta(days=1)))  # fmt: skip
+    assert ReconDifference.objects.get().kind == "platform_only"  # earlier: not on its day
+
+    batch_id = recon.recon_run(provider="wechat", bill_date=DAY, data=bill("wechat", [
+        bill_row(same, out_trade_no="MERCHANT-OTHER-1"),
+        bill_row(differs, out_trade_no="", amount_fen=2_100),
+        bill_row(earlier, out_trade_no="MERCHANT-OTHER-3", at=at(DAY, 0, 1)),
+    ]))  # fmt: skip
+
+    batch = ReconBatch.objects.get(pk=batch_id)
+    found = {d.key: d.kind for d in ReconDifference.objects.filter(batch_id=batch_id)}
+    assert batch.counts["matched"] == 1
+    assert found == {differs.public_id: "amount_mismatch", earlier.public_id: "cross_day"}
+    assert ReconDifference.objects.get(key=earlier.public_id, batch__bill_date=DAY - dt.timedelta(
+        days=1)).status == "resolved"  # fmt: skip
+
+
 def test_a_truncated_bill_fails_the_batch_and_writes_nothing_else() -> None:
     intent = paid("alipay", 10_000, at(DAY, 9))
     data = bill("alipay", [bill_row(intent)])
@@ -229,6 +251,9 @@ def test_a_duplicated_download_is_refused_and_changes_nothing() -> None:
 
     assert refused.value.details["same_file"] is True
     assert ReconBatch.objects.count() == 1 and ReconDifference.objects.count() == 1
+    assert ReconBatch.objects.get().status == "done"
+    trail = AuditEvent.objects.get(action="settlement.recon_duplicate_refused")
+    assert trail.object_id == str(ReconBatch.objects.get().pk)
 
 
 def test_a_resolution_that_moves_money_is_a_balanced_adjustment_journal() -> None:

@@ -1,5 +1,6 @@
-"""Template messages reach the sandbox's WeChat server: order paid, then recharge done, for a
-bound buyer only; the custom menu is published from the workbench."""
+"""Template messages reach the sandbox's WeChat server: order paid, then recharge done (or
+delivered, for a line that is not airtime), for a bound buyer only; the custom menu is
+published from the workbench."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import httpx
 import pytest
 
 from apps.accounts.models import User, WechatBinding
-from apps.catalog.tests.factories import category, product, product_type
+from apps.catalog.tests.factories import category, product, product_type, small_catalog
 from apps.core.tests.outbox_support import outbox_handled
 from apps.orders import services as orders
 from apps.orders.services import CartOwner
@@ -58,6 +59,22 @@ def test_a_bound_buyer_gets_order_paid_and_recharge_done(airtime, mp_sandbox, se
     assert (paid["keyword1"]["value"], paid["keyword2"]["value"]) == (number, "¥49.80")
     assert (done["keyword1"]["value"], done["keyword2"]["value"]) == (NUMBER, "¥49.80")
     assert sent[0]["body"]["url"].endswith(f"/orders/{number}/")
+
+
+def test_a_line_that_is_not_airtime_gets_the_delivered_template(mp_sandbox):  # noqa: F811
+    vip = small_catalog()["vip"]
+    buyer = User.objects.create_user("13700137000")
+    WechatBinding.objects.create(user=buyer, openid="o-digital")
+    payments.points_grant(user_id=buyer.pk, points=1500, key="g-digital", reason="t")
+    orders.cart_add(owner=CartOwner(user_id=buyer.pk), sku_id=vip.skus.get().pk, quantity=1)
+    with outbox_handled(tasks=True):
+        number = orders.checkout_submit(user_id=buyer.pk, checkout_key="kd", points=1500).number
+
+    sent = sorted(_received(mp_sandbox, "o-digital"), key=lambda row: row["id"])
+    assert [row["template_id"] for row in sent] == ["TPL_ORDER_PAID", "TPL_DELIVERED"]
+    delivered = sent[1]["body"]["data"]
+    assert (delivered["keyword1"]["value"], delivered["keyword2"]["value"]) == (number, vip.name)
+    assert sent[1]["body"]["url"].endswith(f"/orders/{number}/")
 
 
 def test_an_unbound_buyer_gets_nothing(airtime, mp_sandbox):  # noqa: F811
