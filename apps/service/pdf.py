@@ -1,30 +1,20 @@
-"""The electronic invoice as a PDF in Chinese (reportlab, its built-in STSong-Light CID font,
-so no font file is needed): seller, buyer, lines with tax rate and tax, and the totals."""
+"""The electronic invoice as a PDF in Chinese (reportlab, with the CJK font the project ships,
+embedded: ``apps.core.pdf``): seller, buyer, lines with tax rate and tax, and the totals."""
 
 from __future__ import annotations
 
 import io
-from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 from apps.core.money import format_fen
+from apps.core.pdf import cjk_font
 from apps.orders.services import OrderView
 from apps.service.services import InvoiceView
 from apps.service.tax import TAX_RATES, tax_split
-
-FONT = "STSong-Light"
-
-
-@lru_cache(maxsize=1)
-def _font() -> str:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 def _yuan(fen: int) -> str:
@@ -46,7 +36,7 @@ def invoiced_amounts(order: OrderView) -> list[int]:
 
 def invoice_pdf(*, invoice: InvoiceView, order: OrderView) -> bytes:
     """Render an issued invoice; the lines are the order's, refunds taken off the last ones."""
-    font = _font()
+    font = cjk_font()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=landscape(A4), pageCompression=1)
     pdf.setTitle(f"电子发票 {invoice.invoice_number}")

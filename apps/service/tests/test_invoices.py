@@ -9,6 +9,7 @@ from pypdf import PdfReader
 from apps.accounts.models import User
 from apps.catalog.tests.factories import small_catalog
 from apps.core.models import AuditEvent
+from apps.core.tests.test_pdf_font import embedded_font_names
 from apps.orders.tests.support import paid_order
 from apps.service import selectors, services
 from apps.service.errors import InvalidTaxNumber, InvoiceAlreadyRequested, InvoiceNotAllowed
@@ -103,6 +104,7 @@ def test_request_issue_and_download_the_pdf_in_chinese(buyer, client):
                      COMPANY_CODE, "CarrierHub 数字科技有限公司", "视频会员 月卡", "iPhone 16",
                      "6%", "13%", "价税合计（小写）：¥6,014.00", order.number):  # fmt: skip
         assert expected in text, expected
+    assert embedded_font_names(pdf.content), "the CJK font is embedded, not left to the viewer"
     other = User.objects.create_user("13900139000")
     client.force_login(other)
     assert client.get(f"/my/invoices/{invoice.pk}/pdf/").status_code == 404

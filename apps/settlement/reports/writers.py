@@ -6,23 +6,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
 from openpyxl import Workbook
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from apps.core.pdf import cjk_font
 from apps.settlement.reports.sources import yuan
 from apps.settlement.selectors import StatementLineView, StatementView
 from apps.settlement.services import SHANGHAI
 
-# The same CJK font as the service app's invoices: reportlab's built-in STSong-Light CID font,
-# so no font file ships with the project.
-FONT = "STSong-Light"
 Progress = Callable[[int], None]
 
 
@@ -75,12 +70,6 @@ def write_xlsx(
     return count
 
 
-@lru_cache(maxsize=1)
-def _font() -> str:
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
-
-
 KIND_NAMES = {"cp": "内容提供商", "channel": "渠道", "partner": "能力开放合作伙伴"}
 STATUS_NAMES = {"draft": "草稿", "confirmed": "已确认", "paid": "已付款", "disputed": "有争议"}
 CATEGORY_NAMES = {
@@ -95,7 +84,7 @@ CATEGORY_NAMES = {
 
 def statement_pdf(statement: StatementView, lines: Iterable[StatementLineView]) -> bytes:
     """The statement in Chinese: who, which period, the figures, then every line."""
-    font = _font()
+    font = cjk_font()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
     pdf.setTitle(f"结算单 {statement.id}")

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from apps.accounts.models import User
 from apps.core.models import AuditEvent
+from apps.core.tests.test_pdf_font import embedded_font_names
 from apps.ledger import selectors as ledger
 from apps.settlement import exports, services
 from apps.settlement.models import ReportExport, Statement
@@ -94,6 +95,7 @@ def test_statement_pdf_is_in_chinese() -> None:
     assert "结算对账单" in text
     assert "内容提供商" in text and "销售" in text and "退款" in text
     assert "69.30" in text  # the CP's amount: 99.00 at 70%
+    assert embedded_font_names(body), "the CJK font is embedded, not left to the viewer"
 
 
 def test_an_export_is_written_by_the_task_and_its_download_audited(
