@@ -1414,7 +1414,11 @@ def _device_any(camara: Scenario) -> None:
     )
 )
 def _network_down(camara: Scenario) -> None:
+    """The network fails; the features write this step after "When the request … is sent", so a
+    request already sent is sent again while the network is down (its answer is checked)."""
     camara.sandbox.set_knobs(error_rate=1.0)
+    if camara.response is not None:
+        camara.send()
 
 
 # --- carrier billing: payments and refunds to list ----------------------------------------------

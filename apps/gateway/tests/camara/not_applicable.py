@@ -28,6 +28,11 @@ _ALWAYS_VALIDATED = (
     "want the subscriber to confirm each carrier-billing charge with the texted code "
     "(prepare_payment_13 passes)"
 )
+_EMPTY_BODY = (
+    "expects 400 INVALID_ARGUMENT for {}, which carrier-billing.yaml's PhoneNumber schema accepts "
+    "(no property is required); with the background's two-legged token the document's identifier "
+    "rule answers 422 MISSING_IDENTIFIER (a three-legged token: the success)"
+)
 NOT_APPLICABLE: dict[str, str] = {
     # SIM swap
     "check_sim_swap_400.3_max_age_out_of_monitored_period": _WHOLE_HISTORY,
@@ -47,6 +52,8 @@ NOT_APPLICABLE: dict[str, str] = {
         "expects CARRIER_BILLING.PHONE_NUMBER_REQUIRED, a code carrier-billing.yaml does not "
         "list; the gateway answers the listed MISSING_IDENTIFIER"
     ),
+    "confirm_payment_400.02_empty_request_body": _EMPTY_BODY,
+    "cancel_payment_400.02_empty_request_body": _EMPTY_BODY,
     "create_payment_422.01_phoneNumber_required": (
         "expects CARRIER_BILLING.PHONE_NUMBER_REQUIRED, a code carrier-billing.yaml does not "
         "list; the gateway answers the listed MISSING_IDENTIFIER"
@@ -135,9 +142,7 @@ SUCCESSES_NOT_APPLICABLE: dict[str, tuple[int, str]] = {
 # Scenarios that fail as of this release (counted as failed in docs/capabilities.md), by tag:
 # what the last run said. Each is work left, not a deployment choice.
 KNOWN_FAILING: dict[str, str] = {
-    "cancel_payment_400.02_empty_request_body": "an empty body {} is answered 422 MISSING_IDENTIFIER (with a two-legged token the number must be in the body, the document's identifier rule); the feature expects 400 INVALID_ARGUMENT",
     "cancel_payment_C02.05_phone_number_not_supported": "another operator's number is answered 404 IDENTIFIER_NOT_FOUND (not the payment's number); the feature expects 422 SERVICE_NOT_APPLICABLE",
-    "confirm_payment_400.02_empty_request_body": "an empty body {} is answered 422 MISSING_IDENTIFIER (with a two-legged token the number must be in the body, the document's identifier rule); the feature expects 400 INVALID_ARGUMENT",
     "confirm_payment_403.02_payment_denied": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (202)",
     "confirm_payment_C02.05_phone_number_not_supported": "another operator's number is answered 404 IDENTIFIER_NOT_FOUND (not the payment's number); the feature expects 422 SERVICE_NOT_APPLICABLE",
     "create_payment_422.02_unauthorized_amount": "createPayment refuses every one-step payment (403 CARRIER_BILLING.PAYMENT_DENIED) before the amount is checked",
@@ -150,8 +155,6 @@ KNOWN_FAILING: dict[str, str] = {
     "create_refund_422.02_accumulated_threshold_amount_overpassed": "no step definition yet: the refund amount exceeds the accumulated threshold",
     "create_refund_422.04_inconsistent_tax_management": "no step definition yet: isTaxIncluded differs from the payment's",
     "create_refund_422.05_inconsistent_refund_details": "no step definition yet: refundDetails inconsistent with the payment's paymentDetails",
-    "device_reachability_status_503_network_error": "the runner's network-down step (the sandbox's error_rate knob at 1.0) does not make the device-status read fail: answered 200, the feature expects 503; cause not yet found",
-    "device_roaming_status_503_network_error": "the runner's network-down step (the sandbox's error_rate knob at 1.0) does not make the device-status read fail: answered 200, the feature expects 503; cause not yet found",
     "prepare_payment_403.02_payment_denied": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (201)",
     "prepare_payment_C02.05_phone_number_not_supported": "another operator's number is answered 404 IDENTIFIER_NOT_FOUND (the carrier has no such subscriber); the feature expects 422 SERVICE_NOT_APPLICABLE",
     "retrieve_payment_remaining_amount_04_total_refund_denied": "no step definition yet: an existing total refund finally denied (the sandbox carrier never denies a refund)",
