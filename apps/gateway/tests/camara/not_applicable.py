@@ -142,12 +142,9 @@ SUCCESSES_NOT_APPLICABLE: dict[str, tuple[int, str]] = {
 # Scenarios that fail as of this release (counted as failed in docs/capabilities.md), by tag:
 # what the last run said. Each is work left, not a deployment choice.
 KNOWN_FAILING: dict[str, str] = {
-    "cancel_payment_C02.05_phone_number_not_supported": "another operator's number is answered 404 IDENTIFIER_NOT_FOUND (not the payment's number); the feature expects 422 SERVICE_NOT_APPLICABLE",
     "confirm_payment_403.02_payment_denied": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (202)",
-    "confirm_payment_C02.05_phone_number_not_supported": "another operator's number is answered 404 IDENTIFIER_NOT_FOUND (not the payment's number); the feature expects 422 SERVICE_NOT_APPLICABLE",
     "create_payment_422.02_unauthorized_amount": "createPayment refuses every one-step payment (403 CARRIER_BILLING.PAYMENT_DENIED) before the amount is checked",
     "create_payment_C02.02_phone_number_not_found": "createPayment refuses every one-step payment (403 CARRIER_BILLING.PAYMENT_DENIED) before it looks at the number (the feature expects 404 IDENTIFIER_NOT_FOUND)",
-    "create_payment_C02.05_phone_number_not_supported": "createPayment refuses every one-step payment (403 CARRIER_BILLING.PAYMENT_DENIED) before it looks at the number (the feature expects 422 SERVICE_NOT_APPLICABLE)",
     "create_refund_08_partial_refund_amountTransaction_refundDetails": 'no step definition yet: And the request body array property "$.amountTransaction.refundAmount.refundDetails" is set with valid information (the payment needs paymentDetails first)',
     "create_refund_403.02_refund_denied": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (201)",
     "create_refund_403.03_payment_not_eligible_for_refund": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (201)",
@@ -156,7 +153,6 @@ KNOWN_FAILING: dict[str, str] = {
     "create_refund_422.04_inconsistent_tax_management": "no step definition yet: isTaxIncluded differs from the payment's",
     "create_refund_422.05_inconsistent_refund_details": "no step definition yet: refundDetails inconsistent with the payment's paymentDetails",
     "prepare_payment_403.02_payment_denied": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (201)",
-    "prepare_payment_C02.05_phone_number_not_supported": "another operator's number is answered 404 IDENTIFIER_NOT_FOUND (the carrier has no such subscriber); the feature expects 422 SERVICE_NOT_APPLICABLE",
     "retrieve_payment_remaining_amount_04_total_refund_denied": "no step definition yet: an existing total refund finally denied (the sandbox carrier never denies a refund)",
     "retrieve_payment_remaining_amount_07_partial_refund_denied": "no step definition yet: an existing partial refund finally denied (the sandbox carrier never denies a refund)",
 }
