@@ -47,6 +47,7 @@ pytestmark = [
         not _redis_answers(), reason="needs a Redis server (REDIS_URL) as the broker"
     ),
     pytest.mark.django_db(transaction=True),
+    pytest.mark.faults,  # a worker killed mid-delivery: the fault suite's (docs/reliability.md)
 ]
 HOLD = {"lost_response_rate": 1.0, "hang_ms": 60_000}
 

@@ -27,8 +27,21 @@ from apps.core.errors import DomainError
 from apps.core.money import format_fen
 
 
+class DeletionStalesPages:
+    """Deleting in the workbench (one object or "delete selected") makes every cached catalog
+    page stale, as every other catalog write does."""
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)  # type: ignore[misc]
+        services.catalog_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        services.catalog_changed()
+
+
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(DeletionStalesPages, admin.ModelAdmin):
     list_display = ["name", "name_en", "slug", "path", "kind", "sort", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "name_en", "slug"]
@@ -185,7 +198,7 @@ class LowStockFilter(admin.SimpleListFilter):
 
 
 @admin.register(Product)
-class ProductAdmin(ImportExportModelAdmin):
+class ProductAdmin(DeletionStalesPages, ImportExportModelAdmin):
     resource_classes = [ProductResource]
     list_display = [
         "name",
@@ -259,7 +272,7 @@ class ProductAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Sku)
-class SkuAdmin(ImportExportModelAdmin):
+class SkuAdmin(DeletionStalesPages, ImportExportModelAdmin):
     resource_classes = [SkuResource]
     list_display = [
         "code",
@@ -282,6 +295,16 @@ class SkuAdmin(ImportExportModelAdmin):
         changes = {name: getattr(obj, name) for name in form.changed_data}
         services.sku_update(sku_id=obj.pk, changes=changes, actor_id=request.user.pk)
 
+    def delete_model(self, request: HttpRequest, obj: Sku) -> None:
+        super().delete_model(request, obj)
+        services.product_refresh(product_id=obj.product_id)  # its price and stock summary
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Sku]) -> None:
+        product_ids = sorted(set(queryset.values_list("product_id", flat=True)))
+        super().delete_queryset(request, queryset)
+        for product_id in product_ids:
+            services.product_refresh(product_id=product_id)
+
 
 class ShelfItemInline(admin.TabularInline):
     model = ShelfItem
@@ -289,13 +312,9 @@ class ShelfItemInline(admin.TabularInline):
     autocomplete_fields = ["product"]
 
 
-class ScheduledAdmin(admin.ModelAdmin):
+class ScheduledAdmin(DeletionStalesPages, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        services.catalog_changed()
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        super().delete_model(request, obj)
         services.catalog_changed()
 
 

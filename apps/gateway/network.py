@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.carrier import mobile as carrier_mobile
 from apps.carrier import network as carrier_network
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
+from apps.carrier.provinces import province_of
 from apps.gateway.capability_errors import (
     IdentifierNotFound,
     NetworkUnavailable,
@@ -54,6 +55,15 @@ _CHINESE_MOBILE = re.compile(r"^\+861[0-9]{10}$")
 def own_country(phone_number: str) -> str:
     """Only Chinese mobile numbers can be this carrier's; the others are not applicable."""
     if not _CHINESE_MOBILE.match(phone_number):
+        raise ServiceNotApplicable(_("The number is not on this carrier's network."))
+    return phone_number
+
+
+def own_network(phone_number: str) -> str:
+    """Only this carrier's number segments (``carrier.provinces``, MIIT's H codes in
+    production) can be charged on its bill: another operator's or a foreign number is not
+    applicable (``SERVICE_NOT_APPLICABLE``), which needs no network call."""
+    if province_of(phone_number) is None:
         raise ServiceNotApplicable(_("The number is not on this carrier's network."))
     return phone_number
 

@@ -14,7 +14,7 @@ class OrdersConfig(AppConfig):
 
         user_logged_in.connect(merge_guest_cart, dispatch_uid="orders.merge_guest_cart")
 
-        from apps.orders.services import orders
+        from apps.orders.services import orders, refunds
         from apps.payments.handlers import PurposeHandler, purpose_register
 
         purpose_register(
@@ -25,6 +25,7 @@ class OrdersConfig(AppConfig):
                 describe=orders.describe,
                 lock=orders.lock,
                 describe_lines=orders.describe_lines,
+                refund_check=refunds.order_refund_check,
             ),
         )
         from apps.orders import risk_handlers as _risk  # noqa: F401  (answers to held refunds)

@@ -61,6 +61,10 @@ class PurposeHandler:
     # The lines of each reference with their delivery state, for the refund list and approval
     # page (one call for a page of refunds: references in, {reference: lines} out).
     describe_lines: Callable[[list[str]], dict[str, list[LineDescription]]] | None = None
+    # Asked before a refund of the reference is approved (in the approving transaction, before
+    # the payment's locks; the owner locks its own rows): raises a DomainError to refuse, e.g.
+    # orders when a line asked back undelivered has been delivered since.
+    refund_check: Callable[[str], None] | None = None
 
 
 _handlers: dict[str, PurposeHandler] = {}

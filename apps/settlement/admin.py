@@ -21,6 +21,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.second_factor import recent_second_factor_required
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 from apps.settlement import exports, selectors, services, tasks
@@ -310,6 +311,7 @@ class StatementAdmin(admin.ModelAdmin):
         )
 
     @admin.action(description=_("Mark the selected statements paid"), permissions=["change"])
+    @recent_second_factor_required  # a payout, like a refund approval
     def pay(self, request: HttpRequest, queryset: QuerySet[Statement]) -> None:
         self._each(
             request,

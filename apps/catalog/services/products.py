@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Min
+from django.db.models.functions import Greatest
 
 from apps.catalog import search
 from apps.catalog.locks import category_lock, product_lock
@@ -88,11 +89,12 @@ def product_create(
 
 
 def products_sold(*, units: dict[int, int]) -> None:
-    """Add sold units to products' ``sales_count`` (product id -> units): one F() update per
-    product in pk order, run after the paying transaction commits (no lock held meanwhile)."""
+    """Add sold units to products' ``sales_count`` (product id -> units; negative for refunded
+    units, never below 0): one F() update per product in pk order, run after the paying (or
+    refunding) transaction commits (no lock held meanwhile)."""
     for product_id in sorted(units):
         Product.objects.filter(pk=product_id).update(
-            sales_count=F("sales_count") + units[product_id]
+            sales_count=Greatest(F("sales_count") + units[product_id], 0)
         )
 
 

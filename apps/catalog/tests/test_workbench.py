@@ -114,3 +114,39 @@ def test_finance_cannot_change_prices_or_publish(client):
         "/admin/catalog/product/", {"action": "unpublish", "_selected_action": [catalog["vip"].pk]}
     )
     assert Product.objects.get(pk=catalog["vip"].pk).status == "published"
+
+
+@pytest.mark.parametrize("how", ["one", "selected"])
+@pytest.mark.parametrize("what", ["product", "sku", "category", "banner"])
+def test_a_deletion_in_the_workbench_makes_cached_pages_stale(
+    client, operator, goods, what, how, django_capture_on_commit_callbacks
+):
+    # Given something the cached pages show, and the catalog version they were rendered at
+    from apps.catalog.models import Banner, Category
+
+    p1, _ = goods
+    empty = category("empty-shelf")
+    sku = Sku.objects.create(
+        product=p1, code="P1-extra", name="extra", price_fen=500, list_price_fen=500
+    )
+    services.product_refresh(product_id=p1.pk)
+    banner = Banner.objects.create(title="sale", link="/")
+    row = {"product": p1, "sku": sku, "category": empty, "banner": banner}[what]
+    cache.set(services.CATALOG_VERSION_KEY, 7, timeout=None)
+    # When an operator deletes it (its own page, or "delete selected" on the list)
+    url = f"/admin/catalog/{what}/"
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "one":
+            response = client.post(f"{url}{row.pk}/delete/", {"post": "yes"})
+        else:
+            response = client.post(
+                url, {"action": "delete_selected", "_selected_action": [row.pk], "post": "yes"}
+            )
+    assert response.status_code == 302
+    # Then it is gone and every cached catalog page is stale
+    model = {"product": Product, "sku": Sku, "category": Category, "banner": Banner}[what]
+    assert not model.objects.filter(pk=row.pk).exists()
+    assert cache.get(services.CATALOG_VERSION_KEY) > 7
+    if what == "sku":  # the product's derived price no longer counts the deleted SKU
+        p1.refresh_from_db()
+        assert p1.min_price_fen == 1000

@@ -148,3 +148,57 @@ def test_the_finance_views_show_each_lines_delivery(buyer, operator, points_prod
     assert (Refund.objects.get().amount_fen, Refund.objects.get().status) == (500, "requested")
     assert AuditEvent.objects.get(action="order.refund_override").after["reason"] == "工单 9"
     assert "工单 9" in client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+
+
+def _asked_before_the_hold(buyer: User, item) -> tuple[Order, int, Delivery]:
+    """The buyer asks while the line is undelivered, and the worker starts the delivery before
+    fulfilment has handled the hold (``orders.refund_requested`` still in the outbox)."""
+    order = _paid(buyer, item)
+    [refund_id] = orders.order_refund_request(number=order.number, user_id=buyer.pk, reason="")
+    return order, refund_id, Delivery.objects.get(order_number=order.number)
+
+
+def test_a_line_delivered_after_the_request_is_not_refunded_on_approval(buyer, points_product):
+    order, refund_id, delivery = _asked_before_the_hold(buyer, points_product)
+    with outbox_handled():
+        assert services.job_deliver(job_id=delivery.pk) == "delivered"
+    checker = User.objects.create_user("13800000039", is_staff=True)
+    with outbox_handled(tasks=True), pytest.raises(orders.RefundLineDelivered) as refused:
+        payments.refund_decide(refund_id=refund_id, approve=True, actor_id=checker.pk)
+    line = order.lines.get()
+    assert refused.value.details == {"lines": [line.pk]}
+    refund = Refund.objects.get(pk=refund_id)
+    assert (refund.status, refund.decided_by_id, refund.first_approved_by_id) == (
+        "requested", None, None,
+    )  # fmt: skip
+    assert payments.points_balance(user_id=buyer.pk) == 500  # the points bought, no money back
+    assert OrderLine.objects.get(pk=line.pk).fulfilment == "delivered"
+    # Finance rejects it; an operator who still wants the money back overrides with a reason.
+    payments.refund_decide(refund_id=refund_id, approve=False, actor_id=checker.pk)
+    assert Refund.objects.get(pk=refund_id).status == "rejected"
+
+
+def test_a_line_being_delivered_after_the_request_makes_the_approval_wait(buyer, points_product):
+    order, refund_id, delivery = _asked_before_the_hold(buyer, points_product)
+    with outbox_handled():
+        locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+        services.delivery_move(locked, "delivering")
+        locked.save(update_fields=["status"])
+    checker = User.objects.create_user("13800000039", is_staff=True)
+    with pytest.raises(orders.RefundWaitsForDelivery) as waiting:
+        payments.refund_decide(refund_id=refund_id, approve=True, actor_id=checker.pk)
+    assert waiting.value.details == {"lines": [order.lines.get().pk]}
+    assert Refund.objects.get(pk=refund_id).status == "requested"
+
+
+def test_an_overridden_delivered_line_is_still_approved(buyer, operator, points_product):
+    """The check is about lines delivered since the request, not those an operator overrode."""
+    order = _delivered(buyer, points_product)
+    [refund_id] = orders.order_refund_request(
+        number=order.number, user_id=buyer.pk, reason="", requested_by=operator.pk,
+        override_reason="工单 12",
+    )  # fmt: skip
+    checker = User.objects.create_user("13800000039", is_staff=True)
+    with outbox_handled(tasks=True):
+        payments.refund_decide(refund_id=refund_id, approve=True, actor_id=checker.pk)
+    assert Refund.objects.get(pk=refund_id).status == "succeeded"

@@ -244,3 +244,31 @@ def test_the_carrier_billing_caps_are_the_documents_422_codes(carrier_sandbox, c
     assert sorted(BillingCharge.objects.values_list("status", flat=True)) == [
         "failed", "failed", "pending",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("number", ["+8618612345678", "+85291234567"])
+def test_carrier_billing_of_a_number_outside_this_network_is_service_not_applicable(
+    carrier_sandbox, client, number
+):
+    """Another operator's (or a foreign) number cannot be charged on this carrier's bill: 422
+    SERVICE_NOT_APPLICABLE, nothing opened, for prepare and createPayment; confirm and cancel
+    say the same before comparing it with the payment's own number."""
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+    payment = client.post(f"{BASE}/prepare", _prepare_body(msisdn)).json()["paymentId"]
+    charges = BillingCharge.objects.count()
+    other = _prepare_body(number)
+    other["amountTransaction"]["referenceCode"] = "order-8"
+
+    answers = [
+        client.post(f"{BASE}/prepare", other),
+        client.post(BASE, other),
+        client.post(f"{BASE}/{payment}/confirm", {"phoneNumber": number}),
+        client.post(f"{BASE}/{payment}/cancel", {"phoneNumber": number}),
+    ]
+
+    assert [(a.status_code, a.json()["code"]) for a in answers] == [
+        (422, "SERVICE_NOT_APPLICABLE")
+    ] * 4
+    assert BillingCharge.objects.count() == charges
+    assert BillingCharge.objects.get(pk=payment).status == "pending"

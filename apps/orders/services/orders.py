@@ -293,11 +293,16 @@ def payment_refunded(fact: RefundFact) -> None:
         fields.append("status")
     # The lines this money was for: all of them, or those a refund was asked for.
     lines = order.lines.all() if whole else order.lines.filter(refund_requested_at__isnull=False)
-    moved = []
+    moved: list[int] = []
+    unsold: dict[int, int] = {}
     for line in order_lines_lock(lines):
         if line.can_move_to(Fulfilment.REFUNDED):
             _line_move(line, Fulfilment.REFUNDED, order_number=order.number)
             moved.append(line.pk)
+            unsold[line.product_id] = unsold.get(line.product_id, 0) - line.quantity
+    # A refunded line is no longer a sale (paid units were added by payment_succeeded).
+    if unsold:
+        transaction.on_commit(partial(products_sold, units=unsold))
     # A SIM number sold with a refunded line and not yet activated goes back to the pool.
     simcards.number_release_for_order(line_ids=moved, reference=f"order:{order.number}")
     lines_refunded_publish(number=order.number, line_ids=moved, key=f"refund:{fact.refund_id}",

@@ -48,6 +48,14 @@ class NothingRefundable(Conflict):
     )
 
 
+class RefundLineDelivered(Conflict):
+    code = "REFUND_LINE_DELIVERED"
+    default_message = _(
+        "Part of this order was delivered after the refund was asked for, so it is not refunded "
+        "as money: reject this refund (an operator may ask again with an override and a reason)."
+    )
+
+
 @dataclass(frozen=True)
 class LineRefundability:
     line_id: int
@@ -192,6 +200,30 @@ def order_refund_request(
             reason=override_reason or reason or "buyer asked", key=f"order:{number}:refund:{ids}",
             requested_by=requested_by or user_id,
         )  # fmt: skip
+
+
+def order_refund_check(number: str) -> None:
+    """Before finance approves a refund of the order (payments asks through the purpose
+    handler): a line asked back while undelivered is held by fulfilment only once it handles
+    ``orders.refund_requested``; a delivery its worker started in between goes on. Such a line,
+    now ``delivering``, makes the approval wait (``RefundWaitsForDelivery``); now ``delivered``,
+    it refuses the approval (``RefundLineDelivered``), so that no money goes back for what was
+    delivered. Lines an operator overrode (a ``refund_note``) and goods coming back through a
+    return (physical lines) are not concerned. Locks the order, then its lines."""
+    order = order_lock(number=number)
+    if order is None:
+        return
+    asked = order_lines_lock(
+        OrderLine.objects.filter(
+            order=order, refund_requested_at__isnull=False, refund_note=""
+        ).exclude(kind="physical")
+    )
+    delivering = [line.pk for line in asked if line.fulfilment == Fulfilment.DELIVERING]
+    if delivering:
+        raise RefundWaitsForDelivery(details={"lines": delivering})
+    delivered = [line.pk for line in asked if line.fulfilment == Fulfilment.DELIVERED]
+    if delivered:
+        raise RefundLineDelivered(details={"lines": delivered})
 
 
 def order_return_refund(

@@ -57,3 +57,25 @@ def test_a_paid_order_counts_its_units_as_sales(django_capture_on_commit_callbac
     assert {pk: after[pk] - before[pk] for pk in after if after[pk] != before[pk]} == {
         catalog["vip"].pk: 1,
     }
+
+
+def test_a_refunded_order_takes_its_units_off_the_sales(django_capture_on_commit_callbacks):
+    from apps.payments import services as payments
+    from apps.payments.models import Refund
+
+    catalog = small_catalog()
+    buyer = User.objects.create_user("13800138000")
+    vip = catalog["vip"].pk
+    before = Product.objects.get(pk=vip).sales_count
+    with django_capture_on_commit_callbacks(execute=True):
+        order = paid_order(buyer, [catalog["vip"]])
+    assert Product.objects.get(pk=vip).sales_count == before + 1
+    operator = User.objects.create_user("13800000002", "pw", is_staff=True)
+    services.order_refund_request(
+        number=order.number, user_id=buyer.pk, reason="", requested_by=operator.pk,
+        override_reason="投诉单 C-9",
+    )  # fmt: skip
+    finance = User.objects.create_user("13800000001", "pw", is_staff=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        payments.refund_decide(refund_id=Refund.objects.get().pk, approve=True, actor_id=finance.pk)
+    assert Product.objects.get(pk=vip).sales_count == before

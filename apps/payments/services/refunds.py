@@ -147,6 +147,23 @@ def _refund_approve(refund: Refund, *, actor_id: int | None) -> None:
     enqueue_on_commit(refund_execute_task, refund.pk)
 
 
+def _refund_owner_check(refund_id: int) -> None:
+    """Ask the payment's owner whether the refund may be approved now (``refund_check``)."""
+    owner = (
+        Refund.objects.filter(pk=refund_id)
+        .values_list("intent__purpose", "intent__reference")
+        .first()
+    )
+    if owner is None:
+        return
+    try:
+        check = purpose_handler(owner[0]).refund_check
+    except LookupError:  # an owner that registered nothing has no rule to apply
+        return
+    if check is not None:
+        check(owner[1])
+
+
 def _refund_check_approver(refund: Refund, *, actor_id: int) -> bool:
     """Maker-checker: True if ``actor_id``'s approval approves the refund, False if it is the
     first of two it needs; refuses the requester (the buyer aside) and a second approval by
@@ -172,10 +189,13 @@ def refund_decide(*, refund_id: int, approve: bool, actor_id: int) -> RefundView
     Maker-checker: whoever asked for the refund cannot approve it (unless they are the buyer,
     whose own request any finance user approves); above ``REFUND_SECOND_APPROVAL_ABOVE_FEN`` the
     first approval is recorded (``refund.first_approval``, the refund stays requested) and a
-    second, different user's approves it. Anyone who may decide may reject. Locks the intent,
-    then the refund.
+    second, different user's approves it. Anyone who may decide may reject. Before an approval
+    the owner's ``refund_check`` may refuse (its error propagates; nothing is recorded). Locks
+    the owner's rows (through its check), then the intent, then the refund.
     """
     with transaction.atomic():
+        if approve:
+            _refund_owner_check(refund_id)
         refund = refund_lock(refund_id=refund_id)
         if refund is None:
             raise RefundNotFound()

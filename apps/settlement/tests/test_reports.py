@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 from decimal import Decimal
 
 import pytest
@@ -154,3 +155,34 @@ def test_the_workbench_confirm_action_is_maker_checker(client, finance: User) ->
 
     statement.refresh_from_db()
     assert statement.status == "draft"
+
+
+@pytest.mark.real_second_factor
+def test_the_workbench_payout_needs_a_recent_second_factor(client, finance: User, settings) -> None:
+    """Marking a statement paid posts the payout: like a refund approval, it wants an
+    authenticator code no older than STAFF_REAUTH_SECONDS."""
+    from apps.accounts.second_factor import SESSION_KEY
+
+    book_october()
+    services.batch_run(kind="cp", period_start=OCT, period_end=NOV)
+    statement = Statement.objects.get(party_id=1)
+    services.statement_confirm(statement_id=statement.pk, actor_id=finance.pk)
+    client.force_login(finance)
+    session = client.session
+    session[SESSION_KEY] = int(time.time()) - settings.STAFF_REAUTH_SECONDS - 1
+    session.save()
+    pay = {"action": "pay", "_selected_action": [statement.pk]}
+
+    stale = client.post("/admin/settlement/statement/", pay)
+
+    assert stale["Location"].startswith("/accounts/staff/verify/")
+    statement.refresh_from_db()
+    assert (statement.status, statement.payout_journal_id) == ("confirmed", None)
+    session = client.session
+    session[SESSION_KEY] = int(time.time())
+    session.save()
+
+    client.post("/admin/settlement/statement/", pay)
+
+    statement.refresh_from_db()
+    assert statement.status == "paid" and statement.payout_journal_id is not None

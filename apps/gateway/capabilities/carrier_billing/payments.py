@@ -34,6 +34,7 @@ from apps.gateway.capabilities.carrier_billing.common import (
 from apps.gateway.capabilities.common import iso_utc, phone_number_identified
 from apps.gateway.capability_errors import InvalidAuthorizationId
 from apps.gateway.errors import CapabilityError
+from apps.gateway.network import own_network
 from apps.payments.errors import (
     CarrierBillingCodeInvalid,
     CarrierBillingDailyLimit,
@@ -112,8 +113,11 @@ class PreparePayment(CarrierBillingView):
         transaction = data["amountTransaction"]
         _reference_unused(request, transaction["referenceCode"])
         information = transaction["paymentAmount"]["chargingInformation"]
-        phone_number = phone_number_identified(
-            device_phone_number=request.device_phone_number, given=transaction.get("phoneNumber")
+        phone_number = own_network(
+            phone_number_identified(
+                device_phone_number=request.device_phone_number,
+                given=transaction.get("phoneNumber"),
+            )
         )
         _currency(information["currency"])
         amount_fen = _fen(information["amount"])
@@ -168,9 +172,11 @@ class Payments(CarrierBillingView):
             check_sink(data)
             transaction = data["amountTransaction"]
             _reference_unused(request, transaction["referenceCode"])
-            phone_number_identified(
-                device_phone_number=request.device_phone_number,
-                given=transaction.get("phoneNumber"),
+            own_network(
+                phone_number_identified(
+                    device_phone_number=request.device_phone_number,
+                    given=transaction.get("phoneNumber"),
+                )
             )
             raise CapabilityError(
                 403,
@@ -254,8 +260,10 @@ class _SecondStep(CarrierBillingView):
     http_method_names = ["post"]
 
     def _charge(self, request: GatewayRequest, data: dict[str, Any]) -> billing.ChargeView:
-        phone_number = phone_number_identified(
-            device_phone_number=request.device_phone_number, given=data.get("phoneNumber")
+        phone_number = own_network(
+            phone_number_identified(
+                device_phone_number=request.device_phone_number, given=data.get("phoneNumber")
+            )
         )
         view = billing.charge_get(
             app_id=request.gateway_app.app_id, payment_id=self.kwargs["payment_id"]

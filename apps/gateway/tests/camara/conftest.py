@@ -251,7 +251,15 @@ def _raw_body(camara: Scenario, text: str) -> None:
 
 @step(parsers.re(r'^the request body property "(?P<path>[^"]+)" is (?:not included|missing)$'))
 def _drop(camara: Scenario, path: str) -> None:
-    camara.body_drop(path)
+    camara.body_drop(_number_path(camara, path))
+
+
+def _number_path(camara: Scenario, path: str) -> str:
+    """The features name carrier billing's ``$.amountTransaction.phoneNumber`` ``$.phoneNumber``
+    in their identifier scenarios; the document has no other."""
+    if path == "$.phoneNumber" and _has(camara, "$.amountTransaction"):
+        return "$.amountTransaction.phoneNumber"
+    return path
 
 
 @step(
@@ -318,6 +326,13 @@ def _query(camara: Scenario, name: str, value: str) -> None:
 @step(parsers.re(r'^the request "(?P<operation>\w+)" is sent$'))
 def _send_operation(camara: Scenario, operation: str) -> None:
     camara.send(operation)
+
+
+@step(parsers.re(r'^the request "(?P<operation>\w+)" is sent after "(?P<times>\d+)" times$'))
+def _send_repeatedly(camara: Scenario, operation: str, times: str) -> None:
+    """The same request ``times`` times; the last answer is the one checked."""
+    for _ in range(int(times)):
+        camara.send(operation)
 
 
 @step(parsers.re(r'^the HTTP "(?P<method>[A-Z]+)" request is sent$'))
@@ -403,6 +418,12 @@ def _property(camara: Scenario, path: str, value: str) -> None:
 )
 def _exists(camara: Scenario, path: str) -> None:
     assert camara.answer_has(path), camara.response.content
+
+
+@step(parsers.re(r'^the response property "\$\.validatioInfo" is returned$'))
+def _validation_info(camara: Scenario) -> None:
+    """The features' ``validatioInfo`` is the document's ``validationInfo`` (a typo)."""
+    assert camara.answer_has("$.validationInfo"), camara.response.content
 
 
 @step(parsers.re(r'^the response property "(?P<path>[^"]+)" (?:is not present|does not exist)$'))
@@ -600,6 +621,17 @@ def _two_legged(camara: Scenario) -> None:
     )
 )
 def _body_line(camara: Scenario) -> None:
+    camara.body_set(_number_path(camara, "$.phoneNumber"), camara.line())
+
+
+@step(
+    parsers.re(
+        r'^the request body property "\$\.phone[nN]umber" is set to a valid value which is the same as associated to access token$'
+    )
+)
+def _body_line_of_the_payment(camara: Scenario) -> None:
+    """The payment's own number in the body (the features write ``$.phonenumber``); with the
+    background's two-legged token, as the identifier rule wants."""
     camara.body_set("$.phoneNumber", camara.line())
 
 
@@ -1382,7 +1414,11 @@ def _device_any(camara: Scenario) -> None:
     )
 )
 def _network_down(camara: Scenario) -> None:
+    """The network fails; the features write this step after "When the request … is sent", so a
+    request already sent is sent again while the network is down (its answer is checked)."""
     camara.sandbox.set_knobs(error_rate=1.0)
+    if camara.response is not None:
+        camara.send()
 
 
 # --- carrier billing: payments and refunds to list ----------------------------------------------
@@ -1515,10 +1551,14 @@ def _refund_of_kind(camara: Scenario, kind: str) -> None:
 
 @step(
     parsers.re(
-        r'^the request body property "\$\.amountTransaction\.(?:clientCorrelator|paymentAmount\.chargingMetaData\.merchantIdentifier|paymentAmount\.chargingInformation\.taxAmount)" is set to a valid value$'
+        r'^the request body property "\$\.amountTransaction\.(?P<name>clientCorrelator|paymentAmount\.chargingMetaData\.merchantIdentifier|paymentAmount\.chargingInformation\.taxAmount|refundAmount\.chargingMetaData\.merchantIdentifier)" is set to a valid value$'
     )
 )
-def _billing_optional(camara: Scenario) -> None:
+def _billing_optional(camara: Scenario, name: str) -> None:
+    if camara.operation().operation_id == "createRefund":  # a refund has no paymentAmount
+        value = "cc-" + camara.line()[-8:] if name == "clientCorrelator" else "m-1"
+        camara.body_set(f"$.amountTransaction.{name}", value)
+        return
     camara.body_set("$.amountTransaction.clientCorrelator", "cc-" + camara.line()[-8:])
     camara.body_set(
         "$.amountTransaction.paymentAmount.chargingMetaData", {"merchantIdentifier": "m-1"}
@@ -1677,7 +1717,8 @@ def _threshold_reached(camara: Scenario) -> None:
     from apps.gateway import context as gateway_context
     from apps.gateway.models import Package
 
-    camara.ensure_body()
+    if camara.operation().method != "GET":  # the reads have no body
+        camara.ensure_body()
     Package.objects.filter(pk=camara.app.package_id).update(quota_calls=1)
     gateway_context.context_forget_all()
     camara.send()

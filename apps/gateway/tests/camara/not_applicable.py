@@ -18,6 +18,21 @@ _THRESHOLD_CODE = (
     "list; the gateway answers the listed CARRIER_BILLING.USER_AMOUNT_THRESHOLD_OVERPASSED "
     "(test_camara_conformance.py checks it)"
 )
+_THREE_LEGGED_NUMBER = (
+    "expects 202 for a phoneNumber in the body with a three-legged token; carrier-billing.yaml's "
+    "identifier rule answers that 422 UNNECESSARY_IDENTIFIER, even for the token's own number "
+    "(the two-legged scenario 03 passes)"
+)
+_ALWAYS_VALIDATED = (
+    "this carrier always answers preparePayment synchronously with validationInfo: MIIT's rules "
+    "want the subscriber to confirm each carrier-billing charge with the texted code "
+    "(prepare_payment_13 passes)"
+)
+_EMPTY_BODY = (
+    "expects 400 INVALID_ARGUMENT for {}, which carrier-billing.yaml's PhoneNumber schema accepts "
+    "(no property is required); with the background's two-legged token the document's identifier "
+    "rule answers 422 MISSING_IDENTIFIER (a three-legged token: the success)"
+)
 NOT_APPLICABLE: dict[str, str] = {
     # SIM swap
     "check_sim_swap_400.3_max_age_out_of_monitored_period": _WHOLE_HISTORY,
@@ -37,11 +52,29 @@ NOT_APPLICABLE: dict[str, str] = {
         "expects CARRIER_BILLING.PHONE_NUMBER_REQUIRED, a code carrier-billing.yaml does not "
         "list; the gateway answers the listed MISSING_IDENTIFIER"
     ),
+    "confirm_payment_400.02_empty_request_body": _EMPTY_BODY,
+    "cancel_payment_400.02_empty_request_body": _EMPTY_BODY,
+    "create_payment_422.01_phoneNumber_required": (
+        "expects CARRIER_BILLING.PHONE_NUMBER_REQUIRED, a code carrier-billing.yaml does not "
+        "list; the gateway answers the listed MISSING_IDENTIFIER"
+    ),
+    "prepare_payment_422.01_phoneNumber_required": (
+        "expects CARRIER_BILLING.PHONE_NUMBER_REQUIRED, a code carrier-billing.yaml does not "
+        "list; the gateway answers the listed MISSING_IDENTIFIER"
+    ),
     "cancel_payment_422.01_phoneNumber_required": (
         "expects CARRIER_BILLING.PHONE_NUMBER_REQUIRED, a code carrier-billing.yaml does not "
         "list; the gateway answers the listed MISSING_IDENTIFIER"
     ),
     "prepare_payment_422.02_accumulated_threshold_amount_overpassed": _THRESHOLD_CODE,
+    "confirm_payment_02_phoneNumber_three_legged": _THREE_LEGGED_NUMBER,
+    "cancel_payment_02_phoneNumber_three_legged": _THREE_LEGGED_NUMBER,
+    "prepare_payment_12_sync_behaviour_without_validation_info": _ALWAYS_VALIDATED,
+    "prepare_payment_14_async_behaviour": _ALWAYS_VALIDATED,
+    "create_refund_11_sync_behaviour": (
+        "this carrier refunds asynchronously: createRefund answers 201 with refundStatus "
+        "processing and the carrier's answer comes after (create_refund_12 passes)"
+    ),
     "create_payment_422.02_accumulated_threshold_amount_overpassed": _THRESHOLD_CODE,
     # Device status
     "device_reachability_status_C01.08_device_identifiers_mismatch": _ONE_IDENTIFIER,
@@ -86,6 +119,14 @@ EXAMPLES_NOT_APPLICABLE: dict[str, dict[str, str]] = {
         "$.country": _NO_SCORE,
         "$.gender": _NO_SCORE,
     },
+    "validate_payment_400.06_exceeding_validation_attempts": {
+        "3": (
+            "N is the operator's policy (the feature says so): this carrier allows three wrong "
+            "codes per payment (each CARRIER_BILLING.INVALID_CODE) and answers the fourth "
+            "request CARRIER_BILLING.VALIDATION_FAILED, so the example with 5 requests applies "
+            "and passes, the one with 3 does not"
+        ),
+    },
 }
 
 # Whole operations whose successes cannot apply: (the success status, the reason), by feature.
@@ -101,45 +142,17 @@ SUCCESSES_NOT_APPLICABLE: dict[str, tuple[int, str]] = {
 # Scenarios that fail as of this release (counted as failed in docs/capabilities.md), by tag:
 # what the last run said. Each is work left, not a deployment choice.
 KNOWN_FAILING: dict[str, str] = {
-    "cancel_payment_02_phoneNumber_three_legged": "no step definition yet: Given the request body property '$.phonenumber' is set to a valid value which is the same as associated to access token",
-    "cancel_payment_03_phoneNumber_two_legged": "no step definition yet: Given the request body property '$.phonenumber' is set to a valid value which is the same as associated to access token",
-    "cancel_payment_400.02_empty_request_body": "the answer differs from the feature's expectation (conftest.py)",
-    "cancel_payment_C02.05_phone_number_not_supported": "the answer differs from the feature's expectation (conftest.py)",
-    "confirm_payment_02_phoneNumber_three_legged": "no step definition yet: Given the request body property '$.phonenumber' is set to a valid value which is the same as associated to access token",
-    "confirm_payment_03_phoneNumber_two_legged": "no step definition yet: Given the request body property '$.phonenumber' is set to a valid value which is the same as associated to access token",
-    "confirm_payment_400.02_empty_request_body": "the answer differs from the feature's expectation (conftest.py)",
-    "confirm_payment_403.02_payment_denied": "the answer differs from the feature's expectation (conftest.py)",
-    "confirm_payment_C02.05_phone_number_not_supported": "the answer differs from the feature's expectation (conftest.py)",
-    "create_payment_422.01_phoneNumber_required": "the answer differs from the feature's expectation (conftest.py)",
+    "confirm_payment_403.02_payment_denied": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (202)",
     "create_payment_422.02_unauthorized_amount": "createPayment refuses every one-step payment (403 CARRIER_BILLING.PAYMENT_DENIED) before the amount is checked",
-    "create_payment_C02.02_phone_number_not_found": "the answer differs from the feature's expectation (conftest.py)",
-    "create_payment_C02.03_unnecessary_phone_number": "the answer differs from the feature's expectation (conftest.py)",
-    "create_payment_C02.04_missing_phone_number": "the answer differs from the feature's expectation (conftest.py)",
-    "create_payment_C02.05_phone_number_not_supported": "the answer differs from the feature's expectation (conftest.py)",
-    "create_refund_07_amountTransaction_merchantIdentifier": "no step definition yet: And the request body property '$.amountTransaction.refundAmount.chargingMetaData.merchantIdentifier' is set to a valid value",
-    "create_refund_08_partial_refund_amountTransaction_refundDetails": "no step definition yet: And the request body array property '$.amountTransaction.refundAmount.refundDetails' is set with valid information",
-    "create_refund_09_amountTransaction_clientCorrelator": "the answer differs from the feature's expectation (conftest.py)",
-    "create_refund_11_sync_behaviour": "the answer differs from the feature's expectation (conftest.py)",
-    "create_refund_403.02_refund_denied": "the answer differs from the feature's expectation (conftest.py)",
-    "create_refund_403.03_payment_not_eligible_for_refund": "the answer differs from the feature's expectation (conftest.py)",
-    "create_refund_422.01_unauthorized_amount": "no step definition yet: And the request body property '$.amountTransaction.refundAmount.chargingInformation.amount' exceeds the value of the related p",
-    "create_refund_422.02_accumulated_threshold_amount_overpassed": "no step definition yet: And the request body property '$.amountTransaction.refundAmount.chargingInformation.amount' exceeds the accumulated threshold ",
-    "create_refund_422.04_inconsistent_tax_management": "no step definition yet: And the request body property '$.amountTransaction.refundAmount.chargingInformation.isTaxIncluded' is different than the value",
-    "create_refund_422.05_inconsistent_refund_details": "no step definition yet: And the request body property '$.amountTransaction.refundAmount.refundDetails' is not consistent with the value of 'paymentDet",
-    "device_reachability_status_503_network_error": "the answer differs from the feature's expectation (conftest.py)",
-    "device_roaming_status_503_network_error": "the answer differs from the feature's expectation (conftest.py)",
-    "prepare_payment_12_sync_behaviour_without_validation_info": "no step definition yet: And the response property '$.validatioInfo' is not returned",
-    "prepare_payment_13_sync_behaviour_with_validation_info": "no step definition yet: And the response property '$.validatioInfo' is returned",
-    "prepare_payment_14_async_behaviour": "the answer differs from the feature's expectation (conftest.py)",
-    "prepare_payment_403.02_payment_denied": "the answer differs from the feature's expectation (conftest.py)",
-    "prepare_payment_422.01_phoneNumber_required": "the answer differs from the feature's expectation (conftest.py)",
-    "prepare_payment_C02.03_unnecessary_phone_number": "the answer differs from the feature's expectation (conftest.py)",
-    "prepare_payment_C02.04_missing_phone_number": "the answer differs from the feature's expectation (conftest.py)",
-    "prepare_payment_C02.05_phone_number_not_supported": "the answer differs from the feature's expectation (conftest.py)",
-    "retrieve_payment_429.01_Too_Many_Requests": "the runner's quota setup does not reach the read operations",
-    "retrieve_payment_remaining_amount_04_total_refund_denied": "no step definition yet: And an existing total refund finally denied for that 'paymentId'",
-    "retrieve_payment_remaining_amount_07_partial_refund_denied": "no step definition yet: And an existing partial refund finally denied for that 'paymentId'",
-    "retrieve_payment_remaining_amount_429.01_Too_Many_Requests": "the runner's quota setup does not reach the read operations",
-    "retrieve_refund_429.01_Too_Many_Requests": "the runner's quota setup does not reach the read operations",
-    "validate_payment_400.06_exceeding_validation_attempts": "no step definition yet: When the request 'validatePayment' is sent after '3' times",
+    "create_payment_C02.02_phone_number_not_found": "createPayment refuses every one-step payment (403 CARRIER_BILLING.PAYMENT_DENIED) before it looks at the number (the feature expects 404 IDENTIFIER_NOT_FOUND)",
+    "create_refund_08_partial_refund_amountTransaction_refundDetails": 'no step definition yet: And the request body array property "$.amountTransaction.refundAmount.refundDetails" is set with valid information (the payment needs paymentDetails first)',
+    "create_refund_403.02_refund_denied": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (201)",
+    "create_refund_403.03_payment_not_eligible_for_refund": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (201)",
+    "create_refund_422.01_unauthorized_amount": "no step definition yet: the refund amount exceeds the payment or the regulation",
+    "create_refund_422.02_accumulated_threshold_amount_overpassed": "no step definition yet: the refund amount exceeds the accumulated threshold",
+    "create_refund_422.04_inconsistent_tax_management": "no step definition yet: isTaxIncluded differs from the payment's",
+    "create_refund_422.05_inconsistent_refund_details": "no step definition yet: refundDetails inconsistent with the payment's paymentDetails",
+    "prepare_payment_403.02_payment_denied": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (201)",
+    "retrieve_payment_remaining_amount_04_total_refund_denied": "no step definition yet: an existing total refund finally denied (the sandbox carrier never denies a refund)",
+    "retrieve_payment_remaining_amount_07_partial_refund_denied": "no step definition yet: an existing partial refund finally denied (the sandbox carrier never denies a refund)",
 }
