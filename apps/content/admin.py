@@ -25,6 +25,7 @@ from apps.content.models import (
     Subscription,
 )
 from apps.core.errors import DomainError
+from apps.risk import selectors as risk_selectors
 
 
 class ReasonForm(forms.Form):
@@ -54,12 +55,33 @@ def _decide(
     reason = form.cleaned_data["reason"] if needs_reason else ""
     for obj in queryset:
         try:
-            decide(obj.pk, reason, cast(int, request.user.pk))
+            result = decide(obj.pk, reason, cast(int, request.user.pk))
         except DomainError as exc:
             messages.warning(request, f"{obj}: {exc.message}")
         else:
-            messages.success(request, f"{obj}: {title}")
+            waiting = _second_review_asked(result)
+            if waiting:
+                messages.info(request, f"{obj}: {waiting}")
+            else:
+                messages.success(request, f"{obj}: {title}")
     return None
+
+
+def _second_review_asked(result: object) -> str:
+    """What to tell the operator whose approval was the first of two (risk's vetting)."""
+    if not isinstance(result, ContentProduct):
+        return ""
+    if result.status == ContentProduct.Status.PENDING and result.first_reviewer_id:
+        price = result.price_fen
+    elif result.proposed_price_fen and result.price_first_reviewer_id:
+        price = result.proposed_price_fen
+    else:
+        return ""
+    reasons = risk_selectors.vetting_needs_second_reviewer(price_fen=price, cp_id=str(result.cp_id))
+    return str(
+        _("First approval recorded; risk control asks for a second reviewer (%(reasons)s).")
+        % {"reasons": ", ".join(reasons)}
+    )
 
 
 class DocumentInline(admin.TabularInline):
@@ -107,6 +129,7 @@ class ContentProductAdmin(admin.ModelAdmin):
         "price_fen",
         "proposed_price_fen",
         "status",
+        "second_review",
     )
     list_filter = ("status", "kind", "billing_mode")
     search_fields = ("title", "billing_code")
@@ -117,8 +140,16 @@ class ContentProductAdmin(admin.ModelAdmin):
         "proposed_price_fen",
         "catalog_product_id",
         "catalog_sku_id",
+        "first_reviewer_id",
+        "price_first_reviewer_id",
     )
     actions = ["approve", "reject", "suspend", "approve_price", "reject_price"]
+
+    @admin.display(description=_("second reviewer"))
+    def second_review(self, obj: ContentProduct) -> str:
+        if obj.first_reviewer_id or obj.price_first_reviewer_id:
+            return str(_("awaiting a second reviewer"))
+        return ""
 
     def _review(
         self, request: HttpRequest, queryset: QuerySet[Any], decision: str, title: str

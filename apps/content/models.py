@@ -131,6 +131,13 @@ class ContentProduct(models.Model):
     price_reject_reason = models.CharField(
         _("price change refused because"), max_length=200, blank=True
     )
+    # Risk control's vetting (a price above its threshold, a CP with too many complaints):
+    # the operator who gave the first of the two approvals the product, or the proposed
+    # price, needs; the second must be someone else.
+    first_reviewer_id = models.BigIntegerField(_("first approval by"), null=True, blank=True)
+    price_first_reviewer_id = models.BigIntegerField(
+        _("price: first approval by"), null=True, blank=True
+    )
     # The catalog product and SKU that sell it in the mall (made when first approved).
     catalog_product_id = models.BigIntegerField(null=True, blank=True, unique=True)
     catalog_sku_id = models.BigIntegerField(null=True, blank=True, unique=True)
