@@ -148,10 +148,21 @@ def test_bad_input_gets_a_clear_error(cp_setup):
         "check": client.get(
             f"/api/v1/content/entitlements/?phone_number={msisdn}&product_id={theirs.pk}"
         ),
+        "check_no_number": client.get(
+            f"/api/v1/content/entitlements/?phone_number=abc&product_id={product.pk}"
+        ),
+        "check_no_product": client.get(
+            f"/api/v1/content/entitlements/?phone_number={msisdn}&product_id=x1"
+        ),
+        "check_no_chapter": client.get(
+            f"/api/v1/content/entitlements/?phone_number={msisdn}&product_id={product.pk}&chapter=-"
+        ),
     }
     got = {name: (a.status_code, a.json()["code"]) for name, a in answers.items()}
     assert got == {"theirs": (404, "PRODUCT_NOT_FOUND"), "unknown": (404, "IDENTIFIER_NOT_FOUND"),
-                   "missing": (400, "INVALID_ARGUMENT"), "check": (404, "PRODUCT_NOT_FOUND")}  # fmt: skip
+                   "missing": (400, "INVALID_ARGUMENT"), "check": (404, "PRODUCT_NOT_FOUND"),
+                   "check_no_number": (400, "INVALID_PHONE_NUMBER"), "check_no_product": (400, "INVALID_ARGUMENT"),
+                   "check_no_chapter": (400, "INVALID_ARGUMENT")}  # fmt: skip
     assert Charge.objects.count() == 0
 
 
