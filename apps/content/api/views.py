@@ -43,7 +43,9 @@ def charge_body(charge: Charge) -> dict[str, Any]:
         "phone_number": charge.msisdn, "amount_fen": charge.amount_fen, "status": charge.status,
         "channel": charge.channel, "chapter": charge.chapter,
     }  # fmt: skip
-    if charge.channel == Charge.Channel.WEB:
+    if charge.channel in (Charge.Channel.WEB, Charge.Channel.IN_APP):
+        # Web: where the subscriber pays. In-app: where the subscriber may type the texted
+        # code instead of the app posting it back.
         body["pay_url"] = reverse("content:pay", args=[charge.pk])
     return body
 

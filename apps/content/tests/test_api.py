@@ -85,6 +85,7 @@ def test_an_in_app_purchase_end_to_end_and_the_entitlement_check(carrier_sandbox
     assert created.status_code == 201, created.content
     charge = created.json()
     assert (charge["status"], charge["amount_fen"]) == ("pending", 600)
+    assert charge["pay_url"] == f"/pay/content/{charge['charge_id']}/"  # or confirm on the page
     repeat = client.post(
         "/api/v1/content/charges/",
         {"product_id": product.pk, "phone_number": msisdn, "cp_order_id": "O-1"},
