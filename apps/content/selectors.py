@@ -88,6 +88,27 @@ def owned_content(*, user_id: int, now: datetime | None = None) -> list[Owned]:
     return owned
 
 
+def owned_from_lines(*, user_id: int, line_ids: list[int]) -> list[Owned]:
+    """What the buyer got from these mall order lines (their entitlements, revoked ones
+    left out), one row per product: the order page's "your content" section."""
+    rows = (
+        Entitlement.objects.filter(
+            user_id=user_id, source=Entitlement.Source.ORDER, revoked_at__isnull=True,
+            reference__in=[str(i) for i in line_ids],
+        )
+        .select_related("product")
+        .order_by("id")
+    )  # fmt: skip
+    owned: dict[int, Owned] = {}
+    for row in rows:
+        product = row.product
+        owned.setdefault(product.pk, Owned(
+            product_id=product.pk, title=product.title, kind=product.kind, billing_mode=product.billing_mode,
+            until=row.ends_at, chapters=(), whole=row.chapter is None,
+        ))  # fmt: skip
+    return list(owned.values())
+
+
 def entitled(
     *, user_id: int, product_id: int, chapter: int | None = None, now: datetime | None = None
 ) -> bool:

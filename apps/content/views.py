@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,6 +34,23 @@ PAY_METHODS = (
 
 def _uid(request: HttpRequest) -> int:
     return cast(int, request.user.pk)
+
+
+def order_content_section(request: HttpRequest, order_number: str) -> str:
+    """The buyer's order page (a section orders lets higher layers add): what the order's
+    digital lines gave the buyer to read, watch or play, with a link to each; "" for none."""
+    from apps.orders.selectors import order_get
+
+    if not request.user.is_authenticated:
+        return ""
+    order = order_get(number=order_number, user_id=_uid(request))
+    if order is None:
+        return ""
+    digital = [line.id for line in order.lines if line.kind == "digital"]
+    owned = selectors.owned_from_lines(user_id=_uid(request), line_ids=digital) if digital else []
+    if not owned:
+        return ""
+    return render_to_string("content/_order_content.html", {"owned": owned}, request=request)
 
 
 @login_required
