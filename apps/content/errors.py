@@ -65,6 +65,11 @@ class ChargeStateConflict(Conflict):
     default_message = _("The charge cannot do that in its current state.")
 
 
+class ComplaintStateConflict(Conflict):
+    code = "COMPLAINT_STATE_CONFLICT"
+    default_message = _("This complaint has been answered already.")
+
+
 class IdentifierNotFound(NotFound):
     code = "IDENTIFIER_NOT_FOUND"
     default_message = _("The phone number is not a subscriber of the carrier.")

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.content.models import (
     Chapter,
+    Complaint,
     ContentProduct,
     ContentProvider,
     CpMember,
@@ -23,6 +24,20 @@ from apps.content.models import (
 def cp_applications_awaiting_review() -> int:
     """How many CP applications wait for an operator (the analytics workbench's count)."""
     return ContentProvider.objects.filter(status=ContentProvider.Status.PENDING).count()
+
+
+def complaints_open() -> int:
+    """Subscribers' complaints about content charges that no operator answered yet."""
+    return Complaint.objects.filter(status=Complaint.Status.OPEN).count()
+
+
+def complaint_of(*, user_id: int, product_id: int) -> Complaint | None:
+    """The subscriber's latest complaint about a charge for the product, or None."""
+    return (
+        Complaint.objects.filter(user_id=user_id, charge__product_id=product_id)
+        .order_by("-pk")
+        .first()
+    )
 
 
 def products_awaiting_review() -> int:

@@ -92,7 +92,8 @@ def item(request: HttpRequest, product_id: int) -> HttpResponse:
         else ""
     )
     context = {"product": product, "whole": whole, "chapters": chapters, "link": link,
-               "subscription": selectors.subscription_of(user_id=uid, product_id=product_id)}  # fmt: skip
+               "subscription": selectors.subscription_of(user_id=uid, product_id=product_id),
+               "complaint": selectors.complaint_of(user_id=uid, product_id=product_id)}  # fmt: skip
     return render(request, "content/item.html", context)
 
 

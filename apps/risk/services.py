@@ -469,10 +469,28 @@ def complaint_label(
 ) -> None:
     """A subscriber complained about a charge (``origin`` names the ticket): a label for
     backtests, and one in the CP's or product's complaint rate. Once per origin."""
+    label_record(source="complaint", origin=origin, reference=reference, msisdn=msisdn,
+                 cp_id=cp_id, product=product, note=note)  # fmt: skip
+
+
+def label_record(
+    *,
+    source: str,
+    origin: str,
+    reference: str,
+    msisdn: str = "",
+    cp_id: str = "",
+    product: str = "",
+    note: str = "",
+) -> None:
+    """A label of ``source`` (``complaint``, ``chargeback``, ``refund_fraud``) about the
+    thing ``reference`` names, for backtests and the nightly rates. Once per ``origin``."""
     from apps.risk.models import Label
 
+    if source not in Label.Source.values:
+        raise InvalidArgument(f"Unknown label source {source!r}.")
     Label.objects.get_or_create(
         origin=origin[:64],
-        defaults={"source": Label.Source.COMPLAINT, "reference": reference[:64], "msisdn": msisdn[:20],
+        defaults={"source": source, "reference": reference[:64], "msisdn": msisdn[:20],
                   "cp_id": cp_id[:40], "product": product[:64], "note": note[:200]},
     )  # fmt: skip
