@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
+from apps.core.http import current_origin
 from apps.risk import counters, recorder, snapshot
 from apps.risk.cases import case_update
 from apps.risk.engine import Compiled, RuleInvalid, evaluate, rule_compile
@@ -100,6 +101,12 @@ def decide(*, event: Event) -> Decision:
     started = time.perf_counter()
     if event.msisdn and (not event.msisdn.isdigit() or event.msisdn.startswith("86")):
         event = replace(event, msisdn=canonical_msisdn(event.msisdn))
+    if not (event.ip and event.device_id):  # what the caller left out, from the request
+        origin = current_origin()
+        if (origin.ip and not event.ip) or (origin.device_id and not event.device_id):
+            event = replace(
+                event, ip=event.ip or origin.ip, device_id=event.device_id or origin.device_id
+            )
     now = timezone.now()
     snap = snapshot.current()
     outcome = Outcome.ALLOW.value
