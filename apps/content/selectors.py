@@ -180,6 +180,18 @@ def products_on_sale(*, cp_id: int) -> list[dict[str, object]]:
     ]  # fmt: skip
 
 
+def plans_to_change_to(*, subscription: Subscription) -> list[ContentProduct]:
+    """The CP's other monthly products on sale a subscriber may move the subscription to."""
+    return list(
+        ContentProduct.objects.filter(
+            cp_id=subscription.cp_id, billing_mode=ContentProduct.BillingMode.MONTHLY,
+            status=ContentProduct.Status.APPROVED, cp__status=ContentProvider.Status.APPROVED,
+        )
+        .exclude(pk=subscription.product_id)
+        .order_by("price_fen", "pk")
+    )  # fmt: skip
+
+
 def subscription_of(*, user_id: int, product_id: int) -> Subscription | None:
     """The subscriber's latest subscription to a product (or to one it was changed from)."""
     return (

@@ -254,3 +254,37 @@ def test_an_interrupted_renewal_whose_payment_is_still_open_is_left_to_payments(
     assert Charge.objects.get(pk=lost.pk).status == "pending"
     sub.refresh_from_db()
     assert (sub.status, sub.failures) == ("active", 0)
+
+
+def test_the_subscriber_changes_plan_on_the_content_page(carrier_sandbox, client):
+    from apps.accounts.models import User
+
+    cp, product, msisdn, sub = _subscribed(carrier_sandbox, price=1500)
+    premium = product_on_sale(cp, price_fen=3000, mode="monthly", kind="video")
+    basic = product_on_sale(cp, price_fen=900, mode="monthly", kind="video")
+    product_on_sale(approved_cp(), price_fen=800, mode="monthly", kind="video")  # another CP's
+    client.force_login(User.objects.get(pk=sub.user_id))
+
+    page = client.get(f"/my/content/{product.pk}/").content.decode()
+    assert 'data-testid="plan-change"' in page
+    assert f'value="{premium.pk}"' in page and f'value="{basic.pk}"' in page
+    form = page[page.index('data-testid="plan-change"') :].split("</form>")[0]
+    assert form.count("<option") == 2  # the CP's two other monthly products only
+    upgrade = client.post(
+        f"/my/content/{product.pk}/plan/", {"product_id": premium.pk}, follow=True
+    )
+
+    sub.refresh_from_db()
+    assert sub.product_id == premium.pk
+    assert upgrade.redirect_chain[-1][0] == f"/my/content/{premium.pk}/"
+    charged = 10_000 - 1500 - _balance(carrier_sandbox, msisdn)
+    assert 1400 <= charged <= 1500  # (30.00 - 15.00) for nearly the whole period left
+    assert selectors.entitled(user_id=sub.user_id, product_id=premium.pk)
+    client.post(f"/my/content/{premium.pk}/plan/", {"product_id": basic.pk})
+    sub.refresh_from_db()
+    assert (sub.product_id, sub.next_product_id) == (premium.pk, basic.pk)
+    stranger = User.objects.create_user("+8613800138077")
+    client.force_login(stranger)
+    assert (
+        client.post(f"/my/content/{premium.pk}/plan/", {"product_id": basic.pk}).status_code == 404
+    )
