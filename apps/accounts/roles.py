@@ -63,6 +63,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "content.view_contentprovider",
         "content.view_contentproduct",
         "content.view_charge",
+        # Subscribers' "I did not order this" about a content charge: refund or reject.
+        "content.view_complaint",
+        "content.change_complaint",
     ],
     Role.CP_REVIEWER: [
         "catalog.view_*",

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.content import services
 from apps.content.models import (
     Charge,
+    Complaint,
     ContentProduct,
     ContentProvider,
     CpDocument,
@@ -25,6 +26,7 @@ from apps.content.models import (
     Subscription,
 )
 from apps.core.errors import DomainError
+from apps.risk import selectors as risk_selectors
 
 
 class ReasonForm(forms.Form):
@@ -41,6 +43,7 @@ def _decide(
     needs_reason: bool,
     title: str,
     decide: Callable[[int, str, int], object],
+    hint: str = "",
 ) -> HttpResponse | None:
     """Apply a decision to each selected row; a rejection or suspension first asks the reason."""
     form = ReasonForm(request.POST if "apply" in request.POST else None)
@@ -48,18 +51,39 @@ def _decide(
         context = {
             **modeladmin.admin_site.each_context(request), "title": title, "objects": queryset, "form": form,
             "action": request.POST.get("action", ""), "opts": modeladmin.model._meta,
-            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME), "hint": hint,
         }  # fmt: skip
         return TemplateResponse(request, "admin/content/decision.html", context)
     reason = form.cleaned_data["reason"] if needs_reason else ""
     for obj in queryset:
         try:
-            decide(obj.pk, reason, cast(int, request.user.pk))
+            result = decide(obj.pk, reason, cast(int, request.user.pk))
         except DomainError as exc:
             messages.warning(request, f"{obj}: {exc.message}")
         else:
-            messages.success(request, f"{obj}: {title}")
+            waiting = _second_review_asked(result)
+            if waiting:
+                messages.info(request, f"{obj}: {waiting}")
+            else:
+                messages.success(request, f"{obj}: {title}")
     return None
+
+
+def _second_review_asked(result: object) -> str:
+    """What to tell the operator whose approval was the first of two (risk's vetting)."""
+    if not isinstance(result, ContentProduct):
+        return ""
+    if result.status == ContentProduct.Status.PENDING and result.first_reviewer_id:
+        price = result.price_fen
+    elif result.proposed_price_fen and result.price_first_reviewer_id:
+        price = result.proposed_price_fen
+    else:
+        return ""
+    reasons = risk_selectors.vetting_needs_second_reviewer(price_fen=price, cp_id=str(result.cp_id))
+    return str(
+        _("First approval recorded; risk control asks for a second reviewer (%(reasons)s).")
+        % {"reasons": ", ".join(reasons)}
+    )
 
 
 class DocumentInline(admin.TabularInline):
@@ -107,6 +131,7 @@ class ContentProductAdmin(admin.ModelAdmin):
         "price_fen",
         "proposed_price_fen",
         "status",
+        "second_review",
     )
     list_filter = ("status", "kind", "billing_mode")
     search_fields = ("title", "billing_code")
@@ -117,8 +142,16 @@ class ContentProductAdmin(admin.ModelAdmin):
         "proposed_price_fen",
         "catalog_product_id",
         "catalog_sku_id",
+        "first_reviewer_id",
+        "price_first_reviewer_id",
     )
     actions = ["approve", "reject", "suspend", "approve_price", "reject_price"]
+
+    @admin.display(description=_("second reviewer"))
+    def second_review(self, obj: ContentProduct) -> str:
+        if obj.first_reviewer_id or obj.price_first_reviewer_id:
+            return str(_("awaiting a second reviewer"))
+        return ""
 
     def _review(
         self, request: HttpRequest, queryset: QuerySet[Any], decision: str, title: str
@@ -210,3 +243,55 @@ class NotificationAdmin(ReadOnly):
         "delivered_at",
     )
     list_filter = ("status", "event")
+
+
+@admin.register(Complaint)
+class ComplaintAdmin(ReadOnly):
+    """Subscribers' "I did not order this" about a content charge: refund it (a refund marked
+    fraud for risk control) or reject the complaint with an answer the subscriber reads."""
+
+    list_display = (
+        "created_at",
+        "charge",
+        "charge_amount",
+        "charge_cp",
+        "status",
+        "answer",
+        "handled_at",
+    )
+    list_filter = ("status",)
+    search_fields = ("charge__id", "charge__msisdn")
+    list_select_related = ("charge", "charge__cp")
+    actions = ["refund", "reject"]
+    readonly_fields = (
+        "charge",
+        "user_id",
+        "note",
+        "status",
+        "answer",
+        "handled_by_id",
+        "created_at",
+        "handled_at",
+    )
+
+    @admin.display(description=_("amount (fen)"))
+    def charge_amount(self, obj: Complaint) -> int:
+        return obj.charge.amount_fen
+
+    @admin.display(description=_("content provider"))
+    def charge_cp(self, obj: Complaint) -> str:
+        return str(obj.charge.cp)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.has_perm("content.change_complaint"))
+
+    @admin.action(description=_("Refund the charges complained about"), permissions=["change"])
+    def refund(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        return _decide(self, request, queryset, needs_reason=False, title=str(_("Refunded")),
+                       decide=lambda pk, reason, actor: services.complaint_handle(complaint_id=pk, refund=True, actor_id=actor))  # fmt: skip
+
+    @admin.action(description=_("Reject the selected complaints"), permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        return _decide(self, request, queryset, needs_reason=True, title=str(_("Rejected")),
+                       decide=lambda pk, reason, actor: services.complaint_handle(complaint_id=pk, refund=False, actor_id=actor, answer=reason),
+                       hint=str(_("The answer is shown to the subscriber. It applies to:")))  # fmt: skip

@@ -16,6 +16,11 @@ class ContentConfig(AppConfig):
 
         purpose_register(charges.PURPOSE, charges.HANDLER)
 
+        from apps.content.views import order_content_section
+        from apps.orders.views.orders import order_detail_section_register
+
+        order_detail_section_register(order_content_section)
+
         from apps.content import todos
 
         todos.register()

@@ -37,6 +37,13 @@ class ReasonRequired(InvalidArgument):
     default_message = _("A rejection needs a reason.")
 
 
+class SecondReviewerRequired(Conflict):
+    code = "SECOND_REVIEWER_REQUIRED"
+    default_message = _(
+        "Risk control asks for a second reviewer: another operator must approve this."
+    )
+
+
 class ProviderNotApproved(Conflict):
     code = "CP_NOT_APPROVED"
     default_message = _("The content provider is not approved.")
@@ -56,6 +63,11 @@ class ChargeNotFound(NotFound):
 class ChargeStateConflict(Conflict):
     code = "CHARGE_STATE_CONFLICT"
     default_message = _("The charge cannot do that in its current state.")
+
+
+class ComplaintStateConflict(Conflict):
+    code = "COMPLAINT_STATE_CONFLICT"
+    default_message = _("This complaint has been answered already.")
 
 
 class IdentifierNotFound(NotFound):

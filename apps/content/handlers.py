@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.selectors import user_profile
 from apps.carrier.services import sms_queue
-from apps.content.models import ContentProduct, Entitlement
+from apps.content.models import ContentProduct, ContentProvider, Entitlement
 from apps.content.services.entitlements import entitlement_grant, entitlements_revoke
 from apps.content.services.money import share_post, share_reverse
 from apps.core import outbox
@@ -62,3 +62,24 @@ def lines_refunded(event: outbox.Event) -> None:
         if share:
             share_reverse(cp=cp, amount_fen=0, share_fen=share, key=f"line:{line}",
                           reference=f"order:{fact['number']}")  # fmt: skip
+
+
+@outbox.handler("risk.case.closed")
+def risk_case_closed(event: outbox.Event) -> None:
+    """A risk case about a CP closed as "CP suspended" suspends the CP here (its products
+    leave the mall); risk has blocked it on its lists already. Once: a CP no longer approved
+    is left as it is."""
+    from apps.content.services.providers import cp_review
+
+    fact = event.payload
+    dimension, _sep, value = str(fact.get("subject", "")).partition(":")
+    if fact.get("outcome") != "cp_suspended" or dimension != "cp_id" or not value.isdigit():
+        return
+    cp = ContentProvider.objects.filter(pk=int(value)).first()
+    if cp is None or cp.status != ContentProvider.Status.APPROVED:
+        return
+    reason = _("Risk case %(case)s: %(title)s") % {
+        "case": fact["case_id"],
+        "title": fact.get("title", ""),
+    }
+    cp_review(cp_id=cp.pk, decision="suspend", actor_id=fact.get("actor_id"), reason=reason[:200])

@@ -131,6 +131,13 @@ class ContentProduct(models.Model):
     price_reject_reason = models.CharField(
         _("price change refused because"), max_length=200, blank=True
     )
+    # Risk control's vetting (a price above its threshold, a CP with too many complaints):
+    # the operator who gave the first of the two approvals the product, or the proposed
+    # price, needs; the second must be someone else.
+    first_reviewer_id = models.BigIntegerField(_("first approval by"), null=True, blank=True)
+    price_first_reviewer_id = models.BigIntegerField(
+        _("price: first approval by"), null=True, blank=True
+    )
     # The catalog product and SKU that sell it in the mall (made when first approved).
     catalog_product_id = models.BigIntegerField(null=True, blank=True, unique=True)
     catalog_sku_id = models.BigIntegerField(null=True, blank=True, unique=True)
@@ -435,3 +442,42 @@ class Renewal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription_id}@{self.period_start:%Y-%m-%d}"
+
+
+class Complaint(models.Model):
+    """A subscriber's "I did not order this" about a paid charge, handled by an operator in
+    the workbench: the charge refunded (a refund marked fraud for risk control) or the
+    complaint rejected with an answer. One per charge."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        REFUNDED = "refunded", _("Refunded")
+        REJECTED = "rejected", _("Rejected")
+
+    charge = models.OneToOneField(
+        Charge, on_delete=models.PROTECT, related_name="complaint", verbose_name=_("charge")
+    )
+    user_id = models.BigIntegerField(_("subscriber"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    answer = models.CharField(_("answer"), max_length=200, blank=True)
+    handled_by_id = models.BigIntegerField(_("handled by"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("content complaint")
+        verbose_name_plural = _("content complaints")
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="content_complaint_open",
+                condition=Q(status="open"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_id} {self.status}"

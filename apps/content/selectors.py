@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.content.models import (
     Chapter,
+    Complaint,
     ContentProduct,
     ContentProvider,
     CpMember,
@@ -23,6 +24,20 @@ from apps.content.models import (
 def cp_applications_awaiting_review() -> int:
     """How many CP applications wait for an operator (the analytics workbench's count)."""
     return ContentProvider.objects.filter(status=ContentProvider.Status.PENDING).count()
+
+
+def complaints_open() -> int:
+    """Subscribers' complaints about content charges that no operator answered yet."""
+    return Complaint.objects.filter(status=Complaint.Status.OPEN).count()
+
+
+def complaint_of(*, user_id: int, product_id: int) -> Complaint | None:
+    """The subscriber's latest complaint about a charge for the product, or None."""
+    return (
+        Complaint.objects.filter(user_id=user_id, charge__product_id=product_id)
+        .order_by("-pk")
+        .first()
+    )
 
 
 def products_awaiting_review() -> int:
@@ -88,6 +103,27 @@ def owned_content(*, user_id: int, now: datetime | None = None) -> list[Owned]:
     return owned
 
 
+def owned_from_lines(*, user_id: int, line_ids: list[int]) -> list[Owned]:
+    """What the buyer got from these mall order lines (their entitlements, revoked ones
+    left out), one row per product: the order page's "your content" section."""
+    rows = (
+        Entitlement.objects.filter(
+            user_id=user_id, source=Entitlement.Source.ORDER, revoked_at__isnull=True,
+            reference__in=[str(i) for i in line_ids],
+        )
+        .select_related("product")
+        .order_by("id")
+    )  # fmt: skip
+    owned: dict[int, Owned] = {}
+    for row in rows:
+        product = row.product
+        owned.setdefault(product.pk, Owned(
+            product_id=product.pk, title=product.title, kind=product.kind, billing_mode=product.billing_mode,
+            until=row.ends_at, chapters=(), whole=row.chapter is None,
+        ))  # fmt: skip
+    return list(owned.values())
+
+
 def entitled(
     *, user_id: int, product_id: int, chapter: int | None = None, now: datetime | None = None
 ) -> bool:
@@ -142,6 +178,18 @@ def products_on_sale(*, cp_id: int) -> list[dict[str, object]]:
          "trial_days": p.trial_days, "billing_code": p.billing_code}
         for p in rows
     ]  # fmt: skip
+
+
+def plans_to_change_to(*, subscription: Subscription) -> list[ContentProduct]:
+    """The CP's other monthly products on sale a subscriber may move the subscription to."""
+    return list(
+        ContentProduct.objects.filter(
+            cp_id=subscription.cp_id, billing_mode=ContentProduct.BillingMode.MONTHLY,
+            status=ContentProduct.Status.APPROVED, cp__status=ContentProvider.Status.APPROVED,
+        )
+        .exclude(pk=subscription.product_id)
+        .order_by("price_fen", "pk")
+    )  # fmt: skip
 
 
 def subscription_of(*, user_id: int, product_id: int) -> Subscription | None:

@@ -1,5 +1,6 @@
 """Content's to-dos on the workbench home page: CP applications, products and price changes
-waiting for review (the CP reviewer's queue; operators see it too)."""
+waiting for review (the CP reviewer's queue; operators see it too), and subscribers'
+complaints about content charges (risk's and the CP reviewer's)."""
 
 from __future__ import annotations
 
@@ -32,4 +33,11 @@ def register() -> None:
         selectors.price_changes_pending_review,
         "/admin/content/contentproduct/?proposed_price_fen__isnull=False",
         reviewers,
+    )
+    register_todo(
+        "content.complaints_open",
+        _("Content complaints to answer"),
+        selectors.complaints_open,
+        "/admin/content/complaint/?status__exact=open",
+        {Role.RISK, Role.CP_REVIEWER},
     )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("my/content/<int:product_id>/", views.item, name="item"),
     path("my/content/<int:product_id>/chapters/<int:number>/", views.chapter, name="chapter"),
     path("my/content/<int:product_id>/cancel/", views.subscription_cancel, name="cancel"),
+    path("my/content/<int:product_id>/plan/", views.plan_change, name="plan"),
     path("my/content/<int:product_id>/trial/", views.trial_start, name="trial"),
     path("my/content/<int:product_id>/complain/", views.complain, name="complain"),
     path("content/media/<str:token>/", views.media, name="media"),

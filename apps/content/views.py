@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,6 +19,7 @@ from apps.content import selectors, services
 from apps.content.models import Charge, ContentProduct
 from apps.content.services import subscriptions
 from apps.core.errors import DomainError
+from apps.core.money import format_fen
 
 # A media link lives this long (seconds); it names the product and the subscriber.
 MEDIA_LINK_SECONDS = 600
@@ -33,6 +35,23 @@ PAY_METHODS = (
 
 def _uid(request: HttpRequest) -> int:
     return cast(int, request.user.pk)
+
+
+def order_content_section(request: HttpRequest, order_number: str) -> str:
+    """The buyer's order page (a section orders lets higher layers add): what the order's
+    digital lines gave the buyer to read, watch or play, with a link to each; "" for none."""
+    from apps.orders.selectors import order_get
+
+    if not request.user.is_authenticated:
+        return ""
+    order = order_get(number=order_number, user_id=_uid(request))
+    if order is None:
+        return ""
+    digital = [line.id for line in order.lines if line.kind == "digital"]
+    owned = selectors.owned_from_lines(user_id=_uid(request), line_ids=digital) if digital else []
+    if not owned:
+        return ""
+    return render_to_string("content/_order_content.html", {"owned": owned}, request=request)
 
 
 @login_required
@@ -73,8 +92,14 @@ def item(request: HttpRequest, product_id: int) -> HttpResponse:
         if whole and product.kind != "reading"
         else ""
     )
-    context = {"product": product, "whole": whole, "chapters": chapters, "link": link,
-               "subscription": selectors.subscription_of(user_id=uid, product_id=product_id)}  # fmt: skip
+    sub = selectors.subscription_of(user_id=uid, product_id=product_id)
+    plans = (
+        selectors.plans_to_change_to(subscription=sub)
+        if sub is not None and sub.status in ("active", "trialing")
+        else []
+    )
+    context = {"product": product, "whole": whole, "chapters": chapters, "link": link, "subscription": sub,
+               "plans": plans, "complaint": selectors.complaint_of(user_id=uid, product_id=product_id)}  # fmt: skip
     return render(request, "content/item.html", context)
 
 
@@ -88,6 +113,35 @@ def subscription_cancel(request: HttpRequest, product_id: int) -> HttpResponse:
     subscriptions.subscription_cancel(subscription_id=sub.pk, user_id=_uid(request))
     messages.success(request, _("Cancelled: you keep access to the end of the paid period."))
     return redirect("content:item", product_id)
+
+
+@login_required
+@require_POST
+def plan_change(request: HttpRequest, product_id: int) -> HttpResponse:
+    """The subscriber moves the subscription to another monthly product of the CP (proration
+    rules in docs/content.md): a dearer one now, the difference for the days left charged to
+    the phone bill; a cheaper one from the next period."""
+    sub = selectors.subscription_of(user_id=_uid(request), product_id=product_id)
+    if sub is None or sub.user_id != _uid(request):
+        raise Http404
+    try:
+        target = int(request.POST.get("product_id", ""))
+        charged = subscriptions.subscription_change_plan(subscription_id=sub.pk, product_id=target)
+    except ValueError:
+        messages.error(request, _("Choose a plan."))
+        return redirect("content:item", product_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("content:item", product_id)
+    sub.refresh_from_db()
+    if charged:
+        messages.success(request, _("Plan changed: %(amount)s charged to your phone bill for the rest of this period.")
+                         % {"amount": format_fen(charged)})  # fmt: skip
+    elif sub.next_product_id == target:
+        messages.success(request, _("Your plan changes from your next period."))
+    else:
+        messages.success(request, _("Plan changed."))
+    return redirect("content:item", sub.product_id)
 
 
 @login_required

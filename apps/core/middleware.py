@@ -4,6 +4,7 @@ store them in text and they are never meaningful in a path, a query or a form)."
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -71,3 +72,41 @@ def _refuse(request: HttpRequest) -> HttpResponse:
     if wants_json(request) or (request.content_type or "").endswith("json"):
         return JsonResponse(error_body(400, "INVALID_ARGUMENT", message), status=400)
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+class RequestOriginMiddleware:
+    """Bind the request's client address and presented device id for the request's duration
+    (``apps.core.http.current_origin``: risk control fills an event's ``ip`` and
+    ``device_id`` from it when the caller gave none).
+
+    A browser without a device cookie gets one with a response that is per visitor anyway
+    (it sets a cookie already, e.g. the CSRF token of the sign-in form, or the user is signed
+    in): the mall's anonymous pages stay cookie-free and cacheable. It counts from the next
+    request; a client that keeps no cookies presents no device, rather than a new one each
+    time."""
+
+    COOKIE_MAX_AGE = 2 * 365 * 86400
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from apps.core.http import (
+            DEVICE_COOKIE,
+            Origin,
+            client_ip,
+            device_id,
+            origin_bound,
+        )
+
+        device = device_id(request)
+        with origin_bound(Origin(ip=client_ip(request) or "", device_id=device)):
+            response = self.get_response(request)
+        user = getattr(request, "user", None)
+        per_visitor = bool(response.cookies) or bool(user is not None and user.is_authenticated)
+        if not device and DEVICE_COOKIE not in request.COOKIES and per_visitor:
+            response.set_cookie(
+                DEVICE_COOKIE, secrets.token_urlsafe(18), max_age=self.COOKIE_MAX_AGE,
+                httponly=True, samesite="Lax", secure=request.is_secure(),
+            )  # fmt: skip
+        return response

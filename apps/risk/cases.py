@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from apps.core import outbox
 from apps.core.audit import audit_record
 from apps.core.errors import InvalidArgument
 from apps.core.redis import get_redis
@@ -211,7 +212,9 @@ def case_update(
     *, case_id: int, assignee_id: int | None, notes: str, outcome: str, actor_id: int | None
 ) -> Any:
     """Assign, note and close a case. An outcome closes it; a list entry, CP warning or
-    suspension puts the case's subject on the block or watch list (source ``case:<id>``)."""
+    suspension puts the case's subject on the block or watch list (source ``case:<id>``).
+    Closing publishes ``risk.case.closed`` (outbox) for the apps above: content suspends the
+    CP of a case closed as "CP suspended"."""
     from apps.risk.models import Case
     from apps.risk.services import list_entry_add
 
@@ -227,6 +230,13 @@ def case_update(
         case.save()
         audit_record(action="risk.case.updated", object_type="risk_case", object_id=case.pk, actor_id=actor_id,
                      before=before, after={"status": case.status, "outcome": case.outcome})  # fmt: skip
+        if closing:  # the apps above act on it (content suspends a CP: "cp_suspended")
+            outbox.publish(
+                "risk.case.closed",
+                {"case_id": case.pk, "anomaly": case.anomaly, "subject": case.subject,
+                 "outcome": outcome, "title": case.title, "actor_id": actor_id},
+                key=f"risk-case:{case.pk}:closed",
+            )  # fmt: skip
         dimension, _sep, value = case.subject.partition(":")
         if closing and outcome in _FEEDS and dimension in _SUBJECT_DIMENSION:
             list_entry_add(

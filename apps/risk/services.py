@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, InvalidArgument, NotFound
+from apps.core.http import current_origin
 from apps.risk import counters, recorder, snapshot
 from apps.risk.cases import case_update
 from apps.risk.engine import Compiled, RuleInvalid, evaluate, rule_compile
@@ -100,6 +101,12 @@ def decide(*, event: Event) -> Decision:
     started = time.perf_counter()
     if event.msisdn and (not event.msisdn.isdigit() or event.msisdn.startswith("86")):
         event = replace(event, msisdn=canonical_msisdn(event.msisdn))
+    if not (event.ip and event.device_id):  # what the caller left out, from the request
+        origin = current_origin()
+        if (origin.ip and not event.ip) or (origin.device_id and not event.device_id):
+            event = replace(
+                event, ip=event.ip or origin.ip, device_id=event.device_id or origin.device_id
+            )
     now = timezone.now()
     snap = snapshot.current()
     outcome = Outcome.ALLOW.value
@@ -469,10 +476,28 @@ def complaint_label(
 ) -> None:
     """A subscriber complained about a charge (``origin`` names the ticket): a label for
     backtests, and one in the CP's or product's complaint rate. Once per origin."""
+    label_record(source="complaint", origin=origin, reference=reference, msisdn=msisdn,
+                 cp_id=cp_id, product=product, note=note)  # fmt: skip
+
+
+def label_record(
+    *,
+    source: str,
+    origin: str,
+    reference: str,
+    msisdn: str = "",
+    cp_id: str = "",
+    product: str = "",
+    note: str = "",
+) -> None:
+    """A label of ``source`` (``complaint``, ``chargeback``, ``refund_fraud``) about the
+    thing ``reference`` names, for backtests and the nightly rates. Once per ``origin``."""
     from apps.risk.models import Label
 
+    if source not in Label.Source.values:
+        raise InvalidArgument(f"Unknown label source {source!r}.")
     Label.objects.get_or_create(
         origin=origin[:64],
-        defaults={"source": Label.Source.COMPLAINT, "reference": reference[:64], "msisdn": msisdn[:20],
+        defaults={"source": source, "reference": reference[:64], "msisdn": msisdn[:20],
                   "cp_id": cp_id[:40], "product": product[:64], "note": note[:200]},
     )  # fmt: skip

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "apps.core.middleware.RefuseNulBytesMiddleware",
+    "apps.core.middleware.RequestOriginMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.accounts.second_factor.StaffSecondFactorMiddleware",

@@ -43,7 +43,9 @@ def charge_body(charge: Charge) -> dict[str, Any]:
         "phone_number": charge.msisdn, "amount_fen": charge.amount_fen, "status": charge.status,
         "channel": charge.channel, "chapter": charge.chapter,
     }  # fmt: skip
-    if charge.channel == Charge.Channel.WEB:
+    if charge.channel in (Charge.Channel.WEB, Charge.Channel.IN_APP):
+        # Web: where the subscriber pays. In-app: where the subscriber may type the texted
+        # code instead of the app posting it back.
         body["pay_url"] = reverse("content:pay", args=[charge.pk])
     return body
 
@@ -104,16 +106,22 @@ class ChargeRefundApi(CpSignedView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+class EntitlementQuery(serializers.Serializer):
+    phone_number = serializers.CharField(max_length=20)
+    product_id = serializers.IntegerField(min_value=1)
+    chapter = serializers.IntegerField(min_value=1, required=False)
+
+
 class EntitlementApi(CpSignedView):
     def get(self, request: Request) -> Response:
-        phone = normalize_phone(request.query_params.get("phone_number", ""))
-        product_id = int(request.query_params.get("product_id") or 0)
-        chapter = request.query_params.get("chapter")
+        query = EntitlementQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        values = query.validated_data
         check = selectors.entitlement_check(
             cp_id=self.cp_id,
-            phone=phone,
-            product_id=product_id,
-            chapter=int(chapter) if chapter else None,
+            phone=normalize_phone(values["phone_number"]),
+            product_id=values["product_id"],
+            chapter=values.get("chapter"),
         )
         return Response(check)
 

@@ -9,6 +9,7 @@ from apps.content.services.charges import (
     charge_get,
     charge_pay_start,
     charge_refund,
+    complaint_handle,
 )
 from apps.content.services.entitlements import entitlement_grant, entitlements_revoke
 from apps.content.services.money import cp_share_fen, payable_code
@@ -37,6 +38,7 @@ __all__ = [
     "charge_get",
     "charge_pay_start",
     "charge_refund",
+    "complaint_handle",
     "cp_document_add",
     "cp_key_issue",
     "cp_key_rotate",

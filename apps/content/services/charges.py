@@ -23,15 +23,17 @@ from apps.content.errors import (
     ChapterRequired,
     ChargeNotFound,
     ChargeStateConflict,
+    ComplaintStateConflict,
     IdentifierNotFound,
     ProductNotFound,
     ProductNotOnSale,
+    ReasonRequired,
 )
 from apps.content.locks import charge_lock
-from apps.content.models import Charge, ContentProduct, ContentProvider, Entitlement
+from apps.content.models import Charge, Complaint, ContentProduct, ContentProvider, Entitlement
 from apps.content.services.entitlements import entitlement_for_charge, entitlements_revoke
 from apps.content.services.money import share_post, share_reverse
-from apps.core.audit import audited_transition
+from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, DomainError
 from apps.core.phone import normalize_phone
 from apps.payments import services as payments
@@ -199,9 +201,10 @@ def charge_refund(*, cp_id: int, charge_id: str, reason: str) -> payments.Refund
 
 def charge_complain(*, user_id: int, product_id: int, note: str = "") -> Charge:
     """The subscriber says "I did not order this" about their latest paid charge for a
-    product: a complaint label for risk control (once per charge), which counts in the CP's
-    and the product's complaint rate (risk's nightly anomalies open a case over the threshold;
-    the case can warn or suspend the CP) and in backtests. ``ChargeNotFound`` when the
+    product: a complaint for the operators' queue (one per charge, ``complaint_handle``) and
+    a complaint label for risk control (once per charge), which counts in the CP's and the
+    product's complaint rate (risk's nightly anomalies open a case over the threshold; the
+    case can warn or suspend the CP) and in backtests. ``ChargeNotFound`` when the
     subscriber has no paid charge for it."""
     charge = (
         Charge.objects.filter(
@@ -213,11 +216,56 @@ def charge_complain(*, user_id: int, product_id: int, note: str = "") -> Charge:
     )  # fmt: skip
     if charge is None:
         raise ChargeNotFound()
-    risk.complaint_label(
-        origin=f"content_charge:{charge.pk}", reference=charge.pk, msisdn=charge.msisdn,
-        cp_id=str(charge.cp_id), product=f"content:{charge.product_id}", note=note[:200],
-    )  # fmt: skip
+    with transaction.atomic():
+        complaint, created = Complaint.objects.get_or_create(
+            charge=charge, defaults={"user_id": user_id, "note": note[:200]}
+        )
+        if created:
+            audit_record(action="content_complaint.opened", object_type="content_complaint",
+                         object_id=complaint.pk, actor_id=user_id, after={"charge": charge.pk})  # fmt: skip
+        risk.complaint_label(
+            origin=f"content_charge:{charge.pk}", reference=charge.pk, msisdn=charge.msisdn,
+            cp_id=str(charge.cp_id), product=f"content:{charge.product_id}", note=note[:200],
+        )  # fmt: skip
     return charge
+
+
+def complaint_handle(
+    *, complaint_id: int, refund: bool, actor_id: int | None, answer: str = ""
+) -> Complaint:
+    """An operator answers a complaint: ``refund`` gives the charge's money back in full (the
+    entitlement is revoked and the CP's share reversed when the refund is paid, as for any
+    refund) and labels it a refund marked fraud for risk control; otherwise the complaint is
+    rejected with an ``answer`` (required). The refund comes first and is idempotent per
+    charge, so two operators answering at once refund once; the second answer is refused
+    (``ComplaintStateConflict``)."""
+    if not refund and not answer.strip():
+        raise ReasonRequired()
+    complaint = Complaint.objects.select_related("charge").filter(pk=complaint_id).first()
+    if complaint is None:
+        raise ChargeNotFound()
+    if complaint.status != Complaint.Status.OPEN:
+        raise ComplaintStateConflict(details={"status": complaint.status})
+    charge = complaint.charge
+    if refund:
+        charge_refund(cp_id=charge.cp_id, charge_id=charge.pk, reason=f"complaint {complaint.pk}")
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update().get(pk=complaint_id)
+        to = Complaint.Status.REFUNDED if refund else Complaint.Status.REJECTED
+        if complaint.status != Complaint.Status.OPEN:
+            raise ComplaintStateConflict(details={"status": complaint.status})
+        complaint.status, complaint.answer = to, answer.strip()[:200]
+        complaint.handled_by_id, complaint.handled_at = actor_id, timezone.now()
+        complaint.save(update_fields=["status", "answer", "handled_by_id", "handled_at"])
+        audit_record(action=f"content_complaint.{to}", object_type="content_complaint",
+                     object_id=complaint.pk, actor_id=actor_id, after={"charge": charge.pk, "answer": complaint.answer})  # fmt: skip
+        if refund:
+            risk.label_record(
+                source="refund_fraud", origin=f"content_complaint:{complaint.pk}", reference=charge.pk,
+                msisdn=charge.msisdn, cp_id=str(charge.cp_id), product=f"content:{charge.product_id}",
+                note=complaint.answer or complaint.note,
+            )  # fmt: skip
+    return complaint
 
 
 # --- The payments handler -------------------------------------------------------------------

@@ -1,5 +1,10 @@
 """Content products: a CP creates them, an operator reviews each product and each price change,
-and an approved product is sold in the mall through a catalog listing."""
+and an approved product is sold in the mall through a catalog listing.
+
+Risk control's vetting hook (``risk.selectors.vetting_needs_second_reviewer``) decides whether
+one approval is enough: a price above its threshold, or a CP whose complaint rate is above
+its threshold, needs a second reviewer. The first approval is recorded (audited, the product
+stays as it was) and a different operator gives the second, which takes effect."""
 
 from __future__ import annotations
 
@@ -12,10 +17,12 @@ from apps.content.errors import (
     ProviderNotApproved,
     ReasonRequired,
     ReviewRefused,
+    SecondReviewerRequired,
 )
 from apps.content.locks import cp_lock, product_lock
 from apps.content.models import Chapter, ContentProduct, ContentProvider
 from apps.core.audit import audit_record, audited_transition
+from apps.risk import selectors as risk_selectors
 
 Status = ContentProduct.Status
 # The catalog category (and product type) of each kind, in Chinese and English.
@@ -121,11 +128,31 @@ def _sync_listing(product: ContentProduct) -> None:
                                   content=picture.read())  # fmt: skip
 
 
+def _first_of_two(
+    *, price_fen: int, cp_id: int, first_reviewer_id: int | None, actor_id: int
+) -> list[str]:
+    """The vetting reasons when this approval is the first of two (the caller records it);
+    empty when it takes effect (no second reviewer needed, or this is the second).
+    ``SecondReviewerRequired`` when the first reviewer tries to give the second approval."""
+    reasons = risk_selectors.vetting_needs_second_reviewer(price_fen=price_fen, cp_id=str(cp_id))
+    if not reasons:
+        return []
+    if first_reviewer_id is None:
+        return reasons
+    if first_reviewer_id == actor_id:
+        raise SecondReviewerRequired(details={"reasons": reasons})
+    return []
+
+
 def product_review(
     *, product_id: int, decision: str, actor_id: int, reason: str = ""
 ) -> ContentProduct:
     """An operator approves (it goes on sale in the mall), rejects (with a reason the CP
-    sees), suspends (off sale) or reinstates a product. Locks the CP, then the product."""
+    sees), suspends (off sale) or reinstates a product. Locks the CP, then the product.
+
+    Approving a product awaiting review that risk's vetting flags records a first approval
+    (``first_reviewer_id``; the product stays pending) and needs a second operator; the same
+    operator again gets ``SecondReviewerRequired``. A rejection forgets a first approval."""
     to = {"approve": Status.APPROVED, "reject": Status.REJECTED, "suspend": Status.SUSPENDED,
           "reinstate": Status.APPROVED}.get(decision)  # fmt: skip
     if to is None:
@@ -138,9 +165,19 @@ def product_review(
             raise ProductNotFound()
         cp_lock(cp_id=cp_id)
         product = _get_locked(product_id)
+        if decision == "approve" and product.status == Status.PENDING:
+            reasons = _first_of_two(price_fen=product.price_fen, cp_id=cp_id,
+                                    first_reviewer_id=product.first_reviewer_id, actor_id=actor_id)  # fmt: skip
+            if reasons:
+                product.first_reviewer_id = actor_id
+                product.save(update_fields=["first_reviewer_id", "updated_at"])
+                audit_record(action="content_product.first_approval", object_type="content_product",
+                             object_id=product.pk, actor_id=actor_id, after={"reasons": reasons})  # fmt: skip
+                return product
         _move(product, to, actor_id=actor_id, reason=reason)
         product.reject_reason = "" if to == Status.APPROVED else reason.strip()[:200]
-        product.save(update_fields=["status", "reject_reason", "updated_at"])
+        product.first_reviewer_id = None
+        product.save(update_fields=["status", "reject_reason", "first_reviewer_id", "updated_at"])
         _sync_listing(product)
     return product
 
@@ -169,7 +206,9 @@ def price_change_propose(
         product = _get_locked(product_id, cp_id)
         product.proposed_price_fen = price_fen
         product.price_reject_reason = ""
-        product.save(update_fields=["proposed_price_fen", "price_reject_reason", "updated_at"])
+        product.price_first_reviewer_id = None  # a new price is reviewed from the start
+        product.save(update_fields=["proposed_price_fen", "price_reject_reason",
+                                    "price_first_reviewer_id", "updated_at"])  # fmt: skip
         audit_record(action="content_product.price_proposed", object_type="content_product",
                      object_id=product.pk, actor_id=actor_id,
                      before={"price_fen": product.price_fen}, after={"price_fen": price_fen})  # fmt: skip
@@ -180,7 +219,8 @@ def price_change_review(
     *, product_id: int, approve: bool, actor_id: int, reason: str = ""
 ) -> ContentProduct:
     """An operator approves a proposed price (the mall's price follows at once) or refuses it
-    with a reason. ``ReviewRefused`` when no change is proposed."""
+    with a reason. ``ReviewRefused`` when no change is proposed. A price risk's vetting flags
+    needs two approvals by different operators, like a product (``price_first_reviewer_id``)."""
     if not approve and not reason.strip():
         raise ReasonRequired()
     with transaction.atomic():
@@ -189,13 +229,22 @@ def price_change_review(
             raise ReviewRefused(details={"proposed_price_fen": None})
         before, proposed = product.price_fen, product.proposed_price_fen
         if approve:
+            reasons = _first_of_two(price_fen=proposed, cp_id=product.cp_id,
+                                    first_reviewer_id=product.price_first_reviewer_id, actor_id=actor_id)  # fmt: skip
+            if reasons:
+                product.price_first_reviewer_id = actor_id
+                product.save(update_fields=["price_first_reviewer_id", "updated_at"])
+                audit_record(action="content_product.price_first_approval", object_type="content_product",
+                             object_id=product.pk, actor_id=actor_id,
+                             after={"proposed_fen": proposed, "reasons": reasons})  # fmt: skip
+                return product
+        if approve:
             product.price_fen = proposed
         else:
             product.price_reject_reason = reason.strip()[:200]
-        product.proposed_price_fen = None
-        product.save(
-            update_fields=["price_fen", "proposed_price_fen", "price_reject_reason", "updated_at"]
-        )
+        product.proposed_price_fen = product.price_first_reviewer_id = None
+        product.save(update_fields=["price_fen", "proposed_price_fen", "price_reject_reason",
+                                    "price_first_reviewer_id", "updated_at"])  # fmt: skip
         audit_record(action="content_product.price_" + ("approved" if approve else "rejected"),
                      object_type="content_product", object_id=product.pk, actor_id=actor_id,
                      before={"price_fen": before}, after={"proposed_fen": proposed, "reason": reason})  # fmt: skip

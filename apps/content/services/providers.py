@@ -64,7 +64,9 @@ def cp_document_add(
     return document.pk
 
 
-def cp_review(*, cp_id: int, decision: str, actor_id: int, reason: str = "") -> ContentProvider:
+def cp_review(
+    *, cp_id: int, decision: str, actor_id: int | None, reason: str = ""
+) -> ContentProvider:
     """An operator's decision on a CP: ``approve``, ``reject`` (with a reason), ``suspend``,
     ``reinstate``, or ``resubmit`` (the CP asks again after a rejection). Locks the CP row;
     a decision the state does not allow raises ``ReviewRefused`` and changes nothing."""
@@ -86,6 +88,12 @@ def cp_review(*, cp_id: int, decision: str, actor_id: int, reason: str = "") -> 
             from apps.content.services.money import cp_payable_ensure
 
             cp_payable_ensure(cp_id=cp.pk)
+        # The mall follows the CP: a suspended CP's listings are archived, a reinstated CP's
+        # approved products are on sale again (a product's own state still applies).
+        from apps.content.services.products import _sync_listing
+
+        for product in cp.products.filter(catalog_product_id__isnull=False).select_related("cp"):
+            _sync_listing(product)
     return cp
 
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable
 from apps.content import limits
 from apps.content.errors import ChargeStateConflict, ProductNotFound, ProductNotOnSale
-from apps.content.locks import subscription_lock
+from apps.content.locks import charge_lock, subscription_lock
 from apps.content.models import Charge, ContentProduct, Entitlement, Renewal, Subscription
 from apps.content.services.entitlements import entitlement_grant
 from apps.core.audit import audited_transition
@@ -45,6 +45,9 @@ PERIOD = timedelta(days=30)
 # After the period's end: the second try at day 3, the third at day 7.
 DUNNING = (timedelta(days=3), timedelta(days=7))
 CANCEL_AFTER = timedelta(days=7)
+# A renewal still "charging" this long after its claim lost its worker (wall-clock time).
+INTERRUPTED_AFTER = timedelta(minutes=30)
+_OPEN_INTENT = {"created", "pending", "review"}
 
 
 def _move(sub: Subscription, status: str, **after: object) -> None:
@@ -199,8 +202,6 @@ def subscription_renew(*, subscription_id: int, now: datetime | None = None) -> 
 def _renewal_failed(charge: Charge, *, reason: str, now: datetime) -> None:
     """Record a failed try: the charge fails, and the subscription is retried (day 3, day 7)
     or, at the third failure, suspended."""
-    from apps.content.locks import charge_lock
-
     with transaction.atomic():
         locked = charge_lock(charge_id=charge.pk)
         if locked is not None and locked.status == Charge.Status.PENDING:
@@ -239,11 +240,42 @@ def subscription_cancel(*, subscription_id: int, user_id: int | None = None) -> 
     return sub
 
 
+def renewals_interrupted_settle(*, now: datetime, limit: int = 500) -> int:
+    """Count as failed the renewals whose worker died between claiming the period and
+    finishing the charge (``charging`` for ``INTERRUPTED_AFTER`` of wall-clock time): the
+    failure goes through dunning like any other, so the period is tried again (a new charge)
+    instead of never. Only when no payment of the charge is open or paid: one the carrier may
+    still settle is left to payments' pending-intent sweeper (a late success then pays the
+    renewal; one whose charge was failed here is refunded by payments, the owner declining).
+    Returns how many were settled."""
+    from apps.payments.selectors import intents_for
+
+    stale = Renewal.objects.filter(
+        status=Renewal.Status.CHARGING, updated_at__lt=timezone.now() - INTERRUPTED_AFTER
+    ).exclude(charge_id="")
+    settled = 0
+    for renewal in stale.order_by("updated_at")[:limit]:
+        charge = Charge.objects.select_related("product").filter(pk=renewal.charge_id).first()
+        if charge is None or charge.status != Charge.Status.PENDING:
+            continue
+        statuses = {i.status for i in intents_for(purpose="content", reference=charge.pk)}
+        if statuses & (_OPEN_INTENT | {"succeeded", "partially_refunded", "refunded"}):
+            continue
+        with transaction.atomic():  # again under the charge's lock: a concurrent run settles once
+            locked = charge_lock(charge_id=charge.pk)
+            if locked is None or locked.status != Charge.Status.PENDING:
+                continue
+            _renewal_failed(charge, reason="RENEWAL_INTERRUPTED", now=now)
+        settled += 1
+    return settled
+
+
 def subscriptions_renew_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
-    """Beat: renew what is due and cancel what stayed suspended past ``CANCEL_AFTER``.
-    Concurrent runs are safe (see the module's docstring)."""
+    """Beat: settle interrupted renewals, renew what is due and cancel what stayed suspended
+    past ``CANCEL_AFTER``. Concurrent runs are safe (see the module's docstring)."""
     now = now or timezone.now()
     counts = {"paid": 0, "failed": 0, "skipped": 0, "cancelled": 0}
+    counts["interrupted"] = renewals_interrupted_settle(now=now, limit=limit)
     due = list(
         Subscription.objects.filter(next_try_at__lte=now)
         .order_by("next_try_at")

@@ -85,6 +85,7 @@ def test_an_in_app_purchase_end_to_end_and_the_entitlement_check(carrier_sandbox
     assert created.status_code == 201, created.content
     charge = created.json()
     assert (charge["status"], charge["amount_fen"]) == ("pending", 600)
+    assert charge["pay_url"] == f"/pay/content/{charge['charge_id']}/"  # or confirm on the page
     repeat = client.post(
         "/api/v1/content/charges/",
         {"product_id": product.pk, "phone_number": msisdn, "cp_order_id": "O-1"},
@@ -148,10 +149,21 @@ def test_bad_input_gets_a_clear_error(cp_setup):
         "check": client.get(
             f"/api/v1/content/entitlements/?phone_number={msisdn}&product_id={theirs.pk}"
         ),
+        "check_no_number": client.get(
+            f"/api/v1/content/entitlements/?phone_number=abc&product_id={product.pk}"
+        ),
+        "check_no_product": client.get(
+            f"/api/v1/content/entitlements/?phone_number={msisdn}&product_id=x1"
+        ),
+        "check_no_chapter": client.get(
+            f"/api/v1/content/entitlements/?phone_number={msisdn}&product_id={product.pk}&chapter=-"
+        ),
     }
     got = {name: (a.status_code, a.json()["code"]) for name, a in answers.items()}
     assert got == {"theirs": (404, "PRODUCT_NOT_FOUND"), "unknown": (404, "IDENTIFIER_NOT_FOUND"),
-                   "missing": (400, "INVALID_ARGUMENT"), "check": (404, "PRODUCT_NOT_FOUND")}  # fmt: skip
+                   "missing": (400, "INVALID_ARGUMENT"), "check": (404, "PRODUCT_NOT_FOUND"),
+                   "check_no_number": (400, "INVALID_PHONE_NUMBER"), "check_no_product": (400, "INVALID_ARGUMENT"),
+                   "check_no_chapter": (400, "INVALID_ARGUMENT")}  # fmt: skip
     assert Charge.objects.count() == 0
 
 

@@ -127,3 +127,19 @@ def test_a_subscriber_starts_a_free_trial_and_cancels_it_from_the_content_page(c
     sub = Subscription.objects.get(user_id=buyer.pk)
     assert (sub.status, sub.next_try_at) == ("cancelled", None)
     assert selectors.entitled(user_id=buyer.pk, product_id=product.pk)  # to the trial's end
+
+
+def test_the_order_page_and_the_account_page_lead_to_what_the_buyer_can_now_use(buyer, client):
+    cp = approved_cp()
+    book = product_on_sale(cp, price_fen=800, kind="reading", chapters=2)
+    order = paid_order(buyer, [Product.objects.get(pk=book.catalog_product_id)])
+    client.force_login(buyer)
+
+    page = client.get(f"/orders/{order.number}/").content.decode()
+
+    assert 'data-testid="order-content"' in page
+    assert f'href="/my/content/{book.pk}/"' in page and book.title in page
+    assert 'href="/my/content/"' in client.get("/accounts/profile/").content.decode()
+    other = User.objects.create_user("+8613800138009")
+    client.force_login(other)
+    assert client.get(f"/orders/{order.number}/").status_code == 404

@@ -60,3 +60,26 @@ def test_points_pay_at_once_and_another_subscriber_cannot_open_the_page(carrier_
     client.post(f"/pay/content/{charge.pk}/", {"method": "points"})
     assert Charge.objects.get(pk=charge.pk).status == "succeeded"
     assert selectors.entitled(user_id=buyer.pk, product_id=product.pk)
+
+
+def test_an_in_app_charge_can_be_confirmed_by_the_subscriber_on_the_page(carrier_sandbox, client):
+    cp = approved_cp()
+    product = product_on_sale(cp, price_fen=600, kind="game")
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+    charge = services.charge_create(cp_id=cp.pk, product_id=product.pk, phone_number=msisdn,
+                                    cp_order_id="A-1", channel="in_app")  # fmt: skip
+    intent = Charge.objects.get(pk=charge.pk).intent_public_id
+    assert len(carrier_sandbox.messages(msisdn)) == 1  # the in-app create texted the code
+
+    client.force_login(User.objects.get(phone=msisdn))
+    go = client.post(f"/pay/content/{charge.pk}/", {"method": "carrier_billing"})
+
+    assert go.status_code == 302 and f"/payments/{intent}/" in go["Location"]  # the same payment
+    assert len(carrier_sandbox.messages(msisdn)) == 1  # and no second code
+    code = re.search(r"验证码(\d{6})", carrier_sandbox.messages(msisdn)[0]["text"]).group(1)
+    client.post(
+        f"/payments/{intent}/carrier-confirm/?back=/pay/content/{charge.pk}/", {"code": code}
+    )
+    assert Charge.objects.get(pk=charge.pk).status == "succeeded"
+    assert selectors.entitled(user_id=charge.user_id, product_id=product.pk)

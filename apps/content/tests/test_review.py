@@ -185,3 +185,21 @@ def test_the_cover_goes_to_the_mall_listing_when_approved(settings, tmp_path):
     )
     listing = Product.objects.get(pk=approved.catalog_product_id)
     assert listing.image and listing.thumbnail  # the catalog keeps it in its own sizes
+
+
+def test_a_suspended_cp_leaves_the_mall_and_comes_back_when_reinstated(client):
+    cp = approved_cp()
+    on_sale = product_on_sale(cp, price_fen=800)
+    withdrawn = product_on_sale(cp, price_fen=900)
+    services.product_review(product_id=withdrawn.pk, decision="suspend", actor_id=operator().pk,
+                            reason="下架")  # fmt: skip
+    listing = Product.objects.get(pk=on_sale.catalog_product_id)
+    assert listing.status == "published"
+
+    services.cp_review(cp_id=cp.pk, decision="suspend", actor_id=operator().pk, reason="投诉过多")
+    assert Product.objects.get(pk=listing.pk).status == "archived"
+    assert client.get(f"/p/{listing.pk}/").status_code == 404
+
+    services.cp_review(cp_id=cp.pk, decision="reinstate", actor_id=operator().pk)
+    assert Product.objects.get(pk=listing.pk).status == "published"
+    assert Product.objects.get(pk=withdrawn.catalog_product_id).status == "archived"  # its own

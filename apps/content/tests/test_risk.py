@@ -181,3 +181,26 @@ def test_a_complaint_counts_in_the_cps_complaint_rate_and_opens_a_case(
         (f"cp_id:{cp.pk}", 1, 3),
         (f"product:content:{product.pk}", 1, 3),
     ]
+
+
+def test_a_risk_case_closed_as_cp_suspended_suspends_the_cp_and_takes_it_off_the_mall(
+    carrier_sandbox,
+):
+    from apps.catalog.models import Product
+    from apps.content.models import ContentProvider
+    from apps.risk.models import Case
+
+    cp = approved_cp()
+    product = product_on_sale(cp, price_fen=1000)
+    case = Case.objects.create(anomaly="complaint_rate", subject=f"cp_id:{cp.pk}",
+                               day=timezone.localdate(), title="complaint rate 3/20")  # fmt: skip
+
+    risk_services.case_update(case_id=case.pk, assignee_id=None, notes="", outcome="cp_suspended",
+                              actor_id=None)  # fmt: skip
+
+    cp.refresh_from_db()
+    assert cp.status == ContentProvider.Status.SUSPENDED and f"{case.pk}" in cp.reject_reason
+    assert Product.objects.get(pk=product.catalog_product_id).status == "archived"
+    with pytest.raises(DomainError):
+        services.charge_create(cp_id=cp.pk, product_id=product.pk, phone_number=_subscriber(carrier_sandbox),
+                               cp_order_id="S-1")  # fmt: skip

@@ -122,6 +122,7 @@ def test_cancel_keeps_access_to_the_period_end_and_stops_renewals(carrier_sandbo
         "failed": 0,
         "skipped": 0,
         "cancelled": 0,
+        "interrupted": 0,
     }
     assert _balance(carrier_sandbox, msisdn) == 10_000 - 1500
 
@@ -192,3 +193,98 @@ def test_an_upgrade_is_charged_prorated_now_and_a_downgrade_waits_for_the_next_p
     sub.refresh_from_db()
     assert (sub.product_id, sub.next_product_id) == (basic.pk, None)
     assert _balance(carrier_sandbox, msisdn) == 10_000 - 1500 - 750 - 900
+
+
+def test_a_renewal_whose_worker_died_is_tried_again_through_dunning(carrier_sandbox):
+    from apps.content.models import Renewal
+    from apps.payments.models import PaymentIntent
+
+    _cp, product, msisdn, sub = _subscribed(carrier_sandbox)
+    due = sub.period_end + timedelta(seconds=1)
+    lost = subs._claim(sub.pk, due)  # the worker claimed the period, then died before the carrier
+    assert lost is not None
+    assert (
+        subs.subscriptions_renew_due(now=due)["paid"] == 0
+    )  # still "charging": nobody else charges
+    Renewal.objects.filter(charge_id=lost.pk).update(
+        updated_at=timezone.now() - subs.INTERRUPTED_AFTER - timedelta(minutes=1)
+    )
+
+    first = subs.subscriptions_renew_due(now=due)
+    second = subs.subscriptions_renew_due(now=due)
+
+    assert (first["interrupted"], second["interrupted"]) == (1, 0)
+    sub.refresh_from_db()
+    assert (sub.status, sub.failures, sub.next_try_at) == (
+        "past_due",
+        1,
+        sub.period_end + timedelta(days=3),
+    )
+    assert Charge.objects.get(pk=lost.pk).status == "failed"
+    assert not PaymentIntent.objects.filter(reference=lost.pk).exists()
+    assert _balance(carrier_sandbox, msisdn) == 10_000 - 1500  # nothing billed for it
+    # The next try of the period charges it once.
+    assert subs.subscriptions_renew_due(now=sub.period_end + timedelta(days=3))["paid"] == 1
+    assert _balance(carrier_sandbox, msisdn) == 10_000 - 3000
+    assert selectors.entitled(
+        user_id=sub.user_id, product_id=product.pk, now=due + timedelta(days=10)
+    )
+
+
+def test_an_interrupted_renewal_whose_payment_is_still_open_is_left_to_payments(carrier_sandbox):
+    from apps.content.models import Renewal
+
+    _cp, _product, _msisdn, sub = _subscribed(carrier_sandbox)
+    due = sub.period_end + timedelta(seconds=1)
+    lost = subs._claim(sub.pk, due)
+    assert lost is not None
+    # The worker reached the carrier's prepare, then died before confirming.
+    from apps.payments import services as payments
+
+    payments.intent_start(
+        purpose="content", reference=lost.pk, user_id=lost.user_id, method="carrier_billing", channel="",
+        amount_fen=lost.amount_fen, subject="t", client_ip="", idempotency_key=f"content:{lost.pk}:carrier_billing",
+        expires_at=timezone.now() + timedelta(minutes=15), return_url="", recurring=True,
+    )  # fmt: skip
+    Renewal.objects.filter(charge_id=lost.pk).update(
+        updated_at=timezone.now() - subs.INTERRUPTED_AFTER - timedelta(minutes=1)
+    )
+
+    assert subs.subscriptions_renew_due(now=due)["interrupted"] == 0
+    assert Charge.objects.get(pk=lost.pk).status == "pending"
+    sub.refresh_from_db()
+    assert (sub.status, sub.failures) == ("active", 0)
+
+
+def test_the_subscriber_changes_plan_on_the_content_page(carrier_sandbox, client):
+    from apps.accounts.models import User
+
+    cp, product, msisdn, sub = _subscribed(carrier_sandbox, price=1500)
+    premium = product_on_sale(cp, price_fen=3000, mode="monthly", kind="video")
+    basic = product_on_sale(cp, price_fen=900, mode="monthly", kind="video")
+    product_on_sale(approved_cp(), price_fen=800, mode="monthly", kind="video")  # another CP's
+    client.force_login(User.objects.get(pk=sub.user_id))
+
+    page = client.get(f"/my/content/{product.pk}/").content.decode()
+    assert 'data-testid="plan-change"' in page
+    assert f'value="{premium.pk}"' in page and f'value="{basic.pk}"' in page
+    form = page[page.index('data-testid="plan-change"') :].split("</form>")[0]
+    assert form.count("<option") == 2  # the CP's two other monthly products only
+    upgrade = client.post(
+        f"/my/content/{product.pk}/plan/", {"product_id": premium.pk}, follow=True
+    )
+
+    sub.refresh_from_db()
+    assert sub.product_id == premium.pk
+    assert upgrade.redirect_chain[-1][0] == f"/my/content/{premium.pk}/"
+    charged = 10_000 - 1500 - _balance(carrier_sandbox, msisdn)
+    assert 1400 <= charged <= 1500  # (30.00 - 15.00) for nearly the whole period left
+    assert selectors.entitled(user_id=sub.user_id, product_id=premium.pk)
+    client.post(f"/my/content/{premium.pk}/plan/", {"product_id": basic.pk})
+    sub.refresh_from_db()
+    assert (sub.product_id, sub.next_product_id) == (premium.pk, basic.pk)
+    stranger = User.objects.create_user("+8613800138077")
+    client.force_login(stranger)
+    assert (
+        client.post(f"/my/content/{premium.pk}/plan/", {"product_id": basic.pk}).status_code == 404
+    )

@@ -40,6 +40,7 @@ def test_the_dashboard_counts_decisions_reasons_and_queues(client, operator):
 
     assert "LIST_BLOCK_MSISDN" in html and "sign_in" in html
     assert "<strong>1</strong>" in html  # the review queue
+    assert 'href="/admin/analytics/risk/"' in html  # the decisions over time, charted
 
 
 def test_a_csv_import_in_the_workbench_names_the_bad_line_and_writes_nothing(client, operator):

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.core.http import Origin, origin_bound
 from apps.core.models import AuditEvent
 from apps.risk import recorder, services
 from apps.risk.events import Event, Kind
@@ -217,3 +218,43 @@ def test_every_rule_change_is_audited_with_who_and_why():
     )
     assert [a for a, _ in actions] == ["risk.rule.created", "risk_rule.active", "risk_rule.retired"]
     assert actions[-1][1]["why"] == "no longer needed"
+
+
+def test_the_requests_address_and_device_fill_what_the_caller_left_out():
+    services.list_entry_add(
+        action="block", dimension="device", value="emulator-01", reason="farm", actor_id=None
+    )
+    with origin_bound(Origin(ip="10.9.1.2", device_id="emulator-01")):
+        blocked = services.decide(event=Event(kind=Kind.SIGN_IN, msisdn="13800000040"))
+        named = services.decide(
+            event=Event(
+                kind=Kind.SIGN_IN, msisdn="13800000041", device_id="own-device", ip="10.0.0.1"
+            )
+        )
+    outside = services.decide(event=Event(kind=Kind.SIGN_IN, msisdn="13800000042"))
+    recorder.decisions_flush()
+
+    assert (blocked.outcome, blocked.reasons) == ("block", ("LIST_BLOCK_DEVICE",))
+    assert named.outcome == outside.outcome == "allow"
+    recorded = dict(DecisionRecord.objects.values_list("msisdn", "device_id"))
+    assert recorded == {
+        "13800000040": "emulator-01",
+        "13800000041": "own-device",
+        "13800000042": "",
+    }
+    assert DecisionRecord.objects.get(msisdn="13800000040").ip == "10.9.1.2"
+
+
+def test_a_device_on_the_block_list_cannot_ask_for_a_sign_in_code(client, carrier_sandbox):
+    services.list_entry_add(
+        action="block", dimension="device", value="emulator-02", reason="farm", actor_id=None
+    )
+    body = {"phone": "13800000043"}
+
+    refused = client.post("/api/v1/auth/otp/", body, content_type="application/json",
+                          headers={"X-Device-Id": "emulator-02"})  # fmt: skip
+    other = client.post("/api/v1/auth/otp/", body, content_type="application/json",
+                        headers={"X-Device-Id": "phone-000001"})  # fmt: skip
+
+    assert (refused.status_code, refused.json()["code"]) == (403, "RISK_BLOCKED")
+    assert other.status_code < 400, other.content
