@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +28,17 @@ def _clean_redis() -> None:
 
     invalidate()  # the risk configuration cached in this process belongs to the last test
     pending_discard()  # and so do the decisions it buffered
+
+
+@pytest.fixture
+def embedded_var_dir() -> Iterator[Path]:
+    """A var dir (CARRIERHUB_VAR_DIR) for an embedded PostgreSQL, outside pytest's temporary
+    root: pytest makes /tmp/pytest-of-<user> private again whenever a session (another xdist
+    worker's, a test's inner pytest) starts, and the embedded server, run as its own system
+    user when we are root, must traverse the path to its data (pg_ctl stop was refused)."""
+    path = Path(tempfile.mkdtemp(prefix="carrierhub-var-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -67,11 +67,11 @@ def test_importing_the_settings_starts_no_database(tmp_path):
     assert not (tmp_path / "var" / "pgdata").exists()
 
 
-def test_zero_config_starts_embedded_postgres_and_in_process_redis(tmp_path):
-    env = {**_base_env(), "CARRIERHUB_VAR_DIR": str(tmp_path / "var")}
+def test_zero_config_starts_embedded_postgres_and_in_process_redis(embedded_var_dir):
+    env = {**_base_env(), "CARRIERHUB_VAR_DIR": str(embedded_var_dir)}
     try:
         found = _probe(env)
-        assert found["host"] == str(tmp_path / "var" / "pgdata")
+        assert found["host"] == str((embedded_var_dir / "pgdata").resolve())
         assert found["database"] == "carrierhub"
         assert found["two"] == 2
         assert found["cache"] == "django.core.cache.backends.locmem.LocMemCache"

@@ -41,6 +41,14 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+def _group(pgid: int) -> str:
+    """The processes left in the group, for the failure message."""
+    listing = subprocess.run(
+        ["ps", "-o", "pid,stat,etime,args", "-g", str(pgid)], capture_output=True, text=True
+    )
+    return listing.stdout
+
+
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
@@ -49,12 +57,12 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def test_run_serves_and_ctrl_c_stops_everything_with_exit_0(tmp_path):
+def test_run_serves_and_ctrl_c_stops_everything_with_exit_0(embedded_var_dir):
     web, sandbox = _free_port(), _free_port()
     drop = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST")}
     env.update(
-        CARRIERHUB_VAR_DIR=str(tmp_path / "var"), WEB_PORT=str(web), SANDBOX_PORT=str(sandbox),
+        CARRIERHUB_VAR_DIR=str(embedded_var_dir), WEB_PORT=str(web), SANDBOX_PORT=str(sandbox),
         WORKER_CONCURRENCY="4",
     )  # fmt: skip
     process = subprocess.Popen(
@@ -86,7 +94,9 @@ def test_run_serves_and_ctrl_c_stops_everything_with_exit_0(tmp_path):
     # other processes taking the freed port).
     deadline = time.monotonic() + 30
     while _group_alive(process.pid):
-        assert time.monotonic() < deadline, "a process of make run outlived it"
+        assert time.monotonic() < deadline, "a process of make run outlived it:\n" + _group(
+            process.pid
+        )
         time.sleep(0.2)
     probe = "from config.embedded import embedded_is_running; print(embedded_is_running())"
     running = subprocess.run(
@@ -96,12 +106,12 @@ def test_run_serves_and_ctrl_c_stops_everything_with_exit_0(tmp_path):
     assert running.stdout.strip() == "False"
 
 
-def test_the_test_run_stops_the_embedded_postgres_it_started(tmp_path):
+def test_the_test_run_stops_the_embedded_postgres_it_started(tmp_path, embedded_var_dir):
     """``make test`` with no DATABASE_URL starts the embedded PostgreSQL (tests/database_plugin)
     and stops it when the run ends."""
     drop = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
     env = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST")}
-    env["CARRIERHUB_VAR_DIR"] = str(tmp_path / "var")
+    env["CARRIERHUB_VAR_DIR"] = str(embedded_var_dir)
     inner = tmp_path / "test_inner.py"
     inner.write_text(
         "def test_the_server_runs():\n"
