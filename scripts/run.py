@@ -19,6 +19,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -168,7 +170,8 @@ def main() -> int:
             if env.get("WEB_SERVER") == "gunicorn"
             else [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", HOST,
                   "--port", str(WEB_PORT), "--workers", env.get("WEB_WORKERS", "2"),
-                  "--blocking-threads", "8", "--no-ws", "config.wsgi:application"]
+                  "--blocking-threads", "8", "--workers-kill-timeout", "5", "--no-ws",
+                  "config.wsgi:application"]
         )  # fmt: skip
         children.append(subprocess.Popen(web_server, cwd=ROOT, env=env))  # noqa: S603
         celery = [sys.executable, "-m", "celery", "-A", "config"]
@@ -234,11 +237,26 @@ the code arrives in the sandbox SMS inbox.
                 try:
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    child.kill()
+                    _kill_tree(child)
         if started_db:
             embedded.stop_embedded()
             print("embedded PostgreSQL stopped")
         _give_terminal_back(terminal)
+
+
+def _kill_tree(child: subprocess.Popen[bytes]) -> None:
+    """Kill a server that did not stop in time and whatever it started (granian's or
+    Celery's worker processes would otherwise outlive it)."""
+    try:
+        descendants = psutil.Process(child.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        descendants = []
+    child.kill()
+    for process in descendants:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    child.wait()
+    psutil.wait_procs(descendants, timeout=10)
 
 
 if __name__ == "__main__":
