@@ -130,12 +130,13 @@ class CertificateStore:
         return key
 
     def _check_chain(self, certificate: x509.Certificate, now: datetime) -> None:
-        middle = next((m for m in self._middles if _issued_by(certificate, m)), None)
-        if middle is None:
+        issuers = [m for m in self._middles if _issued_by(certificate, m)]
+        if not issuers:
             raise CertificateRefused("the signing certificate does not chain to the root")
         if not _valid_at(certificate, now):
             raise CertificateRefused("the signing certificate has expired")
-        if not _valid_at(middle, now):
+        # A renewed middle certificate may share its key and name with the one it replaces.
+        if not any(_valid_at(middle, now) for middle in issuers):
             raise CertificateRefused("the middle certificate has expired")
         try:
             constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints)

@@ -56,6 +56,7 @@ def issue(
     not_before: datetime = NOW - timedelta(days=30),
     not_after: datetime = NOW + timedelta(days=365),
     ca: bool = False,
+    subject: x509.Name | None = None,
 ) -> x509.Certificate:
     """A certificate for ``key``; by default a signing certificate of the dev middle CA."""
     if issuer is None:
@@ -63,7 +64,7 @@ def issue(
     assert issuer_key is not None
     return (
         x509.CertificateBuilder()
-        .subject_name(_name(cn))
+        .subject_name(subject or _name(cn))
         .issuer_name(issuer.subject)
         .public_key(key.public_key())
         .serial_number(serial or x509.random_serial_number() >> 120)
@@ -271,3 +272,25 @@ def test_a_notification_with_a_foreign_certificate_is_stored_unverified(client, 
     assert event.outcome.startswith("invalid:UnionPay certificate")
     intent.refresh_from_db()
     assert intent.status == "pending"
+
+
+def test_a_signing_certificate_under_an_expired_middle_certificate_is_refused(new_key):
+    middle_key = _private("unionpay-middle-ca")
+    expired_middle = issue(
+        middle_key,
+        issuer=_cert("unionpay-root-ca"),
+        issuer_key=_private("unionpay-root-ca"),
+        subject=_cert("unionpay-middle-ca").subject,
+        not_before=NOW - timedelta(days=400),
+        not_after=NOW - timedelta(days=1),
+        ca=True,
+    )
+    fields = notification(new_key, issue(new_key))
+
+    with pytest.raises(InvalidNotification, match="middle certificate has expired"):
+        provider(middle_certs=_pem(expired_middle)).verify_notification(
+            body=b"", headers={}, form=fields
+        )
+    # Next to its renewal (same key and name), the chain holds.
+    both = _pem(expired_middle) + dev_unionpay_cert_pem("unionpay-middle-ca")
+    assert accepted(provider(middle_certs=both), fields)
