@@ -43,5 +43,12 @@ UNIONPAY_GATEWAY = env.str(
     "UNIONPAY_GATEWAY", default=f"{PAYMENTS_SANDBOX_URL}/unionpay/gateway/api"
 )
 UNIONPAY_MERCHANT_PRIVATE_KEY = env.str("UNIONPAY_MERCHANT_PRIVATE_KEY", multiline=True, default="")
-UNIONPAY_CERT_ID = env.str("UNIONPAY_CERT_ID", default="69629715588")
-UNIONPAY_PUBLIC_KEY = env.str("UNIONPAY_PUBLIC_KEY", multiline=True, default="")  # UnionPay's
+# The merchant's signing certificate (PEM, out of its .pfx): its serial is the merchant's certId.
+UNIONPAY_MERCHANT_CERT = env.str("UNIONPAY_MERCHANT_CERT", multiline=True, default="")
+# UnionPay's root and middle certificates (PEM, acp_prod_root.cer and acp_prod_middle.cer; one or
+# more each): the signing certificate each UnionPay message brings must chain to them.
+UNIONPAY_ROOT_CERT = env.str("UNIONPAY_ROOT_CERT", multiline=True, default="")
+UNIONPAY_MIDDLE_CERT = env.str("UNIONPAY_MIDDLE_CERT", multiline=True, default="")
+# The signing certificate's CN must name 中国银联股份有限公司; False also accepts 00040000:SIGN,
+# the name on the certificates of UnionPay's test environment.
+UNIONPAY_VALIDATE_CN_NAME = env.bool("UNIONPAY_VALIDATE_CN_NAME", default=True)

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.errors import InvalidArgument
-from apps.payments.providers import unionpay_sign
+from apps.payments.providers import unionpay_certs, unionpay_sign
 from apps.payments.providers.base import (
     Ack,
     InvalidNotification,
@@ -114,36 +114,47 @@ class UnionpayProvider:
         *,
         mer_id: str,
         gateway: str,
-        cert_id: str,
         merchant_private_key: str,
-        unionpay_public_key: str,
+        merchant_cert: str,
+        root_certs: str,
+        middle_certs: str,
         refund_back_url: str,
         timeout: float,
+        validate_cn_name: bool = True,
     ) -> None:
         self.merchant_id = mer_id
         self.gateway = gateway.rstrip("/")
-        self.cert_id = cert_id
         self.refund_back_url = refund_back_url
         self._private_key = unionpay_sign.load_private_key(merchant_private_key)
-        self._public_key = unionpay_sign.load_public_key(unionpay_public_key)
-        # The certId UnionPay's signed messages must name: that of the key we verify with.
-        self.platform_cert_id = unionpay_sign.key_id(self._public_key)
+        # The merchant's certId is its signing certificate's serial, as the .pfx gives it.
+        [certificate, *_] = unionpay_certs.load_certificates(merchant_cert)
+        if certificate.public_key() != self._private_key.public_key():
+            raise ValueError("UNIONPAY_MERCHANT_CERT is not the certificate of the private key")
+        self.cert_id = unionpay_certs.cert_id(certificate)
+        # UnionPay's messages bring their signing certificate; these say which ones to trust.
+        self.certificates = unionpay_certs.CertificateStore(
+            roots=unionpay_certs.load_certificates(root_certs),
+            middles=unionpay_certs.load_certificates(middle_certs),
+            validate_cn_name=validate_cn_name,
+        )
         self._http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)))
 
     @classmethod
     def from_settings(cls) -> UnionpayProvider:
         """The adapter for the current settings; unset keys fall back to the dev keys."""
-        from config.devkeys import dev_rsa_private_pem, dev_rsa_public_pem
+        from config.devkeys import dev_rsa_private_pem, dev_unionpay_cert_pem
 
         return _provider_for(
             settings.UNIONPAY_MER_ID,
             settings.UNIONPAY_GATEWAY,
-            settings.UNIONPAY_CERT_ID,
             settings.UNIONPAY_MERCHANT_PRIVATE_KEY or dev_rsa_private_pem("unionpay-merchant"),
-            settings.UNIONPAY_PUBLIC_KEY or dev_rsa_public_pem("unionpay-platform"),
+            settings.UNIONPAY_MERCHANT_CERT or dev_unionpay_cert_pem("unionpay-merchant"),
+            settings.UNIONPAY_ROOT_CERT or dev_unionpay_cert_pem("unionpay-root-ca"),
+            settings.UNIONPAY_MIDDLE_CERT or dev_unionpay_cert_pem("unionpay-middle-ca"),
             # UnionPay requires a backUrl on refunds; its refund results are read by query.
             settings.PAYMENTS_PUBLIC_BASE_URL + reverse("payments:notify", args=["unionpay"]),
             settings.PAYMENTS_HTTP_TIMEOUT_SECONDS,
+            settings.UNIONPAY_VALIDATE_CN_NAME,
         )
 
     def start(self, request: PaymentRequest) -> PaymentAction:
@@ -181,7 +192,12 @@ class UnionpayProvider:
         ``respCode``, so a later notification with another outcome is a new event.
         """
         fields = _form_fields(body=body, form=form)
-        if not self._is_signed_by_unionpay(fields):
+        try:
+            signed = self._is_signed_by_unionpay(fields)
+        except unionpay_certs.CertificateRefused as exc:
+            logger.warning("UnionPay notification refused: %s", exc.reason)
+            raise InvalidNotification(f"UnionPay certificate: {exc.reason}.") from exc
+        if not signed:
             raise InvalidNotification("The UnionPay notification's signature is wrong.")
         missing = [name for name in _NOTIFICATION_FIELDS if not fields.get(name)]
         if missing:
@@ -339,11 +355,14 @@ class UnionpayProvider:
         return message
 
     def _is_signed_by_unionpay(self, fields: Mapping[str, str]) -> bool:
-        return (
-            fields.get("signMethod") == unionpay_sign.SIGN_METHOD
-            and fields.get("certId") == self.platform_cert_id
-            and unionpay_sign.verify(fields, self._public_key)
-        )
+        """Whether ``fields`` are signed with the key of the trusted certificate they bring.
+
+        Raises ``CertificateRefused`` when the certificate (``signPubKeyCert``, named by
+        ``certId``) does not chain to UnionPay's root, has expired or is not the one named.
+        """
+        if fields.get("signMethod") != unionpay_sign.SIGN_METHOD:
+            return False
+        return unionpay_sign.verify(fields, self.certificates.signing_key(fields))
 
     def _post(self, path: str, fields: dict[str, str]) -> dict[str, str]:
         """POST a signed request; return UnionPay's verified answer or raise."""
@@ -369,7 +388,12 @@ class UnionpayProvider:
             if answer.get("respCode", RESP_OK) != RESP_OK:
                 raise _refusal(answer, "request")
             raise ProviderUnavailable(details={"error": "MALFORMED_ANSWER"})
-        if not self._is_signed_by_unionpay(answer):
+        try:
+            signed = self._is_signed_by_unionpay(answer)
+        except unionpay_certs.CertificateRefused as exc:
+            logger.warning("UnionPay answer refused: %s", exc.reason)
+            signed = False
+        if not signed:
             # An answer we cannot trust says nothing about the outcome.
             raise ProviderUnavailable(
                 "UnionPay's answer failed signature verification.",
@@ -394,18 +418,22 @@ def _form_fields(*, body: bytes, form: Mapping[str, str]) -> dict[str, str]:
 def _provider_for(
     mer_id: str,
     gateway: str,
-    cert_id: str,
     merchant_private_key: str,
-    unionpay_public_key: str,
+    merchant_cert: str,
+    root_certs: str,
+    middle_certs: str,
     refund_back_url: str,
     timeout: float,
+    validate_cn_name: bool,
 ) -> UnionpayProvider:
     return UnionpayProvider(
         mer_id=mer_id,
         gateway=gateway,
-        cert_id=cert_id,
         merchant_private_key=merchant_private_key,
-        unionpay_public_key=unionpay_public_key,
+        merchant_cert=merchant_cert,
+        root_certs=root_certs,
+        middle_certs=middle_certs,
         refund_back_url=refund_back_url,
         timeout=timeout,
+        validate_cn_name=validate_cn_name,
     )

@@ -9,9 +9,9 @@ The rule of the UnionPay gateway's interface specification, version 5.1.0:
 4. sign the ASCII bytes of that hex string with RSA PKCS#1 v1.5 and SHA-256;
 5. base64 the signature (standard alphabet, with padding, no line breaks).
 
-Verification recomputes steps 1-3 and checks the signature with the public key the message's
-``certId`` names. Real UnionPay names a certificate serial number; with bare keys, as in the
-sandbox, :func:`key_id` gives a key a stable certId of the same shape.
+Verification recomputes steps 1-3 and checks the signature with the public key of the
+certificate the message brings (``signPubKeyCert``, named by its serial in ``certId``), once
+``unionpay_certs`` has checked that certificate.
 """
 
 from __future__ import annotations
@@ -71,25 +71,6 @@ def load_private_key(pem: str) -> RSAPrivateKey:
     if not isinstance(key, RSAPrivateKey):
         raise ValueError("UnionPay signMethod 01 needs an RSA private key")
     return key
-
-
-def load_public_key(pem: str) -> RSAPublicKey:
-    key = serialization.load_pem_public_key(pem.encode())
-    if not isinstance(key, RSAPublicKey):
-        raise ValueError("UnionPay signMethod 01 needs an RSA public key")
-    return key
-
-
-def key_id(public_key: RSAPublicKey) -> str:
-    """A certId for a bare key: the first 40 bits of SHA-256 over its DER form, in decimal.
-
-    The sandbox names its signing key this way, so the platform can tell "signed by the key we
-    trust" from "signed by some other key" exactly as it would compare certificate serials.
-    """
-    der = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return str(int.from_bytes(hashlib.sha256(der).digest()[:5], "big"))
 
 
 def parse_answer(text: str) -> dict[str, str]:

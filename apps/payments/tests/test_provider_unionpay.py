@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode, urljoin
 
 import httpx
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.utils import timezone
@@ -35,7 +37,8 @@ from apps.payments.tests.test_provider_alipay import (
     submit,
     unique_order_id,
 )
-from config.devkeys import dev_rsa_private_pem, dev_rsa_public_pem
+from apps.payments.tests.test_unionpay_certs import issue, self_signed
+from config.devkeys import dev_rsa_private_pem, dev_unionpay_cert_pem
 
 
 @pytest.fixture
@@ -89,9 +92,13 @@ def test_start_builds_the_signed_front_form(unionpay, settings):
         "txnSubType": "01",
     }
     assert (fields["bizType"], fields["channelType"], fields["accessType"]) == ("000201", "07", "0")
+    # The merchant's certId: the serial number of its signing certificate (the .pfx's).
+    merchant_cert = x509.load_pem_x509_certificate(
+        dev_unionpay_cert_pem("unionpay-merchant").encode()
+    )
     assert (fields["merId"], fields["certId"]) == (
         settings.UNIONPAY_MER_ID,
-        settings.UNIONPAY_CERT_ID,
+        str(merchant_cert.serial_number),
     )
     assert (fields["orderId"], fields["txnAmt"], fields["currencyCode"]) == (
         request.out_trade_no,
@@ -130,7 +137,15 @@ def test_pay_then_back_and_front_notifications_verify(unionpay, settings):
     assert back.provider_trade_no == front.provider_trade_no
     assert len(back.provider_trade_no) == 21
     assert back.event_id == back.provider_trade_no + "00"
-    assert received.form["certId"] == unionpay.platform_cert_id
+    # UnionPay 5.1.0: the signing certificate comes in the message, named by its serial.
+    platform_cert = x509.load_pem_x509_certificate(
+        dev_unionpay_cert_pem("unionpay-platform").encode()
+    )
+    assert received.form["certId"] == str(platform_cert.serial_number)
+    assert x509.load_pem_x509_certificate(received.form["signPubKeyCert"].encode()) == (
+        platform_cert
+    )
+    assert received.form["signPubKeyCert"] == front_fields["signPubKeyCert"]
 
 
 def test_cashier_shows_the_trade_in_chinese(unionpay):
@@ -370,16 +385,21 @@ def _key_pem(key: rsa.RSAPrivateKey, *, private: bool) -> str:
     )
 
 
+def _cert_pem(certificate: x509.Certificate) -> str:
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
 def _provider(settings, **keys: str) -> UnionpayProvider:
-    values = {
+    values: dict[str, Any] = {
         "merchant_private_key": dev_rsa_private_pem("unionpay-merchant"),
-        "unionpay_public_key": dev_rsa_public_pem("unionpay-platform"),
+        "merchant_cert": dev_unionpay_cert_pem("unionpay-merchant"),
+        "root_certs": dev_unionpay_cert_pem("unionpay-root-ca"),
+        "middle_certs": dev_unionpay_cert_pem("unionpay-middle-ca"),
     }
     values.update(keys)
     return UnionpayProvider(
         mer_id=settings.UNIONPAY_MER_ID,
         gateway=settings.UNIONPAY_GATEWAY,
-        cert_id=settings.UNIONPAY_CERT_ID,
         refund_back_url="http://127.0.0.1:9/refund",
         timeout=5.0,
         **values,
@@ -387,8 +407,12 @@ def _provider(settings, **keys: str) -> UnionpayProvider:
 
 
 def test_answers_signed_by_another_key_are_not_trusted(unionpay, settings):
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    provider = _provider(settings, unionpay_public_key=_key_pem(other, private=False))
+    """The sandbox's answers bring a certificate of its own root: another root refuses them."""
+    root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    middle_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    root = self_signed(root_key, "Another Root CA")
+    middle = issue(middle_key, issuer=root, issuer_key=root_key, cn="Another Middle CA", ca=True)
+    provider = _provider(settings, root_certs=_cert_pem(root), middle_certs=_cert_pem(middle))
 
     with pytest.raises(ProviderUnavailable) as raised:
         provider.query(out_trade_no=unique_order_id())
@@ -397,8 +421,15 @@ def test_answers_signed_by_another_key_are_not_trusted(unionpay, settings):
 
 
 def test_requests_signed_by_another_key_are_refused(unionpay, settings):
+    """Another key with a certificate of the registered serial: the sandbox checks the key."""
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    provider = _provider(settings, merchant_private_key=_key_pem(other, private=True))
+    registered = x509.load_pem_x509_certificate(dev_unionpay_cert_pem("unionpay-merchant").encode())
+    provider = _provider(
+        settings,
+        merchant_private_key=_key_pem(other, private=True),
+        merchant_cert=_cert_pem(issue(other, serial=registered.serial_number)),
+    )
+    assert provider.cert_id == str(registered.serial_number)
 
     with pytest.raises(ProviderRejected) as raised:
         provider.query(out_trade_no=unique_order_id())

@@ -104,15 +104,6 @@ def test_empty_fields_do_not_change_the_signature(key):
     assert unionpay_sign.verify(dict(without_empty, signature=signature), key.public_key())
 
 
-def test_key_id_is_a_stable_decimal_per_key(key):
-    first = unionpay_sign.key_id(key.public_key())
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-    assert first.isdigit()
-    assert unionpay_sign.key_id(key.public_key()) == first
-    assert unionpay_sign.key_id(other.public_key()) != first
-
-
 def test_parse_answer_keeps_raw_values_and_bracketed_fields():
     text = "respCode=00&signature=ab+c/d==&reserved={a=1&b=2}&list=[x&y]&respMsg=成功[0000000]"
 

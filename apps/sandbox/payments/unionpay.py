@@ -3,8 +3,11 @@
 The rule, on both sides: every non-empty field but ``signature``, sorted by key, joined as
 ``k=v&k=v`` without URL encoding; the lower-case hex SHA-256 of that string is signed with
 SHA256withRSA and base64-encoded. Merchant requests must be signed by the "unionpay-merchant"
-key and name ``certId`` = ``UNIONPAY_CERT_ID`` (the certificate the merchant registered); the
-sandbox signs with the "unionpay-platform" key and names it by :func:`platform_cert_id`.
+key and name ``certId`` = the serial number of that key's certificate (the one in the
+merchant's ``.pfx``, registered with UnionPay). The sandbox signs with the "unionpay-platform"
+key, whose certificate is issued by the sandbox's middle CA under its root CA
+(``config.devkeys.dev_unionpay_cert_pem``), and sends it in every signed message as 5.1.0 does:
+``certId`` is its serial number and ``signPubKeyCert`` its PEM.
 
 The rule is written out here rather than imported from ``apps.payments``: the sandbox is the
 other end of the wire and imports nothing from the platform.
@@ -26,8 +29,8 @@ from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
-from cryptography.hazmat.primitives import serialization
-from django.conf import settings
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -42,7 +45,6 @@ from apps.sandbox.payments.common import (
     Variant,
     new_number,
     private_key,
-    public_key,
     refund_apply,
     rsa_sign,
     rsa_verify,
@@ -89,29 +91,46 @@ def _digest_hex(fields: Mapping[str, str]) -> bytes:
 
 
 @functools.cache
+def certificate(name: str) -> x509.Certificate:
+    """The dev certificate of the key ``name``."""
+    from config.devkeys import dev_unionpay_cert_pem
+
+    return x509.load_pem_x509_certificate(dev_unionpay_cert_pem(name).encode())
+
+
 def platform_cert_id() -> str:
-    """The certId of the sandbox's signing key: 40 bits of SHA-256 over its DER, in decimal."""
-    der = public_key(PLATFORM_KEY).public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return str(int.from_bytes(hashlib.sha256(der).digest()[:5], "big"))
+    """The certId of the sandbox's signing certificate: its serial number in decimal."""
+    return str(certificate(PLATFORM_KEY).serial_number)
+
+
+@functools.cache
+def platform_cert_pem() -> str:
+    """``signPubKeyCert``: the signing certificate's PEM with CRLF line breaks, as UnionPay
+    sends it (a browser posting the front notification turns every line break into CRLF)."""
+    from config.devkeys import dev_unionpay_cert_pem
+
+    return "\r\n".join(dev_unionpay_cert_pem(PLATFORM_KEY).strip().splitlines())
 
 
 def platform_sign(fields: Mapping[str, str]) -> dict[str, str]:
-    """``fields`` without empty values, with UnionPay's certId and signature."""
+    """``fields`` without empty values, with UnionPay's certId, certificate and signature."""
     message = {key: value for key, value in fields.items() if value != ""}
     message["signMethod"] = "01"
     message["certId"] = platform_cert_id()
+    message["signPubKeyCert"] = platform_cert_pem()
     message["signature"] = rsa_sign(private_key(PLATFORM_KEY), _digest_hex(message))
     return message
 
 
 def merchant_signed(fields: Mapping[str, str]) -> bool:
-    """Signed with signMethod 01 by the merchant key registered under ``UNIONPAY_CERT_ID``."""
+    """Signed with signMethod 01 by the merchant's registered certificate, named by its serial."""
+    registered = certificate(MERCHANT_KEY)
+    key = registered.public_key()
     return (
         fields.get("signMethod") == "01"
-        and fields.get("certId") == settings.UNIONPAY_CERT_ID
-        and rsa_verify(public_key(MERCHANT_KEY), _digest_hex(fields), fields.get("signature", ""))
+        and fields.get("certId") == str(registered.serial_number)
+        and isinstance(key, RSAPublicKey)
+        and rsa_verify(key, _digest_hex(fields), fields.get("signature", ""))
     )
 
 
