@@ -1,9 +1,12 @@
 """Channel sales: a channel's gateway credential places an order for a customer's number, the
-customer pays it on the returned link and the channel's commission accrues, balanced in the
-ledger; the scope is required; a repeat is the same order."""
+customer pays it on the returned link, the channel's commission accrues and a refund reverses
+it, balanced in the ledger; the scope is required; a repeat is the same order."""
 
 from __future__ import annotations
 
+from urllib.parse import urljoin
+
+import httpx
 import pytest
 from django.conf import settings
 
@@ -14,9 +17,12 @@ from apps.gateway.tests.support import SignedClient, bearer_token, gateway_app_c
 from apps.ledger.selectors import account_balance, ledger_check
 from apps.marketing.channels import channel_payable
 from apps.marketing.models import Channel, ChannelCode, ChannelOrder, ChannelProduct, CommissionRule
+from apps.orders import services as orders
 from apps.orders.models import Order
-from config.devkeys import dev_rsa_private_pem
-from loadtests.alipay_notify import load_key, signed_body
+from apps.payments import services as payments
+from apps.payments.models import Refund
+from apps.payments.services.notifications import intent_sync
+from apps.payments.tests.test_provider_alipay import submit
 
 pytestmark = pytest.mark.django_db
 
@@ -160,35 +166,57 @@ def test_another_channels_order_is_not_found(goods, seller):
     assert (answer.status_code, answer.json()["code"]) == (404, "NOT_FOUND")
 
 
-def test_the_customer_pays_on_the_link_and_the_channels_commission_accrues(
+def _pay_at_the_alipay_cashier(api_client, number: str) -> None:
+    """The customer starts an Alipay payment, pays at the sandbox's cashier as a browser would,
+    and the platform learns it by querying Alipay (the notification cannot reach a test)."""
+    intent = api_client.post(
+        f"/api/v1/orders/{number}/pay/",
+        {"method": "alipay", "channel": "page", "attempt_key": "a"}, format="json",
+    )  # fmt: skip
+    assert intent.status_code == 201, intent.content
+    action = intent.json()["action"]
+    with httpx.Client(timeout=10.0) as browser:
+        landing = browser.get(action["url"])
+        cashier = browser.get(urljoin(action["url"], landing.headers["location"]))
+        assert cashier.status_code == 200, (landing.status_code, cashier.text[:300])
+        paid = submit(browser, cashier, "pay-form")
+    # Without a return URL the cashier shows its own result page instead of redirecting.
+    assert paid.status_code in (200, 302), paid.text[:300]
+    with outbox_handled(tasks=True):
+        assert intent_sync(public_id=intent.json()["public_id"]) == "succeeded"
+
+
+def test_the_customer_pays_on_the_link_and_the_commission_accrues_then_a_refund_reverses_it(
     goods, seller, api_client, carrier_sandbox
 ):
-    """The order is the customer's to pay (any of the mall's methods; Alipay here, its signed
-    notification as the sandbox sends it). A refund reverses the commission through the same
-    ``ChannelOrder`` as a link's order (orders/tests/test_channels.py)."""
+    """The order is the customer's to pay (any of the mall's methods; Alipay here). Its
+    commission accrues on completion and a refund reverses it, as for a link's order."""
     app, channel = seller
     placed = _place(SignedClient(app), goods["vip"].skus.get().pk).json()
     customer = User.objects.get(phone=CUSTOMER)
     api_client.force_authenticate(customer)
-    intent = api_client.post(
-        f"/api/v1/orders/{placed['orderId']}/pay/",
-        {"method": "alipay", "channel": "page", "attempt_key": "a"}, format="json",
-    )  # fmt: skip
-    assert intent.status_code == 201, intent.content
-    notification = signed_body(
-        key=load_key(dev_rsa_private_pem("alipay-platform")), app_id=settings.ALIPAY_APP_ID,
-        public_id=intent.json()["public_id"], amount_fen=intent.json()["amount_fen"], notify_id="n1",
-    )  # fmt: skip
-    with outbox_handled(tasks=True):
-        answer = api_client.post(
-            "/payments/notify/alipay/", notification,
-            content_type="application/x-www-form-urlencoded",
-        )  # fmt: skip
-    assert answer.content == b"success"
+
+    _pay_at_the_alipay_cashier(api_client, placed["orderId"])
+
     order = Order.objects.get(number=placed["orderId"])
     assert order.status == "completed"
     row = ChannelOrder.objects.get()
     assert (row.status, row.paid_fen, row.commission_fen) == ("accrued", 1_500, 150)
     assert channel_payable(channel_id=channel.pk) == 150
     assert account_balance(code="marketing:commission") == 150
+    assert ledger_check() == []
+
+    operator, finance = (
+        User.objects.create_superuser("13800000000", "pw"),
+        User.objects.create_superuser("13800000009", "pw"),
+    )
+    with outbox_handled(tasks=True):
+        orders.order_refund_request(number=order.number, user_id=customer.pk, reason="不要了",
+                                    requested_by=operator.pk, override_reason="客服同意退款")  # fmt: skip
+    with outbox_handled(tasks=True):
+        payments.refund_decide(refund_id=Refund.objects.get().pk, approve=True, actor_id=finance.pk)
+    assert Refund.objects.get().status == "succeeded"
+    row.refresh_from_db()
+    assert (row.reversed_fen, channel_payable(channel_id=channel.pk)) == (150, 0)
+    assert account_balance(code="marketing:commission") == 0
     assert ledger_check() == []
