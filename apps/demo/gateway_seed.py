@@ -38,9 +38,9 @@ DEMO_PACKAGES = (
                 ("sim-swap", "number-verification", "kyc-match", "kyc-age-verification",
                  "location-verification"), 50_000, "month", 50, 99_900, 0),
     DemoPackage("network-pro", "通话、流量、终端状态与话费支付",
-                "点击拨号、流量余量查询、漫游与在线状态查询和话费支付，按次计费不限量。",
+                "点击拨号、流量余量查询、漫游与在线状态查询、话费支付和渠道代客下单，按次计费不限量。",
                 ("voice", "mobile-data", "carrier-billing", "device-roaming-status",
-                 "device-reachability-status"), None, "month", 20, 0, 5),
+                 "device-reachability-status", "channel-sales"), None, "month", 20, 0, 5),
 )  # fmt: skip
 
 

@@ -15,7 +15,7 @@ from apps.core import outbox
 from apps.fulfilment.cards.sales import cards_void_for_lines
 from apps.fulfilment.locks import deliveries_lock_lines, deliveries_lock_order
 from apps.fulfilment.models import Delivery
-from apps.fulfilment.services import deliveries_create, delivery_move
+from apps.fulfilment.services import deliveries_create, delivery_move, gift_delivery_create
 from apps.orders.services import order_delivery_settled
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,33 @@ def delivery_ended(event: outbox.Event) -> None:
     in pk order, so two lines ending together settle the order once."""
     number = event.payload["number"]
     with transaction.atomic():
-        rows = deliveries_lock_order(order_number=number)
+        # A campaign's gift (negative line id) is no line of the order and does not hold it.
+        rows = [row for row in deliveries_lock_order(order_number=number) if row.line_id > 0]
         if rows and all(row.status in Delivery.ENDED for row in rows):
             order_delivery_settled(number=number, lines={row.line_id: row.status for row in rows})
+
+
+@outbox.handler("marketing.gift_granted")
+def gift_granted(event: outbox.Event) -> None:
+    """A campaign gives the buyer of a paid order a data pack: deliver it to the buyer's number
+    (once: the delivery's line id is ``-<redemption id>``)."""
+    fact = event.payload
+    gift_delivery_create(
+        number=fact["number"], user_id=int(fact["user_id"]),
+        redemption_id=int(fact["redemption_id"]), sku_id=int(fact["sku_id"]),
+        label=f"{fact.get('campaign') or ''} 赠品".strip()[:128],
+    )  # fmt: skip
+
+
+@outbox.handler("marketing.gift_voided")
+def gift_voided(event: outbox.Event) -> None:
+    """The order was refunded in full: a gift not sent yet (waiting, or failed and held) is
+    voided; one under way or delivered stays given (the carrier cannot take a pack back)."""
+    line_id = -int(event.payload["redemption_id"])
+    for delivery in deliveries_lock_lines(line_ids=[line_id]):
+        if delivery.status in (Status.PENDING, Status.FAILED):
+            delivery_move(delivery, Status.REFUNDED, note="ORDER_REFUNDED", amount_fen=0)
+            delivery.save(update_fields=["status", "updated_at"])
+        else:
+            logger.info("gift %s of order %s stays %s", line_id, delivery.order_number,
+                        delivery.status)  # fmt: skip

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.selectors import user_profile
 from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.carrier.services import sms_queue
+from apps.catalog.selectors import sku_delivery_spec
 from apps.core import outbox
 from apps.core.audit import audit_batch, audited_transition
 from apps.core.money import MoneyError, to_fen
@@ -130,6 +131,27 @@ def deliveries_create(
     return created_ids
 
 
+def gift_delivery_create(
+    *, number: str, user_id: int, redemption_id: int, sku_id: int, label: str
+) -> int | None:
+    """A campaign's data-pack gift for a paid order (``marketing.gift_granted``): one delivery
+    of the pack to the buyer's own number, line id ``-<redemption id>`` (once, however often
+    the fact comes), delivered by the carrier as a bought pack is. Nothing is refunded if it
+    fails (it cost the buyer nothing). None when the SKU is unknown or not a data pack."""
+    spec = sku_delivery_spec(sku_id=sku_id)
+    if spec is None or spec.type_code != "data_pack":
+        logger.warning("gift of order %s: SKU %s is not a data pack", number, sku_id)
+        return None
+    line = {
+        "line_id": -redemption_id, "sku_id": sku_id, "product_id": spec.product_id,
+        "name": label, "kind": "electronic", "type_code": spec.type_code, "quantity": 1,
+        "recipient": user_profile(user_id=user_id).phone, "attributes": spec.attributes,
+        "paid_fen": 0,
+    }  # fmt: skip
+    created = deliveries_create(number=number, user_id=user_id, lines=[line])
+    return created[0] if created else None
+
+
 def card_delivery_start(delivery: Delivery) -> None:
     """Cards are taken now, in the transaction that follows the payment, so stock and sellable
     cards stay equal; the delivery finishes after commit (``job_deliver``)."""
@@ -192,6 +214,8 @@ def delivery_move(
     )  # fmt: skip
     if status == Status.DELIVERED:
         delivery.delivered_at = timezone.now()
+    if delivery.line_id < 0:
+        return  # a campaign's gift (``-<redemption id>``): no order line, the order not held
     order_line_delivery_record(line_id=delivery.line_id, state=status, note=note)
     if status in Delivery.ENDED:
         # No key: a line ends once (the table has no way back), and settling is idempotent.

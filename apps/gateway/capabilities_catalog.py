@@ -25,6 +25,7 @@ class Capability(models.TextChoices):
     DEVICE_ROAMING_STATUS = "device-roaming-status", _("Device roaming status")
     DEVICE_REACHABILITY_STATUS = "device-reachability-status", _("Device reachability status")
     LOCATION_VERIFICATION = "location-verification", _("Location verification")
+    CHANNEL_SALES = "channel-sales", _("Channel sales")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ CAPABILITIES: dict[str, CapabilitySpec] = {
         CapabilitySpec("device-roaming-status", ("device-roaming-status:read",), False),
         CapabilitySpec("device-reachability-status", ("device-reachability-status:read",), False),
         CapabilitySpec("location-verification", ("location-verification:verify",), False),
+        # A sales channel places orders for its customers (apps/gateway/channel_sales.py): the
+        # ``channel`` scopes, not prefixed by the code, as the issue names them.
+        CapabilitySpec("channel-sales", ("channel:orders:create", "channel:orders:read"), True),
     )
 }
 SCOPE_TO_CAPABILITY: dict[str, str] = {

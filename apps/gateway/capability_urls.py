@@ -11,6 +11,7 @@ from apps.gateway.api.base import capability_not_found, deprecated
 from apps.gateway.capabilities import (
     billing,
     carrier_billing,
+    channel_sales,
     device,
     kyc,
     mobile_data,
@@ -36,6 +37,7 @@ CAPABILITY_PREFIXES = (
     "device-roaming-status",
     "device-reachability-status",
     "location-verification",
+    "channel-sales",
 )
 
 urlpatterns = [
@@ -132,6 +134,12 @@ urlpatterns = [
         "location-verification/v3/verify",
         device.VerifyLocation.as_view(),
         name="location-verification",
+    ),
+    path("channel-sales/v1/orders", channel_sales.PlaceOrder.as_view(), name="channel-orders"),
+    path(
+        "channel-sales/v1/orders/<str:order_id>",
+        channel_sales.ReadOrder.as_view(),
+        name="channel-order",
     ),
     # The first paths, kept for the partners that integrated them.
     path(

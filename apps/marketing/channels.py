@@ -75,6 +75,33 @@ def channel_attribute(
     return channel_id
 
 
+@dataclass(frozen=True)
+class ApiChannel:
+    """The channel a developer-portal company sells through the gateway as, and the code its
+    API orders are attributed under (its first code, issued when it was approved)."""
+
+    id: int
+    code: str
+
+
+def channel_for_partner(*, partner_id: int) -> ApiChannel | None:
+    """The active channel of a developer-portal company with a code, or None."""
+    row = (
+        ChannelCode.objects.filter(
+            channel__partner_id=partner_id, channel__status=Channel.Status.ACTIVE
+        )
+        .order_by("pk")
+        .values_list("channel_id", "code")
+        .first()
+    )
+    return ApiChannel(id=row[0], code=row[1]) if row else None
+
+
+def channel_order_of(*, channel_id: int, order_number: str) -> bool:
+    """Whether the channel brought this order (a channel reads only its own orders)."""
+    return ChannelOrder.objects.filter(channel_id=channel_id, order_number=order_number).exists()
+
+
 def commission_of(rules: list[CommissionRule], lines: list[dict[str, Any]]) -> dict[int, int]:
     """Commission per line id for ``lines`` (``line_id``, ``kind``, ``paid_fen``): the rule of
     the line's kind, else the ``*`` rule. A fixed amount per order goes to the first line of

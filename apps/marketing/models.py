@@ -34,6 +34,7 @@ class Campaign(models.Model):
         PERCENT = "percent", _("Percent off (with a cap)")
         FULL_REDUCTION = "full_reduction", _("Spend X, get Y off (满减)")
         GIFT_POINTS = "gift_points", _("Points on purchase")
+        GIFT_DATA_PACK = "gift_data_pack", _("Data pack on purchase")
 
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.DRAFT: frozenset({Status.ACTIVE}),
@@ -66,6 +67,9 @@ class Campaign(models.Model):
     cap_fen = models.BigIntegerField(_("cap (fen)"), default=0)
     threshold_fen = models.BigIntegerField(_("threshold (fen)"), default=0)
     gift_points = models.PositiveIntegerField(_("points given"), default=0)
+    # A data-pack gift: the catalog SKU of the pack delivered to the buyer's number once the
+    # order is paid (fulfilment delivers it; marketing never reaches fulfilment).
+    gift_sku_id = models.BigIntegerField(_("data pack given (SKU id)"), null=True, blank=True)
     # A coupon campaign applies only with one of its coupons; an exclusive one alone.
     coupon_only = models.BooleanField(_("coupon only"), default=False)
     exclusive = models.BooleanField(_("exclusive"), default=False)
@@ -97,6 +101,10 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=~Q(rule="full_reduction") | Q(amount_fen__lte=models.F("threshold_fen")),
                 name="mk_reduction_below_threshold",
+            ),
+            models.CheckConstraint(
+                condition=~Q(rule="gift_data_pack") | Q(gift_sku_id__isnull=False),
+                name="mk_gift_pack_names_its_sku",
             ),
         ]
 
@@ -212,6 +220,10 @@ class Redemption(models.Model):
     coupon = models.ForeignKey(Coupon, null=True, blank=True, on_delete=models.PROTECT)
     discount_fen = models.BigIntegerField(verbose_name=_("discount (fen)"))
     gift_points = models.PositiveIntegerField(default=0, verbose_name=_("points given"))
+    # The data pack given (its SKU), delivered as ``-<redemption id>`` by fulfilment.
+    gift_sku_id = models.BigIntegerField(
+        null=True, blank=True, verbose_name=_("data pack given (SKU id)")
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.HELD, verbose_name=_("status")
     )

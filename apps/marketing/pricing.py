@@ -5,7 +5,7 @@ Stacking, in this order (docs/marketing.md):
    per line; the campaign that gives most takes its lines first, the next the lines left;
 2. one full reduction (满减), the largest whose threshold the eligible lines reach after (1);
 3. one coupon, on what is left after (1) and (2); an *exclusive* coupon drops (1) and (2);
-4. points gifts add to the others and take nothing off the price.
+4. points and data-pack gifts add to the others and take nothing off the price.
 The order never costs less than ``floor_fen`` (1 fen, or the goods if they cost less): every
 discount is cut to the room left above it. Each discount is also cut to its campaign's budget
 left. Order-wide amounts are spread over the lines in proportion to what the lines still cost
@@ -52,6 +52,7 @@ class Offer:
     cap_fen: int = 0
     threshold_fen: int = 0
     gift_points: int = 0
+    gift_sku_id: int | None = None
     exclusive: bool = False
     budget_left_fen: int | None = None
 
@@ -72,6 +73,7 @@ class Applied:
     discount_fen: int
     gift_points: int = 0
     coupon_code: str = ""
+    gift_sku_id: int | None = None
     line_discounts: dict[int, int] = field(default_factory=dict)
 
 
@@ -194,6 +196,12 @@ def price(lines: list[PriceLine], offers: list[Offer], coupon: Offer | None = No
             if eligible > 0 and eligible >= offer.threshold_fen and fits:
                 applied.append(Applied(offer.campaign_id, offer.name, offer.rule, 0,
                                        gift_points=offer.gift_points))  # fmt: skip
+        if offer.rule == "gift_data_pack" and offer.gift_sku_id:
+            # A pack, not money: it counts against the budget in orders (units), not in fen.
+            eligible = sum(net[ln.key] for ln in lines if offer.covers(ln))
+            if eligible > 0 and eligible >= offer.threshold_fen:
+                applied.append(Applied(offer.campaign_id, offer.name, offer.rule, 0,
+                                       gift_sku_id=offer.gift_sku_id))  # fmt: skip
     line_discounts = {line.key: line.total_fen - net[line.key] for line in lines}
     discount = goods - sum(net.values())
     return Pricing(

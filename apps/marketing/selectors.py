@@ -93,7 +93,7 @@ def offer_of(campaign: Campaign) -> Offer:
         product_ids=tuple(campaign.product_ids), category_paths=tuple(campaign.category_paths),
         amount_fen=campaign.amount_fen, percent_off=campaign.percent_off, cap_fen=campaign.cap_fen,
         threshold_fen=campaign.threshold_fen, gift_points=campaign.gift_points,
-        exclusive=campaign.exclusive,
+        gift_sku_id=campaign.gift_sku_id, exclusive=campaign.exclusive,
         budget_left_fen=campaign.budget_fen - campaign.spent_fen if campaign.budget_fen else None,
     )  # fmt: skip
 

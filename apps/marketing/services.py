@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core import outbox
 from apps.core.audit import audit_record
 from apps.core.errors import InvalidArgument
 from apps.core.ratelimit import rate_hit
@@ -337,7 +338,7 @@ def _campaigns_hold(
         redemptions.append(Redemption(
             order_number=order_number, user_id=user_id, campaign=campaign,
             coupon=coupon_row if is_coupon else None, discount_fen=applied.discount_fen,
-            gift_points=applied.gift_points,
+            gift_points=applied.gift_points, gift_sku_id=applied.gift_sku_id,
         ))  # fmt: skip
     Redemption.objects.bulk_create(redemptions)
     if coupon_row is not None:
@@ -421,6 +422,8 @@ def order_paid(*, order_number: str, user_id: int, lines: list[dict[str, int]]) 
                            LineSpec(_points_account(user_id), -r.gift_points)],
                     description=f"campaign {r.campaign_id} order {order_number}",
                 )  # fmt: skip
+            if r.gift_sku_id:
+                gift_granted_publish(r)
         FlashClaim.objects.filter(order_number=order_number).update(status=FlashClaim.Status.PAID)
         spent = sum(int(line.get("paid_fen", 0)) for line in lines)
         products = {int(line["product_id"]) for line in lines}
@@ -429,6 +432,19 @@ def order_paid(*, order_number: str, user_id: int, lines: list[dict[str, int]]) 
         facts.spent_fen = F("spent_fen") + spent
         facts.product_ids = sorted(set(facts.product_ids) | products)
         facts.save()
+
+
+def gift_granted_publish(r: Redemption) -> None:
+    """Tell fulfilment to deliver the redemption's data pack to the buyer's number
+    (``marketing.gift_granted``; marketing never imports fulfilment). Once per redemption:
+    the outbox key here, the delivery's line id ``-<redemption id>`` there."""
+    assert r.campaign is not None
+    outbox.publish(
+        "marketing.gift_granted",
+        {"number": r.order_number, "user_id": r.user_id, "redemption_id": r.pk,
+         "campaign_id": r.campaign_id, "campaign": r.campaign.name, "sku_id": r.gift_sku_id},
+        key=f"marketing_gift:{r.pk}",
+    )  # fmt: skip
 
 
 def _source(r: Redemption) -> str:
@@ -485,6 +501,13 @@ def order_refunded(*, order_number: str, now: datetime | None = None) -> None:
                         lines=[LineSpec(account, back), LineSpec("points:issued", -back)],
                         description=f"order {order_number} refunded",
                     )  # fmt: skip
+            if r.gift_sku_id:
+                # Fulfilment voids the pack if it has not gone out yet (one delivered stays).
+                outbox.publish(
+                    "marketing.gift_voided",
+                    {"number": order_number, "redemption_id": r.pk},
+                    key=f"marketing_gift_void:{r.pk}",
+                )
 
 
 def campaign_set_status(*, campaign_id: int, status: str, actor_id: int | None = None) -> None:

@@ -89,6 +89,17 @@ def test_points_gift_takes_nothing_off():
     assert price([VIP], [gift]).gift_points == 0
 
 
+def test_a_data_pack_gift_takes_nothing_off_and_names_its_sku():
+    gift = Offer(2, "买就送流量", "gift_data_pack", gift_sku_id=77, threshold_fen=5000)
+    p = price([PACK, VIP], [gift])
+    assert p.discount_fen == 0 and p.gift_points == 0
+    assert [(a.campaign_id, a.rule, a.gift_sku_id) for a in p.applied] == [
+        (2, "gift_data_pack", 77)
+    ]
+    assert price([VIP], [gift]).applied == []  # under the threshold
+    assert price([PACK], [Offer(3, "x", "gift_data_pack")]).applied == []  # no pack chosen
+
+
 def test_spread_is_exact_and_bounded():
     assert spread(100, {1: 1, 2: 1, 3: 1}) == {1: 34, 2: 33, 3: 33}
     assert spread(7, {1: 7}) == {1: 7}
@@ -110,7 +121,7 @@ offer_st = st.builds(
     Offer,
     campaign_id=st.integers(1, 50),
     name=st.just("o"),
-    rule=st.sampled_from(["fixed", "percent", "full_reduction", "gift_points"]),
+    rule=st.sampled_from(["fixed", "percent", "full_reduction", "gift_points", "gift_data_pack"]),
     product_ids=st.sampled_from([(), (1, 2), (3,)]),
     category_paths=st.sampled_from([(), ("a",), ("c",)]),
     amount_fen=st.integers(0, 60_000),
@@ -118,6 +129,7 @@ offer_st = st.builds(
     cap_fen=st.integers(0, 20_000),
     threshold_fen=st.integers(0, 100_000),
     gift_points=st.integers(0, 1000),
+    gift_sku_id=st.one_of(st.none(), st.integers(1, 9)),
     exclusive=st.booleans(),
     budget_left_fen=st.one_of(st.none(), st.integers(0, 30_000)),
 )
