@@ -25,6 +25,7 @@ class Capability(models.TextChoices):
     DEVICE_ROAMING_STATUS = "device-roaming-status", _("Device roaming status")
     DEVICE_REACHABILITY_STATUS = "device-reachability-status", _("Device reachability status")
     LOCATION_VERIFICATION = "location-verification", _("Location verification")
+    SPONSORED_DATA = "sponsored-data", _("Sponsored data")
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class CapabilitySpec:
 
 # Scope names follow the CAMARA API definitions where one exists (SimSwap, NumberVerification,
 # OneTimePasswordSMS, CarrierBillingCheckOut, KnowYourCustomer, DeviceStatus, DeviceLocation);
-# SMS, voice and mobile data follow their pattern.
+# SMS, voice, mobile data and sponsored data follow their pattern.
 CAPABILITIES: dict[str, CapabilitySpec] = {
     spec.code: spec
     for spec in (
@@ -66,6 +67,9 @@ CAPABILITIES: dict[str, CapabilitySpec] = {
         CapabilitySpec("device-roaming-status", ("device-roaming-status:read",), False),
         CapabilitySpec("device-reachability-status", ("device-reachability-status:read",), False),
         CapabilitySpec("location-verification", ("location-verification:verify",), False),
+        CapabilitySpec(
+            "sponsored-data", ("sponsored-data:grants:create", "sponsored-data:grants:read"), True
+        ),
     )
 }
 SCOPE_TO_CAPABILITY: dict[str, str] = {

@@ -18,6 +18,7 @@ from apps.gateway.capabilities import (
     otp,
     sim_swap,
     sms,
+    sponsored_data,
     voice,
 )
 
@@ -36,6 +37,7 @@ CAPABILITY_PREFIXES = (
     "device-roaming-status",
     "device-reachability-status",
     "location-verification",
+    "sponsored-data",
 )
 
 urlpatterns = [
@@ -132,6 +134,16 @@ urlpatterns = [
         "location-verification/v3/verify",
         device.VerifyLocation.as_view(),
         name="location-verification",
+    ),
+    path(
+        "sponsored-data/v1/grants",
+        sponsored_data.GrantCreate.as_view(),
+        name="sponsored-data-grants",
+    ),
+    path(
+        "sponsored-data/v1/grants/<str:request_id>",
+        sponsored_data.GrantDetail.as_view(),
+        name="sponsored-data-grant",
     ),
     # The first paths, kept for the partners that integrated them.
     path(
