@@ -189,17 +189,19 @@ class SponsoredGrant(models.Model):
     request_id = models.CharField(_("request id"), max_length=128)
     msisdn = models.CharField(_("msisdn"), max_length=20)
     pack_code = models.CharField(_("pack code"), max_length=64)
-    volume_mb = models.PositiveIntegerField()
-    validity_days = models.PositiveIntegerField()
+    volume_mb = models.PositiveIntegerField(_("volume (MB)"))
+    validity_days = models.PositiveIntegerField(_("validity (days)"))
     price_fen = models.BigIntegerField(_("price fen"))
-    month = models.CharField(max_length=7, help_text="YYYY-MM in Asia/Shanghai: the limits' period")
-    idempotency_key = models.CharField(max_length=128)
+    month = models.CharField(
+        _("month"), max_length=7, help_text="YYYY-MM in Asia/Shanghai: the limits' period"
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=128)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    carrier_request_id = models.CharField(max_length=40, blank=True)
+    carrier_request_id = models.CharField(_("carrier request id"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
