@@ -72,7 +72,8 @@ def sponsored_grant(
 
     Refusals, each writing nothing (no grant, no journal, no delivery): ``InvalidPhoneNumber``,
     ``UnknownDataPack``, ``SubscriberNotFound`` (not a line of this carrier's segments),
-    ``SubscriberNotOnNetwork`` (another operator's number), ``SponsorMonthlyLimitReached``,
+    ``SubscriberNotOnNetwork`` (another operator's or country's number), ``CarrierRejected``
+    (any other refusal of the lookup), ``SponsorMonthlyLimitReached``,
     ``SubscriberMonthlyLimitReached``, ``InsufficientPrepaidBalance``,
     ``SponsoredRequestConflict``; ``CarrierUnavailable`` when the number cannot be checked.
 
@@ -86,6 +87,8 @@ def sponsored_grant(
     pack = data_packs_by_code(codes=[pack_code]).get(pack_code)
     if pack is None or volume_mb(pack.volume) <= 0 or pack.price_fen <= 0:
         raise UnknownDataPack(details={"productCode": pack_code})
+    if not msisdn.startswith("+86"):
+        raise SubscriberNotOnNetwork(details={"operator": None})  # a foreign mobile number
     line = subscriber_lookup(msisdn=msisdn)  # SubscriberNotFound, CarrierUnavailable
     if not line.is_own_network:
         raise SubscriberNotOnNetwork(details={"operator": line.operator})

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 from django.utils.translation import gettext_lazy as _
 
-from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.core.phone import InvalidPhoneNumber
 from apps.enterprise import errors as enterprise_errors
 from apps.enterprise import sponsored
@@ -59,6 +59,9 @@ def _camara_errors() -> Iterator[None]:
         raise SponsoredGrantNotFound() from exc
     except CarrierUnavailable as exc:
         raise NetworkUnavailable() from exc
+    except CarrierRejected as exc:
+        # Any other refusal of a well-formed number, in the words the other capabilities use.
+        raise ServiceNotApplicable() from exc
 
 
 def _sponsor(partner_id: int) -> tuple[int, str]:

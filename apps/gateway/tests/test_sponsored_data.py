@@ -204,6 +204,7 @@ def test_unknown_product_and_numbers_not_ours_are_refused_and_nothing_is_applied
     other_operator = client.post(GRANTS, _grant("+8613012345678", "b"))
     no_line = client.post(GRANTS, _grant(unknown_own, "c"))
     not_e164 = client.post(GRANTS, _grant("13800138000", "d"))
+    foreign = client.post(GRANTS, _grant("+447911123456", "e"))  # a UK mobile
 
     assert (unknown_pack.status_code, unknown_pack.json()["code"]) == (
         422,
@@ -215,6 +216,7 @@ def test_unknown_product_and_numbers_not_ours_are_refused_and_nothing_is_applied
     )
     assert (no_line.status_code, no_line.json()["code"]) == (404, "IDENTIFIER_NOT_FOUND")
     assert (not_e164.status_code, not_e164.json()["code"]) == (400, "INVALID_ARGUMENT")
+    assert (foreign.status_code, foreign.json()["code"]) == (422, "SERVICE_NOT_APPLICABLE")
     assert SponsoredGrant.objects.count() == 0
     assert _journals(app) == ["enterprise_topup"]
     assert _packs_applied(subscriber) == [] and _packs_applied(unknown_own) == []
