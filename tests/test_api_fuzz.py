@@ -28,7 +28,7 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict(
 )
 CAPABILITIES = [
     "sim-swap", "number-verification", "mobile-data", "one-time-password-sms", "sms", "voice",
-    "carrier-billing",
+    "carrier-billing", "sponsored-data",
 ]  # fmt: skip
 
 

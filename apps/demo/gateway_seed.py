@@ -1,4 +1,5 @@
-"""Demo data for the capability gateway: packages covering every capability, an approved partner."""
+"""Demo data for the capability gateway: packages covering every capability, an approved partner
+with a prepaid balance for sponsored data (流量统付)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.enterprise.billing import enterprise_topup
 from apps.gateway.capabilities_catalog import CAPABILITIES
 from apps.gateway.models import Package, Partner
 from apps.gateway.portal import services as portal
 
 DEMO_PARTNER_PHONE = "+8613700137000"
 DEMO_OPERATOR_PHONE = "+8613800000000"
+# What the demo company has paid in for sponsored data (500.00 yuan), credited once.
+DEMO_SPONSOR_TOPUP_FEN = 50_000
+DEMO_SPONSOR_TOPUP_REFERENCE = "DEMO-SPONSORED-DATA"
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,9 @@ DEMO_PACKAGES = (
                 ("sim-swap", "number-verification", "kyc-match", "kyc-age-verification",
                  "location-verification"), 50_000, "month", 50, 99_900, 0),
     DemoPackage("network-pro", "通话、流量、终端状态与话费支付",
-                "点击拨号、流量余量查询、漫游与在线状态查询、话费支付和渠道代客下单，按次计费不限量。",
-                ("voice", "mobile-data", "carrier-billing", "device-roaming-status",
+                "点击拨号、流量余量查询、流量统付（为用户赠送流量包，从企业预付款扣费）、"
+                "漫游与在线状态查询、话费支付和渠道代客下单，按次计费不限量。",
+                ("voice", "mobile-data", "sponsored-data", "carrier-billing", "device-roaming-status",
                  "device-reachability-status", "channel-sales"), None, "month", 20, 0, 5),
 )  # fmt: skip
 
@@ -93,8 +99,23 @@ def seed_gateway_partner() -> bool:
     return True
 
 
+def seed_gateway_sponsor_balance() -> None:
+    """Credit the demo company's prepaid account (its owner's enterprise account), so its apps
+    can try sponsored data at once. Once: the top-up is idempotent per reference."""
+    owner_id = User.objects.get(phone=DEMO_PARTNER_PHONE).pk
+    enterprise_topup(
+        enterprise_id=owner_id,
+        amount_fen=DEMO_SPONSOR_TOPUP_FEN,
+        reference=DEMO_SPONSOR_TOPUP_REFERENCE,
+        note="演示：流量统付预付款",
+        actor_id=None,
+    )
+
+
 def seed_gateway() -> int:
-    """Packages and the demo partner; returns how many packages were created."""
+    """Packages, the demo partner and its prepaid balance; returns how many packages were
+    created."""
     created = seed_gateway_packages()
     seed_gateway_partner()
+    seed_gateway_sponsor_balance()
     return created

@@ -1,4 +1,4 @@
-"""Workbench: bulk distribution batches and rows, enterprise top-ups."""
+"""Workbench: bulk distribution batches and rows, enterprise top-ups, sponsored data grants."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from apps.accounts.models import User
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 from apps.enterprise import billing, selectors, services
-from apps.enterprise.models import BulkBatch, BulkRow, EnterpriseTopUp
+from apps.enterprise.models import BulkBatch, BulkRow, EnterpriseTopUp, SponsoredGrant
 
 
 @admin.register(BulkBatch)
@@ -87,6 +87,40 @@ class BulkRowAdmin(admin.ModelAdmin):
     list_select_related = ["batch"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SponsoredGrant)
+class SponsoredGrantAdmin(admin.ModelAdmin):
+    """Read only: a grant moves by its delivery, and its money by the ledger."""
+
+    list_display = [
+        "created_at",
+        "sponsor_name",
+        "request_id",
+        "msisdn",
+        "pack_code",
+        "amount",
+        "status",
+        "error_code",
+        "attempts",
+    ]
+    list_filter = ["status", "month"]
+    search_fields = ["request_id", "msisdn", "sponsor__phone", "sponsor_name"]
+    readonly_fields = [f.name for f in SponsoredGrant._meta.fields]
+    list_select_related = ["sponsor"]
+
+    @admin.display(description=_("amount"))
+    def amount(self, obj: SponsoredGrant) -> str:
+        return format_fen(obj.price_fen)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -11,7 +11,11 @@ money it may spend, and ``hold:enterprise:<id>``, the money set aside for rows i
 - a row fails: its price goes back, Dr hold / Cr prepaid, ``bulk:row:<row id>:release:<n>``
   for its n-th failure (each failure follows its own hold, the first or a retry's).
 
-So held = price of the rows in flight, and nothing is charged for a row not delivered. Every
+Sponsored data grants (``sponsored``) pay the same way, one grant at a time:
+``sponsored:<grant id>:hold`` when granted, ``:charge`` when delivered, ``:release`` when the
+carrier refused it (a grant is never retried after a refusal).
+
+So held = price of the rows and grants in flight, and nothing is charged for one not delivered. Every
 journal is posted in the transaction that moves the row or the batch, under its key.
 """
 
@@ -79,7 +83,9 @@ def prepaid_lock(*, enterprise_id: int) -> None:
     advisory_xact_lock("enterprise_prepaid", str(enterprise_id))
 
 
-def prepaid_hold(*, enterprise_id: int, amount_fen: int, key: str, reference: str) -> None:
+def prepaid_hold(
+    *, enterprise_id: int, amount_fen: int, key: str, reference: str, kind: str = "bulk_hold"
+) -> None:
     """Set ``amount_fen`` aside for rows about to run; the caller holds ``prepaid_lock``.
 
     Raises ``InsufficientPrepaidBalance`` (nothing posted) when the available balance is short.
@@ -93,7 +99,7 @@ def prepaid_hold(*, enterprise_id: int, amount_fen: int, key: str, reference: st
             details={"needed_fen": amount_fen, "available_fen": available}
         )
     journal_post(
-        idempotency_key=key, kind="bulk_hold", reference=reference,
+        idempotency_key=key, kind=kind, reference=reference,
         lines=[LineSpec(prepaid_code(enterprise_id), amount_fen), LineSpec(hold_code(enterprise_id), -amount_fen)],
     )  # fmt: skip
 
@@ -117,6 +123,31 @@ def prepaid_release(
             reference=reference,
             lines=[LineSpec(hold_code(enterprise_id), amount_fen), LineSpec(prepaid_code(enterprise_id), -amount_fen)],
         )  # fmt: skip
+
+
+def sponsored_hold(*, enterprise_id: int, grant_id: int, amount_fen: int, reference: str) -> None:
+    """Set a sponsored grant's price aside (``sponsored:<id>:hold``); the caller holds
+    ``prepaid_lock``. Raises ``InsufficientPrepaidBalance`` (nothing posted) when short."""
+    prepaid_hold(enterprise_id=enterprise_id, amount_fen=amount_fen,
+                 key=f"sponsored:{grant_id}:hold", reference=reference, kind="sponsored_hold")  # fmt: skip
+
+
+def sponsored_charge(*, enterprise_id: int, grant_id: int, amount_fen: int, reference: str) -> None:
+    """Earn a delivered grant's price from the hold, once (``sponsored:<id>:charge``)."""
+    journal_post(
+        idempotency_key=f"sponsored:{grant_id}:charge", kind="sponsored_charge", reference=reference,
+        lines=[LineSpec(hold_code(enterprise_id), amount_fen), LineSpec(REVENUE, -amount_fen)],
+    )  # fmt: skip
+
+
+def sponsored_release(
+    *, enterprise_id: int, grant_id: int, amount_fen: int, reference: str
+) -> None:
+    """Give a refused grant's price back to the available balance, once."""
+    journal_post(
+        idempotency_key=f"sponsored:{grant_id}:release", kind="sponsored_release", reference=reference,
+        lines=[LineSpec(hold_code(enterprise_id), amount_fen), LineSpec(prepaid_code(enterprise_id), -amount_fen)],
+    )  # fmt: skip
 
 
 def enterprise_topup(

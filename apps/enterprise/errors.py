@@ -39,3 +39,39 @@ class NotAnEnterprise(DomainError):
     code = "NOT_AN_ENTERPRISE"
     http_status = 403
     default_message = _("Bulk distribution is for enterprise and partner accounts.")
+
+
+# Sponsored data (流量统付): the partner gateway renders these in CAMARA's words.
+
+
+class UnknownDataPack(InvalidArgument):
+    code = "UNKNOWN_PACK"
+    default_message = _("No data pack is on sale under this code.")
+
+
+class SubscriberNotOnNetwork(DomainError):
+    code = "NOT_OWN_NETWORK"
+    http_status = 422
+    default_message = _("The number is not a line of this carrier.")
+
+
+class SponsorMonthlyLimitReached(DomainError):
+    code = "SPONSOR_MONTHLY_LIMIT"
+    http_status = 429
+    default_message = _("The partner's sponsored data for this month has reached its limit.")
+
+
+class SubscriberMonthlyLimitReached(DomainError):
+    code = "SUBSCRIBER_MONTHLY_LIMIT"
+    http_status = 429
+    default_message = _("This number has received the most sponsored data packs for this month.")
+
+
+class SponsoredRequestConflict(Conflict):
+    code = "SPONSORED_REQUEST_CONFLICT"
+    default_message = _("This request id was already used for another grant.")
+
+
+class SponsoredGrantNotFound(NotFound):
+    code = "SPONSORED_GRANT_NOT_FOUND"
+    default_message = _("No grant under this request id.")

@@ -10,6 +10,8 @@ Enterprise's rows hang off the owner (a user) and come before the ledger, in thi
 
     owner's prepaid advisory lock (``billing.prepaid_lock``) → top-up → batch → rows → ledger
 
+A sponsored data grant sits where a row does: prepaid lock → grant → ledger.
+
 A row is locked with its batch (one query, both rows). Callers hold a transaction open;
 nothing here makes a network call.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.enterprise.models import BulkBatch, BulkRow, EnterpriseTopUp
+from apps.enterprise.models import BulkBatch, BulkRow, EnterpriseTopUp, SponsoredGrant
 
 
 def bulk_batch_lock(*, batch_id: int | None = None, batch_no: str = "") -> BulkBatch:
@@ -50,3 +52,8 @@ def topup_lock_or_create(
     return EnterpriseTopUp.objects.select_for_update().get_or_create(
         reference=reference, defaults=defaults
     )
+
+
+def sponsored_grant_lock(*, grant_id: int) -> SponsoredGrant:
+    """Lock one sponsored data grant (``SponsoredGrant.DoesNotExist`` if there is none)."""
+    return SponsoredGrant.objects.select_for_update().get(pk=grant_id)

@@ -154,3 +154,75 @@ class EnterpriseTopUp(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class SponsoredGrant(models.Model):
+    """A data pack a partner company gives one of its app's users (流量统付), paid from the
+    partner's prepaid account. ``(sponsor, request_id)`` is unique: a request id is granted once.
+
+    Delivered like a bulk row: held when granted, earned when the carrier applied the pack under
+    ``idempotency_key``, released when the carrier refused it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        DELIVERING = "delivering", _("Delivering")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.PENDING: frozenset({Status.DELIVERING}),
+        Status.DELIVERING: frozenset({Status.DELIVERING, Status.DELIVERED, Status.FAILED}),
+        Status.DELIVERED: frozenset(),
+        Status.FAILED: frozenset(),
+    }
+    OPEN = (Status.PENDING, Status.DELIVERING)
+
+    sponsor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sponsor"),
+        help_text="The partner company's owner: its enterprise prepaid account pays",
+    )
+    sponsor_name = models.CharField(_("sponsor name"), max_length=200)
+    request_id = models.CharField(_("request id"), max_length=128)
+    msisdn = models.CharField(_("msisdn"), max_length=20)
+    pack_code = models.CharField(_("pack code"), max_length=64)
+    volume_mb = models.PositiveIntegerField(_("volume (MB)"))
+    validity_days = models.PositiveIntegerField(_("validity (days)"))
+    price_fen = models.BigIntegerField(_("price fen"))
+    month = models.CharField(
+        _("month"), max_length=7, help_text="YYYY-MM in Asia/Shanghai: the limits' period"
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=128)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    error_code = models.CharField(_("error code"), max_length=40, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    carrier_request_id = models.CharField(_("carrier request id"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sponsored data grant")
+        verbose_name_plural = _("sponsored data grants")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sponsor", "request_id"], name="enterprise_sponsored_request_once"
+            ),
+            models.CheckConstraint(condition=Q(price_fen__gt=0), name="enterprise_sponsored_price"),
+        ]
+        indexes = [
+            models.Index(fields=["sponsor", "month"], name="enterprise_sponsored_month"),
+            models.Index(
+                fields=["status", "updated_at"],
+                name="enterprise_sponsored_open",
+                condition=Q(status__in=["pending", "delivering"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sponsor_id}:{self.request_id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Task, shared_task
 
 from apps.carrier.errors import CarrierUnavailable
-from apps.enterprise import services
+from apps.enterprise import services, sponsored
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
@@ -38,6 +38,27 @@ def bulk_rows_deliver_task(self: Task, batch_id: int, row_ids: list[int]) -> int
 def bulk_rows_retry_stuck_task() -> int:
     """Beat, every minute."""
     return services.bulk_rows_retry_stuck()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=sponsored.MAX_ATTEMPTS - 1,
+             soft_time_limit=60, time_limit=90)  # fmt: skip
+def sponsored_deliver_task(self: Task, grant_id: int) -> str:
+    """Idempotent: the grant carries its own key at the carrier. An unknown outcome is retried
+    with backoff, then failed (its price released); eager runs leave it to the beat."""
+    try:
+        return sponsored.sponsored_deliver(grant_id=grant_id)
+    except CarrierUnavailable:
+        if self.request.is_eager:
+            return "delivering"  # the beat's sponsored_retry_stuck picks it up
+        if self.request.retries >= (self.max_retries or 0):
+            return sponsored.sponsored_fail(grant_id=grant_id, reason=CarrierUnavailable.code)
+        raise self.retry(countdown=min(300, 10 * 2**self.request.retries)) from None
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def sponsored_retry_stuck_task() -> int:
+    """Beat, every minute."""
+    return sponsored.sponsored_retry_stuck()
 
 
 # Bulk distribution moved here from ``apps.fulfilment.bulk``. Messages queued before the move

@@ -26,6 +26,7 @@ class Capability(models.TextChoices):
     DEVICE_REACHABILITY_STATUS = "device-reachability-status", _("Device reachability status")
     LOCATION_VERIFICATION = "location-verification", _("Location verification")
     CHANNEL_SALES = "channel-sales", _("Channel sales")
+    SPONSORED_DATA = "sponsored-data", _("Sponsored data")
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class CapabilitySpec:
 
 # Scope names follow the CAMARA API definitions where one exists (SimSwap, NumberVerification,
 # OneTimePasswordSMS, CarrierBillingCheckOut, KnowYourCustomer, DeviceStatus, DeviceLocation);
-# SMS, voice and mobile data follow their pattern.
+# SMS, voice, mobile data and sponsored data follow their pattern.
 CAPABILITIES: dict[str, CapabilitySpec] = {
     spec.code: spec
     for spec in (
@@ -70,6 +71,9 @@ CAPABILITIES: dict[str, CapabilitySpec] = {
         # A sales channel places orders for its customers (apps/gateway/channel_sales.py): the
         # ``channel`` scopes, not prefixed by the code, as the issue names them.
         CapabilitySpec("channel-sales", ("channel:orders:create", "channel:orders:read"), True),
+        CapabilitySpec(
+            "sponsored-data", ("sponsored-data:grants:create", "sponsored-data:grants:read"), True
+        ),
     )
 }
 SCOPE_TO_CAPABILITY: dict[str, str] = {

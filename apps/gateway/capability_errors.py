@@ -128,3 +128,44 @@ class RefundUnauthorizedAmount(DomainError):
     code = "CARRIER_BILLING_REFUND.UNAUTHORIZED_AMOUNT"
     http_status = 422
     default_message = _("The amount is more than what is left to refund of the payment.")
+
+
+# Sponsored data: the grant's refusals. DomainErrors, so the call's request id is not kept
+# with the refusal: nothing was applied, and the same request id may be sent again (after a
+# top-up, next month).
+
+
+class SponsoredUnknownProduct(DomainError):
+    code = "SPONSORED_DATA.UNKNOWN_PRODUCT"
+    http_status = 422
+    default_message = _("No data pack is on sale under this productCode.")
+
+
+class SponsoredInsufficientBalance(DomainError):
+    code = "SPONSORED_DATA.INSUFFICIENT_BALANCE"
+    http_status = 403
+    default_message = _("The partner's prepaid balance does not cover this data pack.")
+
+
+class SponsoredPartnerLimitExceeded(DomainError):
+    code = "SPONSORED_DATA.PARTNER_MONTHLY_LIMIT_EXCEEDED"
+    http_status = 429
+    default_message = _("The partner's sponsored data for this month has reached its limit.")
+
+
+class SponsoredSubscriberLimitExceeded(DomainError):
+    code = "SPONSORED_DATA.SUBSCRIBER_MONTHLY_LIMIT_EXCEEDED"
+    http_status = 429
+    default_message = _("This number has received the most sponsored data packs for this month.")
+
+
+class SponsoredRequestIdConflict(DomainError):
+    code = "CONFLICT"
+    http_status = 409
+    default_message = _("This requestId was already used for another grant.")
+
+
+class SponsoredGrantNotFound(DomainError):
+    code = "NOT_FOUND"
+    http_status = 404
+    default_message = _("No grant under this requestId.")

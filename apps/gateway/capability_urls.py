@@ -19,6 +19,7 @@ from apps.gateway.capabilities import (
     otp,
     sim_swap,
     sms,
+    sponsored_data,
     voice,
 )
 
@@ -38,6 +39,7 @@ CAPABILITY_PREFIXES = (
     "device-reachability-status",
     "location-verification",
     "channel-sales",
+    "sponsored-data",
 )
 
 urlpatterns = [
@@ -140,6 +142,16 @@ urlpatterns = [
         "channel-sales/v1/orders/<str:order_id>",
         channel_sales.ReadOrder.as_view(),
         name="channel-order",
+    ),
+    path(
+        "sponsored-data/v1/grants",
+        sponsored_data.GrantCreate.as_view(),
+        name="sponsored-data-grants",
+    ),
+    path(
+        "sponsored-data/v1/grants/<str:request_id>",
+        sponsored_data.GrantDetail.as_view(),
+        name="sponsored-data-grant",
     ),
     # The first paths, kept for the partners that integrated them.
     path(

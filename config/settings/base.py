@@ -373,6 +373,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.enterprise.tasks.bulk_rows_retry_stuck_task",
         "schedule": 60.0,
     },
+    "sponsored-retry": {
+        "task": "apps.enterprise.tasks.sponsored_retry_stuck_task",
+        "schedule": 60.0,
+    },
     # Analytics: view counters every minute, today's and yesterday's rollups every 5 minutes.
     "analytics-views-flush": {"task": "apps.analytics.tasks.views_flush_task", "schedule": 60.0},
     "analytics-rollup": {"task": "apps.analytics.tasks.rollup_recent_task", "schedule": 300.0},
@@ -400,6 +404,14 @@ GATEWAY_CALLBACK_ALLOW_LOOPBACK = env.bool("GATEWAY_CALLBACK_ALLOW_LOOPBACK", de
 # Partner SMS: the price of one segment in fen; one-time codes a number may get per hour.
 GATEWAY_SMS_SEGMENT_PRICE_FEN = env.int("GATEWAY_SMS_SEGMENT_PRICE_FEN", default=5)
 GATEWAY_OTP_MAX_PER_NUMBER_HOUR = env.int("GATEWAY_OTP_MAX_PER_NUMBER_HOUR", default=5)
+# Sponsored data (流量统付), per partner and Asia/Shanghai calendar month: what it may spend
+# (fen), and how many packs it may give one number.
+SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER = env.int(
+    "SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER", default=5_000_000
+)
+SPONSORED_DATA_MONTHLY_GRANTS_PER_SUBSCRIBER = env.int(
+    "SPONSORED_DATA_MONTHLY_GRANTS_PER_SUBSCRIBER", default=3
+)
 # Raw call records are kept this many months (whole monthly partitions are dropped).
 GATEWAY_CALLRECORD_RETENTION_MONTHS = env.int("GATEWAY_CALLRECORD_RETENTION_MONTHS", default=13)
 

@@ -2,8 +2,9 @@
 
 import pytest
 
-from apps.demo.gateway_seed import DEMO_PARTNER_PHONE, seed_gateway
+from apps.demo.gateway_seed import DEMO_PARTNER_PHONE, DEMO_SPONSOR_TOPUP_FEN, seed_gateway
 from apps.demo.seed import seed_users
+from apps.enterprise.billing import prepaid_balance
 from apps.gateway.capabilities_catalog import CAPABILITIES
 from apps.gateway.models import Package, Partner
 
@@ -27,3 +28,7 @@ def test_gateway_seed_is_idempotent_and_covers_every_capability():
     partner = Partner.objects.get()
     assert (partner.owner.phone, partner.status) == (DEMO_PARTNER_PHONE, "approved")
     assert partner.owner.groups.filter(name="partner").exists()
+    # Its prepaid account pays for sponsored data, credited once however often it is seeded.
+    assert "sponsored-data" in packages["network-pro"].capabilities
+    balance = prepaid_balance(enterprise_id=partner.owner_id)
+    assert (balance.available_fen, balance.held_fen) == (DEMO_SPONSOR_TOPUP_FEN, 0)

@@ -1,0 +1,231 @@
+"""Sponsored data (流量统付): a partner company gives a data pack to one of its app's users and
+pays for it from its enterprise prepaid account (the one bulk distribution spends).
+
+Exactly once per ``(sponsor, request_id)``: the grant row is unique on it, and it is written
+under the sponsor's prepaid advisory lock, so a replay (however concurrent) finds the first
+grant and gets it back without a second hold; the same id with another number or pack is
+``SponsoredRequestConflict``. Limits per sponsor per month (Asia/Shanghai calendar month):
+what it spent (``SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER``) and how many packs one number got
+from it (``SPONSORED_DATA_MONTHLY_GRANTS_PER_SUBSCRIBER``); a refused grant counts in neither.
+
+Delivery is the bulk rows' path: the carrier applies the pack under the grant's own key
+(``sponsored:<grant id>``) through ``carrier.services.provision_once``, which asks the carrier
+by key after a lost answer, so the pack is applied once however often it is sent. Money: held
+when granted, earned when delivered, released when the carrier refused (``billing``). The
+subscriber is texted once the pack is on the line. No transaction is open during a carrier call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
+from apps.carrier.services import provision_once, sms_queue, subscriber_lookup
+from apps.catalog.selectors import data_packs_by_code
+from apps.core.audit import audit_record, audited_transition
+from apps.core.phone import normalize_phone
+from apps.core.tasks import enqueue_on_commit
+from apps.enterprise import billing
+from apps.enterprise.errors import (
+    SponsoredGrantNotFound,
+    SponsoredRequestConflict,
+    SponsorMonthlyLimitReached,
+    SubscriberMonthlyLimitReached,
+    SubscriberNotOnNetwork,
+    UnknownDataPack,
+)
+from apps.enterprise.locks import sponsored_grant_lock
+from apps.enterprise.models import SponsoredGrant
+from apps.enterprise.parsing import volume_mb
+
+Status = SponsoredGrant.Status
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class GrantResult:
+    grant: SponsoredGrant
+    created: bool  # False: this request id was granted before, and this is its grant
+
+
+def _month() -> str:
+    return timezone.localtime().strftime("%Y-%m")
+
+
+def _same_request(grant: SponsoredGrant, *, msisdn: str, pack_code: str) -> GrantResult:
+    if (grant.msisdn, grant.pack_code) != (msisdn, pack_code):
+        raise SponsoredRequestConflict(details={"requestId": grant.request_id})
+    return GrantResult(grant, created=False)
+
+
+def sponsored_grant(
+    *, sponsor_id: int, sponsor_name: str, request_id: str, msisdn: str, pack_code: str
+) -> GrantResult:
+    """Grant ``pack_code`` to ``msisdn`` at ``sponsor_id``'s expense, once per ``request_id``.
+
+    Refusals, each writing nothing (no grant, no journal, no delivery): ``InvalidPhoneNumber``,
+    ``UnknownDataPack``, ``SubscriberNotFound`` (not a line of this carrier's segments),
+    ``SubscriberNotOnNetwork`` (another operator's or country's number), ``CarrierRejected``
+    (any other refusal of the lookup), ``SponsorMonthlyLimitReached``,
+    ``SubscriberMonthlyLimitReached``, ``InsufficientPrepaidBalance``,
+    ``SponsoredRequestConflict``; ``CarrierUnavailable`` when the number cannot be checked.
+
+    One network call (the number's lookup) before the transaction. Locks: the sponsor's prepaid
+    advisory lock, then the ledger. The delivery starts after commit.
+    """
+    msisdn = normalize_phone(msisdn)
+    existing = SponsoredGrant.objects.filter(sponsor_id=sponsor_id, request_id=request_id).first()
+    if existing is not None:
+        return _same_request(existing, msisdn=msisdn, pack_code=pack_code)
+    pack = data_packs_by_code(codes=[pack_code]).get(pack_code)
+    if pack is None or volume_mb(pack.volume) <= 0 or pack.price_fen <= 0:
+        raise UnknownDataPack(details={"productCode": pack_code})
+    if not msisdn.startswith("+86"):
+        raise SubscriberNotOnNetwork(details={"operator": None})  # a foreign mobile number
+    line = subscriber_lookup(msisdn=msisdn)  # SubscriberNotFound, CarrierUnavailable
+    if not line.is_own_network:
+        raise SubscriberNotOnNetwork(details={"operator": line.operator})
+    month = _month()
+    with transaction.atomic():
+        billing.prepaid_lock(enterprise_id=sponsor_id)
+        existing = SponsoredGrant.objects.filter(
+            sponsor_id=sponsor_id, request_id=request_id
+        ).first()
+        if existing is not None:
+            return _same_request(existing, msisdn=msisdn, pack_code=pack_code)
+        counted = SponsoredGrant.objects.filter(sponsor_id=sponsor_id, month=month).exclude(
+            status=Status.FAILED
+        )
+        spent = counted.aggregate(s=Sum("price_fen"))["s"] or 0
+        limit_fen = settings.SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER
+        if spent + pack.price_fen > limit_fen:
+            raise SponsorMonthlyLimitReached(
+                details={"limitFen": limit_fen, "spentFen": spent, "priceFen": pack.price_fen}
+            )
+        received = counted.filter(msisdn=msisdn).count()
+        limit_grants = settings.SPONSORED_DATA_MONTHLY_GRANTS_PER_SUBSCRIBER
+        if received >= limit_grants:
+            raise SubscriberMonthlyLimitReached(details={"limit": limit_grants})
+        grant = SponsoredGrant.objects.create(
+            sponsor_id=sponsor_id, sponsor_name=sponsor_name[:200], request_id=request_id,
+            msisdn=msisdn, pack_code=pack.code, volume_mb=volume_mb(pack.volume),
+            validity_days=pack.validity_days, price_fen=pack.price_fen, month=month,
+        )  # fmt: skip
+        grant.idempotency_key = f"sponsored:{grant.pk}"
+        grant.save(update_fields=["idempotency_key"])
+        # InsufficientPrepaidBalance here rolls the grant back with the transaction.
+        billing.sponsored_hold(enterprise_id=sponsor_id, grant_id=grant.pk,
+                               amount_fen=grant.price_fen, reference=grant.idempotency_key)  # fmt: skip
+        audit_record(
+            action="sponsored.granted", object_type="sponsored_grant", object_id=grant.pk,
+            actor_id=sponsor_id,
+            after={"request_id": request_id, "msisdn": msisdn, "pack": pack.code, "held_fen": pack.price_fen},
+        )  # fmt: skip
+        from apps.enterprise.tasks import sponsored_deliver_task
+
+        enqueue_on_commit(sponsored_deliver_task, grant.pk)
+    return GrantResult(grant, created=True)
+
+
+def sponsored_grant_get(*, sponsor_id: int, request_id: str) -> SponsoredGrant:
+    """The sponsor's grant under ``request_id`` (``SponsoredGrantNotFound`` otherwise)."""
+    grant = SponsoredGrant.objects.filter(sponsor_id=sponsor_id, request_id=request_id).first()
+    if grant is None:
+        raise SponsoredGrantNotFound()
+    return grant
+
+
+def _move(grant: SponsoredGrant, to: str, **after: object) -> None:
+    audited_transition(
+        grant, to, object_type="sponsored_grant", object_id=grant.pk, action_prefix="sponsored",
+        refused=lambda details: ValueError(f"sponsored grant {grant.pk}: {details}"), after=after,
+    )  # fmt: skip
+
+
+def delivered_text(grant: SponsoredGrant) -> str:
+    return _(
+        "[CarrierHub] %(sponsor)s has given you %(volume)sMB of data, valid for %(days)s days."
+    ) % {"sponsor": grant.sponsor_name, "volume": grant.volume_mb, "days": grant.validity_days}
+
+
+def sponsored_deliver(*, grant_id: int) -> str:
+    """Apply the grant's pack at the carrier; safe to run any number of times.
+
+    Returns the grant's state: ``delivered`` (charged, the subscriber texted), ``failed`` (the
+    carrier refused: the price is released), or the final state it was already in. Raises
+    ``CarrierUnavailable`` when the outcome is unknown; the grant stays ``delivering`` and a
+    later run, under the same key, finds out.
+    """
+    with transaction.atomic():
+        grant = sponsored_grant_lock(grant_id=grant_id)
+        if grant.status not in SponsoredGrant.OPEN:
+            return grant.status
+        _move(grant, Status.DELIVERING, attempt=grant.attempts + 1)
+        grant.attempts += 1
+        grant.save(update_fields=["status", "attempts", "updated_at"])
+    body = {"msisdn": grant.msisdn, "volume_mb": grant.volume_mb,
+            "validity_days": grant.validity_days, "reference": grant.idempotency_key}  # fmt: skip
+    try:
+        done = provision_once(kind="data-packs", body=body, idempotency_key=grant.idempotency_key)
+    except CarrierUnavailable as exc:
+        SponsoredGrant.objects.filter(pk=grant_id).update(
+            error_code=exc.code, updated_at=timezone.now()
+        )
+        raise
+    except (CarrierRejected, SubscriberNotFound) as exc:
+        return sponsored_fail(
+            grant_id=grant_id, reason=getattr(exc, "carrier_code", "") or exc.code
+        )
+    with transaction.atomic():
+        grant = sponsored_grant_lock(grant_id=grant_id)
+        if grant.status != Status.DELIVERING:
+            return grant.status
+        _move(grant, Status.DELIVERED, request_id=done.request_id)
+        grant.carrier_request_id, grant.error_code = done.request_id[:40], ""
+        grant.save(update_fields=["status", "carrier_request_id", "error_code", "updated_at"])
+        billing.sponsored_charge(enterprise_id=grant.sponsor_id, grant_id=grant.pk,
+                                 amount_fen=grant.price_fen, reference=grant.idempotency_key)  # fmt: skip
+        sms_queue(msisdn=grant.msisdn, purpose="notice", text=delivered_text(grant))
+    return Status.DELIVERED
+
+
+def sponsored_fail(*, grant_id: int, reason: str) -> str:
+    """Give up on a grant: release its price. Idempotent (a final grant is left alone)."""
+    with transaction.atomic():
+        grant = sponsored_grant_lock(grant_id=grant_id)
+        if grant.status not in SponsoredGrant.OPEN:
+            return grant.status
+        if grant.status == Status.PENDING:
+            _move(grant, Status.DELIVERING, attempt=grant.attempts)
+        _move(grant, Status.FAILED, reason=reason)
+        grant.error_code = reason[:40]
+        grant.save(update_fields=["status", "error_code", "updated_at"])
+        billing.sponsored_release(enterprise_id=grant.sponsor_id, grant_id=grant.pk,
+                                  amount_fen=grant.price_fen, reference=grant.idempotency_key)  # fmt: skip
+    return Status.FAILED
+
+
+def sponsored_retry_stuck(*, older_than_seconds: int = 120, limit: int = 500) -> int:
+    """Beat: deliver again grants left waiting or in flight (a lost task, a worker that died,
+    the carrier down); a grant past ``MAX_ATTEMPTS`` whose run still finds the carrier unable to
+    answer fails and its price is released. Each grant is re-checked under its lock."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    rows = list(
+        SponsoredGrant.objects.filter(Q(status__in=SponsoredGrant.OPEN), updated_at__lt=cutoff)
+        .order_by("updated_at")
+        .values_list("pk", "attempts")[:limit]
+    )
+    for grant_id, attempts in rows:
+        try:
+            sponsored_deliver(grant_id=grant_id)
+        except CarrierUnavailable:
+            if attempts >= MAX_ATTEMPTS:
+                sponsored_fail(grant_id=grant_id, reason=CarrierUnavailable.code)
+    return len(rows)
