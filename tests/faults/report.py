@@ -23,7 +23,7 @@ def main() -> None:
               f"{data['errors_during_fault']} | {statuses} | {recovery} | {outcome} |")  # fmt: skip
 
 
-_OUTCOME_NOTES = ("checkouts_acknowledged", "notifications_acknowledged", "settle_seconds",
+_OUTCOME_NOTES = ("checkouts_acknowledged", "notifications_acknowledged", "cart_adds_answered_as_repeats", "settle_seconds",
                   "answers_during_fault_by_kind", "carrier_attempts", "ended", "open_after_fault")  # fmt: skip
 
 
