@@ -2,6 +2,7 @@
 gets the first result and adds nothing; a different add under the same key is refused."""
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import transaction
 
 from apps.catalog.tests.factories import small_catalog
@@ -81,10 +82,13 @@ def test_the_product_page_form_carries_a_key_the_add_honours(client, vip):
     product = CartLine._meta.apps.get_model("catalog", "Sku").objects.get(pk=vip).product_id
     page = client.get(f"/p/{product}/").content.decode()
     assert 'name="idempotency_key"' in page and "data-fresh-key" in page
+    said = []
     for _ in range(2):
         done = client.post("/cart/add/", {"sku": vip, "quantity": "1", "idempotency_key": "f1"})
         assert done.status_code == 302
+        said.append([str(m) for m in get_messages(done.wsgi_request)][-1])
     assert CartLine.objects.get().quantity == 1
+    assert said == ["已加入购物车。", "已在购物车中：此表单之前已提交。"]
     other = client.post("/cart/add/", {"sku": vip, "quantity": "2", "idempotency_key": "f1"},
                         HTTP_REFERER=f"http://testserver/p/{product}/")  # fmt: skip
     assert other["Location"] == f"http://testserver/p/{product}/"

@@ -42,7 +42,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     # (no script, rendered before keys) adds each time it is sent.
     key = request.POST.get("idempotency_key", "")
     try:
-        services.cart_add(
+        added = services.cart_add_once(
             owner=owner,
             sku_id=_int(request.POST.get("sku"), 0),
             quantity=_int(request.POST.get("quantity"), 1),
@@ -60,7 +60,11 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    messages.success(request, _("Added to your cart."))
+    if added.replayed:
+        # Sent again (a retry, or back and the same choice): in the cart once, not twice.
+        messages.info(request, _("Already in your cart: this form was sent before."))
+    else:
+        messages.success(request, _("Added to your cart."))
     return redirect("orders:cart")
 
 
