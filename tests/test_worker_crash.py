@@ -39,6 +39,7 @@ from apps.orders.services import CartOwner
 from apps.payments import services as payments
 from config.celery import app
 from config.embedded import with_database_name
+from tests.faults.harness import Figures
 from tests.fixtures.sandbox import REPO_ROOT, SandboxServer, _sandbox_database_url
 from tests.test_worker_fulfilment import _broker_url, _provisioned, _redis_answers
 
@@ -153,6 +154,20 @@ def _take_over(worker: Worker, carrier_sandbox: SandboxServer) -> int:
     return swept
 
 
+def _figures(name: str, fault: str, in_flight: dict[str, int]) -> Figures:
+    """The fault suite's figures for a kill: a "request" is one delivery (or bulk row) and its
+    state when the worker was killed; nobody is waiting on an answer, so nobody sees an error."""
+    figures = Figures(name, fault)
+    figures.requests_during_fault = figures.requests_total = sum(in_flight.values())
+    figures.statuses_during_fault = dict(in_flight)
+    return figures
+
+
+def _recovered(figures: Figures, started: float) -> None:
+    """From the new worker being ready until everything in flight has ended."""
+    figures.recovery_seconds = round(time.monotonic() - started, 2)
+
+
 def _ledger_balanced() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -188,9 +203,18 @@ def test_a_delivery_whose_worker_is_killed_is_finished_once_by_the_next(
     assert Delivery.objects.get().status == "delivering"
     event = OutboxEvent.objects.get(topic="core.task", payload__task=job_deliver_task.name)
     assert (event.status, TaskRun.objects.get(pk=str(event.id)).started) == ("pending", 1)
-    assert _take_over(worker, carrier_sandbox) >= 1
-
-    worker.wait(lambda: Delivery.objects.get().status == "delivered", "the delivery")
+    figures = _figures("worker_killed_mid_delivery", "Celery worker killed (SIGKILL) mid-delivery, "
+                       "its top-up applied at the carrier, answer held back", {"delivering": 1})  # fmt: skip
+    try:
+        assert _take_over(worker, carrier_sandbox) >= 1
+        started = time.monotonic()
+        worker.wait(lambda: Delivery.objects.get().status == "delivered", "the delivery")
+        _recovered(figures, started)
+        figures.notes["ended"] = {"delivered": 1, "refunded": 0}
+        figures.notes["carrier_applied"] = _provisioned(key)
+        figures.notes["task_runs"] = Delivery.objects.get().attempts
+    finally:
+        figures.write()
     assert _provisioned(key) == 1
     assert carrier_sandbox.put_subscriber(number)["balance_fen"] == 5000
     event.refresh_from_db()
@@ -224,9 +248,20 @@ def test_a_batch_whose_worker_is_killed_is_finished_once_by_the_next(
     worker.wait(lambda: _in_flight_at_carrier(prefix) == 2, "two rows applied at the carrier")
     assert BulkRow.objects.filter(status="delivering").count() == 2
     assert BulkRow.objects.filter(status="delivered").count() == 0
-    assert _take_over(worker, carrier_sandbox) >= 2
-
-    worker.wait(lambda: BulkBatch.objects.get().status == "completed", "the batch", 90)
+    states = {s: BulkRow.objects.filter(status=s).count() for s in ("delivering", "pending")}
+    figures = _figures("worker_killed_mid_batch", "Celery worker killed (SIGKILL) mid-batch of 30 "
+                       "data packs, two rows applied at the carrier, answers held back", states)  # fmt: skip
+    try:
+        assert _take_over(worker, carrier_sandbox) >= 2
+        started = time.monotonic()
+        worker.wait(lambda: BulkBatch.objects.get().status == "completed", "the batch", 90)
+        _recovered(figures, started)
+        figures.notes["ended"] = {
+            s: BulkRow.objects.filter(status=s).count() for s in ("delivered", "failed")
+        }
+        figures.notes["carrier_applied"] = _in_flight_at_carrier(prefix)
+    finally:
+        figures.write()
     assert set(BulkRow.objects.values_list("status", flat=True)) == {"delivered"}
     assert [len(sandbox_packs(n, created.batch_no)) for n in numbers] == [1] * 30
     balance = billing.prepaid_balance(enterprise_id=owner.pk)

@@ -27,6 +27,8 @@ from apps.carrier.errors import (
 from apps.carrier.provinces import province_of
 
 logger = logging.getLogger(__name__)
+# Failures that happen before a request leaves this process or reaches the carrier.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class CarrierClient:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
         tries = attempts or self.max_attempts
         last_error = ""
+        maybe_applied = False  # whether a try may have reached the carrier (CarrierUnavailable)
         for attempt in range(tries):
             if attempt:
                 # Exponential backoff with jitter: 0.1 s, 0.2 s, 0.4 s ... capped at 2 s.
@@ -87,12 +90,15 @@ class CarrierClient:
                 response = self._http.request(method, path, json=json, headers=headers)
             except httpx.TransportError as exc:
                 last_error = f"{type(exc).__name__}: {exc}"
+                maybe_applied = maybe_applied or not isinstance(exc, NOT_SENT)
                 logger.warning(
                     "carrier %s %s failed (%s), attempt %d", method, path, last_error, attempt + 1
                 )
                 continue
             if response.status_code >= 500:
                 last_error = f"HTTP {response.status_code}"
+                # 503: the carrier turned the request away before handling it.
+                maybe_applied = maybe_applied or response.status_code != 503
                 continue
             body = _json(response)
             if response.status_code >= 400:
@@ -102,7 +108,9 @@ class CarrierClient:
                     raise SubscriberNotFound()
                 raise CarrierRejected(message, carrier_code=code, http_status=response.status_code)
             return body
-        raise CarrierUnavailable(details={"last_error": last_error, "attempts": tries})
+        raise CarrierUnavailable(
+            details={"last_error": last_error, "attempts": tries}, maybe_applied=maybe_applied
+        )
 
     def call(
         self,
@@ -196,12 +204,20 @@ class CarrierClient:
                                   idempotency_key=idempotency_key, attempts=1)  # fmt: skip
         except ProvinceUnavailable:
             raise  # not sent: nothing to ask about
-        except CarrierUnavailable:
-            applied = self.boss_by_key(msisdn=msisdn, idempotency_key=idempotency_key)
+        except CarrierUnavailable as sent:
+            try:
+                applied = self.boss_by_key(msisdn=msisdn, idempotency_key=idempotency_key)
+            except CarrierUnavailable as asking:
+                raise sent from asking  # the outcome of what was sent is still unknown
             if applied is not None:
                 return applied
-            return self.boss_call("POST", operation, msisdn=msisdn, json=body,
-                                  idempotency_key=idempotency_key, attempts=1)  # fmt: skip
+            try:
+                return self.boss_call("POST", operation, msisdn=msisdn, json=body,
+                                      idempotency_key=idempotency_key, attempts=1)  # fmt: skip
+            except CarrierUnavailable as again:
+                # The first request may still land after the answer "not applied".
+                again.maybe_applied = again.maybe_applied or sent.maybe_applied
+                raise
 
     def boss_by_key(self, *, msisdn: str, idempotency_key: str) -> dict[str, Any] | None:
         """What the BOSS applied under this key (after a timeout or a lost answer), or ``None``."""

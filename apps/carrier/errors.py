@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apps.core.errors import DomainError
 
 
 class CarrierUnavailable(DomainError):
-    """Transient: timeout, connection refused or a 5xx after the adapter's retries."""
+    """Transient: timeout, connection refused or a 5xx after the adapter's retries.
+
+    ``maybe_applied`` says whether a request may have reached the carrier and been applied
+    with its answer lost (a timeout or a connection cut after sending, a 5xx other than 503),
+    as opposed to refused before it was sent or handled (no connection, a 503, a province
+    isolated here): a write that may have been applied must be asked about, by its key,
+    before it is given up and its money refunded.
+    """
 
     code = "CARRIER_UNAVAILABLE"
     http_status = 503
     default_message = "The carrier network is not answering; try again shortly."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: dict[str, Any] | None = None,
+        maybe_applied: bool = False,
+    ):
+        super().__init__(message, details=details)
+        self.maybe_applied = maybe_applied
 
 
 class CarrierRejected(DomainError):

@@ -319,6 +319,14 @@ def provision_once(*, kind: str, body: dict[str, Any], idempotency_key: str) -> 
     )
 
 
+def provisioned_by_key(*, msisdn: str, idempotency_key: str) -> Provisioned | None:
+    """What the BOSS of ``msisdn``'s province applied under this key (a top-up, data pack, plan
+    change or add-on), or ``None`` when it applied nothing under it: the answer that settles a
+    request whose outcome was lost. Network call; ``CarrierUnavailable`` while it cannot say."""
+    body = get_carrier_client().boss_by_key(msisdn=msisdn, idempotency_key=idempotency_key)
+    return None if body is None else provisioned_of(body)
+
+
 # --- Codes in the reader's words --------------------------------------------------------------
 
 _OPERATOR_NAMES = {

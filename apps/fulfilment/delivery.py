@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.carrier import mobile
-from apps.carrier.services import provision_once
+from apps.carrier.services import provision_once, provisioned_by_key
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 from apps.fulfilment.models import Delivery
@@ -83,6 +83,19 @@ def unit_deliver(job: Delivery, unit: int) -> tuple[str, date | None]:
         body.update(volume_mb=job.volume_mb, validity_days=job.validity_days)
     done = provision_once(kind=CARRIER_PATHS[job.kind], body=body, idempotency_key=key)
     return done.request_id, None
+
+
+def unit_applied(job: Delivery, unit: int) -> tuple[str, date | None] | None:
+    """Whether the carrier applied unit ``unit`` of ``job`` (asked by its key, nothing sent):
+    its request id and effective day if it did, ``None`` if it applied nothing under the key.
+    For a delivery whose requests may have reached the carrier with their answers lost.
+    Network call; raises ``CarrierUnavailable`` while the carrier cannot say."""
+    key = unit_key(job, unit)
+    if job.kind in (Kind.PLAN_CHANGE, Kind.ADDON):
+        offer = mobile.offer_applied_by_key(key, msisdn=job.msisdn)
+        return None if offer is None else (offer.request_id, offer.effective_from)
+    found = provisioned_by_key(msisdn=job.msisdn, idempotency_key=key)
+    return None if found is None else (found.request_id, None)
 
 
 def delivered_text(job: Delivery) -> str:

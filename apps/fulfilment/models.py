@@ -31,18 +31,23 @@ class Delivery(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
         DELIVERING = "delivering", _("Delivering")
+        UNCONFIRMED = "unconfirmed", _("Asking the carrier")
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
         REFUNDED = "refunded", _("Refunded")
 
     # pending: paid, nothing sent yet (a refund stops it here: pending -> refunded).
     # delivering: the carrier was asked / the parcel is on its way / the SIM is being opened.
+    # unconfirmed: given up while the carrier could not answer, after a request that may have
+    #   reached it; never refunded blind: the sweep asks the carrier by key until it answers,
+    #   then delivered (it applied every unit) or failed and refunded (what it did not apply).
     # failed: refused or given up; refunded automatically (failed -> refunded) unless an
     #   operator delivers it again (failed -> delivering).
     # delivered -> refunded only through a refund an operator overrode, with its reason.
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.PENDING: frozenset({Status.DELIVERING, Status.DELIVERED, Status.FAILED, Status.REFUNDED}),
-        Status.DELIVERING: frozenset({Status.DELIVERING, Status.DELIVERED, Status.FAILED}),
+        Status.DELIVERING: frozenset({Status.DELIVERING, Status.UNCONFIRMED, Status.DELIVERED, Status.FAILED}),
+        Status.UNCONFIRMED: frozenset({Status.DELIVERED, Status.FAILED}),
         Status.FAILED: frozenset({Status.REFUNDED, Status.DELIVERING}),
         Status.DELIVERED: frozenset({Status.REFUNDED}),
         Status.REFUNDED: frozenset(),
@@ -80,6 +85,9 @@ class Delivery(models.Model):
         max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
     )
     attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    # The next unit's request may have reached the carrier with its outcome unknown (a timeout
+    # after sending): giving up then asks the carrier first (``unconfirmed``), never refunds.
+    maybe_applied = models.BooleanField(default=False, verbose_name=_("maybe applied"))
     delivered_units = models.PositiveIntegerField(default=0, verbose_name=_("delivered units"))
     delivered_at = models.DateTimeField(null=True, blank=True)
     # What the buyer is shown: the tracking number of the parcel, the handler's note...
@@ -95,7 +103,7 @@ class Delivery(models.Model):
             models.Index(
                 fields=["status", "updated_at"],
                 name="fulfilment_open_jobs",
-                condition=Q(status__in=["pending", "delivering", "failed"]),
+                condition=Q(status__in=["pending", "delivering", "unconfirmed", "failed"]),
             ),
             # The analytics rollups read one day of deliveries.
             models.Index(fields=["delivered_at"], name="fulfilment_delivered_at"),

@@ -5,7 +5,9 @@ is applied under its own idempotency key (``fulfilment:<delivery>:<unit>``). On 
 lost answer the carrier is first asked whether the key was applied
 (``carrier.services.provision_once``); a delivery whose carrier stays unavailable is retried
 with backoff and, after ``MAX_ATTEMPTS``, failed and refunded automatically for what was not
-delivered. No transaction is open during a carrier call. Cards, SIM cards, physical and digital
+delivered — unless a request may have reached the carrier with its answer lost: then it waits
+``unconfirmed`` until the carrier says by key whether it applied it (delivered) or not
+(refunded), never refunded blind. No transaction is open during a carrier call. Cards, SIM cards, physical and digital
 goods start through their kind's handler (``kinds.py``).
 
 Every move of a ``Delivery`` goes through ``delivery_move``: the audit event, the line's
@@ -31,7 +33,12 @@ from apps.core.audit import audit_batch, audited_transition
 from apps.core.money import MoneyError, to_fen
 from apps.fulfilment.cards.batches import CARD_PRODUCT_TYPE
 from apps.fulfilment.cards.sales import cards_allocate
-from apps.fulfilment.delivery import LineUndeliverable, delivered_text, unit_deliver
+from apps.fulfilment.delivery import (
+    LineUndeliverable,
+    delivered_text,
+    unit_applied,
+    unit_deliver,
+)
 from apps.fulfilment.locks import delivery_lock
 from apps.fulfilment.models import Delivery
 from apps.orders.services import order_line_delivery_record
@@ -263,15 +270,19 @@ def job_deliver(*, job_id: int, again: bool = False) -> str:
         try:
             request_id, effective_from = unit_deliver(job, unit)
         except CarrierUnavailable as exc:
+            # Once a request may have reached the carrier, it stays so until a later run
+            # learns the unit's outcome (asked by key, or applied).
             Delivery.objects.filter(pk=job.pk).update(
-                last_error=exc.code, updated_at=timezone.now()
+                last_error=exc.code,
+                updated_at=timezone.now(),
+                **({"maybe_applied": True} if exc.maybe_applied else {}),
             )
             raise
         except LineUndeliverable as exc:
             return job_fail(job_id=job.pk, reason=exc.reason)
         except (CarrierRejected, SubscriberNotFound) as exc:
             return job_fail(job_id=job.pk, reason=getattr(exc, "carrier_code", "") or exc.code)
-        last = {"delivered_units": unit + 1,
+        last = {"delivered_units": unit + 1, "maybe_applied": False,
                 **({"carrier_request_id": request_id, "effective_from": effective_from} if request_id else {})}  # fmt: skip
         if unit + 1 < job.units:
             Delivery.objects.filter(pk=job.pk).update(updated_at=timezone.now(), **last)
@@ -318,19 +329,86 @@ def job_fail(*, job_id: int, reason: str) -> str:
     return Status.REFUNDED
 
 
+def job_give_up(*, job_id: int) -> str:
+    """Stop sending a delivery the carrier could not answer for ``MAX_ATTEMPTS`` runs. Refunded
+    at once (``job_fail``) only when no request of its next unit can have reached the carrier
+    (refused before sending); otherwise the carrier may have applied one with its answer lost,
+    so it goes to ``unconfirmed`` and waits for the carrier to say (``job_confirm``). Locks
+    the delivery."""
+    with transaction.atomic():
+        job = delivery_lock(delivery_id=job_id)
+        if job.status != Status.DELIVERING:
+            return job.status
+        if not job.maybe_applied:
+            return job_fail(job_id=job_id, reason="CARRIER_UNAVAILABLE")
+        delivery_move(job, Status.UNCONFIRMED, note="CARRIER_UNAVAILABLE")
+        job.save(update_fields=["status", "updated_at"])
+    logger.warning("delivery %s: outcome unknown at the carrier; asking before any refund", job_id)
+    return Status.UNCONFIRMED
+
+
+def job_confirm(*, job_id: int) -> str:
+    """Settle an ``unconfirmed`` delivery by asking the carrier, by key, what it applied (no
+    request is sent again): the units it applied are recorded; every unit applied, the
+    delivery is delivered (and the SMS queued); else it fails and is refunded for the units
+    the carrier says it did not apply (``CARRIER_NOT_APPLIED``), once. While the carrier
+    cannot say it stays ``unconfirmed`` (an operator's to-do) and the sweep asks again.
+
+    Units go one after the other (a unit is sent only once the one before was applied), so
+    the first unit the carrier does not know ends the asking: none after it was sent."""
+    job = Delivery.objects.get(pk=job_id)
+    if job.status != Status.UNCONFIRMED:
+        return job.status
+    last: dict[str, object] = {}
+    for unit in range(job.delivered_units, job.units):
+        try:
+            applied = unit_applied(job, unit)
+        except CarrierUnavailable as exc:
+            Delivery.objects.filter(pk=job.pk, status=Status.UNCONFIRMED).update(
+                last_error=exc.code, updated_at=timezone.now(), **last
+            )
+            return Status.UNCONFIRMED
+        if applied is None:
+            break
+        request_id, effective_from = applied
+        last = {"delivered_units": unit + 1,
+                **({"carrier_request_id": request_id, "effective_from": effective_from} if request_id else {})}  # fmt: skip
+    with transaction.atomic():
+        job = delivery_lock(delivery_id=job_id)
+        if job.status != Status.UNCONFIRMED:
+            return job.status
+        for field, value in last.items():
+            setattr(job, field, value)
+        job.maybe_applied = False
+        if job.delivered_units < job.units:
+            job.save(update_fields=[*last, "maybe_applied", "updated_at"])
+            return job_fail(job_id=job_id, reason="CARRIER_NOT_APPLIED")
+        with audit_batch():
+            delivery_move(job, Status.DELIVERED, confirmed_by_carrier=True)
+            job.last_error = ""
+            job.save(update_fields=["status", "last_error", "delivered_at", "maybe_applied",
+                                    *last, "updated_at"])  # fmt: skip
+            sms_queue(msisdn=job.msisdn, purpose="notice", text=delivered_text(job))
+    return Status.DELIVERED
+
+
 def jobs_retry_stuck(*, older_than_seconds: int = 60, limit: int = 200) -> int:
     """Beat: run again deliveries left pending or delivering (a worker died, the carrier was
-    down), failing and refunding those past ``MAX_ATTEMPTS`` whose run again still finds the
-    carrier unable to answer. One delivery that cannot be
-    retried is logged and skipped: it never stops the others."""
+    down), giving up on those past ``MAX_ATTEMPTS`` whose run again still finds the carrier
+    unable to answer (``job_give_up``: refunded, or asked about first when a request may have
+    reached the carrier), and ask the carrier about the ``unconfirmed`` ones (``job_confirm``).
+    One delivery that cannot be retried is logged and skipped: it never stops the others."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     rows = list(
-        Delivery.objects.filter(status__in=[Status.PENDING, Status.DELIVERING], updated_at__lt=cutoff,
-                                kind__in=JOB_KINDS)
-        .order_by("updated_at").values_list("pk", "attempts")[:limit]
+        Delivery.objects.filter(status__in=[Status.PENDING, Status.DELIVERING, Status.UNCONFIRMED],
+                                updated_at__lt=cutoff, kind__in=JOB_KINDS)
+        .order_by("updated_at").values_list("pk", "attempts", "status")[:limit]
     )  # fmt: skip
-    for job_id, attempts in rows:
+    for job_id, attempts, status in rows:
         try:
+            if status == Status.UNCONFIRMED:
+                job_confirm(job_id=job_id)
+                continue
             job_deliver(job_id=job_id)
         except CarrierUnavailable:
             if attempts >= MAX_ATTEMPTS:
@@ -338,7 +416,7 @@ def jobs_retry_stuck(*, older_than_seconds: int = 60, limit: int = 200) -> int:
                 # run asks the carrier by key before sending, so a unit applied with its answer
                 # lost (the carrier answered after we gave up waiting) ends delivered, not
                 # refunded as well.
-                job_fail(job_id=job_id, reason="CARRIER_UNAVAILABLE")
+                job_give_up(job_id=job_id)
             continue
         except Exception:
             logger.exception("delivery %s could not be retried", job_id)

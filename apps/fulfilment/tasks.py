@@ -17,7 +17,8 @@ def job_deliver_task(self: Task, job_id: int) -> str:
         if self.request.is_eager:
             return "retry_later"  # the beat's jobs_retry_stuck picks it up
         if self.request.retries >= (self.max_retries or 0):
-            return services.job_fail(job_id=job_id, reason=exc.code)
+            # Refunded now only if nothing can have reached the carrier; else asked first.
+            return services.job_give_up(job_id=job_id)
         raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
 
 

@@ -1,4 +1,5 @@
-"""Fulfilment's to-dos on the workbench home page: parcels to ship, deliveries that failed."""
+"""Fulfilment's to-dos on the workbench home page: parcels to ship, deliveries that failed,
+deliveries waiting for the carrier to say whether it applied them."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ def orders_to_ship() -> int:
     )
 
 
+def deliveries_unconfirmed() -> int:
+    """Deliveries whose outcome the carrier has not yet told us (asked again every minute)."""
+    return Delivery.objects.filter(status=Delivery.Status.UNCONFIRMED).count()
+
+
 def deliveries_failed() -> int:
     return Delivery.objects.filter(status=Delivery.Status.FAILED).count()
 
@@ -38,5 +44,12 @@ def register() -> None:
         _("Deliveries failed"),
         deliveries_failed,
         "/admin/fulfilment/delivery/?status__exact=failed",
+        {Role.OPERATOR},
+    )
+    register_todo(
+        "fulfilment.deliveries_unconfirmed",
+        _("Deliveries waiting for the carrier to confirm"),
+        deliveries_unconfirmed,
+        "/admin/fulfilment/delivery/?status__exact=unconfirmed",
         {Role.OPERATOR},
     )

@@ -49,7 +49,17 @@
   function fill(form, token) {
     form.querySelectorAll("input[data-csrf]").forEach(function (input) { input.value = token; });
   }
+  // A random idempotency key (hex), for forms whose page is cached and so shared.
+  function freshKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    // One key per page view: the same form sent again (a retry after an error) is applied once.
+    document.querySelectorAll("input[data-fresh-key]").forEach(function (input) {
+      if (!input.value) { input.value = freshKey(); }
+    });
     // Fetch the token as soon as a form with one is touched, so that submitting never waits.
     document.addEventListener("focusin", function (event) {
       var form = event.target.closest && event.target.closest("form");

@@ -10,9 +10,9 @@ from tests.faults.harness import FIGURES_DIR
 
 def main() -> None:
     print(
-        "| test | fault | requests during the fault | errors seen by clients (5xx / no answer) | answers during the fault | time to recover (s) |"
+        "| test | fault | requests during the fault | errors seen by clients (5xx / no answer) | answers during the fault | time to recover (s) | outcome |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for path in sorted(FIGURES_DIR.glob("*.json")):
         data = json.loads(path.read_text())
         statuses = ", ".join(f"{k}×{v}" for k, v in sorted(data["statuses_during_fault"].items()))
@@ -23,8 +23,9 @@ def main() -> None:
               f"{data['errors_during_fault']} | {statuses} | {recovery} | {outcome} |")  # fmt: skip
 
 
-_OUTCOME_NOTES = ("checkouts_acknowledged", "notifications_acknowledged", "settle_seconds",
-                  "answers_during_fault_by_kind", "carrier_attempts", "ended", "open_after_fault")  # fmt: skip
+_OUTCOME_NOTES = ("checkouts_acknowledged", "notifications_acknowledged", "cart_adds_answered_as_repeats", "settle_seconds",
+                  "answers_during_fault_by_kind", "carrier_attempts", "carrier_applied", "task_runs", "ended",
+                  "open_after_fault")  # fmt: skip
 
 
 def _short(value: object) -> str:

@@ -2,7 +2,7 @@
 
 The test starts its own PostgreSQL (``initdb`` on a free port), copies the test database into
 it, and points the platform under gunicorn and a Celery worker at it. Buyers (API tokens) add
-airtime to their carts and check out paying with points; the provider (Alipay, through the
+airtime to their carts (each add under its idempotency key) and check out paying with points; the provider (Alipay, through the
 sandbox's signed notifications) posts payment notifications and, like Alipay, repeats each until
 it is answered ``success``. In the middle, PostgreSQL is stopped with ``-m immediate`` (a crash:
 connections cut, WAL replayed at start), kept down, and started again. Nobody restarts the web
@@ -104,6 +104,7 @@ class Buyer(threading.Thread):
         super().__init__(daemon=True)
         self.url, self.sku, self.buyer, self.figures, self.stop = url, sku, buyer, figures, stop
         self.adds_acknowledged = 0
+        self.adds_replayed = 0
         self.adds_sent = 0
         self.attempts = 0
         self.orders: list[str] = []
@@ -113,13 +114,16 @@ class Buyer(threading.Thread):
         headers = {"Authorization": f"Bearer {self.buyer['token']}"}
         with httpx.Client(base_url=self.url, headers=headers, timeout=10) as client:
             for _ in range(ORDERS_EACH):
+                # An add answered 503 may have committed before its answer failed: repeated
+                # under its idempotency key, it is answered with the first result, not added
+                # again.
                 add = self._until_answered(client, "POST", "/api/v1/cart/lines/",
-                                           json={"sku_id": self.sku, "recipient": self.buyer["number"]})  # fmt: skip
-                # An add answered 503 may have committed before its answer failed (the add
-                # has no idempotency key): each attempt may have added a unit.
-                self.adds_sent += self.attempts
+                                           json={"sku_id": self.sku, "recipient": self.buyer["number"]},
+                                           headers={"Idempotency-Key": uuid.uuid4().hex})  # fmt: skip
+                self.adds_sent += 1
                 if add is not None and add.status_code == 201:
                     self.adds_acknowledged += 1
+                    self.adds_replayed += add.headers.get("Idempotent-Replayed") == "true"
                 key = uuid.uuid4().hex
                 while not self.stop.is_set():
                     cart = self._until_answered(client, "GET", "/api/v1/cart/")
@@ -293,7 +297,10 @@ def test_postgres_crash_during_checkouts_and_notifications(carrier_sandbox, tmp_
                                  " ON o.id = l.order_id WHERE o.user_id = %s", buyer.buyer["user_id"])  # fmt: skip
             [(in_cart,)] = _rows(own_url, "SELECT coalesce(sum(cl.quantity), 0) FROM orders_cartline cl JOIN orders_cart c"
                                  " ON c.id = cl.cart_id WHERE c.user_id = %s", buyer.buyer["user_id"])  # fmt: skip
-            assert buyer.adds_acknowledged <= ordered + in_cart <= buyer.adds_sent
+            # Each add was repeated under its key until answered: exactly one unit each.
+            assert buyer.adds_acknowledged == buyer.adds_sent == ORDERS_EACH
+            assert ordered + in_cart == buyer.adds_acknowledged
+        figures.notes["cart_adds_answered_as_repeats"] = sum(b.adds_replayed for b in buyers)
         unbalanced = _rows(
             own_url,
             "SELECT journal_id FROM ledger_journalline GROUP BY journal_id HAVING sum(amount_fen) <> 0",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -43,6 +44,10 @@ class CartOutput(serializers.Serializer):
     count = serializers.IntegerField()
 
 
+MAX_KEY_LENGTH = 128
+KEY_HEADER = "Idempotency-Key"
+
+
 class AddInput(StrictSerializer):
     sku_id = serializers.IntegerField(min_value=1)
     quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
@@ -51,6 +56,12 @@ class AddInput(StrictSerializer):
     )
     sim_number = serializers.CharField(
         max_length=32, required=False, default="", help_text="For a SIM card: the number chosen"
+    )
+    idempotency_key = serializers.CharField(
+        max_length=MAX_KEY_LENGTH,
+        required=False,
+        default="",
+        help_text="Your idempotency key for this add (or the Idempotency-Key header)",
     )
 
 
@@ -83,18 +94,39 @@ class CartLinesApi(APIView):
 
     @extend_schema(
         tags=["cart"],
-        summary="Add a SKU to the cart",
+        summary="Add a SKU to the cart (once per idempotency key)",
+        description=(
+            "With an idempotency key (the Idempotency-Key header or the idempotency_key field) "
+            "the add happens once: a repeat under the same key is answered 201 with the cart "
+            "as it is now and Idempotent-Replayed: true, and adds nothing; another add under "
+            "the same key is 409 IDEMPOTENCY_CONFLICT. Without a key every call adds."
+        ),
         request=AddInput,
+        parameters=[
+            OpenApiParameter(
+                KEY_HEADER, str, OpenApiParameter.HEADER, required=False,
+                description="Your idempotency key for this add (at most 128 characters)",
+            )
+        ],
         responses={201: CartOutput, **_ERRORS},
-    )
+    )  # fmt: skip
     def post(self, request: Request) -> Response:
         data = AddInput(data=request.data)
         data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        key = request.headers.get(KEY_HEADER) or fields.pop("idempotency_key", "")
+        fields.pop("idempotency_key", None)
+        if len(key) > MAX_KEY_LENGTH:
+            raise serializers.ValidationError(
+                {KEY_HEADER: [_("The idempotency key is longer than 128 characters.")]}
+            )
         owner = selectors.cart_owner(request, create=True)
         assert owner is not None
-        services.cart_add(owner=owner, **data.validated_data)
+        added = services.cart_add_once(owner=owner, key=key, **fields)
         response = _cart(request)
         response.status_code = status.HTTP_201_CREATED
+        if added.replayed:
+            response["Idempotent-Replayed"] = "true"
         return response
 
 

@@ -3,8 +3,10 @@ with their errors, views and state moves in state.py)."""
 
 from apps.orders.services.cart import (
     MAX_QUANTITY,
+    CartAdded,
     CartOwner,
     cart_add,
+    cart_add_once,
     cart_line_remove,
     cart_line_set_quantity,
     cart_merge,
@@ -39,6 +41,7 @@ from apps.orders.services.sim import RealNameInput
 
 __all__ = [
     "MAX_QUANTITY",
+    "CartAdded",
     "CartOwner",
     "LineRefundability",
     "NothingRefundable",
@@ -48,6 +51,7 @@ __all__ = [
     "RefundWaitsForDelivery",
     "ShippingAddress",
     "cart_add",
+    "cart_add_once",
     "cart_line_remove",
     "cart_line_set_quantity",
     "cart_merge",

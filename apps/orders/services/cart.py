@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -15,6 +16,9 @@ from apps.carrier.errors import SubscriberNotFound
 from apps.carrier.services import operator_label, subscriber_lookup
 from apps.catalog.errors import OutOfStock, PurchaseLimitExceeded, SkuNotFound
 from apps.catalog.selectors import SkuForSale, sku_for_sale
+from apps.core.errors import IdempotencyConflict
+from apps.core.idempotency import idempotency_claim, idempotency_complete, request_fingerprint
+from apps.core.models import IdempotencyRecord
 from apps.core.phone import normalize_phone
 from apps.orders.errors import (
     CartLineNotFound,
@@ -83,16 +87,73 @@ def _check_line(cart: Cart, sku: SkuForSale, quantity: int, *, replacing: int = 
             raise PurchaseLimitExceeded(details={"limit": sku.per_user_limit})
 
 
+def _add_scope(owner: CartOwner) -> str:
+    """Idempotency keys of cart adds are the cart owner's own: another cart's same key is
+    another add."""
+    return f"cart.add:u{owner.user_id}" if owner.user_id else f"cart.add:s{owner.session_key}"
+
+
+def _add_replayed(*, scope: str, key: str, payload: dict[str, object]) -> int | None:
+    """The line id of a finished add under ``key`` (a repeat), read before the carrier check so
+    that a repeat needs no network call; None when the key is new or its add still running."""
+    record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+    if record is None or record.response is None:
+        return None
+    if record.request_hash != request_fingerprint(payload):
+        raise IdempotencyConflict()
+    return int(record.response["line_id"])
+
+
+class CartAdded(NamedTuple):
+    line_id: int
+    replayed: bool  # a repeat under its key: nothing was added
+
+
 def cart_add(
-    *, owner: CartOwner, sku_id: int, quantity: int = 1, recipient: str = "", sim_number: str = ""
+    *,
+    owner: CartOwner,
+    sku_id: int,
+    quantity: int = 1,
+    recipient: str = "",
+    sim_number: str = "",
+    key: str = "",
 ) -> int:
-    """Add ``quantity`` of a SKU (to the same line if it is there); returns the line id.
+    """Add ``quantity`` of a SKU (to the same line if it is there); returns the line id
+    (``cart_add_once`` says whether it was a repeat)."""
+    return cart_add_once(owner=owner, sku_id=sku_id, quantity=quantity, recipient=recipient,
+                         sim_number=sim_number, key=key).line_id  # fmt: skip
+
+
+def cart_add_once(
+    *,
+    owner: CartOwner,
+    sku_id: int,
+    quantity: int = 1,
+    recipient: str = "",
+    sim_number: str = "",
+    key: str = "",
+) -> CartAdded:
+    """Add ``quantity`` of a SKU (to the same line if it is there).
 
     Electronic goods need a recipient number, checked with the carrier before anything is
     written (no network call inside the transaction). A SIM card needs a signed-in buyer and a
     number from the pool, which is held for them (the line carries it as its number). Locks the
     cart row, then the number.
+
+    With ``key`` (the client's idempotency key) the add happens once: a repeat under the same
+    key (its answer was lost, or a 503 came after the commit) returns the first add's line id
+    and adds nothing; another add under it raises ``IdempotencyConflict``. The key is claimed
+    in the add's transaction, after the cart's lock, so a racing twin waits and then reads the
+    first result; a refusal or a rollback leaves the key free. Without a key (pages rendered
+    before keys existed, clients that send none) every call adds.
     """
+    scope = _add_scope(owner)
+    payload: dict[str, object] = {"sku_id": sku_id, "quantity": quantity,
+                                  "recipient": recipient.strip(), "sim_number": sim_number.strip()}  # fmt: skip
+    if key:
+        replayed = _add_replayed(scope=scope, key=key, payload=payload)
+        if replayed is not None:
+            return CartAdded(replayed, True)
     sku = sku_for_sale(sku_id=sku_id)
     msisdn = ""
     is_sim = sku.type_code == SIM_TYPE_CODE
@@ -108,12 +169,18 @@ def cart_add(
         msisdn = normalize_phone(sim_number)
     with transaction.atomic():
         cart = _cart_locked(owner)
+        if key:
+            first = idempotency_claim(scope=scope, key=key, payload=payload)
+            if first is not None:
+                return CartAdded(int(first["line_id"]), True)
         line = CartLine.objects.filter(cart=cart, sku_id=sku_id, recipient_msisdn=msisdn).first()
         if is_sim:
             assert owner.user_id is not None
             simcards.number_hold(msisdn=msisdn, user_id=owner.user_id)
             if line is not None:
-                return line.pk  # the same number again: its hold was extended
+                if key:
+                    idempotency_complete(scope=scope, key=key, response={"line_id": line.pk})
+                return CartAdded(line.pk, False)  # the same number again: hold extended
         current = line.quantity if line else 0
         _check_line(cart, sku, current + quantity, replacing=current)
         if line:
@@ -124,7 +191,9 @@ def cart_add(
                 cart=cart, sku_id=sku_id, recipient_msisdn=msisdn, quantity=quantity
             )
         cart.save(update_fields=["updated_at"])
-    return line.pk
+        if key:
+            idempotency_complete(scope=scope, key=key, response={"line_id": line.pk})
+    return CartAdded(line.pk, False)
 
 
 def cart_line_set_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> None:

@@ -34,6 +34,9 @@ Fulfilment = OrderLine.Fulfilment
 _SUMMARY = {
     "pending": Fulfilment.READY,
     "delivering": Fulfilment.DELIVERING,
+    # Given up while the carrier could not answer; still delivering as far as the buyer and a
+    # refund are concerned (a refund waits) until the carrier says what it applied.
+    "unconfirmed": Fulfilment.DELIVERING,
     "delivered": Fulfilment.DELIVERED,
     "failed": Fulfilment.FAILED,
     "refunded": Fulfilment.REFUNDED,
