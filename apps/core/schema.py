@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from rest_framework import fields, serializers
 
@@ -61,6 +62,25 @@ def decimal_pattern(field: fields.DecimalField) -> str:
     else:
         number = f"(?:[0-9]{{1,{whole}}}(?:\\.[0-9]{{0,{places}}})?|\\.[0-9]{{1,{places}}})"
     return f"^{nonzero}{sign}{number}$"
+
+
+class CharFieldSchema(OpenApiSerializerFieldExtension):
+    """A trimmed text that may not be blank needs a character besides white space (``" "``
+    has ``minLength: 1`` but is blank once trimmed)."""
+
+    target_class = fields.CharField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_serializer_field(
+            self.target, direction, bypass_extensions=True
+        )
+        field: Any = self.target
+        plain = schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema)
+        plain = plain and not any(isinstance(v, RegexValidator) for v in field.validators)
+        if direction == "request" and plain and field.trim_whitespace and not field.allow_blank:
+            schema["pattern"] = r"\S"
+        return schema
 
 
 class DecimalFieldSchema(OpenApiSerializerFieldExtension):
