@@ -32,7 +32,9 @@ CAPABILITIES = [
 ]  # fmt: skip
 
 
-def _load_schema() -> schemathesis.BaseSchema:
+def _load_schema(
+    config: schemathesis.config.SchemathesisConfig = CONFIG,
+) -> schemathesis.BaseSchema:
     """The document /api/schema/ serves, generated in-process, called through the WSGI app."""
     from drf_spectacular.generators import SchemaGenerator
     from drf_spectacular.renderers import OpenApiJsonRenderer
@@ -41,7 +43,7 @@ def _load_schema() -> schemathesis.BaseSchema:
 
     document = SchemaGenerator().get_schema(request=None, public=True)
     loaded = schemathesis.openapi.from_dict(
-        json.loads(OpenApiJsonRenderer().render(document)), config=CONFIG
+        json.loads(OpenApiJsonRenderer().render(document)), config=config
     )
     loaded.app = application
     return loaded

@@ -11,6 +11,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from celery.signals import task_failure
 
+        from apps.core import schema  # noqa: F401  (registers the OpenAPI extensions)
         from apps.core.deadletters import on_task_failure
 
         task_failure.connect(on_task_failure, dispatch_uid="core.dead_letters")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
+from apps.gateway.capabilities.common import CheckedIntegerField, NumberField, UniqueListField
 from apps.gateway.capabilities_catalog import SCOPE_TO_CAPABILITY
+from apps.gateway.idempotency import MAX_KEY_LENGTH
 
 OAUTH2 = "oauth2ClientCredentials"
 HMAC = "chHmacSignature"
@@ -64,15 +66,23 @@ class CapabilityAutoSchema(AutoSchema):
             return None
         return view.input_serializer or super().get_request_serializer()
 
+    def _get_request_body(self, *args: Any, **kwargs: Any) -> Any:
+        # Every capability call with a body needs one, even when none of its fields is required.
+        body = super()._get_request_body(*args, **kwargs)
+        if body:
+            body["required"] = True
+        return body
+
     def get_override_parameters(self) -> list[Any]:
+        from apps.gateway.api.base import CORRELATOR_PATTERN  # (base imports this module)
+
         view: Any = self.view
         parameters: list[Any] = [
             OpenApiParameter(
                 "x-correlator",
-                OpenApiTypes.STR,
+                {"type": "string", "pattern": CORRELATOR_PATTERN.pattern},
                 OpenApiParameter.HEADER,
-                description="Echoed on the answer; made when absent. Pattern "
-                "^[a-zA-Z0-9-_:;./<>{}]{0,256}$",
+                description="Echoed on the answer; made when absent.",
             )
         ]
         if view.input_serializer is not None and self.method in ("GET", "DELETE"):
@@ -81,7 +91,7 @@ class CapabilityAutoSchema(AutoSchema):
             parameters.append(
                 OpenApiParameter(
                     "Idempotency-Key",
-                    OpenApiTypes.STR,
+                    {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
                     OpenApiParameter.HEADER,
                     description="A repeat with the same body gets the first answer; with "
                     "another body, 409 CONFLICT.",
@@ -96,3 +106,45 @@ class CapabilityAutoSchema(AutoSchema):
     def get_tags(self) -> list[str]:
         view: Any = self.view
         return [f"partner gateway: {view.capability}"]
+
+
+# The gateway's own fields, described as their validation reads them.
+
+
+class UniqueListFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = UniqueListField
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_serializer_field(
+            self.target, direction, bypass_extensions=True
+        )
+        return {**schema, "uniqueItems": True}
+
+
+class CheckedIntegerFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = CheckedIntegerField
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_serializer_field(
+            self.target, direction, bypass_extensions=True
+        )
+        field: Any = self.target
+        if field.schema_minimum is not None:
+            schema["minimum"] = field.schema_minimum
+        if field.schema_maximum is not None:
+            schema["maximum"] = field.schema_maximum
+        return schema
+
+
+class NumberFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = NumberField
+    priority = 1  # over the DecimalField one (apps.core.schema)
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field: Any = self.target
+        schema: dict[str, Any] = {"type": "number", "format": "double"}
+        if field.min_value is not None:
+            schema["minimum"] = float(field.min_value)
+        if field.max_value is not None:
+            schema["maximum"] = float(field.max_value)
+        return schema

@@ -11,7 +11,7 @@ not supported by this network (``422 UNSUPPORTED_IDENTIFIER``).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -22,6 +22,8 @@ from apps.core.serializers import StrictSerializer
 from apps.gateway import device_checks
 from apps.gateway.api.base import CapabilityView, GatewayRequest
 from apps.gateway.capabilities.common import (
+    CheckedIntegerField,
+    NumberField,
     PhoneNumberField,
     TextField,
     iso_utc,
@@ -37,6 +39,7 @@ class Ipv4AddressIn(StrictSerializer):
 
 
 class DeviceIn(StrictSerializer):
+    openapi_request_extra: ClassVar[dict[str, Any]] = {"minProperties": 1}
     phoneNumber = PhoneNumberField(required=False)  # noqa: N815
     networkAccessIdentifier = TextField(max_length=256, required=False)  # noqa: N815
     ipv4Address = Ipv4AddressIn(required=False)  # noqa: N815
@@ -114,24 +117,20 @@ class ReachabilityStatus(CapabilityView):
 
 
 class PointIn(StrictSerializer):
-    latitude = serializers.DecimalField(
-        max_digits=12, decimal_places=8, min_value=Decimal(-90), max_value=Decimal(90)
-    )
-    longitude = serializers.DecimalField(
-        max_digits=12, decimal_places=8, min_value=Decimal(-180), max_value=Decimal(180)
-    )
+    latitude = NumberField(decimal_places=8, min_value=Decimal(-90), max_value=Decimal(90))
+    longitude = NumberField(decimal_places=8, min_value=Decimal(-180), max_value=Decimal(180))
 
 
 class AreaIn(StrictSerializer):
     areaType = serializers.ChoiceField(["CIRCLE"])  # noqa: N815
     center = PointIn()
-    radius = serializers.DecimalField(max_digits=14, decimal_places=4, min_value=Decimal(1))
+    radius = NumberField(decimal_places=4, min_value=Decimal(1))
 
 
 class VerifyLocationIn(StrictSerializer):
     device = DeviceIn(required=False)
     area = AreaIn()
-    maxAge = serializers.IntegerField(required=False)  # noqa: N815
+    maxAge = CheckedIntegerField(required=False, schema_minimum=0)  # noqa: N815
 
 
 @extend_schema_view(post=extend_schema(operation_id="verifyLocation"))

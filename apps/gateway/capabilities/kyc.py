@@ -18,7 +18,12 @@ from rest_framework.response import Response
 from apps.core.serializers import StrictSerializer
 from apps.gateway import device_checks
 from apps.gateway.api.base import CapabilityView, GatewayRequest
-from apps.gateway.capabilities.common import PhoneNumberField, TextField, phone_number_identified
+from apps.gateway.capabilities.common import (
+    CheckedIntegerField,
+    PhoneNumberField,
+    TextField,
+    phone_number_identified,
+)
 from apps.gateway.errors import CapabilityError
 
 # Fields the register holds (matched by the carrier) and those it never has (not_available).
@@ -47,6 +52,12 @@ class KycMatchIn(StrictSerializer):
         for name in (*REGISTER_FIELDS, *NEVER_HELD):
             fields.setdefault(name, _text())
         return fields
+
+
+# Something to match besides the number (else 400 INVALID_ARGUMENT or INVALID_PARAM_COMBINATION).
+KycMatchIn.openapi_request_extra = {  # type: ignore[attr-defined]
+    "anyOf": [{"required": [name]} for name in KycMatchIn._declared_fields if name != "phoneNumber"]
+}
 
 
 def _identified(request: GatewayRequest, given: str | None) -> str:
@@ -90,7 +101,7 @@ class KycMatch(CapabilityView):
 
 
 class AgeVerifyIn(StrictSerializer):
-    ageThreshold = serializers.IntegerField()  # noqa: N815
+    ageThreshold = CheckedIntegerField(schema_minimum=0, schema_maximum=120)  # noqa: N815
     phoneNumber = PhoneNumberField(required=False)  # noqa: N815
     idDocument = _text()  # noqa: N815
     name = _text()

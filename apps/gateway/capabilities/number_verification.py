@@ -9,7 +9,7 @@ docs/api.md, "Number verification").
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -23,6 +23,9 @@ DEVICE_TOKEN_HEADER = "X-Device-Token"  # noqa: S105 - a header name, not a secr
 
 
 class VerifyInput(StrictSerializer):
+    openapi_request_extra: ClassVar[dict[str, Any]] = {
+        "oneOf": [{"required": ["phoneNumber"]}, {"required": ["hashedPhoneNumber"]}]
+    }
     phoneNumber = PhoneNumberField(required=False)  # noqa: N815 - CAMARA's field names
     hashedPhoneNumber = serializers.RegexField(r"^[a-fA-F0-9]{64}$", required=False)  # noqa: N815
 

@@ -10,13 +10,20 @@ from rest_framework.response import Response
 from apps.core.serializers import StrictSerializer
 from apps.gateway import network
 from apps.gateway.api.base import CapabilityView, GatewayRequest
-from apps.gateway.capabilities.common import PhoneNumberField, iso_utc, phone_number_identified
+from apps.gateway.capabilities.common import (
+    CheckedIntegerField,
+    PhoneNumberField,
+    iso_utc,
+    phone_number_identified,
+)
 from apps.gateway.capability_errors import OutOfRange
 
 
 class CheckInput(StrictSerializer):
     phoneNumber = PhoneNumberField(required=False)  # noqa: N815 - CAMARA's field name
-    maxAge = serializers.IntegerField(required=False, default=240)  # noqa: N815
+    maxAge = CheckedIntegerField(  # noqa: N815
+        required=False, default=240, schema_minimum=1, schema_maximum=network.MAX_AGE_HOURS
+    )
 
 
 class RetrieveDateInput(StrictSerializer):

@@ -15,22 +15,17 @@ from rest_framework.response import Response
 from apps.core.serializers import StrictSerializer
 from apps.gateway import callbacks, messaging
 from apps.gateway.api.base import CapabilityView, GatewayRequest
-from apps.gateway.capabilities.common import MobileNumberField, iso_utc
+from apps.gateway.capabilities.common import MobileNumberField, UniqueListField, iso_utc
 
 MAX_RECIPIENTS = 100
 MAX_TEXT = 1000
 
 
 class SendInput(StrictSerializer):
-    to = serializers.ListField(child=MobileNumberField(), min_length=1, max_length=MAX_RECIPIENTS)
+    to = UniqueListField(child=MobileNumberField(), min_length=1, max_length=MAX_RECIPIENTS)
     message = serializers.CharField(max_length=MAX_TEXT, trim_whitespace=False)
     callbackUrl = serializers.URLField(required=False, max_length=500)  # noqa: N815 - CAMARA style
     clientCorrelator = serializers.CharField(required=False, max_length=128)  # noqa: N815
-
-    def validate_to(self, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise serializers.ValidationError("A number appears twice.")
-        return value
 
 
 class MessageOut(serializers.Serializer):

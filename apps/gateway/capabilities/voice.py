@@ -15,6 +15,7 @@ from apps.core.serializers import StrictSerializer
 from apps.gateway import callbacks, voice
 from apps.gateway.api.base import CapabilityView, GatewayRequest
 from apps.gateway.capabilities.common import MobileNumberField, iso_utc
+from apps.gateway.capability_errors import ServiceNotApplicable
 
 
 class StartInput(StrictSerializer):
@@ -24,7 +25,8 @@ class StartInput(StrictSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["caller"] == attrs["callee"]:
-            raise serializers.ValidationError("caller and callee must differ.")
+            # Well-formed (JSON Schema cannot compare two fields), so a business refusal.
+            raise ServiceNotApplicable("caller and callee must differ.")
         return attrs
 
 

@@ -151,7 +151,7 @@ def test_a_partner_that_never_answers_is_given_up_after_eight_attempts(dlr):
     [
         ({"to": ["+8613800138000"], "message": "x", "priority": 1}, None),
         ({"to": [], "message": "x"}, "to"),
-        ({"to": ["+8612345"], "message": "x"}, "to"),
+        ({"to": ["8613800138000"], "message": "x"}, "to"),
         ({"to": ["+8613800138000", "+8613800138000"], "message": "x"}, "to"),
         ({"to": ["+8613800138000"], "message": ""}, "message"),
         ({"to": ["+8613800138000"], "message": "x" * 1001}, "message"),
@@ -165,6 +165,17 @@ def test_bad_bodies_are_refused_and_nothing_is_queued(carrier_sandbox, body, fie
     assert (answer.status_code, answer.json()["code"]) == (400, "INVALID_ARGUMENT")
     if field:
         assert field in answer.json()["details"]
+    assert PartnerSms.objects.count() == SmsMessage.objects.count() == 0
+
+
+def test_a_well_formed_number_that_is_no_mobile_number_is_not_applicable(carrier_sandbox):
+    """``+8612345`` has CAMARA's phoneNumber pattern (so the schema allows it) but no text can
+    reach it: a business refusal, not a malformed request."""
+    client = SignedClient(gateway_app_create(capabilities=["sms"]))
+
+    answer = client.post("/sms/v1/messages", {"to": ["+8612345"], "message": "x"})
+
+    assert (answer.status_code, answer.json()["code"]) == (422, "SERVICE_NOT_APPLICABLE")
     assert PartnerSms.objects.count() == SmsMessage.objects.count() == 0
 
 

@@ -101,6 +101,7 @@ def test_call_refusals(events):
 
     assert (unknown.status_code, unknown.json()["code"]) == (404, "IDENTIFIER_NOT_FOUND")
     assert (blocked.status_code, blocked.json()["code"]) == (422, "SERVICE_NOT_APPLICABLE")
-    assert (same.status_code, same.json()["code"]) == (400, "INVALID_ARGUMENT")
+    # Well-formed (the schema cannot compare two fields): a business refusal, not a 400.
+    assert (same.status_code, same.json()["code"]) == (422, "SERVICE_NOT_APPLICABLE")
     assert (foreign.status_code, foreign.json()["code"]) == (404, "NOT_FOUND")
     assert list(VoiceCall.objects.values_list("status", flat=True)) == ["failed", "failed"]

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -55,7 +55,29 @@ class RefundTransactionIn(StrictSerializer):
     referenceCode = serializers.CharField(max_length=64)  # noqa: N815
 
 
+_NAMES_AMOUNT = {"required": ["chargingInformation"]}
+
+
 class CreateRefundIn(StrictSerializer):
+    # ``validate`` below, in JSON Schema: a partial refund names its amount, a total one not
+    # (a pattern, not an enum: drf-spectacular would swap an enum for the whole TypeEnum).
+    openapi_request_extra: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            {
+                "properties": {
+                    "type": {"pattern": "^partial$"},
+                    "amountTransaction": {"properties": {"refundAmount": _NAMES_AMOUNT}},
+                }
+            },
+            {
+                "properties": {
+                    "type": {"pattern": "^total$"},
+                    "amountTransaction": {"properties": {"refundAmount": {"not": _NAMES_AMOUNT}}},
+                }
+            },
+        ]
+    }
+
     type = serializers.ChoiceField(["total", "partial"])
     reason = serializers.CharField(max_length=100, required=False)
     amountTransaction = RefundTransactionIn()  # noqa: N815
