@@ -26,10 +26,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
+#: Paths whose clients are programs: their errors are the API's JSON body, whatever they
+#: accept. Apps serving such paths outside /api/ register them (the gateway's CAMARA paths).
+_JSON_PATH_PREFIXES: set[str] = {"/api/"}
+
+
+def json_paths_register(*prefixes: str) -> None:
+    """Answer errors under these path prefixes (each like ``"/sim-swap/"``) with JSON."""
+    _JSON_PATH_PREFIXES.update(prefixes)
+
+
 def wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", ""
-    )
+    return request.path.startswith(
+        tuple(_JSON_PATH_PREFIXES)
+    ) or "application/json" in request.headers.get("Accept", "")
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

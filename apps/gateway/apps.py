@@ -19,3 +19,10 @@ class GatewayConfig(AppConfig):
         from apps.gateway import todos
 
         todos.register()
+
+        # A partner's program gets CAMARA's JSON error body on every capability path, even
+        # when the request fails before the gateway's views (a database outage, a 500).
+        from apps.core.views import json_paths_register
+        from apps.gateway.capability_urls import CAPABILITY_PREFIXES
+
+        json_paths_register(*(f"/{prefix}/" for prefix in CAPABILITY_PREFIXES), "/oauth2/")

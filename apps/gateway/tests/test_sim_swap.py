@@ -90,3 +90,26 @@ def test_the_carrier_down_is_503_unavailable(carrier_sandbox, client):
     answer = client.post("/sim-swap/v2/check", {"phoneNumber": "+8613800138000"})
 
     assert (answer.status_code, answer.json()["code"]) == (503, "UNAVAILABLE")
+
+
+@pytest.mark.django_db
+def test_a_database_outage_on_a_capability_path_is_camaras_json_503(monkeypatch):
+    """A partner's program gets the JSON error body, not the site's HTML page, however little
+    it accepts: a request that fails before the capability answers (here the database)."""
+    from django.db import OperationalError
+    from django.test import Client
+
+    from apps.gateway.api.base import CapabilityView
+
+    def down(self, request):
+        raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    monkeypatch.setattr(CapabilityView, "_admit", down)
+    client = Client(raise_request_exception=False)
+    response = client.post(
+        "/sim-swap/v2/check", {"phoneNumber": "+8613800138000"}, content_type="application/json"
+    )
+    assert response.status_code == 503, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "UNAVAILABLE"
+    assert response["Retry-After"] == "5"
