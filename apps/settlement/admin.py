@@ -184,7 +184,7 @@ class SettlementBatchAdmin(admin.ModelAdmin):
             messages.error(request, exc.message)
             return HttpResponseRedirect(request.path)
 
-    @admin.action(description=_("Run the selected batches again"), permissions=["view"])
+    @admin.action(description=_("Run the selected batches again"), permissions=["add"])
     def run_again(self, request: HttpRequest, queryset: QuerySet[SettlementBatch]) -> None:
         for batch in queryset:
             tasks.settlement_batch_task.delay(

@@ -72,3 +72,30 @@ def test_a_report_is_requested_from_the_workbench(client, finance, settings, tmp
     assert (export.status, export.rows_written) == ("done", 2)
     download = client.get(f"/admin/settlement/reportexport/{export.pk}/file/")
     assert b"cp:1:payable" in b"".join(download.streaming_content)
+
+
+def test_running_batches_again_needs_the_right_to_run_them(client, monkeypatch) -> None:
+    """Seeing the batches is not enough to start one again (it was a view-permission action)."""
+    from django.contrib.auth.models import Permission
+
+    from apps.settlement import services, tasks
+
+    post("cp", 1, 1_000)
+    start = today().replace(day=1)
+    batch_id = services.batch_run(
+        kind="cp", period_start=start, period_end=today() + dt.timedelta(days=1)
+    )
+    queued: list[tuple[object, ...]] = []
+    monkeypatch.setattr(tasks.settlement_batch_task, "delay", lambda *args: queued.append(args))
+    action = {"action": "run_again", "_selected_action": [str(batch_id)]}
+
+    viewer = User.objects.create_user("13800138067", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_settlementbatch"))
+    client.force_login(viewer)
+    client.post("/admin/settlement/settlementbatch/", action)
+    assert queued == []
+
+    runner = User.objects.create_superuser("13800138068")
+    client.force_login(runner)
+    client.post("/admin/settlement/settlementbatch/", action)
+    assert len(queued) == 1
