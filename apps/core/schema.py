@@ -66,7 +66,7 @@ def decimal_pattern(field: fields.DecimalField) -> str:
 
 class CharFieldSchema(OpenApiSerializerFieldExtension):
     """A trimmed text that may not be blank needs a character besides white space (``" "``
-    has ``minLength: 1`` but is blank once trimmed)."""
+    has ``minLength: 1`` but is blank once trimmed), white space as Python's ``strip`` sees it."""
 
     target_class = fields.CharField
     match_subclasses = True
@@ -79,7 +79,9 @@ class CharFieldSchema(OpenApiSerializerFieldExtension):
         plain = schema.get("type") == "string" and not {"pattern", "format", "enum"} & set(schema)
         plain = plain and not any(isinstance(v, RegexValidator) for v in field.validators)
         if direction == "request" and plain and field.trim_whitespace and not field.allow_blank:
-            schema["pattern"] = r"\S"
+            # ECMA's \s (JSON Schema's regexes) lacks \x1c-\x1f and \x85, which Python's
+            # strip() removes: "\x1f" alone is blank to DRF.
+            schema["pattern"] = r"[^\s\x1c-\x1f\x85]"
         return schema
 
 
