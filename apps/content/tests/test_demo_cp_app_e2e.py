@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -24,13 +22,7 @@ from apps.content import services
 from apps.content.models import Charge, Notification
 from apps.content.tests.support import approved_cp, product_on_sale
 from config.embedded import with_database_name
-from tests.fixtures.sandbox import (
-    REPO_ROOT,
-    SandboxServer,
-    _drop_database,
-    _free_port,
-    _wait_until_healthy,
-)
+from tests.fixtures.sandbox import SandboxServer, _drop_database, running_sandbox
 from tests.fixtures.sandbox_support import unique_msisdn
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,33 +38,18 @@ def cp_app_sandbox(live_server, tmp_path, settings) -> Iterator[SandboxServer]:
         name += "_" + os.environ["PYTEST_XDIST_WORKER"]
     database_url = with_database_name(main, name)
     _drop_database(database_url)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "sandbox.log"
-    env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.sandbox", "SANDBOX_DATABASE_URL": database_url,
-        "DATABASE_URL": main, "CARRIER_API_KEY": settings.CARRIER_API_KEY,
-        "CARRIER_SHARED_SECRET": settings.CARRIER_SHARED_SECRET, "SANDBOX_PLATFORM_URL": live_server.url,
-        "SANDBOX_CP_KEY_ID": DEMO_KEY_ID, "SANDBOX_CP_SECRET": DEMO_SECRET,
-    }  # fmt: skip
-    command = [sys.executable, "manage.py", "sandbox_serve", "--port", str(port), "--workers", "1"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([*command, "--threads", "8"], cwd=REPO_ROOT,
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-    server = SandboxServer(url=url, api_key=settings.CARRIER_API_KEY, shared_secret=settings.CARRIER_SHARED_SECRET,
-                           log_path=log_path, database_url=database_url)  # fmt: skip
+    extra_env = {
+        "SANDBOX_PLATFORM_URL": live_server.url,
+        "SANDBOX_CP_KEY_ID": DEMO_KEY_ID,
+        "SANDBOX_CP_SECRET": DEMO_SECRET,
+    }
     try:
-        _wait_until_healthy(process, url, log_path)
-        settings.CARRIER_BASE_URL = url
-        yield server
+        with running_sandbox(
+            database_url, tmp_path / "sandbox.log", extra_env=extra_env, threads=8
+        ) as server:
+            settings.CARRIER_BASE_URL = server.url
+            yield server
     finally:
-        server.close()
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         _drop_database(database_url)
 
 
