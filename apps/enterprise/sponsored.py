@@ -26,10 +26,10 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
-from apps.carrier.services import provision_once, sms_queue, subscriber_lookup
+from apps.carrier.errors import CarrierUnavailable
+from apps.carrier.services import sms_queue, subscriber_lookup
 from apps.catalog.selectors import data_packs_by_code
-from apps.core.audit import audit_record, audited_transition
+from apps.core.audit import audit_record
 from apps.core.phone import normalize_phone
 from apps.core.tasks import enqueue_on_commit
 from apps.enterprise import billing
@@ -44,6 +44,7 @@ from apps.enterprise.errors import (
 from apps.enterprise.locks import sponsored_grant_lock
 from apps.enterprise.models import SponsoredGrant
 from apps.enterprise.parsing import volume_mb
+from apps.enterprise.prepaid_delivery import PrepaidKind, prepaid_deliver, prepaid_fail
 
 Status = SponsoredGrant.Status
 MAX_ATTEMPTS = 5
@@ -142,74 +143,46 @@ def sponsored_grant_get(*, sponsor_id: int, request_id: str) -> SponsoredGrant:
     return grant
 
 
-def _move(grant: SponsoredGrant, to: str, **after: object) -> None:
-    audited_transition(
-        grant, to, object_type="sponsored_grant", object_id=grant.pk, action_prefix="sponsored",
-        refused=lambda details: ValueError(f"sponsored grant {grant.pk}: {details}"), after=after,
-    )  # fmt: skip
-
-
 def delivered_text(grant: SponsoredGrant) -> str:
     return _(
         "[CarrierHub] %(sponsor)s has given you %(volume)sMB of data, valid for %(days)s days."
     ) % {"sponsor": grant.sponsor_name, "volume": grant.volume_mb, "days": grant.validity_days}
 
 
+def _bill(grant: SponsoredGrant) -> billing.PrepaidBill:
+    key = grant.idempotency_key  # sponsored:<id>
+    return billing.PrepaidBill(
+        enterprise_id=grant.sponsor_id, amount_fen=grant.price_fen, reference=key,
+        charge_key=f"{key}:charge", release_key=f"{key}:release", kind="sponsored",
+    )  # fmt: skip
+
+
+def _text_the_subscriber(grant: SponsoredGrant) -> None:
+    sms_queue(msisdn=grant.msisdn, purpose="notice", text=delivered_text(grant))
+
+
+GRANT = PrepaidKind[SponsoredGrant](
+    lock=lambda grant_id: sponsored_grant_lock(grant_id=grant_id), object_type="sponsored_grant",
+    action_prefix="sponsored", carrier_reference=lambda grant: grant.idempotency_key,
+    bill=_bill, delivered=_text_the_subscriber,
+)  # fmt: skip
+
+
 def sponsored_deliver(*, grant_id: int) -> str:
     """Apply the grant's pack at the carrier; safe to run any number of times.
 
-    Returns the grant's state: ``delivered`` (charged, the subscriber texted), ``failed`` (the
-    carrier refused: the price is released), or the final state it was already in. Raises
-    ``CarrierUnavailable`` when the outcome is unknown; the grant stays ``delivering`` and a
-    later run, under the same key, finds out.
+    The prepaid delivery step (``prepaid_delivery.prepaid_deliver``). Returns the grant's state:
+    ``delivered`` (charged, the subscriber texted), ``failed`` (the carrier refused: the price
+    is released), or the final state it was already in. Raises ``CarrierUnavailable`` when the
+    outcome is unknown; the grant stays ``delivering`` and a later run, under the same key,
+    finds out.
     """
-    with transaction.atomic():
-        grant = sponsored_grant_lock(grant_id=grant_id)
-        if grant.status not in SponsoredGrant.OPEN:
-            return grant.status
-        _move(grant, Status.DELIVERING, attempt=grant.attempts + 1)
-        grant.attempts += 1
-        grant.save(update_fields=["status", "attempts", "updated_at"])
-    body = {"msisdn": grant.msisdn, "volume_mb": grant.volume_mb,
-            "validity_days": grant.validity_days, "reference": grant.idempotency_key}  # fmt: skip
-    try:
-        done = provision_once(kind="data-packs", body=body, idempotency_key=grant.idempotency_key)
-    except CarrierUnavailable as exc:
-        SponsoredGrant.objects.filter(pk=grant_id).update(
-            error_code=exc.code, updated_at=timezone.now()
-        )
-        raise
-    except (CarrierRejected, SubscriberNotFound) as exc:
-        return sponsored_fail(
-            grant_id=grant_id, reason=getattr(exc, "carrier_code", "") or exc.code
-        )
-    with transaction.atomic():
-        grant = sponsored_grant_lock(grant_id=grant_id)
-        if grant.status != Status.DELIVERING:
-            return grant.status
-        _move(grant, Status.DELIVERED, request_id=done.request_id)
-        grant.carrier_request_id, grant.error_code = done.request_id[:40], ""
-        grant.save(update_fields=["status", "carrier_request_id", "error_code", "updated_at"])
-        billing.sponsored_charge(enterprise_id=grant.sponsor_id, grant_id=grant.pk,
-                                 amount_fen=grant.price_fen, reference=grant.idempotency_key)  # fmt: skip
-        sms_queue(msisdn=grant.msisdn, purpose="notice", text=delivered_text(grant))
-    return Status.DELIVERED
+    return prepaid_deliver(GRANT, row_id=grant_id)
 
 
 def sponsored_fail(*, grant_id: int, reason: str) -> str:
     """Give up on a grant: release its price. Idempotent (a final grant is left alone)."""
-    with transaction.atomic():
-        grant = sponsored_grant_lock(grant_id=grant_id)
-        if grant.status not in SponsoredGrant.OPEN:
-            return grant.status
-        if grant.status == Status.PENDING:
-            _move(grant, Status.DELIVERING, attempt=grant.attempts)
-        _move(grant, Status.FAILED, reason=reason)
-        grant.error_code = reason[:40]
-        grant.save(update_fields=["status", "error_code", "updated_at"])
-        billing.sponsored_release(enterprise_id=grant.sponsor_id, grant_id=grant.pk,
-                                  amount_fen=grant.price_fen, reference=grant.idempotency_key)  # fmt: skip
-    return Status.FAILED
+    return prepaid_fail(GRANT, row_id=grant_id, reason=reason)
 
 
 def sponsored_retry_stuck(*, older_than_seconds: int = 120, limit: int = 500) -> int:
