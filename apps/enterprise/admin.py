@@ -95,7 +95,8 @@ class BulkRowAdmin(admin.ModelAdmin):
 
 @admin.register(SponsoredGrant)
 class SponsoredGrantAdmin(admin.ModelAdmin):
-    """Read only: a grant moves by its delivery, and its money by the ledger."""
+    """Read only: a grant moves by its delivery, and its money by the ledger. An ``unconfirmed``
+    grant (a to-do) waits for the carrier to say whether it applied it; the sweep asks."""
 
     list_display = [
         "created_at",
@@ -107,6 +108,7 @@ class SponsoredGrantAdmin(admin.ModelAdmin):
         "status",
         "error_code",
         "attempts",
+        "maybe_applied",
     ]
     list_filter = ["status", "month"]
     search_fields = ["request_id", "msisdn", "sponsor__phone", "sponsor_name"]

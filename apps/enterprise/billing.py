@@ -12,8 +12,10 @@ money it may spend, and ``hold:enterprise:<id>``, the money set aside for rows i
   for its n-th failure (each failure follows its own hold, the first or a retry's).
 
 Sponsored data grants (``sponsored``) pay the same way, one grant at a time:
-``sponsored:<grant id>:hold`` when granted, ``:charge`` when delivered, ``:release`` when the
-carrier refused it (a grant is never retried after a refusal).
+``sponsored:<grant id>:hold`` when granted, ``:charge`` when delivered (or when the carrier,
+asked by key about an ``unconfirmed`` grant, says it applied it), ``:release`` when the carrier
+refused it or says it did not apply it (a grant is never retried after a refusal). A row's
+charge and release keys travel with it as its ``PrepaidBill``.
 
 So held = price of the rows and grants in flight, and nothing is charged for one not delivered. Every
 journal is posted in the transaction that moves the row or the batch, under its key.

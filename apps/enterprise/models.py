@@ -167,12 +167,19 @@ class SponsoredGrant(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
         DELIVERING = "delivering", _("Delivering")
+        UNCONFIRMED = "unconfirmed", _("Asking the carrier")
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
+    # unconfirmed: given up while the carrier could not answer, after a request that may have
+    #   reached it; never released blind: the sweep asks the carrier by key until it says,
+    #   then delivered (it applied the pack: charged) or failed (it did not: released).
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.PENDING: frozenset({Status.DELIVERING}),
-        Status.DELIVERING: frozenset({Status.DELIVERING, Status.DELIVERED, Status.FAILED}),
+        Status.DELIVERING: frozenset(
+            {Status.DELIVERING, Status.UNCONFIRMED, Status.DELIVERED, Status.FAILED}
+        ),
+        Status.UNCONFIRMED: frozenset({Status.DELIVERED, Status.FAILED}),
         Status.DELIVERED: frozenset(),
         Status.FAILED: frozenset(),
     }
@@ -201,6 +208,9 @@ class SponsoredGrant(models.Model):
     )
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # A request may have reached the carrier with its outcome unknown (a timeout after sending):
+    # giving up then asks the carrier first (``unconfirmed``), never releases the price blind.
+    maybe_applied = models.BooleanField(_("maybe applied"), default=False)
     carrier_request_id = models.CharField(_("carrier request id"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -220,7 +230,7 @@ class SponsoredGrant(models.Model):
             models.Index(
                 fields=["status", "updated_at"],
                 name="enterprise_sponsored_open",
-                condition=Q(status__in=["pending", "delivering"]),
+                condition=Q(status__in=["pending", "delivering", "unconfirmed"]),
             ),
         ]
 

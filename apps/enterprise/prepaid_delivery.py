@@ -80,7 +80,12 @@ def prepaid_deliver(kind: PrepaidKind[R], *, row_id: int) -> str:
     try:
         done = provision_once(kind="data-packs", body=body, idempotency_key=row.idempotency_key)
     except CarrierUnavailable as exc:
-        type(row).objects.filter(pk=row_id).update(error_code=exc.code, updated_at=timezone.now())
+        # A grant records that a request may have reached the carrier (so that giving up asks
+        # the carrier first), and stays so until its outcome is known. A bulk row does not yet.
+        fields: dict[str, object] = {"error_code": exc.code, "updated_at": timezone.now()}
+        if isinstance(row, SponsoredGrant) and exc.maybe_applied:
+            fields["maybe_applied"] = True
+        type(row).objects.filter(pk=row_id).update(**fields)
         raise
     except (CarrierRejected, SubscriberNotFound) as exc:
         return prepaid_fail(
@@ -102,7 +107,11 @@ def prepaid_delivered(
             return row.status
         prepaid_move(kind, row, DELIVERED, request_id=request_id, **after)
         row.carrier_request_id, row.error_code = request_id[:40], ""
-        row.save(update_fields=["status", "carrier_request_id", "error_code", "updated_at"])
+        fields = ["status", "carrier_request_id", "error_code", "updated_at"]
+        if isinstance(row, SponsoredGrant):
+            row.maybe_applied = False
+            fields.append("maybe_applied")
+        row.save(update_fields=fields)
         prepaid_charge(bill=kind.bill(row))
         kind.delivered(row)
     return DELIVERED
@@ -125,6 +134,9 @@ def prepaid_fail(
         if isinstance(row, BulkRow):  # numbers its releases: it may fail again after a retry
             row.failures += 1
             fields.append("failures")
+        if isinstance(row, SponsoredGrant):
+            row.maybe_applied = False
+            fields.append("maybe_applied")
         row.save(update_fields=fields)
         prepaid_release(bill=kind.bill(row))
     return FAILED

@@ -8,26 +8,30 @@ grant and gets it back without a second hold; the same id with another number or
 what it spent (``SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER``) and how many packs one number got
 from it (``SPONSORED_DATA_MONTHLY_GRANTS_PER_SUBSCRIBER``); a refused grant counts in neither.
 
-Delivery is the bulk rows' path: the carrier applies the pack under the grant's own key
-(``sponsored:<grant id>``) through ``carrier.services.provision_once``, which asks the carrier
-by key after a lost answer, so the pack is applied once however often it is sent. Money: held
-when granted, earned when delivered, released when the carrier refused (``billing``). The
-subscriber is texted once the pack is on the line. No transaction is open during a carrier call.
+Delivery is the bulk rows' step (``prepaid_delivery``): the carrier applies the pack under the
+grant's own key (``sponsored:<grant id>``) through ``carrier.services.provision_once``, which
+asks the carrier by key after a lost answer, so the pack is applied once however often it is
+sent. Money: held when granted, earned when delivered, released when the carrier refused
+(``billing``). A grant given up while the carrier cannot answer, after a request that may have
+reached it, is not released blind: it waits ``unconfirmed`` until the carrier says by key
+whether it applied it. The subscriber is texted once the pack is on the line. No transaction is
+open during a carrier call.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.carrier.errors import CarrierUnavailable
-from apps.carrier.services import sms_queue, subscriber_lookup
+from apps.carrier.services import provisioned_by_key, sms_queue, subscriber_lookup
 from apps.catalog.selectors import data_packs_by_code
 from apps.core.audit import audit_record
 from apps.core.phone import normalize_phone
@@ -44,8 +48,15 @@ from apps.enterprise.errors import (
 from apps.enterprise.locks import sponsored_grant_lock
 from apps.enterprise.models import SponsoredGrant
 from apps.enterprise.parsing import volume_mb
-from apps.enterprise.prepaid_delivery import PrepaidKind, prepaid_deliver, prepaid_fail
+from apps.enterprise.prepaid_delivery import (
+    PrepaidKind,
+    prepaid_deliver,
+    prepaid_delivered,
+    prepaid_fail,
+    prepaid_move,
+)
 
+logger = logging.getLogger(__name__)
 Status = SponsoredGrant.Status
 MAX_ATTEMPTS = 5
 
@@ -185,20 +196,71 @@ def sponsored_fail(*, grant_id: int, reason: str) -> str:
     return prepaid_fail(GRANT, row_id=grant_id, reason=reason)
 
 
+def sponsored_give_up(*, grant_id: int) -> str:
+    """Stop sending a grant the carrier could not answer for ``MAX_ATTEMPTS`` runs. Failed and
+    released at once only when no request of it can have reached the carrier (refused before
+    sending); otherwise the carrier may have applied it with its answer lost, so it goes to
+    ``unconfirmed``, its price still held, until the carrier says (``sponsored_confirm``).
+    Locks the grant."""
+    with transaction.atomic():
+        grant = sponsored_grant_lock(grant_id=grant_id)
+        if grant.status != Status.DELIVERING:
+            return grant.status
+        if not grant.maybe_applied:
+            return sponsored_fail(grant_id=grant_id, reason=CarrierUnavailable.code)
+        prepaid_move(GRANT, grant, Status.UNCONFIRMED, reason=CarrierUnavailable.code)
+        grant.save(update_fields=["status", "updated_at"])
+    logger.warning(
+        "sponsored grant %s: outcome unknown at the carrier; asking before any release", grant_id
+    )
+    return Status.UNCONFIRMED
+
+
+def sponsored_confirm(*, grant_id: int) -> str:
+    """Settle an ``unconfirmed`` grant by asking the carrier, by key, whether it applied the pack
+    (``carrier.services.provisioned_by_key``; nothing is sent again): if it did, the grant is
+    delivered, charged and the subscriber texted; if not, it fails (``CARRIER_NOT_APPLIED``)
+    and its price is released, once. While the carrier cannot say, the grant stays
+    ``unconfirmed`` (a workbench to-do) and the sweep asks again. Network call, then the
+    grant's lock."""
+    grant = SponsoredGrant.objects.get(pk=grant_id)
+    if grant.status != Status.UNCONFIRMED:
+        return grant.status
+    try:
+        applied = provisioned_by_key(msisdn=grant.msisdn, idempotency_key=grant.idempotency_key)
+    except CarrierUnavailable as exc:
+        SponsoredGrant.objects.filter(pk=grant_id, status=Status.UNCONFIRMED).update(
+            error_code=exc.code, updated_at=timezone.now()
+        )
+        return Status.UNCONFIRMED
+    if applied is None:
+        return prepaid_fail(GRANT, row_id=grant_id, reason="CARRIER_NOT_APPLIED",
+                            from_statuses=[Status.UNCONFIRMED])  # fmt: skip
+    return prepaid_delivered(GRANT, row_id=grant_id, request_id=applied.request_id,
+                             from_status=Status.UNCONFIRMED, confirmed_by_carrier=True)  # fmt: skip
+
+
 def sponsored_retry_stuck(*, older_than_seconds: int = 120, limit: int = 500) -> int:
     """Beat: deliver again grants left waiting or in flight (a lost task, a worker that died,
-    the carrier down); a grant past ``MAX_ATTEMPTS`` whose run still finds the carrier unable to
-    answer fails and its price is released. Each grant is re-checked under its lock."""
+    the carrier down), giving up on those past ``MAX_ATTEMPTS`` whose run again finds the carrier
+    unable to answer (``sponsored_give_up``: released, or asked about first when a request may
+    have reached the carrier), and ask the carrier about the ``unconfirmed`` ones
+    (``sponsored_confirm``). Each grant is re-checked under its lock."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     rows = list(
-        SponsoredGrant.objects.filter(Q(status__in=SponsoredGrant.OPEN), updated_at__lt=cutoff)
+        SponsoredGrant.objects.filter(
+            status__in=[*SponsoredGrant.OPEN, Status.UNCONFIRMED], updated_at__lt=cutoff
+        )
         .order_by("updated_at")
-        .values_list("pk", "attempts")[:limit]
+        .values_list("pk", "attempts", "status")[:limit]
     )
-    for grant_id, attempts in rows:
+    for grant_id, attempts, status in rows:
+        if status == Status.UNCONFIRMED:
+            sponsored_confirm(grant_id=grant_id)
+            continue
         try:
             sponsored_deliver(grant_id=grant_id)
         except CarrierUnavailable:
             if attempts >= MAX_ATTEMPTS:
-                sponsored_fail(grant_id=grant_id, reason=CarrierUnavailable.code)
+                sponsored_give_up(grant_id=grant_id)
     return len(rows)
