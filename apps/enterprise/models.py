@@ -236,3 +236,46 @@ class SponsoredGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sponsor_id}:{self.request_id}"
+
+
+class SponsorAgreement(models.Model):
+    """A partner company's sponsored data agreement (流量统付协议): its own monthly limits, set by
+    an operator. An empty limit is the platform's default, the setting
+    ``SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER`` or ``SPONSORED_DATA_MONTHLY_GRANTS_PER_SUBSCRIBER``.
+    Written through ``sponsored.sponsor_agreement_save`` only (audit, the sponsor's lock)."""
+
+    sponsor = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sponsor"),
+        help_text=_("The partner company's owner: its enterprise prepaid account pays"),
+    )
+    monthly_limit_fen = models.PositiveBigIntegerField(
+        _("monthly limit (fen)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "What the partner may spend on sponsored data in a calendar month; "
+            "empty: the platform's default"
+        ),
+    )
+    grants_per_number = models.PositiveIntegerField(
+        _("packs per number per month"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How many packs one number may receive from the partner in a calendar month; "
+            "empty: the platform's default"
+        ),
+    )
+    updated_by = models.BigIntegerField(_("updated by"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sponsored data agreement")
+        verbose_name_plural = _("sponsored data agreements")
+        ordering = ["sponsor_id"]
+
+    def __str__(self) -> str:
+        return str(self.sponsor_id)

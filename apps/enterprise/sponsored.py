@@ -4,9 +4,10 @@ pays for it from its enterprise prepaid account (the one bulk distribution spend
 Exactly once per ``(sponsor, request_id)``: the grant row is unique on it, and it is written
 under the sponsor's prepaid advisory lock, so a replay (however concurrent) finds the first
 grant and gets it back without a second hold; the same id with another number or pack is
-``SponsoredRequestConflict``. Limits per sponsor per month (Asia/Shanghai calendar month):
-what it spent (``SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER``) and how many packs one number got
-from it (``SPONSORED_DATA_MONTHLY_GRANTS_PER_SUBSCRIBER``); a refused grant counts in neither.
+``SponsoredRequestConflict``. Limits per sponsor per month (Asia/Shanghai calendar month), its
+agreement's (``SponsorAgreement``, set in the workbench) or else the settings': what it spent
+(``SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER``) and how many packs one number got from it
+(``SPONSORED_DATA_MONTHLY_GRANTS_PER_SUBSCRIBER``); a failed grant counts in neither.
 
 Delivery is the bulk rows' step (``prepaid_delivery``): the carrier applies the pack under the
 grant's own key (``sponsored:<grant id>``) through ``carrier.services.provision_once``, which
@@ -24,7 +25,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -34,6 +34,7 @@ from apps.carrier.errors import CarrierUnavailable
 from apps.carrier.services import provisioned_by_key, sms_queue, subscriber_lookup
 from apps.catalog.selectors import data_packs_by_code
 from apps.core.audit import audit_record
+from apps.core.errors import InvalidArgument
 from apps.core.phone import normalize_phone
 from apps.core.tasks import enqueue_on_commit
 from apps.enterprise import billing
@@ -45,8 +46,8 @@ from apps.enterprise.errors import (
     SubscriberNotOnNetwork,
     UnknownDataPack,
 )
-from apps.enterprise.locks import sponsored_grant_lock
-from apps.enterprise.models import SponsoredGrant
+from apps.enterprise.locks import sponsor_agreement_lock_or_create, sponsored_grant_lock
+from apps.enterprise.models import SponsorAgreement, SponsoredGrant
 from apps.enterprise.parsing import volume_mb
 from apps.enterprise.prepaid_delivery import (
     PrepaidKind,
@@ -55,6 +56,7 @@ from apps.enterprise.prepaid_delivery import (
     prepaid_fail,
     prepaid_move,
 )
+from apps.enterprise.selectors import sponsor_limits
 
 logger = logging.getLogger(__name__)
 Status = SponsoredGrant.Status
@@ -89,8 +91,10 @@ def sponsored_grant(
     ``SubscriberMonthlyLimitReached``, ``InsufficientPrepaidBalance``,
     ``SponsoredRequestConflict``; ``CarrierUnavailable`` when the number cannot be checked.
 
-    One network call (the number's lookup) before the transaction. Locks: the sponsor's prepaid
-    advisory lock, then the ledger. The delivery starts after commit.
+    Limits: the sponsor's agreement's (``selectors.sponsor_limits``, the settings where it sets
+    none). One network call (the number's lookup) before the transaction. Locks: the sponsor's
+    prepaid advisory lock, which serialises its grants, so two racing at a limit cannot both
+    pass; then the ledger. The delivery starts after commit.
     """
     msisdn = normalize_phone(msisdn)
     existing = SponsoredGrant.objects.filter(sponsor_id=sponsor_id, request_id=request_id).first()
@@ -115,16 +119,18 @@ def sponsored_grant(
         counted = SponsoredGrant.objects.filter(sponsor_id=sponsor_id, month=month).exclude(
             status=Status.FAILED
         )
+        # Read under the lock: a grant committed before this one is counted, and a change of
+        # the limits (which takes the same lock) is seen whole.
+        limits = sponsor_limits(sponsor_id=sponsor_id)
         spent = counted.aggregate(s=Sum("price_fen"))["s"] or 0
-        limit_fen = settings.SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER
-        if spent + pack.price_fen > limit_fen:
+        if spent + pack.price_fen > limits.monthly_limit_fen:
             raise SponsorMonthlyLimitReached(
-                details={"limitFen": limit_fen, "spentFen": spent, "priceFen": pack.price_fen}
-            )
+                details={"limitFen": limits.monthly_limit_fen, "spentFen": spent,
+                         "priceFen": pack.price_fen}
+            )  # fmt: skip
         received = counted.filter(msisdn=msisdn).count()
-        limit_grants = settings.SPONSORED_DATA_MONTHLY_GRANTS_PER_SUBSCRIBER
-        if received >= limit_grants:
-            raise SubscriberMonthlyLimitReached(details={"limit": limit_grants})
+        if received >= limits.grants_per_number:
+            raise SubscriberMonthlyLimitReached(details={"limit": limits.grants_per_number})
         grant = SponsoredGrant.objects.create(
             sponsor_id=sponsor_id, sponsor_name=sponsor_name[:200], request_id=request_id,
             msisdn=msisdn, pack_code=pack.code, volume_mb=volume_mb(pack.volume),
@@ -144,6 +150,39 @@ def sponsored_grant(
 
         enqueue_on_commit(sponsored_deliver_task, grant.pk)
     return GrantResult(grant, created=True)
+
+
+def sponsor_agreement_save(
+    *, sponsor_id: int, monthly_limit_fen: int | None, grants_per_number: int | None,
+    actor_id: int | None,
+) -> SponsorAgreement:  # fmt: skip
+    """Set the sponsor's own monthly limits (``None``: the setting's default), with an audit
+    event (``sponsored.limits_set``, before and after) when they change. Raises
+    ``InvalidArgument`` for a negative limit (nothing written). Locks: the sponsor's prepaid
+    advisory lock (so a grant being checked sees the old limits or the new, never half), then
+    the agreement row."""
+    for name, value in (
+        ("monthly_limit_fen", monthly_limit_fen),
+        ("grants_per_number", grants_per_number),
+    ):
+        if value is not None and value < 0:
+            raise InvalidArgument(details={name: value})
+    with transaction.atomic():
+        billing.prepaid_lock(enterprise_id=sponsor_id)
+        agreement, _created = sponsor_agreement_lock_or_create(sponsor_id=sponsor_id)
+        before = {"monthly_limit_fen": agreement.monthly_limit_fen,
+                  "grants_per_number": agreement.grants_per_number}  # fmt: skip
+        after = {"monthly_limit_fen": monthly_limit_fen, "grants_per_number": grants_per_number}
+        if before != after:
+            agreement.monthly_limit_fen, agreement.grants_per_number = (
+                monthly_limit_fen,
+                grants_per_number,
+            )
+            agreement.updated_by = actor_id
+            agreement.save()
+            audit_record(action="sponsored.limits_set", object_type="sponsor_agreement",
+                         object_id=sponsor_id, actor_id=actor_id, before=before, after=after)  # fmt: skip
+    return agreement
 
 
 def sponsored_grant_get(*, sponsor_id: int, request_id: str) -> SponsoredGrant:
