@@ -37,6 +37,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "gateway.change_credential",
         "gateway.add_package",
         "gateway.change_package",
+        # Enterprise: batches, top-ups and sponsored data grants to look at (an unconfirmed
+        # grant is a to-do); a partner's sponsored data limits to set.
+        "enterprise.view_*",
+        "enterprise.add_sponsoragreement",
+        "enterprise.change_sponsoragreement",
     ],
     Role.FINANCE: [
         "catalog.view_*",

@@ -1,4 +1,5 @@
-"""Workbench: bulk distribution batches and rows, enterprise top-ups, sponsored data grants."""
+"""Workbench: bulk distribution batches and rows, enterprise top-ups, sponsored data grants and
+the partners' sponsored data agreements (their monthly limits)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import User
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
-from apps.enterprise import billing, selectors, services
-from apps.enterprise.models import BulkBatch, BulkRow, EnterpriseTopUp, SponsoredGrant
+from apps.enterprise import billing, selectors, services, sponsored
+from apps.enterprise.models import (
+    BulkBatch,
+    BulkRow,
+    EnterpriseTopUp,
+    SponsorAgreement,
+    SponsoredGrant,
+)
 
 
 @admin.register(BulkBatch)
@@ -95,7 +102,8 @@ class BulkRowAdmin(admin.ModelAdmin):
 
 @admin.register(SponsoredGrant)
 class SponsoredGrantAdmin(admin.ModelAdmin):
-    """Read only: a grant moves by its delivery, and its money by the ledger."""
+    """Read only: a grant moves by its delivery, and its money by the ledger. An ``unconfirmed``
+    grant (a to-do) waits for the carrier to say whether it applied it; the sweep asks."""
 
     list_display = [
         "created_at",
@@ -107,6 +115,7 @@ class SponsoredGrantAdmin(admin.ModelAdmin):
         "status",
         "error_code",
         "attempts",
+        "maybe_applied",
     ]
     list_filter = ["status", "month"]
     search_fields = ["request_id", "msisdn", "sponsor__phone", "sponsor_name"]
@@ -125,6 +134,53 @@ class SponsoredGrantAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _distributors() -> QuerySet[User]:
+    return User.objects.filter(groups__name__in=selectors.DISTRIBUTOR_ROLES).distinct()
+
+
+@admin.register(SponsorAgreement)
+class SponsorAgreementAdmin(admin.ModelAdmin):
+    """Operators set a partner's own monthly sponsored data limits (empty: the platform's
+    default); saved through ``sponsor_agreement_save``, which audits the change."""
+
+    fields = ["sponsor", "monthly_limit_fen", "grants_per_number"]
+    list_display = ["sponsor", "monthly_limit", "packs_per_number", "updated_at", "updated_by"]
+    search_fields = ["sponsor__phone"]
+    list_select_related = ["sponsor"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["sponsor"] if obj else []
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "sponsor":
+            kwargs["queryset"] = _distributors()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("monthly limit"))
+    def monthly_limit(self, obj: SponsorAgreement) -> str:
+        limits = selectors.sponsor_limits(sponsor_id=obj.sponsor_id)
+        shown = format_fen(limits.monthly_limit_fen)
+        return shown if limits.own_fen else f"{shown} ({_('default')})"
+
+    @admin.display(description=_("packs per number per month"))
+    def packs_per_number(self, obj: SponsorAgreement) -> str:
+        limits = selectors.sponsor_limits(sponsor_id=obj.sponsor_id)
+        shown = str(limits.grants_per_number)
+        return shown if limits.own_grants else f"{shown} ({_('default')})"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # emptied limits are the defaults again
+
+    def save_model(
+        self, request: HttpRequest, obj: SponsorAgreement, form: Any, change: bool
+    ) -> None:
+        saved = sponsored.sponsor_agreement_save(
+            sponsor_id=obj.sponsor_id, monthly_limit_fen=obj.monthly_limit_fen,
+            grants_per_number=obj.grants_per_number, actor_id=request.user.pk,
+        )  # fmt: skip
+        obj.pk = saved.pk
 
 
 class TopUpForm(forms.ModelForm):
@@ -153,9 +209,7 @@ class EnterpriseTopUpAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "enterprise":
-            kwargs["queryset"] = User.objects.filter(
-                groups__name__in=selectors.DISTRIBUTOR_ROLES
-            ).distinct()
+            kwargs["queryset"] = _distributors()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description=_("amount"))

@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class EnterpriseConfig(AppConfig):
     name = "apps.enterprise"
     verbose_name = "政企业务"
+
+    def ready(self) -> None:
+        from apps.enterprise import todos
+
+        todos.register()

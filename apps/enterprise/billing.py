@@ -12,8 +12,10 @@ money it may spend, and ``hold:enterprise:<id>``, the money set aside for rows i
   for its n-th failure (each failure follows its own hold, the first or a retry's).
 
 Sponsored data grants (``sponsored``) pay the same way, one grant at a time:
-``sponsored:<grant id>:hold`` when granted, ``:charge`` when delivered, ``:release`` when the
-carrier refused it (a grant is never retried after a refusal).
+``sponsored:<grant id>:hold`` when granted, ``:charge`` when delivered (or when the carrier,
+asked by key about an ``unconfirmed`` grant, says it applied it), ``:release`` when the carrier
+refused it or says it did not apply it (a grant is never retried after a refusal). A row's
+charge and release keys travel with it as its ``PrepaidBill``.
 
 So held = price of the rows and grants in flight, and nothing is charged for one not delivered. Every
 journal is posted in the transaction that moves the row or the batch, under its key.
@@ -104,24 +106,35 @@ def prepaid_hold(
     )  # fmt: skip
 
 
-def prepaid_charge(*, enterprise_id: int, row_id: int, amount_fen: int, reference: str) -> None:
-    """Earn a delivered row's price from the hold. Once per row (key ``bulk:row:<id>:charge``)."""
-    if amount_fen > 0:
+@dataclass(frozen=True)
+class PrepaidBill:
+    """Who pays for one row in flight (a bulk row, a sponsored grant) and under which journals:
+    its held price is earned under ``charge_key`` or given back under ``release_key``."""
+
+    enterprise_id: int
+    amount_fen: int
+    reference: str
+    charge_key: str
+    release_key: str
+    kind: str  # the journals' kinds: ``<kind>_charge`` and ``<kind>_release``
+
+
+def prepaid_charge(*, bill: PrepaidBill) -> None:
+    """Earn a delivered row's price from the hold, once (``bill.charge_key``)."""
+    if bill.amount_fen > 0:
         journal_post(
-            idempotency_key=f"bulk:row:{row_id}:charge", kind="bulk_charge", reference=reference,
-            lines=[LineSpec(hold_code(enterprise_id), amount_fen), LineSpec(REVENUE, -amount_fen)],
+            idempotency_key=bill.charge_key, kind=f"{bill.kind}_charge", reference=bill.reference,
+            lines=[LineSpec(hold_code(bill.enterprise_id), bill.amount_fen), LineSpec(REVENUE, -bill.amount_fen)],
         )  # fmt: skip
 
 
-def prepaid_release(
-    *, enterprise_id: int, row_id: int, failure_no: int, amount_fen: int, reference: str
-) -> None:
-    """Give a failed row's price back to the available balance, once per failure."""
-    if amount_fen > 0:
+def prepaid_release(*, bill: PrepaidBill) -> None:
+    """Give a failed row's price back to the available balance, once (``bill.release_key``)."""
+    if bill.amount_fen > 0:
         journal_post(
-            idempotency_key=f"bulk:row:{row_id}:release:{failure_no}", kind="bulk_release",
-            reference=reference,
-            lines=[LineSpec(hold_code(enterprise_id), amount_fen), LineSpec(prepaid_code(enterprise_id), -amount_fen)],
+            idempotency_key=bill.release_key, kind=f"{bill.kind}_release", reference=bill.reference,
+            lines=[LineSpec(hold_code(bill.enterprise_id), bill.amount_fen),
+                   LineSpec(prepaid_code(bill.enterprise_id), -bill.amount_fen)],
         )  # fmt: skip
 
 
@@ -130,24 +143,6 @@ def sponsored_hold(*, enterprise_id: int, grant_id: int, amount_fen: int, refere
     ``prepaid_lock``. Raises ``InsufficientPrepaidBalance`` (nothing posted) when short."""
     prepaid_hold(enterprise_id=enterprise_id, amount_fen=amount_fen,
                  key=f"sponsored:{grant_id}:hold", reference=reference, kind="sponsored_hold")  # fmt: skip
-
-
-def sponsored_charge(*, enterprise_id: int, grant_id: int, amount_fen: int, reference: str) -> None:
-    """Earn a delivered grant's price from the hold, once (``sponsored:<id>:charge``)."""
-    journal_post(
-        idempotency_key=f"sponsored:{grant_id}:charge", kind="sponsored_charge", reference=reference,
-        lines=[LineSpec(hold_code(enterprise_id), amount_fen), LineSpec(REVENUE, -amount_fen)],
-    )  # fmt: skip
-
-
-def sponsored_release(
-    *, enterprise_id: int, grant_id: int, amount_fen: int, reference: str
-) -> None:
-    """Give a refused grant's price back to the available balance, once."""
-    journal_post(
-        idempotency_key=f"sponsored:{grant_id}:release", kind="sponsored_release", reference=reference,
-        lines=[LineSpec(hold_code(enterprise_id), amount_fen), LineSpec(prepaid_code(enterprise_id), -amount_fen)],
-    )  # fmt: skip
 
 
 def enterprise_topup(

@@ -10,7 +10,8 @@ Enterprise's rows hang off the owner (a user) and come before the ledger, in thi
 
     owner's prepaid advisory lock (``billing.prepaid_lock``) → top-up → batch → rows → ledger
 
-A sponsored data grant sits where a row does: prepaid lock → grant → ledger.
+A sponsored data grant sits where a row does: prepaid lock → grant → ledger; a sponsor's
+agreement (its limits) after the prepaid lock too: prepaid lock → agreement.
 
 A row is locked with its batch (one query, both rows). Callers hold a transaction open;
 nothing here makes a network call.
@@ -20,7 +21,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from apps.enterprise.models import BulkBatch, BulkRow, EnterpriseTopUp, SponsoredGrant
+from apps.enterprise.models import (
+    BulkBatch,
+    BulkRow,
+    EnterpriseTopUp,
+    SponsorAgreement,
+    SponsoredGrant,
+)
 
 
 def bulk_batch_lock(*, batch_id: int | None = None, batch_no: str = "") -> BulkBatch:
@@ -57,3 +64,9 @@ def topup_lock_or_create(
 def sponsored_grant_lock(*, grant_id: int) -> SponsoredGrant:
     """Lock one sponsored data grant (``SponsoredGrant.DoesNotExist`` if there is none)."""
     return SponsoredGrant.objects.select_for_update().get(pk=grant_id)
+
+
+def sponsor_agreement_lock_or_create(*, sponsor_id: int) -> tuple[SponsorAgreement, bool]:
+    """Lock the sponsor's agreement, creating an empty one (the defaults) on first use (the new
+    row is locked by its insert); returns (agreement, created)."""
+    return SponsorAgreement.objects.select_for_update().get_or_create(sponsor_id=sponsor_id)

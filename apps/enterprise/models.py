@@ -167,12 +167,19 @@ class SponsoredGrant(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting")
         DELIVERING = "delivering", _("Delivering")
+        UNCONFIRMED = "unconfirmed", _("Asking the carrier")
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 
+    # unconfirmed: given up while the carrier could not answer, after a request that may have
+    #   reached it; never released blind: the sweep asks the carrier by key until it says,
+    #   then delivered (it applied the pack: charged) or failed (it did not: released).
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.PENDING: frozenset({Status.DELIVERING}),
-        Status.DELIVERING: frozenset({Status.DELIVERING, Status.DELIVERED, Status.FAILED}),
+        Status.DELIVERING: frozenset(
+            {Status.DELIVERING, Status.UNCONFIRMED, Status.DELIVERED, Status.FAILED}
+        ),
+        Status.UNCONFIRMED: frozenset({Status.DELIVERED, Status.FAILED}),
         Status.DELIVERED: frozenset(),
         Status.FAILED: frozenset(),
     }
@@ -201,6 +208,9 @@ class SponsoredGrant(models.Model):
     )
     error_code = models.CharField(_("error code"), max_length=40, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # A request may have reached the carrier with its outcome unknown (a timeout after sending):
+    # giving up then asks the carrier first (``unconfirmed``), never releases the price blind.
+    maybe_applied = models.BooleanField(_("maybe applied"), default=False)
     carrier_request_id = models.CharField(_("carrier request id"), max_length=40, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -220,9 +230,52 @@ class SponsoredGrant(models.Model):
             models.Index(
                 fields=["status", "updated_at"],
                 name="enterprise_sponsored_open",
-                condition=Q(status__in=["pending", "delivering"]),
+                condition=Q(status__in=["pending", "delivering", "unconfirmed"]),
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.sponsor_id}:{self.request_id}"
+
+
+class SponsorAgreement(models.Model):
+    """A partner company's sponsored data agreement (流量统付协议): its own monthly limits, set by
+    an operator. An empty limit is the platform's default, the setting
+    ``SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER`` or ``SPONSORED_DATA_MONTHLY_GRANTS_PER_SUBSCRIBER``.
+    Written through ``sponsored.sponsor_agreement_save`` only (audit, the sponsor's lock)."""
+
+    sponsor = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("sponsor"),
+        help_text=_("The partner company's owner: its enterprise prepaid account pays"),
+    )
+    monthly_limit_fen = models.PositiveBigIntegerField(
+        _("monthly limit (fen)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "What the partner may spend on sponsored data in a calendar month; "
+            "empty: the platform's default"
+        ),
+    )
+    grants_per_number = models.PositiveIntegerField(
+        _("packs per number per month"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "How many packs one number may receive from the partner in a calendar month; "
+            "empty: the platform's default"
+        ),
+    )
+    updated_by = models.BigIntegerField(_("updated by"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("sponsored data agreement")
+        verbose_name_plural = _("sponsored data agreements")
+        ordering = ["sponsor_id"]
+
+    def __str__(self) -> str:
+        return str(self.sponsor_id)

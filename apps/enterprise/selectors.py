@@ -1,4 +1,5 @@
-"""Bulk distribution reads: who may distribute, batches with their progress, results as CSV."""
+"""Enterprise reads: who may distribute, batches with their progress, results as CSV; a sponsor's
+sponsored data limits."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from apps.accounts.models import Role
 from apps.accounts.selectors import user_profile
 from apps.enterprise.errors import BulkBatchNotFound, NotAnEnterprise
-from apps.enterprise.models import BulkBatch, BulkRow
+from apps.enterprise.models import BulkBatch, BulkRow, SponsorAgreement
 
 DISTRIBUTOR_ROLES = frozenset({Role.ENTERPRISE, Role.PARTNER})
 RATE_WINDOW_SECONDS = 10
@@ -124,3 +126,28 @@ def batch_results_csv(*, batch_no: str, owner_id: int | None) -> Iterator[str]:
         yield line(
             [row_no, msisdn or raw_msisdn, pack or raw_pack, status, error, price, request_id]
         )
+
+
+@dataclass(frozen=True)
+class SponsorLimits:
+    """A sponsor's sponsored data limits per Asia/Shanghai calendar month, in effect now."""
+
+    monthly_limit_fen: int  # what it may spend
+    grants_per_number: int  # packs one number may receive from it
+    own_fen: bool  # the agreement sets the spending limit (else the setting's default)
+    own_grants: bool  # the agreement sets the packs per number (else the setting's default)
+
+
+def sponsor_limits(*, sponsor_id: int) -> SponsorLimits:
+    """The sponsor's agreement's limits, each empty one the setting's default."""
+    own = SponsorAgreement.objects.filter(sponsor_id=sponsor_id).first()
+    fen = own.monthly_limit_fen if own else None
+    grants = own.grants_per_number if own else None
+    return SponsorLimits(
+        monthly_limit_fen=settings.SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER if fen is None else fen,
+        grants_per_number=(
+            settings.SPONSORED_DATA_MONTHLY_GRANTS_PER_SUBSCRIBER if grants is None else grants
+        ),
+        own_fen=fen is not None,
+        own_grants=grants is not None,
+    )

@@ -20,8 +20,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
-from apps.carrier.services import provision_once
+from apps.carrier.errors import CarrierUnavailable
 from apps.catalog.selectors import data_packs_by_code
 from apps.core.audit import audit_record, audited_transition
 from apps.core.phone import InvalidPhoneNumber, normalize_phone
@@ -31,6 +30,12 @@ from apps.enterprise.errors import BulkBatchBusy, BulkBatchNotFound, NothingToRe
 from apps.enterprise.locks import bulk_batch_lock, bulk_row_lock, bulk_rows_lock_failed
 from apps.enterprise.models import BulkBatch, BulkRow
 from apps.enterprise.parsing import RawRow, file_rows, volume_mb
+from apps.enterprise.prepaid_delivery import (
+    PrepaidKind,
+    prepaid_deliver,
+    prepaid_fail,
+    prepaid_move,
+)
 
 RowStatus = BulkRow.Status
 CHUNK_SIZE = 25  # rows per task: enough to amortise a task, small enough to spread over workers
@@ -147,63 +152,40 @@ def bulk_batch_dispatch(*, batch_id: int, row_ids: list[int] | None = None) -> i
 
 
 def _move(row: BulkRow, to: str, **after: object) -> None:
-    audited_transition(
-        row, to, object_type="bulk_row", object_id=row.pk, action_prefix="bulk_row",
-        refused=lambda details: ValueError(f"bulk row {row.pk}: {details}"), after=after,
+    prepaid_move(BULK_ROW, row, to, **after)
+
+
+def _bill(row: BulkRow) -> billing.PrepaidBill:
+    return billing.PrepaidBill(
+        enterprise_id=row.batch.owner_id, amount_fen=row.price_fen, reference=row.batch.batch_no,
+        charge_key=f"bulk:row:{row.pk}:charge", release_key=f"bulk:row:{row.pk}:release:{row.failures}",
+        kind="bulk",
     )  # fmt: skip
+
+
+BULK_ROW = PrepaidKind[BulkRow](
+    lock=lambda row_id: bulk_row_lock(row_id=row_id), object_type="bulk_row",
+    action_prefix="bulk_row", carrier_reference=lambda row: f"{row.batch.batch_no}:{row.row_no}",
+    bill=_bill,
+)  # fmt: skip
 
 
 def bulk_row_deliver(*, row_id: int) -> str:
     """Deliver one row's pack at the carrier; safe to run any number of times.
 
-    Locks the row only to move it (never during the carrier call). Returns the row's state:
-    ``delivered``, ``failed`` (the carrier refused: the price is released), or the state it
-    was already in. Raises ``CarrierUnavailable`` when the outcome is unknown; the row stays
-    ``delivering`` and a later run, under the same key, finds out.
+    The prepaid delivery step (``prepaid_delivery.prepaid_deliver``): locks the row only to
+    move it (never during the carrier call). Returns the row's state: ``delivered``, ``failed``
+    (the carrier refused: the price is released), or the state it was already in. Raises
+    ``CarrierUnavailable`` when the outcome is unknown; the row stays ``delivering`` and a later
+    run, under the same key, finds out.
     """
-    with transaction.atomic():
-        row = bulk_row_lock(row_id=row_id)
-        if row.status not in BulkRow.OPEN:
-            return row.status
-        _move(row, RowStatus.DELIVERING, attempt=row.attempts + 1)
-        row.attempts += 1
-        row.save(update_fields=["status", "attempts", "updated_at"])
-    body = {"msisdn": row.msisdn, "volume_mb": row.volume_mb, "validity_days": row.validity_days,
-            "reference": f"{row.batch.batch_no}:{row.row_no}"}  # fmt: skip
-    try:
-        done = provision_once(kind="data-packs", body=body, idempotency_key=row.idempotency_key)
-    except CarrierUnavailable as exc:
-        BulkRow.objects.filter(pk=row_id).update(error_code=exc.code, updated_at=timezone.now())
-        raise
-    except (CarrierRejected, SubscriberNotFound) as exc:
-        return bulk_row_fail(row_id=row_id, reason=getattr(exc, "carrier_code", "") or exc.code)
-    with transaction.atomic():
-        row = bulk_row_lock(row_id=row_id)
-        if row.status != RowStatus.DELIVERING:
-            return row.status
-        _move(row, RowStatus.DELIVERED, request_id=done.request_id)
-        row.carrier_request_id, row.error_code = done.request_id[:40], ""
-        row.save(update_fields=["status", "carrier_request_id", "error_code", "updated_at"])
-        billing.prepaid_charge(enterprise_id=row.batch.owner_id, row_id=row.pk,
-                               amount_fen=row.price_fen, reference=row.batch.batch_no)  # fmt: skip
-    return RowStatus.DELIVERED
+    return prepaid_deliver(BULK_ROW, row_id=row_id)
 
 
 def bulk_row_fail(*, row_id: int, reason: str) -> str:
-    """Give up on a row for now: release its price. Idempotent (a final row is left alone)."""
-    with transaction.atomic():
-        row = bulk_row_lock(row_id=row_id)
-        if row.status not in BulkRow.OPEN:
-            return row.status
-        if row.status == RowStatus.PENDING:
-            _move(row, RowStatus.DELIVERING, attempt=row.attempts)
-        _move(row, RowStatus.FAILED, reason=reason)
-        row.failures += 1
-        row.error_code = reason[:40]
-        row.save(update_fields=["status", "failures", "error_code", "updated_at"])
-        billing.prepaid_release(enterprise_id=row.batch.owner_id, row_id=row.pk, failure_no=row.failures,
-                                amount_fen=row.price_fen, reference=row.batch.batch_no)  # fmt: skip
-    return RowStatus.FAILED
+    """Give up on a row for now: release its price (``bulk:row:<id>:release:<n>`` for its n-th
+    failure). Idempotent (a final row is left alone)."""
+    return prepaid_fail(BULK_ROW, row_id=row_id, reason=reason)
 
 
 def bulk_rows_deliver(*, batch_id: int, row_ids: list[int]) -> list[int]:

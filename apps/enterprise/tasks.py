@@ -44,20 +44,21 @@ def bulk_rows_retry_stuck_task() -> int:
              soft_time_limit=60, time_limit=90)  # fmt: skip
 def sponsored_deliver_task(self: Task, grant_id: int) -> str:
     """Idempotent: the grant carries its own key at the carrier. An unknown outcome is retried
-    with backoff, then failed (its price released); eager runs leave it to the beat."""
+    with backoff, then given up: released if nothing can have reached the carrier, else asked
+    about first (``unconfirmed``). Eager runs leave it to the beat."""
     try:
         return sponsored.sponsored_deliver(grant_id=grant_id)
     except CarrierUnavailable:
         if self.request.is_eager:
             return "delivering"  # the beat's sponsored_retry_stuck picks it up
         if self.request.retries >= (self.max_retries or 0):
-            return sponsored.sponsored_fail(grant_id=grant_id, reason=CarrierUnavailable.code)
+            return sponsored.sponsored_give_up(grant_id=grant_id)
         raise self.retry(countdown=min(300, 10 * 2**self.request.retries)) from None
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
 def sponsored_retry_stuck_task() -> int:
-    """Beat, every minute."""
+    """Beat, every minute: also asks the carrier about unconfirmed grants."""
     return sponsored.sponsored_retry_stuck()
 
 

@@ -405,7 +405,8 @@ GATEWAY_CALLBACK_ALLOW_LOOPBACK = env.bool("GATEWAY_CALLBACK_ALLOW_LOOPBACK", de
 GATEWAY_SMS_SEGMENT_PRICE_FEN = env.int("GATEWAY_SMS_SEGMENT_PRICE_FEN", default=5)
 GATEWAY_OTP_MAX_PER_NUMBER_HOUR = env.int("GATEWAY_OTP_MAX_PER_NUMBER_HOUR", default=5)
 # Sponsored data (流量统付), per partner and Asia/Shanghai calendar month: what it may spend
-# (fen), and how many packs it may give one number.
+# (fen), and how many packs it may give one number. The defaults for a partner whose sponsored
+# data agreement (workbench) sets none.
 SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER = env.int(
     "SPONSORED_DATA_MONTHLY_FEN_PER_PARTNER", default=5_000_000
 )

@@ -1,13 +1,21 @@
-"""Shared arrangements for the bulk distribution tests: packs, an enterprise, the sandbox's rows."""
+"""Shared arrangements for the bulk distribution and sponsored data tests: packs, an enterprise,
+a held grant, the sandbox's rows."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import psycopg
+from django.db import connection
 
 from apps.accounts.models import Role, User
 from apps.catalog.tests.factories import category, product, product_type
-from apps.enterprise import billing
+from apps.enterprise import billing, sponsored
+from apps.enterprise.models import SponsoredGrant
 from tests.fixtures.sandbox import _sandbox_database_url
+from tests.fixtures.sandbox_support import unique_msisdn
 
 SCHEMA = [
     {"key": "volume", "label": "流量", "type": "str", "required": True},
@@ -46,3 +54,47 @@ def sandbox_packs(msisdn: str, batch_no: str = "") -> list[tuple[str, int]]:
             [msisdn, f"bulk:{batch_no}%"],
         ).fetchall()
     return [(str(key), int(mb)) for key, mb in rows]
+
+
+def held_grant(carrier_sandbox: Any) -> SponsoredGrant:
+    """DATA-1G (5.00 yuan) granted by "演示科技" to a new active number: held, not delivered
+    (in a test whose transaction never commits, its delivery task never runs)."""
+    data_packs()
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active")
+    owner = enterprise()
+    return sponsored.sponsored_grant(
+        sponsor_id=owner.pk, sponsor_name="演示科技", request_id="r-1",
+        msisdn=msisdn, pack_code="DATA-1G",
+    ).grant  # fmt: skip
+
+
+def sandbox_applied(key: str) -> int:
+    """How many times the sandbox applied a request under ``key``."""
+    with psycopg.connect(_sandbox_database_url()) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM sandbox_provisioning WHERE idempotency_key = %s", [key]
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def together(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls in threads released at the same moment; return results or exceptions."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(i: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[i] = call()
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from apps.enterprise import billing, services
 from apps.enterprise.models import BulkBatch, BulkRow
-from apps.enterprise.tests.bulk_support import data_packs, enterprise, sandbox_packs
+from apps.enterprise.tests.bulk_support import data_packs, enterprise, sandbox_packs, together
 from apps.ledger.models import Journal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FILE = "手机号,流量包\n13800138031,DATA-1G\n13800138032,DATA-500M\n".encode()
-
-
-def _together(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released at the same moment; return results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 @pytest.fixture
@@ -52,7 +28,7 @@ def test_the_same_file_uploaded_twice_at_once_makes_one_batch_and_one_hold(owner
     def upload() -> Any:
         return services.bulk_batch_create(owner_id=owner.pk, file_name="a.csv", content=FILE)
 
-    first, second = _together(upload, upload)
+    first, second = together(upload, upload)
     assert not isinstance(first, Exception) and not isinstance(second, Exception)
     assert first.batch_no == second.batch_no
     assert sorted([first.created, second.created]) == [False, True]
@@ -73,7 +49,7 @@ def test_one_row_delivered_by_two_workers_at_once_is_applied_and_charged_once(ow
     monkeypatch.setattr(tasks.bulk_batch_dispatch_task, "apply_async", lambda *a, **k: None)
     created = services.bulk_batch_create(owner_id=owner.pk, file_name="a.csv", content=FILE)
     row = BulkRow.objects.get(batch__batch_no=created.batch_no, row_no=2)
-    results = _together(*[lambda: services.bulk_row_deliver(row_id=row.pk)] * 4)
+    results = together(*[lambda: services.bulk_row_deliver(row_id=row.pk)] * 4)
     assert all(r in ("delivered", "delivering") for r in results), results
     row.refresh_from_db()
     assert row.status == "delivered"
@@ -91,7 +67,7 @@ def test_two_batches_cannot_spend_the_same_balance(owner):
             owner_id=poor.pk, file_name="a.csv", content=content
         )
 
-    results = _together(upload(FILE), upload(FILE + b"13800138031,DATA-500M\n"))
+    results = together(upload(FILE), upload(FILE + b"13800138031,DATA-500M\n"))
     refused = [r for r in results if isinstance(r, Exception)]
     assert len(refused) == 1 and type(refused[0]).__name__ == "InsufficientPrepaidBalance"
     assert BulkBatch.objects.filter(owner=poor).count() == 1

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import psycopg
 import pytest
 from django.utils import timezone
 
@@ -12,35 +11,19 @@ from apps.carrier.errors import CarrierUnavailable
 from apps.carrier.models import SmsMessage
 from apps.enterprise import billing, sponsored
 from apps.enterprise.models import SponsoredGrant
-from apps.enterprise.tests.bulk_support import data_packs, enterprise
+from apps.enterprise.tests.bulk_support import held_grant, sandbox_applied
 from apps.ledger.selectors import ledger_check
-from tests.fixtures.sandbox import _sandbox_database_url
-from tests.fixtures.sandbox_support import unique_msisdn
 
 pytestmark = pytest.mark.django_db
-
-
-def _applied(key: str) -> int:
-    with psycopg.connect(_sandbox_database_url()) as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM sandbox_provisioning WHERE idempotency_key = %s", [key]
-        ).fetchone()
-    return int(row[0]) if row else 0
 
 
 def test_a_lost_answer_is_asked_by_key_and_the_sweep_delivers_once(
     carrier_sandbox, settings, django_capture_on_commit_callbacks
 ):
     settings.CARRIER_TIMEOUT_SECONDS = 0.5
-    data_packs()
-    msisdn = unique_msisdn()
-    carrier_sandbox.put_subscriber(msisdn, status="active")
-    owner = enterprise()
     # Granted; its delivery task is never run here (as if the task were lost).
-    grant = sponsored.sponsored_grant(
-        sponsor_id=owner.pk, sponsor_name="演示科技", request_id="r-1",
-        msisdn=msisdn, pack_code="DATA-1G",
-    ).grant  # fmt: skip
+    grant = held_grant(carrier_sandbox)
+    owner, msisdn = grant.sponsor, grant.msisdn
     assert billing.prepaid_balance(enterprise_id=owner.pk).held_fen == 500
 
     carrier_sandbox.set_knobs(lost_response_rate=1.0, hang_ms=1500)
@@ -54,7 +37,7 @@ def test_a_lost_answer_is_asked_by_key_and_the_sweep_delivers_once(
 
     grant.refresh_from_db()
     assert (grant.status, grant.attempts, grant.error_code) == ("delivered", 2, "")
-    assert _applied(grant.idempotency_key) == 1  # once, not twice
+    assert sandbox_applied(grant.idempotency_key) == 1  # once, not twice
     balance = billing.prepaid_balance(enterprise_id=owner.pk)
     assert (balance.available_fen, balance.held_fen) == (10_000 - 500, 0)
     [sms] = SmsMessage.objects.filter(msisdn=msisdn)
@@ -62,5 +45,13 @@ def test_a_lost_answer_is_asked_by_key_and_the_sweep_delivers_once(
     # Running it again changes nothing.
     assert sponsored.sponsored_deliver(grant_id=grant.pk) == "delivered"
     assert sponsored.sponsored_retry_stuck() == 0
-    assert _applied(grant.idempotency_key) == 1
+    assert sandbox_applied(grant.idempotency_key) == 1
     assert ledger_check() == []
+
+
+def test_grants_move_through_the_states_of_a_bulk_row():
+    """One prepaid delivery step moves both (``prepaid_delivery``): they share its states."""
+    from apps.enterprise.models import BulkRow
+
+    shared = {"pending", "delivering", "delivered", "failed"}
+    assert shared <= set(BulkRow.Status.values) & set(SponsoredGrant.Status.values)
