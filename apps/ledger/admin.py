@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Min, Q, QuerySet, Sum
+from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Greatest
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.money import format_fen
-from apps.ledger.models import AccountUnit, Journal, JournalLine, LedgerAccount
+from apps.ledger.models import (
+    AccountBalanceSlot,
+    AccountUnit,
+    Journal,
+    JournalLine,
+    LedgerAccount,
+)
+from apps.ledger.selectors import balance_slots_sum
 
 
 def _amount(value: int | None, unit: str) -> str:
@@ -22,6 +30,7 @@ _ACCOUNT_FIELDS = (
     "name",
     "kind",
     "unit",
+    "balance_slots",
     "balance_amount",
     "balance_updated_at",
     "created_at",
@@ -65,13 +74,32 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     fields = _ACCOUNT_FIELDS
     readonly_fields = _ACCOUNT_FIELDS
 
-    @admin.display(description=_("balance"), ordering="balance__balance_fen")
-    def balance_amount(self, obj: LedgerAccount) -> str:
-        return _amount(obj.balance.balance_fen, obj.unit)
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LedgerAccount]:
+        # A spread account's balance is its row plus its slots, as every reader adds them.
+        last_slot = (
+            AccountBalanceSlot.objects.filter(account_id=OuterRef("pk"))
+            .order_by("-updated_at")
+            .values("updated_at")[:1]
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                balance_total=F("balance__balance_fen") + balance_slots_sum(OuterRef("pk")),
+                balance_moved_at=Greatest(
+                    "balance__updated_at", Coalesce(Subquery(last_slot), "balance__updated_at")
+                ),
+            )
+        )
 
-    @admin.display(description=_("balance updated at"))
+    @admin.display(description=_("balance"), ordering="balance_total")
+    def balance_amount(self, obj: LedgerAccount) -> str:
+        total = getattr(obj, "balance_total", None)
+        return _amount(None if total is None else int(total), obj.unit)
+
+    @admin.display(description=_("balance updated at"), ordering="balance_moved_at")
     def balance_updated_at(self, obj: LedgerAccount) -> object:
-        return obj.balance.updated_at
+        return getattr(obj, "balance_moved_at", None)
 
 
 class JournalLineInline(admin.TabularInline):

@@ -27,6 +27,9 @@ class AccountUnit(models.TextChoices):
     POINTS = "POINTS", _("Points")
 
 
+MAX_BALANCE_SLOTS = 64
+
+
 class LedgerAccount(models.Model):
     """One account of the book, named by a stable ``code`` such as ``clearing:alipay``."""
 
@@ -36,6 +39,11 @@ class LedgerAccount(models.Model):
     unit = models.CharField(
         _("unit"), max_length=8, choices=AccountUnit.choices, default=AccountUnit.CNY
     )
+    # Postings spread this account's balance over this many sub-balance rows
+    # (``AccountBalanceSlot``), so that they do not all queue on one row lock; 1 keeps it in
+    # its ``AccountBalance`` row alone. Only for accounts without a floor: the database refuses
+    # it for a party's points holding, whose floor is checked against its one locked row.
+    balance_slots = models.PositiveSmallIntegerField(_("balance slots"), default=1)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -50,6 +58,15 @@ class LedgerAccount(models.Model):
             models.CheckConstraint(
                 condition=Q(unit__in=AccountUnit.values), name="ledger_account_unit_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(balance_slots__gte=1, balance_slots__lte=MAX_BALANCE_SLOTS),
+                name="ledger_account_balance_slots_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_slots=1)
+                | ~Q(unit=AccountUnit.POINTS, kind=AccountKind.LIABILITY),
+                name="ledger_account_points_holding_single_row",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -59,7 +76,9 @@ class LedgerAccount(models.Model):
 class AccountBalance(models.Model):
     """An account's running balance, moved by the posting service in the journal's transaction.
 
-    The row is the lock that serialises postings to one account; ``ledger_check`` compares it
+    The row is the lock that serialises postings to one account. For an account spread over
+    slots (``LedgerAccount.balance_slots`` > 1) postings move its ``AccountBalanceSlot`` rows
+    instead, and its balance is this row plus the sum of those; ``ledger_check`` compares that
     with the sum of the account's lines.
     """
 
@@ -75,6 +94,36 @@ class AccountBalance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.balance_fen}"
+
+
+class AccountBalanceSlot(models.Model):
+    """One sub-balance of a hot account: a posting moves the slot its journal's key picks.
+
+    Created by the first posting that lands in it (an upsert); summed with the account's
+    ``AccountBalance`` row by every reader. Never on a party's points holding (a trigger from
+    migration 0004 refuses it), so that a holding's floor is checked against one locked row.
+    """
+
+    account = models.ForeignKey(
+        LedgerAccount, on_delete=models.PROTECT, related_name="balance_slot_rows", db_index=False
+    )
+    slot = models.PositiveSmallIntegerField(_("slot number"))
+    balance_fen = models.BigIntegerField(_("balance"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("account balance slot")
+        verbose_name_plural = _("account balance slots")
+        constraints = [
+            # Also the index readers sum an account's slots by.
+            models.UniqueConstraint(fields=["account", "slot"], name="ledger_balance_slot_unique"),
+            models.CheckConstraint(
+                condition=Q(slot__lt=MAX_BALANCE_SLOTS), name="ledger_balance_slot_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}[{self.slot}]: {self.balance_fen}"
 
 
 class Journal(models.Model):

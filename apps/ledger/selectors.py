@@ -5,13 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
-from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models import F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from apps.ledger.errors import JournalNotFound, UnknownAccount
-from apps.ledger.models import AccountBalance, Journal, JournalLine, LedgerAccount
+from apps.ledger.models import (
+    AccountBalance,
+    AccountBalanceSlot,
+    Journal,
+    JournalLine,
+    LedgerAccount,
+)
 
 
 @dataclass(frozen=True)
@@ -39,21 +46,38 @@ class BalanceRow:
     name: str
     kind: str
     unit: str
-    balance_fen: int | None  # the running balance (AccountBalance); None if the row is missing
+    # The running balance (AccountBalance plus the account's slots); None if the row is missing.
+    balance_fen: int | None
     lines_sum_fen: int  # the sum of the account's lines
     agrees: bool  # the balance row exists and equals the sum of the lines
 
 
+def balance_slots_sum(account: Any) -> Coalesce:
+    """The sum of an account's sub-balance rows (0 for a single-row account), as a subquery."""
+    return Coalesce(
+        Subquery(
+            AccountBalanceSlot.objects.filter(account_id=account)
+            .order_by()
+            .values("account_id")
+            .annotate(total=Sum("balance_fen"))
+            .values("total")
+        ),
+        Value(0),
+    )
+
+
 def account_balance(*, code: str) -> int:
-    """The running balance of ``code`` (debit-positive), from its ``AccountBalance`` row."""
+    """The running balance of ``code`` (debit-positive): its ``AccountBalance`` row plus its
+    sub-balance rows (``AccountBalanceSlot``, for a spread account), in one query."""
     balance = (
         AccountBalance.objects.filter(account__code=code)
-        .values_list("balance_fen", flat=True)
+        .annotate(total=F("balance_fen") + balance_slots_sum(OuterRef("account_id")))
+        .values_list("total", flat=True)
         .first()
     )
     if balance is None:
         raise UnknownAccount(details={"codes": [code]})
-    return balance
+    return int(balance)
 
 
 def account_balance_from_lines(*, code: str) -> int:
@@ -104,7 +128,8 @@ def journals_for_reference(*, reference: str) -> list[JournalView]:
 
 
 def trial_balance() -> list[BalanceRow]:
-    """Every account's running balance beside the sum of its lines, by code (one query)."""
+    """Every account's running balance (its row plus its slots) beside the sum of its lines,
+    by code (one query)."""
     lines_sum = (
         JournalLine.objects.filter(account_id=OuterRef("pk"))
         .order_by()
@@ -115,7 +140,9 @@ def trial_balance() -> list[BalanceRow]:
     accounts = LedgerAccount.objects.annotate(
         lines_sum=Coalesce(Subquery(lines_sum), Value(0)),
         balance_value=Subquery(
-            AccountBalance.objects.filter(account_id=OuterRef("pk")).values("balance_fen")
+            AccountBalance.objects.filter(account_id=OuterRef("pk"))
+            .annotate(total=F("balance_fen") + balance_slots_sum(OuterRef("account_id")))
+            .values("total")
         ),
     ).order_by("code")
     return [
@@ -124,7 +151,7 @@ def trial_balance() -> list[BalanceRow]:
             name=account.name,
             kind=account.kind,
             unit=account.unit,
-            balance_fen=account.balance_value,
+            balance_fen=None if account.balance_value is None else int(account.balance_value),
             lines_sum_fen=account.lines_sum,
             agrees=account.balance_value == account.lines_sum,
         )

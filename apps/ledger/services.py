@@ -7,6 +7,14 @@ Account codes: the standard accounts below (created by migration 0003), and per 
 ``points:user:<user_id>`` (liability, POINTS), ``payable:cp:<id>``, ``payable:channel:<id>``
 and ``payable:partner:<id>`` (liability, CNY), created on first use with ``account_ensure``.
 
+Hot accounts: the standard platform accounts are spread over ``balance_slots`` sub-balance
+rows (``AccountBalanceSlot``, 32 each): a posting moves, on each of them, the slot its
+journal's idempotency key picks (``crc32(key) % balance_slots``), and its balance is the
+account's balance row plus its slots. Every payment credits ``platform:revenue`` and debits a
+clearing account; with one row each, every payment in flight queued on the same two row
+locks. A party's points holding is never spread (the database refuses it): its floor is
+checked against its one locked row, as before.
+
 Points are their own unit (POINTS, whole points) and never share a journal with CNY:
 
 - a user's ``points:user:<id>`` is a liability: the points we owe them (holding 500 points
@@ -25,6 +33,7 @@ the full price is credited to ``platform:revenue``.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,7 +58,9 @@ from apps.ledger.errors import (
     UnknownAccount,
 )
 from apps.ledger.models import (
+    MAX_BALANCE_SLOTS,
     AccountBalance,
+    AccountBalanceSlot,
     AccountKind,
     AccountUnit,
     Journal,
@@ -77,6 +88,7 @@ class StandardAccount:
     name: str
     kind: str
     unit: str = AccountUnit.CNY
+    balance_slots: int = 32  # every payment, refund or points event posts to these
 
 
 STANDARD_ACCOUNTS: tuple[StandardAccount, ...] = (
@@ -96,8 +108,14 @@ STANDARD_ACCOUNTS: tuple[StandardAccount, ...] = (
 # --- Accounts -------------------------------------------------------------------------------
 
 
-def account_ensure(*, code: str, name: str, kind: str, unit: str = AccountUnit.CNY) -> int:
+def account_ensure(
+    *, code: str, name: str, kind: str, unit: str = AccountUnit.CNY, balance_slots: int = 1
+) -> int:
     """Return the id of account ``code``, creating it with its zero balance row if it is new.
+
+    ``balance_slots`` > 1 spreads a new account's balance over that many sub-balance rows (for
+    hot accounts without a floor; the database refuses it for a party's points holding); an
+    existing account keeps its setting.
 
     Idempotent and race-safe: the account is claimed with ``INSERT ... ON CONFLICT DO
     NOTHING`` on its code, so concurrent callers get one account. An existing account keeps
@@ -108,14 +126,17 @@ def account_ensure(*, code: str, name: str, kind: str, unit: str = AccountUnit.C
         raise InvalidAccount(details={"code": code, "name": name})
     if kind not in AccountKind.values or unit not in AccountUnit.values:
         raise InvalidAccount(details={"kind": kind, "unit": unit})
+    floor = (kind, unit) == (AccountKind.LIABILITY, AccountUnit.POINTS)
+    if not 1 <= balance_slots <= MAX_BALANCE_SLOTS or (floor and balance_slots != 1):
+        raise InvalidAccount(details={"balance_slots": balance_slots})
     now = timezone.now()
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {LedgerAccount._meta.db_table} "  # noqa: S608
-                "(code, name, kind, unit, created_at) VALUES (%s, %s, %s, %s, %s) "
-                "ON CONFLICT (code) DO NOTHING RETURNING id",
-                [code, name, kind, unit, now],
+                "(code, name, kind, unit, balance_slots, created_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (code) DO NOTHING RETURNING id",
+                [code, name, kind, unit, balance_slots, now],
             )
             row = cursor.fetchone()
         if row is None:
@@ -131,7 +152,13 @@ def account_ensure(*, code: str, name: str, kind: str, unit: str = AccountUnit.C
             action="ledger.account_created",
             object_type="ledger.account",
             object_id=account_id,
-            after={"code": code, "name": name, "kind": kind, "unit": unit},
+            after={
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "unit": unit,
+                "balance_slots": balance_slots,
+            },
         )
     return account_id
 
@@ -143,7 +170,13 @@ def ledger_bootstrap() -> list[int]:
     database after a flush) and adds any standard account introduced since. Idempotent.
     """
     return [
-        account_ensure(code=item.code, name=item.name, kind=item.kind, unit=item.unit)
+        account_ensure(
+            code=item.code,
+            name=item.name,
+            kind=item.kind,
+            unit=item.unit,
+            balance_slots=item.balance_slots,
+        )
         for item in STANDARD_ACCOUNTS
     ]
 
@@ -174,8 +207,10 @@ def journal_post(
     ``INSERT ... ON CONFLICT DO NOTHING``, so a concurrent call with the same key waits for the
     first to commit and then returns its journal (under READ COMMITTED, Django's default).
 
-    Locks: the key's entry in the unique index, then the accounts' ``AccountBalance`` rows in
-    ascending account id. The ledger is last in the global lock order (user, order, stock,
+    Locks: the key's entry in the unique index, then the single-row accounts' ``AccountBalance``
+    rows in ascending account id, then, for spread accounts, the one ``AccountBalanceSlot``
+    row per account that the key picks, in ascending account id (so two postings wait for
+    each other on a hot account only when their keys pick the same slot). The ledger is last in the global lock order (user, order, stock,
     payment, ledger): callers post after taking their own locks. Opens its own atomic block,
     a savepoint inside a caller's transaction, with which everything commits. Writes one
     audit event, ``ledger.journal_posted``.
@@ -309,24 +344,31 @@ def _post(
                 content_hash=content_hash,
                 reversal_of_id=reversal_of_id,
             )
+        slot_key = zlib.crc32(idempotency_key.encode())
         try:
-            amounts, held = _lock_accounts(accounts, merged)
+            moves = _lock_accounts(accounts, merged, slot_key=slot_key, now=now)
         except _StaleAccounts:  # the accounts as they are now, from the database
             _account_cache.clear()
             accounts = _accounts_by_code(list(merged), fresh=True)
             try:
-                amounts, held = _lock_accounts(accounts, merged)
+                moves = _lock_accounts(accounts, merged, slot_key=slot_key, now=now)
             except _StaleAccounts as exc:
                 # Every account gets its balance row with it (account_ensure, migration 0003).
                 raise RuntimeError(f"ledger accounts without a balance row: {merged}") from exc
-        _check_holdings(accounts=accounts, merged=merged, held=held)
+        _check_holdings(accounts=accounts, merged=merged, held=moves.held)
         JournalLine.objects.bulk_create(
             JournalLine(
-                journal_id=journal_id, account_id=account_id, amount_fen=amount, created_at=now
+                journal_id=journal_id,
+                account_id=accounts[code].pk,
+                amount_fen=amount,
+                created_at=now,
             )
-            for account_id, amount in amounts.items()
+            for code, amount in merged.items()
         )
-        _move_balances(amounts, now=now)
+        if moves.single:
+            _move_balances(moves.single, now=now)
+        if moves.slotted and not moves.slots_moved:
+            _move_slots(moves.slotted, codes=None, now=now)
         after: dict[str, Any] = {
             "idempotency_key": idempotency_key,
             "kind": kind,
@@ -394,11 +436,14 @@ def _repeat(*, idempotency_key: str, content_hash: str, reversal_of_id: int | No
 
 @dataclass(frozen=True)
 class _Account:
-    """What posting needs of an account; none of it ever changes once the account exists."""
+    """What posting needs of an account. Code, kind and unit never change once the account
+    exists; ``balance_slots`` may, and a stale copy still posts correctly, since every reader
+    adds the balance row and the slots, wherever a posting went."""
 
     pk: int
     kind: str
     unit: str
+    balance_slots: int
 
 
 # code -> account, per process: posting resolves its accounts without a query. An entry is
@@ -417,10 +462,12 @@ def _accounts_by_code(codes: list[str], *, fresh: bool = False) -> dict[str, _Ac
     )
     missing = [code for code in codes if code not in found]
     if missing:
-        for code, pk, kind, unit in LedgerAccount.objects.filter(code__in=missing).values_list(
-            "code", "pk", "kind", "unit"
-        ):
-            found[code] = _account_cache[code] = _Account(pk=pk, kind=kind, unit=unit)
+        for code, pk, kind, unit, slots in LedgerAccount.objects.filter(
+            code__in=missing
+        ).values_list("code", "pk", "kind", "unit", "balance_slots"):
+            found[code] = _account_cache[code] = _Account(
+                pk=pk, kind=kind, unit=unit, balance_slots=slots
+            )
     unknown = sorted(code for code in codes if code not in found)
     if unknown:
         raise UnknownAccount(details={"codes": unknown})
@@ -431,21 +478,48 @@ class _StaleAccounts(Exception):
     pass
 
 
+@dataclass(frozen=True)
+class _Moves:
+    """What a posting moves: single balance rows by account id, slots by (account id, slot)."""
+
+    single: dict[int, int]
+    slotted: dict[tuple[int, int], int]
+    held: dict[int, int]  # the single rows' balances as locked
+    slots_moved: bool  # the slots' upsert already ran (it was the lock)
+
+
 def _lock_accounts(
-    accounts: dict[str, _Account], merged: dict[str, int]
-) -> tuple[dict[int, int], dict[int, int]]:
-    amounts = {accounts[code].pk: amount for code, amount in merged.items()}
-    held = _lock_balances(sorted(amounts), codes={accounts[c].pk: c for c in merged})
-    return amounts, held
+    accounts: dict[str, _Account], merged: dict[str, int], *, slot_key: int, now: datetime
+) -> _Moves:
+    """Lock what the posting moves, checking the cached accounts first (``_StaleAccounts``).
+
+    Single-row accounts: their balance rows, locked and read. A journal on spread accounts
+    only (a payment: clearing and revenue) has nothing to read under a lock, so the slots'
+    upsert is its lock, its check and its move in one statement.
+    """
+    single = {a.pk: merged[code] for code, a in accounts.items() if a.balance_slots == 1}
+    slotted = {
+        (a.pk, slot_key % a.balance_slots): merged[code]
+        for code, a in accounts.items()
+        if a.balance_slots > 1
+    }
+    codes = {accounts[code].pk: code for code in merged}
+    if single:
+        held = _lock_balances(sorted(single), codes=codes)
+        return _Moves(single=single, slotted=slotted, held=held, slots_moved=False)
+    if not _move_slots(slotted, codes=codes, now=now):
+        raise _StaleAccounts()
+    return _Moves(single=single, slotted=slotted, held={}, slots_moved=True)
 
 
 def _lock_balances(account_ids: list[int], *, codes: dict[int, str]) -> dict[int, int]:
     """Lock the accounts' balance rows in ascending id, the ledger's one lock order; return
     their balances as locked.
 
-    The ids may come from the process's cache: the statement locks nothing unless every id
-    still names its account (checked once, before any row is locked, so a stale cache never
-    leaves some rows locked out of order); then ``_StaleAccounts``.
+    The ids may come from the process's cache: the statement locks nothing unless every id in
+    ``codes`` (the journal's accounts, spread ones too) still names its account (checked once,
+    before any row is locked, so a stale cache never leaves some rows locked out of order);
+    then ``_StaleAccounts``.
     """
     with connection.cursor() as cursor:
         cursor.execute(
@@ -454,7 +528,7 @@ def _lock_balances(account_ids: list[int], *, codes: dict[int, str]) -> dict[int
             f"{LedgerAccount._meta.db_table} a JOIN unnest(%s::bigint[], %s::text[]) "
             "AS c(id, code) ON a.id = c.id AND a.code = c.code) = %s "
             "ORDER BY b.account_id FOR UPDATE",
-            [account_ids, account_ids, [codes[a] for a in account_ids], len(account_ids)],
+            [account_ids, list(codes), list(codes.values()), len(codes)],
         )
         locked = dict(cursor.fetchall())
     if sorted(locked) != account_ids:
@@ -492,3 +566,39 @@ def _move_balances(amounts: dict[int, int], *, now: datetime) -> None:
             "WHERE b.account_id = d.account_id",
             [now, list(amounts), list(amounts.values())],
         )
+
+
+def _move_slots(
+    slotted: dict[tuple[int, int], int], *, codes: dict[int, str] | None, now: datetime
+) -> bool:
+    """Add the amounts to the accounts' slots (created by the first posting that lands in
+    one), locking them in ascending account id; ``False`` if it moved nothing because an id in
+    ``codes`` no longer names its account (the cache check of ``_lock_balances``)."""
+    keys = sorted(slotted)
+    check = ""
+    params: list[Any] = []
+    if codes is not None:
+        check = (
+            f"WHERE (SELECT count(*) FROM {LedgerAccount._meta.db_table} a "  # noqa: S608
+            "JOIN unnest(%s::bigint[], %s::text[]) AS c(id, code) "
+            "ON a.id = c.id AND a.code = c.code) = %s "
+        )
+        params = [list(codes), list(codes.values()), len(codes)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AccountBalanceSlot._meta.db_table} AS s "  # noqa: S608
+            "(account_id, slot, balance_fen, updated_at) "
+            "SELECT d.account_id, d.slot, d.amount, %s "
+            "FROM unnest(%s::bigint[], %s::smallint[], %s::bigint[]) AS d(account_id, slot, amount) "
+            f"{check}ORDER BY d.account_id "
+            "ON CONFLICT (account_id, slot) DO UPDATE "
+            "SET balance_fen = s.balance_fen + EXCLUDED.balance_fen, updated_at = EXCLUDED.updated_at",
+            [
+                now,
+                [account for account, _ in keys],
+                [slot for _, slot in keys],
+                [slotted[key] for key in keys],
+                *params,
+            ],
+        )
+        return cursor.rowcount == len(keys)

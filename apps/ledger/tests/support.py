@@ -17,7 +17,7 @@ _BALANCE_TRIGGERS = "ledger_journalline_balanced, ledger_journal_has_lines"
 
 
 def ledger_wipe() -> None:
-    """Empty the book (journals, lines; balances back to zero) in one transaction.
+    """Empty the book (journals, lines; balances back to zero, slots gone) in one transaction.
 
     The table owner may switch the triggers off for the length of this transaction; no other
     session sees them off.
@@ -29,6 +29,7 @@ def ledger_wipe() -> None:
         cursor.execute("ALTER TABLE ledger_journal ENABLE TRIGGER USER")
         cursor.execute("ALTER TABLE ledger_journalline ENABLE TRIGGER USER")
         cursor.execute("UPDATE ledger_accountbalance SET balance_fen = 0")
+        cursor.execute("DELETE FROM ledger_accountbalanceslot")
 
 
 def _commits(request: pytest.FixtureRequest) -> bool:

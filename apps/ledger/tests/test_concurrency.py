@@ -1,4 +1,5 @@
-"""Posting under real concurrency: threads with their own connections to PostgreSQL."""
+"""Posting under real concurrency: threads with their own connections to PostgreSQL (the
+standard accounts are spread over balance slots, so these run on the slotted path too)."""
 
 import random
 import threading

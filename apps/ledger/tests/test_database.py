@@ -5,7 +5,13 @@ from collections.abc import Callable
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from apps.ledger.models import AccountBalance, Journal, JournalLine, LedgerAccount
+from apps.ledger.models import (
+    AccountBalance,
+    AccountBalanceSlot,
+    Journal,
+    JournalLine,
+    LedgerAccount,
+)
 from apps.ledger.services import LineSpec, journal_post
 
 INSERT_JOURNAL = (
@@ -106,6 +112,7 @@ def test_the_check_runs_at_the_callers_commit_not_at_the_services(committed_acco
     # The whole transaction is refused, the service's journal with it.
     assert not Journal.objects.exists()
     assert AccountBalance.objects.get(account_id=ids["clearing:alipay"]).balance_fen == 0
+    assert not AccountBalanceSlot.objects.filter(account_id=ids["clearing:alipay"]).exists()
 
 
 # --- Append-only and CHECKs: refused at once --------------------------------------------

@@ -4,7 +4,7 @@ import pytest
 
 from apps.core.models import AuditEvent
 from apps.ledger.errors import InsufficientBalance
-from apps.ledger.models import AccountBalance, Journal, JournalLine
+from apps.ledger.models import AccountBalance, AccountBalanceSlot, Journal, JournalLine
 from apps.ledger.selectors import account_balance
 from apps.ledger.services import LineSpec, journal_post, journal_reverse
 
@@ -21,6 +21,7 @@ def book_state() -> tuple:
         Journal.objects.count(),
         JournalLine.objects.count(),
         sorted(AccountBalance.objects.values_list("account_id", "balance_fen")),
+        sorted(AccountBalanceSlot.objects.values_list("account_id", "slot", "balance_fen")),
         AuditEvent.objects.filter(object_type="ledger.journal").count(),
     )
 

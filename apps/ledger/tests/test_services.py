@@ -17,7 +17,13 @@ from apps.ledger.errors import (
     UnbalancedJournal,
     UnknownAccount,
 )
-from apps.ledger.models import AccountBalance, Journal, JournalLine, LedgerAccount
+from apps.ledger.models import (
+    AccountBalance,
+    AccountBalanceSlot,
+    Journal,
+    JournalLine,
+    LedgerAccount,
+)
 from apps.ledger.selectors import LineView, account_balance, journals_for_reference
 from apps.ledger.services import LineSpec, journal_post, journal_reverse
 
@@ -47,6 +53,7 @@ def book_state() -> tuple:
         Journal.objects.count(),
         JournalLine.objects.count(),
         sorted(AccountBalance.objects.values_list("account_id", "balance_fen")),
+        sorted(AccountBalanceSlot.objects.values_list("account_id", "slot", "balance_fen")),
         AuditEvent.objects.filter(object_type="ledger.journal").count(),
     )
 
