@@ -94,9 +94,13 @@ def _context(
 def decide(*, event: Event) -> Decision:
     """Decide on one event: lists, then caps and velocity (Redis), then the active rules;
     the shadow rules are evaluated and recorded beside. The strictest outcome wins, adapted
-    to what the path can carry out (``events.POLICIES``). Recorded without waiting for the
-    database (``recorder``). When Redis is down the kind fails open (caps not counted, rules
-    still run) or closed (block), as configured. No transaction, no lock, no table read.
+    to what the path can carry out (``events.POLICIES``). When Redis is down the kind fails
+    open (caps not counted, rules still run) or closed (block), as configured. No
+    transaction, no lock, no table read.
+
+    Recorded without a round trip of its own when allowed (``recorder``: the row rides on a
+    later decision's script or the process's writer); any other outcome stopped something,
+    and its row is stored (Redis list, or the table when Redis is down) before this returns.
     """
     started = time.perf_counter()
     if event.msisdn and (not event.msisdn.isdigit() or event.msisdn.startswith("86")):
@@ -191,6 +195,7 @@ def decide(*, event: Event) -> Decision:
             "latency_us": int((time.perf_counter() - started) * 1_000_000),
         },
         degraded=degraded,
+        durable=final != Outcome.ALLOW,
     )
     return decision
 
