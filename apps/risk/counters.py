@@ -4,12 +4,14 @@ Each (cap, subject) is one hash of buckets (a window is 60 buckets: a minute cou
 second, a 30-day month per 12 hours). One Lua script sums the buckets still inside every
 window, and only when no cap would go over its limit adds the event to all of them: concurrent
 callers are serialised by Redis, so a cap of 10 lets exactly 10 through. The same round trip
-reads the configuration generation and the subject's score.
+reads the configuration generation and the subject's score, and counts nothing when the
+caller's configuration is older than the generation (it reloads and asks again).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from apps.core.redis import get_redis
 from apps.risk.recorder import QUEUE_KEY
@@ -21,9 +23,17 @@ GENERATION_KEY = "risk:gen"
 _CHECK_AND_COUNT = """
 local now = tonumber(ARGV[1])
 local n = #KEYS - 3
+local first_row = 3 + n * 4
+if #ARGV >= first_row then
+  redis.call('RPUSH', KEYS[3 + n], unpack(ARGV, first_row))
+end
+local generation = redis.call('GET', KEYS[1]) or '0'
+if ARGV[2] ~= '' and ARGV[2] ~= generation then
+  return {generation, '0', {}, {}, {}, 1}
+end
 local sums, over, buckets = {}, {}, {}
 for i = 1, n do
-  local a = 1 + (i - 1) * 4
+  local a = 2 + (i - 1) * 4
   local size, nb = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   local inc, limit = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   local key = KEYS[i + 2]
@@ -43,18 +53,14 @@ for i = 1, n do
 end
 if #over == 0 then
   for i = 1, n do
-    local a = 1 + (i - 1) * 4
+    local a = 2 + (i - 1) * 4
     local size, nb, inc = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
     redis.call('HINCRBY', KEYS[i + 2], buckets[i], inc)
     redis.call('EXPIRE', KEYS[i + 2], size * (nb + 1))
     sums[i] = sums[i] + inc
   end
 end
-local first_row = 2 + n * 4
-if #ARGV >= first_row then
-  redis.call('RPUSH', KEYS[3 + n], unpack(ARGV, first_row))
-end
-return {redis.call('GET', KEYS[1]) or '0', redis.call('GET', KEYS[2]) or '0', sums, over, buckets}
+return {generation, redis.call('GET', KEYS[2]) or '0', sums, over, buckets, 0}
 """
 
 _RELEASE = """
@@ -82,11 +88,15 @@ class Count:
 
 @dataclass(frozen=True)
 class Counted:
+    """``stale``: the generation is not the one the caller's configuration was loaded at;
+    nothing was counted (the rows were pushed all the same)."""
+
     generation: int
     score: float
     totals: dict[str, int]
     over: tuple[str, ...]
     counted: tuple[tuple[str, int, int], ...]
+    stale: bool = False
 
 
 def score_key(msisdn: str) -> str:
@@ -94,23 +104,31 @@ def score_key(msisdn: str) -> str:
 
 
 def check_and_count(
-    counts: list[Count], *, now: float, score_subject: str, rows: list[str] | None = None
+    counts: list[Count],
+    *,
+    now: float,
+    score_subject: str,
+    generation: int = -1,
+    rows: list[str] | None = None,
 ) -> Counted:
     """Run the script (raises ``redis.RedisError`` when Redis is unreachable). ``rows`` are
-    recorded decisions to append to the record queue in the same round trip.
+    recorded decisions to append to the record queue in the same round trip. ``generation``
+    is the one the caller's configuration was loaded at (-1: unknown, not compared).
 
     ``totals`` are the window sums including this event when it was counted (or excluding it
     when a cap refused it: then nothing was counted, ``over`` names the caps over their limit).
     """
-    args: list[int | float | str] = [int(now)]
+    args: list[int | float | str] = [int(now), "" if generation < 0 else generation]
     for c in counts:
         size = WINDOW_SECONDS[c.window] // BUCKETS
         args += [size, BUCKETS, c.increment, -1 if c.limit is None else c.limit]
     keys = [GENERATION_KEY, score_key(score_subject or "-"), *(c.key for c in counts), QUEUE_KEY]
     args += rows or []
-    redis = get_redis()
-    script = redis.register_script(_CHECK_AND_COUNT)
-    generation, score, sums, over, buckets = script(keys=keys, args=args)
+    current, score, sums, over, buckets, stale = _script(_CHECK_AND_COUNT)(keys=keys, args=args)
+    if stale:
+        return Counted(
+            generation=int(current), score=0.0, totals={}, over=(), counted=(), stale=True
+        )
     over_codes = tuple(counts[i - 1].code for i in over)
     counted = (
         ()
@@ -118,7 +136,7 @@ def check_and_count(
         else tuple((c.key, int(b), c.increment) for c, b in zip(counts, buckets, strict=True))
     )
     return Counted(
-        generation=int(generation),
+        generation=int(current),
         score=float(score),
         totals={c.code: int(s) for c, s in zip(counts, sums, strict=True)},
         over=over_codes,
@@ -133,7 +151,19 @@ def release(counted: tuple[tuple[str, int, int], ...]) -> None:
     args: list[int] = []
     for _key, bucket, increment in counted:
         args += [bucket, increment]
-    get_redis().register_script(_RELEASE)(keys=[k for k, _b, _i in counted], args=args)
+    _script(_RELEASE)(keys=[k for k, _b, _i in counted], args=args)
+
+
+def _script(source: str) -> Any:
+    """The script registered on the current client (kept: registering hashes the source)."""
+    client = get_redis()
+    script = _scripts.get(source)
+    if script is None or script.registered_client is not client:
+        script = _scripts[source] = client.register_script(source)
+    return script
+
+
+_scripts: dict[str, Any] = {}
 
 
 def generation_bump() -> None:

@@ -8,7 +8,7 @@ import io
 import ipaddress
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -91,37 +91,33 @@ def _context(
     }
 
 
-def decide(*, event: Event) -> Decision:
-    """Decide on one event: lists, then caps and velocity (Redis), then the active rules;
-    the shadow rules are evaluated and recorded beside. The strictest outcome wins, adapted
-    to what the path can carry out (``events.POLICIES``). Recorded without waiting for the
-    database (``recorder``). When Redis is down the kind fails open (caps not counted, rules
-    still run) or closed (block), as configured. No transaction, no lock, no table read.
-    """
-    started = time.perf_counter()
-    if event.msisdn and (not event.msisdn.isdigit() or event.msisdn.startswith("86")):
-        event = replace(event, msisdn=canonical_msisdn(event.msisdn))
-    if not (event.ip and event.device_id):  # what the caller left out, from the request
-        origin = current_origin()
-        if (origin.ip and not event.ip) or (origin.device_id and not event.device_id):
-            event = replace(
-                event, ip=event.ip or origin.ip, device_id=event.device_id or origin.device_id
-            )
-    now = timezone.now()
-    snap = snapshot.current()
-    outcome = Outcome.ALLOW.value
-    reasons: list[str] = []
-    fired: list[str] = []
+@dataclass
+class _Verdict:
+    """What lists, caps and rules made of an event under one snapshot."""
+
+    outcome: str = Outcome.ALLOW.value
+    reasons: list[str] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)
+    shadow: list[str] = field(default_factory=list)
+    degraded: bool = False
+    totals: dict[str, int] = field(default_factory=dict)
+    counted: tuple[tuple[str, int, int], ...] = ()
+    context: dict[str, Any] = field(default_factory=dict)
+    stale_generation: int | None = None
+
+
+def _judge(event: Event, now: datetime, snap: snapshot.Snapshot, *, compare: bool) -> _Verdict:
+    """Lists, then caps and velocity (one Redis script, which also carries the buffered
+    decision rows), then the active and shadow rules. With ``compare``, a snapshot older than
+    Redis's generation makes the script count nothing: the verdict says so and is not used."""
+    verdict = _Verdict()
     listed = snap.listed(event, now)
     for label in listed.get("block", ()):
-        outcome = Outcome.BLOCK
-        reasons.append(f"LIST_BLOCK_{label.split(':', 1)[0].upper()}")
-        fired.append(f"list:{label}")
-    totals: dict[str, int] = {}
+        verdict.outcome = Outcome.BLOCK
+        verdict.reasons.append(f"LIST_BLOCK_{label.split(':', 1)[0].upper()}")
+        verdict.fired.append(f"list:{label}")
     score = 0.0
-    degraded = False
-    counted: tuple[tuple[str, int, int], ...] = ()
-    if outcome != Outcome.BLOCK:
+    if verdict.outcome != Outcome.BLOCK:
         counts = [
             counters.Count(
                 code=cap.code,
@@ -136,37 +132,76 @@ def decide(*, event: Event) -> Decision:
         rows = recorder.take()
         try:
             result = counters.check_and_count(
-                counts, now=now.timestamp(), score_subject=event.msisdn, rows=rows
+                counts,
+                now=now.timestamp(),
+                score_subject=event.msisdn,
+                generation=snap.generation if compare else -1,
+                rows=rows,
             )
         except redis.RedisError:
             recorder.give_back(rows)
-            degraded = True
+            verdict.degraded = True
             if fails_closed(event.kind):
-                outcome = Outcome.BLOCK
-                reasons.append("RISK_UNAVAILABLE")
+                verdict.outcome = Outcome.BLOCK
+                verdict.reasons.append("RISK_UNAVAILABLE")
             else:
-                reasons.append("RISK_DEGRADED")
+                verdict.reasons.append("RISK_DEGRADED")
         else:
-            snapshot.seen_generation(result.generation)
-            totals, score, counted = result.totals, result.score, result.counted
+            if result.stale:
+                verdict.stale_generation = result.generation
+                return verdict
+            snapshot.confirmed(snap, result.generation)
+            verdict.totals, score, verdict.counted = result.totals, result.score, result.counted
             caps = {cap.code: cap for cap in snap.caps}
             for code in result.over:
-                outcome = _stricter(caps[code].outcome, outcome)
-                reasons.append(f"CAP_{code.upper().replace('-', '_')}")
-                fired.append(f"cap:{code}@{caps[code].version}")
-    context = _context(event, now, listed.get("watch", []), totals, score, snap)
-    if "allow" not in listed and outcome != Outcome.BLOCK:
+                verdict.outcome = _stricter(caps[code].outcome, verdict.outcome)
+                verdict.reasons.append(f"CAP_{code.upper().replace('-', '_')}")
+                verdict.fired.append(f"cap:{code}@{caps[code].version}")
+    context = _context(event, now, listed.get("watch", []), verdict.totals, score, snap)
+    if "allow" not in listed and verdict.outcome != Outcome.BLOCK:
         for rule in evaluate(snap.active, event.kind, context):
-            outcome = _stricter(rule.outcome, outcome)
-            reasons.append(rule.reason_code)
-            fired.append(rule.label)
-    shadow = [r.label for r in evaluate(snap.shadow, event.kind, context)]
-    final = _carry_out(outcome, event.kind)
+            verdict.outcome = _stricter(rule.outcome, verdict.outcome)
+            verdict.reasons.append(rule.reason_code)
+            verdict.fired.append(rule.label)
+    verdict.shadow = [r.label for r in evaluate(snap.shadow, event.kind, context)]
+    verdict.context = context
+    return verdict
+
+
+def decide(*, event: Event) -> Decision:
+    """Decide on one event: lists, then caps and velocity (Redis), then the active rules;
+    the shadow rules are evaluated and recorded beside. The strictest outcome wins, adapted
+    to what the path can carry out (``events.POLICIES``). When Redis is down the kind fails
+    open (caps not counted, rules still run) or closed (block), as configured. No
+    transaction, no lock, no table read (but the first decision after a configuration change
+    reloads it, ``snapshot``).
+
+    Recorded without a round trip of its own when allowed (``recorder``: the row rides on a
+    later decision's script or the process's writer); any other outcome stopped something,
+    and its row is stored (Redis list, or the table when Redis is down) before this returns.
+    """
+    started = time.perf_counter()
+    if event.msisdn and (not event.msisdn.isdigit() or event.msisdn.startswith("86")):
+        event = replace(event, msisdn=canonical_msisdn(event.msisdn))
+    if not (event.ip and event.device_id):  # what the caller left out, from the request
+        origin = current_origin()
+        if (origin.ip and not event.ip) or (origin.device_id and not event.device_id):
+            event = replace(
+                event, ip=event.ip or origin.ip, device_id=event.device_id or origin.device_id
+            )
+    now = timezone.now()
+    snap = snapshot.current()
+    verdict = _judge(event, now, snap, compare=True)
+    if verdict.stale_generation is not None:
+        snap = snapshot.reloaded(verdict.stale_generation, snap)
+        verdict = _judge(event, now, snap, compare=False)
+    final = _carry_out(verdict.outcome, event.kind)
     decision = Decision(
-        id=str(uuid.uuid4()), kind=event.kind, outcome=final, reasons=tuple(reasons),
-        rules=tuple(fired), shadow_rules=tuple(shadow), degraded=degraded, counted=counted,
-        totals=totals,
+        id=str(uuid.uuid4()), kind=event.kind, outcome=final, reasons=tuple(verdict.reasons),
+        rules=tuple(verdict.fired), shadow_rules=tuple(verdict.shadow), degraded=verdict.degraded,
+        counted=verdict.counted, totals=verdict.totals,
     )  # fmt: skip
+    context = verdict.context
     context["watch"] = sorted(context["watch"])
     recorder.record(
         {
@@ -174,10 +209,10 @@ def decide(*, event: Event) -> Decision:
             "id": decision.id,
             "kind": event.kind.value,
             "outcome": final.value,
-            "reasons": reasons,
-            "rules": fired,
-            "shadow_rules": shadow,
-            "degraded": degraded,
+            "reasons": verdict.reasons,
+            "rules": verdict.fired,
+            "shadow_rules": verdict.shadow,
+            "degraded": verdict.degraded,
             "user_id": event.user_id,
             "msisdn": event.msisdn,
             "device_id": event.device_id[:64],
@@ -190,7 +225,8 @@ def decide(*, event: Event) -> Decision:
             "context": context,
             "latency_us": int((time.perf_counter() - started) * 1_000_000),
         },
-        degraded=degraded,
+        degraded=verdict.degraded,
+        durable=final != Outcome.ALLOW,
     )
     return decision
 

@@ -1,8 +1,13 @@
 """The risk configuration (lists, caps, rules) held in memory, so a decision reads no table.
 
-Every change bumps a generation number in Redis on commit; ``decide`` reads it in the same
-round trip as its counters and drops the snapshot when it moved (a change made in this
-process drops it at once). Without Redis the snapshot is reloaded every ``RELOAD_SECONDS``.
+Every change bumps a generation number in Redis on commit. A snapshot knows the generation it
+was loaded at (read before the tables); ``decide``'s counter script compares it with Redis's
+and counts nothing when it moved: ``decide`` reloads and decides again, so the first decision
+after a change anywhere uses it (a change made in this process drops the snapshot at once).
+Each script call that finds the snapshot current confirms it. One not confirmed for
+``RELOAD_SECONDS`` (Redis unreachable, or no decisions) is reloaded, and any after
+``MAX_AGE_SECONDS`` (a bump lost while Redis was unreachable heals then): a decision pays a
+reload rarely, and then four small reads (parsed rules are kept across loads, ``engine``).
 """
 
 from __future__ import annotations
@@ -15,12 +20,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import redis
+
+from apps.core.redis import get_redis
+from apps.risk.counters import GENERATION_KEY
 from apps.risk.engine import Compiled, RuleInvalid, rule_compile
 from apps.risk.events import Event
 
 logger = logging.getLogger(__name__)
 
 RELOAD_SECONDS = 30.0
+MAX_AGE_SECONDS = 300.0
 _EVENT_FIELD = {
     "msisdn": "msisdn",
     "device": "device_id",
@@ -46,6 +56,7 @@ class CapSpec:
 class Snapshot:
     generation: int
     loaded_at: float
+    confirmed_at: float = 0.0
     exact: dict[tuple[str, str], list[tuple[str, datetime | None]]] = field(default_factory=dict)
     prefixes: list[tuple[str, str, datetime | None]] = field(default_factory=list)
     networks: list[tuple[Any, str, datetime | None]] = field(default_factory=list)
@@ -89,12 +100,25 @@ _lock = threading.Lock()
 _current: Snapshot | None = None
 
 
-def load(generation: int) -> Snapshot:
+def _generation() -> int:
+    """Redis's generation now, -1 when Redis is unreachable (then no script compares)."""
+    try:
+        return int(get_redis().get(GENERATION_KEY) or 0)
+    except redis.RedisError:
+        return -1
+
+
+def load(generation: int | None = None) -> Snapshot:
+    """Read the configuration; ``generation`` is Redis's (read first when not given, so a
+    change committed during the load makes the next script call see a newer one)."""
     from django.utils import timezone
 
     from apps.risk.models import Cap, ListEntry, Rule
 
-    snap = Snapshot(generation=generation, loaded_at=time.monotonic())
+    if generation is None:
+        generation = _generation()
+    loaded_at = time.monotonic()
+    snap = Snapshot(generation=generation, loaded_at=loaded_at, confirmed_at=loaded_at)
     entries = ListEntry.objects.exclude(expires_at__lte=timezone.now()).values_list(
         "action", "dimension", "value", "expires_at"
     )
@@ -143,22 +167,35 @@ def current() -> Snapshot:
     """The snapshot to decide with (loaded on first use, after a change, or when stale)."""
     global _current
     snap = _current
-    if snap is not None and time.monotonic() - snap.loaded_at < RELOAD_SECONDS:
+    now = time.monotonic()
+    if (
+        snap is not None
+        and now - snap.confirmed_at < RELOAD_SECONDS
+        and now - snap.loaded_at < MAX_AGE_SECONDS
+    ):
         return snap
     with _lock:
         if _current is None or _current is snap:
-            _current = load(snap.generation if snap else -1)
+            _current = load()
         return _current
 
 
-def seen_generation(generation: int) -> None:
-    """Called with the generation Redis holds: a different one drops the snapshot."""
+def reloaded(generation: int, stale: Snapshot) -> Snapshot:
+    """The snapshot at ``generation`` (the counter script said ``stale`` is older)."""
     global _current
-    if _current is not None and _current.generation != generation:
-        if _current.generation == -1:
-            _current.generation = generation
-        else:
-            _current = None
+    with _lock:
+        if _current is None or _current is stale or _current.generation != generation:
+            _current = load(generation)
+        return _current
+
+
+def confirmed(snap: Snapshot, generation: int) -> None:
+    """The counter script ran with ``snap`` and Redis holds ``generation``: it is current (a
+    snapshot loaded while Redis was unreachable takes the generation it first sees)."""
+    if snap.generation == -1:
+        snap.generation = generation
+    if snap.generation == generation:
+        snap.confirmed_at = time.monotonic()
 
 
 def invalidate() -> None:
