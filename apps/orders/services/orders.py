@@ -108,14 +108,13 @@ def checkout_submit(
     """
     sim_owner = sim_owner_check(user_id=user_id, checkout_key=checkout_key, real_name=real_name)
     with transaction.atomic():
+        # Read once, under the user's lock: a repeat (or a racing twin, which waited for the
+        # lock) finds the order; the key's own unique index answers the read.
+        user_lock(user_id=user_id)
         existing = Order.objects.filter(checkout_key=checkout_key).first()
         if existing is not None:
             if existing.user_id != user_id:
                 raise OrderNotFound()
-            return order_view(existing)
-        user_lock(user_id=user_id)
-        existing = Order.objects.filter(checkout_key=checkout_key).first()  # a racing twin
-        if existing is not None:
             return order_view(existing)
         # Adds wait on the cart row until this checkout ends: it orders what it read here and
         # removes those lines only; an add after it lands in the (kept) cart.
@@ -140,10 +139,14 @@ def checkout_submit(
         if sim_lines and sim_owner is None:
             raise RealNameRequired()
         number = _new_number()
-        stock_reserve(
-            lines=[(line.sku_id, line.quantity) for line in cart_lines],
-            reference=f"order:{number}",
-        )
+        # Only goods that track stock are held (``skus_for_sale`` just found every SKU on sale,
+        # so a cart of digital goods needs no statement here).
+        tracked = [line for line in cart_lines if skus[line.sku_id].stock_available is not None]
+        if tracked:
+            stock_reserve(
+                lines=[(line.sku_id, line.quantity) for line in tracked],
+                reference=f"order:{number}",
+            )
         # A SIM card costs the card's price plus its number's premium, read under the number's
         # lock (after stock, in the global order) so the order has the price it holds.
         premiums = simcards.numbers_premium_lock(
@@ -213,8 +216,10 @@ def checkout_submit(
                 amount_fen=points, subject=order.number, client_ip="", idempotency_key=f"order:{order.number}:points",
                 expires_at=order.expires_at, return_url="",
             )  # fmt: skip
-        order.refresh_from_db()
-    return order_view(order)
+            order.refresh_from_db()  # the points payment may have moved it
+            return order_view(order)
+    # Nothing changed the order since it was written: its lines are the ones just inserted.
+    return order_view(order, lines=order_lines)
 
 
 def order_pay(
