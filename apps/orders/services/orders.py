@@ -254,17 +254,24 @@ def order_pay(
 def payment_succeeded(fact: PaymentFact) -> bool:
     """Take a payment for an order; False (order no longer payable) makes payments refund it.
 
-    Runs in the payment's transaction with the intent locked; locks the order row. The order
-    is paid when its points part and its money part have both settled.
+    Runs in the payment's transaction with the intent locked; locks the order row (``lock``
+    did already when the fact carries the row it returned). The order is paid when its
+    points part and its money part have both settled.
     """
-    order = order_lock(number=fact.reference)
+    locked = fact.owner
+    if isinstance(locked, Order) and locked.number == fact.reference:
+        order: Order | None = locked
+    else:
+        order = order_lock(number=fact.reference)
     if order is None or order.status != Status.PENDING_PAYMENT:
         return False
     wanted = order.points_fen if fact.method == "points" else order.payable_fen
     if fact.amount_fen != wanted:
         return False
-    intents = payment_selectors.intents_for(purpose=PURPOSE, reference=order.number)
-    settled = {i.method for i in intents if i.settles} | {fact.method}
+    settled = {fact.method}
+    if order.points_fen and order.payable_fen:  # two parts: has the other one settled?
+        intents = payment_selectors.intents_for(purpose=PURPOSE, reference=order.number)
+        settled |= {i.method for i in intents if i.settles}
     points_done = order.points_fen == 0 or "points" in settled
     money_done = order.payable_fen == 0 or bool(settled - {"points"})
     if points_done and money_done:
@@ -277,7 +284,8 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         for line in lines:
             sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
         transaction.on_commit(partial(products_sold, units=sold))
-        simcards.numbers_sell(reference=f"order:{order.number}")
+        if any(line.recipient_msisdn for line in lines):  # numbers are held as lines' recipients
+            simcards.numbers_sell(reference=f"order:{order.number}")
         _lines_move(order, Fulfilment.READY, lines=lines)
         order_paid_publish(order, lines=lines)
     return True
@@ -315,9 +323,10 @@ def payment_refunded(fact: RefundFact) -> None:
     order.save(update_fields=fields)
 
 
-def lock(reference: str) -> None:
-    """Lock the order before its payment (the global lock order: order, then payment)."""
-    order_lock(number=reference)
+def lock(reference: str) -> Order | None:
+    """Lock the order before its payment (the global lock order: order, then payment); the
+    row comes back to ``payment_succeeded`` in the payment's fact."""
+    return order_lock(number=reference)
 
 
 def describe(reference: str) -> str:
