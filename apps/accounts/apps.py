@@ -8,8 +8,12 @@ class AccountsConfig(AppConfig):
     verbose_name = "用户与权限"
 
     def ready(self) -> None:
+        from django.core.signals import request_finished, request_started
         from django.db.models.signals import post_migrate
 
+        from apps.accounts.current import request_user_forget
         from apps.accounts.roles import roles_sync
 
         post_migrate.connect(roles_sync, dispatch_uid="accounts.roles_sync")
+        request_started.connect(request_user_forget, dispatch_uid="accounts.user_forget_start")
+        request_finished.connect(request_user_forget, dispatch_uid="accounts.user_forget_end")

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from apps.accounts.current import request_user_remember
 from apps.accounts.services import api_token_authenticate
 
 
@@ -23,6 +24,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         user = api_token_authenticate(token=parts[1])
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
+        request_user_remember(user_id=user.pk, phone=user.phone)
         return user, parts[1]
 
     def authenticate_header(self, request: Request) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from apps.accounts.addresses import AddressView, address_get, addresses_for  # noqa: F401
+from apps.accounts.current import request_user_phone
 from apps.accounts.models import RealNameIdentity, User, WechatBinding
 from apps.accounts.validators import display_phone
 
@@ -30,7 +31,11 @@ class UserProfile:
 
 
 def user_phone(*, user_id: int) -> str:
-    """The user's number ("" when there is no such user): one indexed read."""
+    """The user's number ("" when there is no such user): the request's authenticated user's
+    from memory (authentication read it), anyone else's in one indexed read."""
+    remembered = request_user_phone(user_id=user_id)
+    if remembered is not None:
+        return remembered
     return User.objects.filter(pk=user_id).values_list("phone", flat=True).first() or ""
 
 

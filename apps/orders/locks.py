@@ -17,8 +17,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from apps.orders.models import Cart, Order, OrderLine
 
@@ -28,14 +29,20 @@ def user_lock(*, user_id: int) -> None:
     get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk").first()
 
 
-def cart_lock(*, user_id: int | None = None, session_key: str | None = None) -> Cart:
+def cart_lock(
+    *, user_id: int | None = None, session_key: str | None = None, touch: bool = False
+) -> Cart:
     """Lock the owner's cart row, creating the cart on first use (the new row is locked by its
-    insert; a racing creator waits for it, then locks the row that won)."""
+    insert; a racing creator waits for it, then locks the row that won). With ``touch`` (an
+    add) the lock is an UPDATE of ``updated_at``: locked and marked used in one statement."""
     lookup = {"user_id": user_id} if user_id else {"session_key": session_key}
     if not any(lookup.values()):
         raise ValueError("a cart needs a user or a session")
     for _attempt in range(3):
-        cart = Cart.objects.select_for_update().filter(**lookup).first()
+        if touch:
+            cart = _cart_touch(user_id=user_id, session_key=session_key)
+        else:
+            cart = Cart.objects.select_for_update().filter(**lookup).first()
         if cart is not None:
             return cart
         try:
@@ -44,6 +51,26 @@ def cart_lock(*, user_id: int | None = None, session_key: str | None = None) -> 
         except IntegrityError:
             continue  # created meanwhile: lock that one
     raise RuntimeError(f"cart for {lookup} neither found nor created")
+
+
+def _cart_touch(*, user_id: int | None, session_key: str | None) -> Cart | None:
+    """``UPDATE … SET updated_at = now RETURNING``: the owner's cart (one per owner: both
+    columns are unique), its row locked by the update; None when it has none."""
+    column, value = ("user_id", user_id) if user_id else ("session_key", session_key)
+    table = connection.ops.quote_name(Cart._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET updated_at = %s WHERE {connection.ops.quote_name(column)} = %s "  # noqa: S608
+            "RETURNING id, user_id, session_key, updated_at",
+            [timezone.now(), value],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    cart = Cart(id=row[0], user_id=row[1], session_key=row[2], updated_at=row[3])
+    cart._state.adding = False
+    cart._state.db = connection.alias
+    return cart
 
 
 def guest_carts_lock_idle(*, idle_before: datetime, limit: int) -> list[int]:

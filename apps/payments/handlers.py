@@ -9,7 +9,7 @@ commit together. Handlers must be idempotent and must not make network calls.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ class PaymentFact:
     method: str
     amount_fen: int
     user_id: int | None
+    # What the purpose's ``lock`` returned in this transaction (e.g. the order row, locked), so
+    # that the owner need not read and lock it again; None when nothing was locked for it.
+    owner: object = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,9 @@ class PurposeHandler:
     # The owner's label for the payment pages ("Order CH2026…").
     describe: Callable[[str], str] | None = None
     # Lock the owner's object first, so that every path takes locks in one order (owner, then
-    # payment, then ledger) and a notification cannot deadlock with a cancellation.
-    lock: Callable[[str], None] | None = None
+    # payment, then ledger) and a notification cannot deadlock with a cancellation. What it
+    # returns (the locked row, or None) comes back to ``on_succeeded`` as ``PaymentFact.owner``.
+    lock: Callable[[str], object] | None = None
     # The lines of each reference with their delivery state, for the refund list and approval
     # page (one call for a page of refunds: references in, {reference: lines} out).
     describe_lines: Callable[[list[str]], dict[str, list[LineDescription]]] | None = None

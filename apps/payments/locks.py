@@ -18,24 +18,25 @@ from apps.payments.handlers import purpose_handler
 from apps.payments.models import PaymentIntent, Refund
 
 
-def owner_lock(*, purpose: str, reference: str) -> None:
-    """Lock the payment's owner (e.g. the order) through its handler; a no-op if it has none."""
+def owner_lock(*, purpose: str, reference: str) -> object:
+    """Lock the payment's owner (e.g. the order) through its handler; a no-op if it has none.
+    Returns what the handler's lock returned (the owner's locked row, opaque here)."""
     lock = purpose_handler(purpose).lock
-    if lock is not None:
-        lock(reference)
+    return lock(reference) if lock is not None else None
 
 
-def intent_owner_lock(*, public_id: str = "", intent_id: int | None = None) -> None:
+def intent_owner_lock(*, public_id: str = "", intent_id: int | None = None) -> object:
     """Lock the owner of the intent named by ``public_id`` or ``intent_id`` (read unlocked:
-    purpose and reference never change)."""
+    purpose and reference never change); returns what ``owner_lock`` returned."""
     qs = (
         PaymentIntent.objects.filter(pk=intent_id)
         if intent_id
         else PaymentIntent.objects.filter(public_id=public_id)
     )
     found = qs.values_list("purpose", "reference").first()
-    if found is not None:
-        owner_lock(purpose=found[0], reference=found[1])
+    if found is None:
+        return None
+    return owner_lock(purpose=found[0], reference=found[1])
 
 
 def intent_lock(*, public_id: str = "", intent_id: int | None = None) -> PaymentIntent | None:

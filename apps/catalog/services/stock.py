@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from apps.catalog.errors import OutOfStock, SkuNotFound
@@ -22,6 +22,10 @@ def stock_reserve(*, lines: list[tuple[int, int]], reference: str) -> None:
     Locks the SKU rows in primary-key order (the global order: stock after user and order).
     Idempotent per (sku, reference): a repeat holds nothing more. SKUs that do not track
     stock are not locked. Raises ``OutOfStock`` with the short SKUs in ``details``.
+
+    Whatever the number of lines: the lock, one UPDATE for every SKU's reserved count and one
+    INSERT of the reservations (plus the existence count when some SKU does not track stock,
+    and the repeat check when some does); the table's CHECK keeps reserved within on hand.
     """
     wanted: dict[int, int] = {}
     for sku_id, quantity in lines:
@@ -30,7 +34,8 @@ def stock_reserve(*, lines: list[tuple[int, int]], reference: str) -> None:
         wanted[sku_id] = wanted.get(sku_id, 0) + quantity
     with helper_atomic():  # checkout's transaction, no savepoint
         skus = skus_lock(sku_ids=wanted, tracking_only=True)
-        if Sku.objects.filter(pk__in=wanted).count() != len(wanted):
+        # Every locked row exists; only the others need counting.
+        if len(skus) != len(wanted) and Sku.objects.filter(pk__in=wanted).count() != len(wanted):
             raise SkuNotFound()
         held = set(
             StockReservation.objects.filter(sku__in=skus, reference=reference).values_list(
@@ -44,14 +49,27 @@ def stock_reserve(*, lines: list[tuple[int, int]], reference: str) -> None:
         }
         if short:
             raise OutOfStock(details={"available": short})
-        for sku in skus:
-            if sku.pk in held:
-                continue
-            sku.stock_reserved += wanted[sku.pk]
-            sku.save(update_fields=["stock_reserved"])
-            StockReservation.objects.create(sku=sku, quantity=wanted[sku.pk], reference=reference)
+        fresh = {sku.pk: wanted[sku.pk] for sku in skus if sku.pk not in held}
+        if fresh:
+            _reserved_add(fresh)
+            StockReservation.objects.bulk_create(
+                StockReservation(sku_id=sku_id, quantity=quantity, reference=reference)
+                for sku_id, quantity in fresh.items()
+            )
         if skus:
             _stock_changed({sku.product_id for sku in skus})
+
+
+def _reserved_add(quantities: dict[int, int]) -> None:
+    """Add to the reserved count of these SKUs (id -> units) in one ``UPDATE … FROM unnest``;
+    the caller holds their row locks (taken in pk order), so no lock order is at stake here."""
+    table = connection.ops.quote_name(Sku._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS s SET stock_reserved = s.stock_reserved + v.quantity "  # noqa: S608
+            "FROM unnest(%s::bigint[], %s::integer[]) AS v(id, quantity) WHERE s.id = v.id",
+            [list(quantities), list(quantities.values())],
+        )
 
 
 def stock_release(*, reference: str) -> int:

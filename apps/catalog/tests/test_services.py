@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from apps.catalog import services
@@ -192,3 +193,67 @@ def test_fifty_buyers_ten_in_stock_exactly_ten_win():
     assert (len(wins), len(losses)) == (10, 40)
     assert (sku.stock_on_hand, sku.stock_reserved) == (10, 10)
     assert StockReservation.objects.filter(status="held").count() == 10
+
+
+def _stocked_many(*quantities: int) -> list[Sku]:
+    cat, ptype = category("cards", kind="physical"), product_type("card", kind="physical")
+    return [
+        product(cat, ptype, f"充值卡 {n}", stock=quantity).skus.get()
+        for n, quantity in enumerate(quantities)
+    ]
+
+
+def test_many_lines_are_held_with_one_update_and_one_insert():
+    skus = _stocked_many(5, 5, 5)
+    with CaptureQueriesContext(connection) as captured:
+        services.stock_reserve(
+            lines=[(s.pk, n) for s, n in zip(skus, (1, 2, 3), strict=True)], reference="o:1"
+        )
+    sqls = [q["sql"] for q in captured.captured_queries]
+    assert sum(s.startswith('UPDATE "catalog_sku"') for s in sqls) == 1, sqls
+    assert sum(s.startswith('INSERT INTO "catalog_stockreservation"') for s in sqls) == 1, sqls
+    assert [Sku.objects.get(pk=s.pk).stock_reserved for s in skus] == [1, 2, 3]
+    assert sorted(StockReservation.objects.values_list("sku_id", "quantity", "reference")) == [
+        (skus[0].pk, 1, "o:1"), (skus[1].pk, 2, "o:1"), (skus[2].pk, 3, "o:1"),
+    ]  # fmt: skip
+
+
+def test_a_short_line_holds_nothing_of_the_others():
+    plenty, scarce = _stocked_many(5, 1)
+    with pytest.raises(OutOfStock) as info:
+        services.stock_reserve(lines=[(plenty.pk, 2), (scarce.pk, 2)], reference="o:1")
+    assert info.value.details == {"available": {scarce.pk: 1}}
+    assert [Sku.objects.get(pk=s.pk).stock_reserved for s in (plenty, scarce)] == [0, 0]
+    assert not StockReservation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_buyers_of_two_skus_in_either_line_order_neither_oversell_nor_deadlock():
+    first, second = _stocked_many(10, 10)
+    wins, losses, errors = [], [], []
+    barrier = threading.Barrier(30)
+
+    def buyer(n: int) -> None:
+        lines = [(first.pk, 1), (second.pk, 1)]
+        barrier.wait()
+        try:
+            services.stock_reserve(lines=lines if n % 2 else lines[::-1], reference=f"order:{n}")
+            wins.append(n)
+        except OutOfStock:
+            losses.append(n)
+        except Exception as exc:  # a deadlock would land here
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buyer, args=(n,)) for n in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert (len(wins), len(losses)) == (10, 20)
+    for sku in (first, second):
+        sku.refresh_from_db()
+        assert (sku.stock_on_hand, sku.stock_reserved) == (10, 10)
+    assert StockReservation.objects.filter(status="held").count() == 20

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,9 +43,25 @@ class CartOwner:
     session_key: str | None = None
 
 
-def _cart_locked(owner: CartOwner) -> Cart:
-    """The owner's cart, created on first use, its row locked."""
-    return cart_lock(user_id=owner.user_id, session_key=owner.session_key)
+def _cart_locked(owner: CartOwner, *, touch: bool = False) -> Cart:
+    """The owner's cart, created on first use, its row locked (``touch``: and marked used)."""
+    return cart_lock(user_id=owner.user_id, session_key=owner.session_key, touch=touch)
+
+
+def _line_add(*, cart: Cart, sku_id: int, msisdn: str, quantity: int) -> tuple[int, int]:
+    """Add ``quantity`` to the cart's line of this SKU and number, creating it: one
+    ``INSERT … ON CONFLICT DO UPDATE`` (the cart row is locked). Returns the line's id and
+    its new quantity, which the caller checks (a refusal rolls the add back)."""
+    table = connection.ops.quote_name(CartLine._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (cart_id, sku_id, recipient_msisdn, quantity, added_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (cart_id, sku_id, recipient_msisdn) "
+            f"DO UPDATE SET quantity = {table}.quantity + EXCLUDED.quantity RETURNING id, quantity",
+            [cart.pk, sku_id, msisdn, quantity, timezone.now()],
+        )
+        line_id, total = cursor.fetchone()
+    return int(line_id), int(total)
 
 
 def recipient_check(*, raw: str) -> str:
@@ -168,32 +184,40 @@ def cart_add_once(
             raise NumberRequired()
         msisdn = normalize_phone(sim_number)
     with transaction.atomic():
-        cart = _cart_locked(owner)
+        cart = _cart_locked(owner, touch=True)
         if key:
             first = idempotency_claim(scope=scope, key=key, payload=payload)
             if first is not None:
                 return CartAdded(int(first["line_id"]), True)
-        line = CartLine.objects.filter(cart=cart, sku_id=sku_id, recipient_msisdn=msisdn).first()
         if is_sim:
-            assert owner.user_id is not None
-            simcards.number_hold(msisdn=msisdn, user_id=owner.user_id)
-            if line is not None:
-                if key:
-                    idempotency_complete(scope=scope, key=key, response={"line_id": line.pk})
-                return CartAdded(line.pk, False)  # the same number again: hold extended
-        current = line.quantity if line else 0
-        _check_line(cart, sku, current + quantity, replacing=current)
-        if line:
-            line.quantity = current + quantity
-            line.save(update_fields=["quantity"])
-        else:
-            line = CartLine.objects.create(
-                cart=cart, sku_id=sku_id, recipient_msisdn=msisdn, quantity=quantity
+            line_id = _sim_line_add(
+                cart=cart, sku=sku, msisdn=msisdn, quantity=quantity, user_id=owner.user_id
             )
-        cart.save(update_fields=["updated_at"])
+        else:
+            if not 1 <= quantity <= MAX_QUANTITY:
+                raise InvalidQuantity()
+            line_id, total = _line_add(cart=cart, sku_id=sku_id, msisdn=msisdn, quantity=quantity)
+            # The new total against stock and limits; a refusal rolls the add back.
+            _check_line(cart, sku, total, replacing=total)
         if key:
-            idempotency_complete(scope=scope, key=key, response={"line_id": line.pk})
-    return CartAdded(line.pk, False)
+            idempotency_complete(scope=scope, key=key, response={"line_id": line_id})
+    return CartAdded(line_id, False)
+
+
+def _sim_line_add(
+    *, cart: Cart, sku: SkuForSale, msisdn: str, quantity: int, user_id: int | None
+) -> int:
+    """A SIM card's line: its number held for the buyer (the same number again extends the
+    hold and adds nothing). Cart row locked; locks the number."""
+    assert user_id is not None
+    line = CartLine.objects.filter(cart=cart, sku_id=sku.sku_id, recipient_msisdn=msisdn).first()
+    simcards.number_hold(msisdn=msisdn, user_id=user_id)
+    if line is not None:
+        return line.pk
+    _check_line(cart, sku, quantity)  # one card per number
+    return CartLine.objects.create(
+        cart=cart, sku_id=sku.sku_id, recipient_msisdn=msisdn, quantity=quantity
+    ).pk
 
 
 def cart_line_set_quantity(*, owner: CartOwner, line_id: int, quantity: int) -> None:

@@ -108,14 +108,13 @@ def checkout_submit(
     """
     sim_owner = sim_owner_check(user_id=user_id, checkout_key=checkout_key, real_name=real_name)
     with transaction.atomic():
+        # Read once, under the user's lock: a repeat (or a racing twin, which waited for the
+        # lock) finds the order; the key's own unique index answers the read.
+        user_lock(user_id=user_id)
         existing = Order.objects.filter(checkout_key=checkout_key).first()
         if existing is not None:
             if existing.user_id != user_id:
                 raise OrderNotFound()
-            return order_view(existing)
-        user_lock(user_id=user_id)
-        existing = Order.objects.filter(checkout_key=checkout_key).first()  # a racing twin
-        if existing is not None:
             return order_view(existing)
         # Adds wait on the cart row until this checkout ends: it orders what it read here and
         # removes those lines only; an add after it lands in the (kept) cart.
@@ -140,10 +139,14 @@ def checkout_submit(
         if sim_lines and sim_owner is None:
             raise RealNameRequired()
         number = _new_number()
-        stock_reserve(
-            lines=[(line.sku_id, line.quantity) for line in cart_lines],
-            reference=f"order:{number}",
-        )
+        # Only goods that track stock are held (``skus_for_sale`` just found every SKU on sale,
+        # so a cart of digital goods needs no statement here).
+        tracked = [line for line in cart_lines if skus[line.sku_id].stock_available is not None]
+        if tracked:
+            stock_reserve(
+                lines=[(line.sku_id, line.quantity) for line in tracked],
+                reference=f"order:{number}",
+            )
         # A SIM card costs the card's price plus its number's premium, read under the number's
         # lock (after stock, in the global order) so the order has the price it holds.
         premiums = simcards.numbers_premium_lock(
@@ -213,8 +216,10 @@ def checkout_submit(
                 amount_fen=points, subject=order.number, client_ip="", idempotency_key=f"order:{order.number}:points",
                 expires_at=order.expires_at, return_url="",
             )  # fmt: skip
-        order.refresh_from_db()
-    return order_view(order)
+            order.refresh_from_db()  # the points payment may have moved it
+            return order_view(order)
+    # Nothing changed the order since it was written: its lines are the ones just inserted.
+    return order_view(order, lines=order_lines)
 
 
 def order_pay(
@@ -249,17 +254,24 @@ def order_pay(
 def payment_succeeded(fact: PaymentFact) -> bool:
     """Take a payment for an order; False (order no longer payable) makes payments refund it.
 
-    Runs in the payment's transaction with the intent locked; locks the order row. The order
-    is paid when its points part and its money part have both settled.
+    Runs in the payment's transaction with the intent locked; locks the order row (``lock``
+    did already when the fact carries the row it returned). The order is paid when its
+    points part and its money part have both settled.
     """
-    order = order_lock(number=fact.reference)
+    locked = fact.owner
+    if isinstance(locked, Order) and locked.number == fact.reference:
+        order: Order | None = locked
+    else:
+        order = order_lock(number=fact.reference)
     if order is None or order.status != Status.PENDING_PAYMENT:
         return False
     wanted = order.points_fen if fact.method == "points" else order.payable_fen
     if fact.amount_fen != wanted:
         return False
-    intents = payment_selectors.intents_for(purpose=PURPOSE, reference=order.number)
-    settled = {i.method for i in intents if i.settles} | {fact.method}
+    settled = {fact.method}
+    if order.points_fen and order.payable_fen:  # two parts: has the other one settled?
+        intents = payment_selectors.intents_for(purpose=PURPOSE, reference=order.number)
+        settled |= {i.method for i in intents if i.settles}
     points_done = order.points_fen == 0 or "points" in settled
     money_done = order.payable_fen == 0 or bool(settled - {"points"})
     if points_done and money_done:
@@ -272,7 +284,8 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         for line in lines:
             sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
         transaction.on_commit(partial(products_sold, units=sold))
-        simcards.numbers_sell(reference=f"order:{order.number}")
+        if any(line.recipient_msisdn for line in lines):  # numbers are held as lines' recipients
+            simcards.numbers_sell(reference=f"order:{order.number}")
         _lines_move(order, Fulfilment.READY, lines=lines)
         order_paid_publish(order, lines=lines)
     return True
@@ -310,9 +323,10 @@ def payment_refunded(fact: RefundFact) -> None:
     order.save(update_fields=fields)
 
 
-def lock(reference: str) -> None:
-    """Lock the order before its payment (the global lock order: order, then payment)."""
-    order_lock(number=reference)
+def lock(reference: str) -> Order | None:
+    """Lock the order before its payment (the global lock order: order, then payment); the
+    row comes back to ``payment_succeeded`` in the payment's fact."""
+    return order_lock(number=reference)
 
 
 def describe(reference: str) -> str:

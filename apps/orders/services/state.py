@@ -99,7 +99,8 @@ class OrderView:
     discounts: list[Any] = field(default_factory=list)
 
 
-def order_view(order: Order) -> OrderView:
+def order_view(order: Order, *, lines: list[OrderLine] | None = None) -> OrderView:
+    """The order as services return it; ``lines`` when the caller holds them (else read)."""
     return OrderView(
         id=order.pk, number=order.number, user_id=order.user_id, status=order.status,
         status_label=str(Order.Status(order.status).label),
@@ -113,7 +114,7 @@ def order_view(order: Order) -> OrderView:
                 recipient=line.recipient_msisdn, fulfilment=line.fulfilment,
                 fulfilment_label=str(Fulfilment(line.fulfilment).label), sku_id=line.sku_id,
             )
-            for line in order.lines.all()
+            for line in (order.lines.all() if lines is None else lines)
         ],
     )  # fmt: skip
 

@@ -88,6 +88,7 @@ class AlipayProvider:
     """The Alipay adapter. Thread-safe: the SDK client keeps only keys and configuration."""
 
     method = "alipay"
+    signs_locally = True  # start() signs a redirect URL: no call to Alipay
 
     def __init__(
         self,

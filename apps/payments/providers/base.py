@@ -109,6 +109,9 @@ class Ack:
 class Provider(Protocol):
     method: str  # "alipay" | "wechat" | "unionpay"
     merchant_id: str
+    # True when ``start`` only signs what the browser takes to the provider (no network call):
+    # the payment's start may then sign inside its transaction.
+    signs_locally: bool
 
     def start(self, request: PaymentRequest) -> PaymentAction: ...
 

@@ -108,6 +108,7 @@ class UnionpayProvider:
     """The UnionPay adapter. Thread-safe: keys are immutable and httpx pools connections."""
 
     method = "unionpay"
+    signs_locally = True  # start() signs a form the browser submits: no call to UnionPay
 
     def __init__(
         self,

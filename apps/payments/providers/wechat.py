@@ -145,6 +145,7 @@ class WechatProvider:
     """The ``Provider`` for WeChat Pay; thread-safe (the SDK keeps no per-call state)."""
 
     method = "wechat"
+    signs_locally = False  # start() opens the trade with WeChat Pay over HTTP
 
     def __init__(self, config: WechatConfig) -> None:
         self.merchant_id = config.mchid

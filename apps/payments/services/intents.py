@@ -19,7 +19,7 @@ from apps.ledger.services import LineSpec, journal_post
 from apps.payments.errors import InsufficientPoints, MethodUnavailable, PaymentNotFound
 from apps.payments.locks import intent_lock
 from apps.payments.models import Method, PaymentIntent
-from apps.payments.providers import get_provider
+from apps.payments.providers import PROVIDER_METHODS, get_provider
 from apps.payments.providers.base import PaymentRequest, ProviderRejected, ProviderUnavailable
 from apps.payments.services.carrier_billing import (
     _carrier_billing_prepare,
@@ -68,7 +68,9 @@ def intent_start(
 
     Provider methods: the intent is committed as ``created``, the provider is called with no
     transaction open, then the intent becomes ``pending`` with the browser's next step in
-    ``action``. Points are taken at once (``succeeded``). The same key returns the first
+    ``action``. A provider whose start only signs (Alipay, UnionPay: no network call) signs in
+    the intent's own transaction, which commits it ``pending`` at once (both transitions
+    audited): one transaction instead of two. Points are taken at once (``succeeded``). The same key returns the first
     intent (a different amount or method under it is an ``IdempotencyConflict``).
     ``recurring`` (phone bill only): a subscription's renewal the subscriber agreed to when
     subscribing; the carrier texts no code and ``carrier_billing_confirm`` charges it with none.
@@ -84,9 +86,17 @@ def intent_start(
             raise MethodUnavailable(
                 details={"method": method, "channel": channel, "reason": "no_openid"}
             )
+    provider = get_provider(method) if method in PROVIDER_METHODS else None
     with transaction.atomic():
-        existing = PaymentIntent.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
+        intent = PaymentIntent(
+            public_id=new_public_id("PI"), user_id=user_id, purpose=purpose,
+            reference=reference, method=method, channel=channel, amount_fen=amount_fen,
+            idempotency_key=idempotency_key, expires_at=expires_at,
+        )  # fmt: skip
+        # A new key costs one statement; a repeat (or a concurrent start, which waited for the
+        # first one's commit) finds the row the key already holds.
+        if insert_unless_conflict(intent) is None:
+            existing = PaymentIntent.objects.get(idempotency_key=idempotency_key)
             if (existing.method, existing.amount_fen, existing.reference) != (
                 method,
                 amount_fen,
@@ -94,13 +104,6 @@ def intent_start(
             ):
                 raise IdempotencyConflict()
             return _view(existing)
-        intent = PaymentIntent(
-            public_id=new_public_id("PI"), user_id=user_id, purpose=purpose,
-            reference=reference, method=method, channel=channel, amount_fen=amount_fen,
-            idempotency_key=idempotency_key, expires_at=expires_at,
-        )  # fmt: skip
-        if insert_unless_conflict(intent) is None:  # a concurrent start under the same key
-            return _view(PaymentIntent.objects.get(idempotency_key=idempotency_key))
         audit_record(action="payment.created", object_type="payment", object_id=intent.public_id,
                      actor_id=user_id, after={"method": method, "amount_fen": amount_fen, "reference": reference})  # fmt: skip
         # A renewal cannot answer a texted code: the subscriber consented when subscribing.
@@ -110,21 +113,21 @@ def intent_start(
         if method == Method.POINTS:
             _points_take(intent)
             return _view(intent)
+        if provider is not None and provider.signs_locally:
+            # Signing only (the intent's row is this transaction's own insert).
+            intent.action = asdict(
+                provider.start(_request(intent, subject, return_url, client_ip, openid))
+            )
+            _move(intent, Status.PENDING)
+            intent.save(update_fields=["action", "status", "updated_at"])
+            return _view(intent)
     if method == Method.CARRIER_BILLING:
         return _carrier_billing_prepare(
             intent, subject=subject, decision=decision, recurring=recurring
         )
-    provider = get_provider(method)
-    notify_url = settings.PAYMENTS_PUBLIC_BASE_URL + reverse("payments:notify", args=[method])
+    assert provider is not None
     try:
-        action = provider.start(
-            PaymentRequest(
-                out_trade_no=intent.public_id, amount_fen=amount_fen, subject=subject[:120],
-                channel=channel, notify_url=notify_url, return_url=return_url,
-                client_ip=client_ip or "127.0.0.1", expires_at=expires_at, started_at=intent.created_at,
-                openid=openid,
-            )
-        )  # fmt: skip
+        action = provider.start(_request(intent, subject, return_url, client_ip, openid))
     except (ProviderUnavailable, ProviderRejected):
         with transaction.atomic():
             locked = intent_lock(public_id=intent.public_id)
@@ -143,6 +146,19 @@ def intent_start(
             fields.append("status")
         locked.save(update_fields=fields)
     return _view(locked)
+
+
+def _request(
+    intent: PaymentIntent, subject: str, return_url: str, client_ip: str, openid: str
+) -> PaymentRequest:
+    """What the provider is asked to start for ``intent``."""
+    return PaymentRequest(
+        out_trade_no=intent.public_id, amount_fen=intent.amount_fen, subject=subject[:120],
+        channel=intent.channel,
+        notify_url=settings.PAYMENTS_PUBLIC_BASE_URL + reverse("payments:notify", args=[intent.method]),
+        return_url=return_url, client_ip=client_ip or "127.0.0.1", expires_at=intent.expires_at,
+        started_at=intent.created_at, openid=openid,
+    )  # fmt: skip
 
 
 def intent_cancel(*, public_id: str, reason: str) -> bool:

@@ -129,7 +129,7 @@ def _apply_paid(
 
     Locks the owner's object first (via its handler), then the intent, then the ledger.
     """
-    intent_owner_lock(public_id=public_id)
+    owner = intent_owner_lock(public_id=public_id)
     intent = intent_lock(public_id=public_id)
     if intent is None:
         return "unknown_intent"
@@ -140,18 +140,22 @@ def _apply_paid(
             public_id,
             f"paid {amount_fen} {currency}, expected {intent.amount_fen} {intent.currency}",
         )
-    return _succeed(intent, provider_trade_no=provider_trade_no, paid_at=paid_at or timezone.now())
+    return _succeed(intent, provider_trade_no=provider_trade_no, paid_at=paid_at or timezone.now(),
+                    owner=owner)  # fmt: skip
 
 
-def _succeed(intent: PaymentIntent, *, provider_trade_no: str, paid_at: datetime) -> str:
-    """Record the money, book it, and hand it to the owner; refund it if the owner declines."""
+def _succeed(
+    intent: PaymentIntent, *, provider_trade_no: str, paid_at: datetime, owner: object = None
+) -> str:
+    """Record the money, book it, and hand it to the owner; refund it if the owner declines.
+    ``owner``: what the owner's lock returned in this transaction (handed on in the fact)."""
     _move(intent, Status.SUCCEEDED, provider_trade_no=provider_trade_no)
     intent.provider_trade_no = provider_trade_no
     intent.paid_at = paid_at
     intent.save(update_fields=["status", "provider_trade_no", "paid_at", "updated_at"])
     fact = PaymentFact(
         intent_id=intent.pk, public_id=intent.public_id, purpose=intent.purpose, reference=intent.reference,
-        method=intent.method, amount_fen=intent.amount_fen, user_id=intent.user_id,
+        method=intent.method, amount_fen=intent.amount_fen, user_id=intent.user_id, owner=owner,
     )  # fmt: skip
     accepted = purpose_handler(intent.purpose).on_succeeded(fact)
     if accepted:
