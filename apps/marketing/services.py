@@ -12,7 +12,6 @@ credited, so revenue shows the full price and the expense the discount.
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
 from datetime import datetime
 
 from django.db import transaction
@@ -46,8 +45,6 @@ from apps.marketing.locks import campaigns_lock, coupon_lock, flash_claims_lock,
 from apps.marketing.models import (
     BuyerFacts,
     Campaign,
-    Channel,
-    ChannelProduct,
     Coupon,
     CouponBatch,
     FlashClaim,
@@ -56,10 +53,10 @@ from apps.marketing.models import (
 from apps.marketing.pricing import Applied, PriceLine, Pricing, price
 from apps.marketing.selectors import (
     automatic_campaigns,
-    channel_price_label,
     code_normalise,
     live,
     offer_of,
+    order_price,
 )
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
@@ -233,64 +230,28 @@ def checkout_price(
     # ``channel_strict`` (the API) ``ChannelNotFound``), and the campaigns it may have.
     channel_id = channel_attribute(code=channel_code, order_number=order_number, user_id=user_id,
                                    product_ids=[ln.product_id for ln in lines], strict=channel_strict)  # fmt: skip
-    only = (
-        set(Channel.objects.get(pk=channel_id).campaigns.values_list("pk", flat=True))
-        if channel_id
-        else set()
-    )
     # Flash-sale lines first (their claims, then the campaigns, in the lock order): they are
-    # sold at the flash price and take no other discount.
+    # sold at the flash price and take no other discount; then ``order_price`` (the cart's
+    # quote's pricing too) applies the channel's price list and the campaigns it allows.
     flash = flash_bind(user_id=user_id, order_number=order_number,
                        lines=[(ln.key, ln.sku_id, ln.unit_price_fen, ln.quantity) for ln in lines])  # fmt: skip
-    rest = [ln for ln in lines if ln.key not in flash.line_discounts]
-    # Then the channel's price list: its lines sell at the channel's price, nothing else off.
-    channel_lines = channel_prices(channel_id=channel_id, lines=rest) if channel_id else {}
-    rest = [ln for ln in rest if ln.key not in channel_lines]
-    pricing = _campaigns_hold(user_id=user_id, order_number=order_number, lines=rest,
-                              coupon_code=coupon_code, now=now, only=only)  # fmt: skip
-    if not flash.line_discounts and not channel_lines:
-        return pricing
-    extra: list[Applied] = []
-    for sale_id, (name, discount) in flash.by_sale.items():
+
+    def campaigns(rest: list[PriceLine], only: set[int]) -> Pricing:
+        return _campaigns_hold(user_id=user_id, order_number=order_number, lines=rest,
+                               coupon_code=coupon_code, now=now, only=only)  # fmt: skip
+
+    pricing = order_price(
+        lines=lines, channel_id=channel_id, campaigns=campaigns, fixed=flash.line_discounts,
+        fixed_applied=[Applied(0, name, "flash", d) for name, d in flash.by_sale.values()],
+    )  # fmt: skip
+    for sale_id, (_name, discount) in flash.by_sale.items():
         Redemption.objects.create(order_number=order_number, user_id=user_id, flash_sale_id=sale_id,
                                   discount_fen=discount)  # fmt: skip
-        extra.append(Applied(0, name, "flash", discount))
-    if channel_lines and channel_id:
-        discount = sum(channel_lines.values())
+    channel_discount = sum(a.discount_fen for a in pricing.applied if a.rule == "channel_price")
+    if channel_discount and channel_id:
         Redemption.objects.create(order_number=order_number, user_id=user_id,
-                                  channel_id=channel_id, discount_fen=discount)  # fmt: skip
-        extra.append(Applied(0, channel_price_label(channel_id), "channel_price", discount,
-                             line_discounts=dict(channel_lines)))  # fmt: skip
-    fixed = {k: v for k, v in (flash.line_discounts | channel_lines).items() if v}
-    discount = pricing.discount_fen + sum(fixed.values())
-    goods = sum(ln.total_fen for ln in lines)
-    return replace(
-        pricing, goods_fen=goods, discount_fen=discount, total_fen=goods - discount,
-        line_discounts=pricing.line_discounts | fixed, applied=extra + pricing.applied,
-    )  # fmt: skip
-
-
-def channel_prices(*, channel_id: int, lines: list[PriceLine]) -> dict[int, int]:
-    """The discount of each line the channel's price list sells below the shop's price
-    (line key → fen): (shop price − channel price) × quantity. A channel price is at least
-    1 fen; one at or above the shop's price is ignored (channels sell at most at the shop's
-    price)."""
-    listed: dict[int, int] = {
-        product_id: price_fen
-        for product_id, price_fen in ChannelProduct.objects.filter(
-            channel_id=channel_id,
-            product_id__in={ln.product_id for ln in lines},
-            price_fen__isnull=False,
-        ).values_list("product_id", "price_fen")
-        if price_fen is not None
-    }
-    out: dict[int, int] = {}
-    for ln in lines:
-        if ln.product_id in listed:
-            price = max(1, listed[ln.product_id])
-            if price < ln.unit_price_fen:
-                out[ln.key] = (ln.unit_price_fen - price) * ln.quantity
-    return out
+                                  channel_id=channel_id, discount_fen=channel_discount)  # fmt: skip
+    return pricing
 
 
 def _campaigns_hold(
