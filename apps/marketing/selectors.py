@@ -18,6 +18,7 @@ from apps.marketing.models import (
     Campaign,
     Channel,
     ChannelCode,
+    ChannelOrder,
     ChannelProduct,
     Coupon,
     CouponBatch,
@@ -155,6 +156,14 @@ def channel_code_resolve(*, code: str) -> int | None:
         code=code.strip()[:32], channel__status=Channel.Status.ACTIVE
     ).first()
     return row.channel_id if row else None
+
+
+def order_channel_name(*, order_number: str) -> str | None:
+    """The name of the channel that brought the order, or None."""
+    row = ChannelOrder.objects.filter(order_number=order_number).values_list(
+        "channel__name", flat=True
+    )
+    return row.first()
 
 
 def channel_prices(*, channel_id: int, lines: list[PriceLine]) -> dict[int, int]:

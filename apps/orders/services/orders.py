@@ -16,14 +16,19 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts.selectors import user_profile
+from apps.carrier.services import sms_queue
 from apps.catalog.selectors import skus_for_sale
 from apps.catalog.services import products_sold, stock_commit, stock_release, stock_reserve
 from apps.core.audit import audit_record
 from apps.core.errors import InvalidArgument
+from apps.core.money import format_fen
 from apps.marketing import services as marketing
+from apps.marketing.selectors import order_channel_name
 from apps.orders.locks import cart_lock, order_lines_lock, order_lock, user_lock
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services.delivery import (
@@ -214,7 +219,33 @@ def checkout_submit(
                 expires_at=order.expires_at, return_url="",
             )  # fmt: skip
         order.refresh_from_db()
+        if channel_code:
+            _channel_order_text(order)
     return order_view(order)
+
+
+def order_payment_url(number: str) -> str:
+    """The order's page, where its buyer signs in and pays (absolute: it is texted and handed
+    to channels)."""
+    return settings.CARRIER_CALLBACK_BASE_URL.rstrip("/") + reverse("orders:detail", args=[number])
+
+
+def _channel_order_text(order: Order) -> None:
+    """Text the buyer the payment link of an order a channel brought (its gateway orders are
+    placed for the customer, who is elsewhere), in the order's own transaction: the order's
+    unique checkout key makes it one SMS per order, however often the request is replayed. An
+    order with nothing left to pay gets none."""
+    channel = order_channel_name(order_number=order.number)
+    if channel is None or order.payable_fen <= 0 or order.status != Status.PENDING_PAYMENT:
+        return
+    text = _(
+        "[CarrierHub] Your order %(order)s from %(channel)s: %(amount)s to pay by %(until)s at %(url)s"
+    ) % {
+        "order": order.number, "channel": channel, "amount": format_fen(order.payable_fen),
+        "until": timezone.localtime(order.expires_at).strftime("%m-%d %H:%M"),
+        "url": order_payment_url(order.number),
+    }  # fmt: skip
+    sms_queue(msisdn=user_profile(user_id=order.user_id).phone, purpose="notice", text=text)
 
 
 def order_pay(

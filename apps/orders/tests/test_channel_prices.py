@@ -183,3 +183,19 @@ def test_the_cart_page_quotes_the_channel_of_the_link_cookie(client, catalog, bu
     assert page.context["cart"].payable_fen == 1_200
     assert [d.rule for d in page.context["cart"].discounts] == ["channel_price"]
     assert unknown.context["cart"].payable_fen == 1_500 and not unknown.context["cart"].discounts
+
+
+def test_a_link_order_texts_its_buyer_the_payment_link_and_a_shop_order_does_not(
+    catalog, buyer, channel
+) -> None:
+    from apps.carrier.models import SmsMessage
+
+    _fill(buyer, catalog["vip"])
+    order = services.checkout_submit(user_id=buyer.pk, checkout_key="c", channel_code="campus01")
+    services.checkout_submit(user_id=buyer.pk, checkout_key="c", channel_code="campus01")  # again
+    _fill(buyer, catalog["music"])
+    services.checkout_submit(user_id=buyer.pk, checkout_key="d")  # no channel
+
+    [sms] = SmsMessage.objects.all()
+    assert sms.msisdn == buyer.phone and f"/orders/{order.number}/" in sms.preview
+    assert "¥12.00" in sms.preview
