@@ -36,10 +36,15 @@ from apps.marketing.errors import (
     CouponsGone,
     CouponUsed,
 )
-from apps.marketing.flash import flash_bind, flash_claims_release
+from apps.marketing.flash import FlashClaimView as FlashClaimView
+from apps.marketing.flash import flash_bind, flash_claims_paid, flash_claims_release
+from apps.marketing.flash import flash_claim_get as flash_claim_get
+from apps.marketing.flash import flash_claim_of as flash_claim_of
+from apps.marketing.flash import flash_claims_expire as flash_claims_expire
 from apps.marketing.flash import flash_prime as flash_prime
 from apps.marketing.flash import flash_release as flash_release
 from apps.marketing.flash import flash_sale_info as flash_sale_info
+from apps.marketing.flash import flash_sale_page as flash_sale_page
 from apps.marketing.flash import flash_take as flash_take
 from apps.marketing.locks import campaigns_lock, coupon_lock, flash_claims_lock, redemptions_lock
 from apps.marketing.models import (
@@ -214,9 +219,13 @@ def _quote_with_any_code(
 
 def checkout_price(
     *, user_id: int, order_number: str, lines: list[PriceLine], coupon_code: str = "",
-    channel_code: str = "", channel_strict: bool = False, now: datetime | None = None,
+    channel_code: str = "", channel_strict: bool = False, flash_claim_id: int | None = None,
+    now: datetime | None = None,
 ) -> Pricing:  # fmt: skip
     """Price a checkout and hold what it uses, in the checkout's transaction.
+
+    ``flash_claim_id``: the order is that flash claim's (placed by the worker): the claim must
+    still be reserved (``FlashClaimGone`` otherwise, nothing written).
 
     Prices once without locks to learn which campaigns apply, locks those (primary-key order)
     and the coupon, and prices again with the locked budgets and only those campaigns, so the
@@ -233,7 +242,7 @@ def checkout_price(
     # Flash-sale lines first (their claims, then the campaigns, in the lock order): they are
     # sold at the flash price and take no other discount; then ``order_price`` (the cart's
     # quote's pricing too) applies the channel's price list and the campaigns it allows.
-    flash = flash_bind(user_id=user_id, order_number=order_number,
+    flash = flash_bind(user_id=user_id, order_number=order_number, claim_id=flash_claim_id,
                        lines=[(ln.key, ln.sku_id, ln.unit_price_fen, ln.quantity) for ln in lines])  # fmt: skip
 
     def campaigns(rest: list[PriceLine], only: set[int]) -> Pricing:
@@ -347,7 +356,8 @@ def order_released(*, order_number: str, now: datetime | None = None) -> None:
         r for r in redemptions_lock(order_number=order_number) if r.status == Redemption.Status.HELD
     ]
     flash_claims_release(
-        claims=flash_claims_lock(order_number=order_number, status=FlashClaim.Status.ORDERED)
+        claims=flash_claims_lock(order_number=order_number, status=FlashClaim.Status.ORDERED),
+        code="ORDER_CLOSED",
     )
     if held:
         _give_back(held, to=Redemption.Status.RELEASED, coupon_back=True, now=now or timezone.now())
@@ -385,7 +395,7 @@ def order_paid(*, order_number: str, user_id: int, lines: list[dict[str, int]]) 
                 )  # fmt: skip
             if r.gift_sku_id:
                 gift_granted_publish(r)
-        FlashClaim.objects.filter(order_number=order_number).update(status=FlashClaim.Status.PAID)
+        flash_claims_paid(order_number=order_number)
         spent = sum(int(line.get("paid_fen", 0)) for line in lines)
         products = {int(line["product_id"]) for line in lines}
         facts, _ = BuyerFacts.objects.select_for_update().get_or_create(user_id=user_id)

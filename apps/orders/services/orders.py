@@ -94,6 +94,7 @@ def checkout_submit(
     coupon_code: str = "",
     channel_code: str = "",
     channel_strict: bool = False,
+    flash_claim_id: int | None = None,
 ) -> OrderView:
     """Turn the user's cart into an order: freeze prices, hold stock and numbers, apply the
     campaigns and the coupon (marketing holds them for the order), spend points.
@@ -110,6 +111,8 @@ def checkout_submit(
     call), and the chosen numbers are held for the order under the same reference. Risk
     control decides on the checkout (and on a SIM purchase, by the owner's ID hash) once the
     total is known: a block refuses it, a review holds the checkout key for an operator.
+    ``flash_claim_id``: the order of that flash-sale claim (its worker), refused with
+    ``FlashClaimGone`` when the claim was released first.
     """
     sim_owner = sim_owner_check(user_id=user_id, checkout_key=checkout_key, real_name=real_name)
     with transaction.atomic():
@@ -162,6 +165,7 @@ def checkout_submit(
         # After stock and numbers (the global lock order): campaigns, then the coupon.
         pricing = marketing.checkout_price(user_id=user_id, order_number=number, coupon_code=coupon_code,
                                            channel_code=channel_code, channel_strict=channel_strict,
+                                           flash_claim_id=flash_claim_id,
                                            lines=price_lines(cart_lines, skus, prices))  # fmt: skip
         risk.enforce(
             event=risk.Event(kind=risk.Kind.CHECKOUT, user_id=user_id, amount_fen=pricing.total_fen,
