@@ -71,7 +71,12 @@ def _setup() -> None:
     )
     os.environ.update(env)
     import django
+    import redis
 
+    # The bench's Redis databases are its own: a sale id of another bench database must not
+    # meet the keys (buyers, slots) an earlier run left under the same id.
+    for db in (4, 5):
+        redis.Redis.from_url(f"{server}/{db}").flushdb()
     django.setup()
 
 

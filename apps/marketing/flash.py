@@ -259,6 +259,8 @@ def flash_claim_get(*, claim_id: int) -> FlashClaimView | None:
 
 def flash_claim_of(*, sale_id: int, user_id: int) -> FlashClaimView | None:
     """The buyer's latest claim of the sale (a live one, else the last released), or None."""
+    if not 0 < sale_id < 2**63:  # a path's digits beyond a bigint
+        return None
     claim = FlashClaim.objects.filter(sale_id=sale_id, user_id=user_id).order_by("-pk").first()
     return _claim_view(claim) if claim else None
 
