@@ -27,8 +27,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.services import user_ensure_for_phone
@@ -40,6 +38,7 @@ from apps.marketing.channels import ApiChannel, channel_for_partner, channel_ord
 from apps.orders.models import Order
 from apps.orders.selectors import order_get
 from apps.orders.services.direct import DirectItem, order_buy_now
+from apps.orders.services.orders import order_payment_url
 
 
 class RequestIdReused(Conflict):
@@ -76,8 +75,7 @@ def _sale(number: str, phone_number: str) -> ChannelSale:
         order_id=view.number, status=view.status, phone_number=phone_number,
         sku_id=line.sku_id, quantity=line.quantity, goods_fen=view.goods_fen,
         discount_fen=view.discount_fen, payable_fen=view.payable_fen,
-        payment_url=settings.CARRIER_CALLBACK_BASE_URL.rstrip("/")
-        + reverse("orders:detail", args=[view.number]),
+        payment_url=order_payment_url(view.number),
         expires_at=view.expires_at, paid_at=view.paid_at,
     )  # fmt: skip
 

@@ -166,10 +166,18 @@ class FlashSaleAdmin(admin.ModelAdmin):
 
 @admin.register(FlashClaim)
 class FlashClaimAdmin(admin.ModelAdmin):
-    list_display = ["sale", "user_id", "quantity", "status", "order_number", "created_at"]
+    list_display = [
+        "sale",
+        "user_id",
+        "quantity",
+        "status",
+        "order_number",
+        "release_code",
+        "created_at",
+    ]
     list_filter = ["status"]
     search_fields = ["order_number"]
-    readonly_fields = ["sale", "user_id", "quantity", "status", "order_number"]
+    readonly_fields = ["sale", "user_id", "quantity", "status", "order_number", "release_code"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -32,6 +32,7 @@ from apps.marketing.errors import (
     ChannelReviewConflict,
 )
 from apps.marketing.models import Channel, ChannelCode, ChannelOrder, CommissionRule
+from apps.marketing.selectors import channel_code_resolve as channel_code_resolve
 
 COMMISSION_EXPENSE = "marketing:commission"
 
@@ -45,14 +46,6 @@ def channel_account(channel_id: int) -> str:
 def _expense_account() -> str:
     account_ensure(code=COMMISSION_EXPENSE, name="渠道佣金", kind="expense")
     return COMMISSION_EXPENSE
-
-
-def channel_code_resolve(*, code: str) -> int | None:
-    """The active channel of a code, or None (a visitor's unknown code is ignored)."""
-    row = ChannelCode.objects.filter(
-        code=code.strip()[:32], channel__status=Channel.Status.ACTIVE
-    ).first()
-    return row.channel_id if row else None
 
 
 def channel_attribute(

@@ -69,6 +69,18 @@ class FlashLimit(Conflict):
     )
 
 
+class FlashClaimGone(Conflict):
+    code = "FLASH_CLAIM_GONE"
+    default_message = _(
+        "Your flash-sale units were released (the order was not placed in time); try again."
+    )
+
+
+class FlashClaimNotFound(NotFound):
+    code = "FLASH_CLAIM_NOT_FOUND"
+    default_message = _("You have not won anything in this flash sale.")
+
+
 class FlashSaleNotFound(NotFound):
     code = "FLASH_SALE_NOT_FOUND"
     default_message = _("There is no such flash sale.")

@@ -6,10 +6,13 @@ without touching the database, so a crowd of losers costs one Redis call each an
 the site does not feel it. A winner gets unit *slots* (1..stock) popped from a list and records
 them in one short transaction (``FlashClaim`` + ``FlashUnit`` rows, unique per sale and slot,
 and one claim per buyer): even if Redis and the database disagree (a restart, a lost write),
-the database can never hold more units than the stock, nor two claims of one buyer. The order
-is then placed through the ordinary checkout (orders' ``flash_buy``), whose pricing hook binds
-the claim to the order at the flash price. A claim whose order closes unpaid, or that never
-became an order, is deleted and its slots go back on the list after commit.
+the database can never hold more units than the stock, nor two claims of one buyer. The claim
+is ``reserved``: the winner is answered at once and a worker places the order through the
+ordinary checkout (orders' ``flash_order_place``), whose pricing hook binds the claim to the
+order at the flash price (``ordered``). A claim whose order could not be placed, was not placed
+within ``FLASH_ORDER_DEADLINE_SECONDS`` (``flash_claims_expire``) or closed unpaid is
+``released`` once, under its row lock: its units are deleted and its slots go back on the list
+after commit.
 
 Redis keys, in one hash slot per sale (``{flash:<id>}``): ``:slots`` (free slots), ``:buyers``
 (buyer → units), ``:primed`` (set once the two were built from the database; ``flash_prime``
@@ -20,14 +23,22 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from apps.core.audit import audit_record, audited_transition
 from apps.core.redis import get_redis
-from apps.marketing.errors import FlashLimit, FlashNotOpen, FlashSaleNotFound, FlashSoldOut
+from apps.marketing.errors import (
+    FlashClaimGone,
+    FlashLimit,
+    FlashNotOpen,
+    FlashSaleNotFound,
+    FlashSoldOut,
+)
 from apps.marketing.models import FlashClaim, FlashSale, FlashUnit
 
 _TAKE = """
@@ -104,7 +115,11 @@ def flash_prime(*, sale_id: int, force: bool = False) -> None:
             return
         sale = FlashSale.objects.get(pk=sale_id)
         taken = set(FlashUnit.objects.filter(sale_id=sale_id).values_list("slot", flat=True))
-        buyers = dict(FlashClaim.objects.filter(sale_id=sale_id).values_list("user_id", "quantity"))
+        buyers = dict(
+            FlashClaim.objects.filter(sale_id=sale_id)
+            .exclude(status=FlashClaim.Status.RELEASED)
+            .values_list("user_id", "quantity")
+        )
         free = [slot for slot in range(1, sale.stock + 1) if slot not in taken]
         ttl = max(60, int((sale.ends_at - timezone.now()).total_seconds()) + 86_400)
         pipe = client.pipeline(transaction=True)
@@ -147,6 +162,9 @@ def flash_take(
             FlashUnit.objects.bulk_create(
                 [FlashUnit(sale_id=sale_id, claim=claim, slot=s) for s in slots]
             )
+            audit_record(action="flash_claim.reserved", object_type="flash_claim",
+                         object_id=claim.pk, actor_id=user_id,
+                         after={"sale_id": sale_id, "quantity": quantity, "slots": slots})  # fmt: skip
     except IntegrityError as exc:
         # Redis disagreed with the database: trust the database, rebuild Redis from it.
         get_redis().delete(keys[2])
@@ -160,24 +178,102 @@ def _give_back_after_commit(sale_id: int, user_id: int, slots: list[int]) -> Non
     get_redis().register_script(_GIVE_BACK)(keys=_keys(sale_id), args=[user_id, *slots])
 
 
-def flash_claims_release(*, claims: list[FlashClaim]) -> None:
-    """Delete unpaid claims (their order closed, or was never placed); their slots go back to
-    Redis after commit. In the caller's transaction, claims locked."""
+def _claim_refused(state: dict[str, object]) -> Exception:
+    return FlashClaimGone(details=state)
+
+
+def flash_claims_release(*, claims: list[FlashClaim], code: str) -> list[int]:
+    """Release claims still holding units (their order closed unpaid, could not be placed, or
+    was not placed in time): ``released`` with ``code``, units deleted, slots back to Redis
+    after commit. In the caller's transaction, the claims locked by the caller; a claim already
+    released or paid is skipped, so each is released once. Returns the released ids."""
+    done: list[int] = []
     for claim in claims:
+        if claim.status not in (FlashClaim.Status.RESERVED, FlashClaim.Status.ORDERED):
+            continue
         slots = list(claim.units.values_list("slot", flat=True))
-        claim.delete()
+        claim.units.all().delete()
+        audited_transition(claim, FlashClaim.Status.RELEASED, object_type="flash_claim",
+                           object_id=claim.pk, refused=_claim_refused,
+                           after={"code": code, "slots": slots})  # fmt: skip
+        claim.release_code = code[:40]
+        claim.save(update_fields=["status", "release_code"])
         transaction.on_commit(partial(_give_back_after_commit, claim.sale_id, claim.user_id, slots))
+        done.append(claim.pk)
+    return done
 
 
-def flash_release(*, claim_id: int) -> None:
-    """A claim that never became an order (the checkout refused): free its units."""
+def flash_release(*, claim_id: int, code: str) -> bool:
+    """A reserved claim whose order could not be placed: release its units (``code`` says
+    why). Locks the claim; idempotent: False when it was not reserved any more (ordered,
+    paid, or released already), and nothing moves."""
     with transaction.atomic():
         claims = list(
             FlashClaim.objects.select_for_update().filter(
                 pk=claim_id, status=FlashClaim.Status.RESERVED
             )
         )
-        flash_claims_release(claims=claims)
+        return bool(flash_claims_release(claims=claims, code=code))
+
+
+def flash_claims_expire(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Release the reserved claims whose order was not placed within
+    ``FLASH_ORDER_DEADLINE_SECONDS`` (the worker failed for good, or never ran): the unit is
+    held for the winner for a bounded time. Claims are taken with ``SKIP LOCKED`` (one a
+    checkout is binding is left to it; ``flash_bind`` refuses a claim released first).
+    Returns how many were released."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.FLASH_ORDER_DEADLINE_SECONDS)
+    with transaction.atomic():
+        claims = list(
+            FlashClaim.objects.select_for_update(skip_locked=True)
+            .filter(status=FlashClaim.Status.RESERVED, created_at__lt=cutoff)
+            .order_by("pk")[:limit]
+        )
+        return len(flash_claims_release(claims=claims, code="FLASH_ORDER_TIMEOUT"))
+
+
+@dataclass(frozen=True)
+class FlashClaimView:
+    id: int
+    sale_id: int
+    user_id: int
+    quantity: int
+    status: str
+    order_number: str
+    release_code: str
+    created_at: datetime
+
+
+def _claim_view(claim: FlashClaim) -> FlashClaimView:
+    return FlashClaimView(
+        id=claim.pk, sale_id=claim.sale_id, user_id=claim.user_id, quantity=claim.quantity,
+        status=claim.status, order_number=claim.order_number, release_code=claim.release_code,
+        created_at=claim.created_at,
+    )  # fmt: skip
+
+
+def flash_claim_get(*, claim_id: int) -> FlashClaimView | None:
+    claim = FlashClaim.objects.filter(pk=claim_id).first()
+    return _claim_view(claim) if claim else None
+
+
+def flash_claim_of(*, sale_id: int, user_id: int) -> FlashClaimView | None:
+    """The buyer's latest claim of the sale (a live one, else the last released), or None."""
+    if not 0 < sale_id < 2**63:  # a path's digits beyond a bigint
+        return None
+    claim = FlashClaim.objects.filter(sale_id=sale_id, user_id=user_id).order_by("-pk").first()
+    return _claim_view(claim) if claim else None
+
+
+def flash_claims_paid(*, order_number: str) -> None:
+    """The order was paid: its claims keep their units for good. Locks them."""
+    claims = FlashClaim.objects.select_for_update().filter(
+        order_number=order_number, status=FlashClaim.Status.ORDERED
+    )
+    for claim in claims.order_by("pk"):
+        audited_transition(claim, FlashClaim.Status.PAID, object_type="flash_claim",
+                           object_id=claim.pk, refused=_claim_refused)  # fmt: skip
+        claim.save(update_fields=["status"])
 
 
 @dataclass(frozen=True)
@@ -189,17 +285,22 @@ class FlashBinding:
 
 
 def flash_bind(
-    *, user_id: int, order_number: str, lines: list[tuple[int, int, int, int]]
-) -> FlashBinding:
+    *, user_id: int, order_number: str, lines: list[tuple[int, int, int, int]],
+    claim_id: int | None = None,
+) -> FlashBinding:  # fmt: skip
     """Bind the buyer's reserved claims to the order at the flash price. ``lines``: (key,
     sku id, unit price, quantity). A line of a flash SKU must order exactly the claim's units
-    (orders' ``flash_buy`` does). Locks the buyer's reserved claims (the campaigns' place in
-    the global order)."""
+    (orders' ``flash_order_place`` does). With ``claim_id`` (the worker placing a claim's
+    order) that claim must still be reserved and bound, else ``FlashClaimGone`` (it was
+    released, e.g. past its deadline): the order is never placed at the shop's price. Locks
+    the buyer's reserved claims (the campaigns' place in the global order)."""
     skus = {sku for _k, sku, _p, _q in lines}
     claims = list(
         FlashClaim.objects.select_for_update(of=("self",)).select_related("sale")
         .filter(user_id=user_id, status=FlashClaim.Status.RESERVED, sale__sku_id__in=skus).order_by("pk")
     )  # fmt: skip
+    if claim_id is not None:
+        claims = [c for c in claims if c.pk == claim_id]
     discounts: dict[int, int] = {}
     by_sale: dict[int, tuple[str, int]] = {}
     for claim in claims:
@@ -212,8 +313,13 @@ def flash_bind(
         discount = max(0, unit - claim.sale.price_fen) * qty
         discounts[key] = discount
         by_sale[claim.sale_id] = (claim.sale.name, discount)
-        claim.status, claim.order_number = FlashClaim.Status.ORDERED, order_number
+        audited_transition(claim, FlashClaim.Status.ORDERED, object_type="flash_claim",
+                           object_id=claim.pk, refused=_claim_refused,
+                           after={"order_number": order_number})  # fmt: skip
+        claim.order_number = order_number
         claim.save(update_fields=["status", "order_number"])
+    if claim_id is not None and not by_sale:
+        raise FlashClaimGone(details={"claim_id": claim_id})
     return FlashBinding(line_discounts=discounts, by_sale=by_sale)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from apps.marketing.channels import channel_code_resolve
+from apps.marketing.selectors import channel_code_resolve
 
 COOKIE = "ch"
 COOKIE_DAYS = 30

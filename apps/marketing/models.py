@@ -309,14 +309,30 @@ class FlashSale(models.Model):
 
 
 class FlashClaim(models.Model):
-    """A buyer's units of a flash sale: reserved when Redis gave them, ordered when the
-    checkout priced them, paid with the order; deleted (units freed) when the order closes
-    unpaid or could not be placed."""
+    """A buyer's units of a flash sale.
+
+    ``reserved``: the buyer won the units (Redis, then this row and its ``FlashUnit`` slots) and
+    the order is being placed by a worker (orders' ``flash_order_place``); ``ordered``: the
+    checkout priced the units into the order; ``paid`` with the order. ``released``: the order
+    could not be placed, was not placed within ``FLASH_ORDER_DEADLINE_SECONDS``, or closed
+    unpaid; the slots are freed (the units deleted, given back to Redis after commit) and
+    ``release_code`` says why. A released claim stays as the buyer's record; the buyer may win
+    again (one claim each that is not released).
+    """
 
     class Status(models.TextChoices):
-        RESERVED = "reserved", _("Reserved")
+        RESERVED = "reserved", _("Won, order being placed")
         ORDERED = "ordered", _("Ordered")
         PAID = "paid", _("Paid")
+        RELEASED = "released", _("Released")
+
+    # The one transition table: a unit is held until its order is paid or it is released once.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.RESERVED: frozenset({Status.ORDERED, Status.RELEASED}),
+        Status.ORDERED: frozenset({Status.PAID, Status.RELEASED}),
+        Status.PAID: frozenset(),
+        Status.RELEASED: frozenset(),
+    }
 
     sale = models.ForeignKey(
         FlashSale, on_delete=models.PROTECT, related_name="claims", verbose_name=_("flash sale")
@@ -327,16 +343,28 @@ class FlashClaim(models.Model):
         max_length=10, choices=Status.choices, default=Status.RESERVED, verbose_name=_("status")
     )
     order_number = models.CharField(max_length=24, blank=True, verbose_name=_("order number"))
+    # Why a released claim's units went back (an error code, or FLASH_ORDER_TIMEOUT / ORDER_CLOSED).
+    release_code = models.CharField(max_length=40, blank=True, verbose_name=_("release reason"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("flash claim")
         verbose_name_plural = _("flash claims")
         constraints = [
-            models.UniqueConstraint(fields=["sale", "user_id"], name="mk_flash_one_claim_each"),
+            models.UniqueConstraint(
+                fields=["sale", "user_id"],
+                condition=~Q(status="released"),
+                name="mk_flash_one_claim_each",
+            ),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="mk_flash_claim_qty"),
         ]
-        indexes = [models.Index(fields=["order_number"])]
+        indexes = [
+            models.Index(fields=["order_number"]),
+            # The sweeper's look-up of claims whose order was never placed.
+            models.Index(
+                fields=["created_at"], condition=Q(status="reserved"), name="mk_flash_reserved"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sale_id}:{self.user_id}×{self.quantity}"

@@ -3,7 +3,8 @@ buyer's own coupons, the buyer's coupons, what an order was given, the campaign 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.utils import timezone
@@ -12,8 +13,18 @@ from django.utils.translation import gettext
 from apps.accounts.selectors import UserBrief, user_brief
 from apps.carrier.selectors import home_province
 from apps.marketing.errors import CouponNotFound
-from apps.marketing.models import BuyerFacts, Campaign, Channel, Coupon, CouponBatch, Redemption
-from apps.marketing.pricing import Offer, PriceLine, Pricing, price
+from apps.marketing.models import (
+    BuyerFacts,
+    Campaign,
+    Channel,
+    ChannelCode,
+    ChannelOrder,
+    ChannelProduct,
+    Coupon,
+    CouponBatch,
+    Redemption,
+)
+from apps.marketing.pricing import Applied, Offer, PriceLine, Pricing, price
 
 Status = Campaign.Status
 
@@ -107,14 +118,17 @@ def automatic_campaigns(*, user_id: int | None, now: datetime) -> list[Campaign]
 
 
 def price_quote(
-    *, user_id: int | None, lines: list[PriceLine], coupon_code: str = "",
+    *, user_id: int | None, lines: list[PriceLine], coupon_code: str = "", channel_code: str = "",
     now: datetime | None = None,
 ) -> Pricing:  # fmt: skip
     """What ``lines`` would cost now under the buyer's campaigns and, if given, one coupon the
     buyer holds (a code they do not hold is ``CouponNotFound``: quotes never look codes up;
-    typed codes go through ``services.coupon_redeem``, which is rate-limited)."""
+    typed codes go through ``services.coupon_redeem``, which is rate-limited), for an order the
+    channel of ``channel_code`` brings (its price list and campaigns; an unknown or inactive
+    code is ignored, as the checkout page ignores it). Priced by ``order_price``, as the
+    checkout is."""
     now = now or timezone.now()
-    offers = [offer_of(c) for c in automatic_campaigns(user_id=user_id, now=now)]
+    running = automatic_campaigns(user_id=user_id, now=now)
     coupon = None
     if coupon_code and user_id is not None:
         coupon = (
@@ -124,13 +138,93 @@ def price_quote(
         )
         if coupon is None:
             raise CouponNotFound()
+
+    def campaigns(rest: list[PriceLine], only: set[int]) -> Pricing:
+        offers = [offer_of(c) for c in running if not only or c.pk in only]
+        if coupon is None:
+            return price(rest, offers)
         offers = [o for o in offers if o.campaign_id != coupon.batch.campaign_id]
-    return price(
-        lines,
-        offers,
-        offer_of(coupon.batch.campaign) if coupon else None,
-        coupon.code if coupon else "",
+        return price(rest, offers, offer_of(coupon.batch.campaign), coupon.code)
+
+    channel_id = channel_code_resolve(code=channel_code) if channel_code else None
+    return order_price(lines=lines, channel_id=channel_id, campaigns=campaigns)
+
+
+def channel_code_resolve(*, code: str) -> int | None:
+    """The active channel of a code, or None (a visitor's unknown code is ignored)."""
+    row = ChannelCode.objects.filter(
+        code=code.strip()[:32], channel__status=Channel.Status.ACTIVE
+    ).first()
+    return row.channel_id if row else None
+
+
+def order_channel_name(*, order_number: str) -> str | None:
+    """The name of the channel that brought the order, or None."""
+    row = ChannelOrder.objects.filter(order_number=order_number).values_list(
+        "channel__name", flat=True
     )
+    return row.first()
+
+
+def channel_prices(*, channel_id: int, lines: list[PriceLine]) -> dict[int, int]:
+    """The discount of each line the channel's price list sells below the shop's price
+    (line key → fen): (shop price − channel price) × quantity. A channel price is at least
+    1 fen; one at or above the shop's price is ignored (channels sell at most at the shop's
+    price)."""
+    listed: dict[int, int] = {
+        product_id: price_fen
+        for product_id, price_fen in ChannelProduct.objects.filter(
+            channel_id=channel_id,
+            product_id__in={ln.product_id for ln in lines},
+            price_fen__isnull=False,
+        ).values_list("product_id", "price_fen")
+        if price_fen is not None
+    }
+    out: dict[int, int] = {}
+    for ln in lines:
+        if ln.product_id in listed:
+            unit = max(1, listed[ln.product_id])
+            if unit < ln.unit_price_fen:
+                out[ln.key] = (ln.unit_price_fen - unit) * ln.quantity
+    return out
+
+
+def order_price(
+    *, lines: list[PriceLine], channel_id: int | None,
+    campaigns: Callable[[list[PriceLine], set[int]], Pricing],
+    fixed: dict[int, int] | None = None, fixed_applied: list[Applied] | None = None,
+) -> Pricing:  # fmt: skip
+    """The one pricing of a cart's quote and of a checkout, in the stacking order.
+
+    ``fixed``: lines already priced (the checkout's flash-sale lines: line key → discount, shown
+    as ``fixed_applied``); they take nothing else. Then the channel's price list: its lines sell
+    at the channel's price (rule ``channel_price``), nothing else off. The rest goes to
+    ``campaigns(rest, only)``, ``only`` being the campaigns the channel chose (empty: all): the
+    quote prices them, the checkout prices and holds them.
+    """
+    fixed = dict(fixed or {})
+    rest = [ln for ln in lines if ln.key not in fixed]
+    channel_lines = channel_prices(channel_id=channel_id, lines=rest) if channel_id else {}
+    rest = [ln for ln in rest if ln.key not in channel_lines]
+    only = (
+        set(Channel.objects.get(pk=channel_id).campaigns.values_list("pk", flat=True))
+        if channel_id
+        else set()
+    )
+    pricing = campaigns(rest, only)
+    if not fixed and not channel_lines:
+        return pricing
+    extra = list(fixed_applied or [])
+    if channel_lines and channel_id:
+        extra.append(Applied(0, channel_price_label(channel_id), "channel_price",
+                             sum(channel_lines.values()), line_discounts=dict(channel_lines)))  # fmt: skip
+    priced = {k: v for k, v in (fixed | channel_lines).items() if v}
+    discount = pricing.discount_fen + sum(priced.values())
+    goods = sum(ln.total_fen for ln in lines)
+    return replace(
+        pricing, goods_fen=goods, discount_fen=discount, total_fen=goods - discount,
+        line_discounts=pricing.line_discounts | priced, applied=extra + pricing.applied,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ credited, so revenue shows the full price and the expense the discount.
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
 from datetime import datetime
 
 from django.db import transaction
@@ -37,17 +36,20 @@ from apps.marketing.errors import (
     CouponsGone,
     CouponUsed,
 )
-from apps.marketing.flash import flash_bind, flash_claims_release
+from apps.marketing.flash import FlashClaimView as FlashClaimView
+from apps.marketing.flash import flash_bind, flash_claims_paid, flash_claims_release
+from apps.marketing.flash import flash_claim_get as flash_claim_get
+from apps.marketing.flash import flash_claim_of as flash_claim_of
+from apps.marketing.flash import flash_claims_expire as flash_claims_expire
 from apps.marketing.flash import flash_prime as flash_prime
 from apps.marketing.flash import flash_release as flash_release
 from apps.marketing.flash import flash_sale_info as flash_sale_info
+from apps.marketing.flash import flash_sale_page as flash_sale_page
 from apps.marketing.flash import flash_take as flash_take
 from apps.marketing.locks import campaigns_lock, coupon_lock, flash_claims_lock, redemptions_lock
 from apps.marketing.models import (
     BuyerFacts,
     Campaign,
-    Channel,
-    ChannelProduct,
     Coupon,
     CouponBatch,
     FlashClaim,
@@ -56,10 +58,10 @@ from apps.marketing.models import (
 from apps.marketing.pricing import Applied, PriceLine, Pricing, price
 from apps.marketing.selectors import (
     automatic_campaigns,
-    channel_price_label,
     code_normalise,
     live,
     offer_of,
+    order_price,
 )
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
@@ -217,9 +219,13 @@ def _quote_with_any_code(
 
 def checkout_price(
     *, user_id: int, order_number: str, lines: list[PriceLine], coupon_code: str = "",
-    channel_code: str = "", channel_strict: bool = False, now: datetime | None = None,
+    channel_code: str = "", channel_strict: bool = False, flash_claim_id: int | None = None,
+    now: datetime | None = None,
 ) -> Pricing:  # fmt: skip
     """Price a checkout and hold what it uses, in the checkout's transaction.
+
+    ``flash_claim_id``: the order is that flash claim's (placed by the worker): the claim must
+    still be reserved (``FlashClaimGone`` otherwise, nothing written).
 
     Prices once without locks to learn which campaigns apply, locks those (primary-key order)
     and the coupon, and prices again with the locked budgets and only those campaigns, so the
@@ -233,64 +239,28 @@ def checkout_price(
     # ``channel_strict`` (the API) ``ChannelNotFound``), and the campaigns it may have.
     channel_id = channel_attribute(code=channel_code, order_number=order_number, user_id=user_id,
                                    product_ids=[ln.product_id for ln in lines], strict=channel_strict)  # fmt: skip
-    only = (
-        set(Channel.objects.get(pk=channel_id).campaigns.values_list("pk", flat=True))
-        if channel_id
-        else set()
-    )
     # Flash-sale lines first (their claims, then the campaigns, in the lock order): they are
-    # sold at the flash price and take no other discount.
-    flash = flash_bind(user_id=user_id, order_number=order_number,
+    # sold at the flash price and take no other discount; then ``order_price`` (the cart's
+    # quote's pricing too) applies the channel's price list and the campaigns it allows.
+    flash = flash_bind(user_id=user_id, order_number=order_number, claim_id=flash_claim_id,
                        lines=[(ln.key, ln.sku_id, ln.unit_price_fen, ln.quantity) for ln in lines])  # fmt: skip
-    rest = [ln for ln in lines if ln.key not in flash.line_discounts]
-    # Then the channel's price list: its lines sell at the channel's price, nothing else off.
-    channel_lines = channel_prices(channel_id=channel_id, lines=rest) if channel_id else {}
-    rest = [ln for ln in rest if ln.key not in channel_lines]
-    pricing = _campaigns_hold(user_id=user_id, order_number=order_number, lines=rest,
-                              coupon_code=coupon_code, now=now, only=only)  # fmt: skip
-    if not flash.line_discounts and not channel_lines:
-        return pricing
-    extra: list[Applied] = []
-    for sale_id, (name, discount) in flash.by_sale.items():
+
+    def campaigns(rest: list[PriceLine], only: set[int]) -> Pricing:
+        return _campaigns_hold(user_id=user_id, order_number=order_number, lines=rest,
+                               coupon_code=coupon_code, now=now, only=only)  # fmt: skip
+
+    pricing = order_price(
+        lines=lines, channel_id=channel_id, campaigns=campaigns, fixed=flash.line_discounts,
+        fixed_applied=[Applied(0, name, "flash", d) for name, d in flash.by_sale.values()],
+    )  # fmt: skip
+    for sale_id, (_name, discount) in flash.by_sale.items():
         Redemption.objects.create(order_number=order_number, user_id=user_id, flash_sale_id=sale_id,
                                   discount_fen=discount)  # fmt: skip
-        extra.append(Applied(0, name, "flash", discount))
-    if channel_lines and channel_id:
-        discount = sum(channel_lines.values())
+    channel_discount = sum(a.discount_fen for a in pricing.applied if a.rule == "channel_price")
+    if channel_discount and channel_id:
         Redemption.objects.create(order_number=order_number, user_id=user_id,
-                                  channel_id=channel_id, discount_fen=discount)  # fmt: skip
-        extra.append(Applied(0, channel_price_label(channel_id), "channel_price", discount,
-                             line_discounts=dict(channel_lines)))  # fmt: skip
-    fixed = {k: v for k, v in (flash.line_discounts | channel_lines).items() if v}
-    discount = pricing.discount_fen + sum(fixed.values())
-    goods = sum(ln.total_fen for ln in lines)
-    return replace(
-        pricing, goods_fen=goods, discount_fen=discount, total_fen=goods - discount,
-        line_discounts=pricing.line_discounts | fixed, applied=extra + pricing.applied,
-    )  # fmt: skip
-
-
-def channel_prices(*, channel_id: int, lines: list[PriceLine]) -> dict[int, int]:
-    """The discount of each line the channel's price list sells below the shop's price
-    (line key → fen): (shop price − channel price) × quantity. A channel price is at least
-    1 fen; one at or above the shop's price is ignored (channels sell at most at the shop's
-    price)."""
-    listed: dict[int, int] = {
-        product_id: price_fen
-        for product_id, price_fen in ChannelProduct.objects.filter(
-            channel_id=channel_id,
-            product_id__in={ln.product_id for ln in lines},
-            price_fen__isnull=False,
-        ).values_list("product_id", "price_fen")
-        if price_fen is not None
-    }
-    out: dict[int, int] = {}
-    for ln in lines:
-        if ln.product_id in listed:
-            price = max(1, listed[ln.product_id])
-            if price < ln.unit_price_fen:
-                out[ln.key] = (ln.unit_price_fen - price) * ln.quantity
-    return out
+                                  channel_id=channel_id, discount_fen=channel_discount)  # fmt: skip
+    return pricing
 
 
 def _campaigns_hold(
@@ -386,7 +356,8 @@ def order_released(*, order_number: str, now: datetime | None = None) -> None:
         r for r in redemptions_lock(order_number=order_number) if r.status == Redemption.Status.HELD
     ]
     flash_claims_release(
-        claims=flash_claims_lock(order_number=order_number, status=FlashClaim.Status.ORDERED)
+        claims=flash_claims_lock(order_number=order_number, status=FlashClaim.Status.ORDERED),
+        code="ORDER_CLOSED",
     )
     if held:
         _give_back(held, to=Redemption.Status.RELEASED, coupon_back=True, now=now or timezone.now())
@@ -424,7 +395,7 @@ def order_paid(*, order_number: str, user_id: int, lines: list[dict[str, int]]) 
                 )  # fmt: skip
             if r.gift_sku_id:
                 gift_granted_publish(r)
-        FlashClaim.objects.filter(order_number=order_number).update(status=FlashClaim.Status.PAID)
+        flash_claims_paid(order_number=order_number)
         spent = sum(int(line.get("paid_fen", 0)) for line in lines)
         products = {int(line["product_id"]) for line in lines}
         facts, _ = BuyerFacts.objects.select_for_update().get_or_create(user_id=user_id)

@@ -73,9 +73,13 @@ class CartView:
         return self.total_fen - self.discount_fen
 
 
-def cart_view(*, owner: CartOwner | None, coupon_code: str = "") -> CartView:
+def cart_view(
+    *, owner: CartOwner | None, coupon_code: str = "", channel_code: str = ""
+) -> CartView:
     """The cart at today's prices and campaigns (and ``coupon_code``, one of the buyer's own
-    coupons: ``CouponNotFound`` otherwise); lines no longer on sale are flagged."""
+    coupons: ``CouponNotFound`` otherwise), priced for the channel of ``channel_code`` (the
+    ``ch`` cookie: its price list and campaigns, as the checkout prices them); lines no longer
+    on sale are flagged."""
     if owner is None:
         return CartView(lines=[], total_fen=0, count=0)
     lookup = (
@@ -124,7 +128,7 @@ def cart_view(*, owner: CartOwner | None, coupon_code: str = "") -> CartView:
     if not on_sale:
         return CartView(lines=lines, total_fen=0, count=sum(line.quantity for line in lines))
     pricing = marketing.price_quote(
-        user_id=owner.user_id, coupon_code=coupon_code,
+        user_id=owner.user_id, coupon_code=coupon_code, channel_code=channel_code,
         lines=[PriceLine(key=line.id, product_id=line.product_id, category_path=skus[line.sku_id].category_path,
                          unit_price_fen=line.price_fen, quantity=line.quantity) for line in on_sale],
     )  # fmt: skip

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
 
+from celery import Task, shared_task
+
+from apps.core.errors import DomainError
 from apps.orders import services
+
+FLASH_PLACE_ATTEMPTS = 5
 
 
 @shared_task(acks_late=True)
@@ -17,3 +22,22 @@ def orders_expire_task() -> int:
 def carts_purge_abandoned_task() -> int:
     """Beat, hourly: delete guest carts nobody can reach any more."""
     return services.carts_purge_abandoned()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=FLASH_PLACE_ATTEMPTS - 1)
+def flash_order_place_task(
+    self: Task, claim_id: int, recipient: str = "", points: int = 0,
+    shipping: dict[str, Any] | None = None,
+) -> str:  # fmt: skip
+    """Place a flash-sale winner's order (idempotent per claim: a second run places nothing).
+    A transient failure is retried with backoff; past the last try the units go back."""
+    try:
+        return services.flash_order_place(
+            claim_id=claim_id, recipient=recipient, points=points, shipping=shipping
+        )
+    except DomainError as exc:  # 5xx only: refusals release the claim in the service
+        if self.request.is_eager:
+            return "retry_later"  # no retry in-process: the deadline's sweeper gives it back
+        if self.request.retries >= (self.max_retries or 0):
+            return services.flash_order_give_up(claim_id=claim_id, code=exc.code)
+        raise self.retry(exc=exc, countdown=min(60, 2 * 2**self.request.retries)) from exc

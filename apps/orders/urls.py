@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.orders.views import cart, direct, orders
+from apps.orders.views import cart, direct, flash, orders
 
 app_name = "orders"
 
@@ -15,6 +15,8 @@ urlpatterns = [
     path("recharge/", direct.recharge, name="recharge"),
     path("recharge/me/", direct.recharge_me, name="recharge-me"),
     path("recharge/number/", direct.recharge_number, name="recharge-number"),
+    path("flash/<int:sale_id>/", flash.flash_sale, name="flash-sale"),
+    path("flash/<int:sale_id>/claim/", flash.flash_claim, name="flash-claim"),
     path("orders/", orders.order_list, name="list"),
     path("orders/<str:number>/", orders.detail, name="detail"),
     path("orders/<str:number>/pay/", orders.pay, name="pay"),

@@ -298,6 +298,9 @@ SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 
 # Orders: how long an unpaid order holds its stock.
 ORDER_PAYMENT_TIMEOUT_SECONDS = env.int("ORDER_PAYMENT_TIMEOUT_SECONDS", default=15 * 60)
+# How long a flash-sale winner's units wait for the worker to place their order before the
+# ``flash-claims-expire`` job gives them back (docs/marketing.md).
+FLASH_ORDER_DEADLINE_SECONDS = env.int("FLASH_ORDER_DEADLINE_SECONDS", default=5 * 60)
 # Shipments: the couriers' tracking API (the sandbox plays every courier by default), the
 # secret each courier signs its webhooks with, and how long after delivery a return may be asked.
 COURIER_BASE_URL = env.str("COURIER_BASE_URL", default=CARRIER_BASE_URL)
@@ -319,6 +322,10 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-prune": {"task": "apps.core.tasks.outbox_prune_task", "schedule": 86400.0},
     "content-renewals": {"task": "apps.content.tasks.subscriptions_renew_task", "schedule": 300.0},
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},
+    "flash-claims-expire": {
+        "task": "apps.marketing.tasks.flash_claims_expire_task",
+        "schedule": 60.0,
+    },
     "carts-purge": {"task": "apps.orders.tasks.carts_purge_abandoned_task", "schedule": 3600.0},
     "sessions-clear": {
         "task": "apps.accounts.tasks.sessions_clear_expired_task",

@@ -220,3 +220,31 @@ def test_the_customer_pays_on_the_link_and_the_commission_accrues_then_a_refund_
     assert (row.reversed_fen, channel_payable(channel_id=channel.pk)) == (150, 0)
     assert account_balance(code="marketing:commission") == 0
     assert ledger_check() == []
+
+
+def test_the_customer_is_texted_the_payment_link_once_however_often_the_request_is_replayed(
+    goods, seller, carrier_sandbox
+):
+    from apps.carrier.models import SmsMessage
+
+    app, channel = seller
+    ChannelProduct.objects.create(channel=channel, product_id=goods["pack"].pk, price_fen=2_800)
+    pack = goods["pack"].skus.get().pk
+    client = SignedClient(app)
+
+    # When the channel places the order, then replays it (same key, then another key)
+    with outbox_handled(tasks=True):  # the SMS task runs, through the carrier sandbox's SMSC
+        placed = _place(client, pack).json()
+    with outbox_handled(tasks=True):
+        _place(client, pack)
+        client.post(
+            PATH, {"requestId": "r-1", "phoneNumber": CUSTOMER, "skuId": pack},
+            headers={"Idempotency-Key": "replay-key"},
+        )  # fmt: skip
+
+    # Then the customer got one text, with the order's payment link and what is to pay
+    [sms] = SmsMessage.objects.all()
+    assert (sms.msisdn, sms.purpose) == (CUSTOMER, "notice")
+    assert placed["paymentUrl"] in sms.preview and "¥28.00" in sms.preview
+    assert placed["orderId"] in sms.preview and "校园代理" in sms.preview
+    assert sms.status != "queued"  # handed to the carrier's SMSC

@@ -20,4 +20,5 @@ urlpatterns += [
     path("orders/<str:number>/cancel/", order_views.OrderCancelApi.as_view(), name="order-cancel"),
     path("orders/<str:number>/refund/", order_views.OrderRefundApi.as_view(), name="order-refund"),
     path("flash-sales/<int:sale_id>/buy/", flash.FlashBuyApi.as_view(), name="flash-buy"),
+    path("flash-sales/<int:sale_id>/claim/", flash.FlashClaimApi.as_view(), name="flash-claim"),
 ]

@@ -17,7 +17,13 @@ from apps.orders.services.delivery import (
     order_delivery_settled,
     order_line_delivery_record,
 )
-from apps.orders.services.flash import flash_buy
+from apps.orders.services.flash import (
+    FlashPurchase,
+    flash_buy,
+    flash_order_give_up,
+    flash_order_place,
+    flash_purchase_of,
+)
 from apps.orders.services.orders import (
     OrderView,
     ShippingAddress,
@@ -43,6 +49,7 @@ __all__ = [
     "MAX_QUANTITY",
     "CartAdded",
     "CartOwner",
+    "FlashPurchase",
     "LineRefundability",
     "NothingRefundable",
     "OrderView",
@@ -58,6 +65,9 @@ __all__ = [
     "carts_purge_abandoned",
     "checkout_submit",
     "flash_buy",
+    "flash_order_give_up",
+    "flash_order_place",
+    "flash_purchase_of",
     "order_cancel",
     "order_complete",
     "order_delivery_settled",

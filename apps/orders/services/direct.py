@@ -72,13 +72,15 @@ def order_buy_now(
     points: int = 0,
     channel_code: str = "",
     channel_strict: bool = False,
+    flash_claim_id: int | None = None,
 ) -> OrderView:
     """Place an order for one item without touching the buyer's cart.
 
     Idempotent per ``checkout_key`` like ``checkout_submit``. The recipient is checked with
     the carrier before the transaction; ``checkout_submit`` locks the user row. A channel
     selling through the gateway passes its code (``channel_strict``: a product its price list
-    does not allow is refused, as on the API's checkout).
+    does not allow is refused, as on the API's checkout). A flash-sale claim's worker passes
+    the claim (``checkout_submit``'s ``flash_claim_id``).
     """
     existing = Order.objects.filter(checkout_key=checkout_key, user_id=user_id).first()
     if existing is not None:
@@ -87,7 +89,7 @@ def order_buy_now(
     return checkout_submit(
         user_id=user_id, checkout_key=checkout_key, shipping=shipping, points=points,
         items=[DirectLine(sku_id=item.sku_id, quantity=item.quantity, recipient_msisdn=msisdn)],
-        channel_code=channel_code, channel_strict=channel_strict,
+        channel_code=channel_code, channel_strict=channel_strict, flash_claim_id=flash_claim_id,
     )  # fmt: skip
 
 

@@ -16,14 +16,19 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts.selectors import user_profile
+from apps.carrier.services import sms_queue
 from apps.catalog.selectors import skus_for_sale
 from apps.catalog.services import products_sold, stock_commit, stock_release, stock_reserve
 from apps.core.audit import audit_record
 from apps.core.errors import InvalidArgument
+from apps.core.money import format_fen
 from apps.marketing import services as marketing
+from apps.marketing.selectors import order_channel_name
 from apps.orders.locks import cart_lock, order_lines_lock, order_lock, user_lock
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services.delivery import (
@@ -89,6 +94,7 @@ def checkout_submit(
     coupon_code: str = "",
     channel_code: str = "",
     channel_strict: bool = False,
+    flash_claim_id: int | None = None,
 ) -> OrderView:
     """Turn the user's cart into an order: freeze prices, hold stock and numbers, apply the
     campaigns and the coupon (marketing holds them for the order), spend points.
@@ -105,6 +111,8 @@ def checkout_submit(
     call), and the chosen numbers are held for the order under the same reference. Risk
     control decides on the checkout (and on a SIM purchase, by the owner's ID hash) once the
     total is known: a block refuses it, a review holds the checkout key for an operator.
+    ``flash_claim_id``: the order of that flash-sale claim (its worker), refused with
+    ``FlashClaimGone`` when the claim was released first.
     """
     sim_owner = sim_owner_check(user_id=user_id, checkout_key=checkout_key, real_name=real_name)
     with transaction.atomic():
@@ -160,6 +168,7 @@ def checkout_submit(
         # After stock and numbers (the global lock order): campaigns, then the coupon.
         pricing = marketing.checkout_price(user_id=user_id, order_number=number, coupon_code=coupon_code,
                                            channel_code=channel_code, channel_strict=channel_strict,
+                                           flash_claim_id=flash_claim_id,
                                            lines=price_lines(cart_lines, skus, prices))  # fmt: skip
         risk.enforce(
             event=risk.Event(kind=risk.Kind.CHECKOUT, user_id=user_id, amount_fen=pricing.total_fen,
@@ -217,9 +226,36 @@ def checkout_submit(
                 expires_at=order.expires_at, return_url="",
             )  # fmt: skip
             order.refresh_from_db()  # the points payment may have moved it
+        if channel_code:
+            _channel_order_text(order)  # in the order's transaction: one text per order
+        if points:
             return order_view(order)
-    # Nothing changed the order since it was written: its lines are the ones just inserted.
+    # Nothing changed the order's lines since they were written: they are the ones just inserted.
     return order_view(order, lines=order_lines)
+
+
+def order_payment_url(number: str) -> str:
+    """The order's page, where its buyer signs in and pays (absolute: it is texted and handed
+    to channels)."""
+    return settings.CARRIER_CALLBACK_BASE_URL.rstrip("/") + reverse("orders:detail", args=[number])
+
+
+def _channel_order_text(order: Order) -> None:
+    """Text the buyer the payment link of an order a channel brought (its gateway orders are
+    placed for the customer, who is elsewhere), in the order's own transaction: the order's
+    unique checkout key makes it one SMS per order, however often the request is replayed. An
+    order with nothing left to pay gets none."""
+    channel = order_channel_name(order_number=order.number)
+    if channel is None or order.payable_fen <= 0 or order.status != Status.PENDING_PAYMENT:
+        return
+    text = _(
+        "[CarrierHub] Your order %(order)s from %(channel)s: %(amount)s to pay by %(until)s at %(url)s"
+    ) % {
+        "order": order.number, "channel": channel, "amount": format_fen(order.payable_fen),
+        "until": timezone.localtime(order.expires_at).strftime("%m-%d %H:%M"),
+        "url": order_payment_url(order.number),
+    }  # fmt: skip
+    sms_queue(msisdn=user_profile(user_id=order.user_id).phone, purpose="notice", text=text)
 
 
 def order_pay(

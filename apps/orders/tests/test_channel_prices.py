@@ -147,3 +147,55 @@ def test_a_channel_with_chosen_campaigns_gets_only_those(catalog, buyer, channel
     assert [(d.campaign_name, d.discount_fen) for d in order_discounts(
         order_number=with_channel.number)] == [("渠道专享", 200)]  # fmt: skip
     assert Order.objects.get(number=without.number).discount_fen == 300
+
+
+def test_the_cart_quote_prices_the_channel_as_the_checkout_does(catalog, buyer, channel) -> None:
+    # Given a channel price for the VIP and a campaign the music line still takes
+    campaign(name="全场立减", rule="fixed", amount_fen=100)
+    _fill(buyer, catalog["vip"], quantity=2)
+    _fill(buyer, catalog["music"])
+    from apps.orders import selectors
+
+    # When the cart is quoted for the channel's code, and then checked out with it
+    quote = selectors.cart_view(owner=CartOwner(user_id=buyer.pk), channel_code="campus01")
+    plain = selectors.cart_view(owner=CartOwner(user_id=buyer.pk))
+    order = services.checkout_submit(user_id=buyer.pk, checkout_key="c", channel_code="campus01")
+
+    # Then the quote is the order's price, breakdown and all; without the code, the shop's
+    assert (quote.total_fen, quote.discount_fen, quote.payable_fen) == (4_000, 700, 3_300)
+    assert order.payable_fen == quote.payable_fen and order.discount_fen == quote.discount_fen
+    assert {(d.rule, d.discount_fen) for d in quote.discounts} == {
+        ("channel_price", 600),
+        ("fixed", 100),
+    }
+    assert (plain.discount_fen, plain.payable_fen) == (300, 3_700)
+
+
+def test_the_cart_page_quotes_the_channel_of_the_link_cookie(client, catalog, buyer, channel):
+    _fill(buyer, catalog["vip"])
+    client.force_login(buyer)
+
+    client.get("/?ch=campus01")  # the link sets the cookie
+    page = client.get("/cart/")
+    client.cookies["ch"] = "nosuchcode"  # an unknown code is ignored: the shop's price
+    unknown = client.get("/cart/")
+
+    assert page.context["cart"].payable_fen == 1_200
+    assert [d.rule for d in page.context["cart"].discounts] == ["channel_price"]
+    assert unknown.context["cart"].payable_fen == 1_500 and not unknown.context["cart"].discounts
+
+
+def test_a_link_order_texts_its_buyer_the_payment_link_and_a_shop_order_does_not(
+    catalog, buyer, channel
+) -> None:
+    from apps.carrier.models import SmsMessage
+
+    _fill(buyer, catalog["vip"])
+    order = services.checkout_submit(user_id=buyer.pk, checkout_key="c", channel_code="campus01")
+    services.checkout_submit(user_id=buyer.pk, checkout_key="c", channel_code="campus01")  # again
+    _fill(buyer, catalog["music"])
+    services.checkout_submit(user_id=buyer.pk, checkout_key="d")  # no channel
+
+    [sms] = SmsMessage.objects.all()
+    assert sms.msisdn == buyer.phone and f"/orders/{order.number}/" in sms.preview
+    assert "¥12.00" in sms.preview

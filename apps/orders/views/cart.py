@@ -26,7 +26,10 @@ def _int(value: str | None, default: int) -> int:
 
 @require_GET
 def cart(request: HttpRequest) -> HttpResponse:
-    view = selectors.cart_view(owner=selectors.cart_owner(request))
+    # Priced as the checkout prices it: for the channel whose link brought the buyer.
+    view = selectors.cart_view(
+        owner=selectors.cart_owner(request), channel_code=request.COOKIES.get("ch", "")
+    )
     return render(request, "orders/cart.html", {"cart": view})
 
 

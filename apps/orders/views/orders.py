@@ -61,10 +61,11 @@ def _error_field(code: str) -> str | None:
 @require_http_methods(["GET", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
     coupon = (request.POST.get("coupon") or request.GET.get("coupon") or "").strip()
+    owner, channel = selectors.cart_owner(request), request.COOKIES.get("ch", "")
     try:  # the breakdown with one of the buyer's coupons; a code typed in is checked on submit
-        cart = selectors.cart_view(owner=selectors.cart_owner(request), coupon_code=coupon)
+        cart = selectors.cart_view(owner=owner, coupon_code=coupon, channel_code=channel)
     except DomainError:
-        cart = selectors.cart_view(owner=selectors.cart_owner(request))
+        cart = selectors.cart_view(owner=owner, channel_code=channel)
     needs_shipping = selectors.cart_needs_shipping(cart=cart)
     needs_real_name = any(line.is_sim for line in cart.lines)
     initial = {"checkout_key": secrets.token_urlsafe(24), "points": 0, "coupon": coupon}
