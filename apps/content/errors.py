@@ -27,6 +27,21 @@ class ProductNotOnSale(Conflict):
     default_message = _("This product is not on sale.")
 
 
+class PricePointNotFound(NotFound):
+    code = "PRICE_POINT_NOT_FOUND"
+    default_message = _("No such price point of this product.")
+
+
+class PricePointNotOnSale(Conflict):
+    code = "PRICE_POINT_NOT_ON_SALE"
+    default_message = _("This price point is not approved or not on sale.")
+
+
+class BillingCodeTaken(Conflict):
+    code = "BILLING_CODE_TAKEN"
+    default_message = _("This billing code is in use by another of your price points.")
+
+
 class ReviewRefused(Conflict):
     code = "REVIEW_STATE_CONFLICT"
     default_message = _("This review decision does not apply in the current state.")

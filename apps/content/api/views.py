@@ -41,7 +41,8 @@ def charge_body(charge: Charge) -> dict[str, Any]:
     body = {
         "charge_id": charge.pk, "cp_order_id": charge.cp_order_id, "product_id": charge.product_id,
         "phone_number": charge.msisdn, "amount_fen": charge.amount_fen, "status": charge.status,
-        "channel": charge.channel, "chapter": charge.chapter,
+        "channel": charge.channel, "chapter": charge.chapter, "price_point_id": charge.price_point_id,
+        "billing_code": charge.price_point.billing_code if charge.price_point else None,
     }  # fmt: skip
     if charge.channel in (Charge.Channel.WEB, Charge.Channel.IN_APP):
         # Web: where the subscriber pays. In-app: where the subscriber may type the texted
@@ -51,11 +52,21 @@ def charge_body(charge: Charge) -> dict[str, Any]:
 
 
 class ChargeCreateIn(serializers.Serializer):
-    product_id = serializers.IntegerField(min_value=1)
+    # The product, its price point, or both; only the product: its default price point.
+    product_id = serializers.IntegerField(min_value=1, required=False)
+    price_point_id = serializers.IntegerField(min_value=1, required=False)
+    billing_code = serializers.CharField(max_length=32, required=False)
     phone_number = serializers.CharField(max_length=20)
     cp_order_id = serializers.CharField(max_length=64)
     chapter = serializers.IntegerField(min_value=1, required=False)
     channel = serializers.ChoiceField(choices=["in_app", "web"], default="in_app")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not ({"product_id", "price_point_id", "billing_code"} & attrs.keys()):
+            raise serializers.ValidationError(
+                {"product_id": "Name the product, or its price point or billing code."}
+            )
+        return attrs
 
 
 class ChargesApi(CpSignedView):
@@ -64,8 +75,9 @@ class ChargesApi(CpSignedView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         charge = services.charge_create(
-            cp_id=self.cp_id, product_id=values["product_id"], phone_number=values["phone_number"],
+            cp_id=self.cp_id, product_id=values.get("product_id"), phone_number=values["phone_number"],
             cp_order_id=values["cp_order_id"], chapter=values.get("chapter"), channel=values["channel"],
+            price_point_id=values.get("price_point_id"), billing_code=values.get("billing_code", ""),
         )  # fmt: skip
         return Response(charge_body(charge), status=status.HTTP_201_CREATED)
 
