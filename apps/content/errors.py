@@ -106,3 +106,35 @@ class ChapterRequired(InvalidArgument):
     default_message = _(
         "A per-chapter product is bought one chapter at a time: name a chapter it has."
     )
+
+
+class TrialNotOffered(Conflict):
+    code = "TRIAL_NOT_OFFERED"
+    default_message = _("This product has no free trial.")
+
+
+class TrialAlreadyUsed(Conflict):
+    code = "TRIAL_ALREADY_USED"
+    default_message = _("This number has had this product's free trial (or subscribed) before.")
+
+
+class TrialNotFound(NotFound):
+    code = "TRIAL_NOT_FOUND"
+    default_message = _("No such free trial.")
+
+
+class TrialCodeInvalid(InvalidArgument):
+    code = "TRIAL_CODE_INVALID"
+    default_message = _("The confirmation code is wrong.")
+
+
+class TrialCodeExpired(DomainError):
+    code = "TRIAL_CODE_EXPIRED"
+    http_status = 422
+    default_message = _("The confirmation code has expired. Ask for the trial again.")
+
+
+class TrialAttemptsExceeded(DomainError):
+    code = "TRIAL_CODE_ATTEMPTS_EXCEEDED"
+    http_status = 429
+    default_message = _("Too many wrong codes. Ask for the trial again.")

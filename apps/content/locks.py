@@ -15,6 +15,7 @@ from apps.content.models import (
     Notification,
     PricePoint,
     Subscription,
+    Trial,
 )
 
 
@@ -45,6 +46,11 @@ def charge_lock(*, charge_id: str) -> Charge | None:
         .filter(pk=charge_id)
         .first()
     )
+
+
+def trial_lock(*, trial_id: int) -> Trial | None:
+    """Lock one free trial; None if there is none."""
+    return Trial.objects.select_for_update().filter(pk=trial_id).first()
 
 
 def subscription_lock(*, subscription_id: int) -> Subscription:

@@ -492,6 +492,62 @@ class Subscription(models.Model):
         return f"{self.pk} {self.status}"
 
 
+class Trial(models.Model):
+    """A free trial of a monthly product for a subscriber: asked for by the CP's server (the
+    subscriber confirms with a texted code) or started by the signed-in subscriber on the
+    product page. One started trial per subscriber and product, ever (the partial unique
+    index). Its subscription converts to paid at the trial's end through the renewal job."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting confirmation")
+        STARTED = "started", _("Started")
+        FAILED = "failed", _("Failed")
+
+    TRANSITIONS = {
+        Status.PENDING: frozenset({Status.STARTED, Status.FAILED}),
+        Status.STARTED: frozenset(),
+        Status.FAILED: frozenset(),
+    }
+
+    cp = models.ForeignKey(ContentProvider, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(
+        ContentProduct,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("content product"),
+    )
+    # The price point the subscription renews at when the trial ends.
+    price_point = models.ForeignKey(PricePoint, on_delete=models.PROTECT, related_name="+")
+    user_id = models.BigIntegerField(verbose_name=_("user id"))
+    msisdn = models.CharField(max_length=20, verbose_name=_("MSISDN"))
+    # The CP's order id; "web:<user>" for one the subscriber started on the product page.
+    cp_order_id = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    code_hash = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    subscription_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("free trial")
+        verbose_name_plural = _("free trials")
+        constraints = [
+            models.UniqueConstraint(fields=["cp", "cp_order_id"], name="content_trial_cp_order"),
+            models.UniqueConstraint(
+                fields=["user_id", "product"],
+                condition=Q(status="started"),
+                name="content_trial_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.status}"
+
+
 class Renewal(models.Model):
     """The charging of one period of a subscription: unique per (subscription, period), so two
     beat runs can never charge one period twice; retries of the period reuse the row."""

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.content import selectors, services
 from apps.content.models import Charge, ContentProduct
-from apps.content.services import subscriptions
+from apps.content.services import subscriptions, trials
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 
@@ -164,9 +164,7 @@ def trial_start(request: HttpRequest, product_id: int) -> HttpResponse:
     """A signed-in subscriber (the SMS sign-in proves the number) starts a free trial."""
     phone = str(getattr(request.user, "phone", ""))
     try:
-        subscriptions.subscription_start_trial(
-            user_id=_uid(request), msisdn=phone, product_id=product_id
-        )
+        trials.subscription_start_trial(user_id=_uid(request), msisdn=phone, product_id=product_id)
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("content:item", product_id)

@@ -71,30 +71,6 @@ def _lock(sub_id: int) -> Subscription:
     return subscription_lock(subscription_id=sub_id)
 
 
-def subscription_start_trial(
-    *, user_id: int, msisdn: str, product_id: int, now: datetime | None = None
-) -> Subscription:
-    """A signed-in subscriber starts a product's free trial (once per product): access now,
-    the first charge at the trial's end."""
-    now = now or timezone.now()
-    product = ContentProduct.objects.filter(pk=product_id, billing_mode="monthly").first()
-    if product is None or product.trial_days <= 0:
-        raise ProductNotFound()
-    if product.status != ContentProduct.Status.APPROVED:
-        raise ProductNotOnSale()
-    with transaction.atomic():
-        if Subscription.objects.filter(user_id=user_id, product=product).exists():
-            raise ChargeStateConflict(details={"trial": "already used"})
-        end = now + timedelta(days=product.trial_days)
-        sub = Subscription.objects.create(
-            user_id=user_id, msisdn=msisdn, cp_id=product.cp_id, product=product, status=Status.TRIALING,
-            period_start=now, period_end=end, next_try_at=end,
-        )  # fmt: skip
-        entitlement_grant(user_id=user_id, product=product, source=Entitlement.Source.TRIAL,
-                          reference=f"sub:{sub.pk}", now=now, ends_at=end)  # fmt: skip
-    return sub
-
-
 def subscription_from_charge(charge: Charge, *, now: datetime) -> None:
     """A first paid charge of a monthly product starts a subscription for its period (in the
     payment's transaction, the charge locked); a renewal's charge moves its subscription on."""
