@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.content import services
 from apps.content.models import (
     Charge,
+    Chargeback,
     Complaint,
     ContentProduct,
     ContentProvider,
@@ -43,7 +44,7 @@ def _decide(
     *,
     needs_reason: bool,
     title: str,
-    decide: Callable[[int, str, int], object],
+    decide: Callable[[Any, str, int], object],
     hint: str = "",
 ) -> HttpResponse | None:
     """Apply a decision to each selected row; a rejection or suspension first asks the reason."""
@@ -270,6 +271,38 @@ class ChargeAdmin(ReadOnly):
     )
     list_filter = ("status", "channel")
     search_fields = ("id", "msisdn", "cp_order_id")
+    actions = ["charge_back"]
+
+    def has_chargeback_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("content.add_chargeback"))
+
+    @admin.action(
+        description=_("Record a chargeback of the selected charges"), permissions=["chargeback"]
+    )
+    def charge_back(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse | None:
+        """The carrier took a disputed charge's money back: the money goes back through the
+        ledger once, the CP's share off its next statement, access revoked, the CP told."""
+        return _decide(self, request, queryset, needs_reason=True, title=str(_("Charged back")),
+                       decide=lambda pk, reason, actor: services.chargeback_record(charge_id=pk, reason=reason, source="operator", actor_id=actor),
+                       hint=str(_("The reason is sent to the content provider. It applies to:")))  # fmt: skip
+
+
+@admin.register(Chargeback)
+class ChargebackAdmin(ReadOnly):
+    """Chargebacks recorded by operators or from the carrier's dispute files
+    (``manage.py content_import_disputes``)."""
+
+    list_display = (
+        "created_at",
+        "charge",
+        "amount_fen",
+        "share_fen",
+        "source",
+        "dispute_reference",
+        "reason",
+    )
+    list_filter = ("source",)
+    search_fields = ("charge__id", "charge__msisdn", "dispute_reference")
 
 
 @admin.register(Subscription)

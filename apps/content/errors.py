@@ -138,3 +138,21 @@ class TrialAttemptsExceeded(DomainError):
     code = "TRIAL_CODE_ATTEMPTS_EXCEEDED"
     http_status = 429
     default_message = _("Too many wrong codes. Ask for the trial again.")
+
+
+class ChargebackNotApplicable(Conflict):
+    code = "CHARGEBACK_NOT_APPLICABLE"
+    default_message = _(
+        "This charge cannot be charged back: it is not paid, was refunded or is being refunded, "
+        "or was paid with points."
+    )
+
+
+class ChargebackAmountMismatch(InvalidArgument):
+    code = "CHARGEBACK_AMOUNT_MISMATCH"
+    default_message = _("A chargeback takes back the whole charge: the amounts differ.")
+
+
+class DisputeReferenceConflict(Conflict):
+    code = "DISPUTE_REFERENCE_CONFLICT"
+    default_message = _("This dispute reference was recorded against another charge.")

@@ -283,13 +283,16 @@ class Charge(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
+        CHARGED_BACK = "charged_back", _("Charged back")
 
+    # A paid charge's money goes back once: by a refund or by a chargeback, never both.
     TRANSITIONS = {
         Status.PENDING: frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED}),
-        Status.SUCCEEDED: frozenset({Status.REFUNDED}),
+        Status.SUCCEEDED: frozenset({Status.REFUNDED, Status.CHARGED_BACK}),
         Status.FAILED: frozenset(),
         Status.CANCELLED: frozenset(),
         Status.REFUNDED: frozenset(),
+        Status.CHARGED_BACK: frozenset(),
     }
 
     class Channel(models.TextChoices):
@@ -614,3 +617,42 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charge_id} {self.status}"
+
+
+class Chargeback(models.Model):
+    """A paid charge the subscriber disputed and the carrier (or the payment provider) took
+    back: recorded by an operator or from the carrier's dispute file, one per charge. The
+    money goes back through the ledger once (journal kind ``content.chargeback``: the CP's
+    share off its payable, the rest off platform revenue, against the method's clearing),
+    the entitlement is revoked, the CP is told and risk gets a ``chargeback`` label."""
+
+    class Source(models.TextChoices):
+        OPERATOR = "operator", _("Operator")
+        DISPUTE_FILE = "dispute_file", _("Carrier dispute file")
+
+    charge = models.OneToOneField(
+        Charge, on_delete=models.PROTECT, related_name="chargeback", verbose_name=_("charge")
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    reason = models.CharField(_("reason"), max_length=200)
+    # The carrier's (or provider's) dispute case id, when it came from a dispute file.
+    dispute_reference = models.CharField(_("dispute reference"), max_length=64, blank=True)
+    amount_fen = models.PositiveIntegerField(_("amount (fen)"))
+    share_fen = models.PositiveIntegerField(_("CP share taken back (fen)"))
+    recorded_by_id = models.BigIntegerField(_("recorded by"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("content chargeback")
+        verbose_name_plural = _("content chargebacks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dispute_reference"],
+                condition=~Q(dispute_reference=""),
+                name="content_chargeback_dispute_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_id} {self.reason}"

@@ -1,6 +1,7 @@
 """Content writes: providers and their keys, products and their review, charges, entitlements,
 the CP's share in the ledger and notifications to CPs; one module each, every name here."""
 
+from apps.content.services.chargebacks import ImportResult, chargeback_record, chargebacks_import
 from apps.content.services.charges import (
     PURPOSE,
     charge_complain,
@@ -34,6 +35,7 @@ from apps.content.services.providers import (
 
 __all__ = [
     "PURPOSE",
+    "ImportResult",
     "IssuedKey",
     "charge_complain",
     "charge_confirm",
@@ -42,6 +44,8 @@ __all__ = [
     "charge_pay_start",
     "charge_price_point_choose",
     "charge_refund",
+    "chargeback_record",
+    "chargebacks_import",
     "complaint_handle",
     "cp_document_add",
     "cp_key_issue",

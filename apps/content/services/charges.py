@@ -383,8 +383,8 @@ def _on_refunded(fact: RefundFact) -> None:
     if not fact.intent_settled:
         return
     charge = charge_lock(charge_id=fact.reference)
-    if charge is None:
-        return
+    if charge is None or charge.status == Status.CHARGED_BACK:
+        return  # a chargeback took the CP's share back already
     cp = ContentProvider.objects.get(pk=charge.cp_id)
     share_reverse(
         cp=cp,
