@@ -4,6 +4,8 @@ ledger once (the CP's share off its payable), the entitlement revoked, the CP to
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.admin import helpers
 from django.core.management import call_command
@@ -20,6 +22,7 @@ from apps.content.errors import (
 )
 from apps.content.models import Charge, Chargeback, Notification
 from apps.content.tests.support import approved_cp, operator, product_on_sale
+from apps.content.tests.test_notifications import CpServer
 from apps.content.tests.test_risk import _code, _subscriber
 from apps.ledger.selectors import account_balance, journals_for_reference
 from apps.payments.services import points_grant, refund_execute
@@ -46,9 +49,8 @@ def _paid(sandbox, cp, product, order_id: str) -> Charge:
 @pytest.mark.django_db(transaction=True)
 def test_an_operator_records_a_chargeback_and_everything_follows_once(carrier_sandbox, client):
     cp = approved_cp(share_bp=7000)
-    product = product_on_sale(
-        cp, price_fen=2000, kind="video", notify_url="http://127.0.0.1:9/notify"
-    )
+    server = CpServer(fail_first=0)
+    product = product_on_sale(cp, price_fen=2000, kind="video", notify_url=server.url)
     charge = _paid(carrier_sandbox, cp, product, "CB-1")
     payable = f"cp:{cp.pk}:payable"
     assert account_balance(code=payable) == -1400  # the CP is owed its 70 %
@@ -81,6 +83,11 @@ def test_an_operator_records_a_chargeback_and_everything_follows_once(carrier_sa
     assert (told.payload["charge_id"], told.payload["status"], told.payload["reason"]) == (
         charge.pk, "charged_back", "用户向运营商申诉未订购",
     )  # fmt: skip
+    received = [json.loads(body) for _headers, body in server.received]
+    server.close()
+    assert [b["event_id"] for b in received if b["event"] == "charge.charged_back"] == [
+        told.payload["event_id"]
+    ]  # the CP's server got it, once
     assert list(Label.objects.values_list("source", "reference", "msisdn", "cp_id", "product")) == [
         ("chargeback", charge.pk, charge.msisdn, str(cp.pk), f"content:{product.pk}")
     ]
