@@ -1,5 +1,5 @@
 """The CP console at ``/cp/``: a CP user (SMS sign-in, role ``content_provider``) applies, sees
-its review, proposes products and prices, manages its API keys and reads its delivery log."""
+its review, proposes products, their price points and prices, manages its API keys and reads its delivery log."""
 
 from __future__ import annotations
 
@@ -53,6 +53,13 @@ class PriceForm(forms.Form):
     price_fen = forms.IntegerField(label=gettext_lazy("new price (fen)"))
 
 
+class PricePointForm(forms.Form):
+    label = forms.CharField(label=gettext_lazy("label"), max_length=32,
+                            help_text=gettext_lazy("e.g. 单章, 全本, 包月"))  # fmt: skip
+    price_fen = forms.IntegerField(label=gettext_lazy("price (fen)"))
+    billing_code = forms.CharField(label=gettext_lazy("carrier billing code"), max_length=32)
+
+
 def cp_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Signed in and a member of a CP (else to the console's home, which offers to apply)."""
 
@@ -102,7 +109,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 return redirect("content:cp-home")
         return render(request, "content/cp_apply.html", {"form": form})
     return render(request, "content/cp_home.html", {
-        "cp": cp, "products": cp.products.all(), "keys": cp.keys.exclude(slot="retired"),
+        "cp": cp, "products": cp.products.prefetch_related("price_points"), "keys": cp.keys.exclude(slot="retired"),
         "notifications": selectors.notifications_of(cp_id=cp.pk), "approved": cp.status == ContentProvider.Status.APPROVED,
     })  # fmt: skip
 
@@ -127,12 +134,47 @@ def product_new(request: HttpRequest, cp: ContentProvider) -> HttpResponse:
 
 @cp_required
 @require_http_methods(["GET", "POST"])
+def price_point_new(request: HttpRequest, cp: ContentProvider, product_id: int) -> HttpResponse:
+    """The CP adds a price point to a product; it is sold once an operator approves it."""
+    form = PricePointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.price_point_add(cp_id=cp.pk, product_id=product_id, actor_id=_uid(request),
+                                     **form.cleaned_data)  # fmt: skip
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Sent for review."))
+            return redirect("content:cp-home")
+    return render(request, "content/cp_form.html", {"form": form, "title": _("New price point")})
+
+
+@cp_required
+@require_POST
+def price_point_active(
+    request: HttpRequest, cp: ContentProvider, price_point_id: int
+) -> HttpResponse:
+    """The CP takes a price point off sale or puts it back on sale."""
+    try:
+        services.price_point_set_active(cp_id=cp.pk, price_point_id=price_point_id,
+                                        active=request.POST.get("active") == "1", actor_id=_uid(request))  # fmt: skip
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("content:cp-home")
+
+
+@cp_required
+@require_http_methods(["GET", "POST"])
 def price_change(request: HttpRequest, cp: ContentProvider, product_id: int) -> HttpResponse:
+    """A new price for one of the product's price points (``?point=<id>``; the default one
+    otherwise), sent for review."""
+    point = request.GET.get("point", "")
     form = PriceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.price_change_propose(cp_id=cp.pk, product_id=product_id, actor_id=_uid(request),
-                                          price_fen=form.cleaned_data["price_fen"])  # fmt: skip
+                                          price_fen=form.cleaned_data["price_fen"],
+                                          price_point_id=int(point) if point.isdigit() else None)  # fmt: skip
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:

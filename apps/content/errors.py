@@ -27,6 +27,21 @@ class ProductNotOnSale(Conflict):
     default_message = _("This product is not on sale.")
 
 
+class PricePointNotFound(NotFound):
+    code = "PRICE_POINT_NOT_FOUND"
+    default_message = _("No such price point of this product.")
+
+
+class PricePointNotOnSale(Conflict):
+    code = "PRICE_POINT_NOT_ON_SALE"
+    default_message = _("This price point is not approved or not on sale.")
+
+
+class BillingCodeTaken(Conflict):
+    code = "BILLING_CODE_TAKEN"
+    default_message = _("This billing code is in use by another of your price points.")
+
+
 class ReviewRefused(Conflict):
     code = "REVIEW_STATE_CONFLICT"
     default_message = _("This review decision does not apply in the current state.")
@@ -91,3 +106,53 @@ class ChapterRequired(InvalidArgument):
     default_message = _(
         "A per-chapter product is bought one chapter at a time: name a chapter it has."
     )
+
+
+class TrialNotOffered(Conflict):
+    code = "TRIAL_NOT_OFFERED"
+    default_message = _("This product has no free trial.")
+
+
+class TrialAlreadyUsed(Conflict):
+    code = "TRIAL_ALREADY_USED"
+    default_message = _("This number has had this product's free trial (or subscribed) before.")
+
+
+class TrialNotFound(NotFound):
+    code = "TRIAL_NOT_FOUND"
+    default_message = _("No such free trial.")
+
+
+class TrialCodeInvalid(InvalidArgument):
+    code = "TRIAL_CODE_INVALID"
+    default_message = _("The confirmation code is wrong.")
+
+
+class TrialCodeExpired(DomainError):
+    code = "TRIAL_CODE_EXPIRED"
+    http_status = 422
+    default_message = _("The confirmation code has expired. Ask for the trial again.")
+
+
+class TrialAttemptsExceeded(DomainError):
+    code = "TRIAL_CODE_ATTEMPTS_EXCEEDED"
+    http_status = 429
+    default_message = _("Too many wrong codes. Ask for the trial again.")
+
+
+class ChargebackNotApplicable(Conflict):
+    code = "CHARGEBACK_NOT_APPLICABLE"
+    default_message = _(
+        "This charge cannot be charged back: it is not paid, was refunded or is being refunded, "
+        "or was paid with points."
+    )
+
+
+class ChargebackAmountMismatch(InvalidArgument):
+    code = "CHARGEBACK_AMOUNT_MISMATCH"
+    default_message = _("A chargeback takes back the whole charge: the amounts differ.")
+
+
+class DisputeReferenceConflict(Conflict):
+    code = "DISPUTE_REFERENCE_CONFLICT"
+    default_message = _("This dispute reference was recorded against another charge.")

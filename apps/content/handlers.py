@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.selectors import user_profile
 from apps.carrier.services import sms_queue
-from apps.content.models import ContentProduct, ContentProvider, Entitlement
+from apps.content.models import ContentProduct, ContentProvider, Entitlement, PricePoint
 from apps.content.services.entitlements import entitlement_grant, entitlements_revoke
 from apps.content.services.money import share_post, share_reverse
 from apps.core import outbox
@@ -23,10 +23,13 @@ from apps.core import outbox
 @outbox.handler("fulfilment.entitlement_requested")
 def entitlement_requested(event: outbox.Event) -> None:
     fact = event.payload
+    # The product's first SKU, or the SKU of one of its other price points.
+    point = PricePoint.objects.filter(catalog_sku_id=fact.get("sku_id")).first()
+    rows = ContentProduct.objects.select_related("cp")
     product = (
-        ContentProduct.objects.select_related("cp")
-        .filter(catalog_sku_id=fact.get("sku_id"))
-        .first()
+        rows.filter(pk=point.product_id).first()
+        if point is not None
+        else rows.filter(catalog_sku_id=fact.get("sku_id")).first()
     )
     if product is None:
         return  # a platform-sold digital good: no CP, nothing to grant here

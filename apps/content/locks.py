@@ -1,6 +1,7 @@
-"""Row locks of the content app. Global order: CP -> product -> charge -> subscription ->
-entitlements (pk order) -> notification; payments' rows and the ledger come after the owner's
-(the payments services take them after ``charge_lock``, through the purpose handler's lock)."""
+"""Row locks of the content app. Global order: CP -> product -> price point -> charge -> trial
+-> subscription -> entitlements (pk order) -> notification; payments' rows and the ledger come
+after the owner's (the payments services take them after ``charge_lock``, through the purpose
+handler's lock)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from apps.content.models import (
     ContentProvider,
     Entitlement,
     Notification,
+    PricePoint,
     Subscription,
+    Trial,
 )
 
 
@@ -26,6 +29,15 @@ def product_lock(*, product_id: int) -> ContentProduct:
     return ContentProduct.objects.select_for_update().get(pk=product_id)
 
 
+def price_point_lock(
+    *, product_id: int, price_point_id: int | None = None, default: bool = False
+) -> PricePoint:
+    """Lock one price point of a product, by id or its default one
+    (``PricePoint.DoesNotExist`` if there is none)."""
+    rows = PricePoint.objects.select_for_update().filter(product_id=product_id)
+    return rows.get(is_default=True) if default else rows.get(id=price_point_id or 0)
+
+
 def charge_lock(*, charge_id: str) -> Charge | None:
     """Lock one charge with its product (read, not locked); None if there is none."""
     return (
@@ -34,6 +46,11 @@ def charge_lock(*, charge_id: str) -> Charge | None:
         .filter(pk=charge_id)
         .first()
     )
+
+
+def trial_lock(*, trial_id: int) -> Trial | None:
+    """Lock one free trial; None if there is none."""
+    return Trial.objects.select_for_update().filter(pk=trial_id).first()
 
 
 def subscription_lock(*, subscription_id: int) -> Subscription:

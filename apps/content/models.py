@@ -115,6 +115,8 @@ class ContentProduct(models.Model):
     title = models.CharField(_("title"), max_length=120)
     description = models.TextField(_("description"), blank=True)
     cover = models.ImageField(_("cover"), upload_to="content/covers/%Y/%m/", blank=True)
+    # The default price point's approved price and billing code, kept here for what names
+    # only the product (the API without a price point, renewals, the mall's first SKU).
     price_fen = models.PositiveIntegerField(_("price (fen)"))
     billing_mode = models.CharField(_("billing mode"), max_length=16, choices=BillingMode.choices)
     trial_days = models.PositiveSmallIntegerField(_("free trial (days)"), default=0)
@@ -124,20 +126,10 @@ class ContentProduct(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
     reject_reason = models.CharField(_("reason"), max_length=200, blank=True)
-    # A price change waiting for review; the price on sale stays until it is approved.
-    proposed_price_fen = models.PositiveIntegerField(
-        _("proposed price (fen)"), null=True, blank=True
-    )
-    price_reject_reason = models.CharField(
-        _("price change refused because"), max_length=200, blank=True
-    )
     # Risk control's vetting (a price above its threshold, a CP with too many complaints):
-    # the operator who gave the first of the two approvals the product, or the proposed
-    # price, needs; the second must be someone else.
+    # the operator who gave the first of the two approvals the product needs; the second
+    # must be someone else.
     first_reviewer_id = models.BigIntegerField(_("first approval by"), null=True, blank=True)
-    price_first_reviewer_id = models.BigIntegerField(
-        _("price: first approval by"), null=True, blank=True
-    )
     # The catalog product and SKU that sell it in the mall (made when first approved).
     catalog_product_id = models.BigIntegerField(null=True, blank=True, unique=True)
     catalog_sku_id = models.BigIntegerField(null=True, blank=True, unique=True)
@@ -150,15 +142,87 @@ class ContentProduct(models.Model):
         verbose_name_plural = _("content products")
         constraints = [
             models.CheckConstraint(condition=Q(price_fen__gt=0), name="content_product_price"),
-            models.CheckConstraint(
-                condition=Q(proposed_price_fen__isnull=True) | Q(proposed_price_fen__gt=0),
-                name="content_product_proposed_price",
-            ),
             models.UniqueConstraint(fields=["cp", "billing_code"], name="content_product_code"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class PricePoint(models.Model):
+    """One price a product is sold at, with the billing code the carrier knows it by.
+
+    A product has one default price point (made with it, reviewed with it, mirrored in the
+    product's ``price_fen`` and ``billing_code``) and may have more ("单章", "全本", "包月").
+    Each new price point and each price change is reviewed by an operator before it can be
+    sold; what a price point grants is the product's billing mode. A CP may take a price
+    point off sale (``active``) and put it back without a review; not the default one."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting review")
+        APPROVED = "approved", _("On sale")
+        REJECTED = "rejected", _("Rejected")
+
+    TRANSITIONS = {
+        Status.PENDING: frozenset({Status.APPROVED, Status.REJECTED}),
+        Status.REJECTED: frozenset(),
+        Status.APPROVED: frozenset(),
+    }
+
+    cp = models.ForeignKey(ContentProvider, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(
+        ContentProduct,
+        on_delete=models.PROTECT,
+        related_name="price_points",
+        verbose_name=_("content product"),
+    )
+    label = models.CharField(_("label"), max_length=32)
+    price_fen = models.PositiveIntegerField(_("price (fen)"))
+    billing_code = models.CharField(_("carrier billing code"), max_length=32)
+    is_default = models.BooleanField(_("default"), default=False)
+    active = models.BooleanField(_("active"), default=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    reject_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    first_reviewer_id = models.BigIntegerField(_("first approval by"), null=True, blank=True)
+    # A price change waiting for review; the price on sale stays until it is approved.
+    proposed_price_fen = models.PositiveIntegerField(
+        _("proposed price (fen)"), null=True, blank=True
+    )
+    price_reject_reason = models.CharField(
+        _("price change refused because"), max_length=200, blank=True
+    )
+    price_first_reviewer_id = models.BigIntegerField(
+        _("price: first approval by"), null=True, blank=True
+    )
+    # The mall SKU that sells it (the default's is the product's first SKU).
+    catalog_sku_id = models.BigIntegerField(null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        ordering = ["product_id", "-is_default", "price_fen", "pk"]
+        verbose_name = _("price point")
+        verbose_name_plural = _("price points")
+        constraints = [
+            models.CheckConstraint(condition=Q(price_fen__gt=0), name="content_pp_price"),
+            models.CheckConstraint(
+                condition=Q(proposed_price_fen__isnull=True) | Q(proposed_price_fen__gt=0),
+                name="content_pp_proposed_price",
+            ),
+            models.UniqueConstraint(fields=["cp", "billing_code"], name="content_pp_code"),
+            models.UniqueConstraint(
+                fields=["product"], condition=Q(is_default=True), name="content_pp_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.billing_code}"
+
+    @property
+    def sellable(self) -> bool:
+        return self.status == self.Status.APPROVED and self.active
 
 
 class Chapter(models.Model):
@@ -219,13 +283,16 @@ class Charge(models.Model):
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
         REFUNDED = "refunded", _("Refunded")
+        CHARGED_BACK = "charged_back", _("Charged back")
 
+    # A paid charge's money goes back once: by a refund or by a chargeback, never both.
     TRANSITIONS = {
         Status.PENDING: frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED}),
-        Status.SUCCEEDED: frozenset({Status.REFUNDED}),
+        Status.SUCCEEDED: frozenset({Status.REFUNDED, Status.CHARGED_BACK}),
         Status.FAILED: frozenset(),
         Status.CANCELLED: frozenset(),
         Status.REFUNDED: frozenset(),
+        Status.CHARGED_BACK: frozenset(),
     }
 
     class Channel(models.TextChoices):
@@ -248,6 +315,15 @@ class Charge(models.Model):
     )
     user_id = models.BigIntegerField(verbose_name=_("user id"))
     msisdn = models.CharField(max_length=20, verbose_name=_("MSISDN"))
+    # The price point sold (None only for a plan change's proration, which has no price).
+    price_point = models.ForeignKey(
+        PricePoint,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="charges",
+        verbose_name=_("price point"),
+    )
     amount_fen = models.PositiveIntegerField(verbose_name=_("amount (fen)"))
     channel = models.CharField(max_length=16, choices=Channel.choices, verbose_name=_("channel"))
     cp_order_id = models.CharField(max_length=64)
@@ -385,6 +461,10 @@ class Subscription(models.Model):
         related_name="subscriptions",
         verbose_name=_("content product"),
     )
+    # The price point renewed (None: the product's default).
+    price_point = models.ForeignKey(
+        PricePoint, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # A downgrade waits for the next period (docs/content.md, proration rules).
     next_product = models.ForeignKey(
         ContentProduct, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -409,6 +489,62 @@ class Subscription(models.Model):
                 name="content_sub_due",
                 condition=Q(next_try_at__isnull=False),
             )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.status}"
+
+
+class Trial(models.Model):
+    """A free trial of a monthly product for a subscriber: asked for by the CP's server (the
+    subscriber confirms with a texted code) or started by the signed-in subscriber on the
+    product page. One started trial per subscriber and product, ever (the partial unique
+    index). Its subscription converts to paid at the trial's end through the renewal job."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting confirmation")
+        STARTED = "started", _("Started")
+        FAILED = "failed", _("Failed")
+
+    TRANSITIONS = {
+        Status.PENDING: frozenset({Status.STARTED, Status.FAILED}),
+        Status.STARTED: frozenset(),
+        Status.FAILED: frozenset(),
+    }
+
+    cp = models.ForeignKey(ContentProvider, on_delete=models.PROTECT, related_name="+")
+    product = models.ForeignKey(
+        ContentProduct,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("content product"),
+    )
+    # The price point the subscription renews at when the trial ends.
+    price_point = models.ForeignKey(PricePoint, on_delete=models.PROTECT, related_name="+")
+    user_id = models.BigIntegerField(verbose_name=_("user id"))
+    msisdn = models.CharField(max_length=20, verbose_name=_("MSISDN"))
+    # The CP's order id; "web:<user>" for one the subscriber started on the product page.
+    cp_order_id = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    code_hash = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    subscription_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("free trial")
+        verbose_name_plural = _("free trials")
+        constraints = [
+            models.UniqueConstraint(fields=["cp", "cp_order_id"], name="content_trial_cp_order"),
+            models.UniqueConstraint(
+                fields=["user_id", "product"],
+                condition=Q(status="started"),
+                name="content_trial_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -481,3 +617,42 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.charge_id} {self.status}"
+
+
+class Chargeback(models.Model):
+    """A paid charge the subscriber disputed and the carrier (or the payment provider) took
+    back: recorded by an operator or from the carrier's dispute file, one per charge. The
+    money goes back through the ledger once (journal kind ``content.chargeback``: the CP's
+    share off its payable, the rest off platform revenue, against the method's clearing),
+    the entitlement is revoked, the CP is told and risk gets a ``chargeback`` label."""
+
+    class Source(models.TextChoices):
+        OPERATOR = "operator", _("Operator")
+        DISPUTE_FILE = "dispute_file", _("Carrier dispute file")
+
+    charge = models.OneToOneField(
+        Charge, on_delete=models.PROTECT, related_name="chargeback", verbose_name=_("charge")
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    reason = models.CharField(_("reason"), max_length=200)
+    # The carrier's (or provider's) dispute case id, when it came from a dispute file.
+    dispute_reference = models.CharField(_("dispute reference"), max_length=64, blank=True)
+    amount_fen = models.PositiveIntegerField(_("amount (fen)"))
+    share_fen = models.PositiveIntegerField(_("CP share taken back (fen)"))
+    recorded_by_id = models.BigIntegerField(_("recorded by"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("content chargeback")
+        verbose_name_plural = _("content chargebacks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dispute_reference"],
+                condition=~Q(dispute_reference=""),
+                name="content_chargeback_dispute_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.charge_id} {self.reason}"

@@ -17,6 +17,7 @@ from apps.content.models import (
     CpMember,
     Entitlement,
     Notification,
+    PricePoint,
     Subscription,
 )
 
@@ -41,10 +42,8 @@ def complaint_of(*, user_id: int, product_id: int) -> Complaint | None:
 
 
 def products_awaiting_review() -> int:
-    """How many products, or price changes, wait for an operator."""
-    return ContentProduct.objects.filter(
-        Q(status=ContentProduct.Status.PENDING) | Q(proposed_price_fen__isnull=False)
-    ).count()
+    """How many products, or price points and price changes, wait for an operator."""
+    return products_pending_review() + price_changes_pending_review()
 
 
 def products_pending_review() -> int:
@@ -53,8 +52,11 @@ def products_pending_review() -> int:
 
 
 def price_changes_pending_review() -> int:
-    """Price changes waiting for an operator (the workbench's second product to-do)."""
-    return ContentProduct.objects.filter(proposed_price_fen__isnull=False).count()
+    """New price points and price changes waiting for an operator (the workbench's second
+    product to-do); a default price point is reviewed with its product."""
+    return PricePoint.objects.filter(
+        Q(status=PricePoint.Status.PENDING, is_default=False) | Q(proposed_price_fen__isnull=False)
+    ).count()
 
 
 def cp_of_user(*, user_id: int) -> ContentProvider | None:
@@ -169,15 +171,33 @@ def entitlement_check(
 
 
 def products_on_sale(*, cp_id: int) -> list[dict[str, object]]:
-    """A CP's approved products as its API answers them."""
-    rows = ContentProduct.objects.filter(
-        cp_id=cp_id, status=ContentProduct.Status.APPROVED
-    ).order_by("pk")
+    """A CP's approved products as its API answers them, each with its price points on sale
+    (``price_fen`` and ``billing_code``: the default one's)."""
+    rows = (
+        ContentProduct.objects.filter(cp_id=cp_id, status=ContentProduct.Status.APPROVED)
+        .prefetch_related("price_points")
+        .order_by("pk")
+    )
     return [
         {"product_id": p.pk, "kind": p.kind, "title": p.title, "price_fen": p.price_fen, "billing_mode": p.billing_mode,
-         "trial_days": p.trial_days, "billing_code": p.billing_code}
+         "trial_days": p.trial_days, "billing_code": p.billing_code,
+         "price_points": [_point_body(pp) for pp in p.price_points.all() if pp.sellable]}
         for p in rows
     ]  # fmt: skip
+
+
+def _point_body(point: PricePoint) -> dict[str, object]:
+    return {"price_point_id": point.pk, "label": point.label, "price_fen": point.price_fen,
+            "billing_code": point.billing_code, "default": point.is_default}  # fmt: skip
+
+
+def price_points_on_sale(*, product_id: int) -> list[PricePoint]:
+    """The price points a subscriber may buy a product at (approved, on sale), default first."""
+    return list(
+        PricePoint.objects.filter(
+            product_id=product_id, status=PricePoint.Status.APPROVED, active=True
+        )
+    )
 
 
 def plans_to_change_to(*, subscription: Subscription) -> list[ContentProduct]:

@@ -29,9 +29,9 @@ def register() -> None:
     )
     register_todo(
         "content.price_changes_pending",
-        _("Content price changes awaiting review"),
+        _("Content price points and price changes awaiting review"),
         selectors.price_changes_pending_review,
-        "/admin/content/contentproduct/?proposed_price_fen__isnull=False",
+        "/admin/content/pricepoint/?review=waiting",
         reviewers,
     )
     register_todo(

@@ -19,6 +19,16 @@ urlpatterns = [
     path("cp/", console.home, name="cp-home"),
     path("cp/products/new/", console.product_new, name="cp-product-new"),
     path("cp/products/<int:product_id>/price/", console.price_change, name="cp-price"),
+    path(
+        "cp/products/<int:product_id>/price-points/new/",
+        console.price_point_new,
+        name="cp-price-point-new",
+    ),
+    path(
+        "cp/price-points/<int:price_point_id>/active/",
+        console.price_point_active,
+        name="cp-price-point-active",
+    ),
     path("cp/keys/new/", console.key_new, name="cp-key-new"),
     path("cp/keys/rotate/", console.key_rotate, name="cp-key-rotate"),
 ]

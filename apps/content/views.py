@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.content import selectors, services
 from apps.content.models import Charge, ContentProduct
-from apps.content.services import subscriptions
+from apps.content.services import subscriptions, trials
 from apps.core.errors import DomainError
 from apps.core.money import format_fen
 
@@ -164,9 +164,7 @@ def trial_start(request: HttpRequest, product_id: int) -> HttpResponse:
     """A signed-in subscriber (the SMS sign-in proves the number) starts a free trial."""
     phone = str(getattr(request.user, "phone", ""))
     try:
-        subscriptions.subscription_start_trial(
-            user_id=_uid(request), msisdn=phone, product_id=product_id
-        )
+        trials.subscription_start_trial(user_id=_uid(request), msisdn=phone, product_id=product_id)
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("content:item", product_id)
@@ -202,8 +200,10 @@ def media(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def pay(request: HttpRequest, charge_id: str) -> HttpResponse:
-    """The hosted pay page: the subscriber the charge names picks how to pay; the phone bill
-    asks for the texted code (the second confirmation) on the payments page."""
+    """The hosted pay page: the subscriber the charge names picks the price (one of the
+    product's price points on sale, until a payment starts) and how to pay; choosing another
+    price shows the new amount first. The phone bill asks for the texted code (the second
+    confirmation) on the payments page."""
     charge = (
         Charge.objects.select_related("product", "cp")
         .filter(pk=charge_id, user_id=_uid(request))
@@ -211,11 +211,22 @@ def pay(request: HttpRequest, charge_id: str) -> HttpResponse:
     )
     if charge is None:
         raise Http404
+    choosable = charge.status == Charge.Status.PENDING and not charge.intent_public_id
+    points = selectors.price_points_on_sale(product_id=charge.product_id) if choosable else []
     if request.method == "POST" and charge.status == Charge.Status.PENDING:
         method = request.POST.get("method", "")
         channel = dict(PAY_METHODS).get(method)
+        chosen = request.POST.get("price_point", "")
         if channel is None:
             messages.error(request, _("Choose a way to pay."))
+        elif chosen and chosen != str(charge.price_point_id):
+            # Another price first; the subscriber sees the new amount before paying.
+            try:
+                services.charge_price_point_choose(
+                    charge_id=charge.pk, user_id=_uid(request), price_point_id=int(chosen)
+                )
+            except (DomainError, ValueError) as exc:
+                messages.error(request, getattr(exc, "message", _("Choose a price.")))
         else:
             try:
                 intent = services.charge_pay_start(charge_id=charge.pk, method=method, channel=channel,
@@ -230,6 +241,5 @@ def pay(request: HttpRequest, charge_id: str) -> HttpResponse:
                     reverse("payments:go", args=[intent.public_id]) + f"?back={request.path}"
                 )
         return redirect(request.path)
-    return render(
-        request, "content/pay.html", {"charge": charge, "methods": [m for m, _c in PAY_METHODS]}
-    )
+    context = {"charge": charge, "methods": [m for m, _c in PAY_METHODS], "points": points}
+    return render(request, "content/pay.html", context)

@@ -1,5 +1,5 @@
-"""Demo data for content billing: an approved CP with a product of each kind and billing mode,
-and the published API key the sandbox's demo CP app (``/cp-app/``) signs its calls with."""
+"""Demo data for content billing: an approved CP with a product of each kind and billing mode
+(two with a second price point), and the published API key the sandbox's demo CP app (``/cp-app/``) signs its calls with."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.conf import settings
 
 from apps.accounts.models import User
 from apps.content import services
-from apps.content.models import ContentProduct, SigningKey
+from apps.content.models import ContentProduct, PricePoint, SigningKey
 from apps.content.selectors import cp_of_user
 
 DEMO_CP_PHONE = "+8613900139000"
@@ -26,6 +26,11 @@ PRODUCTS = (
     ("music", "星河音乐包月", "无损音乐畅听", 800, "monthly", 0, "DEMO-MUSIC-1"),
     ("animation", "星河动漫：第一季", "整季买断", 1200, "one_off", 0, "DEMO-ANIM-1"),
 )  # fmt: skip
+# Further price points (product's billing code, label, price, the price point's billing code).
+PRICE_POINTS = (
+    ("DEMO-GAME-1", "钻石大礼包", 3000, "DEMO-GAME-1-L"),
+    ("DEMO-ANIM-1", "典藏版", 2000, "DEMO-ANIM-1-C"),
+)
 
 
 def seed_content() -> int:
@@ -50,6 +55,13 @@ def seed_content() -> int:
         )  # fmt: skip
         services.product_review(product_id=product.pk, decision="approve", actor_id=operator.pk)
         created += 1
+    for product_code, label, price, code in PRICE_POINTS:
+        product = ContentProduct.objects.get(cp=cp, billing_code=product_code)
+        if PricePoint.objects.filter(cp=cp, billing_code=code).exists():
+            continue
+        point = services.price_point_add(cp_id=cp.pk, product_id=product.pk, actor_id=member.pk, label=label,
+                                         price_fen=price, billing_code=code)  # fmt: skip
+        services.price_point_review(price_point_id=point.pk, approve=True, actor_id=operator.pk)
     if not SigningKey.objects.filter(key_id=DEMO_CP_KEY_ID).exists():
         services.cp_key_issue(
             cp_id=cp.pk, actor_id=None, demo_secret=DEMO_CP_SECRET, key_id=DEMO_CP_KEY_ID

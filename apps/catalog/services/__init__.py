@@ -20,7 +20,7 @@ from apps.catalog.services.images import (
     banner_image_set,
     product_image_set,
 )
-from apps.catalog.services.listings import Listing, listing_upsert
+from apps.catalog.services.listings import Listing, Variant, listing_upsert, listing_variants_set
 from apps.catalog.services.products import (
     SkuSpec,
     category_create,
@@ -54,12 +54,14 @@ __all__ = [
     "THUMBNAIL_SIZE",
     "Listing",
     "SkuSpec",
+    "Variant",
     "banner_image_set",
     "catalog_changed",
     "category_create",
     "category_path_for",
     "category_refresh_paths",
     "listing_upsert",
+    "listing_variants_set",
     "product_create",
     "product_image_set",
     "product_refresh",

@@ -17,6 +17,13 @@ urlpatterns = [
         views.ChargeRefundApi.as_view(),
         name="content-charge-refund",
     ),
+    path("content/trials/", views.TrialsApi.as_view(), name="content-trials"),
+    path("content/trials/<int:trial_id>/", views.TrialApi.as_view(), name="content-trial"),
+    path(
+        "content/trials/<int:trial_id>/confirm/",
+        views.TrialConfirmApi.as_view(),
+        name="content-trial-confirm",
+    ),
     path("content/entitlements/", views.EntitlementApi.as_view(), name="content-entitlements"),
     path("content/products/", views.ProductsApi.as_view(), name="content-products"),
 ]

@@ -25,14 +25,23 @@ from apps.content.errors import (
     ChargeStateConflict,
     ComplaintStateConflict,
     IdentifierNotFound,
+    PricePointNotFound,
     ProductNotFound,
     ProductNotOnSale,
     ReasonRequired,
 )
 from apps.content.locks import charge_lock
-from apps.content.models import Charge, Complaint, ContentProduct, ContentProvider, Entitlement
+from apps.content.models import (
+    Charge,
+    Complaint,
+    ContentProduct,
+    ContentProvider,
+    Entitlement,
+    PricePoint,
+)
 from apps.content.services.entitlements import entitlement_for_charge, entitlements_revoke
 from apps.content.services.money import share_post, share_reverse
+from apps.content.services.price_points import price_point_for_sale
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, DomainError
 from apps.core.phone import normalize_phone
@@ -65,28 +74,57 @@ def _sellable(cp_id: int, product_id: int) -> ContentProduct:
     return product
 
 
+def _product_of_point(*, cp_id: int, price_point_id: int | None, billing_code: str) -> int:
+    """The product a price point named without its product belongs to (the CP's own only)."""
+    rows = PricePoint.objects.filter(cp_id=cp_id)
+    if price_point_id is not None:
+        rows = rows.filter(pk=price_point_id)
+    if billing_code:
+        rows = rows.filter(billing_code=billing_code)
+    product_id = rows.values_list("product_id", flat=True).first()
+    if product_id is None or (price_point_id is None and not billing_code):
+        raise PricePointNotFound(
+            details={"price_point_id": price_point_id, "billing_code": billing_code or None}
+        )
+    return product_id
+
+
 def charge_create(
     *,
     cp_id: int,
-    product_id: int,
+    product_id: int | None,
     phone_number: str,
     cp_order_id: str,
     channel: str = Charge.Channel.IN_APP,
     chapter: int | None = None,
+    price_point_id: int | None = None,
+    billing_code: str = "",
 ) -> Charge:
     """Open a charge and have the carrier text the subscriber a code (after commit).
 
-    Idempotent by the CP's order id: a repeat with the same product and number returns the
-    first charge (a different one is a ``Conflict``). Refused before anything is written:
-    another CP's product or an unknown one (``ProductNotFound``), a product not on sale, a
-    number the carrier does not know (``IdentifierNotFound``), a content cap passed
-    (``CapExceeded``), risk control's refusal (``RiskBlocked``; ``limits.charge_decide``).
+    The price is a price point's: named by id or billing code (then the product may be left
+    out), the product's default one otherwise. Idempotent by the CP's order id: a repeat
+    naming the same product, price point and number returns the first charge (a different
+    one is a ``Conflict``). Refused before anything is written: another CP's product or an
+    unknown one (``ProductNotFound``), a product not on sale, a price point not the
+    product's (``PricePointNotFound``) or not approved or off sale
+    (``PricePointNotOnSale``), a number the carrier does not know (``IdentifierNotFound``),
+    a content cap passed (``CapExceeded``), risk control's refusal (``RiskBlocked``;
+    ``limits.charge_decide``).
     """
     msisdn = normalize_phone(phone_number)
     existing = Charge.objects.filter(cp_id=cp_id, cp_order_id=cp_order_id).first()
     if existing is not None:
-        return _same(existing, product_id=product_id, msisdn=msisdn)
+        return _same(existing, msisdn=msisdn, product_id=product_id, price_point_id=price_point_id,
+                     billing_code=billing_code)  # fmt: skip
+    if product_id is None:
+        product_id = _product_of_point(
+            cp_id=cp_id, price_point_id=price_point_id, billing_code=billing_code
+        )
     product = _sellable(cp_id, product_id)
+    point = price_point_for_sale(
+        product=product, price_point_id=price_point_id, billing_code=billing_code
+    )
     if product.billing_mode == ContentProduct.BillingMode.PER_CHAPTER and not (
         chapter and product.chapters.filter(number=chapter).exists()
     ):
@@ -103,19 +141,20 @@ def charge_create(
     # the web page's payment) that follows is the second confirmation a challenge asks for.
     decision = limits.charge_decide(
         user_id=user_id, msisdn=msisdn, cp_id=cp_id, product_id=product.pk,
-        amount_fen=product.price_fen, reference=charge_id, confirmed_by_subscriber=True,
+        amount_fen=point.price_fen, reference=charge_id, confirmed_by_subscriber=True,
     )  # fmt: skip
     try:
         with transaction.atomic():
             charge = Charge.objects.create(
-                id=charge_id, cp_id=cp_id, product=product, user_id=user_id, msisdn=msisdn,
-                amount_fen=product.price_fen, channel=channel, cp_order_id=cp_order_id[:64],
-                chapter=chapter,
+                id=charge_id, cp_id=cp_id, product=product, price_point=point, user_id=user_id,
+                msisdn=msisdn, amount_fen=point.price_fen, channel=channel,
+                cp_order_id=cp_order_id[:64], chapter=chapter,
             )  # fmt: skip
     except IntegrityError:
         risk.decision_release(decision=decision)  # the first charge under this order id counted
         existing = Charge.objects.get(cp_id=cp_id, cp_order_id=cp_order_id)
-        return _same(existing, product_id=product_id, msisdn=msisdn)
+        return _same(existing, msisdn=msisdn, product_id=product_id, price_point_id=price_point_id,
+                     billing_code=billing_code)  # fmt: skip
     if channel == Charge.Channel.IN_APP:
         try:
             charge_pay_start(charge_id=charge.pk, method="carrier_billing", channel="")
@@ -125,10 +164,52 @@ def charge_create(
     return Charge.objects.get(pk=charge.pk)
 
 
-def _same(existing: Charge, *, product_id: int, msisdn: str) -> Charge:
-    if (existing.product_id, existing.msisdn) != (product_id, msisdn):
+def _same(
+    existing: Charge, *, product_id: int | None, msisdn: str, price_point_id: int | None,
+    billing_code: str,
+) -> Charge:  # fmt: skip
+    """The first charge under a CP's order id, if the repeat asks for the same thing."""
+    point = existing.price_point
+    differs = (
+        existing.msisdn != msisdn
+        or (product_id is not None and existing.product_id != product_id)
+        or (price_point_id is not None and existing.price_point_id != price_point_id)
+        or (bool(billing_code) and (point is None or point.billing_code != billing_code))
+        or (price_point_id is None and not billing_code and point is not None and not point.is_default)
+    )  # fmt: skip
+    if differs:
         raise Conflict(details={"cp_order_id": existing.cp_order_id})
     return existing
+
+
+def charge_price_point_choose(*, charge_id: str, user_id: int, price_point_id: int) -> Charge:
+    """On the hosted pay page the subscriber picks another of the product's price points
+    before paying: the charge's price point and amount follow. Only while the charge waits
+    and no payment of it was started (``ChargeStateConflict``); a price point not on sale is
+    refused. Risk is asked again about the new amount (the first decision's count stays:
+    the caps err on the safe side). Locks the charge."""
+    charge = Charge.objects.select_related("product").filter(pk=charge_id, user_id=user_id).first()
+    if charge is None:
+        raise ChargeNotFound()
+    point = price_point_for_sale(product=charge.product, price_point_id=price_point_id)
+    if point.pk == charge.price_point_id:
+        return charge
+    decision = limits.charge_decide(
+        user_id=user_id, msisdn=charge.msisdn, cp_id=charge.cp_id, product_id=charge.product_id,
+        amount_fen=point.price_fen, reference=f"{charge.pk}:{point.pk}", confirmed_by_subscriber=True,
+    )  # fmt: skip
+    with transaction.atomic():
+        locked = charge_lock(charge_id=charge.pk)
+        if locked is None or locked.status != Status.PENDING or locked.intent_public_id:
+            risk.decision_release(decision=decision)
+            raise ChargeStateConflict(details={"status": locked.status if locked else None})
+        before = locked.amount_fen
+        locked.price_point, locked.amount_fen = point, point.price_fen
+        locked.save(update_fields=["price_point", "amount_fen", "updated_at"])
+        audit_record(action="content_charge.price_point_chosen", object_type="content_charge",
+                     object_id=locked.pk, actor_id=user_id, before={"amount_fen": before},
+                     after={"price_point": point.pk, "amount_fen": point.price_fen})  # fmt: skip
+    return locked
 
 
 def charge_pay_start(
@@ -302,8 +383,8 @@ def _on_refunded(fact: RefundFact) -> None:
     if not fact.intent_settled:
         return
     charge = charge_lock(charge_id=fact.reference)
-    if charge is None:
-        return
+    if charge is None or charge.status == Status.CHARGED_BACK:
+        return  # a chargeback took the CP's share back already
     cp = ContentProvider.objects.get(pk=charge.cp_id)
     share_reverse(
         cp=cp,

@@ -28,16 +28,19 @@ from apps.core.crypto import decrypt_text
 BACKOFF = (10, 60, 300, 1800, 7200)
 
 
-def notify_cp(*, charge: Charge, event: str) -> Notification | None:
-    """Owe the CP a notification of ``event`` about ``charge`` (in the caller's transaction);
-    nothing when the product names no notification URL."""
+def notify_cp(
+    *, charge: Charge, event: str, extra: dict[str, object] | None = None
+) -> Notification | None:
+    """Owe the CP a notification of ``event`` about ``charge`` (in the caller's transaction),
+    with ``extra`` fields (a chargeback's reason); nothing when the product names no
+    notification URL."""
     url = charge.product.notify_url
     if not url:
         return None
     payload = {
         "event": event, "charge_id": charge.pk, "cp_order_id": charge.cp_order_id,
         "product_id": charge.product_id, "phone_number": charge.msisdn, "amount_fen": charge.amount_fen,
-        "status": charge.status, "occurred_at": timezone.now().isoformat(),
+        "status": charge.status, "occurred_at": timezone.now().isoformat(), **(extra or {}),
     }  # fmt: skip
     return _owe(cp_id=charge.cp_id, url=url, event=event, payload=payload)
 

@@ -1,6 +1,9 @@
 """Content products: a CP creates them, an operator reviews each product and each price change,
 and an approved product is sold in the mall through a catalog listing.
 
+Its prices are price points (``price_points``): the default one is made with the product and
+reviewed with it; the mall lists each approved one as a SKU of the product's listing.
+
 Risk control's vetting hook (``risk.selectors.vetting_needs_second_reviewer``) decides whether
 one approval is enough: a price above its threshold, or a CP whose complaint rate is above
 its threshold, needs a second reviewer. The first approval is recorded (audited, the product
@@ -10,7 +13,13 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from apps.catalog.services import Listing, listing_upsert, product_image_set
+from apps.catalog.services import (
+    Listing,
+    Variant,
+    listing_upsert,
+    listing_variants_set,
+    product_image_set,
+)
 from apps.content.errors import (
     InvalidPrice,
     ProductNotFound,
@@ -20,7 +29,7 @@ from apps.content.errors import (
     SecondReviewerRequired,
 )
 from apps.content.locks import cp_lock, product_lock
-from apps.content.models import Chapter, ContentProduct, ContentProvider
+from apps.content.models import Chapter, ContentProduct, ContentProvider, PricePoint
 from apps.core.audit import audit_record, audited_transition
 from apps.risk import selectors as risk_selectors
 
@@ -29,9 +38,11 @@ Status = ContentProduct.Status
 KIND_NAMES = {"game": ("游戏", "Games"), "video": ("视频", "Video"), "reading": ("阅读", "Reading"),
               "music": ("音乐", "Music"), "animation": ("动漫", "Animation")}  # fmt: skip
 BILLING_LABELS = {"one_off": "一次性", "per_chapter": "按章节", "monthly": "包月"}
+# A default price point's label by the product's billing mode.
+DEFAULT_LABELS = {"one_off": "全本", "per_chapter": "单章", "monthly": "包月"}
 
 
-def _price(value: object) -> int:
+def price_valid(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value > 100_000_00:
         raise InvalidPrice(details={"price_fen": value})
     return value
@@ -62,8 +73,9 @@ def product_create(
     """A CP proposes a product; it waits for an operator's review. ``chapters`` (title, text)
     for reading products, numbered from 1 (the first is a free preview). Refuses a price that is
     not a positive whole number of fen (``InvalidPrice``), an unknown kind or billing mode, and
-    a CP that is not approved; nothing is written then."""
-    price_fen = _price(price_fen)
+    a CP that is not approved; nothing is written then. The price and billing code make
+    its default price point."""
+    price_fen = price_valid(price_fen)
     if (
         kind not in ContentProduct.Kind.values
         or billing_mode not in ContentProduct.BillingMode.values
@@ -79,6 +91,10 @@ def product_create(
             cp=cp, kind=kind, title=title.strip()[:120], description=description, price_fen=price_fen,
             billing_mode=billing_mode, billing_code=billing_code.strip()[:32], notify_url=notify_url,
             trial_days=max(0, trial_days) if billing_mode == "monthly" else 0,
+        )  # fmt: skip
+        PricePoint.objects.create(
+            cp=cp, product=product, label=DEFAULT_LABELS[billing_mode], price_fen=price_fen,
+            billing_code=product.billing_code, is_default=True,
         )  # fmt: skip
         if cover is not None:
             from django.core.files.base import ContentFile
@@ -103,14 +119,16 @@ def _get_locked(product_id: int, cp_id: int | None = None) -> ContentProduct:
     return product
 
 
-def _sync_listing(product: ContentProduct) -> None:
-    """Put the product's sale state and price on its catalog listing (made when first approved)."""
+def sync_listing(product: ContentProduct) -> None:
+    """Put the product's sale state and prices on its catalog listing (made when first
+    approved): the default price point is its first SKU, each other approved one a SKU more."""
     on_sale = (
         product.status == Status.APPROVED and product.cp.status == ContentProvider.Status.APPROVED
     )
     if product.catalog_product_id is None and not on_sale:
         return
     name, name_en = KIND_NAMES[product.kind]
+    default = PricePoint.objects.filter(product=product, is_default=True).first()
     listing = listing_upsert(
         listing=Listing(product.catalog_product_id, product.catalog_sku_id)  # type: ignore[arg-type]
         if product.catalog_product_id else None,
@@ -118,6 +136,7 @@ def _sync_listing(product: ContentProduct) -> None:
         sku_code=f"CP{product.cp_id}-{product.billing_code}", name=product.title,
         description=product.description, price_fen=product.price_fen,
         billing=BILLING_LABELS[product.billing_mode], on_sale=on_sale,
+        sku_name=default.label if default else "",
     )  # fmt: skip
     if product.catalog_product_id is None:
         product.catalog_product_id, product.catalog_sku_id = listing.product_id, listing.sku_id
@@ -126,9 +145,10 @@ def _sync_listing(product: ContentProduct) -> None:
             with product.cover.open("rb") as picture:
                 product_image_set(product_id=listing.product_id, name=product.cover.name.rsplit("/", 1)[-1],
                                   content=picture.read())  # fmt: skip
+    _sync_variants(product, listing)
 
 
-def _first_of_two(
+def first_of_two(
     *, price_fen: int, cp_id: int, first_reviewer_id: int | None, actor_id: int
 ) -> list[str]:
     """The vetting reasons when this approval is the first of two (the caller records it);
@@ -166,7 +186,7 @@ def product_review(
         cp_lock(cp_id=cp_id)
         product = _get_locked(product_id)
         if decision == "approve" and product.status == Status.PENDING:
-            reasons = _first_of_two(price_fen=product.price_fen, cp_id=cp_id,
+            reasons = first_of_two(price_fen=product.price_fen, cp_id=cp_id,
                                     first_reviewer_id=product.first_reviewer_id, actor_id=actor_id)  # fmt: skip
             if reasons:
                 product.first_reviewer_id = actor_id
@@ -178,7 +198,11 @@ def product_review(
         product.reject_reason = "" if to == Status.APPROVED else reason.strip()[:200]
         product.first_reviewer_id = None
         product.save(update_fields=["status", "reject_reason", "first_reviewer_id", "updated_at"])
-        _sync_listing(product)
+        if to == Status.APPROVED:  # its first price is reviewed with it
+            PricePoint.objects.filter(product=product, is_default=True).update(
+                status=PricePoint.Status.APPROVED
+            )
+        sync_listing(product)
     return product
 
 
@@ -196,58 +220,23 @@ def product_resubmit(
     return product
 
 
-def price_change_propose(
-    *, cp_id: int, product_id: int, price_fen: int, actor_id: int
-) -> ContentProduct:
-    """A CP asks for a new price; the product keeps selling at the old one until an operator
-    approves. A CP naming another CP's product gets ``ProductNotFound``; nothing changes."""
-    price_fen = _price(price_fen)
-    with transaction.atomic():
-        product = _get_locked(product_id, cp_id)
-        product.proposed_price_fen = price_fen
-        product.price_reject_reason = ""
-        product.price_first_reviewer_id = None  # a new price is reviewed from the start
-        product.save(update_fields=["proposed_price_fen", "price_reject_reason",
-                                    "price_first_reviewer_id", "updated_at"])  # fmt: skip
-        audit_record(action="content_product.price_proposed", object_type="content_product",
-                     object_id=product.pk, actor_id=actor_id,
-                     before={"price_fen": product.price_fen}, after={"price_fen": price_fen})  # fmt: skip
-    return product
-
-
-def price_change_review(
-    *, product_id: int, approve: bool, actor_id: int, reason: str = ""
-) -> ContentProduct:
-    """An operator approves a proposed price (the mall's price follows at once) or refuses it
-    with a reason. ``ReviewRefused`` when no change is proposed. A price risk's vetting flags
-    needs two approvals by different operators, like a product (``price_first_reviewer_id``)."""
-    if not approve and not reason.strip():
-        raise ReasonRequired()
-    with transaction.atomic():
-        product = _get_locked(product_id)
-        if product.proposed_price_fen is None:
-            raise ReviewRefused(details={"proposed_price_fen": None})
-        before, proposed = product.price_fen, product.proposed_price_fen
-        if approve:
-            reasons = _first_of_two(price_fen=proposed, cp_id=product.cp_id,
-                                    first_reviewer_id=product.price_first_reviewer_id, actor_id=actor_id)  # fmt: skip
-            if reasons:
-                product.price_first_reviewer_id = actor_id
-                product.save(update_fields=["price_first_reviewer_id", "updated_at"])
-                audit_record(action="content_product.price_first_approval", object_type="content_product",
-                             object_id=product.pk, actor_id=actor_id,
-                             after={"proposed_fen": proposed, "reasons": reasons})  # fmt: skip
-                return product
-        if approve:
-            product.price_fen = proposed
-        else:
-            product.price_reject_reason = reason.strip()[:200]
-        product.proposed_price_fen = product.price_first_reviewer_id = None
-        product.save(update_fields=["price_fen", "proposed_price_fen", "price_reject_reason",
-                                    "price_first_reviewer_id", "updated_at"])  # fmt: skip
-        audit_record(action="content_product.price_" + ("approved" if approve else "rejected"),
-                     object_type="content_product", object_id=product.pk, actor_id=actor_id,
-                     before={"price_fen": before}, after={"proposed_fen": proposed, "reason": reason})  # fmt: skip
-        if approve:
-            _sync_listing(product)
-    return product
+def _sync_variants(product: ContentProduct, listing: Listing) -> None:
+    """The listing's further SKUs: one per approved price point besides the default (a price
+    point off sale keeps its SKU, inactive). A per-chapter product's are not sold in the mall,
+    which cannot say which chapter a buyer wants."""
+    points = list(
+        PricePoint.objects.filter(
+            product=product, is_default=False, status=PricePoint.Status.APPROVED
+        ).order_by("pk")
+    )
+    if not points:
+        return
+    mall = product.billing_mode != ContentProduct.BillingMode.PER_CHAPTER
+    ids = listing_variants_set(listing=listing, variants=[
+        Variant(sku_id=p.catalog_sku_id, code=f"CP{product.cp_id}-{p.billing_code}", name=p.label,
+                price_fen=p.price_fen, active=p.active and mall)
+        for p in points
+    ])  # fmt: skip
+    for point, sku_id in zip(points, ids, strict=True):
+        if point.catalog_sku_id != sku_id:
+            PricePoint.objects.filter(pk=point.pk).update(catalog_sku_id=sku_id)

@@ -90,10 +90,10 @@ def cp_review(
             cp_payable_ensure(cp_id=cp.pk)
         # The mall follows the CP: a suspended CP's listings are archived, a reinstated CP's
         # approved products are on sale again (a product's own state still applies).
-        from apps.content.services.products import _sync_listing
+        from apps.content.services.products import sync_listing
 
         for product in cp.products.filter(catalog_product_id__isnull=False).select_related("cp"):
-            _sync_listing(product)
+            sync_listing(product)
     return cp
 
 

@@ -12,7 +12,10 @@ three tries over a week. The third failure suspends the subscription (no access)
 cancelled ``CANCEL_AFTER`` later unless paid. Cancelling stops renewals; access lasts to the
 end of the paid period (the entitlement's ``ends_at``).
 
-Plan change (proration, docs/content.md): to a dearer product, the difference for the days
+A subscription renews at the price point it was bought at (its approved price of the day),
+or at the product's default one when that is taken off sale or the plan changed.
+
+Plan change (proration, docs/content.md), between products' default price points: to a dearer product, the difference for the days
 left in the period is charged now, ``(new - old) * left / period`` rounded half-up to whole
 fen, and the new product applies at once; to a cheaper one, nothing is refunded and the new
 product applies from the next period.
@@ -31,7 +34,14 @@ from apps.carrier.errors import CarrierRejected, CarrierUnavailable
 from apps.content import limits
 from apps.content.errors import ChargeStateConflict, ProductNotFound, ProductNotOnSale
 from apps.content.locks import charge_lock, subscription_lock
-from apps.content.models import Charge, ContentProduct, Entitlement, Renewal, Subscription
+from apps.content.models import (
+    Charge,
+    ContentProduct,
+    Entitlement,
+    PricePoint,
+    Renewal,
+    Subscription,
+)
 from apps.content.services.entitlements import entitlement_grant
 from apps.core.audit import audited_transition
 from apps.core.errors import DomainError
@@ -61,30 +71,6 @@ def _lock(sub_id: int) -> Subscription:
     return subscription_lock(subscription_id=sub_id)
 
 
-def subscription_start_trial(
-    *, user_id: int, msisdn: str, product_id: int, now: datetime | None = None
-) -> Subscription:
-    """A signed-in subscriber starts a product's free trial (once per product): access now,
-    the first charge at the trial's end."""
-    now = now or timezone.now()
-    product = ContentProduct.objects.filter(pk=product_id, billing_mode="monthly").first()
-    if product is None or product.trial_days <= 0:
-        raise ProductNotFound()
-    if product.status != ContentProduct.Status.APPROVED:
-        raise ProductNotOnSale()
-    with transaction.atomic():
-        if Subscription.objects.filter(user_id=user_id, product=product).exists():
-            raise ChargeStateConflict(details={"trial": "already used"})
-        end = now + timedelta(days=product.trial_days)
-        sub = Subscription.objects.create(
-            user_id=user_id, msisdn=msisdn, cp_id=product.cp_id, product=product, status=Status.TRIALING,
-            period_start=now, period_end=end, next_try_at=end,
-        )  # fmt: skip
-        entitlement_grant(user_id=user_id, product=product, source=Entitlement.Source.TRIAL,
-                          reference=f"sub:{sub.pk}", now=now, ends_at=end)  # fmt: skip
-    return sub
-
-
 def subscription_from_charge(charge: Charge, *, now: datetime) -> None:
     """A first paid charge of a monthly product starts a subscription for its period (in the
     payment's transaction, the charge locked); a renewal's charge moves its subscription on."""
@@ -93,7 +79,7 @@ def subscription_from_charge(charge: Charge, *, now: datetime) -> None:
         return
     sub = Subscription.objects.create(
         user_id=charge.user_id, msisdn=charge.msisdn, cp_id=charge.cp_id, product_id=charge.product_id,
-        status=Status.ACTIVE, period_start=now, period_end=now + PERIOD, next_try_at=now + PERIOD,
+        price_point_id=charge.price_point_id, status=Status.ACTIVE, period_start=now, period_end=now + PERIOD, next_try_at=now + PERIOD,
     )  # fmt: skip
     Charge.objects.filter(pk=charge.pk).update(subscription_id=sub.pk)
     entitlement_grant(user_id=charge.user_id, product=charge.product, source=Entitlement.Source.CHARGE,
@@ -135,18 +121,28 @@ def _claim(sub_id: int, now: datetime) -> Charge | None:
             return None
         product = sub.next_product or sub.product
         if sub.next_product is not None:
-            sub.product, sub.next_product = product, None
-            sub.save(update_fields=["product", "next_product", "updated_at"])
+            sub.product, sub.next_product, sub.price_point = product, None, None
+            sub.save(update_fields=["product", "next_product", "price_point", "updated_at"])
+        point = _renewal_point(sub)
         renewal.attempts += 1
         charge = Charge.objects.create(
             id=f"CR{sub.pk}T{int(start.timestamp())}A{renewal.attempts}", cp_id=sub.cp_id, product=product,
-            user_id=sub.user_id, msisdn=sub.msisdn, amount_fen=product.price_fen,
+            price_point=point, user_id=sub.user_id, msisdn=sub.msisdn, amount_fen=point.price_fen,
             channel=Charge.Channel.SUBSCRIPTION, cp_order_id=f"renew:{sub.pk}:{int(start.timestamp())}:{renewal.attempts}",
             subscription_id=sub.pk,
         )  # fmt: skip
         renewal.status, renewal.charge_id = Renewal.Status.CHARGING, charge.pk
         renewal.save(update_fields=["status", "attempts", "charge_id", "updated_at"])
     return charge
+
+
+def _renewal_point(sub: Subscription) -> PricePoint:
+    """The price point a period is charged at: the subscription's while it is on sale (at its
+    approved price of the day), else the product's default."""
+    point = sub.price_point
+    if point is not None and point.product_id == sub.product_id and point.sellable:
+        return point
+    return PricePoint.objects.get(product_id=sub.product_id, is_default=True)
 
 
 def _charge_recurring(charge: Charge) -> None:
@@ -331,8 +327,8 @@ def subscription_change_plan(
             if new.price_fen <= sub.product.price_fen and sub.status != Status.TRIALING:
                 sub.next_product = new
             else:
-                sub.product = new
-            sub.save(update_fields=["product", "next_product", "updated_at"])
+                sub.product, sub.price_point = new, None
+            sub.save(update_fields=["product", "next_product", "price_point", "updated_at"])
             return 0
         try:
             with transaction.atomic():
@@ -347,6 +343,6 @@ def subscription_change_plan(
     with transaction.atomic():
         sub = _lock(subscription_id)
         if Charge.objects.get(pk=charge.pk).status == Charge.Status.SUCCEEDED:
-            sub.product, sub.next_product = new, None
-            sub.save(update_fields=["product", "next_product", "updated_at"])
+            sub.product, sub.next_product, sub.price_point = new, None, None
+            sub.save(update_fields=["product", "next_product", "price_point", "updated_at"])
     return amount

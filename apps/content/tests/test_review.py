@@ -149,6 +149,7 @@ def test_a_price_change_waits_for_review_and_another_cps_product_is_unknown():
         product_id=product.pk, approve=True, actor_id=operator().pk
     )
     assert approved.price_fen == 1000
+    assert ContentProduct.objects.get(pk=product.pk).price_fen == 1000  # the default's mirror
     assert Sku.objects.get(pk=product.catalog_sku_id).price_fen == 1000
     with pytest.raises(ReviewRefused):
         services.price_change_review(product_id=product.pk, approve=True, actor_id=operator().pk)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.content import selectors, services
 from apps.content.models import Charge, Subscription
 from apps.content.services import subscriptions as subs
+from apps.content.services import trials
 from apps.content.tests.support import approved_cp, product_on_sale
 from apps.ledger.selectors import account_balance
 from tests.fixtures.sandbox_support import unique_msisdn
@@ -139,7 +140,7 @@ def test_a_free_trial_gives_access_now_and_charges_at_its_end(carrier_sandbox):
     from apps.accounts.services import user_ensure_for_phone
 
     user_id = user_ensure_for_phone(phone=msisdn)
-    sub = subs.subscription_start_trial(user_id=user_id, msisdn=msisdn, product_id=product.pk)
+    sub = trials.subscription_start_trial(user_id=user_id, msisdn=msisdn, product_id=product.pk)
     assert sub.status == "trialing" and selectors.entitled(user_id=user_id, product_id=product.pk)
     assert _balance(carrier_sandbox, msisdn) == 5000
     assert subs.subscriptions_renew_due(now=sub.period_end)["paid"] == 1

@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.content import selectors, services
 from apps.content.errors import SecondReviewerRequired
-from apps.content.models import ContentProduct
+from apps.content.models import ContentProduct, PricePoint
 from apps.content.tests.support import approved_cp, operator, product_on_sale
 from apps.core.models import AuditEvent
 from apps.risk.models import DecisionRecord, Label
@@ -104,7 +104,7 @@ def test_a_price_change_above_the_threshold_needs_a_second_operator():
         services.price_change_review(product_id=product.pk, approve=True, actor_id=operator().pk)
     # A new proposal starts the review again.
     services.price_change_propose(cp_id=cp.pk, product_id=product.pk, price_fen=6500, actor_id=None)
-    assert ContentProduct.objects.get(pk=product.pk).price_first_reviewer_id is None
+    assert PricePoint.objects.get(product=product, is_default=True).price_first_reviewer_id is None
     services.price_change_review(product_id=product.pk, approve=True, actor_id=operator().pk)
 
     done = services.price_change_review(product_id=product.pk, approve=True, actor_id=_second().pk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.content.models import ContentProduct, SigningKey
+from apps.content.models import ContentProduct, PricePoint, SigningKey
 from apps.demo.content_seed import DEMO_CP_KEY_ID, seed_content
 from apps.demo.seed import seed_users
 
@@ -24,4 +24,12 @@ def test_the_demo_cp_sells_all_five_kinds_and_seeding_again_adds_nothing():
         "video",
     ]
     assert all(p.catalog_product_id for p in products)
+    further = PricePoint.objects.filter(
+        is_default=False, status="approved", catalog_sku_id__isnull=False
+    )
+    assert sorted(further.values_list("billing_code", flat=True)) == [
+        "DEMO-ANIM-1-C",
+        "DEMO-GAME-1-L",
+    ]
+    assert PricePoint.objects.count() == 7  # each product's default and the two more, once
     assert SigningKey.objects.get(key_id=DEMO_CP_KEY_ID).slot == "active"
