@@ -116,7 +116,31 @@ def hold_answer(*, hold_id: int, release: bool, actor_id: int | None, note: str 
         hold.save(update_fields=["status", "decided_by", "decided_at", "note"])
         outbox.publish(
             f"risk.hold.{to}",
-            {"owner": hold.owner, "reference": hold.reference, "kind": hold.kind, "amount_fen": hold.amount_fen},
+            {"owner": hold.owner, "reference": hold.reference, "kind": hold.kind, "amount_fen": hold.amount_fen,
+             "note": hold.note},
             key=f"risk-hold:{hold.pk}:{to}",
         )  # fmt: skip
     return hold
+
+
+def holds_expire(*, now: Any = None) -> int:
+    """Refuse what has waited longer than ``RISK_HOLD_EXPIRY_HOURS`` unanswered (note
+    ``expired``): the owner hears ``risk.hold.refused`` as for an operator's refusal. Each hold
+    is answered in its own transaction; one an operator answered meanwhile is skipped."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from apps.risk.models import Hold
+
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.RISK_HOLD_EXPIRY_HOURS)
+    expired = 0
+    for hold_id in Hold.objects.filter(status=Hold.Status.HELD, created_at__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        try:
+            hold_answer(hold_id=hold_id, release=False, actor_id=None, note="expired")
+        except HoldStateRefused:
+            continue
+        expired += 1
+    return expired
