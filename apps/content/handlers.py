@@ -95,3 +95,16 @@ def risk_case_closed(event: outbox.Event) -> None:
         "title": fact.get("title", ""),
     }
     cp_review(cp_id=cp.pk, decision="suspend", actor_id=fact.get("actor_id"), reason=reason[:200])
+
+
+@outbox.handler("risk.hold.released")
+@outbox.handler("risk.hold.refused")
+def risk_hold_answered(event: outbox.Event) -> None:
+    """An operator (or the expiry) answered a content charge held for risk review."""
+    from apps.content.limits import HOLD_OWNER
+    from apps.content.services.charges import charge_hold_answered
+
+    if event.payload.get("owner") == HOLD_OWNER:
+        charge_hold_answered(
+            charge_id=event.payload["reference"], released=event.topic == "risk.hold.released"
+        )

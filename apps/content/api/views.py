@@ -41,7 +41,7 @@ def charge_body(charge: Charge) -> dict[str, Any]:
     body = {
         "charge_id": charge.pk, "cp_order_id": charge.cp_order_id, "product_id": charge.product_id,
         "phone_number": charge.msisdn, "amount_fen": charge.amount_fen, "status": charge.status,
-        "channel": charge.channel, "chapter": charge.chapter,
+        "channel": charge.channel, "chapter": charge.chapter, "error_code": charge.error_code or None,
     }  # fmt: skip
     if charge.channel in (Charge.Channel.WEB, Charge.Channel.IN_APP):
         # Web: where the subscriber pays. In-app: where the subscriber may type the texted

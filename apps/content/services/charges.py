@@ -36,9 +36,11 @@ from apps.content.services.money import share_post, share_reverse
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, DomainError
 from apps.core.phone import normalize_phone
+from apps.core.tasks import enqueue_on_commit
 from apps.payments import services as payments
 from apps.payments.handlers import PaymentFact, PurposeHandler, RefundFact
 from apps.risk import services as risk
+from apps.risk.errors import RiskRefused, RiskUnderReview
 
 PURPOSE = "content"
 Status = Charge.Status
@@ -81,6 +83,8 @@ def charge_create(
     another CP's product or an unknown one (``ProductNotFound``), a product not on sale, a
     number the carrier does not know (``IdentifierNotFound``), a content cap passed
     (``CapExceeded``), risk control's refusal (``RiskBlocked``; ``limits.charge_decide``).
+    Risk control's review writes the charge ``held`` (the CP is notified ``charge.held``) and
+    starts nothing: an operator's answer moves it on (``charge_hold_answered``).
     """
     msisdn = normalize_phone(phone_number)
     existing = Charge.objects.filter(cp_id=cp_id, cp_order_id=cp_order_id).first()
@@ -101,21 +105,33 @@ def charge_create(
     charge_id = f"CC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}"
     # Risk counts the caps in Redis at the decision (no lock here); the subscriber's code (or
     # the web page's payment) that follows is the second confirmation a challenge asks for.
-    decision = limits.charge_decide(
-        user_id=user_id, msisdn=msisdn, cp_id=cp_id, product_id=product.pk,
-        amount_fen=product.price_fen, reference=charge_id, confirmed_by_subscriber=True,
-    )  # fmt: skip
+    held = None
+    try:
+        decision = limits.charge_decide(
+            user_id=user_id, msisdn=msisdn, cp_id=cp_id, product_id=product.pk,
+            amount_fen=product.price_fen, reference=charge_id, confirmed_by_subscriber=True,
+        )  # fmt: skip
+    except RiskUnderReview as review:  # written held, with its place in risk's review queue
+        decision, held = None, getattr(review, "hold", None)
     try:
         with transaction.atomic():
             charge = Charge.objects.create(
                 id=charge_id, cp_id=cp_id, product=product, user_id=user_id, msisdn=msisdn,
                 amount_fen=product.price_fen, channel=channel, cp_order_id=cp_order_id[:64],
-                chapter=chapter,
+                chapter=chapter, status=Status.HELD if held else Status.PENDING,
             )  # fmt: skip
+            if held is not None:
+                risk.hold_place(**held)
+                from apps.content.services.notifications import notify_cp
+
+                notify_cp(charge=charge, event="charge.held")
     except IntegrityError:
-        risk.decision_release(decision=decision)  # the first charge under this order id counted
+        if decision is not None:  # the first charge under this order id counted
+            risk.decision_release(decision=decision)
         existing = Charge.objects.get(cp_id=cp_id, cp_order_id=cp_order_id)
         return _same(existing, product_id=product_id, msisdn=msisdn)
+    if held is not None or decision is None:
+        return Charge.objects.get(pk=charge.pk)
     if channel == Charge.Channel.IN_APP:
         try:
             charge_pay_start(charge_id=charge.pk, method="carrier_billing", channel="")
@@ -157,6 +173,31 @@ def charge_pay_start(
         raise
     Charge.objects.filter(pk=charge.pk).update(intent_public_id=intent.public_id)
     return intent
+
+
+def charge_hold_answered(*, charge_id: str, released: bool) -> bool:
+    """Risk's answer to a held charge (in the outbox handler's transaction): released, it
+    becomes ``pending`` and goes on as if never held (in-app: the carrier texts the code, a
+    task after commit); refused, it fails with ``RISK_REFUSED``. The CP is notified either
+    way (``charge.released`` / ``charge.refused``). Locks the charge; a charge no longer held
+    is left as it is, so an answer acts once. Returns whether it acted."""
+    from apps.content.services.notifications import notify_cp
+
+    charge = charge_lock(charge_id=charge_id)
+    if charge is None or charge.status != Status.HELD:
+        return False
+    if released:
+        _move(charge, Status.PENDING)
+        if charge.channel == Charge.Channel.IN_APP:
+            from apps.content.tasks import charge_pay_start_task
+
+            enqueue_on_commit(charge_pay_start_task, charge.pk)
+    else:
+        charge.error_code = RiskRefused.code
+        charge.save(update_fields=["error_code"])
+        _move(charge, Status.FAILED)
+    notify_cp(charge=charge, event="charge.released" if released else "charge.refused")
+    return True
 
 
 def charge_get(*, cp_id: int, charge_id: str) -> Charge:
