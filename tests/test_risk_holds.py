@@ -120,3 +120,60 @@ def test_a_renewal_risk_would_review_is_refused_not_held(carrier_sandbox, shop):
                              confirmed_by_subscriber=False)  # fmt: skip
     assert refused.value.details["review"] == "unholdable"
     assert not Hold.objects.exists()
+
+
+@pytest.mark.usefixtures("loopback_callbacks")
+def test_a_held_sms_batch_is_sent_once_released_and_refused_with_a_callback(carrier_sandbox):
+    from apps.carrier.models import SmsMessage
+    from apps.gateway.models import PartnerSms
+    from apps.gateway.tests.support import SignedClient, gateway_app_create
+    from apps.risk.events import canonical_msisdn
+    from tests.fixtures.sandbox_support import callback_receiver
+
+    first, watched = unique_msisdn(), unique_msisdn()
+    active_rule("watched-number", f'msisdn == "{canonical_msisdn(watched)}"', outcome="review",
+                kinds=["gateway_sms"])  # fmt: skip
+    with callback_receiver() as receiver:
+        client = SignedClient(
+            gateway_app_create(capabilities=["sms"], callback_urls=[receiver.url])
+        )
+
+        sent = client.post("/sms/v1/messages", {"to": [first, watched], "message": "到货通知"})
+        batch = sent.json()["batchId"]
+        assert sent.status_code == 201
+        assert [m["status"] for m in sent.json()["messages"]] == ["held", "held"]
+        assert not SmsMessage.objects.filter(purpose="partner").exists()
+        hold = Hold.objects.get(owner="gateway.sms", reference=batch)
+        assert (hold.amount_fen, hold.reasons) == (10, ["WATCHED_NUMBER"])
+
+        risk.hold_answer(hold_id=hold.pk, release=True, actor_id=None)
+        queued = receiver.wait_for(4, timeout=20)  # queued, then sent (the carrier took them)
+
+        assert sorted(r.body["data"]["status"] for r in queued) == [
+            "queued",
+            "queued",
+            "sent",
+            "sent",
+        ]
+        assert SmsMessage.objects.filter(purpose="partner").count() == 2
+        assert set(PartnerSms.objects.values_list("held_text", flat=True)) == {""}
+        # Delivered again, the release sends nothing more.
+        event = outbox.Event(id=hold.decision_id, topic="risk.hold.released", key=None,
+                             payload={"owner": "gateway.sms", "reference": batch})  # fmt: skip
+        for fn in outbox.handlers_for("risk.hold.released").values():
+            with transaction.atomic():
+                fn(event)
+        assert SmsMessage.objects.filter(purpose="partner").count() == 2
+
+        refused = client.post("/sms/v1/messages", {"to": [watched], "message": "再次通知"}).json()
+        risk.hold_answer(hold_id=Hold.objects.get(reference=refused["batchId"]).pk, release=False,
+                         actor_id=None)  # fmt: skip
+        called = [r.body["data"] for r in receiver.wait_for(5, timeout=20)]
+
+    message = refused["messages"][0]["messageId"]
+    detail = client.get(f"/sms/v1/messages/{message}").json()
+    assert (detail["status"], detail["errorCode"]) == ("failed", "RISK_REFUSED")
+    assert {"messageId": message, "status": "failed", "errorCode": "RISK_REFUSED"}.items() <= next(
+        d for d in called if d["messageId"] == message
+    ).items()
+    assert SmsMessage.objects.filter(purpose="partner").count() == 2
