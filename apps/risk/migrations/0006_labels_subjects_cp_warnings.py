@@ -6,37 +6,62 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('risk', '0005_risk_workbench_labels'),
+        ("risk", "0005_risk_workbench_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='label',
-            name='device_id',
-            field=models.CharField(blank=True, max_length=64, verbose_name='device id'),
+            model_name="label",
+            name="device_id",
+            field=models.CharField(blank=True, max_length=64, verbose_name="device id"),
         ),
         migrations.AddField(
-            model_name='label',
-            name='user_id',
-            field=models.BigIntegerField(blank=True, null=True, verbose_name='subscriber'),
+            model_name="label",
+            name="user_id",
+            field=models.BigIntegerField(blank=True, null=True, verbose_name="subscriber"),
         ),
         migrations.CreateModel(
-            name='CpWarning',
+            name="CpWarning",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cp_id', models.CharField(db_index=True, max_length=40, verbose_name='content provider')),
-                ('reason', models.CharField(max_length=200, verbose_name='reason')),
-                ('suspended', models.BooleanField(default=False, verbose_name='led to suspension')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('case', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='warning', to='risk.case', verbose_name='case')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='warned by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "cp_id",
+                    models.CharField(db_index=True, max_length=40, verbose_name="content provider"),
+                ),
+                ("reason", models.CharField(max_length=200, verbose_name="reason")),
+                ("suspended", models.BooleanField(default=False, verbose_name="led to suspension")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "case",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="warning",
+                        to="risk.case",
+                        verbose_name="case",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="warned by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'CP warning',
-                'verbose_name_plural': 'CP warnings',
+                "verbose_name": "CP warning",
+                "verbose_name_plural": "CP warnings",
             },
         ),
     ]
