@@ -44,6 +44,11 @@ def _buy(sandbox, cp, product, order_id: str) -> tuple[Charge, str]:
     return charge, msisdn
 
 
+def _spent_today(user_id: int) -> int:
+    decision = risk.decide(event=risk.Event(kind=risk.Kind.CONTENT_CHARGE, user_id=user_id))
+    return decision.totals["content-user-day"]
+
+
 def _events(charge: Charge) -> list[str]:
     return list(
         Notification.objects.filter(cp_id=charge.cp_id, payload__charge_id=charge.pk)
@@ -95,6 +100,8 @@ def test_a_refused_or_expired_content_charge_fails_with_risk_refused(
     settings.RISK_HOLD_EXPIRY_HOURS = 24
     Hold.objects.filter(reference=stale.pk).update(created_at=timezone.now() - timedelta(hours=25))
 
+    assert _spent_today(refused.user_id) == 3000  # counted at the decision
+
     risk.hold_answer(
         hold_id=Hold.objects.get(reference=refused.pk).pk, release=False, actor_id=None
     )
@@ -106,6 +113,8 @@ def test_a_refused_or_expired_content_charge_fails_with_risk_refused(
         assert (charge.status, charge.error_code) == ("failed", "RISK_REFUSED")
         assert _events(charge) == ["charge.held", "charge.refused"]
     assert Hold.objects.get(reference=stale.pk).note == "expired"
+    # What never happened is out of the caps' windows again.
+    assert (_spent_today(refused.user_id), _spent_today(stale.user_id)) == (0, 0)
     assert not PaymentIntent.objects.exists()
 
 

@@ -94,15 +94,18 @@ def sms_send(
     price_fen = segments * settings.GATEWAY_SMS_SEGMENT_PRICE_FEN
     batch_id = uuid.uuid4()
     held: dict[str, Any] | None = None
+    counted: list[list[Any]] = []  # every recipient's, given back if the held batch is refused
     for msisdn in recipients:  # a listed or capped recipient refuses the batch
         try:
-            risk.enforce(
+            decision = risk.enforce(
                 event=risk.Event(kind=risk.Kind.GATEWAY_SMS, msisdn=msisdn, partner_id=str(gateway_app.app_id),
                                  amount_fen=price_fen, reference=str(batch_id)),
                 owner=SMS_HOLD_OWNER, reference=str(batch_id),
             )  # fmt: skip
+            counted += [list(c) for c in decision.counted]
         except RiskUnderReview as review:
             hold = getattr(review, "hold", {})
+            counted += hold.get("counted", [])
             held = held or {**hold, "reasons": [], "amount_fen": price_fen * len(recipients)}
             held["reasons"] += [r for r in hold.get("reasons", ()) if r not in held["reasons"]]
     rows = []
@@ -128,7 +131,7 @@ def sms_send(
             )
         PartnerSms.objects.bulk_create(rows)
         if held:
-            risk.hold_place(**held)
+            risk.hold_place(**{**held, "counted": counted})
     return [_sms_view(row) for row in rows]
 
 

@@ -9,10 +9,12 @@ through the outbox (``risk.hold.released`` / ``risk.hold.refused``, payload ``ow
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+import redis
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -58,14 +60,16 @@ def enforce(*, event: Event, owner: str = "", reference: str = "") -> Decision:
         error.hold = {  # type: ignore[attr-defined]
             "owner": owner, "reference": reference, "kind": event.kind.value, "decision_id": decision.id,
             "reasons": list(decision.reasons), "user_id": event.user_id, "amount_fen": event.amount_fen,
+            "counted": [list(c) for c in decision.counted],
         }  # fmt: skip
         raise error
     return decision
 
 
 def hold_place(*, owner: str, reference: str, kind: str, decision_id: str, reasons: list[str],
-               user_id: int | None, amount_fen: int) -> None:  # fmt: skip
-    """Put ``reference`` in the review queue (once; a repeat changes nothing)."""
+               user_id: int | None, amount_fen: int, counted: list[list[Any]] | None = None) -> None:  # fmt: skip
+    """Put ``reference`` in the review queue (once; a repeat changes nothing). ``counted``:
+    what the held decisions added to the caps, given back if the hold is refused."""
     from apps.risk.models import Hold
 
     try:
@@ -73,7 +77,7 @@ def hold_place(*, owner: str, reference: str, kind: str, decision_id: str, reaso
             Hold.objects.get_or_create(
                 owner=owner, reference=reference,
                 defaults={"kind": kind, "decision_id": decision_id, "reasons": reasons,
-                          "user_id": user_id, "amount_fen": amount_fen},
+                          "user_id": user_id, "amount_fen": amount_fen, "counted": counted or []},
             )  # fmt: skip
     except IntegrityError:
         pass  # a racing twin placed it
@@ -96,6 +100,14 @@ def holds_on_review(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _uncount(counted: tuple[tuple[str, int, int], ...]) -> None:
+    """Best effort: without Redis the windows keep it."""
+    from apps.risk import counters
+
+    with contextlib.suppress(redis.RedisError):
+        counters.release(counted)
+
+
 def hold_answer(*, hold_id: int, release: bool, actor_id: int | None, note: str = "") -> Any:
     """An operator releases or refuses a held thing; the owner hears it through the outbox
     (in this transaction). Locks the hold row; a second answer is refused."""
@@ -114,6 +126,9 @@ def hold_answer(*, hold_id: int, release: bool, actor_id: int | None, note: str 
         hold.decided_at = timezone.now()
         hold.note = note[:200]
         hold.save(update_fields=["status", "decided_by", "decided_at", "note"])
+        if not release and hold.counted:  # never happens: out of the caps' windows
+            counted = tuple((str(k), int(b), int(i)) for k, b, i in hold.counted)
+            transaction.on_commit(lambda: _uncount(counted))
         outbox.publish(
             f"risk.hold.{to}",
             {"owner": hold.owner, "reference": hold.reference, "kind": hold.kind, "amount_fen": hold.amount_fen,

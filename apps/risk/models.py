@@ -265,6 +265,9 @@ class Hold(models.Model):
     reasons = ArrayField(models.CharField(max_length=64), default=list, verbose_name=_("reasons"))
     user_id = models.BigIntegerField(null=True, blank=True)
     amount_fen = models.BigIntegerField(_("amount (fen)"), default=0)
+    # What the held decisions added to the caps' windows ([key, bucket, increment], as
+    # ``Decision.counted``): a refusal gives it back, since the thing never happens.
+    counted = models.JSONField(default=list, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.HELD
     )
