@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.content import selectors, services
 from apps.content.models import ContentProduct, ContentProvider
 from apps.core.errors import DomainError
+from apps.risk import selectors as risk_selectors
 
 
 class ApplyForm(forms.Form):
@@ -111,6 +113,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "content/cp_home.html", {
         "cp": cp, "products": cp.products.prefetch_related("price_points"), "keys": cp.keys.exclude(slot="retired"),
         "notifications": selectors.notifications_of(cp_id=cp.pk), "approved": cp.status == ContentProvider.Status.APPROVED,
+        "warnings": risk_selectors.cp_warnings(cp_id=str(cp.pk)),
+        "warning_limit": settings.RISK_CP_WARNINGS_BEFORE_SUSPENSION,
     })  # fmt: skip
 
 

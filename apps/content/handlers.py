@@ -69,20 +69,45 @@ def lines_refunded(event: outbox.Event) -> None:
 
 @outbox.handler("risk.case.closed")
 def risk_case_closed(event: outbox.Event) -> None:
-    """A risk case about a CP closed as "CP suspended" suspends the CP here (its products
-    leave the mall); risk has blocked it on its lists already. Once: a CP no longer approved
-    is left as it is."""
+    """A risk case about a CP closed as "CP warned" texts the CP's contact the warning (risk
+    keeps the warning, shown in the CP console); closed as "CP suspended", or a warning that
+    reached ``RISK_CP_WARNINGS_BEFORE_SUSPENSION`` (``suspend``), suspends the CP here (its
+    products leave the mall); risk has blocked it on its lists already. Once: a CP no longer
+    approved is left as it is."""
     from apps.content.services.providers import cp_review
 
     fact = event.payload
     dimension, _sep, value = str(fact.get("subject", "")).partition(":")
-    if fact.get("outcome") != "cp_suspended" or dimension != "cp_id" or not value.isdigit():
+    outcome = fact.get("outcome")
+    if outcome not in ("cp_warned", "cp_suspended") or dimension != "cp_id" or not value.isdigit():
         return
     cp = ContentProvider.objects.filter(pk=int(value)).first()
-    if cp is None or cp.status != ContentProvider.Status.APPROVED:
+    if cp is None:
+        return
+    if outcome == "cp_warned" and cp.contact_phone:
+        text = _(
+            "[CarrierHub] Risk warning for %(cp)s: %(title)s. Repeated warnings suspend the account."
+        )
+        sms_queue(msisdn=cp.contact_phone, purpose="notice",
+                  text=text % {"cp": cp.name, "title": fact.get("title", "")})  # fmt: skip
+    suspend = outcome == "cp_suspended" or bool(fact.get("suspend"))
+    if not suspend or cp.status != ContentProvider.Status.APPROVED:
         return
     reason = _("Risk case %(case)s: %(title)s") % {
         "case": fact["case_id"],
         "title": fact.get("title", ""),
     }
     cp_review(cp_id=cp.pk, decision="suspend", actor_id=fact.get("actor_id"), reason=reason[:200])
+
+
+@outbox.handler("risk.hold.released")
+@outbox.handler("risk.hold.refused")
+def risk_hold_answered(event: outbox.Event) -> None:
+    """An operator (or the expiry) answered a content charge held for risk review."""
+    from apps.content.limits import HOLD_OWNER
+    from apps.content.services.charges import charge_hold_answered
+
+    if event.payload.get("owner") == HOLD_OWNER:
+        charge_hold_answered(
+            charge_id=event.payload["reference"], released=event.topic == "risk.hold.released"
+        )

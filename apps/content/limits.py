@@ -8,11 +8,13 @@ windows, counted in Redis at the decision, edited in the workbench; seeded by ri
 ``CapExceeded`` with the cap's old name, its limit and what is spent. The payments app's own
 phone-bill caps (all purposes) still apply on top when the bill is charged.
 
-What each outcome means here (``risk.events.POLICIES``: content cannot hold a charge for
-review, so risk turns a review into a block): ``block`` refuses the charge before anything is
-written; ``challenge`` is satisfied when the subscriber confirms the charge itself (the in-app
-and web flows text a code or go through the provider's own confirmation), and refuses a
-renewal, which nobody confirms.
+What each outcome means here: ``block`` refuses the charge before anything is written;
+``review`` holds a charge the subscriber asked for (``RiskUnderReview`` goes to
+``charge_create``, which writes it ``held`` in risk's review queue; an operator releases or
+refuses it, ``charges.charge_hold_answered``) and refuses a renewal, which nobody waits for;
+``challenge`` is satisfied when the subscriber confirms the charge itself (the in-app and web
+flows text a code or go through the provider's own confirmation), and refuses a renewal,
+which nobody confirms.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from dataclasses import dataclass
 from apps.content.errors import CapExceeded
 from apps.risk import selectors as risk_selectors
 from apps.risk import services as risk
-from apps.risk.errors import RiskBlocked
+from apps.risk.errors import RiskBlocked, RiskUnderReview
+
+# Content charges in risk's review queue are held under this owner and the charge id.
+HOLD_OWNER = "content"
 
 # The caps' old names (still the ``cap`` of ``CapExceeded``) and their risk cap codes.
 CAP_CODES = {
@@ -63,15 +68,20 @@ def charge_decide(
     """Ask risk about one content charge and carry out its answer (see the module docstring).
 
     Raises ``CapExceeded`` for a content cap, ``RiskBlocked`` for anything else risk refuses
-    (a list, a rule, Redis down: the kind fails closed). An allowed charge that then does not
-    happen gives its amount back with ``risk.decision_release``.
+    (a list, a rule, Redis down: the kind fails closed), ``RiskUnderReview`` (with the hold to
+    place) for a review of a charge the subscriber confirms. An allowed charge that then does
+    not happen gives its amount back with ``risk.decision_release``.
     """
     event = risk.Event(
         kind=risk.Kind.CONTENT_CHARGE, user_id=user_id, msisdn=msisdn, ip=ip, cp_id=str(cp_id),
         product=f"content:{product_id}", amount_fen=amount_fen, reference=reference,
     )  # fmt: skip
     try:
-        decision = risk.enforce(event=event, owner="content", reference=reference)
+        decision = risk.enforce(event=event, owner=HOLD_OWNER, reference=reference)
+    except RiskUnderReview as review:
+        if confirmed_by_subscriber:
+            raise
+        raise RiskBlocked(details={**review.details, "review": "unholdable"}) from review
     except RiskBlocked as blocked:
         decision = blocked.decision  # type: ignore[attr-defined]
         for reason in blocked.details["reasons"]:

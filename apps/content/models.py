@@ -278,6 +278,8 @@ class Charge(models.Model):
     """One sale of a content product to a subscriber: the owner object of a ``content`` payment."""
 
     class Status(models.TextChoices):
+        # Risk control asked for review: an operator releases it (pending) or refuses it.
+        HELD = "held", _("Held for risk review")
         PENDING = "pending", _("Awaiting confirmation")
         SUCCEEDED = "succeeded", _("Paid")
         FAILED = "failed", _("Failed")
@@ -287,6 +289,7 @@ class Charge(models.Model):
 
     # A paid charge's money goes back once: by a refund or by a chargeback, never both.
     TRANSITIONS = {
+        Status.HELD: frozenset({Status.PENDING, Status.FAILED}),
         Status.PENDING: frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED}),
         Status.SUCCEEDED: frozenset({Status.REFUNDED, Status.CHARGED_BACK}),
         Status.FAILED: frozenset(),
@@ -334,6 +337,8 @@ class Charge(models.Model):
         max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
     )
     intent_public_id = models.CharField(max_length=40, blank=True)
+    # Why a charge failed, as the API says it (``RISK_REFUSED``: refused after risk review).
+    error_code = models.CharField(max_length=40, blank=True, verbose_name=_("error code"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 

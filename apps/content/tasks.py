@@ -28,3 +28,16 @@ def subscription_renew_task(subscription_id: int) -> str:
     from apps.content.services.subscriptions import subscription_renew
 
     return subscription_renew(subscription_id=subscription_id)
+
+
+@shared_task(acks_late=True)
+def charge_pay_start_task(charge_id: str) -> str:
+    """An in-app charge released after risk review: the carrier texts the subscriber the code
+    (one payment per charge: the intent's key). A refusal fails the charge (recorded there)."""
+    from apps.content.services.charges import charge_pay_start
+    from apps.core.errors import DomainError
+
+    try:
+        return charge_pay_start(charge_id=charge_id, method="carrier_billing", channel="").status
+    except DomainError as exc:
+        return exc.code

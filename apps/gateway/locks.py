@@ -78,5 +78,10 @@ def partner_sms_lock_by_carrier_message(message_id: uuid.UUID) -> PartnerSms | N
     return PartnerSms.objects.select_for_update().filter(carrier_message_id=message_id).first()
 
 
+def partner_sms_batch_lock(batch_id: uuid.UUID) -> list[PartnerSms]:
+    """A partner SMS batch's rows, in pk order."""
+    return list(PartnerSms.objects.select_for_update().filter(batch_id=batch_id).order_by("pk"))
+
+
 def otp_code_lock(*, authentication_id: uuid.UUID, app_id: int) -> OtpCode | None:
     return OtpCode.objects.select_for_update().filter(pk=authentication_id, app_id=app_id).first()

@@ -12,6 +12,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -39,6 +40,7 @@ from apps.gateway.capability_errors import (
 from apps.gateway.context import GatewayApp
 from apps.gateway.models import OtpCode, PartnerSms
 from apps.risk import services as risk
+from apps.risk.errors import RiskRefused, RiskUnderReview
 
 SMS_EVENT = "org.carrierhub.sms.v1.message-status-changed"
 # The carrier's SMS states, as the partner sees them.
@@ -48,6 +50,8 @@ _STATUS_OF_CARRIER = {
     "undelivered": PartnerSms.Status.UNDELIVERED,
     "failed": PartnerSms.Status.FAILED,
 }
+# Partner SMS batches in risk's review queue are held under this owner and the batch id.
+SMS_HOLD_OWNER = "gateway.sms"
 OTP_TTL = timedelta(minutes=5)
 OTP_MAX_ATTEMPTS = 3
 OTP_CODE_DIGITS = 6
@@ -79,20 +83,37 @@ def sms_send(
 ) -> list[PartnerSmsView]:
     """Queue one message per recipient, all or none, priced by segments × the segment price.
 
-    One transaction, no locks: the carrier messages and the partner's rows commit together and
-    each carrier submit is enqueued on commit. Repeats are the pipeline's business
-    (Idempotency-Key / clientCorrelator replay the first answer).
+    Risk control decides per recipient: a block refuses the batch, a review of any recipient
+    holds the whole batch (its messages ``held``, the text kept until the answer, one place
+    in risk's review queue: ``sms_batch_hold_answered``). One transaction, no locks: the
+    carrier messages and the partner's rows commit together and each carrier submit is
+    enqueued on commit. Repeats are the pipeline's business (Idempotency-Key /
+    clientCorrelator replay the first answer).
     """
     segments = carrier.sms_segment_count(text)
     price_fen = segments * settings.GATEWAY_SMS_SEGMENT_PRICE_FEN
-    for msisdn in recipients:  # a listed or capped recipient refuses the batch
-        risk.enforce(event=risk.Event(kind=risk.Kind.GATEWAY_SMS, msisdn=msisdn,
-                                      partner_id=str(gateway_app.app_id), amount_fen=price_fen))  # fmt: skip
     batch_id = uuid.uuid4()
+    held: dict[str, Any] | None = None
+    counted: list[list[Any]] = []  # every recipient's, given back if the held batch is refused
+    for msisdn in recipients:  # a listed or capped recipient refuses the batch
+        try:
+            decision = risk.enforce(
+                event=risk.Event(kind=risk.Kind.GATEWAY_SMS, msisdn=msisdn, partner_id=str(gateway_app.app_id),
+                                 amount_fen=price_fen, reference=str(batch_id)),
+                owner=SMS_HOLD_OWNER, reference=str(batch_id),
+            )  # fmt: skip
+            counted += [list(c) for c in decision.counted]
+        except RiskUnderReview as review:
+            hold = getattr(review, "hold", {})
+            counted += hold.get("counted", [])
+            held = held or {**hold, "reasons": [], "amount_fen": price_fen * len(recipients)}
+            held["reasons"] += [r for r in hold.get("reasons", ()) if r not in held["reasons"]]
     rows = []
     with transaction.atomic():
         for msisdn in recipients:
-            carrier_id = carrier.sms_queue(msisdn=msisdn, text=text, purpose="partner")
+            carrier_id = (
+                None if held else carrier.sms_queue(msisdn=msisdn, text=text, purpose="partner")
+            )
             rows.append(
                 PartnerSms(
                     app_id=gateway_app.app_id,
@@ -104,10 +125,44 @@ def sms_send(
                     segments=segments,
                     price_fen=price_fen,
                     callback_url=callback_url,
+                    status=PartnerSms.Status.HELD if held else PartnerSms.Status.QUEUED,
+                    held_text=text if held else "",
                 )
             )
         PartnerSms.objects.bulk_create(rows)
+        if held:
+            risk.hold_place(**{**held, "counted": counted})
     return [_sms_view(row) for row in rows]
+
+
+def sms_batch_hold_answered(*, batch_id: uuid.UUID, released: bool) -> int:
+    """Risk's answer to a held batch (in the outbox handler's transaction): released, each
+    held message goes to the carrier (queued, submitted after commit); refused, each fails
+    with ``RISK_REFUSED``. The partner gets a callback per message either way, as for any
+    change. Locks the batch's rows; messages no longer held are left, so an answer acts once.
+    Returns how many messages moved."""
+    moved = 0
+    for row in locks.partner_sms_batch_lock(batch_id):
+        if row.status != PartnerSms.Status.HELD:
+            continue
+        if released:
+            row.carrier_message_id = carrier.sms_queue(
+                msisdn=row.msisdn, text=row.held_text, purpose="partner"
+            )
+        else:
+            row.error_code = RiskRefused.code
+        to = PartnerSms.Status.QUEUED if released else PartnerSms.Status.FAILED
+        audited_transition(
+            row, to, object_type="partner_sms", object_id=row.pk,
+            refused=lambda details: Conflict(details=details), after={"error_code": row.error_code},
+        )  # fmt: skip
+        row.held_text = ""
+        row.save(
+            update_fields=["status", "carrier_message_id", "error_code", "held_text", "updated_at"]
+        )
+        _callback(row)
+        moved += 1
+    return moved
 
 
 def sms_get(*, app_id: int, message_id: uuid.UUID) -> PartnerSmsView:
@@ -138,6 +193,11 @@ def sms_status_changed(event: outbox.Event) -> None:
     )  # fmt: skip
     row.error_code = change.error_code[:64]
     row.save(update_fields=["status", "error_code", "updated_at"])
+    _callback(row)
+
+
+def _callback(row: PartnerSms) -> None:
+    """Owe the partner the message's state (a signed callback, retried by the gateway)."""
     callbacks.callback_enqueue(
         app_id=row.app_id, environment=row.environment, client_id=row.client_id,
         url=row.callback_url, event_type=SMS_EVENT, subject=str(row.pk),
@@ -147,6 +207,17 @@ def sms_status_changed(event: outbox.Event) -> None:
             "errorCode": row.error_code or None, "updatedAt": row.updated_at.isoformat(),
         },
     )  # fmt: skip
+
+
+@outbox.handler("risk.hold.released")
+@outbox.handler("risk.hold.refused")
+def sms_batch_risk_answered(event: outbox.Event) -> None:
+    """An operator (or the expiry) answered a partner SMS batch held for risk review."""
+    if event.payload.get("owner") == SMS_HOLD_OWNER:
+        sms_batch_hold_answered(
+            batch_id=uuid.UUID(event.payload["reference"]),
+            released=event.topic == "risk.hold.released",
+        )
 
 
 # --- One-time passwords ------------------------------------------------------------------------

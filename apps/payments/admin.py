@@ -96,7 +96,7 @@ class RefundAdmin(ReadOnly):
     search_fields = ["public_id", "intent__public_id", "intent__reference"]
     list_select_related = ["intent", "requested_by", "first_approved_by", "decided_by"]
     readonly_fields = ["lines"]
-    actions = ["approve", "reject", "retry"]
+    actions = ["approve", "reject", "retry", "mark_fraud"]
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         """The page's refunds get their lines' delivery states in one call per purpose."""
@@ -157,6 +157,24 @@ class RefundAdmin(ReadOnly):
             messages.info(
                 request, f"{refund.public_id}: {services.refund_execute(refund_id=refund.pk)}"
             )
+
+    def has_mark_fraud_permission(self, request: HttpRequest) -> bool:
+        # Labels are risk control's: its role (or anyone who may add labels) marks fraud.
+        return request.user.has_perm("risk.add_label")
+
+    @admin.action(
+        description=_(
+            "Mark selected refunds as fraud (a risk label on the subscriber, number and device)"
+        ),
+        permissions=["mark_fraud"],
+    )
+    def mark_fraud(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
+        for refund in queryset:
+            marked = services.refund_mark_fraud(
+                refund_id=refund.pk, actor_id=cast(int, request.user.pk), note="workbench"
+            )
+            done = _("marked as fraud") if marked else _("already marked as fraud")
+            messages.success(request, f"{refund.public_id}: {done}")
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The change permission gates the approve/reject actions; the form stays read-only.

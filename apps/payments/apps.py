@@ -8,6 +8,6 @@ class PaymentsConfig(AppConfig):
     verbose_name = "支付"
 
     def ready(self) -> None:
-        from apps.payments import todos
+        from apps.payments import risk_handlers, todos  # noqa: F401  (outbox handlers register)
 
         todos.register()

@@ -12,10 +12,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.risk import selectors, services
 from apps.risk.forms import BacktestForm, ListImportForm, RuleMoveForm, RuleVersionForm
-from apps.risk.models import Cap, Case, Hold, Label, ListEntry, Rule
+from apps.risk.models import Cap, Case, CpWarning, Hold, Label, ListEntry, Rule
 
 
 @admin.register(ListEntry)
@@ -308,6 +309,25 @@ class CaseAdmin(admin.ModelAdmin):
 
 @admin.register(Label)
 class LabelAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "source", "reference", "cp_id", "product", "msisdn", "origin"]
+    list_display = [
+        "created_at",
+        "source",
+        "reference",
+        "cp_id",
+        "product",
+        "msisdn",
+        "user_id",
+        "device_id",
+        "origin",
+    ]
     list_filter = ["source"]
-    search_fields = ["reference", "msisdn", "origin"]
+    search_fields = ["reference", "msisdn", "device_id", "origin"]
+
+
+@admin.register(CpWarning)
+class CpWarningAdmin(ReadOnlyAdmin):
+    """Warnings are written by closing a case as "CP warned"; here they are only read."""
+
+    list_display = ["created_at", "cp_id", "case", "reason", "suspended", "created_by"]
+    list_filter = ["suspended"]
+    search_fields = ["cp_id", "reason"]

@@ -106,7 +106,8 @@ def anomalies_find(*, day: date) -> list[Anomaly]:
             **{field: ""}
         )
         for source, limit_name, default in (("complaint", "RISK_COMPLAINT_RATE_MAX", 0.02),
-                                            ("refund_fraud", "RISK_REFUND_RATE_MAX", 0.05)):  # fmt: skip
+                                            ("refund_fraud", "RISK_REFUND_RATE_MAX", 0.05),
+                                            ("chargeback", "RISK_CHARGEBACK_RATE_MAX", 0.01)):  # fmt: skip
             counts = (
                 labels.filter(source=source)
                 .values_list(field)
@@ -208,13 +209,38 @@ _SUBJECT_DIMENSION = {
 }
 
 
+def _cp_warn(case: Any, *, cp_id: str, actor_id: int | None) -> bool:
+    """Record the case's warning of CP ``cp_id``; True when it is the CP's
+    ``RISK_CP_WARNINGS_BEFORE_SUSPENSION``-th, which suspends it. Counting waits on a lock per
+    CP, so two cases closed at once cannot both stop short of the threshold."""
+    from apps.core.locks import advisory_xact_lock
+    from apps.risk.models import CpWarning
+
+    advisory_xact_lock("risk-cp-warning", cp_id)
+    warning = CpWarning.objects.create(
+        cp_id=cp_id, case=case, reason=case.title[:200], created_by_id=actor_id
+    )
+    count = CpWarning.objects.filter(cp_id=cp_id).count()
+    suspend = count >= settings.RISK_CP_WARNINGS_BEFORE_SUSPENSION
+    if suspend:
+        warning.suspended = True
+        warning.save(update_fields=["suspended"])
+    audit_record(action="risk.cp.warned", object_type="content_provider", object_id=cp_id,
+                 actor_id=actor_id, after={"case": case.pk, "warnings": count, "suspended": suspend})  # fmt: skip
+    return suspend
+
+
 def case_update(
     *, case_id: int, assignee_id: int | None, notes: str, outcome: str, actor_id: int | None
 ) -> Any:
-    """Assign, note and close a case. An outcome closes it; a list entry, CP warning or
-    suspension puts the case's subject on the block or watch list (source ``case:<id>``).
-    Closing publishes ``risk.case.closed`` (outbox) for the apps above: content suspends the
-    CP of a case closed as "CP suspended"."""
+    """Assign, note and close a case. An outcome closes it (once: a case closed already keeps
+    its outcome, and acting on it again does nothing); a list entry, CP warning or suspension
+    puts the case's subject on the block or watch list (source ``case:<id>``). A CP warning is
+    recorded for the CP's console and its ``RISK_CP_WARNINGS_BEFORE_SUSPENSION``-th suspends
+    the CP (blocked, ``suspend`` in the event). Closing publishes ``risk.case.closed``
+    (outbox, once per case) with the case's linked references for the apps above: content
+    warns or suspends the CP, payments refunds the linked payments of a case closed as
+    "refunds issued". Locks the case row."""
     from apps.risk.models import Case
     from apps.risk.services import list_entry_add
 
@@ -230,17 +256,22 @@ def case_update(
         case.save()
         audit_record(action="risk.case.updated", object_type="risk_case", object_id=case.pk, actor_id=actor_id,
                      before=before, after={"status": case.status, "outcome": case.outcome})  # fmt: skip
-        if closing:  # the apps above act on it (content suspends a CP: "cp_suspended")
+        dimension, _sep, value = case.subject.partition(":")
+        suspend = outcome == Case.Outcome.CP_SUSPENDED
+        if closing and outcome == Case.Outcome.CP_WARNED and dimension == "cp_id" and value:
+            suspend = _cp_warn(case, cp_id=value, actor_id=actor_id)
+        if closing:  # the apps above act on it
             outbox.publish(
                 "risk.case.closed",
                 {"case_id": case.pk, "anomaly": case.anomaly, "subject": case.subject,
-                 "outcome": outcome, "title": case.title, "actor_id": actor_id},
+                 "outcome": outcome, "title": case.title, "actor_id": actor_id,
+                 "references": list(case.references), "suspend": suspend},
                 key=f"risk-case:{case.pk}:closed",
             )  # fmt: skip
-        dimension, _sep, value = case.subject.partition(":")
         if closing and outcome in _FEEDS and dimension in _SUBJECT_DIMENSION:
             list_entry_add(
-                action=_FEEDS[outcome], dimension=_SUBJECT_DIMENSION[dimension], value=value,
-                reason=f"case {case.pk}: {case.title}"[:200], source=f"case:{case.pk}", actor_id=actor_id,
+                action="block" if suspend else _FEEDS[outcome], dimension=_SUBJECT_DIMENSION[dimension],
+                value=value, reason=f"case {case.pk}: {case.title}"[:200], source=f"case:{case.pk}",
+                actor_id=actor_id,
             )  # fmt: skip
     return case

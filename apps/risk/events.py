@@ -60,10 +60,10 @@ POLICIES: dict[Kind, KindPolicy] = {
     Kind.CHECKOUT: KindPolicy(challenge=False, review=True, fail_closed=False),
     Kind.PAYMENT_START: KindPolicy(challenge=False, review=True, fail_closed=False),
     Kind.PHONE_BILL_CHARGE: KindPolicy(challenge=True, review=True, fail_closed=True),
-    Kind.CONTENT_CHARGE: KindPolicy(challenge=True, review=False, fail_closed=True),
+    Kind.CONTENT_CHARGE: KindPolicy(challenge=True, review=True, fail_closed=True),
     Kind.CARD_REDEMPTION: KindPolicy(challenge=False, review=False, fail_closed=False),
     Kind.SIM_PURCHASE: KindPolicy(challenge=False, review=True, fail_closed=False),
-    Kind.GATEWAY_SMS: KindPolicy(challenge=False, review=False, fail_closed=False),
+    Kind.GATEWAY_SMS: KindPolicy(challenge=False, review=True, fail_closed=False),
     Kind.GATEWAY_BILLING: KindPolicy(challenge=False, review=False, fail_closed=True),
     Kind.REFUND_REQUEST: KindPolicy(challenge=False, review=True, fail_closed=False),
 }

@@ -9,10 +9,12 @@ through the outbox (``risk.hold.released`` / ``risk.hold.refused``, payload ``ow
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+import redis
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -58,14 +60,16 @@ def enforce(*, event: Event, owner: str = "", reference: str = "") -> Decision:
         error.hold = {  # type: ignore[attr-defined]
             "owner": owner, "reference": reference, "kind": event.kind.value, "decision_id": decision.id,
             "reasons": list(decision.reasons), "user_id": event.user_id, "amount_fen": event.amount_fen,
+            "counted": [list(c) for c in decision.counted],
         }  # fmt: skip
         raise error
     return decision
 
 
 def hold_place(*, owner: str, reference: str, kind: str, decision_id: str, reasons: list[str],
-               user_id: int | None, amount_fen: int) -> None:  # fmt: skip
-    """Put ``reference`` in the review queue (once; a repeat changes nothing)."""
+               user_id: int | None, amount_fen: int, counted: list[list[Any]] | None = None) -> None:  # fmt: skip
+    """Put ``reference`` in the review queue (once; a repeat changes nothing). ``counted``:
+    what the held decisions added to the caps, given back if the hold is refused."""
     from apps.risk.models import Hold
 
     try:
@@ -73,7 +77,7 @@ def hold_place(*, owner: str, reference: str, kind: str, decision_id: str, reaso
             Hold.objects.get_or_create(
                 owner=owner, reference=reference,
                 defaults={"kind": kind, "decision_id": decision_id, "reasons": reasons,
-                          "user_id": user_id, "amount_fen": amount_fen},
+                          "user_id": user_id, "amount_fen": amount_fen, "counted": counted or []},
             )  # fmt: skip
     except IntegrityError:
         pass  # a racing twin placed it
@@ -96,6 +100,14 @@ def holds_on_review(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def _uncount(counted: tuple[tuple[str, int, int], ...]) -> None:
+    """Best effort: without Redis the windows keep it."""
+    from apps.risk import counters
+
+    with contextlib.suppress(redis.RedisError):
+        counters.release(counted)
+
+
 def hold_answer(*, hold_id: int, release: bool, actor_id: int | None, note: str = "") -> Any:
     """An operator releases or refuses a held thing; the owner hears it through the outbox
     (in this transaction). Locks the hold row; a second answer is refused."""
@@ -114,9 +126,36 @@ def hold_answer(*, hold_id: int, release: bool, actor_id: int | None, note: str 
         hold.decided_at = timezone.now()
         hold.note = note[:200]
         hold.save(update_fields=["status", "decided_by", "decided_at", "note"])
+        if not release and hold.counted:  # never happens: out of the caps' windows
+            counted = tuple((str(k), int(b), int(i)) for k, b, i in hold.counted)
+            transaction.on_commit(lambda: _uncount(counted))
         outbox.publish(
             f"risk.hold.{to}",
-            {"owner": hold.owner, "reference": hold.reference, "kind": hold.kind, "amount_fen": hold.amount_fen},
+            {"owner": hold.owner, "reference": hold.reference, "kind": hold.kind, "amount_fen": hold.amount_fen,
+             "note": hold.note},
             key=f"risk-hold:{hold.pk}:{to}",
         )  # fmt: skip
     return hold
+
+
+def holds_expire(*, now: Any = None) -> int:
+    """Refuse what has waited longer than ``RISK_HOLD_EXPIRY_HOURS`` unanswered (note
+    ``expired``): the owner hears ``risk.hold.refused`` as for an operator's refusal. Each hold
+    is answered in its own transaction; one an operator answered meanwhile is skipped."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from apps.risk.models import Hold
+
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.RISK_HOLD_EXPIRY_HOURS)
+    expired = 0
+    for hold_id in Hold.objects.filter(status=Hold.Status.HELD, created_at__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        try:
+            hold_answer(hold_id=hold_id, release=False, actor_id=None, note="expired")
+        except HoldStateRefused:
+            continue
+        expired += 1
+    return expired

@@ -210,7 +210,8 @@ class Rule(models.Model):
 
 class Label(models.Model):
     """Ground truth for backtests and complaint rates: a complaint, chargeback or a refund
-    marked fraud, about the thing ``reference`` names."""
+    marked fraud, about the thing ``reference`` names, and on whom: the subscriber, the number
+    (whose risk score it raises) and the device."""
 
     class Source(models.TextChoices):
         COMPLAINT = "complaint", _("complaint")
@@ -222,6 +223,8 @@ class Label(models.Model):
     cp_id = models.CharField(max_length=40, blank=True, verbose_name=_("content provider"))
     product = models.CharField(max_length=64, blank=True, verbose_name=_("product"))
     msisdn = models.CharField(max_length=20, blank=True, verbose_name=_("MSISDN"))
+    user_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("subscriber"))
+    device_id = models.CharField(max_length=64, blank=True, verbose_name=_("device id"))
     note = models.CharField(max_length=200, blank=True)
     origin = models.CharField(
         max_length=64,
@@ -262,6 +265,9 @@ class Hold(models.Model):
     reasons = ArrayField(models.CharField(max_length=64), default=list, verbose_name=_("reasons"))
     user_id = models.BigIntegerField(null=True, blank=True)
     amount_fen = models.BigIntegerField(_("amount (fen)"), default=0)
+    # What the held decisions added to the caps' windows ([key, bucket, increment], as
+    # ``Decision.counted``): a refusal gives it back, since the thing never happens.
+    counted = models.JSONField(default=list, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.HELD
     )
@@ -336,3 +342,27 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CpWarning(models.Model):
+    """A CP warned by a risk case (outcome "CP warned"): shown in the CP's console; the
+    ``RISK_CP_WARNINGS_BEFORE_SUSPENSION``-th warning suspends the CP. One per case."""
+
+    cp_id = models.CharField(_("content provider"), max_length=40, db_index=True)
+    case = models.OneToOneField(
+        Case, on_delete=models.PROTECT, related_name="warning", verbose_name=_("case")
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    suspended = models.BooleanField(_("led to suspension"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("warned by"),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("CP warning")
+        verbose_name_plural = _("CP warnings")
+
+    def __str__(self) -> str:
+        return f"CP {self.cp_id}: {self.reason}"

@@ -127,3 +127,21 @@ def vetting_needs_second_reviewer(*, price_fen: int, cp_id: str = "") -> list[st
     if rate is not None and rate > float(getattr(settings, "RISK_COMPLAINT_RATE_MAX", 0.02)):
         reasons.append("CP_COMPLAINT_RATE")
     return reasons
+
+
+@dataclass(frozen=True)
+class CpWarningView:
+    reason: str
+    case_id: int
+    suspended: bool
+    created_at: datetime
+
+
+def cp_warnings(*, cp_id: str) -> list[CpWarningView]:
+    """The warnings risk cases gave a CP, newest first (its console shows them)."""
+    from apps.risk.models import CpWarning
+
+    return [
+        CpWarningView(reason=w.reason, case_id=w.case_id, suspended=w.suspended, created_at=w.created_at)
+        for w in CpWarning.objects.filter(cp_id=cp_id).order_by("-created_at")
+    ]  # fmt: skip

@@ -34,19 +34,25 @@ from apps.risk.events import (
     canonical_msisdn,
     fails_closed,
 )
-from apps.risk.holds import enforce, hold_answer, holds_on_review
+from apps.risk.holds import enforce, hold_answer, hold_place, holds_expire, holds_on_review
+from apps.risk.labels import LABEL_POINTS, complaint_label, label_record
 
 # What callers use through ``risk.services`` besides the functions defined here.
 __all__ = [
+    "LABEL_POINTS",
     "Decision",
     "Event",
     "Kind",
     "Outcome",
     "RuleInvalid",
     "case_update",
+    "complaint_label",
     "enforce",
     "hold_answer",
+    "hold_place",
+    "holds_expire",
     "holds_on_review",
+    "label_record",
 ]
 
 
@@ -498,42 +504,4 @@ def backtest(*, expression: str, kinds: list[str], start: datetime, end: datetim
         events=events, hits=hits, labelled=labelled, true_positives=true_positives,
         precision=true_positives / hits if hits else None,
         recall=true_positives / labelled if labelled else None,
-    )  # fmt: skip
-
-
-def complaint_label(
-    *,
-    origin: str,
-    reference: str,
-    msisdn: str = "",
-    cp_id: str = "",
-    product: str = "",
-    note: str = "",
-) -> None:
-    """A subscriber complained about a charge (``origin`` names the ticket): a label for
-    backtests, and one in the CP's or product's complaint rate. Once per origin."""
-    label_record(source="complaint", origin=origin, reference=reference, msisdn=msisdn,
-                 cp_id=cp_id, product=product, note=note)  # fmt: skip
-
-
-def label_record(
-    *,
-    source: str,
-    origin: str,
-    reference: str,
-    msisdn: str = "",
-    cp_id: str = "",
-    product: str = "",
-    note: str = "",
-) -> None:
-    """A label of ``source`` (``complaint``, ``chargeback``, ``refund_fraud``) about the
-    thing ``reference`` names, for backtests and the nightly rates. Once per ``origin``."""
-    from apps.risk.models import Label
-
-    if source not in Label.Source.values:
-        raise InvalidArgument(f"Unknown label source {source!r}.")
-    Label.objects.get_or_create(
-        origin=origin[:64],
-        defaults={"source": source, "reference": reference[:64], "msisdn": msisdn[:20],
-                  "cp_id": cp_id[:40], "product": product[:64], "note": note[:200]},
     )  # fmt: skip

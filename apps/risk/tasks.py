@@ -35,6 +35,14 @@ def decisions_score_task(decision_ids: list[str]) -> int:
 
 
 @shared_task
+def holds_expire_task() -> int:
+    """Beat job (every five minutes): refuse the holds nobody answered in time."""
+    from apps.risk.holds import holds_expire
+
+    return holds_expire()
+
+
+@shared_task
 def anomalies_task(day: str | None = None) -> int:
     """Beat job (nightly): open a case per anomaly of the day before (or of ``day``)."""
     from datetime import date, timedelta

@@ -356,6 +356,7 @@ CELERY_BEAT_SCHEDULE = {
     # Risk (docs/risk.md): decisions queued in Redis are written in batches.
     "risk-decisions-flush": {"task": "apps.risk.tasks.decisions_flush_task", "schedule": 5.0},
     "risk-partitions": {"task": "apps.risk.tasks.decision_partitions_task", "schedule": 86400.0},
+    "risk-holds-expire": {"task": "apps.risk.tasks.holds_expire_task", "schedule": 300.0},
     "risk-anomalies": {
         "task": "apps.risk.tasks.anomalies_task",
         "schedule": _crontab(hour=2, minute=30),
@@ -388,6 +389,10 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-views-flush": {"task": "apps.analytics.tasks.views_flush_task", "schedule": 60.0},
     "analytics-rollup": {"task": "apps.analytics.tasks.rollup_recent_task", "schedule": 300.0},
 }
+# Risk control (docs/risk.md): a review hold nobody answered in this many hours is refused; a
+# CP's this-many-th warning (risk cases closed as "CP warned") suspends it.
+RISK_HOLD_EXPIRY_HOURS = env.int("RISK_HOLD_EXPIRY_HOURS", default=24)
+RISK_CP_WARNINGS_BEFORE_SUSPENSION = env.int("RISK_CP_WARNINGS_BEFORE_SUSPENSION", default=3)
 # Refunds above this amount (fen) need two different finance users' approvals (maker-checker).
 REFUND_SECOND_APPROVAL_ABOVE_FEN = env.int("REFUND_SECOND_APPROVAL_ABOVE_FEN", default=50_000)
 # Phone-bill payments: a subscriber's spending caps, in fen, per sliding day and 30 days. Since

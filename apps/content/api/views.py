@@ -45,6 +45,7 @@ def charge_body(charge: Charge) -> dict[str, Any]:
         "phone_number": charge.msisdn, "amount_fen": charge.amount_fen, "status": charge.status,
         "channel": charge.channel, "chapter": charge.chapter, "price_point_id": charge.price_point_id,
         "billing_code": charge.price_point.billing_code if charge.price_point else None,
+        "error_code": charge.error_code or None,
     }  # fmt: skip
     if charge.channel in (Charge.Channel.WEB, Charge.Channel.IN_APP):
         # Web: where the subscriber pays. In-app: where the subscriber may type the texted

@@ -45,9 +45,11 @@ from apps.content.services.price_points import price_point_for_sale
 from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import Conflict, DomainError
 from apps.core.phone import normalize_phone
+from apps.core.tasks import enqueue_on_commit
 from apps.payments import services as payments
 from apps.payments.handlers import PaymentFact, PurposeHandler, RefundFact
 from apps.risk import services as risk
+from apps.risk.errors import RiskRefused, RiskUnderReview
 
 PURPOSE = "content"
 Status = Charge.Status
@@ -110,7 +112,9 @@ def charge_create(
     product's (``PricePointNotFound``) or not approved or off sale
     (``PricePointNotOnSale``), a number the carrier does not know (``IdentifierNotFound``),
     a content cap passed (``CapExceeded``), risk control's refusal (``RiskBlocked``;
-    ``limits.charge_decide``).
+    ``limits.charge_decide``). Risk control's review writes the charge ``held`` (the CP is
+    notified ``charge.held``) and starts nothing: an operator's answer moves it on
+    (``charge_hold_answered``).
     """
     msisdn = normalize_phone(phone_number)
     existing = Charge.objects.filter(cp_id=cp_id, cp_order_id=cp_order_id).first()
@@ -139,22 +143,35 @@ def charge_create(
     charge_id = f"CC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}"
     # Risk counts the caps in Redis at the decision (no lock here); the subscriber's code (or
     # the web page's payment) that follows is the second confirmation a challenge asks for.
-    decision = limits.charge_decide(
-        user_id=user_id, msisdn=msisdn, cp_id=cp_id, product_id=product.pk,
-        amount_fen=point.price_fen, reference=charge_id, confirmed_by_subscriber=True,
-    )  # fmt: skip
+    held = None
+    try:
+        decision = limits.charge_decide(
+            user_id=user_id, msisdn=msisdn, cp_id=cp_id, product_id=product.pk,
+            amount_fen=point.price_fen, reference=charge_id, confirmed_by_subscriber=True,
+        )  # fmt: skip
+    except RiskUnderReview as review:  # written held, with its place in risk's review queue
+        decision, held = None, getattr(review, "hold", None)
     try:
         with transaction.atomic():
             charge = Charge.objects.create(
                 id=charge_id, cp_id=cp_id, product=product, price_point=point, user_id=user_id,
                 msisdn=msisdn, amount_fen=point.price_fen, channel=channel,
                 cp_order_id=cp_order_id[:64], chapter=chapter,
+                status=Status.HELD if held else Status.PENDING,
             )  # fmt: skip
+            if held is not None:
+                risk.hold_place(**held)
+                from apps.content.services.notifications import notify_cp
+
+                notify_cp(charge=charge, event="charge.held")
     except IntegrityError:
-        risk.decision_release(decision=decision)  # the first charge under this order id counted
+        if decision is not None:  # the first charge under this order id counted
+            risk.decision_release(decision=decision)
         existing = Charge.objects.get(cp_id=cp_id, cp_order_id=cp_order_id)
         return _same(existing, msisdn=msisdn, product_id=product_id, price_point_id=price_point_id,
                      billing_code=billing_code)  # fmt: skip
+    if held is not None or decision is None:
+        return Charge.objects.get(pk=charge.pk)
     if channel == Charge.Channel.IN_APP:
         try:
             charge_pay_start(charge_id=charge.pk, method="carrier_billing", channel="")
@@ -238,6 +255,31 @@ def charge_pay_start(
         raise
     Charge.objects.filter(pk=charge.pk).update(intent_public_id=intent.public_id)
     return intent
+
+
+def charge_hold_answered(*, charge_id: str, released: bool) -> bool:
+    """Risk's answer to a held charge (in the outbox handler's transaction): released, it
+    becomes ``pending`` and goes on as if never held (in-app: the carrier texts the code, a
+    task after commit); refused, it fails with ``RISK_REFUSED``. The CP is notified either
+    way (``charge.released`` / ``charge.refused``). Locks the charge; a charge no longer held
+    is left as it is, so an answer acts once. Returns whether it acted."""
+    from apps.content.services.notifications import notify_cp
+
+    charge = charge_lock(charge_id=charge_id)
+    if charge is None or charge.status != Status.HELD:
+        return False
+    if released:
+        _move(charge, Status.PENDING)
+        if charge.channel == Charge.Channel.IN_APP:
+            from apps.content.tasks import charge_pay_start_task
+
+            enqueue_on_commit(charge_pay_start_task, charge.pk)
+    else:
+        charge.error_code = RiskRefused.code
+        charge.save(update_fields=["error_code"])
+        _move(charge, Status.FAILED)
+    notify_cp(charge=charge, event="charge.released" if released else "charge.refused")
+    return True
 
 
 def charge_get(*, cp_id: int, charge_id: str) -> Charge:

@@ -32,7 +32,9 @@ class MessageOut(serializers.Serializer):
     messageId = serializers.UUIDField()  # noqa: N815
     batchId = serializers.UUIDField()  # noqa: N815
     to = serializers.CharField()
-    status = serializers.ChoiceField(["queued", "sent", "delivered", "undelivered", "failed"])
+    status = serializers.ChoiceField(
+        ["held", "queued", "sent", "delivered", "undelivered", "failed"]
+    )
     segments = serializers.IntegerField()
     priceFen = serializers.IntegerField()  # noqa: N815
     errorCode = serializers.CharField(allow_null=True)  # noqa: N815

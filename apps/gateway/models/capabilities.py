@@ -19,6 +19,8 @@ class PartnerSms(models.Model):
     """
 
     class Status(models.TextChoices):
+        # Risk control asked for review: the batch waits for an operator (queued or failed).
+        HELD = "held", _("Held for risk review")
         QUEUED = "queued", _("Queued")
         SENT = "sent", _("Sent")
         DELIVERED = "delivered", _("Delivered")
@@ -27,6 +29,7 @@ class PartnerSms(models.Model):
 
     # A delivery report may overtake the submit's answer, as in the carrier's own table.
     TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.HELD: frozenset({Status.QUEUED, Status.FAILED}),
         Status.QUEUED: frozenset(
             {Status.SENT, Status.DELIVERED, Status.UNDELIVERED, Status.FAILED}
         ),
@@ -41,8 +44,11 @@ class PartnerSms(models.Model):
     environment = models.CharField(max_length=16, choices=Environment.choices)
     client_id = models.CharField(max_length=40, help_text="the credential that sent it")
     batch_id = models.UUIDField(db_index=True)
-    carrier_message_id = models.UUIDField(unique=True)
+    # None while held for risk review: the carrier has not been given it yet.
+    carrier_message_id = models.UUIDField(unique=True, null=True, blank=True)
     msisdn = models.CharField(max_length=20)
+    # The text, kept only while the message is held (the carrier keeps its own copy after).
+    held_text = models.TextField(blank=True)
     segments = models.PositiveSmallIntegerField()
     price_fen = models.BigIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)

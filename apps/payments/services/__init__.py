@@ -39,7 +39,9 @@ from apps.payments.services.refunds import (
     refund_automatic,
     refund_decide,
     refund_execute,
+    refund_mark_fraud,
     refund_request,
+    refunds_issue_for_case,
     refunds_retry_failed,
 )
 
@@ -73,6 +75,8 @@ __all__ = [
     "refund_automatic",
     "refund_decide",
     "refund_execute",
+    "refund_mark_fraud",
     "refund_request",
+    "refunds_issue_for_case",
     "refunds_retry_failed",
 ]

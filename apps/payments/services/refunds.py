@@ -133,6 +133,61 @@ def refund_automatic(
     return _refund_view(first) if first else None
 
 
+def refunds_issue_for_case(*, case_id: int, references: list[str]) -> list[RefundView]:
+    """A risk case closed as "refunds issued": give back in full what is still refundable of
+    every settled payment whose reference the case links (an order, a content or gateway
+    charge), whatever its purpose; each owner hears it through its refund handler. Once per
+    case and reference (``risk-case:<id>:<reference>`` keys): running it again, or for a case
+    closed twice, returns the refunds already made and makes none."""
+    pairs = (
+        PaymentIntent.objects.filter(reference__in=references, settles=True, status__in=PaymentIntent.PAID)
+        .values_list("purpose", "reference")
+        .distinct()
+        .order_by("purpose", "reference")
+    )  # fmt: skip
+    issued: list[RefundView] = []
+    for purpose, reference in pairs:
+        key = f"risk-case:{case_id}:{reference}"
+        done = Refund.objects.filter(request_key__startswith=f"{key}:").order_by("pk").first()
+        if done is not None:  # a repeat (refund_automatic checks the key again under lock)
+            issued.append(_refund_view(done))
+            continue
+        intents = PaymentIntent.objects.filter(purpose=purpose, reference=reference, settles=True)
+        amount = sum(max(0, _refundable(intent)) for intent in intents)
+        if amount <= 0:
+            continue
+        refund = refund_automatic(
+            purpose=purpose, reference=reference, amount_fen=amount,
+            reason=f"risk case {case_id}", key=key,
+        )  # fmt: skip
+        if refund is not None:
+            issued.append(refund)
+    return issued
+
+
+def refund_mark_fraud(*, refund_id: int, actor_id: int | None, note: str = "") -> bool:
+    """An operator marks a refund as fraud: risk records a ``refund_fraud`` label on the
+    paying subscriber, their number and device (the number's score rises; the label counts in
+    backtests and the CP's fraud rate). Audited; once per refund (a repeat returns False)."""
+    from apps.accounts.selectors import user_profile
+    from apps.risk import services as risk
+
+    refund = Refund.objects.select_related("intent").filter(pk=refund_id).first()
+    if refund is None:
+        raise RefundNotFound()
+    intent = refund.intent
+    msisdn = user_profile(user_id=intent.user_id).phone if intent.user_id else ""
+    with transaction.atomic():
+        created = risk.label_record(
+            source="refund_fraud", origin=f"refund:{refund.public_id}", reference=intent.reference,
+            msisdn=msisdn, user_id=intent.user_id, note=note or refund.reason, actor_id=actor_id,
+        )  # fmt: skip
+        if created:
+            audit_record(action="refund.marked_fraud", object_type="refund", object_id=refund.public_id,
+                         actor_id=actor_id, after={"reference": intent.reference, "note": note})  # fmt: skip
+    return created
+
+
 def _refund_approve(refund: Refund, *, actor_id: int | None) -> None:
     _refund_move(refund, RStatus.APPROVED, actor_id=actor_id)
     refund.decided_by_id = actor_id
