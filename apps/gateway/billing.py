@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.services import user_ensure_for_phone
-from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.carrier import services as carrier
+from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.core.audit import audited_transition
 from apps.core.errors import DomainError
 from apps.gateway import billing_events, locks
@@ -29,7 +31,9 @@ from apps.gateway.capability_errors import (
     IdentifierNotFound,
     InvalidAuthorizationId,
     NetworkUnavailable,
+    RefundDenied,
     RefundInvalidPaymentStatus,
+    RefundPaymentNotEligible,
     RefundUnauthorizedAmount,
 )
 from apps.gateway.context import GatewayApp
@@ -289,8 +293,8 @@ def charge_refund(
     request: dict[str, Any] | None = None,
 ) -> ChargeRefundView:
     """Give part (``amount_fen``) or all (None: what is left) of a charge back, approved at
-    once (the partner is the merchant). ``request`` is the partner's CAMARA refund request,
-    kept with the refund to answer it back.
+    once (the partner is the merchant) when the business rules allow it (``_refund_allowed``).
+    ``request`` is the partner's CAMARA refund request, kept with the refund to answer it back.
 
     Refunds go through ``payments.refund_automatic``, keyed by how many this charge already
     has, so a repeat cannot refund twice and the total never exceeds what was charged.
@@ -301,6 +305,7 @@ def charge_refund(
         raise (ChargeStateConflict if request is None else RefundInvalidPaymentStatus)(
             details={"status": charge.status}
         )
+    _refund_allowed(charge, camara=request is not None)
     with transaction.atomic():
         # The owner's row first (the payments lock order), so two refunds cannot both pass
         # the check below; refund_automatic alone would clamp the second to what is left.
@@ -327,6 +332,25 @@ def charge_refund(
         refund_id=refund.public_id, payment_id=charge.pk, amount_fen=refund.amount_fen,
         status=refund.status, created_at=refund.created_at,
     )  # fmt: skip
+
+
+def _refund_allowed(charge: BillingCharge, *, camara: bool) -> None:
+    """The business rules a refund meets before it is accepted (network call, no transaction
+    open): the charge is within the carrier's refund period (``CARRIER_BILLING_REFUND_DAYS``),
+    and the line is not closed (a closed line has no bill to credit). When the carrier does
+    not answer, the refund is accepted: the carrier refuses it when it is carried out, and it
+    ends ``denied``."""
+    if charge.created_at < timezone.now() - timedelta(days=settings.CARRIER_BILLING_REFUND_DAYS):
+        details = {"reason": "refund_period_over", "days": settings.CARRIER_BILLING_REFUND_DAYS}
+        raise (RefundPaymentNotEligible if camara else RefundNotAllowed)(details=details)
+    try:
+        line = carrier.subscriber_lookup(msisdn=charge.msisdn)
+    except (CarrierUnavailable, CarrierRejected):
+        return
+    except SubscriberNotFound:
+        line = None
+    if line is None or line.status == "cancelled":
+        raise (RefundDenied if camara else RefundNotAllowed)(details={"reason": "line_closed"})
 
 
 @dataclass(frozen=True)

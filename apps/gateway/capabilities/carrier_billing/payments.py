@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
 
+from apps.carrier.errors import CarrierRejected
 from apps.core.errors import DomainError
 from apps.gateway import billing, callbacks
 from apps.gateway.api.base import GatewayRequest
@@ -32,7 +33,7 @@ from apps.gateway.capabilities.carrier_billing.common import (
     yuan,
 )
 from apps.gateway.capabilities.common import iso_utc, phone_number_identified
-from apps.gateway.capability_errors import InvalidAuthorizationId
+from apps.gateway.capability_errors import InvalidAuthorizationId, PaymentDenied
 from apps.gateway.errors import CapabilityError
 from apps.gateway.network import own_network
 from apps.payments.errors import (
@@ -90,6 +91,14 @@ def _over_cap(exc: DomainError, amount_fen: int) -> CapabilityError:
     )
 
 
+def _denied(exc: CarrierRejected) -> Exception:
+    """The carrier's business refusals (a prepaid balance that does not cover the amount, a
+    suspended line) are CAMARA's ``403 CARRIER_BILLING.PAYMENT_DENIED``; others as they are."""
+    if exc.carrier_http_status in (402, 403):
+        return PaymentDenied(details={"carrier_code": exc.carrier_code})
+    return exc
+
+
 def _reference_unused(request: GatewayRequest, reference: str) -> None:
     taken = billing.charge_reference_taken(app_id=request.gateway_app.app_id, reference=reference)
     reference_in_use(reference, taken=taken)
@@ -132,6 +141,8 @@ class PreparePayment(CarrierBillingView):
             )  # fmt: skip
         except (CarrierBillingDailyLimit, CarrierBillingMonthlyLimit) as exc:
             raise _over_cap(exc, amount_fen) from exc
+        except CarrierRejected as exc:
+            raise _denied(exc) from exc
         body = payment_body(view)
         body["validationInfo"] = {"action": "validate", "authorizationId": view.authorization_id}
         return Response(body, status=201)
@@ -293,7 +304,10 @@ class ConfirmPayment(_SecondStep):
                 "CARRIER_BILLING.PAYMENT_DENIED",
                 _("The subscriber has not validated the payment with the texted code."),
             )
-        billing.charge_confirm(app_id=request.gateway_app.app_id, payment_id=view.payment_id)
+        try:
+            billing.charge_confirm(app_id=request.gateway_app.app_id, payment_id=view.payment_id)
+        except CarrierRejected as exc:
+            raise _denied(exc) from exc
         return accepted(202)
 
 
