@@ -37,7 +37,7 @@ from apps.gateway.capability_errors import (
     RefundUnauthorizedAmount,
 )
 from apps.gateway.context import GatewayApp
-from apps.gateway.models import BillingCharge, ChargeRequestDetail
+from apps.gateway.models import BillingCharge, ChargeRequestDetail, Subscription
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
 from apps.payments.errors import RefundNotAllowed
@@ -112,8 +112,11 @@ def charge_prepare(
     callback_url: str,
     request: dict[str, Any] | None = None,
     merchant_identifier: str = "",
+    pre_authorised: bool = False,
 ) -> ChargeView:
-    """Open a charge; the carrier texts the subscriber a code. Network call after commit.
+    """Open a charge; the carrier texts the subscriber a code (none when ``pre_authorised``:
+    the subscriber consented under the partner's pre-authorised agreement, and the carrier
+    validates the charge at once). Network call after commit.
 
     ``request`` is the partner's CAMARA request, kept to answer it back (without secrets).
     The subscriber's daily and monthly caps are the payments app's (an advisory lock per
@@ -141,7 +144,7 @@ def charge_prepare(
             purpose=PURPOSE, reference=charge.pk, user_id=user_id, method="carrier_billing",
             channel="", amount_fen=amount_fen, subject=description, client_ip="",
             idempotency_key=f"gateway:{charge.pk}", expires_at=timezone.now() + PREPARED_TTL,
-            return_url="",
+            return_url="", recurring=pre_authorised,
         )  # fmt: skip
     except DomainError as exc:
         with transaction.atomic():
@@ -155,6 +158,50 @@ def charge_prepare(
     BillingCharge.objects.filter(pk=charge.pk).update(intent_public_id=intent.public_id)
     charge.intent_public_id = intent.public_id
     return _view(charge, request or {})
+
+
+def charge_one_step(
+    *,
+    gateway_app: GatewayApp,
+    msisdn: str,
+    amount_fen: int,
+    description: str,
+    merchant_reference: str,
+    callback_url: str,
+    request: dict[str, Any],
+    merchant_identifier: str = "",
+) -> ChargeView:
+    """CAMARA's one-step payment, for a partner whose package carries the carrier's
+    pre-authorised agreement (``pre_authorised_billing``; the view checks it): the charge is
+    opened validated and the bill charged at once, with the same caps, risk rules and ledger
+    as the two steps. A charge the carrier then refuses or does not answer is cancelled (a
+    success arriving anyway is refunded) and the refusal raised. Network calls, no
+    transaction open."""
+    view = charge_prepare(
+        gateway_app=gateway_app, msisdn=msisdn, amount_fen=amount_fen, description=description,
+        merchant_reference=merchant_reference, callback_url=callback_url, request=request,
+        merchant_identifier=merchant_identifier, pre_authorised=True,
+    )  # fmt: skip
+    user_id = user_ensure_for_phone(phone=msisdn)
+    try:
+        payments.carrier_billing_confirm(public_id=view.authorization_id, user_id=user_id, code="")
+    except DomainError as exc:
+        charge_cancel(app_id=gateway_app.app_id, payment_id=view.payment_id)
+        if isinstance(exc, CarrierUnavailable):
+            raise NetworkUnavailable() from exc
+        raise
+    return _view(BillingCharge.objects.get(pk=view.payment_id), request)
+
+
+def pre_authorised_billing(*, app_id: int) -> bool:
+    """Whether one of the app's current subscriptions is to a package that carries the
+    carrier's pre-authorised (one-step) carrier-billing agreement. Reads only."""
+    now = timezone.now()
+    current = Subscription.objects.filter(
+        app_id=app_id, status=Subscription.Status.ACTIVE, starts_at__lte=now,
+        package__is_active=True, package__carrier_billing_one_step=True,
+    )  # fmt: skip
+    return current.exclude(ends_at__lte=now).exists()
 
 
 def charge_get(*, app_id: int, payment_id: str, phone_number: str | None = None) -> ChargeView:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import httpx
 import pytest
 from django.utils import timezone
 
@@ -265,6 +266,40 @@ def test_carrier_billing_of_a_number_outside_this_network_is_service_not_applica
     ] * 4
     assert BillingCharge.objects.count() == charges
     assert BillingCharge.objects.get(pk=payment).status == "pending"
+
+
+def _balance(sandbox, msisdn: str) -> int:
+    answer = httpx.get(
+        f"{sandbox.url}/carrier/v1/subscribers/{msisdn}",
+        headers={"X-Api-Key": sandbox.api_key}, timeout=10,
+    )  # fmt: skip
+    return int(answer.json()["balance_fen"])
+
+
+def test_one_step_payment_of_a_pre_authorised_partner_is_charged_at_once(carrier_sandbox):
+    client = SignedClient(
+        gateway_app_create(capabilities=["carrier-billing"], carrier_billing_one_step=True)
+    )
+    msisdn, broke = unique_msisdn(), unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+    carrier_sandbox.put_subscriber(broke, status="active", balance_fen=100)
+    refusing = _prepare_body(broke)
+    refusing["amountTransaction"]["referenceCode"] = "order-8"
+
+    created = client.post(BASE, _prepare_body(msisdn))
+    again = client.post(BASE, _prepare_body(msisdn))  # the same clientCorrelator: a repeat
+    refused = client.post(BASE, refusing)
+
+    assert created.status_code == 201, created.content
+    assert created.json()["paymentStatus"] == "succeeded"
+    assert "validationInfo" not in created.json()
+    assert again.json()["paymentId"] == created.json()["paymentId"]
+    assert _balance(carrier_sandbox, msisdn) == 10_000 - 1550  # charged once
+    assert carrier_sandbox.messages(msisdn) == []  # no code texted: consented under the agreement
+    assert BillingCharge.objects.get(pk=created.json()["paymentId"]).status == "succeeded"
+    assert (refused.status_code, refused.json()["code"]) == (403, "CARRIER_BILLING.PAYMENT_DENIED")
+    assert _balance(carrier_sandbox, broke) == 100
+    assert BillingCharge.objects.get(msisdn=broke).status == "failed"
 
 
 def _charged(sandbox, client, body: dict | None = None) -> tuple[str, str]:
