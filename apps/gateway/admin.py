@@ -211,7 +211,8 @@ class PackageForm(forms.ModelForm):
     class Meta:
         model = Package
         fields = ["code", "name", "description", "capabilities", "quota_calls", "quota_period",
-                  "rate_per_second", "price_fen", "price_per_call_fen", "is_active"]  # fmt: skip
+                  "rate_per_second", "price_fen", "price_per_call_fen", "carrier_billing_one_step",
+                  "is_active"]  # fmt: skip
 
 
 @admin.register(Package)

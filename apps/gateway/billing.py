@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.services import user_ensure_for_phone
-from apps.carrier.errors import CarrierUnavailable, SubscriberNotFound
+from apps.carrier import services as carrier
+from apps.carrier.errors import CarrierRejected, CarrierUnavailable, SubscriberNotFound
 from apps.core.audit import audited_transition
 from apps.core.errors import DomainError
 from apps.gateway import billing_events, locks
@@ -29,11 +31,13 @@ from apps.gateway.capability_errors import (
     IdentifierNotFound,
     InvalidAuthorizationId,
     NetworkUnavailable,
+    RefundDenied,
     RefundInvalidPaymentStatus,
+    RefundPaymentNotEligible,
     RefundUnauthorizedAmount,
 )
 from apps.gateway.context import GatewayApp
-from apps.gateway.models import BillingCharge, ChargeRequestDetail
+from apps.gateway.models import BillingCharge, ChargeRequestDetail, Subscription
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payments
 from apps.payments.errors import RefundNotAllowed
@@ -108,8 +112,11 @@ def charge_prepare(
     callback_url: str,
     request: dict[str, Any] | None = None,
     merchant_identifier: str = "",
+    pre_authorised: bool = False,
 ) -> ChargeView:
-    """Open a charge; the carrier texts the subscriber a code. Network call after commit.
+    """Open a charge; the carrier texts the subscriber a code (none when ``pre_authorised``:
+    the subscriber consented under the partner's pre-authorised agreement, and the carrier
+    validates the charge at once). Network call after commit.
 
     ``request`` is the partner's CAMARA request, kept to answer it back (without secrets).
     The subscriber's daily and monthly caps are the payments app's (an advisory lock per
@@ -137,7 +144,7 @@ def charge_prepare(
             purpose=PURPOSE, reference=charge.pk, user_id=user_id, method="carrier_billing",
             channel="", amount_fen=amount_fen, subject=description, client_ip="",
             idempotency_key=f"gateway:{charge.pk}", expires_at=timezone.now() + PREPARED_TTL,
-            return_url="",
+            return_url="", recurring=pre_authorised,
         )  # fmt: skip
     except DomainError as exc:
         with transaction.atomic():
@@ -151,6 +158,50 @@ def charge_prepare(
     BillingCharge.objects.filter(pk=charge.pk).update(intent_public_id=intent.public_id)
     charge.intent_public_id = intent.public_id
     return _view(charge, request or {})
+
+
+def charge_one_step(
+    *,
+    gateway_app: GatewayApp,
+    msisdn: str,
+    amount_fen: int,
+    description: str,
+    merchant_reference: str,
+    callback_url: str,
+    request: dict[str, Any],
+    merchant_identifier: str = "",
+) -> ChargeView:
+    """CAMARA's one-step payment, for a partner whose package carries the carrier's
+    pre-authorised agreement (``pre_authorised_billing``; the view checks it): the charge is
+    opened validated and the bill charged at once, with the same caps, risk rules and ledger
+    as the two steps. A charge the carrier then refuses or does not answer is cancelled (a
+    success arriving anyway is refunded) and the refusal raised. Network calls, no
+    transaction open."""
+    view = charge_prepare(
+        gateway_app=gateway_app, msisdn=msisdn, amount_fen=amount_fen, description=description,
+        merchant_reference=merchant_reference, callback_url=callback_url, request=request,
+        merchant_identifier=merchant_identifier, pre_authorised=True,
+    )  # fmt: skip
+    user_id = user_ensure_for_phone(phone=msisdn)
+    try:
+        payments.carrier_billing_confirm(public_id=view.authorization_id, user_id=user_id, code="")
+    except DomainError as exc:
+        charge_cancel(app_id=gateway_app.app_id, payment_id=view.payment_id)
+        if isinstance(exc, CarrierUnavailable):
+            raise NetworkUnavailable() from exc
+        raise
+    return _view(BillingCharge.objects.get(pk=view.payment_id), request)
+
+
+def pre_authorised_billing(*, app_id: int) -> bool:
+    """Whether one of the app's current subscriptions is to a package that carries the
+    carrier's pre-authorised (one-step) carrier-billing agreement. Reads only."""
+    now = timezone.now()
+    current = Subscription.objects.filter(
+        app_id=app_id, status=Subscription.Status.ACTIVE, starts_at__lte=now,
+        package__is_active=True, package__carrier_billing_one_step=True,
+    )  # fmt: skip
+    return current.exclude(ends_at__lte=now).exists()
 
 
 def charge_get(*, app_id: int, payment_id: str, phone_number: str | None = None) -> ChargeView:
@@ -289,8 +340,8 @@ def charge_refund(
     request: dict[str, Any] | None = None,
 ) -> ChargeRefundView:
     """Give part (``amount_fen``) or all (None: what is left) of a charge back, approved at
-    once (the partner is the merchant). ``request`` is the partner's CAMARA refund request,
-    kept with the refund to answer it back.
+    once (the partner is the merchant) when the business rules allow it (``_refund_allowed``).
+    ``request`` is the partner's CAMARA refund request, kept with the refund to answer it back.
 
     Refunds go through ``payments.refund_automatic``, keyed by how many this charge already
     has, so a repeat cannot refund twice and the total never exceeds what was charged.
@@ -301,6 +352,7 @@ def charge_refund(
         raise (ChargeStateConflict if request is None else RefundInvalidPaymentStatus)(
             details={"status": charge.status}
         )
+    _refund_allowed(charge, camara=request is not None)
     with transaction.atomic():
         # The owner's row first (the payments lock order), so two refunds cannot both pass
         # the check below; refund_automatic alone would clamp the second to what is left.
@@ -327,6 +379,25 @@ def charge_refund(
         refund_id=refund.public_id, payment_id=charge.pk, amount_fen=refund.amount_fen,
         status=refund.status, created_at=refund.created_at,
     )  # fmt: skip
+
+
+def _refund_allowed(charge: BillingCharge, *, camara: bool) -> None:
+    """The business rules a refund meets before it is accepted (network call, no transaction
+    open): the charge is within the carrier's refund period (``CARRIER_BILLING_REFUND_DAYS``),
+    and the line is not closed (a closed line has no bill to credit). When the carrier does
+    not answer, the refund is accepted: the carrier refuses it when it is carried out, and it
+    ends ``denied``."""
+    if charge.created_at < timezone.now() - timedelta(days=settings.CARRIER_BILLING_REFUND_DAYS):
+        details = {"reason": "refund_period_over", "days": settings.CARRIER_BILLING_REFUND_DAYS}
+        raise (RefundPaymentNotEligible if camara else RefundNotAllowed)(details=details)
+    try:
+        line = carrier.subscriber_lookup(msisdn=charge.msisdn)
+    except (CarrierUnavailable, CarrierRejected):
+        return
+    except SubscriberNotFound:
+        line = None
+    if line is None or line.status == "cancelled":
+        raise (RefundDenied if camara else RefundNotAllowed)(details={"reason": "line_closed"})
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,39 @@ class RefundUnauthorizedAmount(DomainError):
     default_message = _("The amount is more than what is left to refund of the payment.")
 
 
+class PaymentDenied(DomainError):
+    code = "CARRIER_BILLING.PAYMENT_DENIED"
+    http_status = 403
+    default_message = _(
+        "The carrier refused the payment (the prepaid balance does not cover it, or the line "
+        "is suspended)."
+    )
+
+
+class RefundDenied(DomainError):
+    code = "CARRIER_BILLING_REFUND.REFUND_DENIED"
+    http_status = 403
+    default_message = _("The line is closed: nothing can be credited back to its bill.")
+
+
+class RefundPaymentNotEligible(DomainError):
+    code = "CARRIER_BILLING_REFUND.PAYMENT_NOT_ELIGIBLE_FOR_REFUND"
+    http_status = 403
+    default_message = _("The payment is older than the carrier's refund period.")
+
+
+class RefundTaxesMismatch(DomainError):
+    code = "CARRIER_BILLING_REFUND.TAXES_MANAGEMENT_MISMATCH"
+    http_status = 422
+    default_message = _("isTaxIncluded is not the payment's.")
+
+
+class RefundDetailsMismatch(DomainError):
+    code = "CARRIER_BILLING_REFUND.REFUND_DETAILS_MISMATCH"
+    http_status = 422
+    default_message = _("refundDetails do not match the payment's paymentDetails.")
+
+
 # Sponsored data: the grant's refusals. DomainErrors, so the call's request id is not kept
 # with the refusal: nothing was applied, and the same request id may be sent again (after a
 # top-up, next month).

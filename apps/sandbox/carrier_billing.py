@@ -157,7 +157,8 @@ def billing_cancel(*, payment_id: str) -> dict[str, Any]:
 
 @transaction.atomic
 def billing_refund(*, payment_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """Credit part or all of a charge back; idempotent per refund reference."""
+    """Credit part or all of a charge back; idempotent per refund reference. A line closed
+    since the charge is refused (``LINE_CLOSED``): there is no bill left to credit."""
     reference, amount = str(payload.get("refund_reference", "")), payload.get("amount_fen")
     if not reference or not isinstance(amount, int) or amount <= 0:
         raise invalid_argument("Body needs refund_reference and a positive integer amount_fen.")
@@ -176,6 +177,9 @@ def billing_refund(*, payment_id: str, payload: dict[str, Any]) -> dict[str, Any
             409, "REFUND_EXCEEDS_PAYMENT", "More than was charged cannot be refunded."
         )
     subscriber = Subscriber.objects.select_for_update().get(msisdn=payment.msisdn)
+    if subscriber.status == Subscriber.Status.CANCELLED:
+        # A closed line (销户) has no bill to credit: the merchant refunds some other way.
+        raise SandboxError(403, "LINE_CLOSED", "The line is closed; nothing can be credited to it.")
     subscriber.balance_fen += amount
     subscriber.save(update_fields=["balance_fen", "updated_at"])
     payment.refunded_fen += amount

@@ -400,6 +400,9 @@ REFUND_SECOND_APPROVAL_ABOVE_FEN = env.int("REFUND_SECOND_APPROVAL_ABOVE_FEN", d
 # only their first limits, read when the risk migrations run.
 CARRIER_BILLING_DAILY_LIMIT_FEN = env.int("CARRIER_BILLING_DAILY_LIMIT_FEN", default=20_000)
 CARRIER_BILLING_MONTHLY_LIMIT_FEN = env.int("CARRIER_BILLING_MONTHLY_LIMIT_FEN", default=50_000)
+# A partner refunds a phone-bill charge through the gateway within this many days of the
+# charge (the carrier's refund period); an older one is not eligible for refund.
+CARRIER_BILLING_REFUND_DAYS = env.int("CARRIER_BILLING_REFUND_DAYS", default=180)
 
 # Workbench imports change data: they need the model's change permission, exports its view one.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"

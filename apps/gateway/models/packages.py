@@ -35,6 +35,13 @@ class Package(models.Model):
     price_per_call_fen = models.BigIntegerField(_("price per call (fen)"), default=0)
     price_fen = models.BigIntegerField(_("package price (fen)"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # The partner signed the carrier's pre-authorised (免密) carrier-billing agreement: its
+    # subscribers consented to its charges once, when they signed up with it, so CAMARA's
+    # one-step createPayment charges them without texting a code. Without it, every charge
+    # is confirmed by the subscriber with the texted code (MIIT's second confirmation).
+    carrier_billing_one_step = models.BooleanField(
+        _("one-step carrier billing (pre-authorised agreement)"), default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True)
 

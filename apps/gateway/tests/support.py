@@ -46,9 +46,11 @@ def gateway_app_create(
     ip_allowlist: Iterable[str] = (),
     callback_urls: Iterable[str] = (),
     price_per_call_fen: int = 0,
+    carrier_billing_one_step: bool = False,
 ) -> GatewayTestApp:
     """An approved partner with one app (production approved when ``environment`` says so),
-    a credential for ``environment`` and a subscription to a new package."""
+    a credential for ``environment`` and a subscription to a new package (with the carrier's
+    pre-authorised one-step billing agreement when ``carrier_billing_one_step``)."""
     from apps.accounts.models import User
     from apps.gateway import services
     from apps.gateway.models import App, Package, Partner
@@ -76,6 +78,7 @@ def gateway_app_create(
         code=f"pkg-{secrets.token_hex(6)}",
         name="Test package",
         capabilities=list(capabilities),
+        carrier_billing_one_step=carrier_billing_one_step,
         quota_calls=quota_calls,
         quota_period=quota_period,
         rate_per_second=rate_per_second,

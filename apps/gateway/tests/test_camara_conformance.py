@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+import httpx
 import pytest
+from django.utils import timezone
 
 from apps.gateway.models import BillingCharge, CallbackDelivery
 from apps.gateway.tests.camara import documents
@@ -170,19 +173,10 @@ def test_sim_swap_foreign_or_unknown_segment_is_service_not_applicable(client, n
 
 @pytest.mark.skipif(not documents.available(), reason=documents.MISSING)
 def test_sink_notifications_are_the_documents_cloudevents(carrier_sandbox, client):
-    msisdn = unique_msisdn()
-    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
     sink, refund_sink = "https://sink.invalid/payments", "https://sink.invalid/refunds"
-    body = _prepare_body(msisdn) | {"sink": sink}
 
-    prepared = client.post(f"{BASE}/prepare", body).json()
-    payment = f"{BASE}/{prepared['paymentId']}"
-    client.post(
-        f"{payment}/validate",
-        {"authorizationId": prepared["validationInfo"]["authorizationId"],
-         "code": _code(carrier_sandbox, msisdn)},
-    )  # fmt: skip
-    assert client.post(f"{payment}/confirm", {"phoneNumber": msisdn}).status_code == 202
+    paid, _line = _charged(carrier_sandbox, client, _prepare_body("") | {"sink": sink})
+    prepared = {"paymentId": paid}
     refund = client.post(
         f"{REFUNDS}/{prepared['paymentId']}/refunds",
         {"type": "partial", "sink": refund_sink,
@@ -272,3 +266,106 @@ def test_carrier_billing_of_a_number_outside_this_network_is_service_not_applica
     ] * 4
     assert BillingCharge.objects.count() == charges
     assert BillingCharge.objects.get(pk=payment).status == "pending"
+
+
+def _balance(sandbox, msisdn: str) -> int:
+    answer = httpx.get(
+        f"{sandbox.url}/carrier/v1/subscribers/{msisdn}",
+        headers={"X-Api-Key": sandbox.api_key}, timeout=10,
+    )  # fmt: skip
+    return int(answer.json()["balance_fen"])
+
+
+def test_one_step_payment_of_a_pre_authorised_partner_is_charged_at_once(carrier_sandbox):
+    client = SignedClient(
+        gateway_app_create(capabilities=["carrier-billing"], carrier_billing_one_step=True)
+    )
+    msisdn, broke = unique_msisdn(), unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+    carrier_sandbox.put_subscriber(broke, status="active", balance_fen=100)
+    refusing = _prepare_body(broke)
+    refusing["amountTransaction"]["referenceCode"] = "order-8"
+
+    created = client.post(BASE, _prepare_body(msisdn))
+    again = client.post(BASE, _prepare_body(msisdn))  # the same clientCorrelator: a repeat
+    refused = client.post(BASE, refusing)
+
+    assert created.status_code == 201, created.content
+    assert created.json()["paymentStatus"] == "succeeded"
+    assert "validationInfo" not in created.json()
+    assert again.json()["paymentId"] == created.json()["paymentId"]
+    assert _balance(carrier_sandbox, msisdn) == 10_000 - 1550  # charged once
+    assert carrier_sandbox.messages(msisdn) == []  # no code texted: consented under the agreement
+    assert BillingCharge.objects.get(pk=created.json()["paymentId"]).status == "succeeded"
+    assert (refused.status_code, refused.json()["code"]) == (403, "CARRIER_BILLING.PAYMENT_DENIED")
+    assert _balance(carrier_sandbox, broke) == 100
+    assert BillingCharge.objects.get(msisdn=broke).status == "failed"
+
+
+def _charged(sandbox, client, body: dict | None = None) -> tuple[str, str]:
+    """A succeeded two-step payment of a new line: (its paymentId, the line)."""
+    msisdn = unique_msisdn()
+    sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+    body = body or _prepare_body(msisdn)
+    body["amountTransaction"] |= {"phoneNumber": msisdn, "referenceCode": f"order-{msisdn}"}
+    prepared = client.post(f"{BASE}/prepare", body).json()
+    payment = f"{BASE}/{prepared['paymentId']}"
+    client.post(
+        f"{payment}/validate",
+        {"authorizationId": prepared["validationInfo"]["authorizationId"],
+         "code": _code(sandbox, msisdn)},
+    )  # fmt: skip
+    assert client.post(f"{payment}/confirm", {"phoneNumber": msisdn}).status_code == 202
+    return prepared["paymentId"], msisdn
+
+
+def _partial(amount: float = 1, **refund_amount) -> dict:
+    charging = {"amount": amount, "currency": "CNY", "description": "part"}
+    return {"type": "partial", "amountTransaction": {
+        "referenceCode": f"r-{amount}-{len(refund_amount)}",
+        "refundAmount": {"chargingInformation": charging, **refund_amount}}}  # fmt: skip
+
+
+def test_refund_business_rules(carrier_sandbox, client, settings):
+    closed, closed_line = _charged(carrier_sandbox, client)
+    old, _ = _charged(carrier_sandbox, client)
+    body = _prepare_body(unique_msisdn())
+    body["amountTransaction"]["paymentAmount"]["paymentDetails"] = [
+        {"id": "a", "amount": 10, "currency": "CNY", "description": "道具"},
+        {"id": "b", "amount": 5.5, "currency": "CNY", "description": "皮肤"},
+    ]
+    items, _ = _charged(carrier_sandbox, client, body)
+    carrier_sandbox.put_subscriber(closed_line, status="cancelled")
+    BillingCharge.objects.filter(pk=old).update(
+        created_at=timezone.now() - timedelta(days=settings.CARRIER_BILLING_REFUND_DAYS + 1)
+    )
+
+    def refund(payment_id: str, body: dict) -> tuple[int, str]:
+        answer = client.post(f"{REFUNDS}/{payment_id}/refunds", body)
+        return answer.status_code, answer.json().get("code", answer.json().get("refundStatus"))
+
+    def item(name: str, amount: float, currency: str = "CNY") -> dict:
+        return {"paymentItemId": name, "amount": amount, "currency": currency, "description": "x"}
+
+    assert refund(closed, _partial()) == (403, "CARRIER_BILLING_REFUND.REFUND_DENIED")
+    assert refund(old, _partial()) == (
+        403,
+        "CARRIER_BILLING_REFUND.PAYMENT_NOT_ELIGIBLE_FOR_REFUND",
+    )
+    assert refund(items, _partial(1, refundDetails=[item("c", 1)])) == (
+        422, "CARRIER_BILLING_REFUND.REFUND_DETAILS_MISMATCH",
+    )  # fmt: skip
+    assert refund(items, _partial(6, refundDetails=[item("b", 6)]))[1] == (
+        "CARRIER_BILLING_REFUND.REFUND_DETAILS_MISMATCH"  # more than the item
+    )
+    assert refund(items, _partial(1, refundDetails=[item("a", 1, "USD")]))[0] == 422
+    tax = _partial(1)
+    tax["amountTransaction"]["refundAmount"]["chargingInformation"]["isTaxIncluded"] = True
+    assert refund(items, tax) == (422, "CARRIER_BILLING_REFUND.TAXES_MANAGEMENT_MISMATCH")
+    assert refund(items, _partial(5, refundDetails=[item("b", 5)]))[0] == 201
+    # What is left of item b is 0.5 now.
+    assert refund(items, _partial(1, refundDetails=[item("b", 1)]))[1] == (
+        "CARRIER_BILLING_REFUND.REFUND_DETAILS_MISMATCH"
+    )
+    assert Refund.objects.filter(intent__reference__in=[closed, old]).count() == 0
+    assert Refund.objects.filter(intent__reference=items).count() == 1

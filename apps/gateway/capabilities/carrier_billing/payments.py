@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.response import Response
 
+from apps.carrier.errors import CarrierRejected
 from apps.core.errors import DomainError
 from apps.gateway import billing, callbacks
 from apps.gateway.api.base import GatewayRequest
@@ -32,7 +33,7 @@ from apps.gateway.capabilities.carrier_billing.common import (
     yuan,
 )
 from apps.gateway.capabilities.common import iso_utc, phone_number_identified
-from apps.gateway.capability_errors import InvalidAuthorizationId
+from apps.gateway.capability_errors import InvalidAuthorizationId, PaymentDenied
 from apps.gateway.errors import CapabilityError
 from apps.gateway.network import own_network
 from apps.payments.errors import (
@@ -90,6 +91,14 @@ def _over_cap(exc: DomainError, amount_fen: int) -> CapabilityError:
     )
 
 
+def _denied(exc: CarrierRejected) -> Exception:
+    """The carrier's business refusals (a prepaid balance that does not cover the amount, a
+    suspended line) are CAMARA's ``403 CARRIER_BILLING.PAYMENT_DENIED``; others as they are."""
+    if exc.carrier_http_status in (402, 403):
+        return PaymentDenied(details={"carrier_code": exc.carrier_code})
+    return exc
+
+
 def _reference_unused(request: GatewayRequest, reference: str) -> None:
     taken = billing.charge_reference_taken(app_id=request.gateway_app.app_id, reference=reference)
     reference_in_use(reference, taken=taken)
@@ -109,32 +118,40 @@ class PreparePayment(CarrierBillingView):
         return data["amountTransaction"].get("clientCorrelator")
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
-        check_sink(data)
-        transaction = data["amountTransaction"]
-        _reference_unused(request, transaction["referenceCode"])
-        information = transaction["paymentAmount"]["chargingInformation"]
-        phone_number = own_network(
-            phone_number_identified(
-                device_phone_number=request.device_phone_number,
-                given=transaction.get("phoneNumber"),
-            )
-        )
-        _currency(information["currency"])
-        amount_fen = _fen(information["amount"])
-        url = callbacks.callback_url_choose(gateway_app=request.gateway_app, requested=None)
-        meta = transaction["paymentAmount"].get("chargingMetaData") or {}
-        try:
-            view = billing.charge_prepare(
-                gateway_app=request.gateway_app, msisdn=phone_number, amount_fen=amount_fen,
-                description=information["description"], merchant_reference=transaction["referenceCode"],
-                callback_url=url, request=_request_kept(data),
-                merchant_identifier=meta.get("merchantIdentifier", ""),
-            )  # fmt: skip
-        except (CarrierBillingDailyLimit, CarrierBillingMonthlyLimit) as exc:
-            raise _over_cap(exc, amount_fen) from exc
+        view = _charge(request, data, billing.charge_prepare)
         body = payment_body(view)
         body["validationInfo"] = {"action": "validate", "authorizationId": view.authorization_id}
         return Response(body, status=201)
+
+
+def _charge(request: GatewayRequest, data: dict[str, Any], opener: Any) -> billing.ChargeView:
+    """Check a payment request (sink, referenceCode, number, amount) and open its charge with
+    ``opener`` (``billing.charge_prepare`` or ``billing.charge_one_step``); the caps and the
+    carrier's refusals in the document's codes."""
+    check_sink(data)
+    transaction = data["amountTransaction"]
+    _reference_unused(request, transaction["referenceCode"])
+    information = transaction["paymentAmount"]["chargingInformation"]
+    phone_number = own_network(
+        phone_number_identified(
+            device_phone_number=request.device_phone_number, given=transaction.get("phoneNumber")
+        )
+    )
+    _currency(information["currency"])
+    amount_fen = _fen(information["amount"])
+    url = callbacks.callback_url_choose(gateway_app=request.gateway_app, requested=None)
+    meta = transaction["paymentAmount"].get("chargingMetaData") or {}
+    try:
+        return cast(billing.ChargeView, opener(
+            gateway_app=request.gateway_app, msisdn=phone_number, amount_fen=amount_fen,
+            description=information["description"], merchant_reference=transaction["referenceCode"],
+            callback_url=url, request=_request_kept(data),
+            merchant_identifier=meta.get("merchantIdentifier", ""),
+        ))  # fmt: skip
+    except (CarrierBillingDailyLimit, CarrierBillingMonthlyLimit) as exc:
+        raise _over_cap(exc, amount_fen) from exc
+    except CarrierRejected as exc:
+        raise _denied(exc) from exc
 
 
 @extend_schema_view(
@@ -143,9 +160,12 @@ class PreparePayment(CarrierBillingView):
 )
 class Payments(CarrierBillingView):
     """``GET``: the app's payments, filtered, newest first, a page at a time (``page``,
-    ``perPage``). ``POST`` (one-step ``createPayment``): refused with CAMARA's
-    ``CARRIER_BILLING.PAYMENT_DENIED``, because the carrier charges a bill only after the
-    subscriber confirmed the amount with the texted code (MIIT's second confirmation for
+    ``perPage``). ``POST`` (one-step ``createPayment``): for a partner whose package carries
+    the carrier's pre-authorised agreement (``Package.carrier_billing_one_step``: its
+    subscribers consented to its charges when signing up with it), the bill is charged at once
+    and the answer is the ``succeeded`` payment. Any other partner is refused with CAMARA's
+    ``CARRIER_BILLING.PAYMENT_DENIED``, because the carrier charges a consumer's bill only
+    after they confirmed the amount with the texted code (MIIT's second confirmation for
     carrier billing), which is CAMARA's two-step flow: ``preparePayment`` then
     ``validatePayment`` and ``confirmPayment``."""
 
@@ -169,6 +189,10 @@ class Payments(CarrierBillingView):
 
     def perform(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
         if request.method == "POST":
+            if billing.pre_authorised_billing(app_id=request.gateway_app.app_id):
+                return Response(
+                    payment_body(_charge(request, data, billing.charge_one_step)), status=201
+                )
             check_sink(data)
             transaction = data["amountTransaction"]
             _reference_unused(request, transaction["referenceCode"])
@@ -293,7 +317,10 @@ class ConfirmPayment(_SecondStep):
                 "CARRIER_BILLING.PAYMENT_DENIED",
                 _("The subscriber has not validated the payment with the texted code."),
             )
-        billing.charge_confirm(app_id=request.gateway_app.app_id, payment_id=view.payment_id)
+        try:
+            billing.charge_confirm(app_id=request.gateway_app.app_id, payment_id=view.payment_id)
+        except CarrierRejected as exc:
+            raise _denied(exc) from exc
         return accepted(202)
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.utils.dateparse import parse_datetime
@@ -32,6 +33,7 @@ from apps.gateway.capabilities.carrier_billing.common import (
     yuan,
 )
 from apps.gateway.capabilities.common import TextField, iso_utc
+from apps.gateway.capability_errors import RefundDetailsMismatch, RefundTaxesMismatch
 from apps.gateway.errors import CapabilityError
 
 
@@ -128,6 +130,45 @@ def refund_body(detail: billing.ChargeRefundDetail) -> dict[str, Any]:
     return body
 
 
+def _same_tax_management(payment_amount: dict[str, Any], refund_amount: dict[str, Any]) -> None:
+    """A refund that says whether its amount includes tax says what the payment said (a
+    payment that did not say excludes it)."""
+    paid = bool((payment_amount.get("chargingInformation") or {}).get("isTaxIncluded", False))
+    stated = [refund_amount.get("chargingInformation") or {}]
+    stated += list(refund_amount.get("refundDetails") or [])
+    if any("isTaxIncluded" in s and bool(s["isTaxIncluded"]) != paid for s in stated):
+        raise RefundTaxesMismatch()
+
+
+def _details_consistent(
+    payment_amount: dict[str, Any],
+    refund_amount: dict[str, Any],
+    earlier: tuple[billing.ChargeRefundDetail, ...],
+) -> None:
+    """Each of a refund's ``refundDetails`` names one of the payment's ``paymentDetails``
+    (``paymentItemId`` = its ``id``) in its currency, for no more than what is left of that
+    item after the earlier refunds that were not denied."""
+    asked = refund_amount.get("refundDetails") or []
+    if not asked:
+        return
+    items = {str(i["id"]): i for i in payment_amount.get("paymentDetails") or []}
+    left = {key: _fen(Decimal(str(item["amount"]))) for key, item in items.items()}
+    for refund in earlier:
+        if REFUND_STATUS.get(refund.status) == "denied":
+            continue
+        kept = (refund.request.get("amountTransaction") or {}).get("refundAmount") or {}
+        for detail in kept.get("refundDetails") or []:
+            key = str(detail.get("paymentItemId"))
+            left[key] = left.get(key, 0) - _fen(Decimal(str(detail["amount"])))
+    for detail in asked:
+        key = str(detail["paymentItemId"])
+        if key not in items or detail["currency"] != items[key].get("currency"):
+            raise RefundDetailsMismatch(details={"paymentItemId": key})
+        left[key] -= _fen(detail["amount"])
+        if left[key] < 0:
+            raise RefundDetailsMismatch(details={"paymentItemId": key})
+
+
 class RefundView(CarrierBillingView):
     http_method_names = ["get"]
     scope = "carrier-billing-refund:refunds:read"
@@ -170,20 +211,22 @@ class Refunds(RefundView):
             return self._list(request)
         check_sink(data)
         app_id, payment_id = request.gateway_app.app_id, self.kwargs["payment_id"]
-        billing.charge_get(
+        paid = billing.charge_get(
             app_id=app_id, payment_id=payment_id, phone_number=self.owner_number(request)
         )
         reference = data["amountTransaction"].get("referenceCode") or ""
-        used = {
-            (r.request.get("amountTransaction") or {}).get("referenceCode")
-            for r in self.refunds(request)
-        }
+        earlier = self.refunds(request)
+        used = {(r.request.get("amountTransaction") or {}).get("referenceCode") for r in earlier}
         reference_in_use(reference, taken=reference in used)
         amount_fen: int | None = None
-        information = data["amountTransaction"]["refundAmount"].get("chargingInformation")
+        refund_amount = data["amountTransaction"]["refundAmount"]
+        information = refund_amount.get("chargingInformation")
         if information is not None:
             _currency(information["currency"])
             amount_fen = _fen(information["amount"])
+        payment_amount = (paid.request.get("amountTransaction") or {}).get("paymentAmount") or {}
+        _same_tax_management(payment_amount, refund_amount)
+        _details_consistent(payment_amount, refund_amount, earlier)
         refund = billing.charge_refund(
             app_id=app_id, payment_id=payment_id, amount_fen=amount_fen,
             reason=data.get("reason", ""), request=_request_kept(data),

@@ -3,8 +3,10 @@
 Generic steps build the request (resource, headers, token, body, path and query parameters),
 send it and check the answer (status, properties, headers, the OAS schema loaded from the same
 document). The sandbox steps arrange the carrier for one scenario (a swapped SIM, a roaming
-device, a payment in a given state). A step with no definition makes the scenario an expected
-failure that names the step, so it is counted as failed, never silently skipped.
+device, a payment in a given state); what a feature leaves to "a business context in the Telco
+Operator" is arranged by the scenario's tag (``BUSINESS_CONTEXTS``). A step with no definition
+fails the scenario, naming the step (an expected failure when the scenario is listed in
+``KNOWN_FAILING``, whose entries are strict), so it is counted as failed, never silently skipped.
 """
 
 from __future__ import annotations
@@ -56,9 +58,10 @@ def _value(text: str) -> Any:
 
 def pytest_bdd_apply_tag(tag: str, function: Any) -> bool:
     """CAMARA's tags name scenarios (``@check_sim_swap_2_...``), not pytest markers; a known
-    failure (``KNOWN_FAILING``) is marked an expected failure with its reason."""
+    failure (``KNOWN_FAILING``) is marked an expected failure with its reason, strictly: one
+    that passes fails the run (XPASS(strict)), so the list is emptied as the work is done."""
     if tag in KNOWN_FAILING:
-        pytest.mark.xfail(reason=f"known failure: {KNOWN_FAILING[tag]}", strict=False)(function)
+        pytest.mark.xfail(reason=f"known failure: {KNOWN_FAILING[tag]}", strict=True)(function)
     return True
 
 
@@ -111,17 +114,70 @@ def pytest_bdd_before_scenario(request: Any, feature: Any, scenario: Any) -> Non
         for example, reason in EXAMPLES_NOT_APPLICABLE.get(tag, {}).items():
             if any(f'"{example}"' in step.name for step in scenario.steps):
                 pytest.skip(f"not applicable: {reason}")
+    for tag in scenario.tags:
+        if tag in BUSINESS_CONTEXTS:
+            BUSINESS_CONTEXTS[tag](request.getfixturevalue("camara"))
+
+
+# --- business contexts: what the features' comments ask the operator to arrange --------------
+# ("To test this, a business context exists in the Telco Operator to deny the payment"): the
+# scenarios have no step for it, so the runner arranges the sandbox carrier by tag.
+
+
+def _balance_short(camara: Scenario) -> None:
+    """The prepaid balance does not cover the amount: the carrier refuses the charge."""
+    camara.sandbox.put_subscriber(camara.line(), balance_fen=0)
+
+
+def _balance_spent_after_validation(camara: Scenario) -> None:
+    """The subscriber validated the payment with the texted code, then spent the balance
+    before the merchant confirmed it: the carrier refuses to charge the bill."""
+    camara.path_params["paymentId"] = defaults.payment(camara, "reserved")
+    camara.sandbox.put_subscriber(camara.line(), balance_fen=0)
+
+
+def _line_closed(camara: Scenario) -> None:
+    """The line was closed (销户) after the payment: there is no bill to credit."""
+    camara.path_params["paymentId"] = defaults.payment(camara, "succeeded")
+    camara.sandbox.put_subscriber(camara.line(), status="cancelled")
+
+
+def _refund_period_over(camara: Scenario) -> None:
+    """The payment was charged longer ago than the carrier's refund period."""
+    from apps.gateway.models import BillingCharge
+
+    payment_id = defaults.payment(camara, "succeeded")
+    camara.path_params["paymentId"] = payment_id
+    long_ago = datetime.now(UTC) - timedelta(days=settings.CARRIER_BILLING_REFUND_DAYS + 1)
+    BillingCharge.objects.filter(pk=payment_id).update(created_at=long_ago)
+
+
+BUSINESS_CONTEXTS = {
+    "create_payment_403.02_payment_denied": _balance_short,
+    "prepare_payment_403.02_payment_denied": _balance_short,
+    "confirm_payment_403.02_payment_denied": _balance_spent_after_validation,
+    "create_refund_403.02_refund_denied": _line_closed,
+    "create_refund_403.03_payment_not_eligible_for_refund": _refund_period_over,
+}
 
 
 def pytest_bdd_step_func_lookup_error(
     request: Any, feature: Any, scenario: Any, step: Any, exception: Any
 ) -> None:
-    pytest.xfail(f"step not implemented: {step.keyword} {step.name}")
+    """A step with no definition: an expected failure when the scenario is listed in
+    ``KNOWN_FAILING``, else a failure (a new feature's step is written, or listed, never
+    silently counted)."""
+    missing = f"step not implemented: {step.keyword} {step.name}"
+    if set(scenario.tags) & KNOWN_FAILING.keys():
+        pytest.xfail(missing)
+    pytest.fail(missing)
 
 
 @pytest.fixture
 def camara(carrier_sandbox: Any, db: Any, django_capture_on_commit_callbacks: Any) -> Scenario:
-    app = gateway_app_create(capabilities=list(CAPABILITIES))
+    # The partner has the carrier's pre-authorised agreement, so that createPayment's
+    # one-step successes apply (test_camara_conformance.py: without it, 403 PAYMENT_DENIED).
+    app = gateway_app_create(capabilities=list(CAPABILITIES), carrier_billing_one_step=True)
     return Scenario(
         client=SignedClient(app).client,
         app=app,
@@ -1738,6 +1794,8 @@ def _refund_tax(camara: Scenario, name: str, value: str) -> None:
     camara.body_set("$.type", "partial")
     camara.body_set("$.amountTransaction.refundAmount.chargingInformation", defaults.charging(1))
     chosen: Any = {"true": True, "false OR not set": False}.get(value, 0.1)
+    if name == "isTaxIncluded":  # a refund says of tax what its payment said
+        camara.path_params["paymentId"] = defaults.payment(camara, "succeeded", tax_included=chosen)
     camara.body_set(f"$.amountTransaction.refundAmount.chargingInformation.{name}", chosen)
 
 
@@ -1785,6 +1843,61 @@ def _correlator_used(camara: Scenario, what: str) -> None:
     # The first may be refused (createPayment): the answer is kept under its correlator alike.
     defaults.send_json(camara, "POST", path, first, must_succeed=False)
     camara.body_set("$.amountTransaction.clientCorrelator", correlator)
+
+
+# --- carrier billing refunds: the amount rules ------------------------------------------------
+
+
+def _partial_refund(camara: Scenario, **information: Any) -> None:
+    camara.body_set("$.type", "partial")
+    camara.body_set(
+        "$.amountTransaction.refundAmount.chargingInformation",
+        {**defaults.charging(1), **information},
+    )
+
+
+@step(
+    parsers.re(
+        r'^the request body property "\$\.amountTransaction\.refundAmount\.chargingInformation\.amount" exceeds the value of the related payment OR exceeds the value allowed by the regulation$'
+    )
+)
+def _refund_over_payment(camara: Scenario) -> None:
+    """One yuan more than the payment's 10.5 (all of it is left to refund)."""
+    _partial_refund(camara, amount=11.5)
+
+
+@step(
+    parsers.re(
+        r'^the request body property "\$\.amountTransaction\.refundAmount\.chargingInformation\.isTaxIncluded" is different than the value used for related payment$'
+    )
+)
+def _refund_other_tax(camara: Scenario) -> None:
+    """The default payment does not say isTaxIncluded (it excludes tax): the refund says it
+    includes it."""
+    _partial_refund(camara, isTaxIncluded=True)
+
+
+@step(
+    parsers.re(
+        r'^the request body array property "\$\.amountTransaction\.refundAmount\.refundDetails" is set with valid information$|^the request body property "\$\.amountTransaction\.refundAmount\.refundDetails" is (?P<foreign>not consistent) with the value of "paymentDetails" used for related payment$'
+    )
+)
+def _refund_details(camara: Scenario, foreign: str | None) -> None:
+    """A payment that lists its items; one yuan back of its first item, or (not consistent)
+    of an item it does not have."""
+    camara.path_params["paymentId"] = defaults.payment(camara, "succeeded", with_details=True)
+    _partial_refund(camara)
+    item = "no-such-item" if foreign else defaults.PAYMENT_DETAILS[0]["id"]
+    camara.body_set("$.amountTransaction.refundAmount.refundDetails", [
+        {"paymentItemId": item, "amount": 1, "currency": "CNY", "description": "退一件"},
+    ])  # fmt: skip
+
+
+@step(
+    parsers.re(r'^an existing (?P<kind>partial|total) refund finally denied for that "paymentId"$')
+)
+def _refund_finally_denied(camara: Scenario, kind: str) -> None:
+    camara.memory["refunds"] = [defaults.refund_denied(camara, total=kind == "total")]
 
 
 @step(

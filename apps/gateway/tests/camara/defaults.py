@@ -81,16 +81,36 @@ def send_json(
     return _gateway(ctx, method, path, body, must_succeed=must_succeed)
 
 
+# The items of a payment made ``with_details`` (their amounts make the payment's 10.5).
+PAYMENT_DETAILS = [
+    {"id": "item-1", "amount": 8, "currency": "CNY", "description": "道具"},
+    {"id": "item-2", "amount": 2.5, "currency": "CNY", "description": "皮肤"},
+]
+
+
 def payment(
-    ctx: Scenario, state: str = "pending_validation", line: str = "main", merchant: str = ""
+    ctx: Scenario,
+    state: str = "pending_validation",
+    line: str = "main",
+    merchant: str = "",
+    *,
+    with_details: bool = False,
+    tax_included: bool | None = None,
 ) -> str:
     """A payment of the line in ``state`` (pending_validation, reserved, succeeded,
-    cancelled), made once per state, line and merchant."""
-    key = f"payment:{line}:{state}:{merchant}"
+    cancelled), made once per state, line, merchant, whether it lists its items
+    (``PAYMENT_DETAILS``) and what it says of tax (``isTaxIncluded``; None: nothing)."""
+    key = f"payment:{line}:{state}:{merchant}:{with_details}:{tax_included}"
     if key in ctx.memory:
         return str(ctx.memory[key])
     msisdn = ctx.line(line)
     body = prepare_body(msisdn)
+    if with_details:
+        body["amountTransaction"]["paymentAmount"]["paymentDetails"] = PAYMENT_DETAILS
+    if tax_included is not None:
+        body["amountTransaction"]["paymentAmount"]["chargingInformation"]["isTaxIncluded"] = (
+            tax_included
+        )
     if merchant:
         body["amountTransaction"]["paymentAmount"]["chargingMetaData"] = {
             "merchantIdentifier": merchant
@@ -133,6 +153,29 @@ def refund(ctx: Scenario, amount: float = 1, *, total: bool = False) -> str:
         },
     )
     return str(made["refundId"])
+
+
+def refund_denied(ctx: Scenario, *, total: bool) -> str:
+    """A refund the gateway accepts and the carrier then refuses: the line is closed (销户)
+    after the gateway checked it and before the carrier credits the bill, so the refund ends
+    ``denied``."""
+    payment_id = ctx.path_params.setdefault("paymentId", payment(ctx, "succeeded"))
+    transaction: dict[str, Any] = {"referenceCode": random_reference(), "refundAmount": {}}
+    if not total:
+        transaction["refundAmount"] = {"chargingInformation": charging(1)}
+    body = {"type": "total" if total else "partial", "amountTransaction": transaction}
+    headers = {"Authorization": f"Bearer {ctx.two_legged_token()}"}
+    with ctx.on_commit(execute=False) as handed_on:  # the refund's execution, held back
+        made = ctx.client.post(
+            f"{REFUNDS}/{payment_id}/refunds", json.dumps(body),
+            content_type="application/json", headers=headers,
+        )  # fmt: skip
+    assert made.status_code == 201, made.content
+    ctx.sandbox.put_subscriber(ctx.line(), status="cancelled")
+    with ctx.on_commit(execute=True):
+        for work in handed_on:
+            work()
+    return str(made.json()["refundId"])
 
 
 def validate_body(ctx: Scenario) -> dict[str, Any]:

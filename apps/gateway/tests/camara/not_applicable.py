@@ -76,6 +76,16 @@ NOT_APPLICABLE: dict[str, str] = {
         "processing and the carrier's answer comes after (create_refund_12 passes)"
     ),
     "create_payment_422.02_accumulated_threshold_amount_overpassed": _THRESHOLD_CODE,
+    "create_payment_13_async_behaviour": (
+        "this carrier answers a one-step createPayment synchronously: 201 with paymentStatus "
+        "succeeded (create_payment_12 passes)"
+    ),
+    "create_refund_422.02_accumulated_threshold_amount_overpassed": (
+        "expects CARRIER_BILLING_REFUND.AMOUNT_THRESHOLD_OVERPASSED, a code "
+        "carrier-billing-refund.yaml does not list (its 422 lists "
+        "CARRIER_BILLING_REFUND.USER_AMOUNT_THRESHOLD_OVERPASSED); this carrier sets no "
+        "accumulated refund threshold either: a refund is bounded by what is left of its payment"
+    ),
     # Device status
     "device_reachability_status_C01.08_device_identifiers_mismatch": _ONE_IDENTIFIER,
     "device_roaming_status_C01.08_device_identifiers_mismatch": _ONE_IDENTIFIER,
@@ -130,29 +140,9 @@ EXAMPLES_NOT_APPLICABLE: dict[str, dict[str, str]] = {
 }
 
 # Whole operations whose successes cannot apply: (the success status, the reason), by feature.
-SUCCESSES_NOT_APPLICABLE: dict[str, tuple[int, str]] = {
-    "carrier-billing-createPayment.feature": (
-        201,
-        "one-step payments are not offered: MIIT's rules want the subscriber to confirm each "
-        "carrier-billing charge with the texted code, which is CAMARA's two-step flow "
-        "(createPayment answers 403 CARRIER_BILLING.PAYMENT_DENIED and charges nothing)",
-    ),
-}
+SUCCESSES_NOT_APPLICABLE: dict[str, tuple[int, str]] = {}
 
 # Scenarios that fail as of this release (counted as failed in docs/capabilities.md), by tag:
-# what the last run said. Each is work left, not a deployment choice.
-KNOWN_FAILING: dict[str, str] = {
-    "confirm_payment_403.02_payment_denied": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (202)",
-    "create_payment_422.02_unauthorized_amount": "createPayment refuses every one-step payment (403 CARRIER_BILLING.PAYMENT_DENIED) before the amount is checked",
-    "create_payment_C02.02_phone_number_not_found": "createPayment refuses every one-step payment (403 CARRIER_BILLING.PAYMENT_DENIED) before it looks at the number (the feature expects 404 IDENTIFIER_NOT_FOUND)",
-    "create_refund_08_partial_refund_amountTransaction_refundDetails": 'no step definition yet: And the request body array property "$.amountTransaction.refundAmount.refundDetails" is set with valid information (the payment needs paymentDetails first)',
-    "create_refund_403.02_refund_denied": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (201)",
-    "create_refund_403.03_payment_not_eligible_for_refund": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (201)",
-    "create_refund_422.01_unauthorized_amount": "no step definition yet: the refund amount exceeds the payment or the regulation",
-    "create_refund_422.02_accumulated_threshold_amount_overpassed": "no step definition yet: the refund amount exceeds the accumulated threshold",
-    "create_refund_422.04_inconsistent_tax_management": "no step definition yet: isTaxIncluded differs from the payment's",
-    "create_refund_422.05_inconsistent_refund_details": "no step definition yet: refundDetails inconsistent with the payment's paymentDetails",
-    "prepare_payment_403.02_payment_denied": "the sandbox has no business rule that denies it and the runner cannot arrange one: the gateway answers the success (201)",
-    "retrieve_payment_remaining_amount_04_total_refund_denied": "no step definition yet: an existing total refund finally denied (the sandbox carrier never denies a refund)",
-    "retrieve_payment_remaining_amount_07_partial_refund_denied": "no step definition yet: an existing partial refund finally denied (the sandbox carrier never denies a refund)",
-}
+# what the last run said. Each is work left, not a deployment choice. Strict expected failures:
+# one that passes fails the run, so an entry is removed when its work is done.
+KNOWN_FAILING: dict[str, str] = {}

@@ -59,7 +59,10 @@ def _token(client: Any, app: Any) -> str:
 def test_the_gateway_answers_as_the_document_says(
     name, carrier_sandbox, client, live_server, settings_
 ):
-    app = gateway_app_create(capabilities=list(CAPABILITIES), rate_per_second=100_000)
+    # With the pre-authorised agreement, so that createPayment's one-step charge is reached too.
+    app = gateway_app_create(
+        capabilities=list(CAPABILITIES), rate_per_second=100_000, carrier_billing_one_step=True
+    )
     headers = {"Authorization": f"Bearer {_token(client, app)}"}
     base_url = live_server.url + documents.base_path(documents.document(name))
     schema = _schema(name)
