@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('gateway', '0011_package_capabilities_sponsored_data'),
+        ('gateway', '0012_partner_sms_held_for_risk_review'),
     ]
 
     operations = [
