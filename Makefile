@@ -11,6 +11,7 @@ PYTEST_ARGS ?= -n 2
 .PHONY: bench-content
 .PHONY: bench-flash bench-checkout-marketing
 .PHONY: bench-analytics
+.PHONY: citus cluster-start cluster-stop test-cluster run-cluster
 
 help:
 	@echo "make run    - install, migrate, seed demo data and serve mall, API, workbench and sandbox"
@@ -107,6 +108,52 @@ bench-checkout-marketing: install-dev
 BENCH_ANALYTICS_ARGS ?=
 bench-analytics: install-dev
 	$(PY) -m loadtests.analytics $(BENCH_ANALYTICS_ARGS)
+
+# Citus (issue #20, docs/citus-plan.md): the extension is built from ../shared/citus (no package
+# is reachable), a coordinator and two workers run on loopback under var/citus, and the cluster
+# tests run against its `citus` database. Needs root (build.sh installs Debian packages and
+# cluster.sh runs the nodes as the postgres user).
+CITUS_DIR ?= ../shared/citus
+CLUSTER_DIR ?= $(CURDIR)/var/citus
+CLUSTER_WORKERS ?= 2
+CLUSTER_PORT ?= 9700
+CLUSTER_URL := postgresql://postgres@127.0.0.1:$(CLUSTER_PORT)/citus
+
+citus:
+	@test -x $(CITUS_DIR)/build.sh || { echo "no Citus source in $(CITUS_DIR) (set CITUS_DIR)" >&2; exit 2; }
+	bash $(CITUS_DIR)/build.sh
+
+cluster-start: citus
+	bash $(CITUS_DIR)/cluster.sh start $(CLUSTER_DIR) $(CLUSTER_WORKERS) $(CLUSTER_PORT)
+
+cluster-stop:
+	@test ! -d $(CLUSTER_DIR) || bash $(CITUS_DIR)/cluster.sh stop $(CLUSTER_DIR)
+
+# Migrates and distributes the cluster's database (conftest.py: CARRIERHUB_CLUSTER), runs the
+# cluster's own tests and the money-flow tests on it, stops the cluster.
+CLUSTER_TESTS ?= tests/cluster \
+  apps/orders/tests/test_orders.py apps/orders/tests/test_payment_races.py \
+  apps/orders/tests/test_cart_races.py apps/payments/tests/test_provider_alipay.py \
+  apps/payments/tests/test_provider_wechat.py apps/payments/tests/test_provider_unionpay.py \
+  apps/payments/tests/test_carrier_billing.py apps/payments/tests/test_refund_approval.py \
+  apps/payments/tests/test_ledger_property.py apps/ledger/tests/test_concurrency.py \
+  apps/ledger/tests/test_properties.py apps/fulfilment/tests/test_deliveries.py
+# A new cluster every time (its own directory and ports), so no run sees another's rows.
+CLUSTER_TEST_DIR ?= $(CURDIR)/var/citus-test
+CLUSTER_TEST_PORT ?= 9710
+test-cluster: install-dev citus
+	-@test ! -d $(CLUSTER_TEST_DIR) || bash $(CITUS_DIR)/cluster.sh stop $(CLUSTER_TEST_DIR)
+	rm -rf $(CLUSTER_TEST_DIR)
+	bash $(CITUS_DIR)/cluster.sh start $(CLUSTER_TEST_DIR) $(CLUSTER_WORKERS) $(CLUSTER_TEST_PORT)
+	CARRIERHUB_CLUSTER=1 DATABASE_URL=postgresql://postgres@127.0.0.1:$(CLUSTER_TEST_PORT)/citus \
+	  $(PY) -m pytest -n 0 $(CLUSTER_TESTS); status=$$?; \
+	  bash $(CITUS_DIR)/cluster.sh stop $(CLUSTER_TEST_DIR); rm -rf $(CLUSTER_TEST_DIR); exit $$status
+
+# The whole platform on the cluster (make run with DATABASE_URL on the coordinator).
+run-cluster: install cluster-start
+	DATABASE_URL=$(CLUSTER_URL) $(PY) manage.py migrate --noinput
+	DATABASE_URL=$(CLUSTER_URL) $(PY) manage.py distribute
+	DATABASE_URL=$(CLUSTER_URL) $(PY) -m scripts.run
 
 worker: install
 	$(BIN)/celery -A config worker -l info --pool $${WORKER_POOL:-threads} --concurrency $${WORKER_CONCURRENCY:-32}

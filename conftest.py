@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -104,3 +105,16 @@ def _staff_second_factor(request: pytest.FixtureRequest, monkeypatch: pytest.Mon
             session.save()
 
     monkeypatch.setattr(Client, "force_login", force_login)
+
+
+if os.environ.get("CARRIERHUB_CLUSTER"):
+    # make test-cluster: the tests run in the cluster's own `citus` database, which has the
+    # extension and the worker nodes (a CREATE DATABASE'd test database would have neither).
+    # It is migrated and distributed once; nothing is created or dropped.
+    @pytest.fixture(scope="session")
+    def django_db_setup(django_db_blocker: Any) -> None:
+        from django.core.management import call_command
+
+        with django_db_blocker.unblock():
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("distribute", verbosity=0)
