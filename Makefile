@@ -120,7 +120,7 @@ CLUSTER_PORT ?= 9700
 CLUSTER_URL := postgresql://postgres@127.0.0.1:$(CLUSTER_PORT)/citus
 
 citus:
-	@test -x $(CITUS_DIR)/build.sh || { echo "no Citus source in $(CITUS_DIR) (set CITUS_DIR)" >&2; exit 2; }
+	@test -f $(CITUS_DIR)/build.sh || { echo "no Citus source in $(CITUS_DIR) (set CITUS_DIR)" >&2; exit 2; }
 	bash $(CITUS_DIR)/build.sh
 
 cluster-start: citus
