@@ -107,6 +107,10 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 
 def main() -> int:
+    # Ctrl-C stops everything even when this was started with SIGINT ignored (a shell starts
+    # `cmd &` so without job control, and Python then keeps it ignored): the servers, which set
+    # their own handlers, would stop while this loop took it for a crash and exited with 1.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
