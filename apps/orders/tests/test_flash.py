@@ -344,3 +344,15 @@ def test_the_waiting_page_moves_on_to_the_cashier_once_the_order_exists(
     client.force_login(User.objects.create_user("13800139701"))
     lost = client.post(f"/flash/{sale.pk}/", **en)
     assert lost.status_code == 409 and "Sold out" in lost.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_sale_whose_product_left_the_shelf_is_gone_but_its_claims_still_answer(client):
+    vip = small_catalog()["vip"]
+    sale = _sale(vip.skus.get().pk, stock=2)
+    buyer = User.objects.create_user("13800139600")
+    services.flash_buy(user_id=buyer.pk, sale_id=sale.pk)
+    type(vip).objects.filter(pk=vip.pk).update(status="archived")
+    assert client.get(f"/flash/{sale.pk}/").status_code == 404
+    client.force_login(buyer)
+    assert client.get(f"/flash/{sale.pk}/claim/").status_code == 200

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from apps.catalog.errors import SkuNotFound
 from apps.catalog.selectors import sku_for_sale
 from apps.core.errors import DomainError
 from apps.marketing import services as marketing
@@ -24,13 +25,18 @@ def _sale_context(sale_id: int) -> dict[str, object]:
         sale, left = marketing.flash_sale_page(sale_id=sale_id)
     except FlashSaleNotFound as exc:
         raise Http404 from exc
-    sku = sku_for_sale(sku_id=sale.sku_id)
+    try:
+        sku = sku_for_sale(sku_id=sale.sku_id)
+    except SkuNotFound:  # the product was taken off the shelf during the sale
+        sku = None
     return {"sale": sale, "left": left, "sku": sku}
 
 
 @require_http_methods(["GET", "POST"])
 def flash_sale(request: HttpRequest, sale_id: int) -> HttpResponse:
     context = _sale_context(sale_id)
+    if context["sku"] is None:  # nothing to sell: a buyer's claim page still answers
+        raise Http404
     status = 200
     if request.method == "POST":
         if not request.user.is_authenticated:
