@@ -199,3 +199,14 @@ def test_a_link_order_texts_its_buyer_the_payment_link_and_a_shop_order_does_not
     [sms] = SmsMessage.objects.all()
     assert sms.msisdn == buyer.phone and f"/orders/{order.number}/" in sms.preview
     assert "¥12.00" in sms.preview
+
+
+@pytest.mark.django_db
+def test_a_channel_cookie_with_a_nul_is_ignored(client, catalog, buyer):
+    _fill(buyer, catalog["vip"])
+    client.force_login(buyer)
+    # A quoted cookie may carry octal escapes; Django unquotes "\000" to a NUL character.
+    page = client.get(
+        "/cart/", HTTP_COOKIE=client.cookies.output(header="", sep=";") + '; ch="\\000"'
+    )
+    assert page.status_code == 200 and page.context["cart"].payable_fen == 1_500
