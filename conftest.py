@@ -114,7 +114,17 @@ if os.environ.get("CARRIERHUB_CLUSTER"):
     @pytest.fixture(scope="session")
     def django_db_setup(django_db_blocker: Any) -> None:
         from django.core.management import call_command
+        from django.db import connection
+
+        from apps.core.distribution import has_citus
 
         with django_db_blocker.unblock():
+            # The tests flush what they write: never in a database that is not a cluster's.
+            if connection.settings_dict["NAME"] != "citus" or not has_citus():
+                pytest.exit(
+                    "CARRIERHUB_CLUSTER is set but DATABASE_URL does not name a Citus "
+                    "coordinator's `citus` database: refusing to run tests in it",
+                    returncode=2,
+                )
             call_command("migrate", interactive=False, verbosity=0)
             call_command("distribute", verbosity=0)
