@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from apps.core.models import OutboxEvent
 from apps.gateway.models import VoiceCall
 from apps.gateway.tests.capability_support import assert_callback_signed, wait_until
 from apps.gateway.tests.support import SignedClient, gateway_app_create
@@ -18,9 +19,18 @@ pytestmark = [
 
 @pytest.fixture
 def events(carrier_sandbox, live_server, settings):
-    """The sandbox's call events reach this test's platform."""
+    """The sandbox's call events reach this test's platform; the test ends only once the
+    platform has applied the event of every call's final state, which the sandbox sends on its
+    own timer (even after a hang-up the platform applied at once): a late event written while
+    the test's teardown empties the database deadlocked the flush."""
     settings.CARRIER_CALLBACK_BASE_URL = live_server.url
-    return carrier_sandbox
+    yield carrier_sandbox
+    ended = VoiceCall.objects.filter(status__in=VoiceCall._ENDS, carrier_call_id__gt="")
+    keys = {f"call:{carrier_id}:{status}" for carrier_id, status in ended.values_list(
+        "carrier_call_id", "status")}  # fmt: skip
+    assert wait_until(
+        lambda: OutboxEvent.objects.filter(key__in=keys, status="done").count() == len(keys)
+    ), f"the platform did not apply the sandbox's final call events {sorted(keys)}"
 
 
 def _behave(sandbox, msisdn: str, **behaviour) -> None:
