@@ -549,6 +549,11 @@ SKU_NAMES_EN = {
     "一次性": "One-off",
     "包月": "Monthly",
     "按章节": "Per chapter",
+    # content price points (the demo CP's default labels and its extra ones)
+    "全本": "Full",
+    "单章": "Per chapter",
+    "典藏版": "Collector's edition",
+    "钻石大礼包": "Diamond bundle",
     "订购": "Subscribe",
     "标准款": "Standard",
     "5G标准卡": "5G standard SIM",

@@ -262,7 +262,7 @@ def _sku_name_en(name: str) -> str:
     return english if english != name else ""
 
 
-def _english_variants() -> int:
+def english_variants() -> int:
     """Fill the English name of demo SKUs that have none; returns how many."""
     filled = 0
     for sku in Sku.objects.filter(name_en="").only("pk", "name"):
@@ -281,7 +281,7 @@ def seed_catalog() -> int:
     _physical(seeder)
     _shelves()
     _english_subtitles()
-    _english_variants()
+    english_variants()
     _artwork()
     services.catalog_changed()
     return seeder.created

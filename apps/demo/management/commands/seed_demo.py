@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.demo import seed
 from apps.demo.cards_seed import seed_cards
-from apps.demo.catalog_seed import seed_catalog
+from apps.demo.catalog_seed import english_variants, seed_catalog
 from apps.demo.content_seed import seed_content
 from apps.demo.gateway_seed import seed_gateway
 from apps.demo.marketing_seed import seed_marketing
@@ -35,6 +35,7 @@ class Command(BaseCommand):
         numbers = seed_sim_pool()
         seed_faqs()
         content = seed_content()
+        english_variants()  # the content listings' SKUs (price points) are new after the catalog
         seed_settlement_rules()
         seed_risk()
         campaigns = seed_marketing()
