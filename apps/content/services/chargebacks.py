@@ -19,7 +19,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from apps.content.errors import (
     ChargebackAmountMismatch,
@@ -107,10 +107,16 @@ def chargeback_record(
         charge.save(update_fields=["status", "updated_at"])
         assert paid is not None  # the transition accepts only a succeeded charge
         share = min(_share_booked(charge), charge.amount_fen)
-        chargeback = Chargeback.objects.create(
-            charge=charge, source=source, reason=reason, dispute_reference=dispute_reference,
-            amount_fen=charge.amount_fen, share_fen=share, recorded_by_id=actor_id,
-        )  # fmt: skip
+        try:
+            with transaction.atomic():  # a savepoint: the dispute check above races other charges
+                chargeback = Chargeback.objects.create(
+                    charge=charge, source=source, reason=reason, dispute_reference=dispute_reference,
+                    amount_fen=charge.amount_fen, share_fen=share, recorded_by_id=actor_id,
+                )  # fmt: skip
+        except IntegrityError as exc:  # the charge is locked: only the dispute index can clash
+            raise DisputeReferenceConflict(
+                details={"dispute_reference": dispute_reference}
+            ) from exc
         cp_payable_ensure(cp_id=charge.cp_id)
         lines = [
             LineSpec(f"clearing:{paid.method}", -charge.amount_fen),
