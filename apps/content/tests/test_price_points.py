@@ -221,6 +221,26 @@ def test_the_subscriber_picks_a_price_point_on_the_pay_page_until_paying(carrier
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_price_point_id_out_of_range_on_the_pay_page_is_a_form_error(carrier_sandbox, client):
+    cp = approved_cp()
+    product = product_on_sale(cp, price_fen=20, kind="game")
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+    charge = services.charge_create(cp_id=cp.pk, product_id=product.pk, phone_number=msisdn,
+                                    cp_order_id="W-BIG", channel="web")  # fmt: skip
+    client.force_login(User.objects.get(phone=msisdn))
+    for chosen in ("99999999999999999999999", "9223372036854775808", "-1", "x"):
+        answer = client.post(
+            f"/pay/content/{charge.pk}/", {"method": "carrier_billing", "price_point": chosen}
+        )
+        assert answer.status_code == 302
+        page = client.get(f"/pay/content/{charge.pk}/").content.decode()
+        assert "请选择价格" in page or "Choose a price." in page, chosen
+    after = Charge.objects.get(pk=charge.pk)
+    assert (after.amount_fen, after.intent_public_id) == (20, "")
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_migration_makes_each_products_price_its_default_price_point():
     executor = MigrationExecutor(connection)
     executor.migrate([("content", "0004_complaints")])
