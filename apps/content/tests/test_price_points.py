@@ -241,6 +241,34 @@ def test_a_price_point_id_out_of_range_on_the_pay_page_is_a_form_error(carrier_s
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_price_point_risk_would_review_is_refused_with_no_hold_left(carrier_sandbox):
+    from apps.risk.errors import RiskBlocked
+    from apps.risk.models import Hold
+    from apps.risk.tests.support import active_rule
+
+    cp = approved_cp()
+    product = product_on_sale(cp, price_fen=20, kind="game")
+    whole = _approved_point(product, label="全本", price_fen=800, code="G-RV")
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+    charge = services.charge_create(cp_id=cp.pk, product_id=product.pk, phone_number=msisdn,
+                                    cp_order_id="W-RV", channel="web")  # fmt: skip
+    active_rule("big-point", "amount_fen >= 500", outcome="review", kinds=["content_charge"])
+    with pytest.raises(RiskBlocked) as refused:
+        services.charge_price_point_choose(charge_id=charge.pk, user_id=charge.user_id,
+                                           price_point_id=whole.pk)  # fmt: skip
+    assert refused.value.details.get("review") == "unholdable"
+    assert "price" in str(refused.value.message).lower() or "价格" in str(refused.value.message)
+    after = Charge.objects.get(pk=charge.pk)
+    assert (after.status, after.amount_fen, after.price_point_id) == (
+        "pending",
+        20,
+        charge.price_point_id,
+    )
+    assert not Hold.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_migration_makes_each_products_price_its_default_price_point():
     executor = MigrationExecutor(connection)
     executor.migrate([("content", "0004_complaints")])
