@@ -144,3 +144,19 @@ def test_an_operator_marks_a_workbench_refund_as_fraud(carrier_sandbox, client):
         event=Event(kind=Kind.CONTENT_CHARGE, msisdn=charge.msisdn, cp_id=str(cp.pk))
     )
     assert (again.outcome, again.reasons) == ("block", ("FRAUD_MARKED",))
+
+
+def test_a_charged_back_charge_gets_no_refund_when_its_case_closes_as_refunds_issued(
+    carrier_sandbox,
+):
+    cp = approved_cp()
+    charge = _paid_charge(carrier_sandbox, cp, "CBR-1")
+    content.chargeback_record(charge_id=charge.pk, reason="申诉", source="operator", actor_id=None)
+    case = _case(f"cp_id:{cp.pk}", anomaly="chargeback_rate", references=[charge.pk])
+
+    _close(case, "refunds")
+
+    assert not Refund.objects.exists()
+    assert refunds_issue_for_case(case_id=case.pk, references=[charge.pk]) == []
+    charge.refresh_from_db()
+    assert charge.status == "charged_back"

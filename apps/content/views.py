@@ -220,13 +220,17 @@ def pay(request: HttpRequest, charge_id: str) -> HttpResponse:
         if channel is None:
             messages.error(request, _("Choose a way to pay."))
         elif chosen and chosen != str(charge.price_point_id):
-            # Another price first; the subscriber sees the new amount before paying.
+            # Another price first; the subscriber sees the new amount before paying. An id is
+            # a positive 64-bit number: anything else is refused here, before the database.
+            if not (chosen.isascii() and chosen.isdigit() and 0 < int(chosen) < 2**63):
+                messages.error(request, _("Choose a price."))
+                return redirect(request.path)
             try:
                 services.charge_price_point_choose(
                     charge_id=charge.pk, user_id=_uid(request), price_point_id=int(chosen)
                 )
-            except (DomainError, ValueError) as exc:
-                messages.error(request, getattr(exc, "message", _("Choose a price.")))
+            except DomainError as exc:
+                messages.error(request, exc.message)
         else:
             try:
                 intent = services.charge_pay_start(charge_id=charge.pk, method=method, channel=channel,

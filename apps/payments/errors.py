@@ -74,3 +74,18 @@ class CarrierBillingCodeExpired(DomainError):
     default_message = _(
         "The confirmation code has expired (it lasts 5 minutes). Start the payment again."
     )
+
+
+class PaymentChargedBack(Conflict):
+    code = "PAYMENT_CHARGED_BACK"
+    default_message = _(
+        "This payment was charged back (the carrier took the money back): it cannot be refunded."
+    )
+
+
+class ChargebackRefundOpen(Conflict):
+    code = "CHARGEBACK_REFUND_OPEN"
+    default_message = _(
+        "This payment has a refund under way, failed and to be retried, or paid: "
+        "a chargeback would give the money back twice."
+    )

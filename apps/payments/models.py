@@ -74,6 +74,9 @@ class PaymentIntent(models.Model):
     )
     settles = models.BooleanField(default=False, verbose_name=_("settles"))
     refunded_fen = models.BigIntegerField(default=0)
+    # Taken back by the carrier or the provider (a chargeback, ``intent_charge_back``): never
+    # refundable again, by anyone.
+    charged_back_fen = models.BigIntegerField(default=0)
     provider_trade_no = models.CharField(max_length=64, blank=True)
     action = models.JSONField(
         default=dict, blank=True, help_text="What the buyer's browser does next"
@@ -107,6 +110,11 @@ class PaymentIntent(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_fen__gte=0) & Q(refunded_fen__lte=F("amount_fen")),
                 name="payments_intent_refund_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(charged_back_fen__gte=0)
+                & Q(charged_back_fen__lte=F("amount_fen") - F("refunded_fen")),
+                name="payments_intent_charged_back_within_amount",
             ),
             # A reference is settled by at most one money intent and one points intent.
             models.UniqueConstraint(

@@ -19,7 +19,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from apps.content.errors import (
     ChargebackAmountMismatch,
@@ -37,12 +37,10 @@ from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import DomainError, InvalidArgument
 from apps.ledger import selectors as ledger_selectors
 from apps.ledger.services import LineSpec, journal_post
-from apps.payments import selectors as payments_selectors
+from apps.payments import services as payments
 from apps.risk import services as risk
 
 PURPOSE = "content"
-# Refunds that may still pay (or have paid) money back: a chargeback would pay it twice.
-_LIVE_REFUNDS = {"requested", "approved", "processing", "succeeded"}
 
 
 def _share_booked(charge: Charge) -> int:
@@ -88,34 +86,40 @@ def chargeback_record(
             and Chargeback.objects.filter(dispute_reference=dispute_reference).exists()
         ):
             raise DisputeReferenceConflict(details={"dispute_reference": dispute_reference})
-        paid = [
-            i
-            for i in payments_selectors.intents_for(purpose=PURPOSE, reference=charge.pk)
-            if i.status == "succeeded" and i.settles
-        ]
-        refunds = [
-            r.public_id
-            for r in payments_selectors.refunds_for(purpose=PURPOSE, reference=charge.pk)
-            if r.status in _LIVE_REFUNDS
-        ]
-        if charge.status == Charge.Status.SUCCEEDED and (
-            not paid or paid[0].method == "points" or refunds
-        ):
-            raise ChargebackNotApplicable(details={"refunds": refunds})
+        paid = None
+        if charge.status == Charge.Status.SUCCEEDED:
+            # Payments marks its payment charged back under the payment's lock, so no refund
+            # (finance's, a retry, a risk case's) pays it back again, and a refund racing this
+            # one either refuses the chargeback (it came first) or is refused by it.
+            try:
+                paid = payments.intent_charge_back(
+                    purpose=PURPOSE, reference=charge.pk, reason=reason, actor_id=actor_id
+                )
+            except payments.ChargebackRefundOpen as exc:
+                raise ChargebackNotApplicable(details=exc.details) from exc
+            if paid is None:  # paid with points, or nothing paid in money
+                raise ChargebackNotApplicable(details={"refunds": []})
         audited_transition(
             charge, Charge.Status.CHARGED_BACK, object_type="content_charge", object_id=charge.pk,
             actor_id=actor_id, refused=lambda details: ChargeStateConflict(details=details),
             after={"reason": reason, "source": source, "dispute": dispute_reference},
         )  # fmt: skip
         charge.save(update_fields=["status", "updated_at"])
+        assert paid is not None  # the transition accepts only a succeeded charge
         share = min(_share_booked(charge), charge.amount_fen)
-        chargeback = Chargeback.objects.create(
-            charge=charge, source=source, reason=reason, dispute_reference=dispute_reference,
-            amount_fen=charge.amount_fen, share_fen=share, recorded_by_id=actor_id,
-        )  # fmt: skip
+        try:
+            with transaction.atomic():  # a savepoint: the dispute check above races other charges
+                chargeback = Chargeback.objects.create(
+                    charge=charge, source=source, reason=reason, dispute_reference=dispute_reference,
+                    amount_fen=charge.amount_fen, share_fen=share, recorded_by_id=actor_id,
+                )  # fmt: skip
+        except IntegrityError as exc:  # the charge is locked: only the dispute index can clash
+            raise DisputeReferenceConflict(
+                details={"dispute_reference": dispute_reference}
+            ) from exc
         cp_payable_ensure(cp_id=charge.cp_id)
         lines = [
-            LineSpec(f"clearing:{paid[0].method}", -charge.amount_fen),
+            LineSpec(f"clearing:{paid.method}", -charge.amount_fen),
             LineSpec(payable_code(charge.cp_id), share),
             LineSpec("platform:revenue", charge.amount_fen - share),
         ]

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.services import user_ensure_for_phone
 from apps.carrier import services as carrier
@@ -49,7 +50,7 @@ from apps.core.tasks import enqueue_on_commit
 from apps.payments import services as payments
 from apps.payments.handlers import PaymentFact, PurposeHandler, RefundFact
 from apps.risk import services as risk
-from apps.risk.errors import RiskRefused, RiskUnderReview
+from apps.risk.errors import RiskBlocked, RiskRefused, RiskUnderReview
 
 PURPOSE = "content"
 Status = Charge.Status
@@ -211,10 +212,23 @@ def charge_price_point_choose(*, charge_id: str, user_id: int, price_point_id: i
     point = price_point_for_sale(product=charge.product, price_point_id=price_point_id)
     if point.pk == charge.price_point_id:
         return charge
-    decision = limits.charge_decide(
-        user_id=user_id, msisdn=charge.msisdn, cp_id=charge.cp_id, product_id=charge.product_id,
-        amount_fen=point.price_fen, reference=f"{charge.pk}:{point.pk}", confirmed_by_subscriber=True,
-    )  # fmt: skip
+    try:
+        # A review here would hold a charge that already exists and waits: there is no hold
+        # to place it in, so risk's review is a refusal of this price (the charge keeps its own).
+        decision = limits.charge_decide(
+            user_id=user_id, msisdn=charge.msisdn, cp_id=charge.cp_id, product_id=charge.product_id,
+            amount_fen=point.price_fen, reference=f"{charge.pk}:{point.pk}",
+            confirmed_by_subscriber=False,
+        )  # fmt: skip
+    except RiskBlocked as exc:
+        if exc.details.get("review") != "unholdable":
+            raise
+        raise RiskBlocked(
+            _(
+                "Risk control would review this price: it cannot be chosen now. Pay the price shown, or choose another."
+            ),
+            details=exc.details,
+        ) from exc
     with transaction.atomic():
         locked = charge_lock(charge_id=charge.pk)
         if locked is None or locked.status != Status.PENDING or locked.intent_public_id:

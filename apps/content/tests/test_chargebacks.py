@@ -26,6 +26,7 @@ from apps.content.tests.test_notifications import CpServer
 from apps.content.tests.test_risk import _code, _subscriber
 from apps.ledger.selectors import account_balance, journals_for_reference
 from apps.payments.services import points_grant, refund_execute
+from apps.risk.events import canonical_msisdn
 from apps.risk.models import Label
 
 S = Charge.Status
@@ -89,7 +90,13 @@ def test_an_operator_records_a_chargeback_and_everything_follows_once(carrier_sa
         told.payload["event_id"]
     ]  # the CP's server got it, once
     assert list(Label.objects.values_list("source", "reference", "msisdn", "cp_id", "product")) == [
-        ("chargeback", charge.pk, charge.msisdn, str(cp.pk), f"content:{product.pk}")
+        (
+            "chargeback",
+            charge.pk,
+            canonical_msisdn(charge.msisdn),
+            str(cp.pk),
+            f"content:{product.pk}",
+        )
     ]
     with pytest.raises(ChargeStateConflict):  # and no refund after it
         services.charge_refund(cp_id=cp.pk, charge_id=charge.pk, reason="again")
@@ -171,3 +178,132 @@ def test_the_carriers_dispute_file_records_each_row_once(carrier_sandbox, tmp_pa
     with pytest.raises(CommandError, match="INVALID_ARGUMENT"):
         call_command("content_import_disputes", str(bad))
     assert Chargeback.objects.count() == 1
+
+
+def _intent(charge: Charge):
+    from apps.payments.models import PaymentIntent
+
+    return PaymentIntent.objects.get(purpose="content", reference=charge.pk, settles=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_charged_back_payment_is_not_refundable_in_payments(carrier_sandbox):
+    from apps.payments.errors import PaymentChargedBack
+    from apps.payments.models import Refund
+    from apps.payments.services import refund_automatic, refund_request
+
+    cp = approved_cp()
+    product = product_on_sale(cp, price_fen=1000)
+    charge = _paid(carrier_sandbox, cp, product, "CB-X1")
+    services.chargeback_record(charge_id=charge.pk, reason="申诉", source="operator", actor_id=None)
+    intent = _intent(charge)
+    assert intent.charged_back_fen == 1000 and intent.status == "succeeded"
+    with pytest.raises(PaymentChargedBack):  # finance's refund request
+        refund_request(intent_id=intent.pk, amount_fen=1000, reason="r", request_key="cbx1",
+                       requested_by=None)  # fmt: skip
+    with pytest.raises(PaymentChargedBack):  # an automatic refund (a CP's, past its status check)
+        refund_automatic(purpose="content", reference=charge.pk, amount_fen=1000, reason="r",
+                         key="cbx1-auto")  # fmt: skip
+    with pytest.raises(ChargeStateConflict):
+        services.charge_refund(cp_id=cp.pk, charge_id=charge.pk, reason="r")
+    assert not Refund.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_open_or_failed_and_retryable_refuses_the_chargeback(carrier_sandbox):
+    from apps.payments.models import Refund
+    from apps.payments.services import refund_request
+
+    cp = approved_cp()
+    product = product_on_sale(cp, price_fen=1000)
+    requested, failed = (_paid(carrier_sandbox, cp, product, f"CB-O{n}") for n in (1, 2))
+    refund_request(intent_id=_intent(requested).pk, amount_fen=400, reason="r", request_key="cbo1",
+                   requested_by=None)  # fmt: skip
+    refund = refund_request(intent_id=_intent(failed).pk, amount_fen=1000, reason="r",
+                            request_key="cbo2", requested_by=None)  # fmt: skip
+    Refund.objects.filter(pk=refund.id).update(
+        status="failed"
+    )  # the provider said no; retried later
+    for charge in (requested, failed):
+        with pytest.raises(ChargebackNotApplicable):
+            services.chargeback_record(
+                charge_id=charge.pk, reason="r", source="operator", actor_id=None
+            )
+        assert Charge.objects.get(pk=charge.pk).status == "succeeded"
+        assert _intent(charge).charged_back_fen == 0
+    assert not Chargeback.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chargeback_racing_a_refund_lets_exactly_one_through(carrier_sandbox):
+    import threading
+
+    from django.db import connection, transaction
+
+    from apps.payments.models import PaymentIntent, Refund
+
+    cp = approved_cp()
+    product = product_on_sale(cp, price_fen=1000)
+    charge = _paid(carrier_sandbox, cp, product, "CB-RACE")
+    outcomes: list[str] = []
+
+    def run(name, call):
+        try:
+            call()
+            outcomes.append(name)
+        except Exception as exc:
+            outcomes.append(f"refused:{type(exc).__name__}")
+        finally:
+            connection.close()
+
+    chargeback = threading.Thread(target=run, args=("chargeback", lambda: services.chargeback_record(
+        charge_id=charge.pk, reason="r", source="operator", actor_id=None)))  # fmt: skip
+    refund = threading.Thread(target=run, args=("refund", lambda: services.charge_refund(
+        cp_id=cp.pk, charge_id=charge.pk, reason="r")))  # fmt: skip
+    # Hold the payment so both reach their checks before either writes.
+    with transaction.atomic():
+        PaymentIntent.objects.select_for_update().get(pk=_intent(charge).pk)
+        refund.start()
+        chargeback.start()
+        chargeback.join(timeout=2)  # blocks on the payment (with the fix) or records (without)
+    refund.join(timeout=30)
+    chargeback.join(timeout=30)
+    assert sorted(o for o in outcomes if not o.startswith("refused")) in (
+        ["chargeback"],
+        ["refund"],
+    )
+    assert Chargeback.objects.count() + Refund.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_charges_racing_for_one_dispute_reference_get_the_domain_error(carrier_sandbox):
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    cp = approved_cp()
+    product = product_on_sale(cp, price_fen=1000)
+    first, second = (_paid(carrier_sandbox, cp, product, f"CB-D{n}") for n in (1, 2))
+    raised: list[BaseException] = []
+
+    def record_second():
+        try:
+            services.chargeback_record(charge_id=second.pk, reason="r", source="dispute_file",
+                                       actor_id=None, dispute_reference="D-RACE")  # fmt: skip
+        except BaseException as exc:
+            raised.append(exc)
+        finally:
+            connection.close()
+
+    racer = threading.Thread(target=record_second)
+    with transaction.atomic():  # the first is written but not committed when the second checks
+        services.chargeback_record(charge_id=first.pk, reason="r", source="dispute_file",
+                                   actor_id=None, dispute_reference="D-RACE")  # fmt: skip
+        racer.start()
+        time.sleep(1.5)
+    racer.join(timeout=30)
+    assert [type(exc) for exc in raised] == [DisputeReferenceConflict]
+    assert list(Chargeback.objects.values_list("charge_id", flat=True)) == [first.pk]
+    assert Charge.objects.get(pk=second.pk).status == "succeeded"
+    assert _intent(second).charged_back_fen == 0

@@ -221,6 +221,54 @@ def test_the_subscriber_picks_a_price_point_on_the_pay_page_until_paying(carrier
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_price_point_id_out_of_range_on_the_pay_page_is_a_form_error(carrier_sandbox, client):
+    cp = approved_cp()
+    product = product_on_sale(cp, price_fen=20, kind="game")
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+    charge = services.charge_create(cp_id=cp.pk, product_id=product.pk, phone_number=msisdn,
+                                    cp_order_id="W-BIG", channel="web")  # fmt: skip
+    client.force_login(User.objects.get(phone=msisdn))
+    for chosen in ("99999999999999999999999", "9223372036854775808", "-1", "x"):
+        answer = client.post(
+            f"/pay/content/{charge.pk}/", {"method": "carrier_billing", "price_point": chosen}
+        )
+        assert answer.status_code == 302
+        page = client.get(f"/pay/content/{charge.pk}/").content.decode()
+        assert "请选择价格" in page or "Choose a price." in page, chosen
+    after = Charge.objects.get(pk=charge.pk)
+    assert (after.amount_fen, after.intent_public_id) == (20, "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_price_point_risk_would_review_is_refused_with_no_hold_left(carrier_sandbox):
+    from apps.risk.errors import RiskBlocked
+    from apps.risk.models import Hold
+    from apps.risk.tests.support import active_rule
+
+    cp = approved_cp()
+    product = product_on_sale(cp, price_fen=20, kind="game")
+    whole = _approved_point(product, label="全本", price_fen=800, code="G-RV")
+    msisdn = unique_msisdn()
+    carrier_sandbox.put_subscriber(msisdn, status="active", balance_fen=10_000)
+    charge = services.charge_create(cp_id=cp.pk, product_id=product.pk, phone_number=msisdn,
+                                    cp_order_id="W-RV", channel="web")  # fmt: skip
+    active_rule("big-point", "amount_fen >= 500", outcome="review", kinds=["content_charge"])
+    with pytest.raises(RiskBlocked) as refused:
+        services.charge_price_point_choose(charge_id=charge.pk, user_id=charge.user_id,
+                                           price_point_id=whole.pk)  # fmt: skip
+    assert refused.value.details.get("review") == "unholdable"
+    assert "price" in str(refused.value.message).lower() or "价格" in str(refused.value.message)
+    after = Charge.objects.get(pk=charge.pk)
+    assert (after.status, after.amount_fen, after.price_point_id) == (
+        "pending",
+        20,
+        charge.price_point_id,
+    )
+    assert not Hold.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_migration_makes_each_products_price_its_default_price_point():
     executor = MigrationExecutor(connection)
     executor.migrate([("content", "0004_complaints")])

@@ -16,6 +16,8 @@ from apps.core.errors import IdempotencyConflict
 from apps.core.tasks import enqueue_on_commit
 from apps.ledger.services import LineSpec, journal_post
 from apps.payments.errors import (
+    ChargebackRefundOpen,
+    PaymentChargedBack,
     PaymentNotFound,
     RefundNotAllowed,
     RefundNotFound,
@@ -28,12 +30,14 @@ from apps.payments.models import Method, PaymentIntent, Refund
 from apps.payments.providers import PROVIDER_METHODS, get_provider
 from apps.payments.providers.base import ProviderRejected, ProviderUnavailable
 from apps.payments.services.common import (
+    IntentView,
     RefundView,
     RStatus,
     Status,
     _move,
     _refund_move,
     _refund_view,
+    _view,
     new_public_id,
 )
 from apps.payments.services.points import points_account
@@ -43,7 +47,7 @@ def _refundable(intent: PaymentIntent) -> int:
     open_refunds = intent.refunds.filter(
         status__in=[RStatus.REQUESTED, RStatus.APPROVED, RStatus.PROCESSING, RStatus.FAILED]
     ).values_list("amount_fen", flat=True)
-    return intent.amount_fen - intent.refunded_fen - sum(open_refunds)
+    return intent.amount_fen - intent.refunded_fen - intent.charged_back_fen - sum(open_refunds)
 
 
 def _refund_create(
@@ -55,6 +59,8 @@ def _refund_create(
     requested_by: int | None,
     automatic: bool,
 ) -> Refund:
+    if intent.charged_back_fen:
+        raise PaymentChargedBack(details={"charged_back_fen": intent.charged_back_fen})
     if (
         intent.status not in PaymentIntent.PAID
         or amount_fen <= 0
@@ -118,6 +124,9 @@ def refund_automatic(
         )
         if existing is not None:
             return _refund_view(existing)
+        charged_back = sum(intent.charged_back_fen for intent in intents)
+        if charged_back:
+            raise PaymentChargedBack(details={"charged_back_fen": charged_back})
         intents.sort(key=lambda i: i.method == Method.POINTS)  # money before points
         left, first = amount_fen, None
         for n, intent in enumerate(intents):
@@ -156,13 +165,60 @@ def refunds_issue_for_case(*, case_id: int, references: list[str]) -> list[Refun
         amount = sum(max(0, _refundable(intent)) for intent in intents)
         if amount <= 0:
             continue
-        refund = refund_automatic(
-            purpose=purpose, reference=reference, amount_fen=amount,
-            reason=f"risk case {case_id}", key=key,
-        )  # fmt: skip
+        try:
+            refund = refund_automatic(
+                purpose=purpose, reference=reference, amount_fen=amount,
+                reason=f"risk case {case_id}", key=key,
+            )  # fmt: skip
+        except PaymentChargedBack:  # charged back since we looked: the money went back already
+            continue
         if refund is not None:
             issued.append(refund)
     return issued
+
+
+# Refunds that may still pay (or have paid) money back: a chargeback on top would pay twice.
+_LIVE_REFUNDS = (
+    RStatus.REQUESTED,
+    RStatus.APPROVED,
+    RStatus.PROCESSING,
+    RStatus.FAILED,
+    RStatus.SUCCEEDED,
+)
+
+
+def intent_charge_back(
+    *, purpose: str, reference: str, reason: str, actor_id: int | None
+) -> IntentView | None:
+    """The carrier (or the provider) took back the money that settled ``reference``: its paid
+    money intent is marked charged back in full (``charged_back_fen``), so no refund path
+    (finance's request or approval, an automatic refund, a risk case's refunds, a retry) pays
+    it back again. Call it inside the owner's transaction, under the owner's lock (the global
+    order: owner, then intents, then refunds). Refused with ``ChargebackRefundOpen`` when a
+    refund of the reference is requested, approved, processing, failed (and so retried) or
+    paid. Returns None, with nothing written, when no money intent settled the reference and is
+    paid in full (points, or nothing paid); a repeat returns the intent as it is. Locks the
+    reference's settling intents (pk order)."""
+    with transaction.atomic():
+        intents = intents_lock_for(purpose=purpose, reference=reference, settles=True)
+        refunds = list(
+            Refund.objects.filter(intent__in=intents, status__in=_LIVE_REFUNDS)
+            .order_by("pk")
+            .values_list("public_id", flat=True)
+        )
+        money = [i for i in intents if i.method != Method.POINTS and i.status == Status.SUCCEEDED]
+        if not money:
+            return None
+        intent = money[0]
+        if intent.charged_back_fen:
+            return _view(intent)
+        if refunds:
+            raise ChargebackRefundOpen(details={"refunds": refunds})
+        intent.charged_back_fen = intent.amount_fen - intent.refunded_fen
+        intent.save(update_fields=["charged_back_fen", "updated_at"])
+        audit_record(action="payment.charged_back", object_type="payment", object_id=intent.public_id,
+                     actor_id=actor_id, after={"charged_back_fen": intent.charged_back_fen, "reason": reason[:200]})  # fmt: skip
+        return _view(intent)
 
 
 def refund_mark_fraud(*, refund_id: int, actor_id: int | None, note: str = "") -> bool:
@@ -256,6 +312,8 @@ def refund_decide(*, refund_id: int, approve: bool, actor_id: int) -> RefundView
             raise RefundNotFound()
         if approve and refund.status != RStatus.REQUESTED:
             raise RefundNotAllowed(details={"status": refund.status})
+        if approve and refund.intent.charged_back_fen:
+            raise PaymentChargedBack(details={"charged_back_fen": refund.intent.charged_back_fen})
         if approve and not _refund_check_approver(refund, actor_id=actor_id):
             refund.first_approved_by_id = actor_id
             refund.save(update_fields=["first_approved_by", "updated_at"])
