@@ -22,6 +22,10 @@ from apps.gateway.models import App, Credential, Package, Partner, Subscription,
 from apps.gateway.portal import services, workbench
 from apps.gateway.portal.forms import ReasonForm
 
+# Switching a package's one-step flag, or assigning a subscription (any package, so also one
+# that carries it), lets a partner charge phone bills without a texted code.
+ONE_STEP_PERMISSION = "gateway.change_carrier_billing_one_step"
+
 
 def _actor(request: HttpRequest) -> int:
     return cast(int, request.user.pk)
@@ -227,8 +231,31 @@ class PackageAdmin(admin.ModelAdmin):
         # Subscriptions point at packages; retire one by unticking "active" instead.
         return False
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if request.user.has_perm(ONE_STEP_PERMISSION):
+            return []
+        return ["carrier_billing_one_step"]
+
     def save_model(self, request: HttpRequest, obj: Package, form: Any, change: bool) -> None:
+        # The admin's change view runs in one transaction: the row lock holds until the audit
+        # event commits with the change.
+        before = (
+            Package.objects.select_for_update()
+            .filter(pk=obj.pk)
+            .values_list("carrier_billing_one_step", flat=True)
+            .first()
+            if change
+            else None
+        )
+        if bool(before) != obj.carrier_billing_one_step and not request.user.has_perm(
+            ONE_STEP_PERMISSION
+        ):
+            raise PermissionDenied
         super().save_model(request, obj, form, change)
+        gateway.package_one_step_record(
+            package_id=obj.pk, before=before, after=obj.carrier_billing_one_step,
+            actor_id=_actor(request),
+        )  # fmt: skip
         if change:
             gateway.package_changed(package_id=obj.pk)
 
@@ -239,6 +266,31 @@ class SubscriptionAdmin(ReviewOnly):
     list_filter = ["status", "package"]
     search_fields = ["app__name", "app__partner__company_name"]
     list_select_related = ["app", "package"]
+
+    # Partners subscribe themselves from the portal, except to a package with the one-step
+    # agreement: an operator with the one-step permission assigns that here (any package).
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(ONE_STEP_PERMISSION)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["app", "package"] if obj is None else super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else super().get_readonly_fields(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "package":
+            kwargs["queryset"] = Package.objects.filter(is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Subscription, form: Any, change: bool) -> None:
+        if change:
+            raise PermissionDenied
+        # gwcore's write: locks the app, idempotent per (app, package), audited.
+        obj.pk = gateway.subscription_start(
+            app_id=obj.app_id, package_id=obj.package_id, actor_id=_actor(request)
+        )
+        obj.refresh_from_db()
 
 
 @admin.register(UsageHourly)

@@ -174,9 +174,11 @@ def charge_one_step(
     """CAMARA's one-step payment, for a partner whose package carries the carrier's
     pre-authorised agreement (``pre_authorised_billing``; the view checks it): the charge is
     opened validated and the bill charged at once, with the same caps, risk rules and ledger
-    as the two steps. A charge the carrier then refuses or does not answer is cancelled (a
-    success arriving anyway is refunded) and the refusal raised. Network calls, no
-    transaction open."""
+    as the two steps. A charge the carrier refuses is cancelled and the refusal raised. One
+    it does not answer may have been billed: the carrier is asked (by its payment id); billed,
+    it succeeds; not billed, it is cancelled at the carrier, then here, and ``NetworkUnavailable``
+    raised; if the carrier cannot say, it is left ``pending`` (unconfirmed, not cancelled: a
+    cancel here could lose a success the carrier billed) and ``NetworkUnavailable`` raised. Network calls, no transaction open."""
     view = charge_prepare(
         gateway_app=gateway_app, msisdn=msisdn, amount_fen=amount_fen, description=description,
         merchant_reference=merchant_reference, callback_url=callback_url, request=request,
@@ -185,10 +187,15 @@ def charge_one_step(
     user_id = user_ensure_for_phone(phone=msisdn)
     try:
         payments.carrier_billing_confirm(public_id=view.authorization_id, user_id=user_id, code="")
-    except DomainError as exc:
-        charge_cancel(app_id=gateway_app.app_id, payment_id=view.payment_id)
-        if isinstance(exc, CarrierUnavailable):
+    except CarrierUnavailable as exc:
+        billed = payments.carrier_billing_settle_unanswered(public_id=view.authorization_id)
+        if billed is None:
             raise NetworkUnavailable() from exc
+        if not billed:
+            charge_cancel(app_id=gateway_app.app_id, payment_id=view.payment_id)
+            raise NetworkUnavailable() from exc
+    except DomainError:
+        charge_cancel(app_id=gateway_app.app_id, payment_id=view.payment_id)
         raise
     return _view(BillingCharge.objects.get(pk=view.payment_id), request)
 

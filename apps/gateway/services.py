@@ -272,6 +272,23 @@ def package_changed(*, package_id: int) -> None:
         app_context_invalidate(app_id=app_id)
 
 
+def package_one_step_record(
+    *, package_id: int, before: bool | None, after: bool, actor_id: int | None
+) -> None:
+    """Audit an operator's change of a package's one-step carrier-billing flag (``before`` is
+    None for a new package); nothing when it did not change. In the caller's transaction."""
+    if bool(before) == after:
+        return
+    audit_record(
+        action="gateway_package.carrier_billing_one_step",
+        object_type="gateway_package",
+        object_id=package_id,
+        actor_id=actor_id,
+        before=None if before is None else {"carrier_billing_one_step": before},
+        after={"carrier_billing_one_step": after},
+    )
+
+
 def credential_tokens_drop(*, credential_id: int) -> None:
     """Delete the access tokens of a revoked credential (the pipeline refuses them already)."""
     from apps.gateway.tokens import tokens_drop_for_credential

@@ -48,6 +48,11 @@ class Package(models.Model):
     class Meta:
         verbose_name = _("capability package")
         verbose_name_plural = _("capability packages")
+        # Switching the one-step flag, or assigning a package that carries it, lets the
+        # partner charge phone bills without the subscriber's texted code: its own permission.
+        permissions = [
+            ("change_carrier_billing_one_step", _("Can grant one-step carrier billing")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(quota_calls__isnull=True) | Q(quota_calls__gte=0),

@@ -16,6 +16,7 @@ from apps.gateway.models import App, Credential, Package, Partner, Subscription
 from apps.gateway.portal.errors import (
     AppStateConflict,
     PackageNotFound,
+    PackageOperatorAssigned,
     PartnerNotApproved,
     SubscriptionNotFound,
 )
@@ -32,11 +33,16 @@ def _usable_app(*, user_id: int, app_id: int) -> App:
 
 
 def app_subscribe(*, user_id: int, app_id: int, package_code: str) -> int:
-    """Subscribe the user's app to an active package; idempotent (returns the subscription id)."""
+    """Subscribe the user's app to an active package; idempotent (returns the subscription id).
+
+    A package with the pre-authorised (one-step, no texted code) billing agreement is refused:
+    the carrier signs that agreement with the partner and an operator assigns it (admin)."""
     app = _usable_app(user_id=user_id, app_id=app_id)
     package = Package.objects.filter(code=package_code, is_active=True).first()
     if package is None:
         raise PackageNotFound()
+    if package.carrier_billing_one_step:
+        raise PackageOperatorAssigned()
     return gateway.subscription_start(app_id=app.pk, package_id=package.pk, actor_id=user_id)
 
 

@@ -82,6 +82,15 @@ class PackageNotFound(NotFound):
     default_message = _("No such capability package.")
 
 
+class PackageOperatorAssigned(DomainError):
+    code = "PACKAGE_OPERATOR_ASSIGNED"
+    http_status = 403
+    default_message = _(
+        "This package carries the carrier's pre-authorised billing agreement: only the "
+        "carrier's operators assign it, after the agreement is signed."
+    )
+
+
 class SubscriptionNotFound(NotFound):
     code = "SUBSCRIPTION_NOT_FOUND"
     default_message = _("The app does not subscribe to this package.")

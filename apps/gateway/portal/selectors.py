@@ -79,8 +79,9 @@ def credentials_of(*, app_id: int, include_revoked: bool = True) -> list[Credent
 
 
 def packages_offered() -> QuerySet[Package]:
-    """Active packages, cheapest first."""
-    return Package.objects.filter(is_active=True).order_by(
+    """Active packages a partner may subscribe to itself, cheapest first: not those carrying
+    the pre-authorised (one-step) billing agreement, which only an operator assigns."""
+    return Package.objects.filter(is_active=True, carrier_billing_one_step=False).order_by(
         "price_fen", "price_per_call_fen", "code"
     )
 

@@ -369,3 +369,35 @@ def test_refund_business_rules(carrier_sandbox, client, settings):
     )
     assert Refund.objects.filter(intent__reference__in=[closed, old]).count() == 0
     assert Refund.objects.filter(intent__reference=items).count() == 1
+
+
+def test_refund_details_give_the_amount_and_must_agree_with_it(carrier_sandbox, client):
+    body = _prepare_body(unique_msisdn())
+    body["amountTransaction"]["paymentAmount"]["paymentDetails"] = [
+        {"id": "a", "amount": 10, "currency": "CNY", "description": "道具"},
+        {"id": "b", "amount": 5.5, "currency": "CNY", "description": "皮肤"},
+    ]
+    paid, _ = _charged(carrier_sandbox, client, body)
+
+    def item(name: str, amount: float) -> dict:
+        return {"paymentItemId": name, "amount": amount, "currency": "CNY", "description": "x"}
+
+    def refund(kind: str, reference: str, refund_amount: dict) -> tuple[int, str]:
+        answer = client.post(f"{REFUNDS}/{paid}/refunds", {"type": kind, "amountTransaction": {
+            "referenceCode": reference, "refundAmount": refund_amount}})  # fmt: skip
+        return answer.status_code, answer.json().get("code", answer.json().get("refundStatus"))
+
+    mismatch = (422, "CARRIER_BILLING_REFUND.REFUND_DETAILS_MISMATCH")
+    charging = {"amount": 1, "currency": "CNY", "description": "part"}
+    # A total refund whose details are less than the whole: not the whole payment refunded.
+    assert refund("total", "r-t1", {"refundDetails": [item("a", 2), item("b", 1)]}) == mismatch
+    # A partial one whose details do not add up to its amount.
+    partial = {"chargingInformation": charging, "refundDetails": [item("a", 2)]}
+    assert refund("partial", "r-p1", partial) == mismatch
+    partial["refundDetails"] = [item("a", 0.5), item("b", 0.5)]
+    assert refund("partial", "r-p2", partial)[0] == 201
+    # A total one whose details add up to the rest (15.50 - 1).
+    rest = {"refundDetails": [item("a", 9.5), item("b", 5)]}
+    assert refund("total", "r-t2", rest)[0] == 201
+    amounts = Refund.objects.filter(intent__reference=paid).order_by("id")
+    assert list(amounts.values_list("amount_fen", flat=True)) == [100, 1450]

@@ -23,7 +23,11 @@ from apps.payments.errors import (  # the old module's names, for its callers
     RefundNotAllowed,
     RefundNotFound,
 )
-from apps.payments.services.carrier_billing import carrier_billing_confirm, carrier_billing_validate
+from apps.payments.services.carrier_billing import (
+    carrier_billing_confirm,
+    carrier_billing_settle_unanswered,
+    carrier_billing_validate,
+)
 from apps.payments.services.common import IntentView, RefundView, _refund_view, _view, new_public_id
 from apps.payments.services.intents import CHANNELS, intent_cancel, intent_start
 from apps.payments.services.notifications import (
@@ -67,6 +71,7 @@ __all__ = [
     "_refund_view",
     "_view",
     "carrier_billing_confirm",
+    "carrier_billing_settle_unanswered",
     "carrier_billing_validate",
     "intent_cancel",
     "intent_charge_back",

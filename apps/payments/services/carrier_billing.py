@@ -115,6 +115,12 @@ def carrier_billing_confirm(*, public_id: str, user_id: int, code: str) -> Inten
             raise
     if state.status != "succeeded":
         raise PaymentNotPayable(details={"carrier_status": state.status})
+    _carrier_billing_paid(intent, state)
+    return _view(PaymentIntent.objects.get(pk=intent.pk))
+
+
+def _carrier_billing_paid(intent: PaymentIntent, state: carrier.BillingState) -> None:
+    """Apply the carrier's success once, under the carrier payment's id."""
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -123,10 +129,40 @@ def carrier_billing_confirm(*, public_id: str, user_id: int, code: str) -> Inten
                     dedupe_key=f"carrier_billing:{state.payment_id}", raw=str(asdict(state)),
                 )  # fmt: skip
         except IntegrityError:
-            return _view(PaymentIntent.objects.get(pk=intent.pk))
+            return
         event.outcome = _apply_paid(
-            public_id=public_id, amount_fen=state.amount_fen, currency="CNY",
+            public_id=intent.public_id, amount_fen=state.amount_fen, currency="CNY",
             provider_trade_no=state.payment_id, paid_at=timezone.now(),
         )  # fmt: skip
         event.save(update_fields=["outcome"])
-    return _view(PaymentIntent.objects.get(pk=intent.pk))
+
+
+def carrier_billing_settle_unanswered(*, public_id: str) -> bool | None:
+    """After a confirm the carrier did not answer (it may have billed anyway), ask it about
+    the charge: ``True`` it billed (the success applied once, as a confirm's); ``False`` it did
+    not, and the charge is now cancelled at the carrier, so no late confirm can bill it;
+    ``None`` it cannot say now (the intent stays pending, to be asked again). Network calls,
+    no transaction open."""
+    intent = PaymentIntent.objects.filter(
+        public_id=public_id, method=Method.CARRIER_BILLING
+    ).first()
+    if intent is None:
+        raise PaymentNotFound()
+    if intent.status in PaymentIntent.PAID:
+        return True
+    try:
+        state = carrier.billing_get(payment_id=intent.provider_trade_no)
+        if state.status != "succeeded":
+            try:
+                state = carrier.billing_cancel(payment_id=intent.provider_trade_no)
+            except CarrierRejected:
+                # Charged between the two calls: a charged payment is not cancelled.
+                state = carrier.billing_get(payment_id=intent.provider_trade_no)
+    except (CarrierUnavailable, CarrierRejected):
+        return None
+    if state.status == "succeeded":
+        _carrier_billing_paid(intent, state)
+        return True
+    if state.status == "cancelled":
+        return False
+    return None

@@ -144,13 +144,14 @@ def _details_consistent(
     payment_amount: dict[str, Any],
     refund_amount: dict[str, Any],
     earlier: tuple[billing.ChargeRefundDetail, ...],
-) -> None:
+) -> int | None:
     """Each of a refund's ``refundDetails`` names one of the payment's ``paymentDetails``
     (``paymentItemId`` = its ``id``) in its currency, for no more than what is left of that
-    item after the earlier refunds that were not denied."""
+    item after the earlier refunds that were not denied. Returns what they add up to (fen),
+    None without details."""
     asked = refund_amount.get("refundDetails") or []
     if not asked:
-        return
+        return None
     items = {str(i["id"]): i for i in payment_amount.get("paymentDetails") or []}
     left = {key: _fen(Decimal(str(item["amount"]))) for key, item in items.items()}
     for refund in earlier:
@@ -167,6 +168,7 @@ def _details_consistent(
         left[key] -= _fen(detail["amount"])
         if left[key] < 0:
             raise RefundDetailsMismatch(details={"paymentItemId": key})
+    return sum(_fen(detail["amount"]) for detail in asked)
 
 
 class RefundView(CarrierBillingView):
@@ -226,7 +228,20 @@ class Refunds(RefundView):
             amount_fen = _fen(information["amount"])
         payment_amount = (paid.request.get("amountTransaction") or {}).get("paymentAmount") or {}
         _same_tax_management(payment_amount, refund_amount)
-        _details_consistent(payment_amount, refund_amount, earlier)
+        details_fen = _details_consistent(payment_amount, refund_amount, earlier)
+        # The refund is what refundDetails add up to: a partial one's chargingInformation must
+        # say the same; a total one (the whole rest, CAMARA names no details for it) only
+        # with details that add up to that rest.
+        if details_fen is not None:
+            expected = amount_fen
+            if expected is None:
+                expected = billing.charge_refundable_fen(
+                    app_id=app_id, payment_id=payment_id, phone_number=self.owner_number(request)
+                )
+            if details_fen != expected:
+                raise RefundDetailsMismatch(
+                    details={"amount_fen": expected, "refund_details_fen": details_fen}
+                )
         refund = billing.charge_refund(
             app_id=app_id, payment_id=payment_id, amount_fen=amount_fen,
             reason=data.get("reason", ""), request=_request_kept(data),
