@@ -18,6 +18,8 @@ from apps.risk import selectors, services
 from apps.risk.forms import BacktestForm, ListImportForm, RuleMoveForm, RuleVersionForm
 from apps.risk.models import Cap, Case, CpWarning, Hold, Label, ListEntry, Rule
 
+HOLD_ANSWER_PERMISSION = "risk.change_hold"
+
 
 @admin.register(ListEntry)
 class ListEntryAdmin(admin.ModelAdmin):
@@ -241,7 +243,15 @@ class HoldAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/risk/dashboard.html", context)
 
+    def has_answer_permission(self, request: HttpRequest) -> bool:
+        """Releasing lets a content charge, SMS batch, checkout or payment through: it needs the
+        change permission on holds (the risk role has it), not the view permission. The change
+        form stays closed (``has_change_permission``): a hold is only answered."""
+        return bool(request.user.has_perm(HOLD_ANSWER_PERMISSION))
+
     def _answer(self, request: HttpRequest, queryset: QuerySet[Hold], *, release: bool) -> None:
+        if not self.has_answer_permission(request):  # not only hidden: refused when posted
+            raise PermissionDenied
         done = 0
         for hold in queryset.filter(status=Hold.Status.HELD):
             services.hold_answer(
@@ -250,11 +260,11 @@ class HoldAdmin(admin.ModelAdmin):
             done += 1
         self.message_user(request, _("%(count)d held items answered.") % {"count": done})
 
-    @admin.action(description=_("Release the selected items"), permissions=["view"])
+    @admin.action(description=_("Release the selected items"), permissions=["answer"])
     def release(self, request: HttpRequest, queryset: QuerySet[Hold]) -> None:
         self._answer(request, queryset, release=True)
 
-    @admin.action(description=_("Refuse the selected items"), permissions=["view"])
+    @admin.action(description=_("Refuse the selected items"), permissions=["answer"])
     def refuse(self, request: HttpRequest, queryset: QuerySet[Hold]) -> None:
         self._answer(request, queryset, release=False)
 

@@ -1,13 +1,22 @@
-"""The risk workbench: dashboard, CSV import, rule drafting (refused when invalid), moves, backtest, holds."""
+"""The risk workbench: dashboard, CSV import, rule drafting (refused when invalid), moves, backtest,
+holds (answered only with the change permission)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory
 
 from apps.core.models import AuditEvent
 from apps.risk import services
+from apps.risk.admin import HoldAdmin
 from apps.risk.events import Event, Kind
 from apps.risk.models import Hold, ListEntry, Rule
 
@@ -114,3 +123,52 @@ def test_holds_are_released_or_refused_from_the_queue(client, operator):
 
     hold.refresh_from_db()
     assert (hold.status, hold.decided_by_id) == ("refused", operator.pk)
+
+
+def _held() -> Hold:
+    return Hold.objects.create(
+        owner="payments",
+        reference="k",
+        kind="payment_start",
+        decision_id="8a7f5d2e-0d5c-4c1e-9b7a-2f0e8d8b1a11",
+    )
+
+
+def _staff(phone: str, *codenames: str, groups: tuple[str, ...] = ()) -> Any:
+    user = get_user_model().objects.create_user(phone, password="x", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    return get_user_model().objects.get(pk=user.pk)  # no cached permissions
+
+
+def test_a_viewer_of_the_queue_may_not_release_or_refuse_a_hold(client):
+    """Releasing lets a content charge, SMS batch, checkout or payment through: looking at the
+    queue is not enough, the change permission on holds is needed, and the action checks it."""
+    hold = _held()
+    viewer = _staff("13900000011", "view_hold")
+    client.force_login(viewer)
+
+    page = client.get("/admin/risk/hold/").content.decode()
+    for action in ("release", "refuse"):
+        client.post("/admin/risk/hold/", {"action": action, "_selected_action": [hold.pk]})
+    hold.refresh_from_db()
+    assert (hold.status, hold.decided_by_id) == ("held", None)
+    assert 'value="release"' not in page and 'value="refuse"' not in page
+
+    request = RequestFactory().post("/admin/risk/hold/")
+    request.user, request._messages = viewer, CookieStorage(request)
+    with pytest.raises(PermissionDenied):  # the action itself refuses, not only the list
+        HoldAdmin(Hold, admin.site).release(request, Hold.objects.filter(pk=hold.pk))
+    hold.refresh_from_db()
+    assert hold.status == "held"
+    assert not AuditEvent.objects.filter(object_type="risk_hold").exists()
+
+
+def test_the_risk_role_releases_a_hold(client):
+    hold = _held()
+    client.force_login(_staff("13900000012", groups=("risk",)))
+
+    client.post("/admin/risk/hold/", {"action": "release", "_selected_action": [hold.pk]})
+
+    hold.refresh_from_db()
+    assert hold.status == "released"
