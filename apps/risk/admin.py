@@ -15,10 +15,20 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.risk import selectors, services
-from apps.risk.forms import BacktestForm, ListImportForm, RuleMoveForm, RuleVersionForm
+from apps.risk.forms import (
+    BacktestForm,
+    CaseForm,
+    ListImportForm,
+    RuleMoveForm,
+    RuleVersionForm,
+    refunds_refused,
+)
 from apps.risk.models import Cap, Case, CpWarning, Hold, Label, ListEntry, Rule
 
 HOLD_ANSWER_PERMISSION = "risk.change_hold"
+# Finance's right to approve refunds (payments' refund workbench gates approval on it); a
+# case closed as "refunds issued" refunds its linked payments without that approval.
+REFUND_APPROVAL_PERMISSION = "payments.change_refund"
 
 
 @admin.register(ListEntry)
@@ -307,10 +317,25 @@ class CaseAdmin(admin.ModelAdmin):
         "closed_at",
     ]
 
+    form = CaseForm
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form: Any = super().get_form(request, obj, change, **kwargs)  # a new class each call
+        form.may_issue_refunds = request.user.has_perm(REFUND_APPROVAL_PERMISSION)
+        return form
+
     def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
+        if refunds_refused(
+            Case.objects.get(pk=obj.pk),
+            obj.outcome,
+            may_issue_refunds=request.user.has_perm(REFUND_APPROVAL_PERMISSION),
+        ):
+            raise PermissionDenied  # the form refuses first; this guards any other path
         services.case_update(
             case_id=obj.pk, assignee_id=obj.assignee_id, notes=obj.notes, outcome=obj.outcome,
             actor_id=request.user.pk,

@@ -1,5 +1,5 @@
 """The risk workbench: dashboard, CSV import, rule drafting (refused when invalid), moves, backtest,
-holds (answered only with the change permission)."""
+holds (answered only with the change permission), cases (refunds only with finance's right)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
+from django.utils import timezone
 
-from apps.core.models import AuditEvent
+from apps.core.models import AuditEvent, OutboxEvent
 from apps.risk import services
 from apps.risk.admin import HoldAdmin
 from apps.risk.events import Event, Kind
-from apps.risk.models import Hold, ListEntry, Rule
+from apps.risk.models import Case, Hold, ListEntry, Rule
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +173,47 @@ def test_the_risk_role_releases_a_hold(client):
 
     hold.refresh_from_db()
     assert hold.status == "released"
+
+
+def _open_case() -> Case:
+    return Case.objects.create(
+        anomaly="complaint_rate", subject="cp_id:7", day=timezone.localdate(), title="t",
+        references=["CC-1"],
+    )  # fmt: skip
+
+
+def _close_form(outcome: str) -> dict[str, str]:
+    return {"assignee": "", "notes": "n", "outcome": outcome}
+
+
+def test_closing_a_case_as_refunds_issued_needs_finances_refund_approval(client):
+    """ "Refunds issued" pays back the linked payments without finance's approval: a risk user
+    without ``payments.change_refund`` is refused with a form error and nothing changes."""
+    case = _open_case()
+    client.force_login(_staff("13900000013", groups=("risk",)))
+
+    refused = client.post(f"/admin/risk/case/{case.pk}/change/", _close_form("refunds"))
+    other = client.post(f"/admin/risk/case/{case.pk}/change/", _close_form("no_action"))
+
+    assert refused.status_code == 200
+    assert "outcome" in refused.context["adminform"].form.errors
+    assert other.status_code == 302  # other outcomes stay with risk
+    case.refresh_from_db()
+    assert (case.status, case.outcome, case.notes) == ("closed", "no_action", "n")
+    assert not OutboxEvent.objects.filter(
+        topic="risk.case.closed", payload__outcome="refunds"
+    ).exists()
+
+
+def test_a_user_who_may_approve_refunds_closes_a_case_as_refunds_issued(client):
+    case = _open_case()
+    user = _staff("13900000014", groups=("risk", "finance"))
+    client.force_login(user)
+
+    done = client.post(f"/admin/risk/case/{case.pk}/change/", _close_form("refunds"))
+
+    assert done.status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.outcome) == ("closed", "refunds")
+    event = OutboxEvent.objects.get(topic="risk.case.closed")
+    assert (event.payload["outcome"], event.payload["actor_id"]) == ("refunds", user.pk)
