@@ -23,6 +23,7 @@ from apps.risk.forms import (
     RuleVersionForm,
     refunds_refused,
 )
+from apps.risk.holds import HoldStateRefused
 from apps.risk.models import Cap, Case, CpWarning, Hold, Label, ListEntry, Rule
 
 HOLD_ANSWER_PERMISSION = "risk.change_hold"
@@ -264,9 +265,17 @@ class HoldAdmin(admin.ModelAdmin):
             raise PermissionDenied
         done = 0
         for hold in queryset.filter(status=Hold.Status.HELD):
-            services.hold_answer(
-                hold_id=hold.pk, release=release, actor_id=request.user.pk, note="workbench"
-            )
+            try:
+                services.hold_answer(
+                    hold_id=hold.pk, release=release, actor_id=request.user.pk, note="workbench"
+                )
+            except HoldStateRefused:  # another operator answered it meanwhile
+                messages.warning(
+                    request,
+                    _("%(reference)s: already answered by someone else.")
+                    % {"reference": hold.reference},
+                )
+                continue
             done += 1
         self.message_user(request, _("%(count)d held items answered.") % {"count": done})
 

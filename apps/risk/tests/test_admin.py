@@ -1,8 +1,10 @@
 """The risk workbench: dashboard, CSV import, rule drafting (refused when invalid), moves, backtest,
-holds (answered only with the change permission), cases (refunds only with finance's right)."""
+holds (answered only with the change permission, once), cases (refunds only with finance's right)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections, transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -217,3 +220,54 @@ def test_a_user_who_may_approve_refunds_closes_a_case_as_refunds_issued(client):
     assert (case.status, case.outcome) == ("closed", "refunds")
     event = OutboxEvent.objects.get(topic="risk.case.closed")
     assert (event.payload["outcome"], event.payload["actor_id"]) == ("refunds", user.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_answering_one_hold_at_once_get_a_message_not_an_error(client):
+    """Operator B has the hold row locked and answered (not yet committed) when operator A's
+    refusal reaches it: A waits on the lock, then finds it answered and is told so."""
+    hold = _held()
+    first, second = _staff("13900000015", groups=("risk",)), _staff("13900000016", groups=("risk",))
+    client.force_login(first)
+    assert client.get("/admin/risk/hold/").status_code == 200  # warm: the race is the point
+    answered: dict[str, Any] = {}
+
+    def operator_a() -> None:
+        try:
+            answered["page"] = client.post(
+                "/admin/risk/hold/",
+                {"action": "refuse", "_selected_action": [hold.pk]},
+                follow=True,
+            )
+        except Exception as exc:  # the test reports what the operator met
+            answered["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=operator_a)
+    with transaction.atomic():
+        services.hold_answer(hold_id=hold.pk, release=True, actor_id=second.pk, note="b")
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not _waiting_on_a_lock() and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _waiting_on_a_lock(), f"operator A never reached the hold's row lock: {answered}"
+    thread.join(60)
+
+    assert "error" not in answered, answered.get("error")
+    page = answered["page"]
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "already answered" in html or "已被他人处理" in html
+    hold.refresh_from_db()
+    assert (hold.status, hold.decided_by_id) == ("released", second.pk)
+
+
+def _waiting_on_a_lock() -> bool:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else one snapshot per transaction
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return bool(cursor.fetchone()[0])
