@@ -15,8 +15,21 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.risk import selectors, services
-from apps.risk.forms import BacktestForm, ListImportForm, RuleMoveForm, RuleVersionForm
+from apps.risk.forms import (
+    BacktestForm,
+    CaseForm,
+    ListImportForm,
+    RuleMoveForm,
+    RuleVersionForm,
+    refunds_refused,
+)
+from apps.risk.holds import HoldStateRefused
 from apps.risk.models import Cap, Case, CpWarning, Hold, Label, ListEntry, Rule
+
+HOLD_ANSWER_PERMISSION = "risk.change_hold"
+# Finance's right to approve refunds (payments' refund workbench gates approval on it); a
+# case closed as "refunds issued" refunds its linked payments without that approval.
+REFUND_APPROVAL_PERMISSION = "payments.change_refund"
 
 
 @admin.register(ListEntry)
@@ -241,20 +254,36 @@ class HoldAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/risk/dashboard.html", context)
 
+    def has_answer_permission(self, request: HttpRequest) -> bool:
+        """Releasing lets a content charge, SMS batch, checkout or payment through: it needs the
+        change permission on holds (the risk role has it), not the view permission. The change
+        form stays closed (``has_change_permission``): a hold is only answered."""
+        return bool(request.user.has_perm(HOLD_ANSWER_PERMISSION))
+
     def _answer(self, request: HttpRequest, queryset: QuerySet[Hold], *, release: bool) -> None:
+        if not self.has_answer_permission(request):  # not only hidden: refused when posted
+            raise PermissionDenied
         done = 0
         for hold in queryset.filter(status=Hold.Status.HELD):
-            services.hold_answer(
-                hold_id=hold.pk, release=release, actor_id=request.user.pk, note="workbench"
-            )
+            try:
+                services.hold_answer(
+                    hold_id=hold.pk, release=release, actor_id=request.user.pk, note="workbench"
+                )
+            except HoldStateRefused:  # another operator answered it meanwhile
+                messages.warning(
+                    request,
+                    _("%(reference)s: already answered by someone else.")
+                    % {"reference": hold.reference},
+                )
+                continue
             done += 1
         self.message_user(request, _("%(count)d held items answered.") % {"count": done})
 
-    @admin.action(description=_("Release the selected items"), permissions=["view"])
+    @admin.action(description=_("Release the selected items"), permissions=["answer"])
     def release(self, request: HttpRequest, queryset: QuerySet[Hold]) -> None:
         self._answer(request, queryset, release=True)
 
-    @admin.action(description=_("Refuse the selected items"), permissions=["view"])
+    @admin.action(description=_("Refuse the selected items"), permissions=["answer"])
     def refuse(self, request: HttpRequest, queryset: QuerySet[Hold]) -> None:
         self._answer(request, queryset, release=False)
 
@@ -297,10 +326,25 @@ class CaseAdmin(admin.ModelAdmin):
         "closed_at",
     ]
 
+    form = CaseForm
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form: Any = super().get_form(request, obj, change, **kwargs)  # a new class each call
+        form.may_issue_refunds = request.user.has_perm(REFUND_APPROVAL_PERMISSION)
+        return form
+
     def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
+        if refunds_refused(
+            Case.objects.get(pk=obj.pk),
+            obj.outcome,
+            may_issue_refunds=request.user.has_perm(REFUND_APPROVAL_PERMISSION),
+        ):
+            raise PermissionDenied  # the form refuses first; this guards any other path
         services.case_update(
             case_id=obj.pk, assignee_id=obj.assignee_id, notes=obj.notes, outcome=obj.outcome,
             actor_id=request.user.pk,

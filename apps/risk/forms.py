@@ -1,14 +1,16 @@
-"""Workbench forms for risk: list CSV import, rule versions and their moves, backtests."""
+"""Workbench forms for risk: list CSV import, rule versions and their moves, backtests, cases."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.risk.events import Kind, Outcome
+from apps.risk.models import Case
 
 KIND_CHOICES = [(k.value, k.value) for k in Kind]
 
@@ -51,3 +53,33 @@ class BacktestForm(forms.Form):
             "start": (now - timedelta(days=7)).strftime("%Y-%m-%d %H:%M"),
             "end": now.strftime("%Y-%m-%d %H:%M"),
         }
+
+
+def refunds_refused(case: Case, outcome: str, *, may_issue_refunds: bool) -> bool:
+    """Closing an open case as "refunds issued" refunds its linked payments automatically:
+    only a user who may approve refunds (finance's right) may do it."""
+    closing = case.status == Case.Status.OPEN
+    return closing and outcome == Case.Outcome.REFUNDS and not may_issue_refunds
+
+
+class CaseForm(forms.ModelForm):
+    """The case page; ``may_issue_refunds`` is set per request by the admin."""
+
+    may_issue_refunds = False
+
+    class Meta:
+        model = Case
+        fields = ["assignee", "notes", "outcome"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        outcome = cleaned.get("outcome") or ""
+        if refunds_refused(self.instance, outcome, may_issue_refunds=self.may_issue_refunds):
+            self.add_error(
+                "outcome",
+                _(
+                    "Closing a case as refunds issued refunds its payments: only a user who "
+                    "may approve refunds may choose it."
+                ),
+            )
+        return cleaned

@@ -1,15 +1,28 @@
-"""The risk workbench: dashboard, CSV import, rule drafting (refused when invalid), moves, backtest, holds."""
+"""The risk workbench: dashboard, CSV import, rule drafting (refused when invalid), moves, backtest,
+holds (answered only with the change permission, once), cases (refunds only with finance's right)."""
 
 from __future__ import annotations
 
-import pytest
-from django.contrib.auth import get_user_model
-from django.core.files.uploadedfile import SimpleUploadedFile
+import threading
+import time
+from typing import Any
 
-from apps.core.models import AuditEvent
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections, transaction
+from django.test import RequestFactory
+from django.utils import timezone
+
+from apps.core.models import AuditEvent, OutboxEvent
 from apps.risk import services
+from apps.risk.admin import HoldAdmin
 from apps.risk.events import Event, Kind
-from apps.risk.models import Hold, ListEntry, Rule
+from apps.risk.models import Case, Hold, ListEntry, Rule
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +127,147 @@ def test_holds_are_released_or_refused_from_the_queue(client, operator):
 
     hold.refresh_from_db()
     assert (hold.status, hold.decided_by_id) == ("refused", operator.pk)
+
+
+def _held() -> Hold:
+    return Hold.objects.create(
+        owner="payments",
+        reference="k",
+        kind="payment_start",
+        decision_id="8a7f5d2e-0d5c-4c1e-9b7a-2f0e8d8b1a11",
+    )
+
+
+def _staff(phone: str, *codenames: str, groups: tuple[str, ...] = ()) -> Any:
+    user = get_user_model().objects.create_user(phone, password="x", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    return get_user_model().objects.get(pk=user.pk)  # no cached permissions
+
+
+def test_a_viewer_of_the_queue_may_not_release_or_refuse_a_hold(client):
+    """Releasing lets a content charge, SMS batch, checkout or payment through: looking at the
+    queue is not enough, the change permission on holds is needed, and the action checks it."""
+    hold = _held()
+    viewer = _staff("13900000011", "view_hold")
+    client.force_login(viewer)
+
+    page = client.get("/admin/risk/hold/").content.decode()
+    for action in ("release", "refuse"):
+        client.post("/admin/risk/hold/", {"action": action, "_selected_action": [hold.pk]})
+    hold.refresh_from_db()
+    assert (hold.status, hold.decided_by_id) == ("held", None)
+    assert 'value="release"' not in page and 'value="refuse"' not in page
+
+    request = RequestFactory().post("/admin/risk/hold/")
+    request.user, request._messages = viewer, CookieStorage(request)
+    with pytest.raises(PermissionDenied):  # the action itself refuses, not only the list
+        HoldAdmin(Hold, admin.site).release(request, Hold.objects.filter(pk=hold.pk))
+    hold.refresh_from_db()
+    assert hold.status == "held"
+    assert not AuditEvent.objects.filter(object_type="risk_hold").exists()
+
+
+def test_the_risk_role_releases_a_hold(client):
+    hold = _held()
+    client.force_login(_staff("13900000012", groups=("risk",)))
+
+    client.post("/admin/risk/hold/", {"action": "release", "_selected_action": [hold.pk]})
+
+    hold.refresh_from_db()
+    assert hold.status == "released"
+
+
+def _open_case() -> Case:
+    return Case.objects.create(
+        anomaly="complaint_rate", subject="cp_id:7", day=timezone.localdate(), title="t",
+        references=["CC-1"],
+    )  # fmt: skip
+
+
+def _close_form(outcome: str) -> dict[str, str]:
+    return {"assignee": "", "notes": "n", "outcome": outcome}
+
+
+def test_closing_a_case_as_refunds_issued_needs_finances_refund_approval(client):
+    """ "Refunds issued" pays back the linked payments without finance's approval: a risk user
+    without ``payments.change_refund`` is refused with a form error and nothing changes."""
+    case = _open_case()
+    client.force_login(_staff("13900000013", groups=("risk",)))
+
+    refused = client.post(f"/admin/risk/case/{case.pk}/change/", _close_form("refunds"))
+    other = client.post(f"/admin/risk/case/{case.pk}/change/", _close_form("no_action"))
+
+    assert refused.status_code == 200
+    assert "outcome" in refused.context["adminform"].form.errors
+    assert other.status_code == 302  # other outcomes stay with risk
+    case.refresh_from_db()
+    assert (case.status, case.outcome, case.notes) == ("closed", "no_action", "n")
+    assert not OutboxEvent.objects.filter(
+        topic="risk.case.closed", payload__outcome="refunds"
+    ).exists()
+
+
+def test_a_user_who_may_approve_refunds_closes_a_case_as_refunds_issued(client):
+    case = _open_case()
+    user = _staff("13900000014", groups=("risk", "finance"))
+    client.force_login(user)
+
+    done = client.post(f"/admin/risk/case/{case.pk}/change/", _close_form("refunds"))
+
+    assert done.status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.outcome) == ("closed", "refunds")
+    event = OutboxEvent.objects.get(topic="risk.case.closed")
+    assert (event.payload["outcome"], event.payload["actor_id"]) == ("refunds", user.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_operators_answering_one_hold_at_once_get_a_message_not_an_error(client):
+    """Operator B has the hold row locked and answered (not yet committed) when operator A's
+    refusal reaches it: A waits on the lock, then finds it answered and is told so."""
+    hold = _held()
+    first, second = _staff("13900000015", groups=("risk",)), _staff("13900000016", groups=("risk",))
+    client.force_login(first)
+    assert client.get("/admin/risk/hold/").status_code == 200  # warm: the race is the point
+    answered: dict[str, Any] = {}
+
+    def operator_a() -> None:
+        try:
+            answered["page"] = client.post(
+                "/admin/risk/hold/",
+                {"action": "refuse", "_selected_action": [hold.pk]},
+                follow=True,
+            )
+        except Exception as exc:  # the test reports what the operator met
+            answered["error"] = exc
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=operator_a)
+    with transaction.atomic():
+        services.hold_answer(hold_id=hold.pk, release=True, actor_id=second.pk, note="b")
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not _waiting_on_a_lock() and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _waiting_on_a_lock(), f"operator A never reached the hold's row lock: {answered}"
+    thread.join(60)
+
+    assert "error" not in answered, answered.get("error")
+    page = answered["page"]
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "already answered" in html or "已被他人处理" in html
+    hold.refresh_from_db()
+    assert (hold.status, hold.decided_by_id) == ("released", second.pk)
+
+
+def _waiting_on_a_lock() -> bool:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else one snapshot per transaction
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return bool(cursor.fetchone()[0])
