@@ -153,7 +153,7 @@ def test_two_workers_placing_one_claim_at_once_make_one_order():
 
     results = _race([lambda: services.flash_order_place(claim_id=claim_id) for _ in range(2)])
 
-    assert results == ["ordered", "ordered"] or sorted(results) == ["ordered", "ordered"]
+    assert results == ["ordered", "ordered"]  # the second finds the claim ordered already
     assert Order.objects.count() == 1
     assert FlashClaim.objects.get().order_number == Order.objects.get().number
 
