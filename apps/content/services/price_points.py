@@ -17,26 +17,15 @@ from apps.content.errors import (
     BillingCodeTaken,
     PricePointNotFound,
     PricePointNotOnSale,
-    ProductNotFound,
     ReasonRequired,
     ReviewRefused,
 )
-from apps.content.locks import price_point_lock, product_lock
+from apps.content.locks import price_point_lock
 from apps.content.models import ContentProduct, PricePoint
-from apps.content.services.products import first_of_two, price_valid, sync_listing
+from apps.content.services.products import _get_locked, first_of_two, price_valid, sync_listing
 from apps.core.audit import audit_record, audited_transition
 
 Status = PricePoint.Status
-
-
-def _product(product_id: int, cp_id: int | None) -> ContentProduct:
-    try:
-        product = product_lock(product_id=product_id)
-    except ContentProduct.DoesNotExist as exc:
-        raise ProductNotFound() from exc
-    if cp_id is not None and product.cp_id != cp_id:
-        raise ProductNotFound()  # another CP's product: as if it did not exist
-    return product
 
 
 def _point(*, product: ContentProduct, price_point_id: int | None) -> PricePoint:
@@ -47,6 +36,23 @@ def _point(*, product: ContentProduct, price_point_id: int | None) -> PricePoint
         return price_point_lock(product_id=product.pk, price_point_id=price_point_id)
     except PricePoint.DoesNotExist as exc:
         raise PricePointNotFound(details={"price_point_id": price_point_id}) from exc
+
+
+def _locked(
+    *, price_point_id: int | None, product_id: int | None = None, cp_id: int | None = None
+) -> tuple[ContentProduct, PricePoint]:
+    """The product (locked first, then its price point: the one order) and the price point
+    named, or the product's default. With no ``product_id`` the price point names it; one of
+    another CP (``cp_id``) is ``PricePointNotFound``, another CP's product ``ProductNotFound``."""
+    if product_id is None:
+        points = PricePoint.objects.filter(pk=price_point_id or 0)
+        if cp_id is not None:
+            points = points.filter(cp_id=cp_id)
+        product_id = points.values_list("product_id", flat=True).first()
+        if product_id is None:
+            raise PricePointNotFound(details={"price_point_id": price_point_id})
+    product = _get_locked(product_id, cp_id)
+    return product, _point(product=product, price_point_id=price_point_id)
 
 
 def price_point_add(
@@ -63,7 +69,7 @@ def price_point_add(
         raise ReviewRefused(details={"label": label, "billing_code": billing_code})
     try:
         with transaction.atomic():
-            product = _product(product_id, cp_id)
+            product = _get_locked(product_id, cp_id)
             point = PricePoint.objects.create(
                 cp_id=product.cp_id, product=product, label=label[:32], price_fen=price_fen,
                 billing_code=billing_code[:32],
@@ -85,15 +91,7 @@ def price_point_review(
     if not approve and not reason.strip():
         raise ReasonRequired()
     with transaction.atomic():
-        product_id = (
-            PricePoint.objects.filter(pk=price_point_id)
-            .values_list("product_id", flat=True)
-            .first()
-        )
-        if product_id is None:
-            raise PricePointNotFound(details={"price_point_id": price_point_id})
-        product = _product(product_id, None)
-        point = _point(product=product, price_point_id=price_point_id)
+        product, point = _locked(price_point_id=price_point_id)
         if point.is_default:
             raise ReviewRefused(details={"default": True})
         if approve and point.status == Status.PENDING:
@@ -124,15 +122,7 @@ def price_point_set_active(
     """A CP takes a price point off sale, or puts it back (no review: its price was
     reviewed). The default price point stays on sale with its product (``ReviewRefused``)."""
     with transaction.atomic():
-        product_id = (
-            PricePoint.objects.filter(pk=price_point_id, cp_id=cp_id)
-            .values_list("product_id", flat=True)
-            .first()
-        )
-        if product_id is None:
-            raise PricePointNotFound(details={"price_point_id": price_point_id})
-        product = _product(product_id, cp_id)
-        point = _point(product=product, price_point_id=price_point_id)
+        product, point = _locked(price_point_id=price_point_id, cp_id=cp_id)
         if point.is_default and not active:
             raise ReviewRefused(details={"default": True})
         if point.active != active:
@@ -154,8 +144,7 @@ def price_change_propose(
     ``PricePointNotFound``; nothing changes."""
     price_fen = price_valid(price_fen)
     with transaction.atomic():
-        product = _product(product_id, cp_id)
-        point = _point(product=product, price_point_id=price_point_id)
+        product, point = _locked(price_point_id=price_point_id, product_id=product_id, cp_id=cp_id)
         point.proposed_price_fen = price_fen
         point.price_reject_reason = ""
         point.price_first_reviewer_id = None  # a new price is reviewed from the start
@@ -179,16 +168,7 @@ def price_change_review(
     if not approve and not reason.strip():
         raise ReasonRequired()
     with transaction.atomic():
-        if product_id is None:
-            product_id = (
-                PricePoint.objects.filter(pk=price_point_id or 0)
-                .values_list("product_id", flat=True)
-                .first()
-            )
-            if product_id is None:
-                raise PricePointNotFound(details={"price_point_id": price_point_id})
-        product = _product(product_id, None)
-        point = _point(product=product, price_point_id=price_point_id)
+        product, point = _locked(price_point_id=price_point_id, product_id=product_id)
         if point.proposed_price_fen is None:
             raise ReviewRefused(details={"proposed_price_fen": None})
         before, proposed = point.price_fen, point.proposed_price_fen
