@@ -92,6 +92,18 @@ def _product_of_point(*, cp_id: int, price_point_id: int | None, billing_code: s
     return product_id
 
 
+def own_subscriber(msisdn: str) -> int:
+    """The platform user of a number of this carrier (made on first use); a number the carrier
+    does not know, or another operator's, is ``IdentifierNotFound``. A network call."""
+    try:
+        subscriber = carrier.subscriber_lookup(msisdn=msisdn)
+    except SubscriberNotFound as exc:
+        raise IdentifierNotFound() from exc
+    if not subscriber.is_own_network:
+        raise IdentifierNotFound(details={"operator": subscriber.operator})
+    return user_ensure_for_phone(phone=msisdn)
+
+
 def charge_create(
     *,
     cp_id: int,
@@ -134,13 +146,7 @@ def charge_create(
         chapter and product.chapters.filter(number=chapter).exists()
     ):
         raise ChapterRequired(details={"chapter": chapter})
-    try:
-        subscriber = carrier.subscriber_lookup(msisdn=msisdn)
-    except SubscriberNotFound as exc:
-        raise IdentifierNotFound() from exc
-    if not subscriber.is_own_network:
-        raise IdentifierNotFound(details={"operator": subscriber.operator})
-    user_id = user_ensure_for_phone(phone=msisdn)
+    user_id = own_subscriber(msisdn)
     charge_id = f"CC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}"
     # Risk counts the caps in Redis at the decision (no lock here); the subscriber's code (or
     # the web page's payment) that follows is the second confirmation a challenge asks for.

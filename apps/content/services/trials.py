@@ -19,11 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.accounts.services import user_ensure_for_phone
 from apps.carrier import services as carrier
-from apps.carrier.errors import SubscriberNotFound
 from apps.content.errors import (
-    IdentifierNotFound,
     ProductNotFound,
     ProductNotOnSale,
     TrialAlreadyUsed,
@@ -42,6 +39,7 @@ from apps.content.models import (
     Subscription,
     Trial,
 )
+from apps.content.services.charges import own_subscriber
 from apps.content.services.entitlements import entitlement_grant
 from apps.content.services.price_points import price_point_for_sale
 from apps.core.audit import audited_transition
@@ -108,13 +106,7 @@ def trial_request(
     point = price_point_for_sale(
         product=product, price_point_id=price_point_id, billing_code=billing_code
     )
-    try:
-        subscriber = carrier.subscriber_lookup(msisdn=msisdn)
-    except SubscriberNotFound as exc:
-        raise IdentifierNotFound() from exc
-    if not subscriber.is_own_network:
-        raise IdentifierNotFound(details={"operator": subscriber.operator})
-    user_id = user_ensure_for_phone(phone=msisdn)
+    user_id = own_subscriber(msisdn)
     _check_unused(user_id=user_id, product_id=product.pk)
     code = f"{secrets.randbelow(1_000_000):06d}"
     try:
