@@ -3,17 +3,15 @@ a held grant, the sandbox's rows."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import psycopg
-from django.db import connection
 
 from apps.accounts.models import Role, User
 from apps.catalog.tests.factories import category, product, product_type
 from apps.enterprise import billing, sponsored
 from apps.enterprise.models import SponsoredGrant
+from tests.fixtures.concurrency import together  # noqa: F401 (the race tests import it from here)
 from tests.fixtures.sandbox import _sandbox_database_url
 from tests.fixtures.sandbox_support import unique_msisdn
 
@@ -76,25 +74,3 @@ def sandbox_applied(key: str) -> int:
             "SELECT count(*) FROM sandbox_provisioning WHERE idempotency_key = %s", [key]
         ).fetchone()
     return int(row[0]) if row else 0
-
-
-def together(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released at the same moment; return results or exceptions."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(i: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            results[i] = call()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results

@@ -4,11 +4,9 @@ twice at once, makes one order); an order that cannot be placed, is not placed i
 closes unpaid releases the units once; the waiting page and the API follow the claim to the
 cashier. The worker's task is run explicitly by each test (no timers)."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -25,6 +23,7 @@ from apps.orders.models import Order
 from apps.orders.services.direct import DirectItem, order_buy_now
 from apps.orders.tasks import flash_order_place_task
 from apps.payments import services as payments
+from tests.fixtures.concurrency import together
 
 
 def _sale(sku_id, *, stock, limit=1, price=100, **extra):
@@ -33,27 +32,6 @@ def _sale(sku_id, *, stock, limit=1, price=100, **extra):
         name="秒杀视频会员", sku_id=sku_id, price_fen=price, stock=stock, per_user_limit=limit,
         starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=1), **extra,
     )  # fmt: skip
-
-
-def _race(calls):
-    """Run the calls at once from real threads (a barrier releases them together)."""
-    start, results = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def run(n, call):
-        try:
-            start.wait()
-            results[n] = call()
-        except Exception as exc:
-            results[n] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def _slots_left(sale):
@@ -66,7 +44,7 @@ def test_thirty_buyers_racing_for_five_units_win_five_claims_that_become_five_or
     sale = _sale(vip.pk, stock=5)
     buyers = [User.objects.create_user(f"138001390{n:02d}") for n in range(30)]
     # Committed at once (a transactional test): each winner's task runs eagerly after commit.
-    results = _race([
+    results = together(*[
         (lambda u=u: services.flash_buy(user_id=u.pk, sale_id=sale.pk)) for u in buyers
     ])  # fmt: skip
     won = [r for r in results if isinstance(r, services.FlashPurchase)]
@@ -83,7 +61,7 @@ def test_one_buyer_racing_with_himself_gets_no_more_than_the_limit():
     vip = small_catalog()["vip"].skus.get()
     sale = _sale(vip.pk, stock=10, limit=2)
     buyer = User.objects.create_user("13800139100")
-    results = _race([
+    results = together(*[
         (lambda: services.flash_buy(user_id=buyer.pk, sale_id=sale.pk, quantity=2)) for _ in range(6)
     ])  # fmt: skip
     # The winner, and the repeats answered with the winner's claim (or refused while racing).
@@ -151,7 +129,7 @@ def test_two_workers_placing_one_claim_at_once_make_one_order():
     buyer = User.objects.create_user("13800139170")
     claim_id = marketing.flash_take(sale_id=sale.pk, user_id=buyer.pk)  # won, task not sent
 
-    results = _race([lambda: services.flash_order_place(claim_id=claim_id) for _ in range(2)])
+    results = together(*[lambda: services.flash_order_place(claim_id=claim_id) for _ in range(2)])
 
     assert results == ["ordered", "ordered"]  # the second finds the claim ordered already
     assert Order.objects.count() == 1
