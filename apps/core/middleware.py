@@ -49,7 +49,9 @@ def _body_has_nul(request: HttpRequest) -> bool:
 
 class RefuseNulBytesMiddleware:
     """400 for a NUL in the path, the query string or a form/JSON body: the API's error body
-    under /api/ (or when JSON is asked for), a plain page elsewhere."""
+    under /api/ (or when JSON is asked for), a plain page elsewhere. A cookie carrying a NUL (a
+    quoted cookie's ``\\000``) is dropped instead: the visitor did not type it, and no code
+    after this may hand it to PostgreSQL, which refuses NUL in text."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -57,6 +59,8 @@ class RefuseNulBytesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "\x00" in request.path_info or "%00" in request.META.get("QUERY_STRING", ""):
             return _refuse(request)
+        if any("\x00" in value for value in request.COOKIES.values()):
+            request.COOKIES = {k: v for k, v in request.COOKIES.items() if "\x00" not in v}
         return self.get_response(request)
 
     def process_view(
