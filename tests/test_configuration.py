@@ -88,9 +88,17 @@ def test_zero_config_starts_embedded_postgres_and_in_process_redis(embedded_var_
 @pytest.mark.skipif(
     not os.environ.get("DATABASE_URL"), reason="needs a real PostgreSQL in DATABASE_URL"
 )
+@pytest.mark.django_db
 def test_real_services_from_environment():
+    from django.db import connection
+
+    from config.embedded import with_database_name
+
     redis_url = os.environ.get("REDIS_URL", "")
-    env = {**_base_env(), "DATABASE_URL": os.environ["DATABASE_URL"]}
+    # The run's own test database: the one DATABASE_URL names need not exist (pytest-django
+    # makes test_<name> beside it), as on a new machine with only `make test`.
+    database_url = with_database_name(os.environ["DATABASE_URL"], connection.settings_dict["NAME"])
+    env = {**_base_env(), "DATABASE_URL": database_url}
     if redis_url:
         env["REDIS_URL"] = redis_url
         env["CELERY_BROKER_URL"] = redis_url
