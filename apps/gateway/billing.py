@@ -9,6 +9,7 @@ moves the charge when payments settles or refunds it.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.services import user_ensure_for_phone
@@ -31,6 +32,7 @@ from apps.gateway.capability_errors import (
     IdentifierNotFound,
     InvalidAuthorizationId,
     NetworkUnavailable,
+    ReferenceCodeInUse,
     RefundDenied,
     RefundInvalidPaymentStatus,
     RefundPaymentNotEligible,
@@ -47,6 +49,10 @@ from apps.risk import services as risk
 PURPOSE = billing_events.PURPOSE
 # How long a prepared charge waits for the subscriber's code.
 PREPARED_TTL = timedelta(minutes=15)
+# A charge neither charged nor cancelled this long after it was opened is settled by asking the
+# carrier (``charges_unsettled_settle``): its code has lapsed, so nothing can confirm it any more.
+UNSETTLED_AFTER = PREPARED_TTL + timedelta(minutes=5)
+logger = logging.getLogger(__name__)
 Status = BillingCharge.Status
 
 
@@ -122,23 +128,30 @@ def charge_prepare(
     The subscriber's daily and monthly caps are the payments app's (an advisory lock per
     subscriber). Repeats are the pipeline's (Idempotency-Key / clientCorrelator).
     """
-    risk.enforce(
+    decision = risk.enforce(
         event=risk.Event(kind=risk.Kind.GATEWAY_BILLING, msisdn=msisdn, partner_id=str(gateway_app.app_id),
                          amount_fen=amount_fen, reference=merchant_reference[:64]),
     )  # fmt: skip
     user_id = user_ensure_for_phone(phone=msisdn)
-    with transaction.atomic():
-        charge = BillingCharge.objects.create(
-            id=f"GC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}",
-            app_id=gateway_app.app_id, environment=gateway_app.environment,
-            client_id=gateway_app.client_id, callback_url=callback_url, msisdn=msisdn,
-            amount_fen=amount_fen, description=description[:60],
-            merchant_reference=merchant_reference[:64],
-        )  # fmt: skip
-        if request is not None:
-            ChargeRequestDetail.objects.create(
-                charge=charge, request=request, merchant_identifier=merchant_identifier[:64]
-            )
+    try:
+        with transaction.atomic():
+            charge = BillingCharge.objects.create(
+                id=f"GC{timezone.localtime():%y%m%d}{secrets.token_hex(8).upper()}",
+                app_id=gateway_app.app_id, environment=gateway_app.environment,
+                client_id=gateway_app.client_id, callback_url=callback_url, msisdn=msisdn,
+                amount_fen=amount_fen, description=description[:60],
+                merchant_reference=merchant_reference[:64],
+                reference_code=(merchant_reference[:64] or None) if request is not None else None,
+            )  # fmt: skip
+            if request is not None:
+                ChargeRequestDetail.objects.create(
+                    charge=charge, request=request, merchant_identifier=merchant_identifier[:64]
+                )
+    except IntegrityError as exc:
+        # Another request took this referenceCode since the view checked it: nothing opened,
+        # and what the decision counted goes back to the caps.
+        risk.decision_release(decision=decision)
+        raise ReferenceCodeInUse() from exc
     try:
         intent = payments.intent_start(
             purpose=PURPOSE, reference=charge.pk, user_id=user_id, method="carrier_billing",
@@ -221,11 +234,9 @@ def charge_get(*, app_id: int, payment_id: str, phone_number: str | None = None)
 
 def charge_reference_taken(*, app_id: int, reference: str) -> bool:
     """Whether one of the app's CAMARA payments already has this ``referenceCode``. Reads only:
-    two requests racing with the same new reference may both pass (the partner's own key,
-    ``clientCorrelator``, is what makes a repeat safe)."""
-    return BillingCharge.objects.filter(
-        app_id=app_id, merchant_reference=reference[:64], detail__isnull=False
-    ).exists()
+    the early, cheap answer; two requests racing with the same new reference are told apart by
+    the unique ``(app, reference_code)`` when the charge is opened (``ReferenceCodeInUse``)."""
+    return BillingCharge.objects.filter(app_id=app_id, reference_code=reference[:64]).exists()
 
 
 @dataclass(frozen=True)
@@ -311,7 +322,9 @@ def charge_confirm(*, app_id: int, payment_id: str) -> ChargeView:
     return _view(BillingCharge.objects.get(pk=charge.pk))
 
 
-def charge_cancel(*, app_id: int, payment_id: str) -> ChargeView:
+def charge_cancel(
+    *, app_id: int, payment_id: str, reason: str = "cancelled by the partner"
+) -> ChargeView:
     """Give up a charge that was not confirmed: the intent stops waiting, the carrier cancels."""
     charge = _get(app_id, payment_id)
     if charge.status == Status.CANCELLED:
@@ -325,8 +338,50 @@ def charge_cancel(*, app_id: int, payment_id: str) -> ChargeView:
     # The carrier's prepared payment is left to lapse: only a confirm charges the bill, and
     # a cancelled charge is never confirmed (a success arriving anyway is refunded).
     if charge.intent_public_id:
-        payments.intent_cancel(public_id=charge.intent_public_id, reason="cancelled by the partner")
+        payments.intent_cancel(public_id=charge.intent_public_id, reason=reason)
     return _view(locked)
+
+
+def charges_unsettled_settle(
+    *, older_than: timedelta = UNSETTLED_AFTER, limit: int = 200
+) -> dict[str, int]:
+    """Beat job: settle the charges still ``pending`` or ``validated`` ``older_than`` after
+    they were opened (a one-step charge whose confirmation the carrier did not answer, a
+    prepared one whose code never came or that the partner never confirmed) by asking the
+    carrier (``payments.carrier_billing_settle_unanswered``): billed, the success is applied
+    once and the charge succeeds (the purpose handler); not billed, it is cancelled at the
+    carrier first (so no late confirm can bill it), then here, and the partner is called back;
+    if the carrier cannot say, the charge is left for the next run. Returns how many went
+    which way. Network calls, no transaction open; safe to run twice at once (each answer
+    applies once, a charge another run settled is skipped)."""
+    cutoff = timezone.now() - older_than
+    rows = list(
+        BillingCharge.objects.filter(
+            status__in=(Status.PENDING, Status.VALIDATED), created_at__lt=cutoff
+        )
+        .exclude(intent_public_id="")
+        .order_by("created_at")
+        .values_list("pk", "app_id", "intent_public_id")[:limit]
+    )
+    counts = {"succeeded": 0, "cancelled": 0, "unknown": 0}
+    for charge_id, app_id, public_id in rows:
+        try:
+            billed = payments.carrier_billing_settle_unanswered(public_id=public_id)
+        except DomainError:
+            logger.exception("could not settle phone-bill charge %s", charge_id)
+            billed = None
+        if billed is None:
+            counts["unknown"] += 1
+            continue
+        if billed:
+            counts["succeeded"] += 1
+            continue
+        try:
+            charge_cancel(app_id=app_id, payment_id=charge_id, reason="not confirmed in time")
+        except ChargeStateConflict:
+            continue  # settled by someone else between the two calls
+        counts["cancelled"] += 1
+    return counts
 
 
 @dataclass(frozen=True)

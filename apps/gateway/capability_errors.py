@@ -202,3 +202,9 @@ class SponsoredGrantNotFound(DomainError):
     code = "NOT_FOUND"
     http_status = 404
     default_message = _("No grant under this requestId.")
+
+
+class ReferenceCodeInUse(DomainError):
+    code = "ALREADY_EXISTS"
+    http_status = 409
+    default_message = _("The referenceCode was already used by another request.")

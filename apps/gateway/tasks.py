@@ -14,6 +14,15 @@ def meter_drain_task() -> int:
     return metering.meter_drain()
 
 
+@shared_task(acks_late=True)
+def charges_unsettled_settle_task() -> dict[str, int]:
+    """Beat job: phone-bill charges left unconfirmed past their code's life are settled by
+    asking the carrier (docs/capabilities.md)."""
+    from apps.gateway.billing import charges_unsettled_settle
+
+    return charges_unsettled_settle()
+
+
 @shared_task
 def credential_tokens_drop_task(credential_id: int) -> None:
     services.credential_tokens_drop(credential_id=credential_id)

@@ -349,6 +349,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "gateway-meter-drain": {"task": "apps.gateway.tasks.meter_drain_task", "schedule": 30.0},
+    "gateway-charges-settle": {
+        "task": "apps.gateway.tasks.charges_unsettled_settle_task",
+        "schedule": 300.0,
+    },
     "gateway-callbacks-retry": {
         "task": "apps.gateway.callback_tasks.callbacks_retry_due_task",
         "schedule": 10.0,

@@ -184,6 +184,10 @@ class BillingCharge(models.Model):
     refunded_fen = models.BigIntegerField(default=0)
     description = models.CharField(max_length=60)
     merchant_reference = models.CharField(max_length=64, blank=True)
+    # A CAMARA payment's referenceCode: one per app (the unique constraint below), so two
+    # requests racing with the same new code cannot both open a charge. NULL for the charges
+    # of the deprecated v1 paths, whose merchantReference may repeat.
+    reference_code = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     intent_public_id = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -199,7 +203,10 @@ class BillingCharge(models.Model):
                 & Q(refunded_fen__gte=0)
                 & Q(refunded_fen__lte=models.F("amount_fen")),
                 name="gateway_charge_amounts",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["app", "reference_code"], name="gateway_charge_app_reference_code"
+            ),
         ]
 
     def __str__(self) -> str:

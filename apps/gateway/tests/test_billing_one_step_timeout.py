@@ -4,10 +4,13 @@ carrier and then here; while the carrier cannot say, it stays unconfirmed (pendi
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
 from apps.carrier.client import CarrierClient
+from apps.gateway.billing import charges_unsettled_settle
 from apps.gateway.models import BillingCharge
 from apps.gateway.tests.support import SignedClient, gateway_app_create
 from apps.gateway.tests.test_camara_conformance import _balance
@@ -103,3 +106,30 @@ def test_while_the_carrier_cannot_say_the_charge_stays_unconfirmed(
     assert _balance(carrier_sandbox, msisdn) == 10_000 - 1550  # billed, we could not hear it
     # Not cancelled: a success cannot be lost by cancelling it here.
     assert _states(msisdn) == ("pending", "pending")
+
+
+def test_the_sweep_settles_it_once_the_carrier_can_say(client, carrier_sandbox, monkeypatch):
+    """Left unconfirmed while the carrier could not say: the beat job asks it again later and
+    records the success it billed, once."""
+    _confirm_fails(
+        monkeypatch, carrier_sandbox, after={"error_rate": 1.0},
+        lost_response_rate=1.0, hang_ms=1500,
+    )  # fmt: skip
+    created, msisdn = _create(client, carrier_sandbox)
+    assert created.status_code == 503, created.content
+
+    # Still unable to say: left for the next run.
+    assert charges_unsettled_settle(older_than=timedelta(0)) == {
+        "succeeded": 0, "cancelled": 0, "unknown": 1,
+    }  # fmt: skip
+    assert _states(msisdn) == ("pending", "pending")
+    # Younger than the code's life: not asked at all.
+    carrier_sandbox.reset_knobs()
+    assert charges_unsettled_settle() == {"succeeded": 0, "cancelled": 0, "unknown": 0}
+
+    assert charges_unsettled_settle(older_than=timedelta(0))["succeeded"] == 1
+    assert charges_unsettled_settle(older_than=timedelta(0))["succeeded"] == 0  # settled once
+    assert _states(msisdn) == ("succeeded", "succeeded")
+    assert _balance(carrier_sandbox, msisdn) == 10_000 - 1550  # billed once
+    assert account_balance(code="clearing:carrier_billing") == 1550
+    assert ledger_check() == []
