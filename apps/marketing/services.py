@@ -367,8 +367,15 @@ def order_paid(*, order_number: str, user_id: int, lines: list[dict[str, int]]) 
     """The order was paid (the ``orders.order_paid`` fact): its redemptions become used, the
     discounts are booked (``marketing:campaign:<id>`` debited, ``platform:revenue``
     credited), gifted points granted, and the buyer's facts updated. Once per order (the
-    outbox receipt; journals keyed by order and campaign)."""
+    outbox receipt; journals keyed by order).
+
+    All the order's discounts are **one** journal (a line per expense account) and all its
+    gifted points another: a transaction posting one journal per campaign locked a hot
+    account's balance slot and then the next journal's single-row accounts, and two such
+    transactions could deadlock (docs/architecture.md); within one journal the ledger takes
+    its locks in one order."""
     with transaction.atomic():
+        used: list[Redemption] = []
         for r in redemptions_lock(order_number=order_number):
             if r.status != Redemption.Status.HELD:
                 continue
@@ -376,23 +383,23 @@ def order_paid(*, order_number: str, user_id: int, lines: list[dict[str, int]]) 
             r.save(update_fields=["status"])
             if r.coupon_id is not None:
                 Coupon.objects.filter(pk=r.coupon_id).update(status=Coupon.Status.USED)
-            if r.discount_fen:
-                r.journal_id = journal_post(
-                    idempotency_key=f"marketing:discount:{order_number}:{_source(r)}",
-                    kind="marketing.discount", reference=order_number,
-                    lines=[LineSpec(_expense_account(r), r.discount_fen),
-                           LineSpec("platform:revenue", -r.discount_fen)],
-                    description=_source(r),
-                ).id  # fmt: skip
-                r.save(update_fields=["journal_id"])
-            if r.gift_points:
-                journal_post(
-                    idempotency_key=f"marketing:gift:{order_number}:{r.campaign_id}",
-                    kind="points.granted", reference=f"user:{user_id}",
-                    lines=[LineSpec("points:issued", r.gift_points),
-                           LineSpec(_points_account(user_id), -r.gift_points)],
-                    description=f"campaign {r.campaign_id} order {order_number}",
-                )  # fmt: skip
+            used.append(r)
+        discounted = [r for r in used if r.discount_fen]
+        if discounted:
+            journal_id = _discounts_post(order_number, discounted)
+            Redemption.objects.filter(pk__in=[r.pk for r in discounted]).update(
+                journal_id=journal_id
+            )
+        gifts = sum(r.gift_points for r in used)
+        if gifts:
+            journal_post(
+                idempotency_key=f"marketing:gift:{order_number}",
+                kind="points.granted", reference=f"user:{user_id}",
+                lines=[LineSpec("points:issued", gifts), LineSpec(_points_account(user_id), -gifts)],
+                description="campaigns " + ", ".join(str(r.campaign_id) for r in used
+                                                      if r.gift_points) + f" order {order_number}",
+            )  # fmt: skip
+        for r in used:
             if r.gift_sku_id:
                 gift_granted_publish(r)
         flash_claims_paid(order_number=order_number)
@@ -403,6 +410,23 @@ def order_paid(*, order_number: str, user_id: int, lines: list[dict[str, int]]) 
         facts.spent_fen = F("spent_fen") + spent
         facts.product_ids = sorted(set(facts.product_ids) | products)
         facts.save()
+
+
+def _discounts_post(order_number: str, redemptions: list[Redemption]) -> int:
+    """The order's discounts as one journal: each expense account debited with its share,
+    ``platform:revenue`` credited with the sum. Returns the journal's id."""
+    by_account: dict[str, int] = {}
+    for r in redemptions:
+        account = _expense_account(r)
+        by_account[account] = by_account.get(account, 0) + r.discount_fen
+    total = sum(by_account.values())
+    return journal_post(
+        idempotency_key=f"marketing:discount:{order_number}",
+        kind="marketing.discount", reference=order_number,
+        lines=[*(LineSpec(code, fen) for code, fen in sorted(by_account.items())),
+               LineSpec("platform:revenue", -total)],
+        description=", ".join(_source(r) for r in redemptions)[:200],
+    ).id  # fmt: skip
 
 
 def gift_granted_publish(r: Redemption) -> None:
@@ -458,20 +482,22 @@ def order_refunded(*, order_number: str, now: datetime | None = None) -> None:
         if not used:
             return
         _give_back(used, to=Redemption.Status.RETURNED, coupon_back=True, now=now)
+        # One discount journal per order (orders paid before that have one per campaign).
+        for journal_id in sorted({r.journal_id for r in used if r.journal_id is not None}):
+            journal_reverse(journal_id=journal_id, reason="order refunded",
+                            idempotency_key=f"marketing:discount:{order_number}:{journal_id}:refund")  # fmt: skip
+        gifts = sum(r.gift_points for r in used)
+        if gifts:
+            account = _points_account(used[0].user_id)
+            back = min(gifts, -account_balance(code=account))
+            if back > 0:
+                journal_post(
+                    idempotency_key=f"marketing:gift:{order_number}:refund",
+                    kind="points.taken_back", reference=f"user:{used[0].user_id}",
+                    lines=[LineSpec(account, back), LineSpec("points:issued", -back)],
+                    description=f"order {order_number} refunded",
+                )  # fmt: skip
         for r in used:
-            if r.journal_id is not None:
-                journal_reverse(journal_id=r.journal_id, reason="order refunded",
-                                idempotency_key=f"marketing:discount:{order_number}:{_source(r)}:refund")  # fmt: skip
-            if r.gift_points:
-                account = _points_account(r.user_id)
-                back = min(r.gift_points, -account_balance(code=account))
-                if back > 0:
-                    journal_post(
-                        idempotency_key=f"marketing:gift:{order_number}:{r.campaign_id}:refund",
-                        kind="points.taken_back", reference=f"user:{r.user_id}",
-                        lines=[LineSpec(account, back), LineSpec("points:issued", -back)],
-                        description=f"order {order_number} refunded",
-                    )  # fmt: skip
             if r.gift_sku_id:
                 # Fulfilment voids the pack if it has not gone out yet (one delivered stays).
                 outbox.publish(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.catalog.tests.factories import small_catalog
 from apps.core.tests.outbox_support import outbox_handled
+from apps.ledger.models import Journal
 from apps.ledger.selectors import account_balance, ledger_check
 from apps.marketing import services as marketing
 from apps.marketing.errors import (
@@ -54,6 +55,17 @@ def _batch(camp, *, count=3, per_user=1, until=None):
         campaign_id=camp.pk, name="券", count=count, per_user_limit=per_user,
         valid_from=now - timedelta(hours=1), valid_until=until or now + timedelta(days=1),
     )  # fmt: skip
+
+
+def _refund_in_full(order, buyer) -> None:
+    """The buyer asks for the whole order back and an operator approves (outbox handled)."""
+    operator = User.objects.create_superuser("13800000009", "pw")
+    with outbox_handled(tasks=True):
+        services.order_refund_request(number=order.number, user_id=buyer.pk, reason="changed mind")
+    with outbox_handled(tasks=True):
+        payments.refund_decide(
+            refund_id=Refund.objects.get().pk, approve=True, actor_id=operator.pk
+        )
 
 
 def test_campaigns_and_a_coupon_make_the_order_breakdown_and_are_booked_when_paid(catalog, buyer):
@@ -124,13 +136,7 @@ def test_a_full_refund_gives_the_coupon_and_the_budget_back_and_reverses_the_exp
                                          coupon_code=code, points=594_900)  # fmt: skip
     assert (order.discount_fen, Order.objects.get(number=order.number).status) == (5_000, "paid")
     assert account_balance(code=f"marketing:campaign:{camp.pk}") == 5_000
-    operator = User.objects.create_superuser("13800000009", "pw")
-    with outbox_handled(tasks=True):
-        services.order_refund_request(number=order.number, user_id=buyer.pk, reason="changed mind")
-    with outbox_handled(tasks=True):
-        payments.refund_decide(
-            refund_id=Refund.objects.get().pk, approve=True, actor_id=operator.pk
-        )
+    _refund_in_full(order, buyer)
     paid = Order.objects.get(number=order.number)
     assert (paid.status, paid.refunded_fen, Refund.objects.get().amount_fen) == (
         "refunded",
@@ -291,3 +297,46 @@ def test_the_breakdown_is_on_the_cart_checkout_and_order_pages_and_in_the_api(
     assert [(d["rule"], d["discount_fen"], d["coupon_code"]) for d in body["discounts"]] == [
         ("fixed", 300, ""), ("fixed", 100, code)]  # fmt: skip
     assert body["lines"][0]["discount_fen"] == 400
+
+
+def test_an_orders_discounts_and_gifts_are_one_journal_each_and_one_reversal(catalog, buyer):
+    """One journal per order and kind, not one per campaign: a transaction posting several
+    journals could take a hot account's balance slot before the next journal's single-row
+    accounts, and two such transactions deadlock (docs/architecture.md)."""
+    phones = campaign(name="手机立减", rule="fixed", category_paths=["physical"], amount_fen=10_000)
+    reduction = campaign(
+        name="满5000减200", rule="full_reduction", threshold_fen=500_000, amount_fen=20_000
+    )
+    first_gift = campaign(rule="gift_points", gift_points=300)
+    second_gift = campaign(rule="gift_points", gift_points=200)
+    _fill(buyer, catalog["iphone"])  # 599900: 10000 off, then 589900 ≥ 500000 → 20000 off
+    payments.points_grant(user_id=buyer.pk, points=569_900, key="g", reason="test")
+    with outbox_handled():
+        order = services.checkout_submit(user_id=buyer.pk, checkout_key="one", shipping=ADDRESS,
+                                         points=569_900)  # fmt: skip
+    assert order.discount_fen == 30_000
+    gifted = sum(r.gift_points for r in Redemption.objects.filter(order_number=order.number))
+    assert gifted == 500, {r.campaign_id: r.gift_points for r in Redemption.objects.all()}
+    discounts = Journal.objects.get(kind="marketing.discount", reference=order.number)
+    assert sorted((line.account.code, line.amount_fen) for line in discounts.lines.all()) == sorted([
+        (f"marketing:campaign:{phones.pk}", 10_000),
+        (f"marketing:campaign:{reduction.pk}", 20_000),
+        ("platform:revenue", -30_000),
+    ])  # fmt: skip
+    assert set(
+        Redemption.objects.filter(discount_fen__gt=0).values_list("journal_id", flat=True)
+    ) == {discounts.pk}
+    assert Journal.objects.filter(idempotency_key__startswith="marketing:gift:").count() == 1
+    assert {first_gift.pk, second_gift.pk} <= set(
+        Redemption.objects.filter(gift_points__gt=0).values_list("campaign_id", flat=True)
+    )
+
+    _refund_in_full(order, buyer)
+    assert Journal.objects.filter(reversal_of=discounts).count() == 1
+    assert account_balance(code=f"marketing:campaign:{phones.pk}") == 0
+    assert account_balance(code=f"marketing:campaign:{reduction.pk}") == 0
+    assert Journal.objects.filter(kind="points.taken_back").count() == 1
+    # The payment's points back, the gifts taken back.
+    assert payments.points_balance(user_id=buyer.pk) == 569_900
+    assert set(Redemption.objects.values_list("status", flat=True)) == {"returned"}
+    assert ledger_check() == []
