@@ -131,3 +131,36 @@ def test_the_pay_page_asks_for_the_sms_code_when_risk_challenges_a_phone_bill_pa
     assert asked.status_code == 428 and 'name="risk_code"' in asked.content.decode()
     assert paid.status_code == 302
     assert PaymentIntent.objects.get().method == "carrier_billing"
+
+
+def test_a_caller_holding_the_number_saves_the_phone_bill_decision_its_read(buyer):
+    """``intent_start(msisdn=...)``: risk decides on the number passed (caps, lists) and reads
+    no user row; a caller that does not pass it gets the number read, as before."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.payments.services.risk_checks import intent_decide
+
+    def intent(key: str) -> PaymentIntent:
+        return PaymentIntent(user_id=buyer.pk, method="carrier_billing", amount_fen=100,
+                             purpose="risk-paths-test", reference=key, idempotency_key=key)  # fmt: skip
+
+    risk.decide(event=risk.Event(kind=risk.Kind.CHECKOUT))  # the configuration loaded
+    with CaptureQueriesContext(connection) as passed:
+        given = intent_decide(intent("m1"), client_ip="", challenge_passed=False, msisdn=PHONE)
+    with CaptureQueriesContext(connection) as read:
+        looked_up = intent_decide(intent("m2"), client_ip="", challenge_passed=False)
+
+    assert [q["sql"] for q in passed.captured_queries] == []
+    assert sum('"accounts_user"' in q["sql"] for q in read.captured_queries) == 1
+    assert (given.outcome, looked_up.outcome) == ("allow", "allow")
+    risk.list_entry_add(action="block", dimension="msisdn", value=PHONE, reason="t", actor_id=None)
+    with pytest.raises(RiskBlocked):  # the number passed is the one the lists see
+        intent_decide(intent("m3"), client_ip="", challenge_passed=False, msisdn=f"+86{PHONE}")
+
+
+def test_intent_start_passes_the_callers_number_to_risk(buyer):
+    risk.list_entry_add(action="block", dimension="msisdn", value=PHONE, reason="t", actor_id=None)
+    with pytest.raises(RiskBlocked):
+        _start(buyer, 500, key="pass-1", msisdn=PHONE)
+    assert not PaymentIntent.objects.exists()
