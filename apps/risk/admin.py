@@ -361,6 +361,7 @@ class LabelAdmin(admin.ModelAdmin):
         "user_id",
         "device_id",
         "origin",
+        "points_applied_at",  # empty: its score points wait for Redis (beat risk-label-points)
     ]
     list_filter = ["source"]
     search_fields = ["reference", "msisdn", "device_id", "origin"]

@@ -236,7 +236,7 @@ class Label(models.Model):
     # When its points reached the number's score in Redis (set at once for a label with none
     # to give); empty while Redis was unreachable: ``labels.label_points_apply_pending`` (beat)
     # applies them when it is back, once.
-    points_applied_at = models.DateTimeField(null=True, blank=True)
+    points_applied_at = models.DateTimeField(_("points applied at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("label")

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='label',
             name='points_applied_at',
-            field=models.DateTimeField(blank=True, null=True),
+            field=models.DateTimeField(blank=True, null=True, verbose_name='points applied at'),
         ),
         # Labels written before this had their points added best effort: counted as applied
         # (adding them again now could count some twice).
