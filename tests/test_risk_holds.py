@@ -129,6 +129,8 @@ def test_a_renewal_risk_would_review_is_refused_not_held(carrier_sandbox, shop):
                              confirmed_by_subscriber=False)  # fmt: skip
     assert refused.value.details["review"] == "unholdable"
     assert not Hold.objects.exists()
+    # The refused renewal never happens: what its decision counted is out of the caps again.
+    assert _spent_today(1) == 0
 
 
 @pytest.mark.usefixtures("loopback_callbacks")

@@ -50,7 +50,13 @@ def _case(
 
 
 def _close(case: Case, outcome: str) -> None:
-    risk.case_update(case_id=case.pk, assignee_id=None, notes="", outcome=outcome, actor_id=None)
+    """Closed by a user who may approve refunds (what "refunds issued" needs)."""
+    from django.contrib.auth.models import Permission
+
+    finance, _new = User.objects.get_or_create(phone="13900000041", defaults={"is_staff": True})
+    finance.user_permissions.add(*Permission.objects.filter(codename="change_refund"))
+    risk.case_update(case_id=case.pk, assignee_id=None, notes="", outcome=outcome,
+                     actor_id=finance.pk)  # fmt: skip
 
 
 def test_a_case_closed_as_refunds_issued_refunds_its_paid_charges_once(carrier_sandbox):

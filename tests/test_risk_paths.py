@@ -131,3 +131,91 @@ def test_the_pay_page_asks_for_the_sms_code_when_risk_challenges_a_phone_bill_pa
     assert asked.status_code == 428 and 'name="risk_code"' in asked.content.decode()
     assert paid.status_code == 302
     assert PaymentIntent.objects.get().method == "carrier_billing"
+
+
+def test_a_caller_holding_the_number_saves_the_phone_bill_decision_its_read(buyer):
+    """``intent_start(msisdn=...)``: risk decides on the number passed (caps, lists) and reads
+    no user row; a caller that does not pass it gets the number read, as before."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.payments.services.risk_checks import intent_decide
+
+    def intent(key: str) -> PaymentIntent:
+        return PaymentIntent(user_id=buyer.pk, method="carrier_billing", amount_fen=100,
+                             purpose="risk-paths-test", reference=key, idempotency_key=key)  # fmt: skip
+
+    risk.decide(event=risk.Event(kind=risk.Kind.CHECKOUT))  # the configuration loaded
+    with CaptureQueriesContext(connection) as passed:
+        given = intent_decide(intent("m1"), client_ip="", challenge_passed=False, msisdn=PHONE)
+    with CaptureQueriesContext(connection) as read:
+        looked_up = intent_decide(intent("m2"), client_ip="", challenge_passed=False)
+
+    assert [q["sql"] for q in passed.captured_queries] == []
+    assert sum('"accounts_user"' in q["sql"] for q in read.captured_queries) == 1
+    assert (given.outcome, looked_up.outcome) == ("allow", "allow")
+    risk.list_entry_add(action="block", dimension="msisdn", value=PHONE, reason="t", actor_id=None)
+    with pytest.raises(RiskBlocked):  # the number passed is the one the lists see
+        intent_decide(intent("m3"), client_ip="", challenge_passed=False, msisdn=f"+86{PHONE}")
+
+
+def test_intent_start_passes_the_callers_number_to_risk(buyer):
+    risk.list_entry_add(action="block", dimension="msisdn", value=PHONE, reason="t", actor_id=None)
+    with pytest.raises(RiskBlocked):
+        _start(buyer, 500, key="pass-1", msisdn=PHONE)
+    assert not PaymentIntent.objects.exists()
+
+
+def test_a_checkout_under_review_is_held_and_follows_the_operators_answer(buyer):
+    """Nothing is written while held (no order, no stock); the released key goes through once,
+    the refused key is refused."""
+    from apps.catalog.tests.factories import small_catalog
+    from apps.orders import services as orders
+    from apps.orders.models import Order
+    from apps.orders.services import CartOwner
+    from apps.orders.tests.support import ADDRESS
+
+    sku = small_catalog()["iphone"].skus.get()  # ¥5,999
+    orders.cart_add(owner=CartOwner(user_id=buyer.pk), sku_id=sku.pk, quantity=1)
+    _rule("review-big-checkouts", "amount_fen > 100000", "review", ["checkout"])
+
+    def submit(key: str) -> orders.OrderView:
+        return orders.checkout_submit(user_id=buyer.pk, checkout_key=key, shipping=ADDRESS)
+
+    for key in ("k1", "k2"):
+        with pytest.raises(RiskUnderReview):
+            submit(key)
+    held = {h.reference: h for h in Hold.objects.filter(owner="orders")}
+    assert set(held) == {"k1", "k2"} and held["k1"].amount_fen == 599_900
+    assert not Order.objects.exists()
+
+    risk.hold_answer(hold_id=held["k1"].pk, release=True, actor_id=None)
+    risk.hold_answer(hold_id=held["k2"].pk, release=False, actor_id=None)
+    with pytest.raises(RiskRefused):
+        submit("k2")
+    order = submit("k1")
+
+    assert submit("k1").number == order.number
+    assert list(Order.objects.values_list("checkout_key", flat=True)) == ["k1"]
+
+
+def test_a_refund_request_under_review_is_asked_again_when_released(buyer):
+    from apps.catalog.tests.factories import small_catalog
+    from apps.core.tests.outbox_support import outbox_handled
+    from apps.orders import services as orders
+    from apps.orders.tests.support import paid_order
+    from apps.payments.models import Refund
+
+    order = paid_order(buyer, [small_catalog()["iphone"]])
+    _rule("review-refunds", "amount_fen > 100000", "review", ["refund_request"])
+
+    with pytest.raises(RiskUnderReview):
+        orders.order_refund_request(number=order.number, user_id=buyer.pk, reason="不想要了")
+    hold = Hold.objects.get(owner="orders.refund", reference=order.number)
+    assert not Refund.objects.exists()
+
+    with outbox_handled():
+        risk.hold_answer(hold_id=hold.pk, release=True, actor_id=None)
+
+    refund = Refund.objects.get()
+    assert refund.amount_fen == 599_900

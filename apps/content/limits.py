@@ -11,7 +11,8 @@ phone-bill caps (all purposes) still apply on top when the bill is charged.
 What each outcome means here: ``block`` refuses the charge before anything is written;
 ``review`` holds a charge the subscriber asked for (``RiskUnderReview`` goes to
 ``charge_create``, which writes it ``held`` in risk's review queue; an operator releases or
-refuses it, ``charges.charge_hold_answered``) and refuses a renewal, which nobody waits for;
+refuses it, ``charges.charge_hold_answered``) and refuses a renewal, which nobody waits for
+(giving back to the caps what its decision counted);
 ``challenge`` is satisfied when the subscriber confirms the charge itself (the in-app and web
 flows text a code or go through the provider's own confirmation), and refuses a renewal,
 which nobody confirms.
@@ -81,6 +82,9 @@ def charge_decide(
     except RiskUnderReview as review:
         if confirmed_by_subscriber:
             raise
+        # Refused, not held: the renewal never happens, so what the decision counted goes back
+        # (as a refused hold gives back ``Hold.counted``).
+        risk.decision_release(decision=review.decision)  # type: ignore[attr-defined]
         raise RiskBlocked(details={**review.details, "review": "unholdable"}) from review
     except RiskBlocked as blocked:
         decision = blocked.decision  # type: ignore[attr-defined]

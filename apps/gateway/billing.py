@@ -157,7 +157,7 @@ def charge_prepare(
             purpose=PURPOSE, reference=charge.pk, user_id=user_id, method="carrier_billing",
             channel="", amount_fen=amount_fen, subject=description, client_ip="",
             idempotency_key=f"gateway:{charge.pk}", expires_at=timezone.now() + PREPARED_TTL,
-            return_url="", recurring=pre_authorised,
+            return_url="", recurring=pre_authorised, msisdn=msisdn,
         )  # fmt: skip
     except DomainError as exc:
         with transaction.atomic():

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.risk import selectors, services
+from apps.risk.cases import REFUND_APPROVAL_PERMISSION  # the service checks it too
 from apps.risk.forms import (
     BacktestForm,
     CaseForm,
@@ -27,9 +28,6 @@ from apps.risk.holds import HoldStateRefused
 from apps.risk.models import Cap, Case, CpWarning, Hold, Label, ListEntry, Rule
 
 HOLD_ANSWER_PERMISSION = "risk.change_hold"
-# Finance's right to approve refunds (payments' refund workbench gates approval on it); a
-# case closed as "refunds issued" refunds its linked payments without that approval.
-REFUND_APPROVAL_PERMISSION = "payments.change_refund"
 
 
 @admin.register(ListEntry)
@@ -363,6 +361,7 @@ class LabelAdmin(admin.ModelAdmin):
         "user_id",
         "device_id",
         "origin",
+        "points_applied_at",  # empty: its score points wait for Redis (beat risk-label-points)
     ]
     list_filter = ["source"]
     search_fields = ["reference", "msisdn", "device_id", "origin"]

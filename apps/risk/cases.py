@@ -23,6 +23,7 @@ from apps.core.audit import audit_record
 from apps.core.errors import InvalidArgument
 from apps.core.redis import get_redis
 from apps.risk.counters import score_key
+from apps.risk.errors import RefundPermissionRequired
 
 SCORE_POINTS = {"block": 10.0, "review": 5.0, "challenge": 2.0, "allow": 0.0}
 SCORE_TTL_SECONDS = 7 * 86400
@@ -230,6 +231,20 @@ def _cp_warn(case: Any, *, cp_id: str, actor_id: int | None) -> bool:
     return suspend
 
 
+# Closing a case as "refunds issued" refunds its linked payments with no second approval: the
+# acting user must hold finance's refund approval (the permission string: risk imports no app).
+REFUND_APPROVAL_PERMISSION = "payments.change_refund"
+
+
+def _may_issue_refunds(actor_id: int | None) -> bool:
+    from django.contrib.auth import get_user_model
+
+    if actor_id is None:
+        return False
+    actor = get_user_model().objects.filter(pk=actor_id, is_active=True).first()
+    return actor is not None and actor.has_perm(REFUND_APPROVAL_PERMISSION)
+
+
 def case_update(
     *, case_id: int, assignee_id: int | None, notes: str, outcome: str, actor_id: int | None
 ) -> Any:
@@ -240,7 +255,9 @@ def case_update(
     the CP (blocked, ``suspend`` in the event). Closing publishes ``risk.case.closed``
     (outbox, once per case) with the case's linked references for the apps above: content
     warns or suspends the CP, payments refunds the linked payments of a case closed as
-    "refunds issued". Locks the case row."""
+    "refunds issued" — which only a user holding ``REFUND_APPROVAL_PERMISSION`` may choose
+    (anyone else, or no user, is ``RefundPermissionRequired`` and nothing is written). Locks the
+    case row."""
     from apps.risk.models import Case
     from apps.risk.services import list_entry_add
 
@@ -251,6 +268,8 @@ def case_update(
         before = {"status": case.status, "outcome": case.outcome}
         case.assignee_id, case.notes = assignee_id, notes
         closing = bool(outcome) and case.status == Case.Status.OPEN
+        if closing and outcome == Case.Outcome.REFUNDS and not _may_issue_refunds(actor_id):
+            raise RefundPermissionRequired()
         if closing:
             case.outcome, case.status, case.closed_at = outcome, Case.Status.CLOSED, timezone.now()
         case.save()

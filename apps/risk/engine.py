@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import rule_engine
@@ -41,6 +41,17 @@ FIELD_HELP = ", ".join(FIELDS)
 
 _CONTEXT = rule_engine.Context(type_resolver=rule_engine.type_resolver_from_dict(FIELDS))
 _COUNTER = re.compile(r"""counters\s*\[\s*(['"])(?P<code>[^'"]+)\1\s*\]""")
+_COUNTERS_NAMED = re.compile(r"\bcounters\b")
+
+
+def counters_read(expression: str) -> frozenset[str] | None:
+    """The counters ``expression`` reads, when every read names its counter literally
+    (``counters["otp-ip-hour"]``); None when it reads none or reads one it computes (or the
+    word appears elsewhere, in a string): then the rule gets the whole mapping."""
+    named = [m["code"] for m in _COUNTER.finditer(expression)]
+    if not named or len(named) != len(_COUNTERS_NAMED.findall(expression)):
+        return None
+    return frozenset(named)
 
 
 class RuleInvalid(InvalidArgument):
@@ -54,10 +65,20 @@ class Compiled:
     outcome: str
     reason_code: str
     rule: rule_engine.Rule
+    # The counters the rule names, found once at load: rule-engine converts the whole
+    # ``counters`` mapping (every cap's total) at each read of it, so a rule is handed only
+    # the ones it reads. None: it reads none, or not by literal name (it gets them all).
+    counters: frozenset[str] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "counters", counters_read(self.rule.text))
 
     def matches(self, context: dict[str, Any]) -> bool:
         """Whether the rule fires; a rule that fails on this event (a type mismatch the
         parser could not see) does not fire."""
+        if self.counters is not None:
+            totals = context.get("counters", {})
+            context = {**context, "counters": {c: totals[c] for c in self.counters if c in totals}}
         try:
             return bool(self.rule.matches(context))
         except rule_engine.errors.EngineError:

@@ -38,3 +38,15 @@ class RiskChallengeRequired(DomainError):
 class HoldNotFound(DomainError):
     code = "RISK_HOLD_NOT_FOUND"
     http_status = 404
+
+
+class RefundPermissionRequired(DomainError):
+    """Closing a case as "refunds issued" pays its linked payments back with no second
+    approval: only a user who may approve refunds (``payments.change_refund``) may."""
+
+    code = "RISK_REFUND_PERMISSION"
+    http_status = 403
+    default_message = _(
+        "Closing a case as refunds issued refunds its payments: only a user who may approve "
+        "refunds may choose it."
+    )

@@ -57,6 +57,7 @@ def enforce(*, event: Event, owner: str = "", reference: str = "") -> Decision:
         if status == Hold.Status.REFUSED:
             raise RiskRefused()
         error = RiskUnderReview(details={"reasons": list(decision.reasons), "reference": reference})
+        error.decision = decision  # type: ignore[attr-defined]  # a caller that cannot hold releases it
         error.hold = {  # type: ignore[attr-defined]
             "owner": owner, "reference": reference, "kind": event.kind.value, "decision_id": decision.id,
             "reasons": list(decision.reasons), "user_id": event.user_id, "amount_fen": event.amount_fen,

@@ -6,14 +6,19 @@ which the rules read as ``score``: a number with a chargeback or a refund marked
 ``score >= 20`` rules at its next decision. The label names the subscriber, the number and the
 device (and the CP or product whose rates it counts in); what the caller left out is taken
 from the latest decision recorded about ``reference``.
+
+The points are durable: a label's row says whether they reached the score
+(``points_applied_at``). They are applied after commit; when Redis is unreachable the row stays
+pending and the beat job ``risk-label-points`` applies them when Redis answers again. Exactly
+once: one script adds them only if the label's marker key is not set yet and sets it, so a
+second run (or a worker that died between Redis and marking the row) adds nothing more.
 """
 
 from __future__ import annotations
 
-import contextlib
-
 import redis
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.core.audit import audit_record
 from apps.core.errors import InvalidArgument
@@ -27,13 +32,51 @@ from apps.risk.events import canonical_msisdn
 LABEL_POINTS = {"complaint": 10.0, "refund_fraud": 20.0, "chargeback": 20.0}
 
 
-def _score_add(msisdn: str, points: float) -> None:
-    """Best effort, after commit: without Redis the label stays, its points are lost."""
-    with contextlib.suppress(redis.RedisError):
-        pipe = get_redis().pipeline(transaction=False)
-        pipe.incrbyfloat(score_key(msisdn), points)
-        pipe.expire(score_key(msisdn), SCORE_TTL_SECONDS)
-        pipe.execute()
+# The label's marker outlives any retry (the score itself lives 7 days after its last change).
+MARKER_TTL_SECONDS = 30 * 86400
+_APPLY_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[3])) then
+  redis.call('INCRBYFLOAT', KEYS[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+  return 1
+end
+return 0
+"""
+
+
+def _points_apply(label_id: int, msisdn: str, points: float) -> bool:
+    """Add the label's points to its number's score, once, and mark the row; False (the row
+    left pending) when Redis is unreachable."""
+    from apps.risk.models import Label
+
+    try:
+        get_redis().register_script(_APPLY_ONCE)(
+            keys=[f"risk:label-points:{label_id}", score_key(msisdn)],
+            args=[points, SCORE_TTL_SECONDS, MARKER_TTL_SECONDS],
+        )
+    except redis.RedisError:
+        return False
+    Label.objects.filter(pk=label_id, points_applied_at__isnull=True).update(
+        points_applied_at=timezone.now()
+    )
+    return True
+
+
+def label_points_apply_pending(*, limit: int = 500) -> int:
+    """Apply the points of labels whose Redis update failed (beat job); returns how many were
+    settled. Stops at the first failure: Redis is still down."""
+    from apps.risk.models import Label
+
+    settled = 0
+    for pk, msisdn, source in (
+        Label.objects.filter(points_applied_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "msisdn", "source")[:limit]
+    ):
+        if not _points_apply(pk, msisdn, LABEL_POINTS[source]):
+            break
+        settled += 1
+    return settled
 
 
 def _seen(reference: str) -> dict[str, object]:
@@ -71,7 +114,7 @@ def label_record(
     """A label of ``source`` (``complaint``, ``chargeback``, ``refund_fraud``) about the
     thing ``reference`` names, for backtests, the nightly rates and the number's score.
     Once per ``origin``: a repeat changes nothing and returns False. Audited; the score
-    moves after commit."""
+    moves after commit, or, with Redis unreachable, when the beat job finds it pending."""
     from apps.risk.models import Label
 
     if source not in Label.Source.values:
@@ -86,13 +129,15 @@ def label_record(
         if not (cp_id or product):
             cp_id, product = str(seen.get("cp_id") or ""), str(seen.get("product") or "")
     msisdn = canonical_msisdn(msisdn) if msisdn else ""
+    points = LABEL_POINTS.get(source, 0.0) if msisdn else 0.0
     try:
         with transaction.atomic():
             label, created = Label.objects.get_or_create(
                 origin=origin[:64],
                 defaults={"source": source, "reference": reference[:64], "msisdn": msisdn[:20],
                           "user_id": user_id, "device_id": device_id[:64], "cp_id": cp_id[:40],
-                          "product": product[:64], "note": note[:200]},
+                          "product": product[:64], "note": note[:200],
+                          "points_applied_at": None if points else timezone.now()},
             )  # fmt: skip
             if created:
                 audit_record(
@@ -102,8 +147,8 @@ def label_record(
                 )  # fmt: skip
     except IntegrityError:
         return False  # a racing twin recorded it
-    if created and msisdn and LABEL_POINTS.get(source):
-        transaction.on_commit(lambda: _score_add(msisdn, LABEL_POINTS[source]))
+    if created and points:
+        transaction.on_commit(lambda: _points_apply(label.pk, msisdn, points))
     return created
 
 

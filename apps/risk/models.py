@@ -233,10 +233,21 @@ class Label(models.Model):
         verbose_name=_("origin"),
     )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    # When its points reached the number's score in Redis (set at once for a label with none
+    # to give); empty while Redis was unreachable: ``labels.label_points_apply_pending`` (beat)
+    # applies them when it is back, once.
+    points_applied_at = models.DateTimeField(_("points applied at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("label")
         verbose_name_plural = _("labels")
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="risk_label_points_pending",
+                condition=Q(points_applied_at__isnull=True),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} {self.reference}"

@@ -53,3 +53,12 @@ def anomalies_task(day: str | None = None) -> int:
 
     target = date.fromisoformat(day) if day else timezone.localdate() - timedelta(days=1)
     return anomalies_open_cases(day=target)
+
+
+@shared_task
+def label_points_task() -> int:
+    """Beat job (every minute): labels whose points did not reach the score (Redis was
+    unreachable when they were recorded) get them now, once."""
+    from apps.risk.labels import label_points_apply_pending
+
+    return label_points_apply_pending()

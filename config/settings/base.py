@@ -361,6 +361,7 @@ CELERY_BEAT_SCHEDULE = {
     "risk-decisions-flush": {"task": "apps.risk.tasks.decisions_flush_task", "schedule": 5.0},
     "risk-partitions": {"task": "apps.risk.tasks.decision_partitions_task", "schedule": 86400.0},
     "risk-holds-expire": {"task": "apps.risk.tasks.holds_expire_task", "schedule": 300.0},
+    "risk-label-points": {"task": "apps.risk.tasks.label_points_task", "schedule": 60.0},
     "risk-anomalies": {
         "task": "apps.risk.tasks.anomalies_task",
         "schedule": _crontab(hour=2, minute=30),

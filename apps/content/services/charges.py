@@ -263,6 +263,7 @@ def charge_pay_start(
             amount_fen=charge.amount_fen, subject=charge.product.title, client_ip=client_ip,
             idempotency_key=f"content:{charge.pk}:{method}",
             expires_at=timezone.now() + timedelta(minutes=PENDING_TTL_MINUTES), return_url=return_url,
+            msisdn=charge.msisdn,
         )  # fmt: skip
     except DomainError as exc:
         if method == "carrier_billing":

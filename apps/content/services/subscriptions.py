@@ -170,7 +170,7 @@ def _charge_bill(charge: Charge) -> None:
         purpose="content", reference=charge.pk, user_id=charge.user_id, method="carrier_billing", channel="",
         amount_fen=charge.amount_fen, subject=charge.product.title, client_ip="",
         idempotency_key=f"content:{charge.pk}:carrier_billing", expires_at=timezone.now() + timedelta(minutes=15),
-        return_url="", recurring=True,
+        return_url="", recurring=True, msisdn=charge.msisdn,
     )  # fmt: skip
     Charge.objects.filter(pk=charge.pk).update(intent_public_id=intent.public_id)
     payments.carrier_billing_confirm(public_id=intent.public_id, user_id=charge.user_id, code="")

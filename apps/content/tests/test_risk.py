@@ -141,6 +141,37 @@ def test_a_renewal_risk_challenges_fails_into_dunning_and_bills_nothing(carrier_
     assert not PaymentIntent.objects.filter(reference=renewal.pk).exists()
 
 
+def _spent_today(user_id: int) -> int:
+    probe = risk_services.decide(
+        event=risk_services.Event(kind=risk_services.Kind.CONTENT_CHARGE, user_id=user_id)
+    )
+    return probe.totals["content-user-day"]
+
+
+def test_a_renewal_risk_reviews_is_refused_and_gives_its_amount_back_to_the_caps(carrier_sandbox):
+    """Nobody waits for a renewal, so risk's review refuses it (into dunning) instead of holding
+    it; the amount its decision counted is given back, as for a refused hold."""
+    cp = approved_cp()
+    product = product_on_sale(cp, price_fen=1500, mode="monthly", kind="video")
+    msisdn = _subscriber(carrier_sandbox, balance=10_000)
+    charge = services.charge_create(
+        cp_id=cp.pk, product_id=product.pk, phone_number=msisdn, cp_order_id="S-1"
+    )
+    services.charge_confirm(charge_id=charge.pk, code=_code(carrier_sandbox, msisdn))
+    sub = Subscription.objects.get(product=product)
+    assert _spent_today(sub.user_id) == 1500
+    active_rule("content-renew-review", f'cp_id == "{cp.pk}"', outcome="review",
+                kinds=["content_charge"])  # fmt: skip
+
+    assert subs.subscriptions_renew_due(now=sub.period_end + timedelta(seconds=1))["failed"] == 1
+
+    sub.refresh_from_db()
+    renewal = Charge.objects.get(channel="subscription")
+    assert (sub.status, sub.failures, renewal.status) == ("past_due", 1, "failed")
+    assert not PaymentIntent.objects.filter(reference=renewal.pk).exists()
+    assert _spent_today(sub.user_id) == 1500  # not 3000: the refused renewal is not counted
+
+
 def test_a_complaint_counts_in_the_cps_complaint_rate_and_opens_a_case(
     carrier_sandbox, client, settings
 ):

@@ -228,7 +228,7 @@ class OrderPayApi(APIView):
             number=number, user_id=_uid(request), method=data.validated_data["method"],
             channel=data.validated_data["channel"], client_ip=client_ip(request) or "",
             attempt_key=data.validated_data["attempt_key"], return_url=data.validated_data["return_url"],
-            risk_code=data.validated_data["risk_code"],
+            risk_code=data.validated_data["risk_code"], msisdn=getattr(request.user, "phone", ""),
         )  # fmt: skip
         return Response(IntentOutput(asdict(intent)).data, status=status.HTTP_201_CREATED)
 

@@ -268,9 +268,11 @@ def order_pay(
     attempt_key: str,
     return_url: str,
     risk_code: str = "",
+    msisdn: str = "",
 ) -> payments.IntentView:
     """Start paying what is left of an order with a provider; idempotent per ``attempt_key``.
-    ``risk_code`` answers a risk challenge (the SMS code texted by the first try)."""
+    ``risk_code`` answers a risk challenge (the SMS code texted by the first try); ``msisdn``
+    is the signed-in buyer's number (risk need not read it)."""
     order = Order.objects.filter(number=number, user_id=user_id).first()
     if order is None:
         raise OrderNotFound()
@@ -280,7 +282,7 @@ def order_pay(
         purpose=PURPOSE, reference=number, user_id=user_id, method=method, channel=channel,
         amount_fen=order.payable_fen, subject=_("CarrierHub order %(number)s") % {"number": number},
         client_ip=client_ip, idempotency_key=f"order:{number}:{attempt_key}", expires_at=order.expires_at,
-        return_url=return_url, risk_code=risk_code,
+        return_url=return_url, risk_code=risk_code, msisdn=msisdn,
     )  # fmt: skip
 
 

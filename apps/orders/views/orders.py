@@ -145,7 +145,7 @@ def pay(request: HttpRequest, number: str) -> HttpResponse:
             intent = services.order_pay(
                 number=number, user_id=_uid(request), method=method, channel=channel,
                 client_ip=client_ip(request) or "", attempt_key=form.cleaned_data["attempt"], return_url=return_url,
-                risk_code=form.cleaned_data["risk_code"].strip(),
+                risk_code=form.cleaned_data["risk_code"].strip(), msisdn=getattr(request.user, "phone", ""),
             )  # fmt: skip
         except DomainError as exc:
             messages.error(request, exc.message)

@@ -59,6 +59,7 @@ def intent_start(
     return_url: str,
     challenge_passed: bool = False,
     recurring: bool = False,
+    msisdn: str = "",
 ) -> IntentView:
     """Open a payment and ask the provider how the buyer pays; idempotent per key.
 
@@ -74,6 +75,8 @@ def intent_start(
     intent (a different amount or method under it is an ``IdempotencyConflict``).
     ``recurring`` (phone bill only): a subscription's renewal the subscriber agreed to when
     subscribing; the carrier texts no code and ``carrier_billing_confirm`` charges it with none.
+    ``msisdn``: the buyer's number when the caller holds it (the signed-in user, the charge's
+    subscriber), so risk does not read it again; left empty, it is read from the user.
     """
     if method not in CHANNELS or channel not in CHANNELS[method]:
         raise MethodUnavailable(details={"method": method, "channel": channel})
@@ -108,8 +111,9 @@ def intent_start(
                      actor_id=user_id, after={"method": method, "amount_fen": amount_fen, "reference": reference})  # fmt: skip
         # A renewal cannot answer a texted code: the subscriber consented when subscribing.
         decision = intent_decide(
-            intent, client_ip=client_ip, challenge_passed=challenge_passed or recurring
-        )
+            intent, client_ip=client_ip, challenge_passed=challenge_passed or recurring,
+            msisdn=msisdn,
+        )  # fmt: skip
         if method == Method.POINTS:
             _points_take(intent)
             return _view(intent)

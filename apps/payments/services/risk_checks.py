@@ -31,13 +31,15 @@ PHONE_BILL_CAPS = {
 
 
 def intent_decide(
-    intent: PaymentIntent, *, client_ip: str, challenge_passed: bool
+    intent: PaymentIntent, *, client_ip: str, challenge_passed: bool, msisdn: str = ""
 ) -> risk.Decision:
-    """Decide on a new intent (in its transaction; a refusal rolls it back)."""
+    """Decide on a new intent (in its transaction; a refusal rolls it back). ``msisdn``: the
+    user's number when the caller holds it; read from the user (one query outside a request
+    of that user) only when it did not pass it."""
     billing = intent.method == Method.CARRIER_BILLING
     if billing and intent.user_id is None:
         raise MethodUnavailable()
-    phone = accounts_selectors.user_phone(user_id=intent.user_id) if intent.user_id else ""
+    phone = _phone(intent.user_id, msisdn)
     event = risk.Event(
         kind=risk.Kind.PHONE_BILL_CHARGE if billing else risk.Kind.PAYMENT_START,
         user_id=intent.user_id, msisdn=phone, ip=client_ip, product=intent.purpose,
@@ -62,6 +64,13 @@ def intent_decide(
     return decision
 
 
+def _phone(user_id: int | None, msisdn: str) -> str:
+    """The number the caller passed, or the user's."""
+    if msisdn or not user_id:
+        return msisdn
+    return accounts_selectors.user_phone(user_id=user_id)
+
+
 def _cap_limit(code: str) -> int | None:
     from apps.risk.selectors import cap_limit
 
@@ -76,14 +85,14 @@ def challenges_by_sms(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*, risk_code: str = "", **kwargs: Any) -> Any:
-        user_id = kwargs.get("user_id")
-        phone = accounts_selectors.user_phone(user_id=user_id) if (user_id and risk_code) else ""
+        user_id, msisdn = kwargs.get("user_id"), kwargs.get("msisdn", "")
+        phone = _phone(user_id, msisdn) if risk_code else ""
         if risk_code:
             accounts.otp_sign_in(phone=phone, code=risk_code, purpose=OtpChallenge.Purpose.RISK)
         try:
             return fn(challenge_passed=bool(risk_code), **kwargs)
         except RiskChallengeRequired:
-            phone = accounts_selectors.user_phone(user_id=user_id) if user_id else ""
+            phone = _phone(user_id, msisdn)
             accounts.otp_request(
                 phone=phone, ip=kwargs.get("client_ip") or None, purpose=OtpChallenge.Purpose.RISK
             )

@@ -112,6 +112,47 @@ def test_closing_a_case_with_a_suspension_blocks_the_cp():
     assert services.decide(event=Event(kind=Kind.CONTENT_CHARGE, cp_id="cp9")).outcome == "block"
 
 
+def _user(phone: str, *codenames: str) -> int:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user(phone, is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return int(user.pk)
+
+
+def test_closing_a_case_as_refunds_issued_needs_the_refund_permission_in_the_service():
+    """Not only the workbench form: the service itself refuses a user (or no user) who may not
+    approve refunds, and nothing moves: the case stays open, no event, no audit of a close."""
+    from apps.core.models import AuditEvent, OutboxEvent
+    from apps.risk.errors import RefundPermissionRequired
+
+    case = Case.objects.create(anomaly="refund_fraud_rate", subject="cp_id:cp8", day=DAY,
+                               title="refunds", references=["CC1"])  # fmt: skip
+    risk_only = _user("13900000031", "change_case")
+
+    for actor_id in (risk_only, None):
+        with pytest.raises(RefundPermissionRequired) as refused:
+            services.case_update(case_id=case.pk, assignee_id=None, notes="pay them back",
+                                 outcome="refunds", actor_id=actor_id)  # fmt: skip
+        assert (refused.value.code, refused.value.http_status) == ("RISK_REFUND_PERMISSION", 403)
+
+    case.refresh_from_db()
+    assert (case.status, case.outcome, case.notes) == ("open", "", "")
+    assert not OutboxEvent.objects.filter(topic="risk.case.closed").exists()
+    assert not AuditEvent.objects.filter(action="risk.case.updated").exists()
+
+    finance = _user("13900000032", "change_refund")
+    services.case_update(case_id=case.pk, assignee_id=None, notes="pay them back",
+                         outcome="refunds", actor_id=finance)  # fmt: skip
+    case.refresh_from_db()
+    assert (case.status, case.outcome) == ("closed", "refunds")
+    assert OutboxEvent.objects.get(topic="risk.case.closed").payload["actor_id"] == finance
+    # Closed: saving it again by anyone acts on nothing and asks nothing.
+    services.case_update(case_id=case.pk, assignee_id=None, notes="noted", outcome="refunds",
+                         actor_id=risk_only)  # fmt: skip
+
+
 def test_flushing_twice_writes_each_decision_once():
     services.decide(event=Event(kind=Kind.CHECKOUT))
     ids = recorder.decisions_flush()
