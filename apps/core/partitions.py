@@ -31,6 +31,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 Period = Literal["day", "month"]
 
+# Making and detaching partitions lock the parent table exclusively for a moment; a long read
+# holding it would otherwise queue every write of the table (each audited transaction) behind
+# the job's DDL. The job gives up instead, and its next run tries again.
+LOCK_TIMEOUT = "5s"
+
 
 @dataclass(frozen=True)
 class Partitioned:
@@ -104,6 +109,7 @@ def partitions_attached(table: str) -> set[str]:
 def _make(table: str, name: str, start: datetime, end: datetime) -> None:
     default = f"{table}_default"
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         # Rows already in the default partition for this period would make the new
         # partition's bounds overlap: move them across while the default is detached.
         cursor.execute(f"ALTER TABLE {table} DETACH PARTITION {default}")
@@ -157,7 +163,8 @@ def partitions_expire(spec: Partitioned) -> list[str]:
         start = _partition_start(spec.table, spec.period, name)
         if start is None or start >= oldest_kept:
             continue
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             if spec.expire == "drop":
                 cursor.execute(f"DROP TABLE {name}")
             else:
