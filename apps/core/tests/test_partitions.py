@@ -188,3 +188,24 @@ def test_the_order_timelines_audit_read_touches_only_the_days_since_the_order():
 
     assert _plan_relations(read) == _days(-2, partitions.AUDIT.ahead) | {"core_auditevent_default"}
     assert not _days(-5, -3) & _plan_relations(read)
+
+
+def test_the_workbench_lists_filters_and_opens_audit_events_of_the_partitioned_table(client):
+    from django.contrib.auth import get_user_model
+
+    partitions.partitions_make(partitions.AUDIT, since=timezone.now() - timedelta(days=3))
+    _sql(
+        "INSERT INTO core_auditevent (actor_label, action, object_type, object_id, created_at)"
+        " VALUES ('', 'probe.old', 'probe', 'P1', %s)",
+        [timezone.now() - timedelta(days=2)],
+    )
+    event = AuditEvent.objects.create(action="probe.new", object_type="probe", object_id="P2")
+    client.force_login(get_user_model().objects.create_superuser("13800000009", password="pw"))
+
+    listing = client.get("/admin/core/auditevent/", {"object_type": "probe"})
+    assert listing.status_code == 200
+    assert "probe.old" in listing.text and "probe.new" in listing.text
+    assert "probe.new" in client.get("/admin/core/auditevent/", {"q": "P2"}).text
+    page = client.get(f"/admin/core/auditevent/{event.pk}/change/")
+    assert page.status_code == 200
+    assert "probe.new" in page.text
