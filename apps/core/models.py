@@ -7,7 +7,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditEvent(models.Model):
-    """Who changed what, from which state to which, and when. Append-only."""
+    """Who changed what, from which state to which, and when. Append-only.
+
+    The table is range-partitioned by Asia/Shanghai day on ``created_at`` with primary key
+    ``(created_at, id)`` (migration 0006, ``apps.core.partitions``); the model keeps ``id`` as
+    its key (one identity sequence keeps ids unique; an index on ``id`` finds one). Read it
+    bounded by time where possible (``audit_trail(since=...)``) so the read prunes to the days
+    it needs.
+    """
 
     actor_id = models.BigIntegerField(_("actor"), null=True, blank=True, db_index=True)
     actor_label = models.CharField(_("actor name"), max_length=64, blank=True)
@@ -16,7 +23,7 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
-    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)  # the key starts with it
 
     class Meta:
         indexes = [models.Index(fields=["object_type", "object_id", "created_at"])]

@@ -57,3 +57,12 @@ def outbox_prune_task() -> int:
     from apps.core import outbox
 
     return outbox.events_prune(older_than_days=settings.OUTBOX_KEEP_DAYS)
+
+
+@shared_task(acks_late=True)
+def partitions_task() -> dict[str, dict[str, list[str]]]:
+    """Beat, every six hours: partitions of the registered event tables (audit events, ledger
+    lines) made ahead, and those past their retention detached (``apps.core.partitions``)."""
+    from apps.core import partitions
+
+    return partitions.partitions_maintain()

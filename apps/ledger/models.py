@@ -166,10 +166,12 @@ class Journal(models.Model):
 class JournalLine(models.Model):
     """One signed movement on one account (debit > 0, credit < 0; never zero).
 
-    Built to become a RANGE-partitioned table on ``created_at`` (monthly) when it grows:
-    nothing holds a foreign key to a line, every line is written once with its journal's
-    timestamp, and reads by account go through the (account, created_at) index, so they can
-    be bounded by time. Partitioning then only widens the primary key to (id, created_at).
+    The table is RANGE-partitioned by month on ``created_at`` (migration 0005,
+    ``apps.core.partitions``), primary key ``(created_at, id)`` in the database while the model
+    keeps ``id``: nothing holds a foreign key to a line, every line carries its journal's
+    ``created_at`` (the balance trigger refuses one that does not, and reads a journal's lines
+    in that one partition), and reads by account go through the (account, created_at) index,
+    bounded by time so they prune to the months they name.
     """
 
     journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="lines")

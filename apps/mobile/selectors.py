@@ -192,5 +192,7 @@ def line_request_get(*, user_id: int, request_id: int) -> LineRequestView:
     row = LineRequest.objects.filter(pk=request_id, user_id=user_id).first()
     if row is None:
         raise NotFound()
-    timeline = audit_trail(object_type="line_request", object_ids=[str(row.pk)])
+    timeline = audit_trail(
+        object_type="line_request", object_ids=[str(row.pk)], since=row.created_at
+    )
     return request_view(row, tuple(timeline))

@@ -210,10 +210,12 @@ def order_timeline(*, number: str) -> list[TimelineEntry]:
 
     intents = [i.public_id for i in intents_for(purpose="order", reference=number)]
     refunds = [r.public_id for r in refunds_for(purpose="order", reference=number)]
+    # Nothing about the order is older than the order: the audit read prunes to its days.
+    since = Order.objects.filter(number=number).values_list("created_at", flat=True).first()
     entries = (
-        audit_trail(object_type="order", object_ids=[number])
-        + audit_trail(object_type="payment", object_ids=intents)
-        + audit_trail(object_type="refund", object_ids=refunds)
+        audit_trail(object_type="order", object_ids=[number], since=since)
+        + audit_trail(object_type="payment", object_ids=intents, since=since)
+        + audit_trail(object_type="refund", object_ids=refunds, since=since)
     )
     return [
         TimelineEntry(at=e.at, action=e.action, label=_timeline_label(e.action))

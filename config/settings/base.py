@@ -320,6 +320,8 @@ CELERY_BEAT_SCHEDULE = {
     "settlement-reconcile": {"task": "apps.settlement.tasks.recon_daily_task", "schedule": 86400.0},
     "outbox-sweep": {"task": "apps.core.tasks.outbox_sweep_task", "schedule": 60.0},
     "outbox-prune": {"task": "apps.core.tasks.outbox_prune_task", "schedule": 86400.0},
+    # Time partitions of audit events and ledger lines (apps/core/partitions.py).
+    "core-partitions": {"task": "apps.core.tasks.partitions_task", "schedule": 21600.0},
     "content-renewals": {"task": "apps.content.tasks.subscriptions_renew_task", "schedule": 300.0},
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},
     "flash-claims-expire": {
