@@ -182,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--server", default="",
+        help="a configuration of loadtests.servers by name (granian-2x8...) instead of sync",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     env = _env(
         os.environ.get("BENCH_GW_DATABASE_URL", DEFAULT_DB),
@@ -191,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     config = servers.ServerConfig(
         name=f"sync-{args.workers}", label="gunicorn sync", server="gunicorn", workers=args.workers
     )
+    if args.server:
+        config = next(c for c in servers.CONFIGS if c.name == args.server)
     cases = ("plain", "noop", "sms")
     results: list[dict[str, Any]] = []
     with (
