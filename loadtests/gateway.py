@@ -2,8 +2,8 @@
 
 ``python -m loadtests.gateway [--runs 3] [--duration 10] [--connections 32]``
 
-One gunicorn server (the platform's settings plus two bench-only views, see
-``gateway_urls.py``) on PostgreSQL, Redis and a Celery broker in Redis, measured with wrk in the
+One server (granian 2 × 8 as ``make run`` by default, ``--server``; the platform's settings plus
+two bench-only views, see ``gateway_urls.py``) on PostgreSQL, Redis and a Celery broker in Redis, measured with wrk in the
 same run:
 
 - ``plain``: a Django view returning a small JSON body (middleware, no database);
@@ -168,6 +168,14 @@ def _partner_sms_count() -> int:
     return PartnerSms.objects.count()
 
 
+def _batch_count() -> int:
+    """Group-commit batches written so far: one carrier batch task (one outbox event, one
+    broker message) each."""
+    from apps.core.models import OutboxEvent
+
+    return OutboxEvent.objects.filter(payload__task__endswith="sms_submit_batch_task").count()
+
+
 def _drain_broker(env: dict[str, str]) -> None:
     """Throw away the queued carrier submits: no worker sends them during the bench."""
     import redis
@@ -182,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--server", default="granian-2x8",
+        help="a configuration of loadtests.servers by name (default: granian 2 × 8 as make run; "
+        "'' for gunicorn sync × --workers); the SMS group commit batches within one process",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     env = _env(
         os.environ.get("BENCH_GW_DATABASE_URL", DEFAULT_DB),
@@ -191,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     config = servers.ServerConfig(
         name=f"sync-{args.workers}", label="gunicorn sync", server="gunicorn", workers=args.workers
     )
+    if args.server:
+        config = next(c for c in servers.CONFIGS if c.name == args.server)
     cases = ("plain", "noop", "sms")
     results: list[dict[str, Any]] = []
     with (
@@ -206,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             row: dict[str, Any] = {}
             for case in cases:
                 before = _partner_sms_count() if case == "sms" else 0
+                batches_before = _batch_count() if case == "sms" else 0
                 row[case] = _case(
                     server, case, connections=args.connections, duration=args.duration,
                     threads=args.threads, rate_guess=1500, **common,
@@ -213,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
                 if case == "sms":
                     row[case]["accepted"] = _partner_sms_count() - before
                     row[case]["accepted_per_s"] = row[case]["accepted"] / args.duration
+                    batches = _batch_count() - batches_before
+                    row[case]["batches"] = batches
+                    row[case]["rows_per_batch"] = row[case]["accepted"] / batches if batches else 0
                     _drain_broker(env)
                 row[f"{case}_light"] = _case(
                     server, case, connections=2, duration=max(5, args.duration // 2),
@@ -229,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"run {run + 1}: plain {row['plain']['rps']:.0f}/s, noop {row['noop']['rps']:.0f}/s, "
                 f"sms {row['sms']['rps']:.0f}/s ({row['sms']['accepted']} accepted, "
-                f"{row['sms']['non2xx']} refused); overhead p50 {row['overhead_p50_ms']:.2f} ms, "
+                f"{row['sms']['non2xx']} refused, {row['sms']['rows_per_batch']:.1f} per batch); overhead p50 {row['overhead_p50_ms']:.2f} ms, "
                 f"p99 {row['overhead_p99_ms']:.2f} ms; CPU ms/call plain {row['plain']['total_cpu_ms']:.2f}, "
                 f"noop {row['noop']['total_cpu_ms']:.2f}, sms {row['sms']['total_cpu_ms']:.2f} "
                 f"(server {row['sms']['server_cpu_ms']:.2f}, pg {row['sms']['postgres_bench_cpu_ms']:.2f}); "
@@ -241,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         "noop_rps": median(r["noop"]["rps"] for r in results),
         "sms_rps": median(r["sms"]["rps"] for r in results),
         "sms_accepted_per_s": median(r["sms"]["accepted_per_s"] for r in results),
+        "sms_rows_per_batch": median(r["sms"]["rows_per_batch"] for r in results),
         "plain_p99_ms": median(r["plain"]["p99_ms"] for r in results),
         "noop_p99_ms": median(r["noop"]["p99_ms"] for r in results),
         "sms_p99_ms": median(r["sms"]["p99_ms"] for r in results),
@@ -263,6 +283,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(json.dumps({"server": config.name, "connections": args.connections, "runs": args.runs,
                       "median": summary}, indent=2))  # fmt: skip
+    print(
+        f"accepted SMS/s {summary['sms_accepted_per_s']:.0f} (target ≥ 1,000), gateway overhead "
+        f"p99 {summary['overhead_p99_ms']:.2f} ms (target ≤ 5), CPU ms per accepted call "
+        f"{summary['sms_total_cpu_ms']:.2f} (two quiet cores: {summary['sms_quiet_2core_rps']:.0f}/s)"
+    )
     out = ROOT / "loadtests" / "results"
     out.mkdir(exist_ok=True)
     (out / f"gateway-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(

@@ -351,3 +351,21 @@ def operator_label(code: str) -> str:
 def line_status_label(status: str) -> str:
     """A subscriber line's status (``active``) in the reader's words."""
     return str(_LINE_STATUSES.get(status, status))
+
+
+def sms_queue_many(*, messages: list[tuple[str, str]], purpose: str) -> list[uuid.UUID]:
+    """Record many outbound SMS ``(msisdn, text)`` with one multi-row INSERT and enqueue their
+    sending as **one** task (one outbox event, one broker message) once the caller's
+    transaction commits. For accepted batches (the partner gateway's group commit); the
+    stored preview is the text, as ``sms_queue`` stores it. Returns the ids in order."""
+    from apps.carrier.tasks import sms_submit_batch_task
+
+    rows = [
+        SmsMessage(msisdn=msisdn, purpose=purpose, preview=text[:500]) for msisdn, text in messages
+    ]
+    SmsMessage.objects.bulk_create(rows)
+    enqueue_on_commit(
+        sms_submit_batch_task,
+        [[str(row.id), text] for row, (_m, text) in zip(rows, messages, strict=True)],
+    )
+    return [row.id for row in rows]

@@ -21,3 +21,18 @@ def sms_submit_task(self: Task, message_id: str, text: str) -> None:
             services.sms_mark_failed(message_id=uuid.UUID(message_id), error_code=exc.code)
             return
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@shared_task(bind=True, acks_late=True)
+def sms_submit_batch_task(self: Task, items: list[list[str]]) -> None:
+    """Send a batch of SMS ``[[message_id, text], ...]`` queued by ``sms_queue_many`` (one
+    broker message for the batch). Safe to run twice: a message no longer queued is skipped.
+    A message whose carrier is unavailable gets its own retrying ``sms_submit_task``."""
+    for message_id, text in items:
+        try:
+            services.sms_submit(message_id=uuid.UUID(message_id), text=text)
+        except CarrierUnavailable as exc:
+            if self.request.is_eager:
+                services.sms_mark_failed(message_id=uuid.UUID(message_id), error_code=exc.code)
+                continue
+            sms_submit_task.apply_async((message_id, text), countdown=5)

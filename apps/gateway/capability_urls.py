@@ -8,6 +8,7 @@ for the partners that use them, answering with a ``Deprecation`` header.
 from django.urls import path, re_path
 
 from apps.gateway.api.base import capability_not_found, deprecated
+from apps.gateway.api.lean import lean_view, sms_send_input
 from apps.gateway.capabilities import (
     billing,
     carrier_billing,
@@ -65,7 +66,7 @@ urlpatterns = [
         otp.ValidateCode.as_view(),
         name="otp-validate-code",
     ),
-    path("sms/v1/messages", sms.SmsSend.as_view(), name="sms-send"),
+    path("sms/v1/messages", lean_view(sms.SmsSend, parse=sms_send_input), name="sms-send"),
     path("sms/v1/messages/<uuid:message_id>", sms.SmsDetail.as_view(), name="sms-detail"),
     path("voice/v1/calls", voice.CallStart.as_view(), name="voice-call-start"),
     path("voice/v1/calls/<uuid:call_id>", voice.CallDetail.as_view(), name="voice-call-detail"),

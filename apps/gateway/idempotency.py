@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,7 +37,7 @@ class IdempotentCall:
     def begin(
         cls,
         *,
-        request: Request,
+        request: Request | HttpRequest,
         data: dict[str, Any],
         app_id: int,
         capability: str,
@@ -53,7 +54,8 @@ class IdempotentCall:
                 400, "INVALID_ARGUMENT", _("The idempotency key is longer than 128 characters.")
             )
         scope = f"gw:{app_id}:{capability}"
-        payload = {"target": request._request.get_full_path(), "body": data}
+        target = getattr(request, "_request", request).get_full_path()  # DRF's or Django's
+        payload = {"target": target, "body": data}
         try:
             first = idempotency_claim(scope=scope, key=key, payload=payload)
         except IdempotencyConflict as exc:

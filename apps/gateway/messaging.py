@@ -38,6 +38,7 @@ from apps.gateway.capability_errors import (
     OtpVerificationFailed,
 )
 from apps.gateway.context import GatewayApp
+from apps.gateway.group_commit import GroupCommit
 from apps.gateway.models import OtpCode, PartnerSms
 from apps.risk import services as risk
 from apps.risk.errors import RiskRefused, RiskUnderReview
@@ -85,10 +86,12 @@ def sms_send(
 
     Risk control decides per recipient: a block refuses the batch, a review of any recipient
     holds the whole batch (its messages ``held``, the text kept until the answer, one place
-    in risk's review queue: ``sms_batch_hold_answered``). One transaction, no locks: the
-    carrier messages and the partner's rows commit together and each carrier submit is
-    enqueued on commit. Repeats are the pipeline's business (Idempotency-Key /
-    clientCorrelator replay the first answer).
+    in risk's review queue: ``sms_batch_hold_answered``). A batch that is not held is written
+    by the process's group commit (``_accepted``): with the batches of concurrent calls, one
+    transaction, multi-row INSERTs and one broker message for all their carrier submits; the
+    call returns once that transaction has committed. A held batch is written on its own.
+    Repeats are the pipeline's business (Idempotency-Key / clientCorrelator replay the first
+    answer).
     """
     segments = carrier.sms_segment_count(text)
     price_fen = segments * settings.GATEWAY_SMS_SEGMENT_PRICE_FEN
@@ -108,31 +111,66 @@ def sms_send(
             counted += hold.get("counted", [])
             held = held or {**hold, "reasons": [], "amount_fen": price_fen * len(recipients)}
             held["reasons"] += [r for r in hold.get("reasons", ()) if r not in held["reasons"]]
-    rows = []
-    with transaction.atomic():
-        for msisdn in recipients:
-            carrier_id = (
-                None if held else carrier.sms_queue(msisdn=msisdn, text=text, purpose="partner")
-            )
-            rows.append(
-                PartnerSms(
-                    app_id=gateway_app.app_id,
-                    environment=gateway_app.environment,
-                    client_id=gateway_app.client_id,
-                    batch_id=batch_id,
-                    carrier_message_id=carrier_id,
-                    msisdn=msisdn,
-                    segments=segments,
-                    price_fen=price_fen,
-                    callback_url=callback_url,
-                    status=PartnerSms.Status.HELD if held else PartnerSms.Status.QUEUED,
-                    held_text=text if held else "",
-                )
-            )
-        PartnerSms.objects.bulk_create(rows)
-        if held:
+    accepted = _AcceptedBatch(
+        gateway_app=gateway_app, batch_id=batch_id, recipients=recipients, text=text,
+        segments=segments, price_fen=price_fen, callback_url=callback_url,
+    )  # fmt: skip
+    if held:
+        with transaction.atomic():
+            rows = _partner_rows(accepted, carrier_ids=None)
+            PartnerSms.objects.bulk_create(rows)
             risk.hold_place(**{**held, "counted": counted})
-    return [_sms_view(row) for row in rows]
+        return [_sms_view(row) for row in rows]
+    return _accepted.submit(accepted)
+
+
+@dataclass(frozen=True)
+class _AcceptedBatch:
+    """One call's accepted messages, waiting for the group commit."""
+
+    gateway_app: GatewayApp
+    batch_id: uuid.UUID
+    recipients: list[str]
+    text: str
+    segments: int
+    price_fen: int
+    callback_url: str
+
+
+def _partner_rows(batch: _AcceptedBatch, carrier_ids: list[uuid.UUID] | None) -> list[PartnerSms]:
+    app = batch.gateway_app
+    return [
+        PartnerSms(
+            app_id=app.app_id, environment=app.environment, client_id=app.client_id,
+            batch_id=batch.batch_id, carrier_message_id=carrier_ids[i] if carrier_ids else None,
+            msisdn=msisdn, segments=batch.segments, price_fen=batch.price_fen,
+            callback_url=batch.callback_url,
+            status=PartnerSms.Status.QUEUED if carrier_ids else PartnerSms.Status.HELD,
+            held_text="" if carrier_ids else batch.text,
+        )
+        for i, msisdn in enumerate(batch.recipients)
+    ]  # fmt: skip
+
+
+def _write_accepted(batches: list[_AcceptedBatch]) -> list[list[PartnerSmsView]]:
+    """One transaction for the accepted batches of concurrent calls: one multi-row INSERT of
+    carrier messages, one of partner messages, one task (one broker message) for every
+    carrier submit, sent after commit."""
+    with transaction.atomic():
+        carrier_ids = carrier.sms_queue_many(
+            messages=[(msisdn, b.text) for b in batches for msisdn in b.recipients],
+            purpose="partner",
+        )
+        per_batch: list[list[PartnerSms]] = []
+        start = 0
+        for b in batches:
+            per_batch.append(_partner_rows(b, carrier_ids[start : start + len(b.recipients)]))
+            start += len(b.recipients)
+        PartnerSms.objects.bulk_create([row for rows in per_batch for row in rows])
+    return [[_sms_view(row) for row in rows] for rows in per_batch]
+
+
+_accepted: GroupCommit[_AcceptedBatch, list[PartnerSmsView]] = GroupCommit(_write_accepted)
 
 
 def sms_batch_hold_answered(*, batch_id: uuid.UUID, released: bool) -> int:

@@ -63,6 +63,11 @@ _API_EXCEPTION_CODES = {
 }
 
 
+def django_request(request: Request | HttpRequest) -> HttpRequest:
+    """Django's request under DRF's (the lean path passes Django's own)."""
+    return cast(HttpRequest, getattr(request, "_request", request))
+
+
 class GatewayRequest(Request):
     """A request the pipeline admitted (for typing ``perform``): it carries the caller and,
     for a three-legged token, the phone number of the device the token identifies."""
@@ -99,13 +104,7 @@ class CapabilityView(APIView):
     # --- the pipeline -----------------------------------------------------------------------
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        self._call_id = uuid.uuid4()
-        self._correlator = ""
-        self._gateway_app: GatewayApp | None = None
-        self._limits: LimitDecision | None = None
-        self._error_code = ""
-        self._device_phone_number: str | None = None
+        started = self._reset()
         try:
             response = super().dispatch(request, *args, **kwargs)
         except Exception:
@@ -114,6 +113,16 @@ class CapabilityView(APIView):
             raise
         self._record(response.status_code, self._error_code, time.perf_counter() - started)
         return response
+
+    def _reset(self) -> float:
+        """A new call's state; returns its start (``time.perf_counter``)."""
+        self._call_id = uuid.uuid4()
+        self._correlator = ""
+        self._gateway_app: GatewayApp | None = None
+        self._limits: LimitDecision | None = None
+        self._error_code = ""
+        self._device_phone_number: str | None = None
+        return time.perf_counter()
 
     def _record(self, status_code: int, error_code: str, elapsed: float) -> None:
         metrics.observe(self.capability, status_code, elapsed)
@@ -143,6 +152,10 @@ class CapabilityView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        self._begin(request)
+
+    def _begin(self, request: Request | HttpRequest) -> None:
+        """The correlator, then admission (shared with the lean path, ``api.lean``)."""
         given = request.headers.get("x-correlator")
         if given is not None and not CORRELATOR_PATTERN.match(given):
             self._correlator = str(uuid.uuid4())
@@ -152,14 +165,14 @@ class CapabilityView(APIView):
         admitted.gateway_app = self._admit(request)
         admitted.device_phone_number = self._device_phone_number
 
-    def _admit(self, request: Request) -> GatewayApp:
+    def _admit(self, request: Request | HttpRequest) -> GatewayApp:
         """Authenticate, authorise and count the call; return the caller."""
         now = timezone.now()
         header = request.headers.get("Authorization", "")
         reload = False
         for _attempt in range(2):
             context, credential, nonce = self._authenticate(request, header, now, reload)
-            if not context.ip_allowed(client_ip(request._request)):
+            if not context.ip_allowed(client_ip(django_request(request))):
                 raise permission_denied(_("Calls from this address are not allowed for this app."))
             gateway_app = context.gateway_app(credential)
             subscriptions = context.subscriptions_for(self.capability, now)
@@ -198,7 +211,7 @@ class CapabilityView(APIView):
         raise unavailable()
 
     def _authenticate(
-        self, request: Request, header: str, now: Any, reload: bool
+        self, request: Request | HttpRequest, header: str, now: Any, reload: bool
     ) -> tuple[AppContext, CredentialEntry, str | None]:
         if header.startswith("Bearer "):
             return (*self._bearer(header[7:].strip(), now, reload), None)
@@ -222,8 +235,8 @@ class CapabilityView(APIView):
             date=date,
             nonce=nonce,
             method=request.method or "",
-            target=request._request.get_full_path(),
-            body=request._request.body,
+            target=django_request(request).get_full_path(),
+            body=django_request(request).body,
         )
         if not signing.signature_matches(expected, signed.signature):
             raise unauthenticated(_("The request signature does not match."))
@@ -287,7 +300,10 @@ class CapabilityView(APIView):
 
     def _handle(self, drf_request: Request, *args: Any, **kwargs: Any) -> Response:
         request = cast(GatewayRequest, drf_request)
-        data = self._input(request)
+        return self._run(request, self._input(request))
+
+    def _run(self, request: GatewayRequest, data: dict[str, Any]) -> Response:
+        """Idempotency, then ``perform`` (the lean path, ``api.lean``, enters here too)."""
         if not self.idempotent:
             return self.perform(request, data)
         assert request.gateway_app is not None
@@ -376,6 +392,11 @@ class CapabilityView(APIView):
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
+        self._call_headers(response)
+        return response
+
+    def _call_headers(self, response: Any) -> None:
+        """x-correlator, the JSON content type and the RateLimit headers of every answer."""
         response["x-correlator"] = self._correlator or str(uuid.uuid4())
         if not response.has_header("Content-Type"):
             response["Content-Type"] = "application/json"  # 202 and 204 too, as CAMARA says
@@ -390,7 +411,6 @@ class CapabilityView(APIView):
                 if decision.quota_remaining is not None:
                     response["Quota-Remaining"] = str(decision.quota_remaining)
             response["RateLimit-Policy"] = policy
-        return response
 
 
 def capability_not_found(request: HttpRequest, **kwargs: Any) -> JsonResponse:
