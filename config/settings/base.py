@@ -183,6 +183,9 @@ STAFF_CODE_LOCK_SECONDS = env.int("STAFF_CODE_LOCK_SECONDS", default=15 * 60)
 # `manage.py totp_code` prints a staff member's current code: the demo only (make run sets it).
 TOTP_CODE_COMMAND = env.bool("TOTP_CODE_COMMAND", default=DEBUG)
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+# Bearer tokens remembered per process (apps/accounts/token_cache.py); revocation is published
+# through Redis, this is the bound for changes that are not (0 turns the memory off).
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=30)
 # How many reverse proxies (load balancers) put their address in X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
