@@ -325,6 +325,11 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-prune": {"task": "apps.core.tasks.outbox_prune_task", "schedule": 86400.0},
     "content-renewals": {"task": "apps.content.tasks.subscriptions_renew_task", "schedule": 300.0},
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},
+    # Products' sales counts, counted in Redis by the paying requests (issue #18).
+    "catalog-sales-flush": {
+        "task": "apps.catalog.tasks.products_sales_flush_task",
+        "schedule": 10.0,
+    },
     "flash-claims-expire": {
         "task": "apps.marketing.tasks.flash_claims_expire_task",
         "schedule": 60.0,
