@@ -186,6 +186,9 @@ API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 # Bearer tokens remembered per process (apps/accounts/token_cache.py); revocation is published
 # through Redis, this is the bound for changes that are not (0 turns the memory off).
 API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=30)
+# Running automatic campaigns remembered per process (apps/marketing/selectors.py): quotes see a
+# campaign changed in another process within this bound; checkouts re-check the locked rows.
+MARKETING_CAMPAIGNS_CACHE_SECONDS = env.float("MARKETING_CAMPAIGNS_CACHE_SECONDS", default=2.0)
 # How many reverse proxies (load balancers) put their address in X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
