@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -25,6 +26,7 @@ from apps.marketing.models import (
     ChannelProduct,
     Coupon,
     CouponBatch,
+    FlashClaim,
     Redemption,
 )
 from apps.marketing.pricing import Applied, Offer, PriceLine, Pricing, price
@@ -142,6 +144,17 @@ def _running_campaigns(now: datetime) -> list[Campaign]:
         if ttl > 0:
             _running = (time.monotonic(), rows)
     return [c for c in rows if c.starts_at <= now < c.ends_at]
+
+
+def flash_reserved_column(*, user_id: int, sku_field: str) -> Exists:
+    """Whether the buyer holds a reserved flash claim for the SKU in the outer field
+    ``sku_field`` (a column of the checkout's cart-line read, issue #18): a checkout whose
+    lines have none needs no claim lock (``checkout_price(flash_possible=False)``)."""
+    return Exists(
+        FlashClaim.objects.filter(
+            user_id=user_id, status=FlashClaim.Status.RESERVED, sale__sku_id=OuterRef(sku_field)
+        )
+    )
 
 
 def automatic_campaigns(*, user_id: int | None, now: datetime) -> list[Campaign]:

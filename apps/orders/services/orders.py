@@ -35,7 +35,7 @@ from apps.core.audit import audit_record
 from apps.core.errors import InvalidArgument
 from apps.core.money import format_fen
 from apps.marketing import services as marketing
-from apps.marketing.selectors import order_channel_name
+from apps.marketing.selectors import flash_reserved_column, order_channel_name
 from apps.orders.locks import cart_lock, order_lines_lock, order_lock, user_lock
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services.delivery import (
@@ -133,12 +133,15 @@ def checkout_submit(
             return order_view(existing)
         # Adds wait on the cart row until this checkout ends: it orders what it read here and
         # removes those lines only; an add after it lands in the (kept) cart.
+        cart_lines: list[CartLine]
         if items is None:
             cart = cart_lock(user_id=user_id)
-            # The lines with their SKUs for sale: one statement.
+            # The lines with their SKUs for sale and whether the buyer holds a reserved flash
+            # claim for each: one statement.
             cart_lines = list(
                 CartLine.objects.filter(cart=cart)
                 .select_related(*(f"sku__{field}" for field in FOR_SALE_RELATED))
+                .annotate(flash_reserved=flash_reserved_column(user_id=user_id, sku_field="sku_id"))
                 .order_by("id")
             )
         else:  # unsaved lines, told apart by a negative key
@@ -185,6 +188,8 @@ def checkout_submit(
         pricing = marketing.checkout_price(user_id=user_id, order_number=number, coupon_code=coupon_code,
                                            channel_code=channel_code, channel_strict=channel_strict,
                                            flash_claim_id=flash_claim_id,
+                                           flash_possible=any(getattr(ln, "flash_reserved", True)
+                                                              for ln in cart_lines),
                                            lines=price_lines(cart_lines, skus, prices))  # fmt: skip
         risk.enforce(
             event=risk.Event(kind=risk.Kind.CHECKOUT, user_id=user_id, amount_fen=pricing.total_fen,
