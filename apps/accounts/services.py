@@ -39,6 +39,13 @@ from apps.accounts.models import (
     User,
     WechatBinding,
 )
+from apps.accounts.token_cache import (
+    token_cache_get,
+    token_cache_invalidate,
+    token_cache_put,
+    token_cache_touched,
+    token_cache_user,
+)
 from apps.accounts.validators import (
     mask_id_number,
     normalize_id_number,
@@ -272,20 +279,37 @@ def api_token_issue(*, user_id: int, name: str = "") -> tuple[str, ApiToken]:
 
 
 def api_token_authenticate(*, token: str) -> User | None:
-    """The active user holding an unexpired, unrevoked ``token``, or ``None``."""
+    """The active user holding an unexpired, unrevoked ``token``, or ``None``.
+
+    A token read in the last ``API_TOKEN_CACHE_SECONDS`` comes from this process's memory
+    (``apps/accounts/token_cache.py``); a revocation is published through Redis and effective
+    from the next request after its COMMIT.
+    """
     if not token.startswith(TOKEN_PREFIX):
         return None
+    key_hash = _token_hash(token)
+    now = timezone.now()
+    entry, generation = token_cache_get(key_hash)
+    if entry is not None and entry.expires_at > now:
+        if entry.last_used_at is None or now - entry.last_used_at > timedelta(minutes=5):
+            ApiToken.objects.filter(pk=entry.token_id).update(last_used_at=now)
+            token_cache_touched(key_hash, now)
+        return token_cache_user(entry)
     record = (
         ApiToken.objects.select_related("user")
-        .filter(key_hash=_token_hash(token), revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(key_hash=key_hash, revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
     if record is None or not record.user.is_active:
         return None
-    now = timezone.now()
     if record.last_used_at is None or now - record.last_used_at > timedelta(minutes=5):
         # Throttled so that a busy token does not write on every request.
         ApiToken.objects.filter(pk=record.pk).update(last_used_at=now)
+        record.last_used_at = now
+    token_cache_put(
+        key_hash, token_id=record.pk, user=record.user, expires_at=record.expires_at,
+        last_used_at=record.last_used_at, generation=generation,
+    )  # fmt: skip
     return record.user
 
 
@@ -303,6 +327,8 @@ def api_tokens_revoke(*, token_ids: list[int], actor_id: int | None = None) -> i
     with transaction.atomic():
         active = list(locks.api_tokens_lock_active(token_ids).values_list("pk", "user_id"))
         ApiToken.objects.filter(pk__in=[pk for pk, _ in active]).update(revoked_at=now)
+        if active:
+            token_cache_invalidate()
         for pk, user_id in active:
             audit_record(
                 action="api_token.revoked", object_type="api_token", object_id=pk,

@@ -11,3 +11,9 @@ from apps.catalog import services
 def product_reindex_task(product_id: int) -> None:
     """Recompute one product's search terms and thumbnail; safe to run any number of times."""
     services.product_reindex(product_id=product_id)
+
+
+@shared_task
+def products_sales_flush_task() -> int:
+    """Write the products' sales counted in Redis since the last run (beat)."""
+    return services.products_sales_flush()

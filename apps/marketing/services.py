@@ -36,8 +36,13 @@ from apps.marketing.errors import (
     CouponsGone,
     CouponUsed,
 )
+from apps.marketing.flash import (
+    FlashBinding,
+    flash_bind,
+    flash_claims_paid,
+    flash_claims_release,
+)
 from apps.marketing.flash import FlashClaimView as FlashClaimView
-from apps.marketing.flash import flash_bind, flash_claims_paid, flash_claims_release
 from apps.marketing.flash import flash_claim_get as flash_claim_get
 from apps.marketing.flash import flash_claim_of as flash_claim_of
 from apps.marketing.flash import flash_claims_expire as flash_claims_expire
@@ -220,7 +225,7 @@ def _quote_with_any_code(
 def checkout_price(
     *, user_id: int, order_number: str, lines: list[PriceLine], coupon_code: str = "",
     channel_code: str = "", channel_strict: bool = False, flash_claim_id: int | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, flash_possible: bool = True,
 ) -> Pricing:  # fmt: skip
     """Price a checkout and hold what it uses, in the checkout's transaction.
 
@@ -242,8 +247,13 @@ def checkout_price(
     # Flash-sale lines first (their claims, then the campaigns, in the lock order): they are
     # sold at the flash price and take no other discount; then ``order_price`` (the cart's
     # quote's pricing too) applies the channel's price list and the campaigns it allows.
-    flash = flash_bind(user_id=user_id, order_number=order_number, claim_id=flash_claim_id,
-                       lines=[(ln.key, ln.sku_id, ln.unit_price_fen, ln.quantity) for ln in lines])  # fmt: skip
+    # ``flash_possible`` False: the caller read in this transaction that the buyer holds no
+    # reserved claim for these SKUs (``selectors.flash_reserved_column``): no claim lock.
+    if flash_possible or flash_claim_id is not None:
+        flash = flash_bind(user_id=user_id, order_number=order_number, claim_id=flash_claim_id,
+                           lines=[(ln.key, ln.sku_id, ln.unit_price_fen, ln.quantity) for ln in lines])  # fmt: skip
+    else:
+        flash = FlashBinding(line_discounts={}, by_sale={})
 
     def campaigns(rest: list[PriceLine], only: set[int]) -> Pricing:
         return _campaigns_hold(user_id=user_id, order_number=order_number, lines=rest,

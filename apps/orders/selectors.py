@@ -13,7 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from apps.catalog.selectors import skus_for_sale
+from apps.catalog.selectors import FOR_SALE_RELATED, skus_for_sale, skus_for_sale_of
 from apps.core.audit import audit_trail
 from apps.marketing import selectors as marketing
 from apps.marketing.pricing import PriceLine, Pricing
@@ -87,8 +87,13 @@ def cart_view(
         if owner.user_id
         else {"cart__session_key": owner.session_key}
     )
-    rows = list(CartLine.objects.filter(**lookup))
-    skus = skus_for_sale(sku_ids=[row.sku_id for row in rows])
+    # The lines with their SKUs for sale in one statement.
+    rows = list(
+        CartLine.objects.filter(**lookup).select_related(
+            *(f"sku__{field}" for field in FOR_SALE_RELATED)
+        )
+    )
+    skus = skus_for_sale_of(row.sku for row in rows)
     sims = {
         row.pk for row in rows if row.sku_id in skus and skus[row.sku_id].type_code == SIM_TYPE_CODE
     }

@@ -183,6 +183,12 @@ STAFF_CODE_LOCK_SECONDS = env.int("STAFF_CODE_LOCK_SECONDS", default=15 * 60)
 # `manage.py totp_code` prints a staff member's current code: the demo only (make run sets it).
 TOTP_CODE_COMMAND = env.bool("TOTP_CODE_COMMAND", default=DEBUG)
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+# Bearer tokens remembered per process (apps/accounts/token_cache.py); revocation is published
+# through Redis, this is the bound for changes that are not (0 turns the memory off).
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=30)
+# Running automatic campaigns remembered per process (apps/marketing/selectors.py): quotes see a
+# campaign changed in another process within this bound; checkouts re-check the locked rows.
+MARKETING_CAMPAIGNS_CACHE_SECONDS = env.float("MARKETING_CAMPAIGNS_CACHE_SECONDS", default=2.0)
 # How many reverse proxies (load balancers) put their address in X-Forwarded-For.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
@@ -324,6 +330,11 @@ CELERY_BEAT_SCHEDULE = {
     "core-partitions": {"task": "apps.core.tasks.partitions_task", "schedule": 21600.0},
     "content-renewals": {"task": "apps.content.tasks.subscriptions_renew_task", "schedule": 300.0},
     "orders-expire": {"task": "apps.orders.tasks.orders_expire_task", "schedule": 60.0},
+    # Products' sales counts, counted in Redis by the paying requests (issue #18).
+    "catalog-sales-flush": {
+        "task": "apps.catalog.tasks.products_sales_flush_task",
+        "schedule": 10.0,
+    },
     "flash-claims-expire": {
         "task": "apps.marketing.tasks.flash_claims_expire_task",
         "schedule": 60.0,

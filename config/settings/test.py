@@ -18,6 +18,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# A test's campaigns are rolled back behind the process's memory of them: tests read them fresh;
+# the purchase statement test and the marketing cache test turn the memory on for themselves.
+MARKETING_CAMPAIGNS_CACHE_SECONDS = 0.0
 
 # Each xdist worker gets its own Redis database (10, 11, ...) so that flushing it between
 # tests cannot disturb another worker.

@@ -23,14 +23,18 @@ from apps.catalog.selectors.recharge import (
     recharge_offers,
 )
 from apps.catalog.selectors.sales import (
+    FOR_SALE_RELATED,
     DataPackSpec,
     DeliverySpec,
     SkuForSale,
     data_packs_by_code,
+    delivery_spec_columns,
     delivery_specs,
     sku_delivery_spec,
     sku_for_sale,
     skus_for_sale,
+    skus_for_sale_of,
+    stock_held_column,
 )
 from apps.catalog.selectors.search import (
     MAX_PAGE,
@@ -48,6 +52,7 @@ from apps.catalog.selectors.search import (
 )
 
 __all__ = [
+    "FOR_SALE_RELATED",
     "MAX_PAGE",
     "PAGE_SIZE",
     "RECHARGE_FACE_VALUES",
@@ -74,6 +79,7 @@ __all__ = [
     "catalog_version",
     "category_tree",
     "data_packs_by_code",
+    "delivery_spec_columns",
     "delivery_specs",
     "home_page",
     "normalised_query",
@@ -86,5 +92,7 @@ __all__ = [
     "sku_delivery_spec",
     "sku_for_sale",
     "skus_for_sale",
+    "skus_for_sale_of",
+    "stock_held_column",
     "suggest",
 ]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Subquery
 
 from apps.catalog.errors import SkuNotFound
-from apps.catalog.models import Product, Sku
+from apps.catalog.models import Product, Sku, StockReservation
 
 
 @dataclass(frozen=True)
@@ -34,12 +38,21 @@ class SkuForSale:
 
 def skus_for_sale(*, sku_ids: list[int], now: datetime | None = None) -> dict[int, SkuForSale]:
     """SKUs on sale now, by id (one query); missing ids are not on sale."""
-    rows = Sku.objects.filter(pk__in=sku_ids, is_active=True).select_related(
-        "product", "product__product_type", "product__category"
-    )
+    rows = Sku.objects.filter(pk__in=sku_ids, is_active=True).select_related(*FOR_SALE_RELATED)
+    return skus_for_sale_of(rows, now=now)
+
+
+# What ``skus_for_sale_of`` reads through a SKU: another app's query that holds the SKU as a
+# foreign key (a cart line's ``sku``) selects these (``select_related``, prefixed with its
+# field) and reads its rows and their SKUs for sale in one statement (issue #18).
+FOR_SALE_RELATED = ("product", "product__product_type", "product__category")
+
+
+def skus_for_sale_of(skus: Iterable[Sku], *, now: datetime | None = None) -> dict[int, SkuForSale]:
+    """The SKUs among ``skus`` (loaded with ``FOR_SALE_RELATED``) that are on sale now, by id."""
     result: dict[int, SkuForSale] = {}
-    for s in rows:
-        if not s.product.is_on_shelf(now):
+    for s in skus:
+        if not s.is_active or not s.product.is_on_shelf(now):
             continue
         result[s.pk] = SkuForSale(
             sku_id=s.pk,
@@ -84,6 +97,25 @@ def delivery_specs(*, product_ids: list[int]) -> dict[int, DeliverySpec]:
         .only("id", "attributes", "product_type__code")
     )
     return {p.pk: DeliverySpec(p.pk, p.product_type.code, p.attributes) for p in rows}
+
+
+def delivery_spec_columns(*, product_id: str) -> dict[str, Any]:
+    """The delivery spec as columns of another app's query (issue #18: the paying transaction
+    reads its lines and their specs in one statement): ``spec_type_code`` and
+    ``spec_attributes`` of the product whose id is the outer field ``product_id``."""
+    product = Product.objects.filter(pk=OuterRef(product_id))
+    return {
+        "spec_type_code": Subquery(product.values("product_type__code")[:1]),
+        "spec_attributes": Subquery(product.values("attributes")[:1]),
+    }
+
+
+def stock_held_column(*, reference: str) -> Exists:
+    """Whether stock is still held under ``reference`` (a column of another app's query: the
+    paying transaction settles stock only when some is held)."""
+    return Exists(
+        StockReservation.objects.filter(reference=reference, status=StockReservation.Status.HELD)
+    )
 
 
 def sku_delivery_spec(*, sku_id: int) -> DeliverySpec | None:

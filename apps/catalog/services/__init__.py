@@ -30,6 +30,7 @@ from apps.catalog.services.products import (
     product_refresh,
     product_reindex,
     products_reindex,
+    products_sales_flush,
     products_sold,
 )
 from apps.catalog.services.stock import (
@@ -68,6 +69,7 @@ __all__ = [
     "product_reindex",
     "product_update",
     "products_reindex",
+    "products_sales_flush",
     "products_sold",
     "products_status_set",
     "sanitize_description",

@@ -22,13 +22,20 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.selectors import user_profile
 from apps.carrier.services import sms_queue
-from apps.catalog.selectors import skus_for_sale
+from apps.catalog.selectors import (
+    FOR_SALE_RELATED,
+    DeliverySpec,
+    delivery_spec_columns,
+    skus_for_sale,
+    skus_for_sale_of,
+    stock_held_column,
+)
 from apps.catalog.services import products_sold, stock_commit, stock_release, stock_reserve
 from apps.core.audit import audit_record
 from apps.core.errors import InvalidArgument
 from apps.core.money import format_fen
 from apps.marketing import services as marketing
-from apps.marketing.selectors import order_channel_name
+from apps.marketing.selectors import flash_reserved_column, order_channel_name
 from apps.orders.locks import cart_lock, order_lines_lock, order_lock, user_lock
 from apps.orders.models import CartLine, Order, OrderLine
 from apps.orders.services.delivery import (
@@ -126,9 +133,17 @@ def checkout_submit(
             return order_view(existing)
         # Adds wait on the cart row until this checkout ends: it orders what it read here and
         # removes those lines only; an add after it lands in the (kept) cart.
+        cart_lines: list[CartLine]
         if items is None:
             cart = cart_lock(user_id=user_id)
-            cart_lines = list(CartLine.objects.filter(cart=cart).order_by("id"))
+            # The lines with their SKUs for sale and whether the buyer holds a reserved flash
+            # claim for each: one statement.
+            cart_lines = list(
+                CartLine.objects.filter(cart=cart)
+                .select_related(*(f"sku__{field}" for field in FOR_SALE_RELATED))
+                .annotate(flash_reserved=flash_reserved_column(user_id=user_id, sku_field="sku_id"))
+                .order_by("id")
+            )
         else:  # unsaved lines, told apart by a negative key
             cart_lines = [
                 CartLine(pk=-n, sku_id=it.sku_id, quantity=it.quantity,
@@ -137,7 +152,11 @@ def checkout_submit(
             ]  # fmt: skip
         if not cart_lines:
             raise CartEmpty()
-        skus = skus_for_sale(sku_ids=[line.sku_id for line in cart_lines])
+        skus = (
+            skus_for_sale(sku_ids=[line.sku_id for line in cart_lines])
+            if items is not None
+            else skus_for_sale_of(line.sku for line in cart_lines)
+        )
         if any(line.sku_id not in skus for line in cart_lines):
             raise CartChanged()
         needs_shipping = any(skus[line.sku_id].kind == "physical" for line in cart_lines)
@@ -169,6 +188,8 @@ def checkout_submit(
         pricing = marketing.checkout_price(user_id=user_id, order_number=number, coupon_code=coupon_code,
                                            channel_code=channel_code, channel_strict=channel_strict,
                                            flash_claim_id=flash_claim_id,
+                                           flash_possible=any(getattr(ln, "flash_reserved", True)
+                                                              for ln in cart_lines),
                                            lines=price_lines(cart_lines, skus, prices))  # fmt: skip
         risk.enforce(
             event=risk.Event(kind=risk.Kind.CHECKOUT, user_id=user_id, amount_fen=pricing.total_fen,
@@ -316,8 +337,17 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         _move(order, Status.PAID, method=fact.method)
         order.paid_at = timezone.now()
         order.save(update_fields=["status", "paid_at", "updated_at"])
-        stock_commit(reference=f"order:{order.number}")
-        lines = list(order.lines.order_by("pk"))  # read once for the three uses below
+        # The lines once, with their products' delivery specs and whether stock is held for
+        # the order (one statement for the four uses below; stock settled only if some is).
+        reference = f"order:{order.number}"
+        lines = list(
+            order.lines.order_by("pk").annotate(
+                **delivery_spec_columns(product_id="product_id"),
+                stock_held=stock_held_column(reference=reference),
+            )
+        )
+        if lines and lines[0].stock_held:  # type: ignore[attr-defined]
+            stock_commit(reference=reference)
         sold: dict[int, int] = {}
         for line in lines:
             sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
@@ -325,8 +355,17 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         if any(line.recipient_msisdn for line in lines):  # numbers are held as lines' recipients
             simcards.numbers_sell(reference=f"order:{order.number}")
         _lines_move(order, Fulfilment.READY, lines=lines)
-        order_paid_publish(order, lines=lines)
+        order_paid_publish(order, lines=lines, specs=_specs(lines))
     return True
+
+
+def _specs(lines: list[OrderLine]) -> dict[int, DeliverySpec]:
+    """The delivery specs read with the lines (``delivery_spec_columns``), by product id."""
+    return {
+        line.product_id: DeliverySpec(line.product_id, line.spec_type_code, line.spec_attributes)  # type: ignore[attr-defined]
+        for line in lines
+        if line.spec_type_code is not None  # type: ignore[attr-defined]
+    }
 
 
 def payment_refunded(fact: RefundFact) -> None:

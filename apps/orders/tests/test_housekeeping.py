@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.accounts import services as accounts
 from apps.accounts.models import User
 from apps.catalog.models import Product
+from apps.catalog.services import products_sales_flush
 from apps.catalog.tests.factories import small_catalog
 from apps.orders import services
 from apps.orders.models import Cart, CartLine
@@ -50,9 +51,11 @@ def test_expired_sessions_are_removed():
 def test_a_paid_order_counts_its_units_as_sales(django_capture_on_commit_callbacks):
     catalog = small_catalog()
     buyer = User.objects.create_user("13800138000")
+    products_sales_flush()  # nothing left over from another test
     before = {p.pk: p.sales_count for p in Product.objects.all()}
     with django_capture_on_commit_callbacks(execute=True):
         paid_order(buyer, [catalog["vip"]])
+    products_sales_flush()  # counted in Redis, written by the beat task
     after = {p.pk: p.sales_count for p in Product.objects.all()}
     assert {pk: after[pk] - before[pk] for pk in after if after[pk] != before[pk]} == {
         catalog["vip"].pk: 1,
@@ -66,9 +69,11 @@ def test_a_refunded_order_takes_its_units_off_the_sales(django_capture_on_commit
     catalog = small_catalog()
     buyer = User.objects.create_user("13800138000")
     vip = catalog["vip"].pk
+    products_sales_flush()
     before = Product.objects.get(pk=vip).sales_count
     with django_capture_on_commit_callbacks(execute=True):
         order = paid_order(buyer, [catalog["vip"]])
+    products_sales_flush()
     assert Product.objects.get(pk=vip).sales_count == before + 1
     operator = User.objects.create_user("13800000002", "pw", is_staff=True)
     services.order_refund_request(
@@ -78,4 +83,5 @@ def test_a_refunded_order_takes_its_units_off_the_sales(django_capture_on_commit
     finance = User.objects.create_user("13800000001", "pw", is_staff=True)
     with django_capture_on_commit_callbacks(execute=True):
         payments.refund_decide(refund_id=Refund.objects.get().pk, approve=True, actor_id=finance.pk)
+    products_sales_flush()
     assert Product.objects.get(pk=vip).sales_count == before

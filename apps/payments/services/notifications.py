@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, Subquery
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.core.money import MAX_AMOUNT_FEN
-from apps.core.transactions import insert_unless_conflict
 from apps.ledger.services import LineSpec, journal_post
 from apps.payments.errors import PaymentNotFound
 from apps.payments.handlers import PaymentFact, purpose_handler
-from apps.payments.locks import intent_lock, intent_owner_lock
+from apps.payments.locks import intent_lock, intent_owner_lock, owner_lock
 from apps.payments.models import Method, PaymentEvent, PaymentIntent
 from apps.payments.providers import PROVIDER_METHODS, get_provider
 from apps.payments.providers.base import (
@@ -52,12 +51,11 @@ def notification_receive(
                                     outcome=f"invalid:{exc.message}"[:64])  # fmt: skip
         return provider.ack(ok=False)
     with transaction.atomic():
-        event = PaymentEvent(
-            method=method, kind="notification", dedupe_key=f"{method}:{note.event_id}",
-            verified=True, raw=raw, headers=headers,
-        )  # fmt: skip
-        if insert_unless_conflict(event) is None:
+        recorded = _event_insert(method=method, dedupe_key=f"{method}:{note.event_id}", raw=raw,
+                                 headers=headers, public_id=note.out_trade_no)  # fmt: skip
+        if recorded is None:
             return provider.ack(ok=True)  # already applied
+        event_id, owner_key = recorded
         if note.merchant_id != provider.merchant_id:
             outcome = _review(note.out_trade_no, f"merchant {note.merchant_id} is not ours")
         elif note.status != "succeeded":
@@ -66,15 +64,11 @@ def notification_receive(
             outcome = _apply_paid(
                 public_id=note.out_trade_no, amount_fen=note.amount_fen, currency=note.currency,
                 provider_trade_no=note.provider_trade_no, paid_at=note.paid_at,
+                owner_key=owner_key, owner_key_read=True,
             )  # fmt: skip
-        # One UPDATE that finds the intent itself: it runs after the ledger posting, while the
-        # hot balance rows are locked, so every round trip here is paid by every notification.
-        PaymentEvent.objects.filter(pk=event.pk).update(
-            intent_id=Subquery(
-                PaymentIntent.objects.filter(public_id=note.out_trade_no).values("pk")[:1]
-            ),
-            outcome=outcome,
-        )
+        # The event found its intent when it was inserted; only the outcome is left. It runs
+        # after the ledger posting, while the hot balance rows are locked.
+        PaymentEvent.objects.filter(pk=event_id).update(outcome=outcome)
     return provider.ack(ok=True)
 
 
@@ -106,6 +100,31 @@ def intent_sync(*, public_id: str) -> str:
     return outcome
 
 
+def _event_insert(
+    *, method: str, dedupe_key: str, raw: str, headers: dict[str, str], public_id: str
+) -> tuple[int, tuple[str, str] | None] | None:
+    """Record a verified notification under its dedupe key, linked to the intent it names, in
+    one statement that also returns the intent's purpose and reference (what its owner's lock
+    needs): ``(event id, (purpose, reference) or None for an unknown intent)``, or ``None`` for
+    a repeat. A concurrent repeat waits for the first one's transaction, then is a repeat."""
+    intents, events = PaymentIntent._meta.db_table, PaymentEvent._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH i AS (SELECT id, purpose, reference FROM {intents} WHERE public_id = %s)
+                INSERT INTO {events}
+                       (intent_id, method, kind, dedupe_key, verified, raw, headers, outcome,
+                        created_at)
+                VALUES ((SELECT id FROM i), %s, 'notification', %s, true, %s, %s::jsonb, '', %s)
+                ON CONFLICT DO NOTHING
+             RETURNING id, (SELECT purpose FROM i), (SELECT reference FROM i)""",  # noqa: S608
+            [public_id, method, dedupe_key, raw, json.dumps(headers), timezone.now()],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return int(row[0]), ((row[1], row[2]) if row[1] is not None else None)
+
+
 def _review(public_id: str, reason: str) -> str:
     intent = intent_lock(public_id=public_id)
     if intent is None:
@@ -124,12 +143,21 @@ def _apply_paid(
     currency: str,
     provider_trade_no: str,
     paid_at: datetime | None,
+    owner_key: tuple[str, str] | None = None,
+    owner_key_read: bool = False,
 ) -> str:
     """Mark the intent paid if the money matches it exactly; runs in the caller's transaction.
 
     Locks the owner's object first (via its handler), then the intent, then the ledger.
+    ``owner_key_read``: the caller read the intent's ``owner_key`` (purpose, reference; None:
+    no such intent) already; otherwise they are read here.
     """
-    owner = intent_owner_lock(public_id=public_id)
+    if not owner_key_read:
+        owner = intent_owner_lock(public_id=public_id)
+    elif owner_key is None:
+        owner = None
+    else:
+        owner = owner_lock(purpose=owner_key[0], reference=owner_key[1])
     intent = intent_lock(public_id=public_id)
     if intent is None:
         return "unknown_intent"
@@ -149,30 +177,22 @@ def _succeed(
 ) -> str:
     """Record the money, book it, and hand it to the owner; refund it if the owner declines.
     ``owner``: what the owner's lock returned in this transaction (handed on in the fact)."""
-    _move(intent, Status.SUCCEEDED, provider_trade_no=provider_trade_no)
+    _move(intent, Status.SUCCEEDED, provider_trade_no=provider_trade_no)  # audited, not saved yet
     intent.provider_trade_no = provider_trade_no
     intent.paid_at = paid_at
-    intent.save(update_fields=["status", "provider_trade_no", "paid_at", "updated_at"])
+    intent.updated_at = timezone.now()
     fact = PaymentFact(
         intent_id=intent.pk, public_id=intent.public_id, purpose=intent.purpose, reference=intent.reference,
         method=intent.method, amount_fen=intent.amount_fen, user_id=intent.user_id, owner=owner,
     )  # fmt: skip
+    # The owner first (no handler reads the intent's own row), then one UPDATE that records the
+    # money and, if the owner took it, "this intent settles the reference": another intent that
+    # already settles it (of the same kind, money or points, as the two unique constraints say)
+    # makes ``settles`` false. The owner's lock, taken first, serialises payments of one
+    # reference; without one, a concurrent rival makes the unique constraint fail this whole
+    # transaction instead, and the provider's retry then finds the rival settled.
     accepted = purpose_handler(intent.purpose).on_succeeded(fact)
-    if accepted:
-        # One statement, no savepoint: another intent that already settles this reference (of
-        # the same kind, money or points, as the two unique constraints say) makes it a no-op.
-        # The owner's lock, taken first, serialises payments of one reference; without one, a
-        # concurrent rival makes the unique constraint fail this whole transaction instead, and
-        # the provider's retry then finds the rival settled.
-        rivals = PaymentIntent.objects.filter(
-            purpose=intent.purpose, reference=intent.reference, settles=True
-        ).exclude(pk=intent.pk)
-        if intent.method == Method.POINTS:
-            rivals = rivals.filter(method=Method.POINTS)
-        else:
-            rivals = rivals.exclude(method=Method.POINTS)
-        settled = PaymentIntent.objects.filter(pk=intent.pk).filter(~Exists(rivals))
-        accepted = settled.update(settles=True) == 1  # else another intent paid this reference
+    accepted = _record_paid(intent, settles=accepted)
     # The ledger last: its balance rows are the hottest locks, so they are held the shortest.
     reference = f"{intent.purpose}:{intent.reference}"
     if intent.method == Method.POINTS:
@@ -197,6 +217,29 @@ def _succeed(
                        request_key=f"auto:{intent.public_id}", requested_by=None, automatic=True)  # fmt: skip
         return "refunding"
     return "succeeded"
+
+
+def _record_paid(intent: PaymentIntent, *, settles: bool) -> bool:
+    """Write the intent's success (status, trade number, paid at) and, when ``settles``, mark
+    it the reference's settling payment unless a rival settles it already; returns whether it
+    settles. One statement."""
+    points = intent.method == Method.POINTS
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {PaymentIntent._meta.db_table} AS i
+                   SET status = %s, provider_trade_no = %s, paid_at = %s, updated_at = %s,
+                       settles = %s AND NOT EXISTS (
+                           SELECT 1 FROM {PaymentIntent._meta.db_table} AS r
+                            WHERE r.purpose = i.purpose AND r.reference = i.reference
+                              AND r.settles AND r.id <> i.id AND (r.method = %s) = %s)
+                 WHERE i.id = %s
+             RETURNING i.settles""",  # noqa: S608 - table names from the model, values bound
+            [intent.status, intent.provider_trade_no, intent.paid_at, intent.updated_at, settles,
+             Method.POINTS, points, intent.pk],
+        )  # fmt: skip
+        row = cursor.fetchone()
+    intent.settles = bool(row and row[0])
+    return intent.settles
 
 
 def intents_sync_pending(*, older_than_seconds: int = 60, limit: int = 200) -> int:
