@@ -6,7 +6,8 @@ An entry maps a token's hash to its user and expiry. It is used only while
 - its age is under ``API_TOKEN_CACHE_SECONDS`` (30 s by default: the bound for a change this
   module is not told about, e.g. a user deactivated by a queryset ``update()``), and
 - the revocation generation in Redis (``accounts:token_generation``) is the one it was read
-  under. Revoking a token, deactivating or deleting a user bumps it (once at once, once after
+  under. Revoking, changing or deleting a token, and any save of a user but its sign-in time
+  (deactivated, demoted from staff or superuser, ...) or its deletion bump it (once at once, once after
   COMMIT: a process that re-read the row between the two is invalidated by the second), so a
   revocation is effective in every process from the request after its COMMIT.
 
@@ -115,14 +116,30 @@ def token_cache_invalidate() -> None:
         transaction.on_commit(_bump)
 
 
-def user_saved(*, instance: User, **_signal: Any) -> None:
-    """``post_save`` of a user: a deactivated one loses its remembered tokens."""
-    if not instance.is_active:
-        token_cache_invalidate()
+# Saves of a user that change nothing a request's authorization reads (sign-in bookkeeping).
+_HARMLESS_FIELDS = frozenset({"last_login"})
+
+
+def user_saved(
+    *, instance: User, created: bool = False, update_fields: Any = None, **_signal: Any
+) -> None:
+    """``post_save`` of a user: any change but sign-in bookkeeping forgets the remembered
+    tokens, since a remembered user carries its flags (``is_active``, ``is_staff``,
+    ``is_superuser``: a superuser demoted must lose its powers at once, not after 30 s)."""
+    if created or (update_fields is not None and set(update_fields) <= _HARMLESS_FIELDS):
+        return
+    token_cache_invalidate()
+
+
+def token_saved(*, created: bool = False, update_fields: Any = None, **_signal: Any) -> None:
+    """``post_save`` of an API token (revoked or its expiry changed, e.g. in the admin)."""
+    if created or (update_fields is not None and set(update_fields) <= {"last_used_at"}):
+        return
+    token_cache_invalidate()
 
 
 def user_deleted(**_signal: Any) -> None:
-    """``post_delete`` of a user."""
+    """``post_delete`` of a user or of an API token."""
     token_cache_invalidate()
 
 

@@ -91,3 +91,39 @@ def test_redis_not_answering_reads_the_database(monkeypatch):
     monkeypatch.setattr(token_cache, "_generation", lambda: False)
     ApiToken.objects.filter(pk=record.pk).update(revoked_at=record.created_at)
     assert _statements(token)[0] is None
+
+
+@pytest.mark.django_db
+def test_a_demoted_superuser_loses_its_powers_at_the_next_request():
+    """A remembered user carries its flags: any change to the user (here the superuser flag
+    taken away) forgets it, so a refund approver demoted cannot approve for 30 s more."""
+    user = UserFactory(is_superuser=True, is_staff=True)
+    token, _ = services.api_token_issue(user_id=user.pk)
+    assert _statements(token)[0].has_perm("payments.change_refund")
+    user.is_superuser = False
+    user.save()
+    again, n = _statements(token)
+    assert n >= 1 and not again.has_perm("payments.change_refund")
+
+
+@pytest.mark.django_db
+def test_sign_in_bookkeeping_keeps_remembered_tokens():
+    user = UserFactory()
+    token, _ = services.api_token_issue(user_id=user.pk)
+    _statements(token)
+    user.save(update_fields=["last_login"])
+    assert _statements(token)[1] == 0
+
+
+@pytest.mark.django_db
+def test_a_token_deleted_or_changed_in_the_admin_is_forgotten():
+    user = UserFactory()
+    token, record = services.api_token_issue(user_id=user.pk)
+    other, other_record = services.api_token_issue(user_id=user.pk)
+    assert _statements(token)[0] == user and _statements(other)[0] == user
+    ApiToken.objects.get(pk=record.pk).delete()
+    assert _statements(token)[0] is None
+    changed = ApiToken.objects.get(pk=other_record.pk)
+    changed.expires_at = changed.created_at
+    changed.save()
+    assert _statements(other)[0] is None
