@@ -355,23 +355,28 @@ def charges_unsettled_settle(
     which way. Network calls, no transaction open; safe to run twice at once (each answer
     applies once, a charge another run settled is skipped)."""
     cutoff = timezone.now() - older_than
+    # Least recently asked first (a charge the carrier cannot answer is touched below), so
+    # charges it keeps failing on never hide newer ones from a run.
     rows = list(
         BillingCharge.objects.filter(
             status__in=(Status.PENDING, Status.VALIDATED), created_at__lt=cutoff
         )
         .exclude(intent_public_id="")
-        .order_by("created_at")
+        .order_by("updated_at", "pk")
         .values_list("pk", "app_id", "intent_public_id")[:limit]
     )
     counts = {"succeeded": 0, "cancelled": 0, "unknown": 0}
     for charge_id, app_id, public_id in rows:
         try:
             billed = payments.carrier_billing_settle_unanswered(public_id=public_id)
-        except DomainError:
+        except Exception:  # one charge's failure must not stop the others
             logger.exception("could not settle phone-bill charge %s", charge_id)
             billed = None
         if billed is None:
             counts["unknown"] += 1
+            BillingCharge.objects.filter(
+                pk=charge_id, status__in=(Status.PENDING, Status.VALIDATED)
+            ).update(updated_at=timezone.now())
             continue
         if billed:
             counts["succeeded"] += 1

@@ -130,3 +130,17 @@ def test_the_database_refuses_a_second_charge_with_the_code(carrier_sandbox, cli
     charge_prepare(**legacy)
     charge_prepare(**legacy)
     assert BillingCharge.objects.filter(msisdn=msisdn).count() == 3
+
+
+def test_charges_the_carrier_cannot_answer_do_not_hide_newer_ones(carrier_sandbox, client):
+    stuck = _prepare(client, _subscriber(carrier_sandbox))["paymentId"]
+    newer = _prepare(client, _subscriber(carrier_sandbox))["paymentId"]
+    _age(stuck, 60)
+    _age(newer, 30)
+    # The carrier answers nothing about the first one (its payment id unknown there).
+    PaymentIntent.objects.filter(reference=stuck).update(provider_trade_no="CBP-UNKNOWN")
+
+    assert charges_unsettled_settle(limit=1) == {"succeeded": 0, "cancelled": 0, "unknown": 1}
+    assert charges_unsettled_settle(limit=1) == {"succeeded": 0, "cancelled": 1, "unknown": 0}
+    assert BillingCharge.objects.get(pk=newer).status == "cancelled"
+    assert BillingCharge.objects.get(pk=stuck).status == "pending"
