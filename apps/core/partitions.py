@@ -4,8 +4,9 @@ retention.
 A table made with ``PARTITION BY RANGE ("created_at")`` and a ``<table>_default`` partition gets
 ``<table>_pYYYYMM`` (monthly) or ``<table>_pYYYYMMDD`` (daily) partitions on Asia/Shanghai
 months or days. Rows land in the default partition only when a period's partition was not made
-in time (or, after a migration, when they are older than the retention); making it later moves
-them in one transaction.
+in time; the job's next run starts from the oldest such row and moves them, a period per
+transaction. A migration gives rows older than the retention their own partitions and detaches
+them at once, so the default partition stays empty (attaching it scans it).
 
 Tables are registered here (``Partitioned``) with their period, how many periods are made
 ahead, how many are kept and what happens after: ``detach`` leaves the old partition as a
@@ -127,15 +128,63 @@ def _make(table: str, name: str, start: datetime, end: datetime) -> None:
             [start, end],
         )
         cursor.execute(f"ALTER TABLE {table} ATTACH PARTITION {default} DEFAULT")
+        _statement_triggers_copy(cursor, table, [name])
 
 
-def partitions_make(spec: Partitioned, *, since: datetime | None = None) -> list[str]:
-    """Make the partitions of ``spec.table`` from the period holding ``since`` (default: now;
-    never before the retention) to ``spec.ahead`` periods after now. Returns the names made;
+def _statement_triggers_copy(cursor: object, table: str, partitions: list[str]) -> None:
+    """Give ``partitions`` the parent's statement-level triggers (the ledger's TRUNCATE guard):
+    PostgreSQL clones row-level triggers to partitions, not statement-level ones, so a
+    ``TRUNCATE`` of one partition would pass the parent's guard."""
+    cursor.execute(  # type: ignore[attr-defined]
+        "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = %s::regclass "
+        "AND NOT tgisinternal AND (tgtype & 1) = 0",  # bit 0 unset: FOR EACH STATEMENT
+        [table],
+    )
+    triggers = cursor.fetchall()  # type: ignore[attr-defined]
+    for partition in partitions:
+        for name, definition in triggers:
+            cursor.execute(  # type: ignore[attr-defined]
+                "SELECT 1 FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = %s",
+                [partition, name],
+            )
+            if cursor.fetchone() is None:  # type: ignore[attr-defined]
+                on_parent = (
+                    f" ON public.{table} "
+                    if f" ON public.{table} " in definition
+                    else f" ON {table} "
+                )
+                cursor.execute(definition.replace(on_parent, f" ON {partition} ", 1))  # type: ignore[attr-defined]
+
+
+def statement_triggers_ensure(table: str) -> None:
+    """Every partition of ``table`` (the default included) carries the parent's
+    statement-level triggers (a migration step for partitions made before this existed)."""
+    with connection.cursor() as cursor:
+        _statement_triggers_copy(cursor, table, sorted(partitions_attached(table)))
+
+
+def _default_oldest(table: str) -> datetime | None:
+    """The oldest row waiting in the default partition (the job missed its period)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT min(created_at) FROM {table}_default")  # noqa: S608 - fixed name
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def partitions_make(
+    spec: Partitioned, *, since: datetime | None = None, keep_old: bool = False
+) -> list[str]:
+    """Make the partitions of ``spec.table`` from the period holding ``since`` (default: now,
+    or the oldest row waiting in the default partition if the job missed its period) to
+    ``spec.ahead`` periods after now; before the retention only with ``keep_old`` (a
+    migration's old rows, which ``partitions_expire`` then detaches). Returns the names made;
     safe to repeat."""
     now = timezone.now()
-    first = period_start(spec.period, since or now)
-    if spec.retention is not None:
+    if since is None:
+        waiting = _default_oldest(spec.table)
+        since = min(waiting, now) if waiting is not None else now
+    first = period_start(spec.period, since)
+    if spec.retention is not None and not keep_old:
         first = max(first, period_start(spec.period, now, -spec.retention))
     last = period_start(spec.period, now, spec.ahead)
     existing = partitions_attached(spec.table)
@@ -253,7 +302,9 @@ def partitioned_swap(
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
         for _name, definition in indexes:
             cursor.execute(definition)
-    partitions_make(spec, since=oldest)
+    # Old rows get partitions of their own too (detached at the end, past the retention), so
+    # the default partition stays empty and attaching it again stays cheap.
+    partitions_make(spec, since=oldest, keep_old=True)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} SELECT * FROM {old}")  # noqa: S608
         if sequence:
@@ -265,3 +316,5 @@ def partitioned_swap(
         cursor.execute(f"DROP TABLE {old}")
         for _name, definition in triggers:
             cursor.execute(definition)
+        _statement_triggers_copy(cursor, table, sorted(partitions_attached(table)))
+    partitions_expire(spec)

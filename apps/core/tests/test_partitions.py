@@ -104,6 +104,25 @@ def test_a_row_beyond_the_partitions_waits_in_the_default_and_moves_when_its_day
     assert AuditEvent.objects.filter(action="probe.late").count() == 1
 
 
+def test_a_run_after_missed_days_makes_them_and_moves_their_rows_out_of_the_default():
+    """The job was down: rows of days without a partition wait in the default; the next run
+    starts from the oldest of them, not from today."""
+    missed = timezone.now() - timedelta(days=20)
+    assert _day(-20) not in partitions.partitions_attached("core_auditevent")
+    row_id = _sql(
+        "INSERT INTO core_auditevent (actor_label, action, object_type, object_id, created_at)"
+        " VALUES ('', 'probe.missed', 'probe', '1', %s) RETURNING id",
+        [missed],
+    )[0][0]
+    assert _partition_of("core_auditevent", row_id) == "core_auditevent_default"
+
+    made = partitions.partitions_make(partitions.AUDIT)
+
+    assert _day(-20) in made
+    assert _partition_of("core_auditevent", row_id) == _day(-20)
+    assert _sql("SELECT count(*) FROM core_auditevent_default") == [(0,)]
+
+
 def test_partitions_past_the_retention_are_detached_and_keep_their_rows():
     old_day = timezone.now() - timedelta(days=10)
     partitions.partitions_make(partitions.AUDIT, since=old_day)

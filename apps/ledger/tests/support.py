@@ -22,12 +22,18 @@ def ledger_wipe() -> None:
     The table owner may switch the triggers off for the length of this transaction; no other
     session sees them off.
     """
+    from apps.core.partitions import partitions_attached
+
+    # The lines' partitions carry the TRUNCATE guard of their own (statement-level triggers
+    # are not cloned from the parent), so they are switched off one by one too.
+    tables = ["ledger_journalline", *sorted(partitions_attached("ledger_journalline")),
+              "ledger_journal"]  # fmt: skip
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE ledger_journalline DISABLE TRIGGER USER")
-        cursor.execute("ALTER TABLE ledger_journal DISABLE TRIGGER USER")
+        for table in tables:
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         cursor.execute("TRUNCATE ledger_journalline, ledger_journal")
-        cursor.execute("ALTER TABLE ledger_journal ENABLE TRIGGER USER")
-        cursor.execute("ALTER TABLE ledger_journalline ENABLE TRIGGER USER")
+        for table in reversed(tables):
+            cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         cursor.execute("UPDATE ledger_accountbalance SET balance_fen = 0")
         cursor.execute("DELETE FROM ledger_accountbalanceslot")
 

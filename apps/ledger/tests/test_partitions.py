@@ -131,13 +131,36 @@ def test_a_line_cannot_be_updated_or_deleted_through_the_table_or_its_partition(
     assert JournalLine.objects.filter(journal_id=journal_id).count() == 2
 
 
+@pytest.mark.parametrize("through", ["parent", "partition", "default"])
+def test_truncate_is_refused_through_the_table_and_each_partition(months, through):
+    """PostgreSQL does not clone statement-level triggers to partitions: the TRUNCATE guard
+    is given to each partition (and the default one) explicitly."""
+    journal_id = _post()
+    table = {"parent": "ledger_journalline", "partition": _month(0),
+             "default": "ledger_journalline_default"}[through]  # fmt: skip
+    if through == "default":  # a line waiting there (its month not made in time)
+        _sql("ALTER TABLE ledger_journalline DISABLE TRIGGER USER")
+        _sql("INSERT INTO ledger_journalline (journal_id, account_id, amount_fen, created_at)"
+             " SELECT journal_id, account_id, amount_fen, now() + interval '10 years'"
+             " FROM ledger_journalline WHERE journal_id = %s", [journal_id])  # fmt: skip
+        _sql("ALTER TABLE ledger_journalline ENABLE TRIGGER USER")
+    _sql("SET CONSTRAINTS ALL IMMEDIATE")  # the journal's deferred balance check, run now
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        _sql(f"TRUNCATE {table}")
+    assert JournalLine.objects.filter(journal_id=journal_id).count() >= 2
+
+
 def test_a_partition_made_later_carries_the_triggers(months):
     # Made ahead by the job, before any line is in it: the cloned triggers are there.
     triggers = _sql(
         "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'ledger%%' ORDER BY tgname",
         [_month(2)],
     )
-    assert triggers == [("ledger_journalline_balanced",), ("ledger_journalline_immutable",)]
+    assert triggers == [
+        ("ledger_journalline_balanced",),
+        ("ledger_journalline_immutable",),
+        ("ledger_journalline_no_truncate",),
+    ]
 
 
 def test_the_period_reads_by_account_touch_only_the_months_they_name(months):
