@@ -23,6 +23,7 @@ from apps.carrier import locks
 from apps.carrier.client import (
     BillingState,
     Provisioned,
+    SmsAccepted,
     SubscriberInfo,
     get_carrier_client,
     provisioned_of,
@@ -103,6 +104,59 @@ def sms_queue(*, msisdn: str, text: str, purpose: str, preview: str | None = Non
     return message.id
 
 
+def sms_queue_many(*, messages: list[tuple[str, str]], purpose: str) -> list[uuid.UUID]:
+    """``sms_queue`` for many (msisdn, text) at once: the rows in one INSERT and one task that
+    sends them concurrently (``sms_submit_many_task``), enqueued once the caller commits."""
+    from apps.carrier.tasks import sms_submit_many_task
+
+    if not messages:
+        return []
+    rows = SmsMessage.objects.bulk_create(
+        SmsMessage(id=uuid.uuid4(), msisdn=msisdn, purpose=purpose, preview=text[:500])
+        for msisdn, text in messages
+    )
+    enqueue_on_commit(
+        sms_submit_many_task,
+        [[str(row.id), text] for row, (_, text) in zip(rows, messages, strict=True)],
+    )
+    return [row.id for row in rows]
+
+
+def sms_submit_many(*, items: list[tuple[uuid.UUID, str]]) -> list[uuid.UUID]:
+    """``sms_submit`` for many queued messages: read in one query, sent concurrently (no
+    database work during the calls), each answer applied as ``sms_submit`` applies it. Returns
+    the ids the carrier could not answer for now (the caller retries them one by one)."""
+    from apps.carrier.concurrent import carrier_map
+    from apps.carrier.errors import CarrierUnavailable
+
+    texts = dict(items)
+    queued = list(SmsMessage.objects.filter(pk__in=list(texts), status=Status.QUEUED))
+    client, callback = get_carrier_client(), _callback_url()
+
+    def send(message: SmsMessage) -> SmsAccepted | Exception:
+        try:
+            return client.send_sms(
+                to=message.msisdn, text=texts[message.id], idempotency_key=str(message.id),
+                reference=str(message.id), callback_url=callback,
+            )  # fmt: skip
+        except (CarrierRejected, SubscriberNotFound, CarrierUnavailable) as exc:
+            return exc
+
+    answers = carrier_map(send, queued)
+    later = []
+    for message, answer in zip(queued, answers, strict=True):
+        if isinstance(answer, CarrierUnavailable):
+            later.append(message.id)
+        elif isinstance(answer, CarrierRejected):
+            _sms_move(message_id=message.id, status=Status.FAILED,
+                      error_code=answer.carrier_code or answer.code)  # fmt: skip
+        elif isinstance(answer, SubscriberNotFound):
+            _sms_move(message_id=message.id, status=Status.FAILED, error_code=answer.code)
+        elif isinstance(answer, SmsAccepted):
+            _sms_accepted(message, answer)
+    return later
+
+
 def _callback_url() -> str:
     return settings.CARRIER_CALLBACK_BASE_URL.rstrip("/") + reverse("carrier:sms-dlr")
 
@@ -133,6 +187,12 @@ def sms_submit(*, message_id: uuid.UUID, text: str) -> None:
     except SubscriberNotFound as exc:
         _sms_move(message_id=message_id, status=Status.FAILED, error_code=exc.code)
         return
+    _sms_accepted(message, accepted)
+
+
+def _sms_accepted(message: SmsMessage, accepted: SmsAccepted) -> None:
+    """Apply the carrier's acceptance of a queued message (one conditional UPDATE)."""
+    message_id = message.id
     now = timezone.now()
     accepted_fields = {"carrier_message_id": accepted.message_id, "segments": accepted.segments,
                        "updated_at": now}  # fmt: skip

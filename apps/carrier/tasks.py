@@ -21,3 +21,15 @@ def sms_submit_task(self: Task, message_id: str, text: str) -> None:
             services.sms_mark_failed(message_id=uuid.UUID(message_id), error_code=exc.code)
             return
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
+
+
+@shared_task(acks_late=True)
+def sms_submit_many_task(items: list[list[str]]) -> int:
+    """Send a batch of queued SMS concurrently (``sms_queue_many``); those the carrier cannot
+    answer for now go on one by one through ``sms_submit_task`` and its backoff. Safe to run
+    twice: only a queued message is sent, under its own id as the idempotency key."""
+    texts = dict(items)
+    later = services.sms_submit_many(items=[(uuid.UUID(m), t) for m, t in texts.items()])
+    for message_id in later:
+        sms_submit_task.apply_async(args=[str(message_id), texts[str(message_id)]], countdown=5)
+    return len(items) - len(later)
