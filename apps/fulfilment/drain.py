@@ -106,6 +106,13 @@ def _send(job: Delivery) -> Outcome:
         except (CarrierRejected, SubscriberNotFound) as exc:
             outcome.refused = getattr(exc, "carrier_code", "") or exc.code
             return outcome
+        except Exception as exc:  # one job's surprise must not sink the chunk
+            # Unknown, so it may have been applied: the single path asks by key first.
+            logger.exception("delivery %s: unexpected error at the carrier", job.pk)
+            outcome.unavailable = CarrierUnavailable(
+                details={"last_error": type(exc).__name__}, maybe_applied=True
+            )
+            return outcome
         outcome.last = {"delivered_units": unit + 1, "request_id": request_id}
     return outcome
 
