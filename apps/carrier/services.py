@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -68,12 +68,13 @@ def _sms_notify(message: SmsMessage) -> None:
     Higher layers (the gateway's partner messages) register an ``outbox.handler`` for
     ``SMS_STATUS_CHANGED``. Callers publish only a move they made, so each change once.
     """
-    outbox.publish(
-        SMS_STATUS_CHANGED,
-        {"message_id": str(message.id), "purpose": message.purpose, "status": message.status,
-         "segments": message.segments, "error_code": message.error_code,
-         "at": timezone.now().isoformat()},
-    )  # fmt: skip
+    outbox.publish(SMS_STATUS_CHANGED, _sms_payload(message))
+
+
+def _sms_payload(message: SmsMessage) -> dict[str, Any]:
+    return {"message_id": str(message.id), "purpose": message.purpose, "status": message.status,
+            "segments": message.segments, "error_code": message.error_code,
+            "at": timezone.now().isoformat()}  # fmt: skip
 
 
 # GSM 03.38's basic alphabet, approximated by printable ASCII plus line breaks (as the SMSC).
@@ -143,7 +144,7 @@ def sms_submit_many(*, items: list[tuple[uuid.UUID, str]]) -> list[uuid.UUID]:
             return exc
 
     answers = carrier_map(send, queued)
-    later = []
+    later, accepted = [], []
     for message, answer in zip(queued, answers, strict=True):
         if isinstance(answer, CarrierUnavailable):
             later.append(message.id)
@@ -153,8 +154,49 @@ def sms_submit_many(*, items: list[tuple[uuid.UUID, str]]) -> list[uuid.UUID]:
         elif isinstance(answer, SubscriberNotFound):
             _sms_move(message_id=message.id, status=Status.FAILED, error_code=answer.code)
         elif isinstance(answer, SmsAccepted):
-            _sms_accepted(message, answer)
+            accepted.append((message, answer))
+    _sms_accepted_many(accepted)
     return later
+
+
+def _sms_accepted_many(pairs: list[tuple[SmsMessage, SmsAccepted]]) -> None:
+    """``_sms_accepted`` for many messages in one transaction: one conditional UPDATE for all
+    (only queued ones move to submitted), their audit events in one INSERT and their
+    ``SMS_STATUS_CHANGED`` events in one INSERT; a message a delivery report overtook just
+    gets the carrier's id, as there."""
+    if not pairs:
+        return
+    now = timezone.now()
+    table = SmsMessage._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS m SET status = %s, submitted_at = %s, updated_at = %s, "  # noqa: S608
+            "carrier_message_id = v.cid, segments = v.seg "
+            "FROM unnest(%s::uuid[], %s::text[], %s::int[]) AS v(id, cid, seg) "
+            "WHERE m.id = v.id AND m.status = %s RETURNING m.id",
+            [Status.SUBMITTED, now, now, [m.id for m, _ in pairs],
+             [a.message_id for _, a in pairs], [a.segments for _, a in pairs], Status.QUEUED],
+        )  # fmt: skip
+        moved = {row[0] for row in cursor.fetchall()}
+        changed = []
+        for message, answer in pairs:
+            if message.id not in moved:
+                continue
+            audit_record(
+                action="sms.submitted", object_type="sms", object_id=message.id,
+                before={"status": Status.QUEUED},
+                after={"status": Status.SUBMITTED, "carrier_message_id": answer.message_id},
+            )  # fmt: skip
+            message.status, message.submitted_at = Status.SUBMITTED, now
+            message.carrier_message_id, message.segments = answer.message_id, answer.segments
+            changed.append(_sms_payload(message))
+        if changed:
+            outbox.publish_many(SMS_STATUS_CHANGED, changed)
+    for message, answer in pairs:
+        if message.id not in moved:
+            SmsMessage.objects.filter(pk=message.id).update(
+                carrier_message_id=answer.message_id, segments=answer.segments, updated_at=now
+            )
 
 
 def _callback_url() -> str:

@@ -110,6 +110,12 @@ def test_a_chunk_delivers_each_job_once_with_its_line_events_and_sms(carrier_san
     assert sms_submit_many(items=[(m.id, m.preview) for m in messages]) == []
     assert set(SmsMessage.objects.filter(pk__in=[m.pk for m in messages])
                .values_list("status", flat=True)) == {"submitted"}  # fmt: skip
+    assert AuditEvent.objects.filter(action="sms.submitted").count() == 4
+    changed = OutboxEvent.objects.filter(topic="carrier.sms_status_changed")
+    assert sorted(e.payload["message_id"] for e in changed) == sorted(str(m.pk) for m in messages)
+    assert {e.payload["status"] for e in changed} == {"submitted"}
+    assert sms_submit_many(items=[(m.id, m.preview) for m in messages]) == []  # sends nothing
+    assert changed.count() == 4
     assert "¥50.00" in carrier_sandbox.messages(jobs[0].msisdn, limit=1)[0]["text"]
 
 
