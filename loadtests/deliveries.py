@@ -1,7 +1,10 @@
 """Recharges delivered per second by a real Celery worker on Redis, against the carrier sandbox
 answering in 50 ms, and how that grows with the worker's pool and concurrency.
 
-``python -m loadtests.deliveries [--runs 3] [--jobs 1500] [--pools prefork:2,threads:32] [--path orders|bulk]``
+``python -m loadtests.deliveries [--runs 3] [--jobs 1500] [--pools threads:8,threads:32] [--path orders|bulk] [--mode chunk|single]``
+
+``--mode single`` publishes each job's task with ``chunk=False`` (one ``job_deliver`` per task,
+the path before issue #18's chunks), for a before/after on the same machine.
 
 ``orders`` (the default): a paid airtime order line per job, one ``job_deliver_task`` each, as
 checkout enqueues them; each delivery is a top-up at the carrier plus the recipient's SMS (a
@@ -35,6 +38,7 @@ from loadtests.stats import median
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 LATENCY_MS = 50
+SANDBOX_PID = 0  # the sandbox's process group leader, for its CPU per delivery
 SANDBOX_WORKERS, SANDBOX_THREADS = 2, 32
 
 
@@ -91,10 +95,16 @@ def _start_sandbox(main_url: str, sandbox_db: str, port: int) -> subprocess.Pope
 
 
 def _subscribers(sandbox_db: str, count: int) -> list[str]:
-    """``count`` active subscribers, written straight into the sandbox's table."""
+    """``count`` active subscribers spread over the 31 home provinces (each province's BOSS
+    takes ``CARRIER_PROVINCE_MAX_IN_FLIGHT`` calls at a time), written straight into the
+    sandbox's table."""
     import psycopg
 
-    numbers = [f"+86138{50000000 + n:08d}" for n in range(count)]
+    from apps.carrier.provinces import _segments
+
+    firsts, _, codes = _segments()
+    starts = list({code: first for first, code in zip(firsts, codes, strict=True)}.values())
+    numbers = [f"+86{starts[n % len(starts)]}{n // len(starts):04d}" for n in range(count)]
     with psycopg.connect(sandbox_db) as conn:
         conn.execute(
             "INSERT INTO sandbox_subscriber (msisdn, operator, province, city, status, balance_fen, "
@@ -148,9 +158,10 @@ def _catalog() -> tuple[int, int]:
     return ids[0], ids[1]
 
 
-def _make_jobs(numbers: list[str], sku_id: int, tag: str) -> list[int]:
+def _make_jobs(numbers: list[str], sku_id: int, tag: str, chunk: bool) -> list[int]:
     """Paid orders with one airtime line and its job each, written in bulk (as checkout would
-    leave them), and a ``job_deliver_task`` published per job. Returns the job ids."""
+    leave them), and a ``job_deliver_task`` published per job (``chunk``: the chunk path, as
+    checkout enqueues it; else the single path, ``job_deliver`` alone). Returns the job ids."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -178,7 +189,7 @@ def _make_jobs(numbers: list[str], sku_id: int, tag: str) -> list[int]:
             for line, o, n in zip(lines, orders, numbers, strict=True)
         )  # fmt: skip
     for job in jobs:
-        job_deliver_task.apply_async(args=[job.pk])
+        job_deliver_task.apply_async(args=[job.pk], kwargs={} if chunk else {"chunk": False})
     return [job.pk for job in jobs]
 
 
@@ -257,14 +268,16 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def measure(*, env: dict[str, str], pool: str, concurrency: int, path: str, numbers: list[str],
-            sku: tuple[int, str], tag: str, wait_sms: bool) -> dict[str, float]:  # fmt: skip
+            sku: tuple[int, str], tag: str, wait_sms: bool, chunk: bool = True) -> dict[str, float]:  # fmt: skip
     import redis
     from django.utils import timezone
 
     redis.Redis.from_url(env["CELERY_BROKER_URL"]).flushdb()  # SMS tasks left by the last run
     started_at = timezone.now()
     ref: Any = (
-        _make_jobs(numbers, sku[0], tag) if path == "orders" else _make_batch(numbers, sku[1], tag)
+        _make_jobs(numbers, sku[0], tag, chunk)
+        if path == "orders"
+        else _make_batch(numbers, sku[1], tag)
     )
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", pool, "--concurrency",
                str(concurrency), "--loglevel", "WARNING", "-n", f"bench{tag}@%h", "--without-mingle",
@@ -273,16 +286,18 @@ def measure(*, env: dict[str, str], pool: str, concurrency: int, path: str, numb
     load_before = os.getloadavg()[0]
     try:
         deadline = time.monotonic() + 600
-        done, base_done, base_cpu = 0, -1, 0.0
+        done, base_done, base_cpu, base_sandbox = 0, -1, 0.0, 0.0
         while time.monotonic() < deadline:
             done, first, last = _finished(path, ref)
             if done and base_done < 0:
                 # The worker's CPU from here on, not its start-up (Django and the app imports).
                 base_done, base_cpu = done, _cpu_seconds(worker.pid)
+                base_sandbox = _cpu_seconds(SANDBOX_PID)
             if done >= len(numbers) or done + _given_up(path, ref) >= len(numbers):
                 break
             time.sleep(0.25)
         cpu = _cpu_seconds(worker.pid) - base_cpu
+        sandbox_cpu = _cpu_seconds(SANDBOX_PID) - base_sandbox
         sms_seconds = float("nan")
         if path == "orders" and wait_sms:
             while time.monotonic() < deadline and _sms_done(numbers, started_at) < len(numbers):
@@ -298,7 +313,10 @@ def measure(*, env: dict[str, str], pool: str, concurrency: int, path: str, numb
         "deliveries_per_s": (done - 1) / span if span else float("nan"),
         "with_sms_per_s": len(numbers) / sms_seconds,
         "worker_cpu_ms_per_delivery": 1000 * cpu / max(done - base_done, 1),
+        # The carrier's share (on the same 2 cores): the top-up, and any SMS sent meanwhile.
+        "sandbox_cpu_ms_per_delivery": 1000 * sandbox_cpu / max(done - base_done, 1),
         "load_avg_1m_at_start": load_before,
+        "load_avg_1m_at_end": os.getloadavg()[0],
     }
 
 
@@ -306,15 +324,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1500)
-    parser.add_argument("--pools", default="prefork:2,prefork:4,threads:16,threads:32,threads:64")
+    # The chunk path needs few threads (each drain keeps up to 32 carrier calls in flight).
+    parser.add_argument("--pools", default="threads:8")
     parser.add_argument("--path", choices=["orders", "bulk"], default="orders")
     parser.add_argument("--wait-sms", action="store_true", help="also time until every SMS is sent")
+    parser.add_argument("--mode", choices=["chunk", "single"], default="chunk",
+                        help="orders: the chunk path (default) or one job_deliver per task (before #18)")  # fmt: skip
     args = parser.parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so the worker and the sandbox (own process groups) stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     main_url, sandbox_db = _database_urls()
     port = servers.free_port()
     sandbox = _start_sandbox(main_url, sandbox_db, port)
+    global SANDBOX_PID
+    SANDBOX_PID = sandbox.pid
     try:
         sandbox_url = f"http://127.0.0.1:{port}"
         httpx.put(f"{sandbox_url}/sandbox/knobs", json={"latency_ms": LATENCY_MS},
@@ -328,6 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         numbers = _subscribers(sandbox_db, args.jobs)
         report: dict[str, Any] = {
             "path": args.path,
+            "mode": args.mode,
             "jobs": args.jobs,
             "latency_ms": LATENCY_MS,
             "pools": {},
@@ -338,11 +362,14 @@ def main(argv: list[str] | None = None) -> int:
             for run in range(args.runs):
                 tag = f"D{time.time_ns() % 10**9}"
                 result = measure(env=env, pool=pool, concurrency=int(concurrency), path=args.path,
-                                 numbers=numbers, sku=(air, "BENCH-DATA-1G"), tag=tag, wait_sms=args.wait_sms)  # fmt: skip
+                                 numbers=numbers, sku=(air, "BENCH-DATA-1G"), tag=tag, wait_sms=args.wait_sms,
+                                 chunk=args.mode == "chunk")  # fmt: skip
                 results.append(result)
                 print(f"{spec} run {run + 1}: {result['deliveries_per_s']:.1f} deliveries/s, "
                       f"{result['with_sms_per_s']:.1f}/s with the SMS, worker CPU "
-                      f"{result['worker_cpu_ms_per_delivery']:.1f} ms/delivery, load {result['load_avg_1m_at_start']:.1f}",
+                      f"{result['worker_cpu_ms_per_delivery']:.1f} ms/delivery (sandbox "
+                      f"{result['sandbox_cpu_ms_per_delivery']:.1f} ms), load {result['load_avg_1m_at_start']:.1f}"
+                      f" → {result['load_avg_1m_at_end']:.1f}",
                       flush=True)  # fmt: skip
             report["pools"][spec] = {
                 "runs": results,
@@ -351,9 +378,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({k: v["median"] for k, v in report["pools"].items()}, indent=2))
         out = ROOT / "loadtests" / "results"
         out.mkdir(exist_ok=True)
-        (out / f"deliveries-{args.path}-{time.strftime('%Y%m%d-%H%M%S')}.json").write_text(
-            json.dumps(report, indent=2)
-        )
+        (
+            out / f"deliveries-{args.path}-{args.mode}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        ).write_text(json.dumps(report, indent=2))
     finally:
         os.killpg(sandbox.pid, signal.SIGTERM)
         sandbox.wait(timeout=60)

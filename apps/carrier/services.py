@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -23,6 +23,7 @@ from apps.carrier import locks
 from apps.carrier.client import (
     BillingState,
     Provisioned,
+    SmsAccepted,
     SubscriberInfo,
     get_carrier_client,
     provisioned_of,
@@ -67,12 +68,13 @@ def _sms_notify(message: SmsMessage) -> None:
     Higher layers (the gateway's partner messages) register an ``outbox.handler`` for
     ``SMS_STATUS_CHANGED``. Callers publish only a move they made, so each change once.
     """
-    outbox.publish(
-        SMS_STATUS_CHANGED,
-        {"message_id": str(message.id), "purpose": message.purpose, "status": message.status,
-         "segments": message.segments, "error_code": message.error_code,
-         "at": timezone.now().isoformat()},
-    )  # fmt: skip
+    outbox.publish(SMS_STATUS_CHANGED, _sms_payload(message))
+
+
+def _sms_payload(message: SmsMessage) -> dict[str, Any]:
+    return {"message_id": str(message.id), "purpose": message.purpose, "status": message.status,
+            "segments": message.segments, "error_code": message.error_code,
+            "at": timezone.now().isoformat()}  # fmt: skip
 
 
 # GSM 03.38's basic alphabet, approximated by printable ASCII plus line breaks (as the SMSC).
@@ -101,6 +103,100 @@ def sms_queue(*, msisdn: str, text: str, purpose: str, preview: str | None = Non
     )
     enqueue_on_commit(sms_submit_task, str(message.id), text)
     return message.id
+
+
+def sms_queue_many(*, messages: list[tuple[str, str]], purpose: str) -> list[uuid.UUID]:
+    """``sms_queue`` for many (msisdn, text) at once: the rows in one INSERT and one task that
+    sends them concurrently (``sms_submit_many_task``), enqueued once the caller commits."""
+    from apps.carrier.tasks import sms_submit_many_task
+
+    if not messages:
+        return []
+    rows = SmsMessage.objects.bulk_create(
+        SmsMessage(id=uuid.uuid4(), msisdn=msisdn, purpose=purpose, preview=text[:500])
+        for msisdn, text in messages
+    )
+    enqueue_on_commit(
+        sms_submit_many_task,
+        [[str(row.id), text] for row, (_, text) in zip(rows, messages, strict=True)],
+    )
+    return [row.id for row in rows]
+
+
+def sms_submit_many(*, items: list[tuple[uuid.UUID, str]]) -> list[uuid.UUID]:
+    """``sms_submit`` for many queued messages: read in one query, sent concurrently (no
+    database work during the calls), each answer applied as ``sms_submit`` applies it. Returns
+    the ids the carrier could not answer for now (the caller retries them one by one)."""
+    from apps.carrier.concurrent import carrier_map
+    from apps.carrier.errors import CarrierUnavailable
+
+    texts = dict(items)
+    queued = list(SmsMessage.objects.filter(pk__in=list(texts), status=Status.QUEUED))
+    client, callback = get_carrier_client(), _callback_url()
+
+    def send(message: SmsMessage) -> SmsAccepted | Exception:
+        try:
+            return client.send_sms(
+                to=message.msisdn, text=texts[message.id], idempotency_key=str(message.id),
+                reference=str(message.id), callback_url=callback,
+            )  # fmt: skip
+        except (CarrierRejected, SubscriberNotFound, CarrierUnavailable) as exc:
+            return exc
+
+    answers = carrier_map(send, queued)
+    later, accepted = [], []
+    for message, answer in zip(queued, answers, strict=True):
+        if isinstance(answer, CarrierUnavailable):
+            later.append(message.id)
+        elif isinstance(answer, CarrierRejected):
+            _sms_move(message_id=message.id, status=Status.FAILED,
+                      error_code=answer.carrier_code or answer.code)  # fmt: skip
+        elif isinstance(answer, SubscriberNotFound):
+            _sms_move(message_id=message.id, status=Status.FAILED, error_code=answer.code)
+        elif isinstance(answer, SmsAccepted):
+            accepted.append((message, answer))
+    _sms_accepted_many(accepted)
+    return later
+
+
+def _sms_accepted_many(pairs: list[tuple[SmsMessage, SmsAccepted]]) -> None:
+    """``_sms_accepted`` for many messages in one transaction: one conditional UPDATE for all
+    (only queued ones move to submitted), their audit events in one INSERT and their
+    ``SMS_STATUS_CHANGED`` events in one INSERT; a message a delivery report overtook just
+    gets the carrier's id, as there."""
+    if not pairs:
+        return
+    now = timezone.now()
+    table = SmsMessage._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS m SET status = %s, submitted_at = %s, updated_at = %s, "  # noqa: S608
+            "carrier_message_id = v.cid, segments = v.seg "
+            "FROM unnest(%s::uuid[], %s::text[], %s::int[]) AS v(id, cid, seg) "
+            "WHERE m.id = v.id AND m.status = %s RETURNING m.id",
+            [Status.SUBMITTED, now, now, [m.id for m, _ in pairs],
+             [a.message_id for _, a in pairs], [a.segments for _, a in pairs], Status.QUEUED],
+        )  # fmt: skip
+        moved = {row[0] for row in cursor.fetchall()}
+        changed = []
+        for message, answer in pairs:
+            if message.id not in moved:
+                continue
+            audit_record(
+                action="sms.submitted", object_type="sms", object_id=message.id,
+                before={"status": Status.QUEUED},
+                after={"status": Status.SUBMITTED, "carrier_message_id": answer.message_id},
+            )  # fmt: skip
+            message.status, message.submitted_at = Status.SUBMITTED, now
+            message.carrier_message_id, message.segments = answer.message_id, answer.segments
+            changed.append(_sms_payload(message))
+        if changed:
+            outbox.publish_many(SMS_STATUS_CHANGED, changed)
+    for message, answer in pairs:
+        if message.id not in moved:
+            SmsMessage.objects.filter(pk=message.id).update(
+                carrier_message_id=answer.message_id, segments=answer.segments, updated_at=now
+            )
 
 
 def _callback_url() -> str:
@@ -133,6 +229,12 @@ def sms_submit(*, message_id: uuid.UUID, text: str) -> None:
     except SubscriberNotFound as exc:
         _sms_move(message_id=message_id, status=Status.FAILED, error_code=exc.code)
         return
+    _sms_accepted(message, accepted)
+
+
+def _sms_accepted(message: SmsMessage, accepted: SmsAccepted) -> None:
+    """Apply the carrier's acceptance of a queued message (one conditional UPDATE)."""
+    message_id = message.id
     now = timezone.now()
     accepted_fields = {"carrier_message_id": accepted.message_id, "segments": accepted.segments,
                        "updated_at": now}  # fmt: skip
@@ -352,20 +454,3 @@ def line_status_label(status: str) -> str:
     """A subscriber line's status (``active``) in the reader's words."""
     return str(_LINE_STATUSES.get(status, status))
 
-
-def sms_queue_many(*, messages: list[tuple[str, str]], purpose: str) -> list[uuid.UUID]:
-    """Record many outbound SMS ``(msisdn, text)`` with one multi-row INSERT and enqueue their
-    sending as **one** task (one outbox event, one broker message) once the caller's
-    transaction commits. For accepted batches (the partner gateway's group commit); the
-    stored preview is the text, as ``sms_queue`` stores it. Returns the ids in order."""
-    from apps.carrier.tasks import sms_submit_batch_task
-
-    rows = [
-        SmsMessage(msisdn=msisdn, purpose=purpose, preview=text[:500]) for msisdn, text in messages
-    ]
-    SmsMessage.objects.bulk_create(rows)
-    enqueue_on_commit(
-        sms_submit_batch_task,
-        [[str(row.id), text] for row, (_m, text) in zip(rows, messages, strict=True)],
-    )
-    return [row.id for row in rows]

@@ -23,16 +23,13 @@ def sms_submit_task(self: Task, message_id: str, text: str) -> None:
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
 
 
-@shared_task(bind=True, acks_late=True)
-def sms_submit_batch_task(self: Task, items: list[list[str]]) -> None:
-    """Send a batch of SMS ``[[message_id, text], ...]`` queued by ``sms_queue_many`` (one
-    broker message for the batch). Safe to run twice: a message no longer queued is skipped.
-    A message whose carrier is unavailable gets its own retrying ``sms_submit_task``."""
-    for message_id, text in items:
-        try:
-            services.sms_submit(message_id=uuid.UUID(message_id), text=text)
-        except CarrierUnavailable as exc:
-            if self.request.is_eager:
-                services.sms_mark_failed(message_id=uuid.UUID(message_id), error_code=exc.code)
-                continue
-            sms_submit_task.apply_async((message_id, text), countdown=5)
+@shared_task(acks_late=True)
+def sms_submit_many_task(items: list[list[str]]) -> int:
+    """Send a batch of queued SMS concurrently (``sms_queue_many``); those the carrier cannot
+    answer for now go on one by one through ``sms_submit_task`` and its backoff. Safe to run
+    twice: only a queued message is sent, under its own id as the idempotency key."""
+    texts = dict(items)
+    later = services.sms_submit_many(items=[(uuid.UUID(m), t) for m, t in texts.items()])
+    for message_id in later:
+        sms_submit_task.apply_async(args=[str(message_id), texts[str(message_id)]], countdown=5)
+    return len(items) - len(later)

@@ -88,6 +88,25 @@ def publish(topic: str, payload: dict[str, Any], *, key: str | None = None) -> u
     return _publish(topic, payload, key=key)
 
 
+def publish_many(topic: str, payloads: list[dict[str, Any]]) -> list[uuid.UUID]:
+    """``publish`` (without keys) for many events of one topic: one multi-row INSERT in the
+    caller's transaction, each event sent after commit as ``publish`` sends it. For a service
+    that moves many rows in one transaction (fulfilment's chunked deliveries)."""
+    if topic == TASK_TOPIC:
+        raise OutboxError(f"{TASK_TOPIC} is published by core.tasks.enqueue_on_commit")
+    if not transaction.get_connection().in_atomic_block:
+        raise OutboxError("outbox.publish needs the caller's transaction (transaction.atomic)")
+    now = timezone.now()
+    events = [
+        OutboxEvent(id=uuid.uuid4(), topic=topic, key=None, payload=payload, sent_at=now)
+        for payload in payloads
+    ]
+    OutboxEvent.objects.bulk_create(events)
+    for event in events:
+        transaction.on_commit(functools.partial(_send, event.id, topic, event.payload))
+    return [event.id for event in events]
+
+
 def publish_task(task_name: str, args: list[Any], kwargs: dict[str, Any]) -> uuid.UUID:
     """A ``core.task`` event: the dispatcher sends ``task_name`` with these arguments."""
     return _publish(TASK_TOPIC, {"task": task_name, "args": args, "kwargs": kwargs}, key=None)

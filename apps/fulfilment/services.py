@@ -48,6 +48,10 @@ from apps.simcards.selectors import SIM_TYPE_CODE
 logger = logging.getLogger(__name__)
 Status = Delivery.Status
 MAX_ATTEMPTS = 5
+# A delivery left pending or delivering this long is run again by the sweep.
+STUCK_AFTER_SECONDS = 60
+# What ``job_deliver_chunked`` says of a job another drain has under way.
+IN_ANOTHER_CHUNK = "in_another_chunk"
 Kind = Delivery.Kind
 # Catalog product type code -> delivery kind (electronic goods the carrier or ledger applies).
 TYPE_KINDS = {
@@ -289,6 +293,29 @@ def job_deliver(*, job_id: int, again: bool = False) -> str:
     return _job_finish(job_id=job_id, last=last)
 
 
+def job_deliver_chunked(*, job_id: int) -> str:
+    """``job_deliver`` by the chunk: when the job is a ready top-up or data pack, deliver it
+    with up to ``FULFILMENT_DRAIN_CHUNK`` - 1 other ready ones (``drain.jobs_drain``: one claim,
+    concurrent carrier calls, one statement per state change). A job another drain has under
+    way (``delivering``, touched within ``older_than_seconds`` of the sweep) or that has ended
+    is left alone (``IN_ANOTHER_CHUNK``); any other goes through ``job_deliver`` as before.
+    Returns the job's status."""
+    from apps.fulfilment.drain import DRAIN_KINDS, jobs_drain
+
+    done = jobs_drain(first=job_id)
+    if job_id in done:
+        return done[job_id]
+    row = Delivery.objects.filter(pk=job_id).values_list("status", "kind", "updated_at").first()
+    if row is not None:
+        status, kind, updated_at = row
+        if status in (Status.DELIVERED, Status.REFUNDED, Status.FAILED):
+            return status
+        recent = updated_at > timezone.now() - timedelta(seconds=STUCK_AFTER_SECONDS)
+        if kind in DRAIN_KINDS and status == Status.DELIVERING and recent:
+            return IN_ANOTHER_CHUNK  # the sweep takes it if that drain died
+    return job_deliver(job_id=job_id)
+
+
 def _job_finish(*, job_id: int, last: dict[str, object]) -> str:
     """Record the last unit's result (``last``: the fields it sets) and, if the delivery is
     still delivering, move it to delivered and queue the recipient's SMS, in one transaction."""
@@ -392,7 +419,7 @@ def job_confirm(*, job_id: int) -> str:
     return Status.DELIVERED
 
 
-def jobs_retry_stuck(*, older_than_seconds: int = 60, limit: int = 200) -> int:
+def jobs_retry_stuck(*, older_than_seconds: int = STUCK_AFTER_SECONDS, limit: int = 200) -> int:
     """Beat: run again deliveries left pending or delivering (a worker died, the carrier was
     down), giving up on those past ``MAX_ATTEMPTS`` whose run again still finds the carrier
     unable to answer (``job_give_up``: refunded, or asked about first when a request may have

@@ -9,9 +9,18 @@ from apps.fulfilment import services, sim
 
 
 @shared_task(bind=True, acks_late=True, max_retries=services.MAX_ATTEMPTS - 1)
-def job_deliver_task(self: Task, job_id: int) -> str:
-    """Idempotent: each unit carries its own idempotency key at the carrier."""
+def job_deliver_task(self: Task, job_id: int, chunk: bool = True) -> str:
+    """Idempotent: each unit carries its own idempotency key at the carrier.
+
+    A first run takes the chunk path (``services.job_deliver_chunked``: the job and up to
+    ``FULFILMENT_DRAIN_CHUNK`` - 1 other ready top-ups and data packs, sent concurrently); a
+    retry, or ``chunk=False``, delivers the one job (``job_deliver``)."""
     try:
+        if chunk and not self.request.retries:
+            status = services.job_deliver_chunked(job_id=job_id)
+            if status != services.IN_ANOTHER_CHUNK or not _ran_before(self.request.id):
+                return status
+            # This message ran before and its worker died (it was that drain): resume the job.
         return services.job_deliver(job_id=job_id)
     except CarrierUnavailable as exc:
         if self.request.is_eager:
@@ -20,6 +29,13 @@ def job_deliver_task(self: Task, job_id: int) -> str:
             # Refunded now only if nothing can have reached the carrier; else asked first.
             return services.job_give_up(job_id=job_id)
         raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+
+
+def _ran_before(task_id: str | None) -> bool:
+    """Whether an earlier run of this message started (and was lost with its worker)."""
+    from apps.core.models import TaskRun
+
+    return bool(task_id) and TaskRun.objects.filter(pk=task_id, started__gt=1).exists()
 
 
 @shared_task(acks_late=True)

@@ -211,6 +211,10 @@ CARRIER_BREAKER_FAILURES = env.int("CARRIER_BREAKER_FAILURES", default=5)
 CARRIER_BREAKER_COOLDOWN_SECONDS = env.float("CARRIER_BREAKER_COOLDOWN_SECONDS", default=30.0)
 CARRIER_PROVINCE_MAX_IN_FLIGHT = env.int("CARRIER_PROVINCE_MAX_IN_FLIGHT", default=8)
 CARRIER_CALLBACK_BASE_URL = env.str("CARRIER_CALLBACK_BASE_URL", default="http://127.0.0.1:8000")
+# Carrier calls in flight per process for chunked work (apps/carrier/concurrent.py), and how
+# many ready top-ups and data packs one delivery task claims (apps/fulfilment/drain.py).
+CARRIER_CALLS_IN_FLIGHT = env.int("CARRIER_CALLS_IN_FLIGHT", default=32)
+FULFILMENT_DRAIN_CHUNK = env.int("FULFILMENT_DRAIN_CHUNK", default=50)
 
 # --- Payment providers (config/settings/payments.py) ------------------------------------------
 from config.settings.payments import *  # noqa: E402, F403

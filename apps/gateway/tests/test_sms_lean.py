@@ -274,7 +274,7 @@ def test_the_rate_limit_is_exact_under_concurrent_threads(sandbox: Any) -> None:
 
 def test_concurrent_sends_share_batches_with_one_broker_message_each(sandbox: Any) -> None:
     app = gateway_app_create(capabilities=["sms"])
-    tasks_before = OutboxEvent.objects.filter(payload__task__endswith="sms_submit_batch_task")
+    tasks_before = OutboxEvent.objects.filter(payload__task__endswith="sms_submit_many_task")
     count_before = tasks_before.count()
     batches_before, items_before = messaging._accepted.batches, messaging._accepted.items
 
@@ -286,7 +286,7 @@ def test_concurrent_sends_share_batches_with_one_broker_message_each(sandbox: An
     assert 1 <= batches <= 12
     rows = PartnerSms.objects.filter(app_id=app.app_id)
     assert rows.count() == 12 and not rows.filter(carrier_message_id=None).exists()
-    events = OutboxEvent.objects.filter(payload__task__endswith="sms_submit_batch_task")
+    events = OutboxEvent.objects.filter(payload__task__endswith="sms_submit_many_task")
     assert events.count() - count_before == batches
 
 

@@ -16,6 +16,7 @@ from apps.orders.services.cart import (
 from apps.orders.services.delivery import (
     order_delivery_settled,
     order_line_delivery_record,
+    order_lines_delivery_record,
 )
 from apps.orders.services.flash import (
     FlashPurchase,
@@ -72,6 +73,7 @@ __all__ = [
     "order_complete",
     "order_delivery_settled",
     "order_line_delivery_record",
+    "order_lines_delivery_record",
     "order_pay",
     "order_refund_check",
     "order_refund_lines",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.catalog.selectors import DeliverySpec, delivery_specs
@@ -121,6 +121,33 @@ def order_line_delivery_record(*, line_id: int, state: str, note: str = "") -> b
         )  # fmt: skip
         line.save(update_fields=["fulfilment"])
     return True
+
+
+def order_lines_delivery_record(*, line_ids: list[int], state: str) -> list[int]:
+    """``order_line_delivery_record`` for many lines moving to the same ``state`` (fulfilment's
+    chunked delivery): one UPDATE for all of them (the lines locked in primary-key order, as one
+    by one) and their audit events in the transaction's one multi-row INSERT. Lines already in
+    that state are left alone, as there. Returns the ids of the lines it moved."""
+    if not line_ids:
+        return []
+    to = _SUMMARY[state]
+    table, orders_table = OrderLine._meta.db_table, Order._meta.db_table
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS l SET fulfilment = %s FROM ("  # noqa: S608 (table names only)
+            f" SELECT s.id, s.fulfilment, o.number FROM {table} s JOIN {orders_table} o ON o.id = s.order_id"
+            "  WHERE s.id = ANY(%s) AND s.fulfilment <> %s ORDER BY s.id FOR UPDATE OF s"
+            ") AS old WHERE l.id = old.id RETURNING l.id, old.fulfilment, old.number",
+            [to, sorted(line_ids), to],
+        )
+        moved = cursor.fetchall()
+    for line_id, before, number in moved:
+        audit_record(
+            action=f"order_line.{to}", object_type="order_line", object_id=line_id,
+            before={"fulfilment": before},
+            after={"fulfilment": to, "order": number, "source": "fulfilment"},
+        )  # fmt: skip
+    return [row[0] for row in moved]
 
 
 def order_delivery_settled(*, number: str, lines: dict[int, str]) -> bool:
