@@ -48,20 +48,23 @@ def _cart_locked(owner: CartOwner, *, touch: bool = False) -> Cart:
     return cart_lock(user_id=owner.user_id, session_key=owner.session_key, touch=touch)
 
 
-def _line_add(*, cart: Cart, sku_id: int, msisdn: str, quantity: int) -> tuple[int, int]:
+def _line_add(*, cart: Cart, sku_id: int, msisdn: str, quantity: int) -> tuple[int, int, int]:
     """Add ``quantity`` to the cart's line of this SKU and number, creating it: one
-    ``INSERT … ON CONFLICT DO UPDATE`` (the cart row is locked). Returns the line's id and
-    its new quantity, which the caller checks (a refusal rolls the add back)."""
+    ``INSERT … ON CONFLICT DO UPDATE`` (the cart row is locked). Returns the line's id, its
+    new quantity, which the caller checks (a refusal rolls the add back), and how many other
+    lines the cart holds (read under the cart's lock, so no add or removal runs meanwhile)."""
     table = connection.ops.quote_name(CartLine._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (cart_id, sku_id, recipient_msisdn, quantity, added_at) "  # noqa: S608
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (cart_id, sku_id, recipient_msisdn) "
-            f"DO UPDATE SET quantity = {table}.quantity + EXCLUDED.quantity RETURNING id, quantity",
+            f"DO UPDATE SET quantity = {table}.quantity + EXCLUDED.quantity RETURNING id, quantity, "
+            f"(SELECT count(*) FROM {table} o WHERE o.cart_id = {table}.cart_id "
+            f"AND o.id <> {table}.id)",
             [cart.pk, sku_id, msisdn, quantity, timezone.now()],
         )
-        line_id, total = cursor.fetchone()
-    return int(line_id), int(total)
+        line_id, total, others = cursor.fetchone()
+    return int(line_id), int(total), int(others)
 
 
 def recipient_check(*, raw: str) -> str:
@@ -123,6 +126,9 @@ def _add_replayed(*, scope: str, key: str, payload: dict[str, object]) -> int | 
 class CartAdded(NamedTuple):
     line_id: int
     replayed: bool  # a repeat under its key: nothing was added
+    # The cart as the add left it, when its line is the cart's only one (not a SIM card): the
+    # line as written and its SKU for sale as read before the add, so the answer needs no read.
+    only: tuple[CartLine, SkuForSale] | None = None
 
 
 def cart_add(
@@ -183,6 +189,7 @@ def cart_add_once(
         if not sim_number.strip():
             raise NumberRequired()
         msisdn = normalize_phone(sim_number)
+    only: tuple[CartLine, SkuForSale] | None = None
     with transaction.atomic():
         cart = _cart_locked(owner, touch=True)
         if key:
@@ -196,12 +203,19 @@ def cart_add_once(
         else:
             if not 1 <= quantity <= MAX_QUANTITY:
                 raise InvalidQuantity()
-            line_id, total = _line_add(cart=cart, sku_id=sku_id, msisdn=msisdn, quantity=quantity)
+            line_id, total, others = _line_add(
+                cart=cart, sku_id=sku_id, msisdn=msisdn, quantity=quantity
+            )
             # The new total against stock and limits; a refusal rolls the add back.
             _check_line(cart, sku, total, replacing=total)
+            if not others:
+                line = CartLine(
+                    pk=line_id, cart=cart, sku_id=sku_id, recipient_msisdn=msisdn, quantity=total
+                )
+                only = (line, sku)
         if key:
             idempotency_complete(scope=scope, key=key, response={"line_id": line_id})
-    return CartAdded(line_id, False)
+    return CartAdded(line_id, False, only)
 
 
 def _sim_line_add(
