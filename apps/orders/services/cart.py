@@ -189,6 +189,12 @@ def cart_add_once(
         if not sim_number.strip():
             raise NumberRequired()
         msisdn = normalize_phone(sim_number)
+    if not key and not is_sim and sku.per_user_limit is None:
+        # No key to claim and no limit across lines: the cart's touch and the line's upsert,
+        # with its cap, in one statement outside a transaction. None: do it the long way.
+        quick = _line_add_quick(owner, sku=sku, msisdn=msisdn, quantity=quantity)
+        if quick is not None:
+            return quick
     only: tuple[CartLine, SkuForSale] | None = None
     with transaction.atomic():
         cart = _cart_locked(owner, touch=True)
@@ -215,6 +221,59 @@ def cart_add_once(
                 only = (line, sku)
         if key:
             idempotency_complete(scope=scope, key=key, response={"line_id": line_id})
+    return CartAdded(line_id, False, only)
+
+
+def _line_add_quick(
+    owner: CartOwner, *, sku: SkuForSale, msisdn: str, quantity: int
+) -> CartAdded | None:
+    """An add in ONE statement (autocommit): the cart's ``UPDATE … SET updated_at`` (its row
+    lock, as ``cart_lock(touch=True)`` takes it), then the line's ``INSERT … ON CONFLICT DO
+    UPDATE`` whose ``WHERE`` is the cap (``MAX_QUANTITY``, the stock as read), returning how
+    many other lines the cart holds.
+
+    ``None`` (nothing added; the caller's transaction does the add and gives the refusal its
+    error): the owner has no cart yet, the cart row changed between the statement's snapshot
+    and its lock (a concurrent add touched it: the lines read in the snapshot would be stale),
+    or the new total is over the cap. A refused add may leave the cart's ``updated_at`` moved
+    (it only dates the cart's last use). A checkout holding the cart is waited for; the line
+    then lands in the cart it left, as with the transaction (``ON CONFLICT`` sees the latest
+    rows)."""
+    if not 1 <= quantity <= MAX_QUANTITY:
+        return None
+    if sku.stock_available is not None and quantity > sku.stock_available:
+        return None
+    cap = MAX_QUANTITY if sku.stock_available is None else min(MAX_QUANTITY, sku.stock_available)
+    column, value = (
+        ("user_id", owner.user_id) if owner.user_id else ("session_key", owner.session_key)
+    )
+    carts = connection.ops.quote_name(Cart._meta.db_table)
+    lines = connection.ops.quote_name(CartLine._meta.db_table)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH c AS (UPDATE {carts} AS c SET updated_at = %s FROM {carts} AS s "  # noqa: S608
+            f"WHERE c.{connection.ops.quote_name(column)} = %s AND s.id = c.id "
+            "AND s.updated_at = c.updated_at RETURNING c.id), "
+            f"l AS (INSERT INTO {lines} AS t (cart_id, sku_id, recipient_msisdn, quantity, added_at) "
+            "SELECT c.id, %s, %s, %s, %s FROM c "
+            "ON CONFLICT (cart_id, sku_id, recipient_msisdn) "
+            "DO UPDATE SET quantity = t.quantity + EXCLUDED.quantity "
+            "WHERE t.quantity + EXCLUDED.quantity <= %s "
+            f"RETURNING t.id, t.quantity, (SELECT count(*) FROM {lines} o "
+            "WHERE o.cart_id = t.cart_id AND o.id <> t.id) AS others) "
+            "SELECT c.id, l.id, l.quantity, l.others FROM c LEFT JOIN l ON true",
+            [now, value, sku.sku_id, msisdn, quantity, now, cap],
+        )
+        row = cursor.fetchone()
+    if row is None or row[1] is None:
+        return None
+    cart_id, line_id, total, others = (int(v) for v in row)
+    only = None
+    if not others:
+        line = CartLine(pk=line_id, cart_id=cart_id, sku_id=sku.sku_id, recipient_msisdn=msisdn,
+                        quantity=total)  # fmt: skip
+        only = (line, sku)
     return CartAdded(line_id, False, only)
 
 
