@@ -329,12 +329,10 @@ def _post(
             }
         )
         now = timezone.now()
-        journal_id = _claim(
-            idempotency_key=idempotency_key,
-            kind=kind,
-            reference=reference,
-            description=description,
-            content_hash=content_hash,
+        journal_id = _post_journal(
+            accounts,
+            merged,
+            header=(idempotency_key, kind, reference, description, content_hash),
             reversal_of_id=reversal_of_id,
             now=now,
         )
@@ -344,31 +342,6 @@ def _post(
                 content_hash=content_hash,
                 reversal_of_id=reversal_of_id,
             )
-        slot_key = zlib.crc32(idempotency_key.encode())
-        try:
-            moves = _lock_accounts(accounts, merged, slot_key=slot_key, now=now)
-        except _StaleAccounts:  # the accounts as they are now, from the database
-            _account_cache.clear()
-            accounts = _accounts_by_code(list(merged), fresh=True)
-            try:
-                moves = _lock_accounts(accounts, merged, slot_key=slot_key, now=now)
-            except _StaleAccounts as exc:
-                # Every account gets its balance row with it (account_ensure, migration 0003).
-                raise RuntimeError(f"ledger accounts without a balance row: {merged}") from exc
-        _check_holdings(accounts=accounts, merged=merged, held=moves.held)
-        JournalLine.objects.bulk_create(
-            JournalLine(
-                journal_id=journal_id,
-                account_id=accounts[code].pk,
-                amount_fen=amount,
-                created_at=now,
-            )
-            for code, amount in merged.items()
-        )
-        if moves.single:
-            _move_balances(moves.single, now=now)
-        if moves.slotted and not moves.slots_moved:
-            _move_slots(moves.slotted, codes=None, now=now)
         after: dict[str, Any] = {
             "idempotency_key": idempotency_key,
             "kind": kind,
@@ -394,6 +367,137 @@ def _post(
         created_at=now,
         lines=tuple(LineView(code, amount) for code, amount in merged.items()),
     )
+
+
+# (idempotency_key, kind, reference, description, content_hash)
+_Header = tuple[str, str, str, str, str]
+
+
+def _post_journal(
+    accounts: dict[str, _Account],
+    merged: dict[str, int],
+    *,
+    header: _Header,
+    reversal_of_id: int | None,
+    now: datetime,
+) -> int | None:
+    """Write the journal, its lines and the balance moves; its id, or ``None`` if a unique
+    index refused the journal (a repeat of the key, or a journal already reversed)."""
+    slot_key = zlib.crc32(header[0].encode())
+    if all(account.balance_slots > 1 for account in accounts.values()):
+        try:
+            return _post_spread(
+                accounts, merged, slot_key=slot_key, header=header,
+                reversal_of_id=reversal_of_id, now=now,
+            )  # fmt: skip
+        except _StaleAccounts:  # the accounts as they are now, from the database
+            _account_cache.clear()
+            accounts = _accounts_by_code(list(merged), fresh=True)
+        if all(account.balance_slots > 1 for account in accounts.values()):
+            try:
+                return _post_spread(
+                    accounts, merged, slot_key=slot_key, header=header,
+                    reversal_of_id=reversal_of_id, now=now,
+                )  # fmt: skip
+            except _StaleAccounts as exc:
+                raise RuntimeError(f"ledger accounts changed while posting: {merged}") from exc
+    idempotency_key, kind, reference, description, content_hash = header
+    journal_id = _claim(
+        idempotency_key=idempotency_key,
+        kind=kind,
+        reference=reference,
+        description=description,
+        content_hash=content_hash,
+        reversal_of_id=reversal_of_id,
+        now=now,
+    )
+    if journal_id is None:
+        return None
+    try:
+        moves = _lock_accounts(accounts, merged, slot_key=slot_key, now=now)
+    except _StaleAccounts:  # the accounts as they are now, from the database
+        _account_cache.clear()
+        accounts = _accounts_by_code(list(merged), fresh=True)
+        try:
+            moves = _lock_accounts(accounts, merged, slot_key=slot_key, now=now)
+        except _StaleAccounts as exc:
+            # Every account gets its balance row with it (account_ensure, migration 0003).
+            raise RuntimeError(f"ledger accounts without a balance row: {merged}") from exc
+    _check_holdings(accounts=accounts, merged=merged, held=moves.held)
+    JournalLine.objects.bulk_create(
+        JournalLine(
+            journal_id=journal_id,
+            account_id=accounts[code].pk,
+            amount_fen=amount,
+            created_at=now,
+        )
+        for code, amount in merged.items()
+    )
+    if moves.single:
+        _move_balances(moves.single, now=now)
+    if moves.slotted and not moves.slots_moved:
+        _move_slots(moves.slotted, codes=None, now=now)
+    return journal_id
+
+
+def _post_spread(
+    accounts: dict[str, _Account],
+    merged: dict[str, int],
+    *,
+    slot_key: int,
+    header: _Header,
+    reversal_of_id: int | None,
+    now: datetime,
+) -> int | None:
+    """A journal on spread accounts only (a payment: clearing and revenue) in ONE statement:
+    the journal's claim, its lines and the slots' upsert, in the lock order of ``_post`` (the
+    key's index entry, then the slots in ascending account id). Nothing is written when an id
+    from the process's cache no longer names its account (``_StaleAccounts``, checked before
+    the claim) or when a unique index refuses the journal (``None``: a repeat, or a journal
+    already reversed; the INSERT waits for a concurrent twin to end, as ``_claim`` does).
+
+    Every line carries the journal's ``created_at`` (the partition check); the balance and
+    unit checks run at COMMIT (deferred triggers), as for every posting. Nothing to check
+    under a lock: spread accounts have no floor (``_check_holdings`` is for points holdings,
+    which are never spread)."""
+    ids = {accounts[code].pk: code for code in merged}
+    keys = sorted((accounts[code].pk, slot_key % accounts[code].balance_slots) for code in merged)
+    amounts = [merged[ids[account]] for account, _ in keys]
+    in_order = [account for account, _ in keys]
+    params: list[Any] = [list(ids), list(ids.values()), *header, reversal_of_id, now, len(ids)]
+    params += [now, in_order, [slot for _, slot in keys], amounts, now, in_order, amounts]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH c AS (SELECT count(*) AS n FROM {LedgerAccount._meta.db_table} a "  # noqa: S608
+            "JOIN unnest(%s::bigint[], %s::text[]) AS c(id, code) ON a.id = c.id AND a.code = c.code), "
+            f"j AS (INSERT INTO {Journal._meta.db_table} "
+            "(idempotency_key, kind, reference, description, content_hash, reversal_of_id, "
+            "created_at) SELECT %s, %s, %s, %s, %s, %s, %s FROM c WHERE c.n = %s "
+            "ON CONFLICT DO NOTHING RETURNING id), "
+            f"s AS (INSERT INTO {AccountBalanceSlot._meta.db_table} AS s "
+            "(account_id, slot, balance_fen, updated_at) "
+            "SELECT d.account_id, d.slot, d.amount, %s "
+            "FROM unnest(%s::bigint[], %s::smallint[], %s::bigint[]) AS d(account_id, slot, amount) "
+            "WHERE EXISTS (SELECT 1 FROM j) ORDER BY d.account_id "
+            "ON CONFLICT (account_id, slot) DO UPDATE "
+            "SET balance_fen = s.balance_fen + EXCLUDED.balance_fen, "
+            "updated_at = EXCLUDED.updated_at RETURNING 1), "
+            f"l AS (INSERT INTO {JournalLine._meta.db_table} "
+            "(journal_id, account_id, amount_fen, created_at) "
+            "SELECT j.id, d.account_id, d.amount, %s FROM j "
+            "CROSS JOIN unnest(%s::bigint[], %s::bigint[]) AS d(account_id, amount) RETURNING 1) "
+            "SELECT (SELECT n FROM c), (SELECT id FROM j), (SELECT count(*) FROM s), "
+            "(SELECT count(*) FROM l)",
+            params,
+        )
+        found, journal_id, slots, lines = cursor.fetchone()
+    if found != len(ids):
+        raise _StaleAccounts()
+    if journal_id is None:
+        return None
+    if slots != len(keys) or lines != len(keys):  # cannot happen: the statement wrote both
+        raise RuntimeError(f"ledger: journal {journal_id} posted {lines} lines, {slots} slots")
+    return int(journal_id)
 
 
 def _claim(

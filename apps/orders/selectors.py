@@ -13,7 +13,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from apps.catalog.selectors import FOR_SALE_RELATED, skus_for_sale, skus_for_sale_of
+from apps.catalog.selectors import FOR_SALE_RELATED, SkuForSale, skus_for_sale, skus_for_sale_of
 from apps.core.audit import audit_trail
 from apps.marketing import selectors as marketing
 from apps.marketing.pricing import PriceLine, Pricing
@@ -74,12 +74,17 @@ class CartView:
 
 
 def cart_view(
-    *, owner: CartOwner | None, coupon_code: str = "", channel_code: str = ""
+    *,
+    owner: CartOwner | None,
+    coupon_code: str = "",
+    channel_code: str = "",
+    only: tuple[CartLine, SkuForSale] | None = None,
 ) -> CartView:
     """The cart at today's prices and campaigns (and ``coupon_code``, one of the buyer's own
     coupons: ``CouponNotFound`` otherwise), priced for the channel of ``channel_code`` (the
     ``ch`` cookie: its price list and campaigns, as the checkout prices them); lines no longer
-    on sale are flagged."""
+    on sale are flagged. ``only``: the cart's one line and its SKU, when the caller holds
+    them (an add that left one line), so nothing is read for the lines."""
     if owner is None:
         return CartView(lines=[], total_fen=0, count=0)
     lookup = (
@@ -87,13 +92,17 @@ def cart_view(
         if owner.user_id
         else {"cart__session_key": owner.session_key}
     )
-    # The lines with their SKUs for sale in one statement.
-    rows = list(
-        CartLine.objects.filter(**lookup).select_related(
-            *(f"sku__{field}" for field in FOR_SALE_RELATED)
+    rows: list[CartLine]
+    if only is not None:  # the cart's one line, as an add just wrote it (``CartAdded.only``)
+        rows, skus = [only[0]], {only[1].sku_id: only[1]}
+    else:
+        # The lines with their SKUs for sale in one statement.
+        rows = list(
+            CartLine.objects.filter(**lookup).select_related(
+                *(f"sku__{field}" for field in FOR_SALE_RELATED)
+            )
         )
-    )
-    skus = skus_for_sale_of(row.sku for row in rows)
+        skus = skus_for_sale_of(row.sku for row in rows)
     sims = {
         row.pk for row in rows if row.sku_id in skus and skus[row.sku_id].type_code == SIM_TYPE_CODE
     }

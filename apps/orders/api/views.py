@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -15,6 +16,10 @@ from apps.core.serializers import ErrorSerializer, StrictSerializer
 from apps.orders import selectors, services
 from apps.orders.api.order_views import DiscountOutput
 from apps.orders.errors import CartLineNotFound
+
+if TYPE_CHECKING:
+    from apps.catalog.selectors import SkuForSale
+    from apps.orders.models import CartLine
 
 
 class CartLineOutput(serializers.Serializer):
@@ -76,8 +81,8 @@ _ERRORS = {
 }
 
 
-def _cart(request: Request) -> Response:
-    view = selectors.cart_view(owner=selectors.cart_owner(request))
+def _cart(request: Request, *, only: tuple[CartLine, SkuForSale] | None = None) -> Response:
+    view = selectors.cart_view(owner=selectors.cart_owner(request), only=only)
     return Response(CartOutput(asdict(view) | {"payable_fen": view.payable_fen}).data)
 
 
@@ -123,7 +128,7 @@ class CartLinesApi(APIView):
         owner = selectors.cart_owner(request, create=True)
         assert owner is not None
         added = services.cart_add_once(owner=owner, key=key, **fields)
-        response = _cart(request)
+        response = _cart(request, only=added.only)
         response.status_code = status.HTTP_201_CREATED
         if added.replayed:
             response["Idempotent-Replayed"] = "true"

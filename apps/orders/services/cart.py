@@ -48,20 +48,23 @@ def _cart_locked(owner: CartOwner, *, touch: bool = False) -> Cart:
     return cart_lock(user_id=owner.user_id, session_key=owner.session_key, touch=touch)
 
 
-def _line_add(*, cart: Cart, sku_id: int, msisdn: str, quantity: int) -> tuple[int, int]:
+def _line_add(*, cart: Cart, sku_id: int, msisdn: str, quantity: int) -> tuple[int, int, int]:
     """Add ``quantity`` to the cart's line of this SKU and number, creating it: one
-    ``INSERT … ON CONFLICT DO UPDATE`` (the cart row is locked). Returns the line's id and
-    its new quantity, which the caller checks (a refusal rolls the add back)."""
+    ``INSERT … ON CONFLICT DO UPDATE`` (the cart row is locked). Returns the line's id, its
+    new quantity, which the caller checks (a refusal rolls the add back), and how many other
+    lines the cart holds (read under the cart's lock, so no add or removal runs meanwhile)."""
     table = connection.ops.quote_name(CartLine._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (cart_id, sku_id, recipient_msisdn, quantity, added_at) "  # noqa: S608
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (cart_id, sku_id, recipient_msisdn) "
-            f"DO UPDATE SET quantity = {table}.quantity + EXCLUDED.quantity RETURNING id, quantity",
+            f"DO UPDATE SET quantity = {table}.quantity + EXCLUDED.quantity RETURNING id, quantity, "
+            f"(SELECT count(*) FROM {table} o WHERE o.cart_id = {table}.cart_id "
+            f"AND o.id <> {table}.id)",
             [cart.pk, sku_id, msisdn, quantity, timezone.now()],
         )
-        line_id, total = cursor.fetchone()
-    return int(line_id), int(total)
+        line_id, total, others = cursor.fetchone()
+    return int(line_id), int(total), int(others)
 
 
 def recipient_check(*, raw: str) -> str:
@@ -123,6 +126,9 @@ def _add_replayed(*, scope: str, key: str, payload: dict[str, object]) -> int | 
 class CartAdded(NamedTuple):
     line_id: int
     replayed: bool  # a repeat under its key: nothing was added
+    # The cart as the add left it, when its line is the cart's only one (not a SIM card): the
+    # line as written and its SKU for sale as read before the add, so the answer needs no read.
+    only: tuple[CartLine, SkuForSale] | None = None
 
 
 def cart_add(
@@ -183,6 +189,13 @@ def cart_add_once(
         if not sim_number.strip():
             raise NumberRequired()
         msisdn = normalize_phone(sim_number)
+    if not key and not is_sim and sku.per_user_limit is None:
+        # No key to claim and no limit across lines: the cart's touch and the line's upsert,
+        # with its cap, in one statement outside a transaction. None: do it the long way.
+        quick = _line_add_quick(owner, sku=sku, msisdn=msisdn, quantity=quantity)
+        if quick is not None:
+            return quick
+    only: tuple[CartLine, SkuForSale] | None = None
     with transaction.atomic():
         cart = _cart_locked(owner, touch=True)
         if key:
@@ -196,12 +209,72 @@ def cart_add_once(
         else:
             if not 1 <= quantity <= MAX_QUANTITY:
                 raise InvalidQuantity()
-            line_id, total = _line_add(cart=cart, sku_id=sku_id, msisdn=msisdn, quantity=quantity)
+            line_id, total, others = _line_add(
+                cart=cart, sku_id=sku_id, msisdn=msisdn, quantity=quantity
+            )
             # The new total against stock and limits; a refusal rolls the add back.
             _check_line(cart, sku, total, replacing=total)
+            if not others:
+                line = CartLine(
+                    pk=line_id, cart=cart, sku_id=sku_id, recipient_msisdn=msisdn, quantity=total
+                )
+                only = (line, sku)
         if key:
             idempotency_complete(scope=scope, key=key, response={"line_id": line_id})
-    return CartAdded(line_id, False)
+    return CartAdded(line_id, False, only)
+
+
+def _line_add_quick(
+    owner: CartOwner, *, sku: SkuForSale, msisdn: str, quantity: int
+) -> CartAdded | None:
+    """An add in ONE statement (autocommit): the cart's ``UPDATE … SET updated_at`` (its row
+    lock, as ``cart_lock(touch=True)`` takes it), then the line's ``INSERT … ON CONFLICT DO
+    UPDATE`` whose ``WHERE`` is the cap (``MAX_QUANTITY``, the stock as read), returning how
+    many other lines the cart holds.
+
+    ``None`` (nothing added; the caller's transaction does the add and gives the refusal its
+    error): the owner has no cart yet, the cart row changed between the statement's snapshot
+    and its lock (a concurrent add touched it: the lines read in the snapshot would be stale),
+    or the new total is over the cap. A refused add may leave the cart's ``updated_at`` moved
+    (it only dates the cart's last use). A checkout holding the cart is waited for; the line
+    then lands in the cart it left, as with the transaction (``ON CONFLICT`` sees the latest
+    rows)."""
+    if not 1 <= quantity <= MAX_QUANTITY:
+        return None
+    if sku.stock_available is not None and quantity > sku.stock_available:
+        return None
+    cap = MAX_QUANTITY if sku.stock_available is None else min(MAX_QUANTITY, sku.stock_available)
+    column, value = (
+        ("user_id", owner.user_id) if owner.user_id else ("session_key", owner.session_key)
+    )
+    carts = connection.ops.quote_name(Cart._meta.db_table)
+    lines = connection.ops.quote_name(CartLine._meta.db_table)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH c AS (UPDATE {carts} AS c SET updated_at = %s FROM {carts} AS s "  # noqa: S608
+            f"WHERE c.{connection.ops.quote_name(column)} = %s AND s.id = c.id "
+            "AND s.updated_at = c.updated_at RETURNING c.id), "
+            f"l AS (INSERT INTO {lines} AS t (cart_id, sku_id, recipient_msisdn, quantity, added_at) "
+            "SELECT c.id, %s, %s, %s, %s FROM c "
+            "ON CONFLICT (cart_id, sku_id, recipient_msisdn) "
+            "DO UPDATE SET quantity = t.quantity + EXCLUDED.quantity "
+            "WHERE t.quantity + EXCLUDED.quantity <= %s "
+            f"RETURNING t.id, t.quantity, (SELECT count(*) FROM {lines} o "
+            "WHERE o.cart_id = t.cart_id AND o.id <> t.id) AS others) "
+            "SELECT c.id, l.id, l.quantity, l.others FROM c LEFT JOIN l ON true",
+            [now, value, sku.sku_id, msisdn, quantity, now, cap],
+        )
+        row = cursor.fetchone()
+    if row is None or row[1] is None:
+        return None
+    cart_id, line_id, total, others = (int(v) for v in row)
+    only = None
+    if not others:
+        line = CartLine(pk=line_id, cart_id=cart_id, sku_id=sku.sku_id, recipient_msisdn=msisdn,
+                        quantity=total)  # fmt: skip
+        only = (line, sku)
+    return CartAdded(line_id, False, only)
 
 
 def _sim_line_add(

@@ -9,6 +9,7 @@ the purpose handler registered in apps.py (``payment_succeeded`` / ``payment_ref
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +32,7 @@ from apps.catalog.selectors import (
     stock_held_column,
 )
 from apps.catalog.services import products_sold, stock_commit, stock_release, stock_reserve
-from apps.core.audit import audit_record
+from apps.core.audit import audit_record, audited_transition
 from apps.core.errors import InvalidArgument
 from apps.core.money import format_fen
 from apps.marketing import services as marketing
@@ -338,14 +339,10 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         order.paid_at = timezone.now()
         order.save(update_fields=["status", "paid_at", "updated_at"])
         # The lines once, with their products' delivery specs and whether stock is held for
-        # the order (one statement for the four uses below; stock settled only if some is).
+        # the order, in the statement that moves them to "ready" (one statement for the five
+        # uses below; stock settled only if some is).
         reference = f"order:{order.number}"
-        lines = list(
-            order.lines.order_by("pk").annotate(
-                **delivery_spec_columns(product_id="product_id"),
-                stock_held=stock_held_column(reference=reference),
-            )
-        )
+        lines = _lines_ready(order, reference=reference)
         if lines and lines[0].stock_held:  # type: ignore[attr-defined]
             stock_commit(reference=reference)
         sold: dict[int, int] = {}
@@ -354,9 +351,41 @@ def payment_succeeded(fact: PaymentFact) -> bool:
         transaction.on_commit(partial(products_sold, units=sold))
         if any(line.recipient_msisdn for line in lines):  # numbers are held as lines' recipients
             simcards.numbers_sell(reference=f"order:{order.number}")
-        _lines_move(order, Fulfilment.READY, lines=lines)
         order_paid_publish(order, lines=lines, specs=_specs(lines))
     return True
+
+
+def _lines_ready(order: Order, *, reference: str) -> list[OrderLine]:
+    """Move the paid order's lines that may go to "ready" there, and return all its lines (pk
+    order) with their delivery specs and ``stock_held``, in one statement (the order row is
+    locked). The SELECT reads the lines as they were; each line the UPDATE moved gets its
+    audited transition here (the row is written already)."""
+    lines = order.lines.order_by("pk").annotate(
+        **delivery_spec_columns(product_id="product_id"),
+        stock_held=stock_held_column(reference=reference),
+    )
+    select, params = lines.query.sql_with_params()
+    table = OrderLine._meta.db_table
+    movable = [
+        state for state, allowed in OrderLine.TRANSITIONS.items() if Fulfilment.READY in allowed
+    ]
+    sql = (
+        f"WITH m AS (UPDATE {table} SET fulfilment = %s "  # noqa: S608 - names from the model
+        "WHERE order_id = %s AND fulfilment = ANY(%s) RETURNING id) "
+        f"SELECT q.*, EXISTS (SELECT 1 FROM m WHERE m.id = q.id) AS moved FROM ({select}) q "
+        "ORDER BY q.id"
+    )
+    found = list(OrderLine.objects.raw(sql, [Fulfilment.READY, order.pk, movable, *params]))
+    for line in found:
+        if isinstance(line.spec_attributes, str):  # type: ignore[attr-defined]
+            line.spec_attributes = json.loads(line.spec_attributes)  # type: ignore[attr-defined]
+        if line.moved:  # type: ignore[attr-defined]
+            audited_transition(
+                line, Fulfilment.READY, object_type="order_line", object_id=line.pk,
+                field="fulfilment", refused=lambda details: OrderStateConflict(details=details),
+                after={"order": order.number},
+            )  # fmt: skip
+    return found
 
 
 def _specs(lines: list[OrderLine]) -> dict[int, DeliverySpec]:

@@ -157,3 +157,22 @@ def test_cart_api(api_client, catalog):
     assert unknown.status_code == 400
     assert api_client.delete(f"/api/v1/cart/lines/{line_id}/").json()["lines"] == []
     assert api_client.delete(f"/api/v1/cart/lines/{line_id}/").status_code == 404
+
+
+def test_an_add_to_an_existing_cart_is_one_statement_and_its_cap_refuses_whole(catalog):
+    """The quick add (no key, no SIM, no limit across lines): one statement; a total over
+    the cap falls back to the transaction, which refuses it and changes nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    vip = sku_of(catalog["vip"])
+    services.cart_add(owner=GUEST, sku_id=vip, quantity=60)  # creates the cart: the long way
+    with CaptureQueriesContext(connection) as captured:
+        added = services.cart_add_once(owner=GUEST, sku_id=vip, quantity=30)
+    writes = [q["sql"] for q in captured.captured_queries if "orders_cartline" in q["sql"]]
+    assert len(writes) == 1 and writes[0].startswith("WITH c AS (UPDATE"), writes
+    assert added.only is not None and added.only[0].quantity == 90
+    with pytest.raises(InvalidQuantity):
+        services.cart_add(owner=GUEST, sku_id=vip, quantity=10)  # 100 > 99
+    assert CartLine.objects.get().quantity == 90
+    assert [line.quantity for line in cart_view(owner=GUEST, only=added.only).lines] == [90]

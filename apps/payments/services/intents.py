@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.constants import OnConflict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -96,9 +97,20 @@ def intent_start(
             reference=reference, method=method, channel=channel, amount_fen=amount_fen,
             idempotency_key=idempotency_key, expires_at=expires_at,
         )  # fmt: skip
+        # A provider whose start only signs (Alipay, UnionPay) signs before the INSERT, so the
+        # row is inserted ``pending`` with its action: one statement. Its times are fixed first
+        # (UnionPay signs the start time, and a query names it again).
+        signed = provider is not None and provider.signs_locally
+        if signed:
+            assert provider is not None
+            intent.created_at = intent.updated_at = timezone.now()
+            intent.action = asdict(
+                provider.start(_request(intent, subject, return_url, client_ip, openid))
+            )
+            intent.status = Status.PENDING
         # A new key costs one statement; a repeat (or a concurrent start, which waited for the
         # first one's commit) finds the row the key already holds.
-        if insert_unless_conflict(intent) is None:
+        if (_insert_as_is(intent) if signed else insert_unless_conflict(intent)) is None:
             existing = PaymentIntent.objects.get(idempotency_key=idempotency_key)
             if (existing.method, existing.amount_fen, existing.reference) != (
                 method,
@@ -117,13 +129,10 @@ def intent_start(
         if method == Method.POINTS:
             _points_take(intent)
             return _view(intent)
-        if provider is not None and provider.signs_locally:
-            # Signing only (the intent's row is this transaction's own insert).
-            intent.action = asdict(
-                provider.start(_request(intent, subject, return_url, client_ip, openid))
-            )
+        if signed:
+            # Inserted ``pending`` already: both transitions audited, as for any start.
+            intent.status = Status.CREATED
             _move(intent, Status.PENDING)
-            intent.save(update_fields=["action", "status", "updated_at"])
             return _view(intent)
     if method == Method.CARRIER_BILLING:
         return _carrier_billing_prepare(
@@ -150,6 +159,23 @@ def intent_start(
             fields.append("status")
         locked.save(update_fields=fields)
     return _view(locked)
+
+
+def _insert_as_is(intent: PaymentIntent) -> int | None:
+    """``insert_unless_conflict`` of an intent whose times were set by the caller (no
+    ``auto_now`` overriding them): its id, or ``None`` when its key held a row already."""
+    opts = intent._meta
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    rows = PaymentIntent._base_manager._insert(  # type: ignore[attr-defined]
+        [intent], fields=fields, returning_fields=[opts.pk], on_conflict=OnConflict.IGNORE,
+        raw=True,
+    )  # fmt: skip
+    if not rows or rows[0] is None:
+        return None
+    intent.pk = rows[0][0]
+    intent._state.adding = False
+    intent._state.db = transaction.get_connection().alias
+    return int(intent.pk)
 
 
 def _request(
