@@ -453,4 +453,3 @@ def operator_label(code: str) -> str:
 def line_status_label(status: str) -> str:
     """A subscriber line's status (``active``) in the reader's words."""
     return str(_LINE_STATUSES.get(status, status))
-
