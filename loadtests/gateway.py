@@ -173,7 +173,7 @@ def _batch_count() -> int:
     broker message) each."""
     from apps.core.models import OutboxEvent
 
-    return OutboxEvent.objects.filter(payload__task__endswith="sms_submit_batch_task").count()
+    return OutboxEvent.objects.filter(payload__task__endswith="sms_submit_many_task").count()
 
 
 def _drain_broker(env: dict[str, str]) -> None:

@@ -72,7 +72,6 @@ class Buyer(FastHttpUser):
     wait_time = constant(0)
 
     def on_start(self) -> None:
-        self.auth = {"Authorization": f"Bearer {next(_tokens)}"}
         self.n = 0
 
     @task
@@ -80,6 +79,9 @@ class Buyer(FastHttpUser):
         if CONFIG["mode"] != "purchase":
             return
         self.n += 1
+        # A buyer from the pool per purchase: like real traffic, many buyers buying now and
+        # then, not 32 buying non-stop (risk control holds a buyer's 21st checkout in an hour).
+        self.auth = {"Authorization": f"Bearer {next(_tokens)}"}
         started = time.monotonic()
         cart = self.client.post("/api/v1/cart/lines/", json={"sku_id": CONFIG["sku"], "quantity": 1},
                                 headers=self.auth, name="cart")  # fmt: skip
