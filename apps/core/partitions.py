@@ -251,8 +251,8 @@ def partitioned_swap(
     checks, foreign keys, indexes and triggers under their names.
 
     The old table is renamed and stripped of its constraints, the new one made ``LIKE`` it with
-    its default partition and the partitions the rows need (within the retention; older rows
-    go to the default partition), the rows copied (before the triggers are made again, so the
+    its default partition and the partitions the rows need (those past the retention too,
+    detached at the end), the rows copied (before the triggers are made again, so the
     copy does not re-check every journal), the identity moved past the highest id, the old
     table dropped. One transaction: a failure leaves the plain table as it was.
     """

@@ -70,7 +70,11 @@ def jobs_claim(*, first: int | None = None, limit: int | None = None) -> list[De
     events in the same transaction."""
     table = Delivery._meta.db_table
     sql = (
-        f"UPDATE {table} AS d SET status = %s, attempts = d.attempts + 1, updated_at = %s "  # noqa: S608
+        # maybe_applied from the claim on: if this drain dies (or fails recording) after its
+        # calls went out, the sweep asks the carrier by key before it could refund a top-up
+        # the carrier applied; recording a delivery clears it.
+        f"UPDATE {table} AS d SET status = %s, attempts = d.attempts + 1, updated_at = %s, "  # noqa: S608
+        "maybe_applied = true "
         f"WHERE d.id IN (SELECT id FROM {table} WHERE status = %s AND kind = ANY(%s) "
         "ORDER BY (id = %s) DESC, id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING d.*"
     )
@@ -124,17 +128,25 @@ def jobs_drain(*, first: int | None = None, limit: int | None = None) -> dict[in
     if not jobs:
         return {}
     outcomes = carrier_map(_send, jobs)
+    # The jobs whose outcome is unknown first: they are handed to the single path's retries
+    # before anything else of the chunk can fail.
+    waiting = [o for o in outcomes if o.unavailable]
+    if waiting:
+        _record_unavailable(waiting)
     result = _record_delivered([o for o in outcomes if not o.unavailable and not o.refused])
+    result.update({o.job.pk: Status.DELIVERING for o in waiting})
     for outcome in outcomes:
         if outcome.refused:
             from apps.fulfilment.services import job_fail
 
-            _record_units([outcome])
-            result[outcome.job.pk] = job_fail(job_id=outcome.job.pk, reason=outcome.refused)
-    waiting = [o for o in outcomes if o.unavailable]
-    if waiting:
-        _record_unavailable(waiting)
-        result.update({o.job.pk: Status.DELIVERING for o in waiting})
+            try:
+                _record_units([outcome])
+                result[outcome.job.pk] = job_fail(job_id=outcome.job.pk, reason=outcome.refused)
+            except Exception:  # one refund's failure must not stop the others; the sweep retries
+                logger.exception(
+                    "delivery %s: recording the carrier's refusal failed", outcome.job.pk
+                )
+                result[outcome.job.pk] = Status.DELIVERING
     return result
 
 
@@ -218,11 +230,14 @@ def _record_unavailable(outcomes: list[Outcome]) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS d SET last_error = v.code, "  # noqa: S608
-            "maybe_applied = d.maybe_applied OR v.maybe, updated_at = %s "
+            # This attempt's own answer replaces the claim's "maybe": whether the unit's
+            # request may have reached the carrier (not when the breaker refused to send it).
+            "maybe_applied = v.maybe, updated_at = %s "
             "FROM unnest(%s::bigint[], %s::text[], %s::bool[]) AS v(id, code, maybe) "
-            "WHERE d.id = v.id",
+            "WHERE d.id = v.id AND d.status = %s",
             [timezone.now(), ids, [o.unavailable.code for o in outcomes if o.unavailable],
-             [bool(o.unavailable and o.unavailable.maybe_applied) for o in outcomes]],
+             [bool(o.unavailable and o.unavailable.maybe_applied) for o in outcomes],
+             Status.DELIVERING],
         )  # fmt: skip
         for job_id in ids:
             transaction.on_commit(

@@ -305,7 +305,15 @@ def job_deliver_chunked(*, job_id: int) -> str:
     done = jobs_drain(first=job_id)
     if job_id in done:
         return done[job_id]
-    row = Delivery.objects.filter(pk=job_id).values_list("status", "kind", "updated_at").first()
+    # Locked (and let go at once) so that a claim another drain has not committed yet is
+    # waited for, not mistaken for a pending job and sent a second time from here.
+    with transaction.atomic():
+        row = (
+            Delivery.objects.select_for_update()
+            .filter(pk=job_id)
+            .values_list("status", "kind", "updated_at")
+            .first()
+        )
     if row is not None:
         status, kind, updated_at = row
         if status in (Status.DELIVERED, Status.REFUNDED, Status.FAILED):

@@ -73,6 +73,16 @@ def _paid_jobs(sandbox, airtime, count: int, *, province: str = "bj") -> list[De
     return jobs
 
 
+def _mixed_chunk(sandbox, airtime) -> tuple[Delivery, Delivery, Delivery]:
+    """Three pending jobs: one the carrier applies, one it refuses (a suspended line), one
+    whose province does not answer."""
+    good, refused = _paid_jobs(sandbox, airtime, 2)
+    (unknown,) = _paid_jobs(sandbox, airtime, 1, province="gd")
+    sandbox.put_subscriber(refused.msisdn, status="suspended")
+    sandbox.set_province_knobs("gd", error_rate=1.0)
+    return good, refused, unknown
+
+
 def _actions(job: Delivery) -> list[str]:
     return list(
         AuditEvent.objects.filter(object_type="delivery", object_id=str(job.pk))
@@ -189,10 +199,7 @@ def test_a_job_in_another_drains_chunk_is_left_to_it(carrier_sandbox, airtime):
 def test_refusals_in_a_chunk_are_refunded_and_unknown_outcomes_retried_alone(
     carrier_sandbox, airtime, django_capture_on_commit_callbacks
 ):
-    good, refused = _paid_jobs(carrier_sandbox, airtime, 2)
-    (unknown,) = _paid_jobs(carrier_sandbox, airtime, 1, province="gd")
-    carrier_sandbox.put_subscriber(refused.msisdn, status="suspended")
-    carrier_sandbox.set_province_knobs("gd", error_rate=1.0)
+    good, refused, unknown = _mixed_chunk(carrier_sandbox, airtime)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         result = drain.jobs_drain()
     assert result == {good.pk: "delivered", refused.pk: "refunded", unknown.pk: "delivering"}
@@ -220,3 +227,38 @@ def test_refusals_in_a_chunk_are_refunded_and_unknown_outcomes_retried_alone(
     assert _balance(carrier_sandbox, unknown.msisdn) == 5000
     assert _balance(carrier_sandbox, good.msisdn) == 5000
     assert ledger_check() == []
+
+
+@pytest.mark.django_db
+def test_a_claimed_job_counts_as_maybe_applied_until_its_outcome_is_recorded(
+    carrier_sandbox, airtime
+):
+    """A drain that dies (or fails recording) after its calls went out leaves jobs the sweep
+    must not refund blind: from the claim on they may have been applied at the carrier."""
+    jobs = _paid_jobs(carrier_sandbox, airtime, 2)
+    claimed = drain.jobs_claim()
+    assert {job.pk for job in claimed} == {job.pk for job in jobs}
+    assert set(Delivery.objects.values_list("maybe_applied", flat=True)) == {True}
+    # Given up on while the carrier cannot say: unconfirmed (asked by key), not refunded.
+    assert services.job_give_up(job_id=jobs[0].pk) == "unconfirmed"
+    assert not Refund.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_refusal_that_fails_to_record_stops_nothing_else_of_the_chunk(
+    carrier_sandbox, airtime, monkeypatch
+):
+    good, refused, unknown = _mixed_chunk(carrier_sandbox, airtime)
+
+    def broken_fail(**_kwargs):
+        raise RuntimeError("refund failed")
+
+    monkeypatch.setattr(services, "job_fail", broken_fail)
+    result = drain.jobs_drain()
+
+    assert result == {good.pk: "delivered", refused.pk: "delivering", unknown.pk: "delivering"}
+    unknown.refresh_from_db()
+    assert (unknown.status, unknown.last_error) == ("delivering", "CARRIER_UNAVAILABLE")
+    refused.refresh_from_db()
+    assert (refused.status, refused.maybe_applied) == ("delivering", True)  # for the sweep
+    assert _balance(carrier_sandbox, good.msisdn) == 5000
