@@ -55,12 +55,16 @@ def _line_add(*, cart: Cart, sku_id: int, msisdn: str, quantity: int) -> tuple[i
     lines the cart holds (read under the cart's lock, so no add or removal runs meanwhile)."""
     table = connection.ops.quote_name(CartLine._meta.db_table)
     with connection.cursor() as cursor:
+        # The count of the other lines in the statement's outer SELECT, not in RETURNING: Citus
+        # refuses a subquery inside an INSERT (the cluster's tables are Citus-managed), and the
+        # outer SELECT sees the cart as before the insert, which is what "others" asks.
         cursor.execute(
-            f"INSERT INTO {table} (cart_id, sku_id, recipient_msisdn, quantity, added_at) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (cart_id, sku_id, recipient_msisdn) "
-            f"DO UPDATE SET quantity = {table}.quantity + EXCLUDED.quantity RETURNING id, quantity, "
-            f"(SELECT count(*) FROM {table} o WHERE o.cart_id = {table}.cart_id "
-            f"AND o.id <> {table}.id)",
+            f"WITH added AS (INSERT INTO {table} (cart_id, sku_id, recipient_msisdn, quantity, "  # noqa: S608
+            "added_at) VALUES (%s, %s, %s, %s, %s) ON CONFLICT (cart_id, sku_id, recipient_msisdn) "
+            f"DO UPDATE SET quantity = {table}.quantity + EXCLUDED.quantity "
+            "RETURNING id, cart_id, quantity) "
+            f"SELECT added.id, added.quantity, (SELECT count(*) FROM {table} o "
+            "WHERE o.cart_id = added.cart_id AND o.id <> added.id) FROM added",
             [cart.pk, sku_id, msisdn, quantity, timezone.now()],
         )
         line_id, total, others = cursor.fetchone()
@@ -260,9 +264,11 @@ def _line_add_quick(
             "ON CONFLICT (cart_id, sku_id, recipient_msisdn) "
             "DO UPDATE SET quantity = t.quantity + EXCLUDED.quantity "
             "WHERE t.quantity + EXCLUDED.quantity <= %s "
-            f"RETURNING t.id, t.quantity, (SELECT count(*) FROM {lines} o "
-            "WHERE o.cart_id = t.cart_id AND o.id <> t.id) AS others) "
-            "SELECT c.id, l.id, l.quantity, l.others FROM c LEFT JOIN l ON true",
+            # The other lines counted by the outer SELECT (the cart as before this statement),
+            # not in RETURNING: Citus refuses a subquery inside an INSERT.
+            "RETURNING t.id, t.cart_id, t.quantity) "
+            f"SELECT c.id, l.id, l.quantity, (SELECT count(*) FROM {lines} o "
+            "WHERE o.cart_id = l.cart_id AND o.id <> l.id) FROM c LEFT JOIN l ON true",
             [now, value, sku.sku_id, msisdn, quantity, now, cap],
         )
         row = cursor.fetchone()
