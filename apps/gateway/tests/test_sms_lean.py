@@ -11,6 +11,7 @@ committed (in shared batches, one broker message each) before the answer.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -153,6 +154,15 @@ def _shape(response: Any) -> tuple[int, Any, dict[str, str | None]]:
     headers = {h: response.headers.get(h) for h in COMPARED}
     if headers["x-correlator"] != CORRELATOR:  # a new one for an invalid header: any UUID
         headers["x-correlator"] = str(type(uuid.UUID(headers["x-correlator"] or "")))
+    # Seconds until a quota window ends depend on when each call ran (the two paths' calls may
+    # fall on either side of a second): their presence is compared, not the count.
+    for name in ("Retry-After", "RateLimit-Reset"):
+        if headers.get(name, "") and str(headers[name]).isdigit() and int(str(headers[name])) > 60:
+            headers[name] = "<seconds>"
+    if headers.get("RateLimit-Policy"):
+        headers["RateLimit-Policy"] = re.sub(
+            r"w=\d{3,}", "w=<seconds>", str(headers["RateLimit-Policy"])
+        )
     return response.status_code, body, headers
 
 
