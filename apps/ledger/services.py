@@ -373,6 +373,12 @@ def _post(
 _Header = tuple[str, str, str, str, str]
 
 
+def _accounts_fresh(merged: dict[str, int]) -> dict[str, _Account]:
+    """The accounts as they are now, from the database (the process's cached ids were stale)."""
+    _account_cache.clear()
+    return _accounts_by_code(list(merged), fresh=True)
+
+
 def _post_journal(
     accounts: dict[str, _Account],
     merged: dict[str, int],
@@ -384,23 +390,18 @@ def _post_journal(
     """Write the journal, its lines and the balance moves; its id, or ``None`` if a unique
     index refused the journal (a repeat of the key, or a journal already reversed)."""
     slot_key = zlib.crc32(header[0].encode())
-    if all(account.balance_slots > 1 for account in accounts.values()):
+    for attempt in range(2):  # a second time with the accounts as the database has them now
+        if not all(account.balance_slots > 1 for account in accounts.values()):
+            break
         try:
             return _post_spread(
                 accounts, merged, slot_key=slot_key, header=header,
                 reversal_of_id=reversal_of_id, now=now,
             )  # fmt: skip
-        except _StaleAccounts:  # the accounts as they are now, from the database
-            _account_cache.clear()
-            accounts = _accounts_by_code(list(merged), fresh=True)
-        if all(account.balance_slots > 1 for account in accounts.values()):
-            try:
-                return _post_spread(
-                    accounts, merged, slot_key=slot_key, header=header,
-                    reversal_of_id=reversal_of_id, now=now,
-                )  # fmt: skip
-            except _StaleAccounts as exc:
+        except _StaleAccounts as exc:
+            if attempt:
                 raise RuntimeError(f"ledger accounts changed while posting: {merged}") from exc
+            accounts = _accounts_fresh(merged)
     idempotency_key, kind, reference, description, content_hash = header
     journal_id = _claim(
         idempotency_key=idempotency_key,
@@ -415,9 +416,8 @@ def _post_journal(
         return None
     try:
         moves = _lock_accounts(accounts, merged, slot_key=slot_key, now=now)
-    except _StaleAccounts:  # the accounts as they are now, from the database
-        _account_cache.clear()
-        accounts = _accounts_by_code(list(merged), fresh=True)
+    except _StaleAccounts:
+        accounts = _accounts_fresh(merged)
         try:
             moves = _lock_accounts(accounts, merged, slot_key=slot_key, now=now)
         except _StaleAccounts as exc:
