@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.content import limits, services
 from apps.content.errors import CapExceeded, ChargeNotFound
-from apps.content.models import Charge, Subscription
+from apps.content.models import Charge, ContentProvider, Subscription
 from apps.content.services import subscriptions as subs
 from apps.content.tests.support import approved_cp, product_on_sale
 from apps.core.errors import DomainError
@@ -123,7 +123,8 @@ def test_a_charge_the_carrier_refuses_gives_its_amount_back_to_the_caps(carrier_
     assert charge.status == Charge.Status.PENDING
 
 
-def test_a_renewal_risk_challenges_fails_into_dunning_and_bills_nothing(carrier_sandbox):
+def _monthly_subscription(carrier_sandbox) -> tuple[ContentProvider, Subscription]:
+    """A CP's monthly video product, subscribed and paid by a new subscriber (1500 fen)."""
     cp = approved_cp()
     product = product_on_sale(cp, price_fen=1500, mode="monthly", kind="video")
     msisdn = _subscriber(carrier_sandbox, balance=10_000)
@@ -131,14 +132,22 @@ def test_a_renewal_risk_challenges_fails_into_dunning_and_bills_nothing(carrier_
         cp_id=cp.pk, product_id=product.pk, phone_number=msisdn, cp_order_id="S-1"
     )
     services.charge_confirm(charge_id=charge.pk, code=_code(carrier_sandbox, msisdn))
-    sub = Subscription.objects.get(product=product)
-    active_rule("content-renew-ask", f'cp_id == "{cp.pk}"', outcome="challenge",
-                kinds=["content_charge"])  # fmt: skip
-    assert subs.subscriptions_renew_due(now=sub.period_end + timedelta(seconds=1))["failed"] == 1
+    return cp, Subscription.objects.get(product=product)
+
+
+def _assert_renewal_refused_into_dunning(sub: Subscription) -> None:
     sub.refresh_from_db()
     renewal = Charge.objects.get(channel="subscription")
     assert (sub.status, sub.failures, renewal.status) == ("past_due", 1, "failed")
     assert not PaymentIntent.objects.filter(reference=renewal.pk).exists()
+
+
+def test_a_renewal_risk_challenges_fails_into_dunning_and_bills_nothing(carrier_sandbox):
+    cp, sub = _monthly_subscription(carrier_sandbox)
+    active_rule("content-renew-ask", f'cp_id == "{cp.pk}"', outcome="challenge",
+                kinds=["content_charge"])  # fmt: skip
+    assert subs.subscriptions_renew_due(now=sub.period_end + timedelta(seconds=1))["failed"] == 1
+    _assert_renewal_refused_into_dunning(sub)
 
 
 def _spent_today(user_id: int) -> int:
@@ -151,24 +160,14 @@ def _spent_today(user_id: int) -> int:
 def test_a_renewal_risk_reviews_is_refused_and_gives_its_amount_back_to_the_caps(carrier_sandbox):
     """Nobody waits for a renewal, so risk's review refuses it (into dunning) instead of holding
     it; the amount its decision counted is given back, as for a refused hold."""
-    cp = approved_cp()
-    product = product_on_sale(cp, price_fen=1500, mode="monthly", kind="video")
-    msisdn = _subscriber(carrier_sandbox, balance=10_000)
-    charge = services.charge_create(
-        cp_id=cp.pk, product_id=product.pk, phone_number=msisdn, cp_order_id="S-1"
-    )
-    services.charge_confirm(charge_id=charge.pk, code=_code(carrier_sandbox, msisdn))
-    sub = Subscription.objects.get(product=product)
+    cp, sub = _monthly_subscription(carrier_sandbox)
     assert _spent_today(sub.user_id) == 1500
     active_rule("content-renew-review", f'cp_id == "{cp.pk}"', outcome="review",
                 kinds=["content_charge"])  # fmt: skip
 
     assert subs.subscriptions_renew_due(now=sub.period_end + timedelta(seconds=1))["failed"] == 1
 
-    sub.refresh_from_db()
-    renewal = Charge.objects.get(channel="subscription")
-    assert (sub.status, sub.failures, renewal.status) == ("past_due", 1, "failed")
-    assert not PaymentIntent.objects.filter(reference=renewal.pk).exists()
+    _assert_renewal_refused_into_dunning(sub)
     assert _spent_today(sub.user_id) == 1500  # not 3000: the refused renewal is not counted
 
 
@@ -218,7 +217,6 @@ def test_a_risk_case_closed_as_cp_suspended_suspends_the_cp_and_takes_it_off_the
     carrier_sandbox,
 ):
     from apps.catalog.models import Product
-    from apps.content.models import ContentProvider
     from apps.risk.models import Case
 
     cp = approved_cp()

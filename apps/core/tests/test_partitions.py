@@ -4,7 +4,6 @@ reads pruned to the partitions they need."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from apps.core import partitions
 from apps.core.audit import audit_record, audit_trail
 from apps.core.models import AuditEvent
 from apps.core.partitions import Partitioned, partition_name, period_start
+from apps.core.tests.plans import scanned
 
 pytestmark = pytest.mark.django_db
 
@@ -36,13 +36,7 @@ def _day(offset: int = 0) -> str:
 
 def _plan_relations(sql: str) -> set[str]:
     """The tables and partitions a statement's plan scans."""
-    plan = "\n".join(row[0] for row in _sql("EXPLAIN " + sql))
-    scans = re.findall(
-        r"(?:Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan)"
-        r"(?: Backward)?(?: using \w+)? on (\w+)",
-        plan,
-    )
-    return set(scans) - {"ledger_ledgeraccount", "ledger_journal"}
+    return scanned(sql) - {"ledger_ledgeraccount", "ledger_journal"}
 
 
 def _days(first: int, last: int) -> set[str]:

@@ -1,11 +1,24 @@
-"""Test helpers for shipping: a courier's signed status update to the webhook."""
+"""Test helpers for fulfilment: a 50 yuan airtime product, and a courier's signed status
+update to the shipping webhook."""
 
 from __future__ import annotations
 
 import json
 import time
 
+from apps.catalog.models import Product
+from apps.catalog.tests.factories import category, product, product_type
 from apps.fulfilment.shipping import courier
+
+
+def airtime_product() -> Product:
+    """A 50 yuan airtime top-up for a recipient number (price 49.80 yuan)."""
+    ptype = product_type(
+        "airtime", needs_number=True,
+        schema=[{"key": "face_value", "label": "面值", "type": "int", "unit": "元", "required": True}],
+    )  # fmt: skip
+    return product(category("airtime"), ptype, "话费充值 50元", price=4980,
+                   attributes={"face_value": 50})  # fmt: skip
 
 
 def signed_post(client, courier_code: str, body: dict, *, secret: str | None = None, ts=None):

@@ -17,12 +17,12 @@ from apps.accounts.models import User
 from apps.carrier.models import SmsMessage
 from apps.carrier.provinces import _segments
 from apps.carrier.services import sms_submit_many
-from apps.catalog.tests.factories import category, product, product_type
 from apps.core.models import AuditEvent, OutboxEvent
 from apps.core.tests.outbox_support import outbox_handled
 from apps.fulfilment import drain, services
 from apps.fulfilment.models import Delivery
 from apps.fulfilment.tasks import job_deliver_task
+from apps.fulfilment.tests.support import airtime_product
 from apps.ledger.selectors import ledger_check
 from apps.orders import services as orders
 from apps.orders.models import Order, OrderLine
@@ -42,12 +42,7 @@ def _number_in(code: str) -> str:
 def airtime(carrier_sandbox, settings):
     settings.CARRIER_TIMEOUT_SECONDS = 1.0
     settings.CARRIER_MAX_ATTEMPTS = 1
-    cat = category("airtime")
-    ptype = product_type(
-        "airtime", needs_number=True,
-        schema=[{"key": "face_value", "label": "面值", "type": "int", "unit": "元", "required": True}],
-    )  # fmt: skip
-    return product(cat, ptype, "话费充值 50元", price=4980, attributes={"face_value": 50})
+    return airtime_product()
 
 
 def _balance(sandbox, msisdn: str) -> int:

@@ -7,10 +7,10 @@ import pytest
 
 from apps.accounts.models import User
 from apps.carrier.errors import CarrierUnavailable
-from apps.catalog.tests.factories import category, product, product_type
 from apps.core.tests.outbox_support import outbox_handled
 from apps.fulfilment import services
 from apps.fulfilment.models import Delivery
+from apps.fulfilment.tests.support import airtime_product
 from apps.orders import services as orders
 from apps.orders.models import Order, OrderLine
 from apps.orders.services import CartOwner
@@ -24,12 +24,7 @@ NUMBER = "+8613800138777"
 @pytest.fixture
 def airtime(carrier_sandbox):
     carrier_sandbox.put_subscriber(NUMBER, status="active", balance_fen=1000)
-    cat = category("airtime")
-    ptype = product_type(
-        "airtime", needs_number=True,
-        schema=[{"key": "face_value", "label": "面值", "type": "int", "unit": "元", "required": True}],
-    )  # fmt: skip
-    return product(cat, ptype, "话费充值 50元", price=4980, attributes={"face_value": 50})
+    return airtime_product()
 
 
 def _balance(sandbox) -> int:

@@ -3,7 +3,6 @@ the reads by account and period prune to the months they name."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from django.utils import timezone
 
 from apps.core import partitions
 from apps.core.partitions import partition_name, period_start
+from apps.core.tests.plans import scanned
 from apps.ledger import selectors
 from apps.ledger.models import JournalLine
 from apps.ledger.services import LineSpec, journal_post
@@ -33,13 +33,7 @@ def _month(offset: int = 0) -> str:
 
 
 def _scanned(sql: str) -> set[str]:
-    plan = "\n".join(row[0] for row in _sql("EXPLAIN " + sql))
-    scans = re.findall(
-        r"(?:Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan)"
-        r"(?: Backward)?(?: using \w+)? on (\w+)",
-        plan,
-    )
-    return {name for name in scans if name.startswith("ledger_journalline")}
+    return scanned(sql, prefix="ledger_journalline")
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ only those daily partitions (docs/citus-plan.md step 9)."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from apps.accounts.models import User
 from apps.catalog.tests.factories import small_catalog
 from apps.core import partitions
 from apps.core.partitions import partition_name, period_start
+from apps.core.tests.plans import scanned
 from apps.orders.selectors import order_timeline
 from apps.orders.tests.support import paid_order
 
@@ -22,15 +22,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _scanned(sql: str) -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + sql)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    scans = re.findall(
-        r"(?:Seq Scan|Index Scan|Index Only Scan|Bitmap Heap Scan)"
-        r"(?: Backward)?(?: using \w+)? on (\w+)",
-        plan,
-    )
-    return {name for name in scans if name.startswith("core_auditevent")}
+    return scanned(sql, prefix="core_auditevent")
 
 
 def _day(offset: int) -> str:
