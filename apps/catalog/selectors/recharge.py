@@ -30,9 +30,6 @@ class RechargeOffer:
     note_en: str = ""
 
 
-_RECHARGE_TYPES = {"airtime": "airtime", "data_pack": "data"}
-
-
 def _recharge_grids(now: datetime | None = None) -> dict[str, list[RechargeOffer]]:
     """Both grids of the recharge box: per face value the cheapest airtime SKU on sale, per
     volume the cheapest national 30-day data pack. Ties go to the oldest product, so the

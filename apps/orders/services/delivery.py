@@ -23,7 +23,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.catalog.selectors import DeliverySpec, delivery_specs
+from apps.catalog.selectors import DeliverySpec
 from apps.core import outbox
 from apps.core.audit import audit_record, audited_transition
 from apps.orders.locks import order_line_lock, order_lock
@@ -45,16 +45,12 @@ ENDED = frozenset({Fulfilment.DELIVERED, Fulfilment.REFUNDED})
 
 
 def order_paid_publish(
-    order: Order, *, lines: list[OrderLine] | None = None,
-    specs: dict[int, DeliverySpec] | None = None,
-) -> None:  # fmt: skip
+    order: Order, *, lines: list[OrderLine], specs: dict[int, DeliverySpec]
+) -> None:
     """Publish the complete ``orders.order_paid`` fact: everything fulfilment needs to deliver
-    every line without reading orders' tables. In the paying transaction (order row locked);
-    the outbox key makes a second publish of the same order a no-op."""
-    if lines is None:
-        lines = list(order.lines.all().order_by("pk"))
-    if specs is None:
-        specs = delivery_specs(product_ids=[line.product_id for line in lines])
+    every line (``lines``, their products' ``specs``) without reading orders' tables. In the
+    paying transaction (order row locked); the outbox key makes a second publish of the same
+    order a no-op."""
     payload: dict[str, Any] = {
         "number": order.number,
         "user_id": order.user_id,

@@ -137,10 +137,9 @@ def _line_move(line: OrderLine, status: str, *, order_number: str, note: str = "
     line.save(update_fields=["fulfilment"])
 
 
-def _lines_move(order: Order, status: str, *, lines: list[OrderLine] | None = None) -> None:
-    """Move every line that its table allows (the order row is locked); ``lines`` when the
-    caller has read them already."""
-    for line in order.lines.all() if lines is None else lines:
+def _lines_move(order: Order, status: str) -> None:
+    """Move every line that its table allows (the order row is locked)."""
+    for line in order.lines.all():
         if line.can_move_to(status):
             _line_move(line, status, order_number=order.number)
 
