@@ -27,9 +27,10 @@ def helper_atomic() -> Atomic:
     return transaction.atomic(savepoint=not inside_code_block)
 
 
-def insert_unless_conflict(obj: Model) -> Any:
+def insert_unless_conflict(obj: Model, *, raw: bool = False) -> Any:
     """INSERT ``obj`` with ``ON CONFLICT DO NOTHING``; return its primary key, or ``None``
-    when a unique constraint already held the row (a repeat).
+    when a unique constraint already held the row (a repeat). ``raw``: the fields as the caller
+    set them (no ``auto_now`` overriding times the caller fixed, e.g. ones it signed).
 
     One statement and no savepoint, where ``create()`` in a savepoint with an ``IntegrityError``
     caught costs three. A concurrent insert of the same key waits for the other transaction and
@@ -40,7 +41,7 @@ def insert_unless_conflict(obj: Model) -> Any:
         f for f in opts.concrete_fields if not (f.primary_key and getattr(f, "db_returning", False))
     ]
     rows = type(obj)._base_manager._insert(  # type: ignore[attr-defined]
-        [obj], fields=fields, returning_fields=[opts.pk], on_conflict=OnConflict.IGNORE
+        [obj], fields=fields, returning_fields=[opts.pk], on_conflict=OnConflict.IGNORE, raw=raw
     )
     if not rows or rows[0] is None:
         return None

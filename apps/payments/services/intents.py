@@ -7,7 +7,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.constants import OnConflict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,7 +109,7 @@ def intent_start(
             intent.status = Status.PENDING
         # A new key costs one statement; a repeat (or a concurrent start, which waited for the
         # first one's commit) finds the row the key already holds.
-        if (_insert_as_is(intent) if signed else insert_unless_conflict(intent)) is None:
+        if insert_unless_conflict(intent, raw=signed) is None:
             existing = PaymentIntent.objects.get(idempotency_key=idempotency_key)
             if (existing.method, existing.amount_fen, existing.reference) != (
                 method,
@@ -159,23 +158,6 @@ def intent_start(
             fields.append("status")
         locked.save(update_fields=fields)
     return _view(locked)
-
-
-def _insert_as_is(intent: PaymentIntent) -> int | None:
-    """``insert_unless_conflict`` of an intent whose times were set by the caller (no
-    ``auto_now`` overriding them): its id, or ``None`` when its key held a row already."""
-    opts = intent._meta
-    fields = [f for f in opts.concrete_fields if not f.primary_key]
-    rows = PaymentIntent._base_manager._insert(  # type: ignore[attr-defined]
-        [intent], fields=fields, returning_fields=[opts.pk], on_conflict=OnConflict.IGNORE,
-        raw=True,
-    )  # fmt: skip
-    if not rows or rows[0] is None:
-        return None
-    intent.pk = rows[0][0]
-    intent._state.adding = False
-    intent._state.db = transaction.get_connection().alias
-    return int(intent.pk)
 
 
 def _request(
