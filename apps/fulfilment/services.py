@@ -175,11 +175,17 @@ def card_delivery_start(delivery: Delivery) -> None:
 
 
 def delivery_enqueue(delivery: Delivery) -> None:
-    """Run ``job_deliver`` for it after the current transaction commits."""
+    """Run ``job_deliver`` for it after the current transaction commits: by the chunk for a
+    top-up or data pack (``job_deliver_chunked``), alone for every other kind (a card's or a
+    plan's task has no reason to claim and send other jobs first)."""
     from apps.core.tasks import enqueue_on_commit
+    from apps.fulfilment.drain import DRAIN_KINDS
     from apps.fulfilment.tasks import job_deliver_task  # the task module imports this one
 
-    enqueue_on_commit(job_deliver_task, delivery.pk)
+    if delivery.kind in DRAIN_KINDS:
+        enqueue_on_commit(job_deliver_task, delivery.pk)
+    else:
+        enqueue_on_commit(job_deliver_task, delivery.pk, chunk=False)
 
 
 def _card_job_deliver(job: Delivery) -> bool:
