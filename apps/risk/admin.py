@@ -16,13 +16,13 @@ from apps.core.admin import ReadOnlyAdmin
 from apps.core.errors import DomainError
 from apps.risk import selectors, services
 from apps.risk.cases import REFUND_APPROVAL_PERMISSION  # the service checks it too
+from apps.risk.errors import RefundPermissionRequired
 from apps.risk.forms import (
     BacktestForm,
     CaseForm,
     ListImportForm,
     RuleMoveForm,
     RuleVersionForm,
-    refunds_refused,
 )
 from apps.risk.holds import HoldStateRefused
 from apps.risk.models import Cap, Case, CpWarning, Hold, Label, ListEntry, Rule
@@ -337,16 +337,13 @@ class CaseAdmin(admin.ModelAdmin):
         return form
 
     def save_model(self, request: HttpRequest, obj: Case, form: Any, change: bool) -> None:
-        if refunds_refused(
-            Case.objects.get(pk=obj.pk),
-            obj.outcome,
-            may_issue_refunds=request.user.has_perm(REFUND_APPROVAL_PERMISSION),
-        ):
-            raise PermissionDenied  # the form refuses first; this guards any other path
-        services.case_update(
-            case_id=obj.pk, assignee_id=obj.assignee_id, notes=obj.notes, outcome=obj.outcome,
-            actor_id=request.user.pk,
-        )  # fmt: skip
+        try:
+            services.case_update(
+                case_id=obj.pk, assignee_id=obj.assignee_id, notes=obj.notes, outcome=obj.outcome,
+                actor_id=request.user.pk,
+            )  # fmt: skip
+        except RefundPermissionRequired as exc:  # the form refuses first; any other path
+            raise PermissionDenied from exc
 
 
 @admin.register(Label)

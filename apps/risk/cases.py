@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from django.conf import settings
@@ -24,6 +24,9 @@ from apps.core.errors import InvalidArgument
 from apps.core.redis import get_redis
 from apps.risk.counters import score_key
 from apps.risk.errors import RefundPermissionRequired
+
+if TYPE_CHECKING:
+    from apps.risk.models import Case
 
 SCORE_POINTS = {"block": 10.0, "review": 5.0, "challenge": 2.0, "allow": 0.0}
 SCORE_TTL_SECONDS = 7 * 86400
@@ -245,6 +248,16 @@ def _may_issue_refunds(actor_id: int | None) -> bool:
     return actor is not None and actor.has_perm(REFUND_APPROVAL_PERMISSION)
 
 
+def refunds_refused(case: Case, outcome: str, *, may_issue_refunds: bool) -> bool:
+    """Closing an open case as "refunds issued" refunds its linked payments automatically:
+    only a user who may approve refunds (finance's right) may do it (the service's check, and
+    the case form's, which says it before the save)."""
+    from apps.risk.models import Case
+
+    closing = case.status == Case.Status.OPEN
+    return closing and outcome == Case.Outcome.REFUNDS and not may_issue_refunds
+
+
 def case_update(
     *, case_id: int, assignee_id: int | None, notes: str, outcome: str, actor_id: int | None
 ) -> Any:
@@ -268,7 +281,7 @@ def case_update(
         before = {"status": case.status, "outcome": case.outcome}
         case.assignee_id, case.notes = assignee_id, notes
         closing = bool(outcome) and case.status == Case.Status.OPEN
-        if closing and outcome == Case.Outcome.REFUNDS and not _may_issue_refunds(actor_id):
+        if refunds_refused(case, outcome, may_issue_refunds=_may_issue_refunds(actor_id)):
             raise RefundPermissionRequired()
         if closing:
             case.outcome, case.status, case.closed_at = outcome, Case.Status.CLOSED, timezone.now()

@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.risk.cases import refunds_refused
 from apps.risk.events import Kind, Outcome
 from apps.risk.models import Case
 
@@ -53,13 +54,6 @@ class BacktestForm(forms.Form):
             "start": (now - timedelta(days=7)).strftime("%Y-%m-%d %H:%M"),
             "end": now.strftime("%Y-%m-%d %H:%M"),
         }
-
-
-def refunds_refused(case: Case, outcome: str, *, may_issue_refunds: bool) -> bool:
-    """Closing an open case as "refunds issued" refunds its linked payments automatically:
-    only a user who may approve refunds (finance's right) may do it."""
-    closing = case.status == Case.Status.OPEN
-    return closing and outcome == Case.Outcome.REFUNDS and not may_issue_refunds
 
 
 class CaseForm(forms.ModelForm):
