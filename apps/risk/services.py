@@ -387,8 +387,8 @@ def list_entry_add(
             defaults={"reason": reason.strip()[:200], "source": source[:40], "expires_at": expires_at, "added_by_id": actor_id},
         )  # fmt: skip
         audit_record(
-            action="risk.list.added", object_type="risk_list", object_id=str(entry),
-            actor_id=actor_id, after={"reason": entry.reason, "source": source, "expires_at": str(expires_at)},
+            action="risk.list.added", object_type="risk_list", object_id=entry.pk, actor_id=actor_id,
+            after={"entry": str(entry), "reason": entry.reason, "source": source, "expires_at": str(expires_at)},
         )  # fmt: skip
         _changed()
     return entry
@@ -402,8 +402,8 @@ def list_entry_remove(*, entry_id: int, actor_id: int | None, why: str) -> None:
         if entry is None:
             return
         audit_record(
-            action="risk.list.removed", object_type="risk_list", object_id=str(entry),
-            actor_id=actor_id, after={"why": why},
+            action="risk.list.removed", object_type="risk_list", object_id=entry.pk,
+            actor_id=actor_id, before={"entry": str(entry)}, after={"why": why},
         )  # fmt: skip
         entry.delete()
         _changed()

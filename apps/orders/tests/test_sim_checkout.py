@@ -168,3 +168,21 @@ def test_a_sim_card_needs_a_valid_real_name(sim, buyer, owner):
     with pytest.raises(InvalidIdNumber):
         _checkout(buyer, RealNameInput(name="张三", id_number=wrong_check))
     assert not Order.objects.exists()
+
+
+def test_an_id_on_the_block_list_cannot_buy_a_sim_card_and_nothing_is_written(sim, buyer, owner):
+    """Risk control decides every SIM purchase (issue #13) on the owner's ID-number hash: a
+    blocked ID is refused, no order is made, the number stays held in the cart."""
+    from apps.core.crypto import keyed_hash
+    from apps.risk.errors import RiskBlocked
+    from apps.risk.services import list_entry_add
+
+    list_entry_add(action="block", dimension="id_hash", reason="ID used by a SIM fraud ring",
+                   value=keyed_hash(owner.id_number, purpose="id-number"), actor_id=None)  # fmt: skip
+    _add(buyer, sim)
+    with pytest.raises(RiskBlocked):
+        _checkout(buyer, owner)
+    assert not Order.objects.exists()
+    assert CartLine.objects.count() == 1
+    assert SimNumber.objects.get(msisdn=PRETTY).status == "held"
+    assert payments.points_balance(user_id=buyer.pk) == 1_000_000
