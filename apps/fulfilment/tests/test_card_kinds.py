@@ -244,3 +244,21 @@ def test_the_schema_lists_the_card_api(api_client):
     for path in ("/api/v1/cards/redeem/", "/api/v1/cards/redeem/quote/", "/api/v1/cards/purchased/",
                  "/api/v1/cards/{number}/pin/"):  # fmt: skip
         assert path in schema["paths"]
+
+
+@pytest.mark.django_db
+def test_a_card_cannot_be_redeemed_to_a_number_on_the_block_list(line, api_client):
+    """Risk control decides every card redemption (issue #13): a blocked target number is
+    refused with RISK_BLOCKED, the card stays usable, nothing reaches the carrier."""
+    from apps.risk.services import list_entry_add
+
+    list_entry_add(action="block", dimension="msisdn", value=NUMBER, reason="fraud ring",
+                   actor_id=None)  # fmt: skip
+    api_client.force_authenticate(User.objects.create_user("13800138006"))
+    rows = _batch(cards.CardValue(kind="recharge", face_value_fen=1000))
+    refused = api_client.post("/api/v1/cards/redeem/", {"card_number": rows[0]["card_number"],
+                              "pin": rows[0]["pin"], "msisdn": "13800138555"}, format="json")  # fmt: skip
+    assert (refused.status_code, refused.json()["code"]) == (403, "RISK_BLOCKED")
+    assert Card.objects.get(number=rows[0]["card_number"]).status == "active"
+    assert _by_key(line, f"card:{rows[0]['card_number']}") is None
+    assert _balance(line) == 300
